@@ -1,0 +1,1 @@
+"""Drivers for the station hardware, each with a simulator behind the same interface."""

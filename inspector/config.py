@@ -1,0 +1,60 @@
+"""Station configuration, read from the environment and an optional settings file.
+
+Every setting can be given as an environment variable prefixed with ``INSPECTOR_``
+(``DATABASE_URL`` also works bare, as most deployment tools set it that way) or in
+``inspector.env`` in the working directory.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="INSPECTOR_",
+        env_file="inspector.env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+    )
+
+    data_dir: Path = Field(
+        default=Path("var"),
+        description="Where the station keeps its database, photos and signing keys.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("INSPECTOR_DATABASE_URL", "DATABASE_URL"),
+        description="SQLAlchemy URL; SQLite file in the data directory when unset.",
+    )
+    simulate: bool = Field(default=True, description="Run on simulated hardware.")
+    rig_port: str | None = Field(default=None, description="Serial port of the rig controller.")
+    scale_port: str | None = Field(default=None, description="Serial port of the balance (MT-SICS).")
+    scale_baud: int = Field(default=9600, description="Baud rate of the balance.")
+    rig_baud: int = Field(default=115200, description="Baud rate of the rig controller.")
+    adb_serial: str | None = Field(default=None, description="ADB serial of the phone to inspect.")
+    camera_source: str = Field(
+        default="0", description="OpenCV VideoCapture source: device index, file path or stream URL."
+    )
+    station_id: str = Field(default="station-1", description="This station's registered id.")
+    host: str = Field(default="127.0.0.1")
+    port: int = Field(default=8000)
+    public_base_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Base URL printed on certificates and QR codes.",
+    )
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'inspector.db').resolve()}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""Shipped ONNX grading models and the code that builds them."""

@@ -1,0 +1,65 @@
+"""Shared fixtures.
+
+``database_url`` runs a test once on SQLite and once on PostgreSQL (a fresh database per
+test). PostgreSQL is skipped, with the reason printed, only when the server is unreachable.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine, make_url
+
+from inspector.db import make_engine, migrate
+
+POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+_pg_reachable: bool | None = None
+
+
+def _postgres_reachable() -> bool:
+    global _pg_reachable
+    if _pg_reachable is None:
+        try:
+            eng = create_engine(POSTGRES_ADMIN_URL, connect_args={"connect_timeout": 3})
+            with eng.connect() as conn:
+                conn.execute(text("select 1"))
+            eng.dispose()
+            _pg_reachable = True
+        except Exception:  # any driver/connection failure means "not reachable" here
+            _pg_reachable = False
+    return _pg_reachable
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database URL, on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'test.db'}"
+        return
+    if not _postgres_reachable():
+        pytest.skip(f"PostgreSQL unreachable at {POSTGRES_ADMIN_URL}")
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    """A migrated database (every component's schema), on SQLite and on PostgreSQL."""
+    migrate(database_url)
+    eng = make_engine(database_url)
+    yield eng
+    eng.dispose()

@@ -1,0 +1,1 @@
+"""Coverage plans, claims and their workflow, the staff console and reports."""
