@@ -16,7 +16,9 @@ from sqlmodel import SQLModel
 from inspector.db import make_engine
 
 # One entry per component that owns tables. Add yours here.
-TABLE_MODULES: list[str] = []
+TABLE_MODULES: list[str] = [
+    "inspector.auth.tables",
+]
 
 for _name in TABLE_MODULES:
     importlib.import_module(_name)

@@ -1,0 +1,1 @@
+"""The station's web service: app factory, shared dependencies, templates and static files."""

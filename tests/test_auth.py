@@ -1,0 +1,91 @@
+"""Sign-in, tokens and role checks that every console and API relies on."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi import Depends, FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
+
+from inspector.auth import Role, User, create_user, issue_token, require_roles
+from inspector.cli import main
+from inspector.config import Settings
+from inspector.db import session_scope
+from inspector.web.app import create_app
+
+
+@pytest.fixture
+def client(engine: Engine, database_url: str, tmp_path) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
+    app: FastAPI = create_app(Settings(data_dir=tmp_path, database_url=database_url), engine=engine)
+
+    @app.get("/_staff_only")
+    def staff_only(user: User = Depends(require_roles(Role.staff))) -> dict[str, str]:
+        return {"user": user.username}
+
+    with TestClient(app) as c:
+        yield c
+
+
+def _user(engine: Engine, name: str, role: Role, password: str = "correct horse") -> str:
+    with session_scope(engine) as s:
+        user = create_user(s, name, role, password)
+        return issue_token(s, user)
+
+
+def test_anonymous_caller_gets_401_with_hint(client: TestClient) -> None:
+    """A viewer with only a URL is told to sign in, not shown the page."""
+    r = client.get("/_staff_only")
+    assert r.status_code == 401
+    assert "sign in" in r.json()["detail"]
+
+
+def test_wrong_role_gets_403_naming_the_needed_role(client: TestClient, engine: Engine) -> None:
+    """An operator token cannot drive a staff-only action, and is told why."""
+    token = _user(engine, "op", Role.operator)
+    r = client.get("/_staff_only", headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 403
+    assert "staff" in r.json()["detail"]
+
+
+def test_staff_token_and_admin_token_pass(client: TestClient, engine: Engine) -> None:
+    """The right role passes; admins may do everything."""
+    for name, role in (("st", Role.staff), ("ad", Role.admin)):
+        token = _user(engine, name, role)
+        r = client.get("/_staff_only", headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code == 200 and r.json() == {"user": name}
+
+
+def test_browser_login_sets_cookie_and_logout_ends_it(client: TestClient, engine: Engine) -> None:
+    """Staff sign in with a password; the session cookie then works until they sign out."""
+    _user(engine, "anna", Role.staff, password="s3cret-pass")
+    bad = client.post("/auth/login", data={"username": "anna", "password": "nope", "next": "/x"})
+    assert bad.status_code == 401 and "Wrong username or password" in bad.text
+    ok = client.post(
+        "/auth/login",
+        data={"username": "anna", "password": "s3cret-pass", "next": "https://evil.example/"},
+        follow_redirects=False,
+    )
+    assert ok.status_code == 303 and ok.headers["location"] == "/"
+    assert client.get("/_staff_only").status_code == 200
+    client.post("/auth/logout", follow_redirects=False)
+    client.cookies.clear()
+    assert client.get("/_staff_only").status_code == 401
+
+
+def test_cli_creates_user_and_prints_token(tmp_path, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    """An admin can create a staff account and a station token from the command line."""
+    monkeypatch.setenv("INSPECTOR_DATA_DIR", str(tmp_path))
+    from inspector.config import get_settings
+
+    get_settings.cache_clear()
+    try:
+        assert main(["users", "add", "bob", "--role", "staff", "--password", "longenough"]) == 0
+        assert main(["users", "add", "bob", "--role", "staff", "--password", "longenough"]) == 1
+        assert "already exists" in capsys.readouterr().err
+        assert main(["users", "token", "bob"]) == 0
+        assert len(capsys.readouterr().out.strip()) >= 40
+        assert main(["users", "token", "nobody"]) == 1
+    finally:
+        get_settings.cache_clear()
