@@ -22,6 +22,7 @@ from inspector.db import make_engine, migrate
 # One entry per component that serves HTTP. Add yours here.
 ROUTER_MODULES: list[str] = [
     "inspector.web.auth_routes",
+    "inspector.web.photo_routes",
 ]
 
 STATIC_DIR = Path(__file__).parent / "static"
