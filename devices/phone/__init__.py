@@ -1,0 +1,68 @@
+"""Phone over USB: Android phones through the ADB protocol, and a simulated phone.
+
+Public API (stable; used by ``devices/discovery.py`` and the inspection pipeline):
+
+Discovery
+    ``list_adb_devices(host="127.0.0.1", port=None, timeout=5.0, start_server=True)
+    -> list[AdbDeviceEntry]`` -- phones the adb server knows (``adb devices -l``).
+    ``AdbDeviceEntry(serial, state, model, product, device, transport_id, tags)``; ``state`` is
+    adb's: ``device`` (ready), ``unauthorized``, ``offline``, ... ``port`` defaults to
+    ``$ANDROID_ADB_SERVER_PORT`` or 5037. Raises ``PhoneError`` when no server can be reached.
+    ``adb_connect("host:port", ...)`` attaches a TCP phone (e.g. the simulator) to the server.
+
+Transports (``AdbTransport`` protocol: ``serial``, ``run(cmd, timeout) -> ShellResult``,
+``shell(cmd, timeout) -> str``, ``list_devices()``, ``close()``)
+    ``AdbServerTransport(serial, host="127.0.0.1", port=None, timeout=10.0)`` -- via the adb server.
+    ``AdbTcpTransport(host, port=5555, timeout=10.0, rsa_keys=None)`` -- direct ADB over TCP.
+
+Probe
+    ``probe_phone(transport, timeout=None) -> PhoneReport`` -- see :mod:`devices.phone.probe`.
+
+Simulator
+    ``PhoneSimulator(profile="pixel-6", host="127.0.0.1", port=0, faults=PhoneFaults())``
+    with ``start() -> (host, port)``, ``unplug()``, ``replug()``, ``stop()``; profiles in
+    ``PROFILES`` / ``get_profile(name)``.
+
+Errors: ``PhoneError`` > ``PhoneNotFound``, ``PhoneUnauthorized``, ``PhoneDisconnected``,
+``PhoneProbeError``.
+"""
+
+from __future__ import annotations
+
+from .errors import PhoneDisconnected, PhoneError, PhoneNotFound, PhoneProbeError, PhoneUnauthorized
+from .luhn import is_valid_imei, luhn_valid
+from .profiles import PROFILES, PhoneProfile, get_profile
+from .simulator import PhoneFaults, PhoneSimulator
+from .transport import (
+    AdbDeviceEntry,
+    AdbServerTransport,
+    AdbTcpTransport,
+    AdbTransport,
+    ShellResult,
+    adb_connect,
+    ensure_adb_server,
+    list_adb_devices,
+)
+
+__all__ = [
+    "PROFILES",
+    "AdbDeviceEntry",
+    "AdbServerTransport",
+    "AdbTcpTransport",
+    "AdbTransport",
+    "PhoneDisconnected",
+    "PhoneError",
+    "PhoneFaults",
+    "PhoneNotFound",
+    "PhoneProbeError",
+    "PhoneProfile",
+    "PhoneSimulator",
+    "PhoneUnauthorized",
+    "ShellResult",
+    "adb_connect",
+    "ensure_adb_server",
+    "get_profile",
+    "is_valid_imei",
+    "list_adb_devices",
+    "luhn_valid",
+]

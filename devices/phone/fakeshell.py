@@ -1,0 +1,217 @@
+"""A tiny stand-in for the phone's ``/system/bin/sh``: answers the commands the probe sends.
+
+It is deliberately literal: output formats copy what real Android builds print (``getprop``,
+``dumpsys battery``, toybox/toolbox ``df``, ``service call`` parcel dumps), so the probe's parsers
+are exercised on realistic text. Unknown commands fail like ``sh`` does (exit 127).
+"""
+
+from __future__ import annotations
+
+import shlex
+import struct
+from dataclasses import dataclass
+
+from .profiles import PhoneProfile
+
+SHELL_PACKAGE = "com.android.shell"
+
+
+@dataclass
+class ShellOutput:
+    stdout: bytes = b""
+    stderr: bytes = b""
+    exit_code: int = 0
+    # stdout and stderr interleaved in the order written: what a v1 (pty-less) shell stream carries.
+    combined: bytes | None = None
+
+    def merged(self) -> bytes:
+        return self.combined if self.combined is not None else self.stdout + self.stderr
+
+    def extend(self, other: ShellOutput) -> None:
+        self.combined = self.merged() + other.merged()
+        self.stdout += other.stdout
+        self.stderr += other.stderr
+        self.exit_code = other.exit_code
+
+
+def format_parcel(data: bytes) -> str:
+    """Render a reply parcel the way ``service call`` prints it (Parcel::print + HexDump)."""
+    if len(data) % 4:
+        data += b"\0" * (4 - len(data) % 4)
+    words = [struct.unpack_from("<I", data, i)[0] for i in range(0, len(data), 4)]
+
+    def ascii_of(chunk: bytes) -> str:
+        return "".join(chr(b) if 32 <= b < 127 and b != 0x27 else "." for b in chunk)
+
+    if len(data) <= 16:
+        return f"Result: Parcel({' '.join(f'{w:08x}' for w in words)} '{ascii_of(data)}')\n"
+    lines = ["Result: Parcel("]
+    for off in range(0, len(data), 16):
+        chunk = data[off : off + 16]
+        hexpart = " ".join(f"{w:08x}" for w in words[off // 4 : off // 4 + 4])
+        lines.append(f"  0x{off:08x}: {hexpart:<35} '{ascii_of(chunk):<16}'")
+    return "\n".join(lines) + ")\n"
+
+
+def string16_parcel(value: str | None, exception: int = 0, message: str = "") -> bytes:
+    """A binder reply: int32 exception code, then a String16 (or the exception message)."""
+    if exception:
+        body = message.encode("utf-16-le") + b"\0\0"
+        payload = struct.pack("<ii", exception, len(message)) + body
+    elif value is None:
+        payload = struct.pack("<ii", 0, -1)
+    else:
+        payload = struct.pack("<ii", 0, len(value)) + value.encode("utf-16-le") + b"\0\0"
+    if len(payload) % 4:
+        payload += b"\0" * (4 - len(payload) % 4)
+    return payload
+
+
+def imei_slot_for_call(sdk: int, args: list[str]) -> int | None:
+    """Which SIM slot's IMEI a ``service call iphonesubinfo`` invocation asks for on this release.
+
+    Mirrors the method order of IPhoneSubInfo.aidl: ``getDeviceId`` is transaction 1 everywhere;
+    ``getDeviceIdForPhone(phoneId, ...)`` is 3 on Android 6-10 and 4 from Android 11, when
+    ``getDeviceIdWithFeature`` was inserted before it. Returns None for anything else.
+    """
+    if not args:
+        return None
+    code = args[0]
+    if code == "1":
+        return 0
+    per_phone = "3" if 23 <= sdk <= 29 else "4" if sdk >= 30 else None
+    if code == per_phone and len(args) >= 3 and args[1] == "i32":
+        try:
+            return int(args[2])
+        except ValueError:
+            return None
+    return None
+
+
+class FakeShell:
+    def __init__(self, profile: PhoneProfile) -> None:
+        self.profile = profile
+
+    def run(self, command: str) -> ShellOutput:
+        """Run a ``;``-separated command line; ``echo`` expands ``$?`` like sh."""
+        out = ShellOutput()
+        last = 0
+        for part in command.split(";"):
+            if not part.strip():
+                continue
+            try:
+                argv = shlex.split(part)
+            except ValueError:
+                res = ShellOutput(b"", b"/system/bin/sh: syntax error: unterminated quoted string\n", 2)
+            else:
+                argv = [a for a in argv if a not in ("2>/dev/null", "2>&1")]
+                argv = [a.replace("$?", str(last)) for a in argv]
+                res = self._one(argv) if argv else ShellOutput()
+            out.extend(res)
+            last = res.exit_code
+        return out
+
+    # -- individual commands ------------------------------------------------------------
+    def _one(self, argv: list[str]) -> ShellOutput:
+        p = self.profile
+        cmd, args = argv[0], argv[1:]
+        if cmd == "cmd" and args[:1] == ["lock_settings"]:
+            cmd, args = "locksettings", args[1:]
+        if cmd == "echo":
+            return ShellOutput(" ".join(args).encode() + b"\n")
+        if cmd == "true":
+            return ShellOutput()
+        if cmd == "getprop":
+            if args:
+                return ShellOutput(p.props.get(args[0], "").encode() + b"\n")
+            text = "".join(f"[{k}]: [{v}]\n" for k, v in sorted(p.props.items()))
+            return ShellOutput(text.encode())
+        if cmd == "dumpsys" and args[:1] == ["battery"]:
+            text = "Current Battery Service state:\n" + "".join(f"  {k}: {v}\n" for k, v in p.battery.items())
+            return ShellOutput(text.encode())
+        if cmd == "dumpsys" and args[:1] == ["iphonesubinfo"]:
+            if p.imei_dumpsys and p.imeis:
+                text = f"Phone Subscriber Info:\n  Phone Type = GSM\n  Device ID = {p.imeis[0]}\n"
+                return ShellOutput(text.encode())
+            return ShellOutput(b"Permission Denial: can't dump iphonesubinfo from from pid=4242, uid=2000\n")
+        if cmd == "dumpsys" and args[:1] == ["account"]:
+            lines = [f"Accounts: {p.google_accounts}"]
+            lines += [
+                f"    Account {{name=user{i}@gmail.com, type=com.google}}" for i in range(p.google_accounts)
+            ]
+            return ShellOutput(("\n".join(lines) + "\n").encode())
+        if cmd == "service" and args[:2] == ["call", "iphonesubinfo"]:
+            return self._service_call(args[2:])
+        if cmd == "df":
+            return self._df([a for a in args if not a.startswith("-")])
+        if cmd == "cat":
+            return self._cat(args)
+        if cmd in ("which", "command"):
+            names = [a for a in args if not a.startswith("-")]
+            found = [path for name in names for path in p.su_paths if path.rsplit("/", 1)[-1] == name]
+            return ShellOutput(("".join(f"{f}\n" for f in found[:1])).encode(), b"", 0 if found else 1)
+        if cmd == "pm" and args[:2] == ["list", "packages"]:
+            flt = args[2] if len(args) > 2 else ""
+            text = "".join(f"package:{pkg}\n" for pkg in p.packages if flt in pkg)
+            return ShellOutput(text.encode())
+        if cmd == "locksettings":
+            if args[:1] == ["get-disabled"]:
+                return ShellOutput(b"true\n" if p.lockscreen_disabled else b"false\n")
+            if args[:1] == ["verify"]:
+                if p.lock_credential:
+                    return ShellOutput(
+                        b"Error while executing command: verify\n"
+                        b"java.lang.IllegalArgumentException: Old password '' didn't match\n",
+                        b"",
+                        255,
+                    )
+                return ShellOutput(b"Lock credential verified successfully\n")
+        if cmd == "settings" and len(args) == 3 and args[0] == "get":
+            return ShellOutput(p.settings.get(f"{args[1]}/{args[2]}", "null").encode() + b"\n")
+        return ShellOutput(b"", f"/system/bin/sh: {cmd}: inaccessible or not found\n".encode(), 127)
+
+    def _service_call(self, args: list[str]) -> ShellOutput:
+        p = self.profile
+        slot = imei_slot_for_call(p.sdk, args)
+        if not p.imei_service_call:
+            msg = "getDeviceId: The user 2000 does not meet the requirements to access device identifiers."
+            parcel = string16_parcel(None, exception=-1, message=msg)
+        elif slot is None:
+            # Another method of the interface: answers something that is not an IMEI.
+            parcel = string16_parcel(None)
+        else:
+            parcel = string16_parcel(p.imeis[slot] if slot < len(p.imeis) else None)
+        return ShellOutput(format_parcel(parcel).encode())
+
+    def _df(self, paths: list[str]) -> ShellOutput:
+        p = self.profile
+        total, used, avail = p.data_kb
+        target = paths[0] if paths else "/data"
+        if target not in ("/data", "/data/"):
+            return ShellOutput(b"", f"df: {target}: No such file or directory\n".encode(), 1)
+        if p.df_style == "toolbox":
+
+            def human(kb: int) -> str:
+                return f"{kb / 1024 / 1024:.1f}G"
+
+            text = (
+                "Filesystem               Size     Used     Free   Blksize\n"
+                f"/data {human(total):>20} {human(used):>8} {human(avail):>8}   4096\n"
+            )
+        else:
+            pct = round(used * 100 / total) if total else 0
+            text = (
+                "Filesystem      1K-blocks     Used Available Use% Mounted on\n"
+                f"/dev/block/dm-5 {total:>9} {used:>8} {avail:>9} {pct:>3}% /data\n"
+            )
+        return ShellOutput(text.encode())
+
+    def _cat(self, paths: list[str]) -> ShellOutput:
+        out = ShellOutput()
+        for path in paths:
+            if path in self.profile.files:
+                out.stdout += self.profile.files[path].encode()
+            else:
+                out.stderr += f"cat: {path}: No such file or directory\n".encode()
+                out.exit_code = 1
+        return out
