@@ -55,13 +55,15 @@ def format_parcel(data: bytes) -> str:
 
 def string16_parcel(value: str | None, exception: int = 0, message: str = "") -> bytes:
     """A binder reply: int32 exception code, then a String16 (or the exception message)."""
+    # String16 lengths count UTF-16 code units, not code points.
     if exception:
-        body = message.encode("utf-16-le") + b"\0\0"
-        payload = struct.pack("<ii", exception, len(message)) + body
+        units = message.encode("utf-16-le", "surrogatepass")
+        payload = struct.pack("<ii", exception, len(units) // 2) + units + b"\0\0"
     elif value is None:
         payload = struct.pack("<ii", 0, -1)
     else:
-        payload = struct.pack("<ii", 0, len(value)) + value.encode("utf-16-le") + b"\0\0"
+        units = value.encode("utf-16-le", "surrogatepass")
+        payload = struct.pack("<ii", 0, len(units) // 2) + units + b"\0\0"
     if len(payload) % 4:
         payload += b"\0" * (4 - len(payload) % 4)
     return payload
