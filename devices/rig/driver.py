@@ -328,6 +328,9 @@ class RigDriver:
                     self._drop_port(f"port error: {e}")
                 continue
             if not data:
+                if parser.pending:  # idle for a read timeout mid-frame: the frame was truncated
+                    for item in parser.expire():
+                        self._dispatch(item)
                 continue
             for item in parser.feed(data):
                 self._dispatch(item)

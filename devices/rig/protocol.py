@@ -182,6 +182,17 @@ class FrameParser:
                 del buf[:1]
         return out
 
+    def expire(self) -> list[Frame | BadFrame]:
+        """The line went idle with a partial frame held: it was truncated (a byte lost, a cable
+        pulled).  Give up on it and re-scan what followed its sync byte, so that a complete frame
+        sent after the truncated one is not lost while waiting for bytes that will never come."""
+        out: list[Frame | BadFrame] = []
+        while self._buf:
+            self.discarded += 1
+            del self._buf[:1]
+            out += self.feed(b"")
+        return out
+
     def reset(self) -> None:
         self._buf.clear()
 

@@ -75,8 +75,12 @@ class RigFaults:
     delay: float = 0.0  # seconds added before every reply
     mute: bool = False  # device stops answering altogether (hung firmware)
     home_switch_broken: bool = False  # HOME ends with STALL
-    seed: int | None = None
+    seed: int | None = None  # makes the *_rate faults reproducible
     rng: random.Random = field(default_factory=random.Random, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.seed is not None:
+            self.rng.seed(self.seed)
 
 
 class RigSimulator:
@@ -92,12 +96,14 @@ class RigSimulator:
         firmware: tuple[int, int, int] = (1, 0, 0),
         start_angle_tenths: int = 1234,
         pace: bool = True,
+        protocol_version: int = PROTOCOL_VERSION,
     ) -> None:
         self.baud = baud
         self.byte_time = 10.0 / baud
         self.pace = pace
         self.deg_per_s = deg_per_s
         self.model, self.serial, self.firmware = model, serial, firmware
+        self.protocol_version = protocol_version
         self.faults = RigFaults()
         self._own_dir: str | None = None
         if link is None:
@@ -315,7 +321,7 @@ class RigSimulator:
         if cmd == Cmd.IDENTIFY:
             if not need(0):
                 return Msg.NAK, bytes((ErrorCode.BAD_LENGTH,))
-            return Msg.ACK, encode_identity(PROTOCOL_VERSION, self.firmware, self.serial, self.model)
+            return Msg.ACK, encode_identity(self.protocol_version, self.firmware, self.serial, self.model)
         if cmd == Cmd.GET_STATUS:
             if not need(0):
                 return Msg.NAK, bytes((ErrorCode.BAD_LENGTH,))
