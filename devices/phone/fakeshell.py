@@ -117,8 +117,6 @@ class FakeShell:
     def _one(self, argv: list[str]) -> ShellOutput:
         p = self.profile
         cmd, args = argv[0], argv[1:]
-        if cmd == "cmd" and args[:1] == ["lock_settings"]:
-            cmd, args = "locksettings", args[1:]
         if cmd == "echo":
             return ShellOutput(" ".join(args).encode() + b"\n")
         if cmd == "true":
@@ -156,21 +154,28 @@ class FakeShell:
             flt = args[2] if len(args) > 2 else ""
             text = "".join(f"package:{pkg}\n" for pkg in p.packages if flt in pkg)
             return ShellOutput(text.encode())
-        if cmd == "locksettings":
-            if args[:1] == ["get-disabled"]:
-                return ShellOutput(b"true\n" if p.lockscreen_disabled else b"false\n")
-            if args[:1] == ["verify"]:
-                if p.lock_credential:
-                    return ShellOutput(
-                        b"Error while executing command: verify\n"
-                        b"java.lang.IllegalArgumentException: Old password '' didn't match\n",
-                        b"",
-                        255,
-                    )
-                return ShellOutput(b"Lock credential verified successfully\n")
+        if cmd == "dumpsys" and args[:1] == ["lock_settings"]:
+            return ShellOutput(self._lock_settings_dump().encode())
         if cmd == "settings" and len(args) == 3 and args[0] == "get":
             return ShellOutput(p.settings.get(f"{args[1]}/{args[2]}", "null").encode() + b"\n")
         return ShellOutput(b"", f"/system/bin/sh: {cmd}: inaccessible or not found\n".encode(), 127)
+
+    def _lock_settings_dump(self) -> str:
+        """LockSettingsService.dump(); the per-user CredentialType line exists from Android 11."""
+        p = self.profile
+        if p.sdk < 30:
+            return "Current lock settings service state:\n  SP Enabled = true\n"
+        kind = {"none": "None", "pin": "Pin", "password": "Password", "pattern": "Pattern"}[p.lock_type]
+        quality = {"none": 0, "pin": 131072, "password": 262144, "pattern": 65536}[p.lock_type]
+        return (
+            "Current lock settings service state:\n\n"
+            "User State:\n"
+            "  User 0\n"
+            f"    SID: {'0' if p.lock_type == 'none' else '6b3f0a91c2d4e5f7'}\n"
+            f"    Quality: {quality}\n"
+            f"    CredentialType: {kind}\n"
+            "    SeparateChallenge: false\n"
+        )
 
     def _service_call(self, args: list[str]) -> ShellOutput:
         p = self.profile

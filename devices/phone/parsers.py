@@ -267,3 +267,21 @@ def count_google_accounts(text: str) -> int:
     if "Accounts:" not in text:
         raise ParseError("dumpsys account output not understood")
     return len(set(_ACCOUNT.findall(text)))
+
+
+_CREDENTIAL = re.compile(r"^\s*User 0\s*$(?:\n(?!\s*User \d).*)*?\n\s*CredentialType:\s*(\w+)", re.MULTILINE)
+
+
+def parse_lock_credential_type(text: str) -> str:
+    """User 0's screen lock from ``dumpsys lock_settings`` (Android 11+): none/pin/password/pattern.
+
+    Read from the service's dump rather than ``locksettings verify``, which counts a failed
+    unlock attempt on a locked phone (and could trigger a lockout or a wipe policy).
+    """
+    m = _CREDENTIAL.search(text)
+    if not m:
+        raise ParseError("this Android version does not report the screen lock type")
+    kind = m.group(1).lower()
+    if kind not in ("none", "pin", "password", "pattern"):
+        raise ParseError(f"screen lock type {kind!r} not recognised")
+    return kind

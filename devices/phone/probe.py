@@ -129,6 +129,7 @@ class PhoneReport:
     frp_partition: Fact[bool] = UNPROBED  # factory reset protection supported
     google_accounts: Fact[int] = UNPROBED
     frp_locked: Fact[bool] = UNPROBED  # a reset would demand the owner's account
+    screen_lock: Fact[str] = UNPROBED  # none / pin / password / pattern
     screen_lock_set: Fact[bool] = UNPROBED
     warnings: list[str] = field(default_factory=list)
 
@@ -394,22 +395,15 @@ class _Prober:
             self.r.frp_locked = Fact.of(True, "dumpsys account; getprop ro.frp.pst")
         else:
             self.r.frp_locked = Fact.missing("Google account or FRP support unknown", "dumpsys account")
-        if sdk is not None and sdk < 26:
-            self.r.screen_lock_set = Fact.missing(
-                "locksettings needs Android 8 or later", "locksettings verify"
-            )
-            return
-        res = self.run("locksettings verify")
-        text = res.output
-
-        def lock() -> bool:
-            if "verified successfully" in text:
-                return False
-            if "didn't match" in text or "password" in text.lower() or "credential" in text.lower():
-                return True
-            raise ParseError(f"locksettings answer not understood: {text.strip()[:80]!r}")
-
-        self.set("screen_lock_set", lock, "locksettings verify")
+        lock = self.run("dumpsys lock_settings")
+        self.set(
+            "screen_lock", lambda: parsers.parse_lock_credential_type(lock.output), "dumpsys lock_settings"
+        )
+        kind = self.r.screen_lock
+        if kind.known:
+            self.r.screen_lock_set = Fact.of(kind.value != "none", "dumpsys lock_settings")
+        else:
+            self.r.screen_lock_set = Fact.missing(kind.unknown or "unknown", "dumpsys lock_settings")
 
     def warnings(self) -> None:
         r, w = self.r, self.r.warnings
@@ -424,7 +418,7 @@ class _Prober:
         if r.frp_locked.value:
             w.append("Google account signed in: factory reset protection will lock a reset phone")
         if r.screen_lock_set.value:
-            w.append("screen lock set: the seller must remove it before sale")
+            w.append(f"screen lock ({r.screen_lock.value}) set: the seller must remove it before sale")
         if r.debuggable_build.value or r.build_tags.value == "test-keys":
             w.append("non-production build (debuggable or test-keys)")
         if not r.imeis.known:

@@ -36,8 +36,8 @@ class PhoneProfile:
     su_paths: list[str] = field(default_factory=list)
     packages: list[str] = field(default_factory=list)
     google_accounts: int = 0
-    lock_credential: bool = False
-    lockscreen_disabled: bool = False
+    # Screen lock of user 0: "none", "pin", "password" or "pattern".
+    lock_type: str = "none"
     settings: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -137,7 +137,7 @@ def galaxy_s21() -> PhoneProfile:
         data_kb=(110632308, 23458012, 87043224),
         packages=[*_COMMON_APPS, "com.samsung.android.app.settings"],
         google_accounts=1,
-        lock_credential=True,
+        lock_type="pin",
     )
 
 
@@ -181,7 +181,6 @@ def pixel_6() -> PhoneProfile:
         imeis=[luhn_complete("35674011987654")],
         data_kb=(112545404, 9120300, 103425104),
         packages=list(_COMMON_APPS),
-        lockscreen_disabled=False,
     )
 
 
@@ -219,7 +218,6 @@ def old_rooted() -> PhoneProfile:
         df_style="toolbox",
         su_paths=["/system/xbin/su"],
         packages=[*_COMMON_APPS, "com.topjohnwu.magisk"],
-        lockscreen_disabled=True,
     )
 
 

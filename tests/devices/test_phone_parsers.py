@@ -121,6 +121,7 @@ def test_text_parsers_never_crash(text: str) -> None:
         parsers.parse_meminfo_total_kb,
         parsers.count_google_accounts,
         parsers.parse_dumpsys_iphonesubinfo,
+        parsers.parse_lock_credential_type,
         lambda t: parsers.parse_sysfs_int(t, "x"),
         lambda t: parsers.check_imei(t, "x"),
     ):
@@ -158,6 +159,21 @@ def test_toybox_and_toolbox_df() -> None:
     assert not exact and total == int(11.8 * 1024**3) and free == int(3.1 * 1024**3)
     with pytest.raises(ParseError):
         parsers.parse_df("df: /data: Permission denied\n")
+
+
+def test_lock_type_is_read_for_the_owner_user() -> None:
+    """The owner's (user 0) lock type is reported, not a work profile's; old dumps are unknown."""
+    dump = (
+        "Current lock settings service state:\n\nUser State:\n"
+        "  User 0\n    SID: 0\n    Quality: 0\n    CredentialType: None\n    SeparateChallenge: false\n"
+        "  User 10\n    SID: 1f\n    Quality: 131072\n    CredentialType: Pin\n"
+    )
+    assert parsers.parse_lock_credential_type(dump) == "none"
+    assert parsers.parse_lock_credential_type(
+        dump.replace("CredentialType: None", "CredentialType: Pattern")
+    ) == ("pattern")
+    with pytest.raises(ParseError, match="does not report"):
+        parsers.parse_lock_credential_type("Current lock settings service state:\n  SP Enabled = true\n")
 
 
 # -- ADB framing ----------------------------------------------------------------------------------

@@ -65,7 +65,7 @@ def test_probe_galaxy_s21_reports_profile_values(sim: PhoneSimulator) -> None:
     assert r.bootloader_locked.value is True and r.verified_boot_state.value == "green"
     assert r.rooted.value is False and r.knox_warranty_void.value is False
     assert r.google_accounts.value == 1 and r.frp_locked.value is True
-    assert r.screen_lock_set.value is True
+    assert r.screen_lock_set.value is True and r.screen_lock.value == "pin"
     assert any("factory reset protection" in w for w in r.warnings)
 
 
@@ -92,7 +92,7 @@ def test_old_rooted_phone_unknown_imei_stays_unknown(sim: PhoneSimulator) -> Non
     assert r.bootloader_locked.value is False and r.knox_warranty_void.value is True
     assert r.battery_cycle_count.value is None and r.battery_cycle_count.unknown
     assert r.battery_health.value == "overheat"
-    assert r.screen_lock_set.value is None  # no locksettings before Android 8
+    assert r.screen_lock_set.value is None  # Android 6 does not report the lock type
     # toolbox df rounds sizes: reported, but flagged as rounded in the provenance
     assert r.storage_total_bytes.source is not None and "rounded" in r.storage_total_bytes.source
     assert any("IMEI unknown" in w for w in r.warnings)
