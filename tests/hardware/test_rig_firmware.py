@@ -229,7 +229,7 @@ def test_power_cycle_reconnects(bridge: Path, firmware_elf: Path, tmp_path: Path
                 time.sleep(0.05)
         if link.is_symlink():
             os.unlink(link)
-        seen = []
+        seen: list[RigEvent] = []
         while not any(isinstance(e, Disconnected) for e in seen):  # events of the first power-on
             seen.append(d.events.get(timeout=10))
         b = start_board(bridge, firmware_elf, link)
