@@ -246,10 +246,16 @@ class AdbServerTransport:
 
 # -- direct ADB over TCP ---------------------------------------------------------------------------
 def _eof_aware_tcp_transport(host: str, port: int) -> Any:
-    """adb-shell's TCP transport, but a closed socket raises instead of reading b'' forever."""
+    """adb-shell's TCP transport; a closed socket raises instead of reading b'' until the timeout."""
     from adb_shell.transport.tcp_transport import TcpTransport
 
     class _Transport(TcpTransport):
+        def connect(self, transport_timeout_s: float | None) -> None:
+            super().connect(transport_timeout_s)
+            # adb-shell writes header and payload separately: without NODELAY, Nagle plus the
+            # peer's delayed ACK add ~40 ms to every command.
+            self._connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
         def bulk_read(self, numbytes: int, transport_timeout_s: float | None) -> bytes:
             data: bytes = super().bulk_read(numbytes, transport_timeout_s)
             if not data:

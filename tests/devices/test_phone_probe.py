@@ -205,3 +205,23 @@ def test_standalone_simulator_process(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_probe_command_line_prints_json_report(sim: PhoneSimulator) -> None:
+    """`python -m devices.phone probe --tcp HOST:PORT` prints the report; a dead address is a clear error."""
+    out = subprocess.run(
+        [sys.executable, "-m", "devices.phone", "probe", "--tcp", sim.address, "--timeout", "5"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["imeis"]["value"] == sim.profile.imeis
+    sim.unplug()
+    bad = subprocess.run(
+        [sys.executable, "-m", "devices.phone", "probe", "--tcp", sim.address],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert bad.returncode == 2 and bad.stderr.startswith("error: nothing listens")
