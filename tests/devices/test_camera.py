@@ -1,0 +1,128 @@
+"""Camera driver (real OpenCV path on a video file) and the simulated station camera."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from devices.camera import (
+    Camera,
+    CameraNoFrame,
+    CameraOpenError,
+    CameraResolutionError,
+    OpenCVCamera,
+    SimulatedCamera,
+    classify_source,
+)
+
+
+def _write_video(path: Path, w: int = 320, h: int = 240, n: int = 5) -> None:
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 10.0, (w, h))
+    assert writer.isOpened()
+    for i in range(n):
+        img = np.zeros((h, w, 3), np.uint8)
+        img[:, :, 2] = 40 * i  # a different red level per frame
+        cv2.rectangle(img, (20 + 10 * i, 30), (120 + 10 * i, 130), (255, 255, 255), -1)
+        writer.write(img)
+    writer.release()
+
+
+def test_file_source_delivers_bgr_frames(tmp_path: Path) -> None:
+    """A recorded video works as a camera source: BGR frames with their real resolution."""
+    video = tmp_path / "station.avi"
+    _write_video(video)
+    with OpenCVCamera(str(video)) as cam:
+        assert isinstance(cam, Camera)
+        f1 = cam.capture()
+        f2 = cam.capture()
+        info = cam.info()
+    assert f1.image.shape == (240, 320, 3) and f1.image.dtype == np.uint8
+    assert f1.resolution == (320, 240) and f1.resolution_matched
+    assert f2.index == 2 and not np.array_equal(f1.image, f2.image)
+    assert (info.kind, info.width, info.height) == ("file", 320, 240)
+
+
+def test_requested_resolution_is_verified(tmp_path: Path) -> None:
+    """Asking for a mode the source cannot give is reported, and refused when strict."""
+    video = tmp_path / "station.avi"
+    _write_video(video)
+    with OpenCVCamera(str(video)) as cam:
+        frame = cam.capture(640, 480)
+        assert frame.requested == (640, 480)
+        assert frame.resolution == (320, 240) and not frame.resolution_matched
+        with pytest.raises(CameraResolutionError, match="320x240, not the requested 640x480"):
+            cam.capture(640, 480, strict=True)
+        assert cam.capture(320, 240, strict=True).resolution_matched
+
+
+def test_file_loops_instead_of_running_dry(tmp_path: Path) -> None:
+    """A short recording stands in for a live camera: it rewinds at the end."""
+    video = tmp_path / "short.avi"
+    _write_video(video, n=2)
+    with OpenCVCamera(str(video)) as cam:
+        frames = [cam.capture() for _ in range(5)]
+    assert len(frames) == 5
+
+
+def test_unopenable_sources_give_clear_errors(tmp_path: Path) -> None:
+    """A missing file, a bogus file and a missing device index each say what is wrong."""
+    with pytest.raises(CameraOpenError, match="no such video file"):
+        OpenCVCamera(str(tmp_path / "nope.mp4")).open()
+    junk = tmp_path / "junk.mp4"
+    junk.write_bytes(b"not a video at all")
+    with pytest.raises((CameraOpenError, CameraNoFrame)):
+        OpenCVCamera(str(junk)).capture()
+    with pytest.raises(CameraOpenError):
+        OpenCVCamera(97).open()
+
+
+def test_source_classification() -> None:
+    """`INSPECTOR_CAMERA_SOURCE` may be an index, a URL or a path."""
+    assert classify_source("0") == ("device", 0)
+    assert classify_source(2) == ("device", 2)
+    assert classify_source("rtsp://10.0.0.5/live")[0] == "url"
+    assert classify_source("/videos/session.mp4")[0] == "file"
+
+
+def test_simulated_camera_renders_the_item_and_follows_the_turntable() -> None:
+    """The simulated camera shows the placed item; turning the table changes the picture."""
+    cam = SimulatedCamera(width=320, height=180)
+    assert isinstance(cam, Camera)
+    empty = cam.capture()
+    cam.set_item("phone", seed=7, defects=("crack",))
+    a = cam.capture()
+    cam.set_angle(90)
+    b = cam.capture()
+    assert a.image.shape == (180, 320, 3)
+    assert not np.array_equal(a.image, b.image)
+    assert not np.array_equal(empty.image, a.image)
+    scene = a.meta["scene"]
+    assert scene.spec.kind == "phone" and scene.spec.defects == ("crack",)
+    quad = np.asarray(a.meta["item_quad"])
+    assert quad.shape == (4, 2)
+    assert (quad[:, 0].min() >= -1) and (quad[:, 0].max() <= 321)  # the item is in the frame
+    assert scene.masks["crack"].any()
+
+
+def test_simulated_camera_linked_pose_and_faults() -> None:
+    """Angle and light can come from the rig; a flaky or unplugged camera raises clearly."""
+    state = {"angle": 0.0, "light": 1.0}
+    cam = SimulatedCamera(width=256, height=144)
+    cam.set_item("jewelry", seed=3)
+    cam.link(angle=lambda: state["angle"], light=lambda: state["light"])
+    bright = cam.capture(256, 144, strict=True)
+    state["light"] = 0.1
+    dark = cam.capture(256, 144)
+    assert dark.meta["light_level"] == pytest.approx(0.1)
+    assert dark.image.mean() < bright.image.mean()
+    cam.fail_next = 1
+    with pytest.raises(CameraNoFrame):
+        cam.capture()
+    cam.unplug()
+    with pytest.raises(CameraOpenError):
+        cam.capture()
+    cam.replug()
+    assert cam.capture().index >= 3
