@@ -22,6 +22,7 @@ import os
 import socket
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 
 from .fakeshell import FakeShell, ShellOutput
@@ -218,7 +219,8 @@ class PhoneSimulator:
         self.port = port
         self.faults = faults or PhoneFaults()
         self.shell = FakeShell(self.profile)
-        self.commands: list[str] = []
+        # Shell commands received, newest last (bounded: a demo may run for days).
+        self.commands: deque[str] = deque(maxlen=1000)
         self._stopping = threading.Event()
         self._listener: socket.socket | None = None
         self._lock = threading.Lock()
@@ -322,7 +324,7 @@ class PhoneSimulator:
                 self._conns.append(sock)
             t = threading.Thread(target=_Connection(self, sock).serve, daemon=True)
             t.start()
-            self._threads.append(t)
+            self._threads = [th for th in self._threads if th.is_alive()] + [t]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -174,7 +174,10 @@ def adb_connect(address: str, host: str = "127.0.0.1", port: int | None = None, 
 
 
 class AdbServerTransport:
-    """A phone reached through the adb server, by serial (USB serial or ``host:port``)."""
+    """A phone reached through the adb server, by serial (USB serial or ``host:port``).
+
+    ``timeout`` bounds connecting to the server and each wait for the phone's output.
+    """
 
     def __init__(
         self,
@@ -195,9 +198,8 @@ class AdbServerTransport:
         return self._serial
 
     def _check_state(self) -> None:
-        entries = {
-            e.serial: e for e in list_adb_devices(self.host, self.port, self.timeout, start_server=False)
-        }
+        # Like `adb shell`, start the local server if needed: a fresh station has none running.
+        entries = {e.serial: e for e in list_adb_devices(self.host, self.port, self.timeout)}
         entry = entries.get(self._serial)
         if entry is None:
             raise PhoneNotFound(f"no phone with serial {self._serial!r} is attached")

@@ -183,3 +183,14 @@ def test_unplug_mid_probe_raises_then_phone_returns(adb_server: AdbServer, phone
     adb_server.adb("-s", phone.address, "wait-for-device", timeout=30)
     report = probe_phone(AdbServerTransport(phone.address, port=adb_server.port, timeout=TIMEOUT))
     assert report.model.value == "SM-G991B"
+
+
+def test_stalled_phone_through_server_raises_within_timeout(
+    adb_server: AdbServer, phone: PhoneSimulator
+) -> None:
+    """A phone that hangs mid-command (cable still in) raises PhoneDisconnected after the timeout."""
+    _connect(adb_server, phone)
+    transport = AdbServerTransport(phone.address, port=adb_server.port, timeout=1.0)
+    phone.faults.stall_on = "dumpsys battery"
+    with pytest.raises(PhoneDisconnected, match="did not answer"):
+        probe_phone(transport)

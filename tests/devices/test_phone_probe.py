@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -225,3 +226,12 @@ def test_probe_command_line_prints_json_report(sim: PhoneSimulator) -> None:
         timeout=60,
     )
     assert bad.returncode == 2 and bad.stderr.startswith("error: nothing listens")
+
+
+def test_garbage_on_the_port_does_not_kill_the_phone(sim: PhoneSimulator) -> None:
+    """A peer sending junk is disconnected; the simulated phone keeps serving real clients."""
+    with socket.create_connection((sim.host, sim.port), timeout=TIMEOUT) as junk:
+        junk.sendall(b"GET / HTTP/1.1\r\nHost: phone\r\n\r\n" + bytes(range(256)))
+        junk.settimeout(TIMEOUT)
+        assert junk.recv(100) == b""  # the phone hung up on it
+    assert _transport(sim).shell("getprop ro.product.model").strip() == "SM-G991B"
