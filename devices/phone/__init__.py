@@ -4,7 +4,8 @@ Public API (stable; used by ``devices/discovery.py`` and the inspection pipeline
 
 Discovery
     ``list_adb_devices(host="127.0.0.1", port=None, timeout=5.0, start_server=True)
-    -> list[AdbDeviceEntry]`` -- phones the adb server knows (``adb devices -l``).
+    -> list[AdbDeviceEntry]`` -- phones the adb server knows (``adb devices -l``); ``model`` is
+    adb's rendering (``SM-G991B`` appears as ``SM_G991B``).
     ``AdbDeviceEntry(serial, state, model, product, device, transport_id, tags)``; ``state`` is
     adb's: ``device`` (ready), ``unauthorized``, ``offline``, ... ``port`` defaults to
     ``$ANDROID_ADB_SERVER_PORT`` or 5037. Raises ``PhoneError`` when no server can be reached.
@@ -17,6 +18,13 @@ Transports (``AdbTransport`` protocol: ``serial``, ``run(cmd, timeout) -> ShellR
 
 Probe
     ``probe_phone(transport, timeout=None) -> PhoneReport`` -- see :mod:`devices.phone.probe`.
+    ``PhoneReport``: ``serial``, ``transport``, ``probed_at``, ``duration_ms``, ``warnings`` and one
+    ``Fact(value, source, unknown)`` per measurement (model, brand, manufacturer, android_version,
+    sdk, imeis, battery_level_pct, battery_health, battery_temperature_dc, battery_voltage_mv,
+    battery_cycle_count, battery_capacity_pct, storage_total_bytes, storage_free_bytes,
+    verified_boot_state, bootloader_locked, rooted, frp_locked, screen_lock, ...).
+    ``to_dict()`` / ``to_json()`` / ``PhoneReport.from_dict()``. Only PhoneDisconnected,
+    PhoneUnauthorized and PhoneProbeError (no answer to ``getprop``) abort a probe.
 
 Simulator
     ``PhoneSimulator(profile="pixel-6", host="127.0.0.1", port=0, faults=PhoneFaults())``
@@ -31,6 +39,7 @@ from __future__ import annotations
 
 from .errors import PhoneDisconnected, PhoneError, PhoneNotFound, PhoneProbeError, PhoneUnauthorized
 from .luhn import is_valid_imei, luhn_valid
+from .probe import Fact, PhoneReport, probe_phone
 from .profiles import PROFILES, PhoneProfile, get_profile
 from .simulator import PhoneFaults, PhoneSimulator
 from .transport import (
@@ -50,12 +59,14 @@ __all__ = [
     "AdbServerTransport",
     "AdbTcpTransport",
     "AdbTransport",
+    "Fact",
     "PhoneDisconnected",
     "PhoneError",
     "PhoneFaults",
     "PhoneNotFound",
     "PhoneProbeError",
     "PhoneProfile",
+    "PhoneReport",
     "PhoneSimulator",
     "PhoneUnauthorized",
     "ShellResult",
@@ -65,4 +76,5 @@ __all__ = [
     "is_valid_imei",
     "list_adb_devices",
     "luhn_valid",
+    "probe_phone",
 ]
