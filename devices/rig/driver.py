@@ -207,6 +207,8 @@ class RigDriver:
     def connect(self) -> Identity:
         """Open the port and IDENTIFY; raises RigDisconnected if the port cannot be opened."""
         self._closed = False
+        if self._ser is not None:
+            self._drop_port("reconnecting", emit=False)
         self._open()
         if self._reader is None:
             self._reader = threading.Thread(target=self._read_loop, name="rig-reader", daemon=True)

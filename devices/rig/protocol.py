@@ -173,7 +173,7 @@ class FrameParser:
             body = bytes(buf[1 : HEADER_LEN + length])
             got = (buf[total - 2] << 8) | buf[total - 1]
             if crc16(body) == got:
-                out.append(Frame(buf[2], buf[3], bytes(buf[HEADER_LEN:total - 2])))
+                out.append(Frame(buf[2], buf[3], bytes(buf[HEADER_LEN : total - 2])))
                 del buf[:total]
             else:
                 self.bad_crc += 1

@@ -122,6 +122,7 @@ class RigSimulator:
         self.frames_executed = 0
         self.duplicates = 0
         self.events_dropped = 0
+        self.events_resent = 0
         self._power_on()
 
     # ---- public API -------------------------------------------------------------------
@@ -137,12 +138,11 @@ class RigSimulator:
         return str(self.link)
 
     def stop(self) -> None:
-        if self._thread is None:
-            return
-        self._running = False
-        os.write(self._wake_w, b"x")
-        self._thread.join(timeout=5)
-        self._thread = None
+        if self._thread is not None:
+            self._running = False
+            os.write(self._wake_w, b"x")
+            self._thread.join(timeout=5)
+            self._thread = None
         self._unplug()
         for fd in (self._wake_r, self._wake_w):
             with contextlib.suppress(OSError):
@@ -169,6 +169,7 @@ class RigSimulator:
 
     def replug(self) -> None:
         """New pty under the same symlink path; the device has power-cycled (BOOT event)."""
+
         def do() -> None:
             self._power_on()
             self._plug()
@@ -178,6 +179,11 @@ class RigSimulator:
     @property
     def plugged(self) -> bool:
         return self._master is not None
+
+    @property
+    def events_pending(self) -> int:
+        """Events queued or sent but not yet acknowledged by the host."""
+        return len(self.events) + (self.outstanding is not None)
 
     def status(self) -> Status:
         result: list[Status] = []
@@ -449,6 +455,7 @@ class RigSimulator:
                 self.outstanding = None
                 self.events_dropped += 1
             else:
+                self.events_resent += 1
                 self._send_event_frame(now)
         if self.outstanding is None and self.events and not self.faults.mute:
             payload = self.events.popleft()

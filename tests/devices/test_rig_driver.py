@@ -45,6 +45,9 @@ def sim() -> Iterator[RigSimulator]:
 def rig(sim: RigSimulator) -> Iterator[RigDriver]:
     d = RigDriver(str(sim.link), timeout=2.0)
     d.connect()
+    deadline = time.monotonic() + 5
+    while sim.events_pending and time.monotonic() < deadline:  # BOOT delivered and acknowledged
+        time.sleep(0.01)
     yield d
     d.close()
 
@@ -163,6 +166,7 @@ def test_event_delivered_once_when_ack_lost(sim: RigSimulator, rig: RigDriver) -
     sim.press_button()
     assert isinstance(wait_for(rig, ButtonPressed), ButtonPressed)
     time.sleep(0.4)  # well after the device's 100 ms resend
+    assert sim.events_resent >= 1
     assert not any(isinstance(e, ButtonPressed) for e in drain(rig))
 
 
@@ -186,7 +190,7 @@ def test_dropped_commands_are_retried(sim: RigSimulator, rig: RigDriver) -> None
     """Commands lost on the wire are retransmitted after the adaptive timeout."""
     sim.faults.drop_next = 2
     assert rig.status().light == 0
-    assert rig.stats["timeouts"] >= 1  # one of the two may have been our ACK of the BOOT event
+    assert rig.stats["timeouts"] == 2
 
 
 def test_lost_reply_does_not_run_the_command_twice(sim: RigSimulator, rig: RigDriver) -> None:
@@ -257,8 +261,9 @@ def test_unplug_mid_command_then_replug(sim: RigSimulator, rig: RigDriver) -> No
     sim.faults.mute = False
     sim.replug()
     assert rig.wait_connected(10)
-    assert isinstance(wait_for(rig, Connected), Connected)
-    assert isinstance(wait_for(rig, DeviceBooted), DeviceBooted)
+    kinds: set[type] = set()
+    while not {Connected, DeviceBooted} <= kinds:  # in either order
+        kinds.add(type(rig.events.get(timeout=5)))
     st = rig.status()
     assert not st.homed  # the controller power-cycled with the USB plug
     assert rig.stats["reconnects"] == 1
