@@ -10,6 +10,7 @@
 """
 
 from devices.rig.driver import (
+    USB_IDS,
     ButtonPressed,
     Connected,
     DeviceBooted,
@@ -24,11 +25,13 @@ from devices.rig.driver import (
     RigEvent,
     RigProtocolError,
     RigTimeout,
+    probe,
 )
 from devices.rig.protocol import ErrorCode, Identity, Status
 from devices.rig.simulator import RigFaults, RigSimulator
 
 __all__ = [
+    "USB_IDS",
     "ButtonPressed",
     "Connected",
     "DeviceBooted",
@@ -48,4 +51,5 @@ __all__ = [
     "RigSimulator",
     "RigTimeout",
     "Status",
+    "probe",
 ]

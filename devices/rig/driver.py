@@ -11,6 +11,7 @@ Public API (see also ``devices.rig`` for the re-exports)::
     ev = rig.events.get(timeout=1)        # queue of ButtonPressed, LidOpened, LidClosed, MoveDone,
                                           # HomeDone, DeviceBooted, Connected, Disconnected
     rig.close()
+    probe("/dev/ttyUSB0")                 # -> Identity or None, for discovery (opens, IDENTIFYs, closes)
 
 Transport: one reader thread owns the port; commands are stop-and-wait, matched to replies by
 sequence number, retransmitted after an adaptive timeout (RFC 6298 style SRTT/RTTVAR with
@@ -540,3 +541,24 @@ class RigDriver:
                 if left <= 0:
                     raise RigTimeout(f"turntable did not finish within {timeout} s")
                 self._motion_cv.wait(min(left, 0.5))
+
+
+# USB-serial bridges found on rig controller boards. They are generic chips, so discovery
+# should treat a match as a candidate and confirm it with probe().
+USB_IDS: dict[tuple[int, int], str] = {
+    (0x2341, 0x0043): "Arduino Uno (16U2)",
+    (0x2341, 0x0001): "Arduino Uno (8U2)",
+    (0x1A86, 0x7523): "CH340 (Arduino Nano clones)",
+    (0x0403, 0x6001): "FTDI FT232R (Arduino Nano)",
+}
+
+
+def probe(port: str, baud: int = 115200, timeout: float = 1.0) -> Identity | None:
+    """IDENTIFY whatever is on ``port``; None if it is not a rig controller (or not there)."""
+    d = RigDriver(port, baud=baud, timeout=timeout, retries=2, auto_reconnect=False)
+    try:
+        return d.connect()
+    except RigError:
+        return None
+    finally:
+        d.close()
