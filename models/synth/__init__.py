@@ -1,0 +1,1 @@
+"""Procedural scene renderer: training data for the grading models and the simulated station camera."""
