@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import subprocess
 import sys
@@ -348,3 +349,53 @@ def test_standalone_simulator_process(tmp_path: Path) -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_socket_url_transport(sim: RigSimulator) -> None:
+    """The driver accepts any pyserial URL: here the rig is reached over TCP (as through ser2net)."""
+    import socket
+
+    import serial
+
+    server = socket.create_server(("127.0.0.1", 0))
+    port_no = server.getsockname()[1]
+    stop = threading.Event()
+
+    def relay() -> None:
+        conn, _ = server.accept()
+        conn.settimeout(0.02)
+        tty = serial.serial_for_url(str(sim.link), baudrate=115200, timeout=0.02)
+        try:
+            while not stop.is_set():
+                with contextlib.suppress(TimeoutError):
+                    data = conn.recv(4096)
+                    if not data:
+                        return
+                    tty.write(data)
+                out = tty.read(tty.in_waiting or 1)
+                if out:
+                    conn.sendall(out)
+        finally:
+            tty.close()
+            conn.close()
+
+    t = threading.Thread(target=relay, daemon=True)
+    t.start()
+    try:
+        with RigDriver(f"socket://127.0.0.1:{port_no}", auto_reconnect=False) as d:
+            assert d.identity is not None and d.identity.model == "RIG-SIM"
+            d.set_light(25)
+            assert d.status().light == 64
+    finally:
+        stop.set()
+        t.join(5)
+        server.close()
+
+
+def test_no_device_on_the_line_fails_cleanly() -> None:
+    """With nothing answering (pyserial loop:// just echoes our own frames back) connect() gives up
+    with a clear error after its retries instead of hanging."""
+    d = RigDriver("loop://", timeout=0.5, retries=1, auto_reconnect=False)
+    with pytest.raises(RigTimeout, match="IDENTIFY"):
+        d.connect()
+    d.close()
