@@ -161,6 +161,24 @@ def test_button_and_lid_on_real_firmware(board: Board, rig: RigDriver) -> None:
     assert isinstance(wait_for(rig, LidClosed), LidClosed)
 
 
+def test_stop_and_lid_abort_motion_on_real_firmware(board: Board, rig: RigDriver) -> None:
+    """STOP and an opened lid both halt a turning table part-way and say why in MoveDone."""
+    rig.home()
+    rig.rotate_to(170, wait=False)
+    time.sleep(0.2)
+    rig.stop()
+    ev = wait_for(rig, MoveDone)
+    assert isinstance(ev, MoveDone) and ev.result == ErrorCode.STOPPED and 0 < ev.angle < 170
+    assert not rig.status().moving
+    rig.rotate_to(0, wait=False)
+    time.sleep(0.1)
+    board.send("lid open")
+    ev = wait_for(rig, MoveDone)
+    assert isinstance(ev, MoveDone) and ev.result == ErrorCode.LID_OPEN
+    st = rig.status()
+    assert st.lid_open and not st.moving
+
+
 def _exchange(port: serial.Serial, parser: FrameParser, frame: bytes) -> Frame:
     """Send raw bytes, return the next ACK/NAK (events are acknowledged and skipped)."""
     port.write(frame)
