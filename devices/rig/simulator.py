@@ -12,6 +12,8 @@ Public API::
     sim.press_button(); sim.set_lid(open_=True)
     sim.faults.drop_next = 2    # see RigFaults for every switch
     sim.unplug(); sim.replug()  # pty disappears / comes back under the same symlink path
+    sim.status()                # device-side Status snapshot (also advances the motion to now)
+    sim.pos, sim.light          # read-only: mechanical table angle in tenths (homed or not), 0-255
     sim.stop()
 
 Standalone (demo): ``python -m devices.rig.simulator [--link PATH]`` prints the port path,
