@@ -42,11 +42,14 @@ class OpenCVCamera:
     session can stand in for a camera in a demo.
     """
 
-    def __init__(self, source: str | int, *, loop_file: bool = True, warmup_frames: int = 0) -> None:
+    def __init__(
+        self, source: str | int, *, loop_file: bool = True, warmup_frames: int = 0, open_timeout: float = 5.0
+    ) -> None:
         self.kind, self._target = classify_source(source)
         self.source = str(source)
         self.loop_file = loop_file
         self.warmup_frames = warmup_frames
+        self.open_timeout = open_timeout
         self._cap: Any = None
         self._lock = threading.Lock()
         self._count = 0
@@ -64,7 +67,15 @@ class OpenCVCamera:
             dev = Path(f"/dev/video{self._target}")
             if not dev.exists():
                 raise CameraOpenError(f"camera {self._target}: {dev} does not exist (no camera plugged in?)")
-        cap = cv2.VideoCapture(self._target)
+        if self.kind == "url":
+            # Without these an unreachable stream can block for minutes inside FFmpeg.
+            ms = int(self.open_timeout * 1000)
+            cap = cv2.VideoCapture(
+                self._target, cv2.CAP_FFMPEG,
+                [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, ms, cv2.CAP_PROP_READ_TIMEOUT_MSEC, ms],
+            )
+        else:
+            cap = cv2.VideoCapture(self._target)
         if not cap.isOpened():
             cap.release()
             raise CameraOpenError(f"camera source {self.source!r} could not be opened by OpenCV")

@@ -23,6 +23,13 @@ from types import TracebackType
 
 import serial
 
+try:
+    import termios
+
+    _PORT_ERRORS: tuple[type[BaseException], ...] = (serial.SerialException, OSError, termios.error)
+except ImportError:  # pragma: no cover - Windows has no termios
+    _PORT_ERRORS = (serial.SerialException, OSError)
+
 from devices.scale.sics import CRLF, MAX_LINE, SicsParseError, SicsReply, Weight, parse_reply, parse_weight
 
 
@@ -118,13 +125,13 @@ class MtSicsScale:
                 self._serial = serial.serial_for_url(
                     self.port, baudrate=self.baudrate, timeout=_POLL, write_timeout=self.timeout
                 )
-            except (serial.SerialException, OSError, ValueError) as exc:
+            except (*_PORT_ERRORS, ValueError) as exc:
                 raise ScaleDisconnected(f"cannot open balance port {self.port}: {exc}") from exc
 
     def close(self) -> None:
         with self._lock:
             if self._serial is not None:
-                with contextlib.suppress(serial.SerialException, OSError):
+                with contextlib.suppress(*_PORT_ERRORS):
                     self._serial.close()
                 self._serial = None
 
@@ -182,6 +189,7 @@ class MtSicsScale:
         """
         wait = attempt_timeout if attempt_timeout is not None else self.timeout
         problems: list[str] = []
+        reopened = False
         with self._lock:
             for attempt in range(self.retries + 1):
                 port = self._ensure_open()
@@ -212,8 +220,19 @@ class MtSicsScale:
                             return reply
                         # a stale or unsolicited line: keep reading within the deadline
                         problems.append(f"unexpected {reply.command} reply")
-                except (serial.SerialException, OSError) as exc:
-                    raise self._lost(exc) from exc
+                except _PORT_ERRORS as exc:
+                    # The handle died (cable pulled, possibly already plugged back). Reopen
+                    # once within this call: if the device is back the command goes through,
+                    # if not, the reopen raises ScaleDisconnected right away.
+                    if reopened:
+                        raise self._lost(exc) from exc
+                    reopened = True
+                    self.close()
+                    problems.append(f"port error ({exc})")
+                    try:
+                        self._ensure_open()
+                    except ScaleDisconnected as gone:
+                        raise self._lost(exc) from gone
         raise ScaleProtocolError(
             f"no valid reply to {command!r} from balance on {self.port} after "
             f"{self.retries + 1} attempts: {'; '.join(problems)}"
@@ -305,10 +324,11 @@ class MtSicsScale:
                 if time.monotonic() >= deadline:
                     raise ScaleTimeout(f"no stable weight within {limit:.1f} s: {exc}") from exc
                 raise
-            if reply.status == "I" and time.monotonic() < deadline:
+            if reply.status in {"I", "D"} and time.monotonic() < deadline:
+                # I: not stable yet; D is never an answer to S (stale continuous output)
                 time.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
                 continue
-            if reply.status == "I":
+            if reply.status in {"I", "D"}:
                 raise ScaleTimeout(f"no stable weight within {limit:.1f} s (load still moving?)")
             return self._weight("S", reply)
 

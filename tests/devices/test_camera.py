@@ -126,3 +126,32 @@ def test_simulated_camera_linked_pose_and_faults() -> None:
         cam.capture()
     cam.replug()
     assert cam.capture().index >= 3
+
+
+def test_stream_url_source(tmp_path: Path) -> None:
+    """A network stream URL is a camera source too (here a video served over local HTTP)."""
+    import functools
+    import http.server
+    import threading
+
+    _write_video(tmp_path / "live.avi")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+
+    class Quiet(http.server.ThreadingHTTPServer):
+        def handle_error(self, request: object, client_address: object) -> None:
+            pass  # clients closing early are normal for video readers
+
+    server = Quiet(("127.0.0.1", 0), handler)
+    server.RequestHandlerClass.log_message = lambda *a, **k: None  # type: ignore[attr-defined, method-assign]
+    t = threading.Thread(target=server.serve_forever, daemon=True)
+    t.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/live.avi"
+        with OpenCVCamera(url, open_timeout=5) as cam:
+            frame = cam.capture()
+        assert frame.resolution == (320, 240) and frame.meta["kind"] == "url"
+        with pytest.raises(CameraOpenError, match="could not be opened"):
+            OpenCVCamera(f"http://127.0.0.1:{server.server_address[1]}/missing.avi", open_timeout=2).open()
+    finally:
+        server.shutdown()
+        server.server_close()

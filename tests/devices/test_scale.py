@@ -179,6 +179,16 @@ def test_unplug_while_waiting_for_a_slow_reply(sim: ScaleSimulator, scale: MtSic
     assert scale.serial_number() == "B947023614"
 
 
+def test_replug_while_idle_is_transparent(sim: ScaleSimulator, scale: MtSicsScale) -> None:
+    """A cable pulled and plugged back between two weighings costs nothing: the driver reopens."""
+    assert scale.serial_number()
+    sim.unplug()
+    sim.replug()
+    sim.place(2_000, settle_s=0)
+    assert scale.stable_weight().mg == 2_000
+    assert scale.stats["reconnects"] == 1
+
+
 def test_missing_port_is_a_clear_error() -> None:
     """A wrong port name says which port could not be opened."""
     with pytest.raises(ScaleDisconnected, match="/nonexistent/ttyX"):
@@ -191,3 +201,64 @@ def test_works_over_pyserial_url_loopback() -> None:
     with pytest.raises(ScaleProtocolError):
         drv.serial_number()  # the echo "I4" has no status: never accepted as a reply
     drv.close()
+
+
+def test_standalone_simulator_process() -> None:
+    """`python -m devices.scale.simulator` prints a port a driver can use, and takes stdin commands."""
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "devices.scale.simulator", "--settle", "0"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert proc.stdout is not None and proc.stdin is not None
+        path = proc.stdout.readline().strip()
+        with MtSicsScale(path, timeout=1.0) as drv:
+            assert drv.serial_number() == "B947023614"
+            proc.stdin.write("place 1500\n")
+            proc.stdin.flush()
+            for _ in range(100):  # the stdin line is handled asynchronously
+                if drv.immediate_weight().mg == 1_500:
+                    break
+                threading.Event().wait(0.02)
+            assert drv.stable_weight().mg == 1_500
+        proc.stdin.write("quit\n")
+        proc.stdin.flush()
+        assert proc.wait(timeout=10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=5)
+
+
+def test_ethernet_balance_over_socket_url(sim: ScaleSimulator) -> None:
+    """A balance behind a serial-to-Ethernet bridge works through a socket:// URL."""
+    import shutil
+    import socket
+    import subprocess
+
+    socat = shutil.which("socat")
+    if socat is None:
+        pytest.skip("socat not installed (Debian package socat)")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    bridge = subprocess.Popen(
+        [socat, f"TCP-LISTEN:{port},bind=127.0.0.1,reuseaddr", f"FILE:{sim.path},raw,echo=0"]
+    )
+    try:
+        drv = MtSicsScale(f"socket://127.0.0.1:{port}", timeout=1.0)
+        for _ in range(100):  # wait for socat to listen
+            try:
+                drv.connect()
+                break
+            except ScaleDisconnected:
+                threading.Event().wait(0.05)
+        sim.place(777, settle_s=0)
+        assert drv.stable_weight().mg == 777
+        drv.close()
+    finally:
+        bridge.terminate()
+        bridge.wait(timeout=5)
