@@ -29,6 +29,7 @@ try:
     _PORT_ERRORS: tuple[type[BaseException], ...] = (serial.SerialException, OSError, termios.error)
 except ImportError:  # pragma: no cover - Windows has no termios
     _PORT_ERRORS = (serial.SerialException, OSError)
+_OPEN_ERRORS: tuple[type[BaseException], ...] = (*_PORT_ERRORS, ValueError)
 
 from devices.scale.sics import CRLF, MAX_LINE, SicsParseError, SicsReply, Weight, parse_reply, parse_weight
 
@@ -125,7 +126,7 @@ class MtSicsScale:
                 self._serial = serial.serial_for_url(
                     self.port, baudrate=self.baudrate, timeout=_POLL, write_timeout=self.timeout
                 )
-            except (*_PORT_ERRORS, ValueError) as exc:
+            except _OPEN_ERRORS as exc:
                 raise ScaleDisconnected(f"cannot open balance port {self.port}: {exc}") from exc
 
     def close(self) -> None:
