@@ -23,6 +23,8 @@ from types import TracebackType
 
 import serial
 
+from devices.scale.sics import CRLF, MAX_LINE, SicsParseError, SicsReply, Weight, parse_reply, parse_weight
+
 try:
     import termios
 
@@ -31,7 +33,6 @@ except ImportError:  # pragma: no cover - Windows has no termios
     _PORT_ERRORS = (serial.SerialException, OSError)
 _OPEN_ERRORS: tuple[type[BaseException], ...] = (*_PORT_ERRORS, ValueError)
 
-from devices.scale.sics import CRLF, MAX_LINE, SicsParseError, SicsReply, Weight, parse_reply, parse_weight
 
 
 class ScaleError(Exception):
