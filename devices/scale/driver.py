@@ -34,7 +34,6 @@ except ImportError:  # pragma: no cover - Windows has no termios
 _OPEN_ERRORS: tuple[type[BaseException], ...] = (*_PORT_ERRORS, ValueError)
 
 
-
 class ScaleError(Exception):
     """Base class of every balance failure."""
 
