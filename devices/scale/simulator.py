@@ -63,6 +63,7 @@ class ScaleSimulator:
         noise_mg: int = 40,
         stability_wait_s: float = 0.5,
         seed: int = 0,
+        baud: int | None = None,
     ) -> None:
         if unit not in UNIT_MG:
             raise ValueError(f"unit must be one of {sorted(UNIT_MG)}")
@@ -79,6 +80,9 @@ class ScaleSimulator:
         self.settle_s = settle_s
         self.noise_mg = noise_mg
         self.stability_wait_s = stability_wait_s
+        self.baud = baud
+        """When set, replies are paced to this line rate (10 bits per byte, 8N1): a pty is
+        instant, and latency figures measured against it would flatter the driver."""
         self.faults = ScaleFaults()
         self.received: list[str] = []
         self.pan_missing = False
@@ -320,6 +324,9 @@ class ScaleSimulator:
                         reply = self.handle(raw.rstrip(b"\r"))
                         if reply is not None:
                             reply = self._apply_faults(reply)
+                        if reply is not None and self.baud:
+                            wire = len(raw) + 1 + len(reply)  # command in + reply out
+                            self._interrupt.wait(wire * 10.0 / self.baud)
                         if reply is not None and self._master is not None and not self._interrupt.is_set():
                             with contextlib.suppress(OSError):
                                 os.write(self._master, reply)
