@@ -145,6 +145,15 @@ class SimulatedStation:
         if self.camera is not None:
             self.camera.clear_item()
 
+    def attach_phone_to_adb(self, host: str = "127.0.0.1", port: int | None = None) -> str:
+        """``adb connect`` the simulated phone so adb-server clients (and the ``adb`` CLI) see it
+        under the serial ``phone_address``. Starts the local adb server if none runs."""
+        if self.phone_address is None:
+            raise RuntimeError("this station has no simulated phone")
+        from devices.phone import adb_connect
+
+        return adb_connect(self.phone_address, host=host, port=port)
+
     # -- what is there ----------------------------------------------------------------------
     def addresses(self) -> dict[str, str | None]:
         return {

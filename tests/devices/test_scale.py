@@ -262,3 +262,41 @@ def test_ethernet_balance_over_socket_url(sim: ScaleSimulator) -> None:
     finally:
         bridge.terminate()
         bridge.wait(timeout=5)
+
+
+
+
+@pytest.fixture(scope="module")
+def shared_sim() -> Iterator[ScaleSimulator]:
+    s = ScaleSimulator(settle_s=0, seed=3)
+    s.start()
+    yield s
+    s.stop()
+
+
+def test_faults_never_yield_a_wrong_weight(shared_sim: ScaleSimulator) -> None:
+    """Whatever mix of corrupted and dropped replies: the driver returns the true weight or a
+    clear ScaleProtocolError, never a wrong number (property test over fault sequences)."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    drv = MtSicsScale(shared_sim.path, timeout=0.15, retries=3)
+
+    @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(st.integers(0, 6), st.integers(0, 2), st.integers(0, 200_000))
+    def check(corrupt: int, drop: int, mg: int) -> None:
+        shared_sim.faults.corrupt_next = corrupt
+        shared_sim.faults.drop_next = drop
+        shared_sim.place(mg, settle_s=0)
+        try:
+            w = drv.immediate_weight()
+        except ScaleProtocolError:
+            assert corrupt + drop > drv.retries
+        else:
+            assert w.mg == mg and w.stable
+        shared_sim.faults.corrupt_next = shared_sim.faults.drop_next = 0
+
+    try:
+        check()
+    finally:
+        drv.close()
