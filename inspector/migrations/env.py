@@ -20,6 +20,7 @@ TABLE_MODULES: list[str] = [
     "inspector.auth.tables",
     "inspector.certificates.tables",
     "warranty.tables",
+    "inspector.station.tables",
 ]
 
 for _name in TABLE_MODULES:

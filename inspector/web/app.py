@@ -23,6 +23,8 @@ from inspector.db import make_engine, migrate
 ROUTER_MODULES: list[str] = [
     "inspector.web.auth_routes",
     "inspector.web.photo_routes",
+    "inspector.certificates.web",
+    "inspector.station.routes",
 ]
 
 STATIC_DIR = Path(__file__).parent / "static"

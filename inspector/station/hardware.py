@@ -1,0 +1,381 @@
+"""Adapters from the real drivers, grader and certificate issuer to the pipeline's ports.
+
+``build_hardware(settings)`` gives the station its devices: the simulated station
+(``devices.simulated_station``: pty rig and balance, ADB phone, rendered camera) when
+``settings.simulate`` is on, else the configured serial ports, ADB phone and OpenCV camera.
+Every driver exception that means "the device went away" becomes ``DeviceLost`` so the
+pipeline can leave the inspection resumable; a component that is not installed or not
+configured is listed in ``StationHardware.missing`` with the reason, never faked.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from sqlmodel import Session
+
+from inspector.config import Settings
+from inspector.station.ports import DeviceLost, GradeOutcome, IssuedCert, StationHardware, StepFailed
+
+log = logging.getLogger(__name__)
+
+
+class RigAdapter:
+    """``devices.rig.RigDriver`` behind ``RigPort``; a thread turns start-button events into callbacks."""
+
+    def __init__(self, driver: Any) -> None:
+        self.driver = driver
+        self._callbacks: list[Callable[[], None]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._events, name="rig-events", daemon=True)
+        self._thread.start()
+
+    def _call(self, fn: Callable[[], Any]) -> Any:
+        from devices.rig import RigDisconnected, RigError, RigTimeout
+
+        try:
+            return fn()
+        except (RigDisconnected, RigTimeout) as exc:
+            raise DeviceLost(f"rig controller: {exc}") from exc
+        except RigError as exc:
+            raise StepFailed(f"rig controller: {exc}") from exc
+
+    def set_light(self, percent: float) -> None:
+        self._call(lambda: self.driver.set_light(percent))
+
+    def rotate_to(self, angle: float) -> None:
+        self._call(lambda: self.driver.rotate_to(angle, timeout=20.0))
+
+    def home(self) -> None:
+        self._call(lambda: self.driver.home(timeout=20.0))
+
+    def identity(self) -> dict[str, Any]:
+        ident = self.driver.identity
+        if ident is None:
+            return {"port": self.driver.port, "connected": False}
+        d = dict(vars(ident)) if hasattr(ident, "__dict__") else {"identity": str(ident)}
+        return {
+            "port": self.driver.port,
+            "connected": self.driver.connected,
+            **{k: (str(v) if not isinstance(v, int | str | float | bool) else v) for k, v in d.items()},
+        }
+
+    def on_start_button(self, callback: Callable[[], None]) -> None:
+        self._callbacks.append(callback)
+
+    def _events(self) -> None:
+        from devices.rig import ButtonPressed
+
+        while not self._stop.is_set():
+            try:
+                ev = self.driver.events.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            if isinstance(ev, ButtonPressed):
+                for cb in list(self._callbacks):
+                    try:
+                        cb()
+                    except Exception:  # a failing listener must not stop the event thread
+                        log.exception("start button handler failed")
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=2)
+        self.driver.close()
+
+
+class ScaleAdapter:
+    def __init__(self, driver: Any) -> None:
+        self.driver = driver
+
+    def stable_weight_mg(self) -> int:
+        from devices.scale import ScaleDisconnected, ScaleError, ScaleTimeout
+
+        try:
+            return int(self.driver.stable_weight(timeout=10.0).mg)
+        except ScaleDisconnected as exc:
+            raise DeviceLost(f"balance: {exc}") from exc
+        except ScaleTimeout as exc:
+            raise StepFailed(f"balance: {exc}") from exc
+        except ScaleError as exc:
+            raise StepFailed(f"balance: {exc}") from exc
+
+    def identity(self) -> dict[str, Any]:
+        try:
+            ident = self.driver.identify()
+        except Exception as exc:  # shown in the device panel, not fatal
+            return {"port": self.driver.port, "error": str(exc)}
+        return {"port": self.driver.port, **ident.as_dict()}
+
+    def close(self) -> None:
+        self.driver.close()
+
+
+class PhoneAdapter:
+    """Opens an ADB transport per inspection (a replugged phone gets a fresh connection)."""
+
+    def __init__(self, open_transport: Callable[[], Any], describe: str) -> None:
+        self._open = open_transport
+        self.describe = describe
+        self._transport: Any = None
+
+    def _wrap(self, fn: Callable[[], Any]) -> Any:
+        from devices.phone import PhoneDisconnected, PhoneError, PhoneNotFound, PhoneUnauthorized
+
+        try:
+            return fn()
+        except (PhoneDisconnected, PhoneNotFound, OSError) as exc:
+            self._drop()
+            raise DeviceLost(f"phone ({self.describe}): {exc}") from exc
+        except PhoneUnauthorized as exc:
+            self._drop()
+            raise StepFailed(
+                f"phone: {exc}; accept the USB debugging prompt on the phone and resume"
+            ) from exc
+        except PhoneError as exc:
+            raise StepFailed(f"phone: {exc}") from exc
+
+    def _drop(self) -> None:
+        if self._transport is not None:
+            with contextlib.suppress(Exception):
+                self._transport.close()
+            self._transport = None
+
+    def connect(self) -> dict[str, Any]:
+        self._drop()
+        self._transport = self._wrap(self._open)
+        return {
+            "serial": str(getattr(self._transport, "serial", self.describe)),
+            "transport": type(self._transport).__name__,
+        }
+
+    def probe(self) -> dict[str, Any]:
+        from devices.phone.probe import probe_phone
+
+        if self._transport is None:
+            self.connect()
+        report = self._wrap(lambda: probe_phone(self._transport))
+        data: dict[str, Any] = report.to_dict()
+        return data
+
+    def close(self) -> None:
+        self._drop()
+
+
+class CameraAdapter:
+    def __init__(self, camera: Any, simulated: bool) -> None:
+        self.camera = camera
+        self.simulated = simulated
+
+    def capture(self) -> np.ndarray:
+        from devices.camera import CameraError
+
+        try:
+            image: np.ndarray = self.camera.capture().image
+        except CameraError as exc:
+            raise DeviceLost(f"camera: {exc}") from exc
+        return image
+
+    def set_scene(self, kind: str | None, side: str | None, angle: float | None) -> None:
+        """Turn the simulated phone over (screen/back); the rig link already turns the table."""
+        if not self.simulated:
+            return
+        item = getattr(self.camera, "item", None)
+        if item is not None and kind == "phone" and side in ("screen", "back") and item.side != side:
+            self.camera.set_item(item.kind, seed=item.seed, side=side, defects=item.defects)
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.camera.close()
+
+
+class GraderAdapter:
+    """``inspector.grading.Grader`` behind ``GraderPort``; tolerant of its result's exact shape."""
+
+    def __init__(self, grader: Any) -> None:
+        self.grader = grader
+
+    def grade(self, image: np.ndarray, kind: str, side: str) -> GradeOutcome:
+        res = self.grader.grade(image, kind, side)
+        get = (
+            (lambda k, d=None: res.get(k, d))
+            if isinstance(res, dict)
+            else (lambda k, d=None: getattr(res, k, d))
+        )
+        grade = get("grade")
+        grade_text = str(getattr(grade, "name", None) or getattr(grade, "code", None) or grade)
+        overlay = get("overlay_png")
+        if overlay is None and get("overlay") is not None:
+            overlay = _encode_png(get("overlay"))
+        reasons = [str(r) for r in (get("reasons") or [])]
+        measurements = get("measurements") or {}
+        if not isinstance(measurements, dict):
+            measurements = getattr(measurements, "__dict__", {}) or {"value": str(measurements)}
+        versions = get("model_versions") or {}
+        rank = get("rank")
+        return GradeOutcome(
+            grade_text,
+            reasons,
+            _jsonable(measurements),
+            overlay,
+            {str(k): str(v) for k, v in dict(versions).items()},
+            int(rank) if isinstance(rank, int) else None,
+        )
+
+
+class CertifierAdapter:
+    """``inspector.certificates.issue_certificate`` behind ``CertifierPort``."""
+
+    def __init__(self, module: Any, settings: Settings) -> None:
+        self.module = module
+        self.settings = settings
+
+    def issue(self, session: Session, inspection: dict[str, Any]) -> IssuedCert:
+        request_cls = getattr(self.module, "CertificateRequest", None)
+        request: Any = inspection
+        if request_cls is not None:
+            request = _build_request(request_cls, inspection, self.settings)
+        issued = self.module.issue_certificate(session, request, settings=self.settings)
+        human_id = str(getattr(issued, "human_id", None) or issued["human_id"])
+        url = getattr(issued, "url", None) or self.module.certificate_url(human_id, settings=self.settings)
+        qr = None
+        if hasattr(self.module, "qr_svg"):
+            with contextlib.suppress(Exception):
+                qr = self.module.qr_svg(str(url))
+        return IssuedCert(human_id, str(url), qr)
+
+
+def _build_request(cls: Any, inspection: dict[str, Any], settings: Settings) -> Any:
+    """Fill the certificate request from the inspection record, by field name."""
+    from inspector.station.requests import certificate_request
+
+    return certificate_request(cls, inspection, settings)
+
+
+def _encode_png(image: Any) -> bytes | None:
+    import cv2
+
+    ok, buf = cv2.imencode(".png", np.asarray(image))
+    return bytes(buf.tobytes()) if ok else None
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, int | float | str | bool) or value is None:
+        return value
+    return str(value)
+
+
+def load_grader(hw: StationHardware) -> None:
+    try:
+        mod = importlib.import_module("inspector.grading")
+        hw.grader = GraderAdapter(mod.Grader())
+    except Exception as exc:  # missing module or model files: grades are skipped with this reason
+        hw.missing["grader"] = f"grading unavailable ({type(exc).__name__}: {exc})"
+
+
+def load_certifier(hw: StationHardware, settings: Settings) -> None:
+    try:
+        mod = importlib.import_module("inspector.certificates")
+        if not hasattr(mod, "issue_certificate"):
+            raise ImportError("inspector.certificates has no issue_certificate yet")
+        hw.certifier = CertifierAdapter(mod, settings)
+    except Exception as exc:  # no certificates: the result says so, nothing is faked
+        hw.missing["certifier"] = f"certificates unavailable ({type(exc).__name__}: {exc})"
+
+
+def build_hardware(
+    settings: Settings, *, simulation: Any = None, grader: bool = True, certifier: bool = True
+) -> StationHardware:
+    """Devices for this station. ``simulation``: a started ``SimulatedStation`` to drive (else one is
+    started when ``settings.simulate`` is on and closed with the hardware)."""
+    hw = StationHardware()
+    sim = simulation
+    if sim is None and settings.simulate:
+        from devices.simulated_station import SimulatedStation
+
+        sim = SimulatedStation().start()
+        hw.closers.append(sim.stop)
+    hw.simulation = sim
+
+    rig_port = sim.rig_port if sim is not None else settings.rig_port
+    scale_port = sim.scale_port if sim is not None else settings.scale_port
+    if rig_port:
+        try:
+            from devices.rig import RigDriver
+
+            rig = RigDriver(rig_port, baud=settings.rig_baud)
+            rig.connect()
+            adapter = RigAdapter(rig)
+            hw.rig = adapter
+            hw.closers.append(adapter.close)
+        except Exception as exc:  # the station still serves pages and the other devices
+            hw.missing["rig"] = f"rig controller on {rig_port}: {exc}"
+    else:
+        hw.missing["rig"] = "no rig port configured (INSPECTOR_RIG_PORT)"
+    if scale_port:
+        try:
+            from devices.scale import MtSicsScale
+
+            scale = MtSicsScale(scale_port, baudrate=settings.scale_baud)
+            scale.connect()
+            sadapter = ScaleAdapter(scale)
+            hw.scale = sadapter
+            hw.closers.append(sadapter.close)
+        except Exception as exc:  # see above
+            hw.missing["scale"] = f"balance on {scale_port}: {exc}"
+    else:
+        hw.missing["scale"] = "no balance port configured (INSPECTOR_SCALE_PORT)"
+
+    if sim is not None and sim.phone_address:
+        from devices.phone import AdbTcpTransport
+
+        host, _, port = str(sim.phone_address).rpartition(":")
+        hw.phone = PhoneAdapter(lambda: AdbTcpTransport(host, int(port), timeout=5.0), sim.phone_address)
+    elif sim is None:
+        serial = settings.adb_serial
+
+        def open_usb() -> Any:
+            from devices.phone import AdbServerTransport, PhoneNotFound, list_adb_devices
+
+            target = serial
+            if target is None:
+                ready = [d for d in list_adb_devices() if d.state == "device"]
+                if not ready:
+                    raise PhoneNotFound("no phone on USB (adb devices lists none ready)")
+                target = ready[0].serial
+            return AdbServerTransport(target)
+
+        hw.phone = PhoneAdapter(open_usb, serial or "first USB phone")
+    if isinstance(hw.phone, PhoneAdapter):
+        hw.closers.append(hw.phone.close)
+
+    if sim is not None and sim.camera is not None:
+        hw.camera = CameraAdapter(sim.camera, simulated=True)
+    elif sim is None:
+        try:
+            from devices.camera import open_camera
+
+            hw.camera = CameraAdapter(open_camera(settings.camera_source), simulated=False)
+        except Exception as exc:  # no camera: photo steps stop with this reason
+            hw.missing["camera"] = f"camera {settings.camera_source}: {exc}"
+    if isinstance(hw.camera, CameraAdapter):
+        hw.closers.append(hw.camera.close)
+
+    if grader:
+        load_grader(hw)
+    if certifier:
+        load_certifier(hw, settings)
+    return hw

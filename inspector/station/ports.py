@@ -1,0 +1,109 @@
+"""What the inspection pipeline needs from the outside world, and nothing more.
+
+The pipeline is written against these small protocols; ``inspector.station.hardware``
+adapts the real drivers (``devices.*``), the grader (``inspector.grading``) and the
+certificate issuer (``inspector.certificates``) to them. Tests and the benchmark can plug
+in anything of the same shape.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+from sqlmodel import Session
+
+
+class DeviceLost(Exception):
+    """A device went away mid-step (cable pulled, port vanished): the inspection is resumable."""
+
+
+class StepFailed(Exception):
+    """A step could not produce a result for a reason that is not a lost device."""
+
+
+class RigPort(Protocol):
+    def set_light(self, percent: float) -> None: ...
+
+    def rotate_to(self, angle: float) -> None: ...
+
+    def home(self) -> None: ...
+
+    def identity(self) -> dict[str, Any]: ...
+
+    def on_start_button(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` (from any thread) whenever the rig's start button is pressed."""
+
+
+class ScalePort(Protocol):
+    def stable_weight_mg(self) -> int: ...
+
+    def identity(self) -> dict[str, Any]: ...
+
+
+class PhonePort(Protocol):
+    def connect(self) -> dict[str, Any]:
+        """Find the phone on USB; returns what identifies the connection (serial, transport)."""
+
+    def probe(self) -> dict[str, Any]:
+        """The full phone report (``devices.phone.PhoneReport.to_dict()`` shape)."""
+
+
+class CameraPort(Protocol):
+    def capture(self) -> np.ndarray:
+        """One BGR frame of what is on the station now."""
+
+    def set_scene(self, kind: str | None, side: str | None, angle: float | None) -> None:
+        """Tell a simulated camera what is on the turntable (no-op for a real camera)."""
+
+
+@dataclass
+class GradeOutcome:
+    grade: str
+    reasons: list[str]
+    measurements: dict[str, Any] = field(default_factory=dict)
+    overlay_png: bytes | None = None
+    model_versions: dict[str, str] = field(default_factory=dict)
+    rank: int | None = None  # position on the grade scale, 0 = best (for the worst-of rule)
+
+
+class GraderPort(Protocol):
+    def grade(self, image: np.ndarray, kind: str, side: str) -> GradeOutcome: ...
+
+
+@dataclass
+class IssuedCert:
+    human_id: str
+    url: str
+    qr_svg: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class CertifierPort(Protocol):
+    def issue(self, session: Session, inspection: dict[str, Any]) -> IssuedCert:
+        """Issue a certificate for a finished inspection (within ``session``'s transaction)."""
+
+
+@dataclass
+class StationHardware:
+    """The devices one station drives; ``None`` where the station has no such device."""
+
+    rig: RigPort | None = None
+    scale: ScalePort | None = None
+    phone: PhonePort | None = None
+    camera: CameraPort | None = None
+    grader: GraderPort | None = None
+    certifier: CertifierPort | None = None
+    missing: dict[str, str] = field(default_factory=dict)  # component -> why it is unavailable
+    simulation: Any = None  # the SimulatedStation behind the devices, when simulated
+    closers: list[Callable[[], None]] = field(default_factory=list)
+
+    def close(self) -> None:
+        for fn in reversed(self.closers):
+            try:
+                fn()
+            except Exception:  # closing must go on for the other devices
+                continue
+        self.closers.clear()

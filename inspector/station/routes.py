@@ -1,0 +1,333 @@
+"""HTTP surface of the station: REST API, live event stream (SSE), console, overlay and home page.
+
+Everything that drives the station needs an operator (``require_roles(Role.operator)``); the
+overlay page, ``/api/station/live`` and the event stream are public and read-only, and carry
+only what the stream audience may see (IMEIs masked, no operator names).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response, StreamingResponse
+from pydantic import BaseModel, Field
+
+from inspector.auth import Role, User, optional_user, require_roles
+from inspector.station.flows import FLOWS
+from inspector.station.service import StationError, StationService
+from inspector.web.templating import templates
+
+router = APIRouter()
+STATIC = Path(__file__).parent / "static"
+_create_lock = threading.Lock()
+operator_only = require_roles(Role.operator)
+HEARTBEAT_S = 10.0
+
+
+def get_station(request: Request) -> StationService:
+    """The app's station; built on first use (hardware per settings) when the app has none yet."""
+    app = request.app
+    station: StationService | None = getattr(app.state, "station", None)
+    if station is None:
+        with _create_lock:
+            station = getattr(app.state, "station", None)
+            if station is None:
+                from inspector.station.hardware import build_hardware
+
+                station = StationService(
+                    app.state.engine, app.state.settings, build_hardware(app.state.settings)
+                )
+                station.start()
+                app.state.station = station
+    return station
+
+
+def _err(exc: StationError) -> HTTPException:
+    return HTTPException(exc.status, str(exc))
+
+
+class StartRequest(BaseModel):
+    kind: Literal["phone", "jewelry"] = Field(description="What is on the station.")
+    supersedes: str | None = Field(
+        default=None, max_length=64, description="Certificate id of an earlier inspection of this item."
+    )
+    auto_finish: bool = Field(
+        default=True,
+        description="Issue the result as soon as the last check is answered; false waits for "
+        "POST .../finish.",
+    )
+
+
+class AnswerRequest(BaseModel):
+    passed: bool | None = Field(default=None, description="For a pass/fail operator check.")
+    fields: dict[str, str] | None = Field(default=None, description="For a declaration step (metal, ...).")
+    note: str | None = Field(default=None, max_length=500)
+
+
+class AbortRequest(BaseModel):
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class ArmRequest(BaseModel):
+    kind: Literal["phone", "jewelry"]
+
+
+# ---- REST API ---------------------------------------------------------------------------
+
+
+@router.post("/api/station/inspections", status_code=201, tags=["station"])
+def start_inspection(
+    body: StartRequest, user: User = Depends(operator_only), station: StationService = Depends(get_station)
+) -> dict[str, Any]:
+    """Start an inspection of the item on the station; steps run at once, watch the event stream."""
+    try:
+        iid = station.start_inspection(
+            body.kind,
+            user.username,
+            started_by="api",
+            supersedes=body.supersedes,
+            auto_finish=body.auto_finish,
+        )
+        return station.get(iid)
+    except StationError as exc:
+        raise _err(exc) from exc
+
+
+@router.get("/api/station/inspections", tags=["station"])
+def list_inspections(
+    status: str | None = None,
+    kind: str | None = None,
+    limit: int = Query(50, ge=1, le=500),
+    user: User = Depends(operator_only),
+    station: StationService = Depends(get_station),
+) -> list[dict[str, Any]]:
+    return station.list(limit=limit, status=status, kind=kind)
+
+
+@router.get("/api/station/inspections/{inspection_id}", tags=["station"])
+def get_inspection(
+    inspection_id: int, user: User = Depends(operator_only), station: StationService = Depends(get_station)
+) -> dict[str, Any]:
+    """The inspection with every step: status, result, timing, photos, who answered."""
+    try:
+        return station.get(inspection_id)
+    except StationError as exc:
+        raise _err(exc) from exc
+
+
+@router.get("/api/station/inspections/{inspection_id}/steps", tags=["station"])
+def get_steps(
+    inspection_id: int, user: User = Depends(operator_only), station: StationService = Depends(get_station)
+) -> list[dict[str, Any]]:
+    try:
+        steps: list[dict[str, Any]] = station.get(inspection_id)["steps"]
+        return steps
+    except StationError as exc:
+        raise _err(exc) from exc
+
+
+@router.post("/api/station/inspections/{inspection_id}/steps/{step_key}/answer", tags=["station"])
+def answer_step(
+    inspection_id: int,
+    step_key: str,
+    body: AnswerRequest,
+    user: User = Depends(operator_only),
+    station: StationService = Depends(get_station),
+) -> dict[str, Any]:
+    """Answer the operator check the inspection waits for (pass/fail, or the declared fields)."""
+    try:
+        station.answer(
+            inspection_id, step_key, user.username, passed=body.passed, fields=body.fields, note=body.note
+        )
+        return station.get(inspection_id)
+    except StationError as exc:
+        raise _err(exc) from exc
+
+
+@router.post("/api/station/inspections/{inspection_id}/finish", tags=["station"])
+def finish_inspection(
+    inspection_id: int, user: User = Depends(operator_only), station: StationService = Depends(get_station)
+) -> dict[str, Any]:
+    """Confirm the result: the verdict is recorded and the certificate issued."""
+    try:
+        station.finish(inspection_id, user.username)
+        return station.get(inspection_id)
+    except StationError as exc:
+        raise _err(exc) from exc
+
+
+@router.post("/api/station/inspections/{inspection_id}/abort", tags=["station"])
+def abort_inspection(
+    inspection_id: int,
+    body: AbortRequest | None = None,
+    user: User = Depends(operator_only),
+    station: StationService = Depends(get_station),
+) -> dict[str, Any]:
+    try:
+        station.abort(inspection_id, user.username, body.reason if body else None)
+        return station.get(inspection_id)
+    except StationError as exc:
+        raise _err(exc) from exc
+
+
+@router.post("/api/station/inspections/{inspection_id}/resume", tags=["station"])
+def resume_inspection(
+    inspection_id: int, user: User = Depends(operator_only), station: StationService = Depends(get_station)
+) -> dict[str, Any]:
+    """Continue an interrupted inspection (pulled cable, station restart) from its last completed step."""
+    try:
+        station.resume(inspection_id, user.username)
+        return station.get(inspection_id)
+    except StationError as exc:
+        raise _err(exc) from exc
+
+
+@router.post("/api/station/arm", tags=["station"])
+def arm(
+    body: ArmRequest, user: User = Depends(operator_only), station: StationService = Depends(get_station)
+) -> dict[str, Any]:
+    """Choose what the rig's start button inspects next."""
+    station.armed_kind = body.kind
+    return {"armed_kind": station.armed_kind}
+
+
+@router.get("/api/station/devices", tags=["station"])
+def devices(
+    user: User = Depends(operator_only), station: StationService = Depends(get_station)
+) -> dict[str, Any]:
+    return station.devices()
+
+
+@router.get("/api/station/flows", tags=["station"])
+def flows() -> dict[str, Any]:
+    """The steps of each item kind (public: it is what the audience sees on the checklist)."""
+    return {kind: [s.as_dict() for s in steps] for kind, steps in FLOWS.items()}
+
+
+@router.get("/api/station/camera.jpg", tags=["station"])
+def camera_preview(
+    user: User = Depends(operator_only), station: StationService = Depends(get_station)
+) -> Response:
+    """The camera's latest frame (console preview)."""
+    try:
+        data = station.preview_jpeg()
+    except StationError as exc:
+        raise _err(exc) from exc
+    except Exception as exc:  # camera faults become a clear 503 for the console to show
+        raise HTTPException(503, f"camera: {exc}") from exc
+    return Response(data, media_type="image/jpeg", headers={"Cache-Control": "no-store"})
+
+
+@router.get("/api/station/live", tags=["station"])
+def live(station: StationService = Depends(get_station)) -> dict[str, Any]:
+    """Public view of the inspection on air (the active one, else the last one)."""
+    return {"inspection": station.live(), "last_event_id": station.bus.last_id}
+
+
+@router.get("/api/station/inspections/{inspection_id}/qr.svg", tags=["station"])
+def certificate_qr(inspection_id: int, station: StationService = Depends(get_station)) -> Response:
+    """QR code of the inspection's certificate URL (public: the certificate page is public)."""
+    try:
+        view = station.get(inspection_id, public=True)
+    except StationError as exc:
+        raise _err(exc) from exc
+    url = view.get("certificate_url")
+    if not url:
+        raise HTTPException(404, "no certificate issued for this inspection yet")
+    import segno
+
+    svg = segno.make(url, error="m").svg_inline(scale=8, border=2, dark="#000", light="#fff")
+    return Response(svg, media_type="image/svg+xml")
+
+
+@router.get("/api/station/events", tags=["station"])
+async def events(
+    request: Request, inspection_id: int | None = None, station: StationService = Depends(get_station)
+) -> StreamingResponse:
+    """Server-sent events: every step start/finish, operator answer and verdict, as JSON.
+
+    Public and read-only. Each event carries the public view of its inspection. Reconnect with
+    ``Last-Event-ID`` to receive what was missed (from a bounded buffer).
+    """
+    last = request.headers.get("last-event-id")
+    backlog = station.bus.since(int(last)) if last and last.isdigit() else []
+    queue = station.bus.subscribe()
+
+    async def stream() -> AsyncIterator[str]:
+        try:
+            yield f"retry: 2000\nevent: hello\ndata: {json.dumps({'last_event_id': station.bus.last_id})}\n\n"
+            for ev in backlog:
+                if inspection_id is None or ev.get("inspection_id") == inspection_id:
+                    yield _sse(ev)
+            while True:
+                try:
+                    ev = await asyncio.wait_for(queue.get(), timeout=HEARTBEAT_S)
+                except TimeoutError:
+                    if await request.is_disconnected():
+                        return
+                    yield ": ping\n\n"
+                    continue
+                if inspection_id is None or ev.get("inspection_id") == inspection_id:
+                    yield _sse(ev)
+        finally:
+            station.bus.unsubscribe(queue)
+
+    return StreamingResponse(
+        stream(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
+
+
+def _sse(ev: dict[str, Any]) -> str:
+    return f"id: {ev['id']}\nevent: {ev['type']}\ndata: {json.dumps(ev, default=str)}\n\n"
+
+
+# ---- pages ------------------------------------------------------------------------------
+
+
+@router.get("/", response_class=HTMLResponse, include_in_schema=False)
+def home(request: Request) -> Response:
+    links = [
+        ("/station/console", "Operator console", "Start inspections, answer checks, see the camera."),
+        ("/station/overlay", "Stream overlay", "Transparent 1920x1080 page for an OBS browser source."),
+        ("/docs", "API documentation", "OpenAPI docs of the station service."),
+        ("/staff", "Staff console", "Returns, warranty claims and reports."),
+    ]
+    return templates.TemplateResponse(request, "station/home.html", {"links": links, "title": "Inspector"})
+
+
+@router.get("/station/console", response_class=HTMLResponse, include_in_schema=False)
+def console(request: Request, user: User | None = Depends(optional_user)) -> Response:
+    if user is None:
+        return RedirectResponse(f"/auth/login?next={request.url.path}", status_code=303)
+    if user.role not in (Role.operator.value, Role.admin.value):
+        return HTMLResponse(f"<p>Your role '{user.role}' may not drive the station.</p>", status_code=403)
+    return templates.TemplateResponse(
+        request,
+        "station/console.html",
+        {
+            "title": "Operator console",
+            "user": user,
+            "flows": {k: [s.as_dict() for s in v] for k, v in FLOWS.items()},
+        },
+    )
+
+
+@router.get("/station/overlay", response_class=HTMLResponse, include_in_schema=False)
+def overlay(request: Request) -> Response:
+    return templates.TemplateResponse(request, "station/overlay.html", {"title": "Inspection overlay"})
+
+
+@router.get("/station/static/{name}", include_in_schema=False)
+def static(name: str) -> Response:
+    path = (STATIC / name).resolve()
+    if path.parent != STATIC.resolve() or not path.is_file():
+        raise HTTPException(404, "no such file")
+    return FileResponse(path, headers={"Cache-Control": "no-cache"})

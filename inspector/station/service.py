@@ -1,0 +1,954 @@
+"""The inspection pipeline: a persisted state machine walking a flow (``flows.py``) step by step.
+
+Why it is shaped like this:
+* Each step's outcome is committed in ONE transaction together with the inspection's progress
+  (and, for the result step, the certificate), so a crash leaves the step either fully done or
+  not done. Photos go to the content-addressed store before that commit; an orphan photo from a
+  crash is harmless, a step pointing at a missing photo cannot happen.
+* Steps run in a worker thread (device calls block); operator steps park the inspection in
+  ``waiting_operator`` and the worker exits, so nothing waits on a person while holding a thread.
+* A lost device (pulled cable) ends the step in ``error`` and the inspection in ``interrupted``
+  with the reason; ``resume`` re-runs from that step. On start the service marks inspections
+  left ``running`` by a crash as ``interrupted`` (they can be resumed or aborted).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import cv2
+import numpy as np
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from inspector.config import Settings
+from inspector.photostore import PhotoStore
+from inspector.station.events import EventBus
+from inspector.station.flows import ITEM_KINDS, StepSpec, flow_for
+from inspector.station.ports import DeviceLost, GradeOutcome, StationHardware, StepFailed
+from inspector.station.tables import Inspection, InspectionStep
+
+log = logging.getLogger(__name__)
+
+ACTIVE = ("running", "waiting_operator")
+TERMINAL = ("completed", "aborted")
+DONE_STEP = ("passed", "warning", "failed", "skipped")
+JPEG_QUALITY = 90
+
+
+class StationError(Exception):
+    """A request the station cannot honour now; ``status`` is the HTTP code to answer with."""
+
+    def __init__(self, message: str, status: int = 409) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass
+class StepOutcome:
+    status: str  # passed | warning | failed | skipped
+    summary: str
+    result: dict[str, Any] = field(default_factory=dict)
+    inspection: dict[str, Any] = field(default_factory=dict)  # columns of Inspection to update
+    in_commit: Callable[[Session, Inspection], None] | None = None  # runs inside the step's commit
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _aware(dt: datetime) -> datetime:
+    """SQLite hands datetimes back without their zone; they were stored in UTC."""
+    return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
+
+
+def _iso(dt: datetime | None) -> str | None:
+    return _aware(dt).isoformat() if dt else None
+
+
+def mask(value: str | None, keep: int = 4) -> str | None:
+    if not value:
+        return value
+    return "•" * max(0, len(value) - keep) + value[-keep:]
+
+
+_GRADE_ORDER = ["A+", "A", "A-", "B+", "B", "B-", "C+", "C", "C-", "D+", "D", "D-", "F"]
+
+
+def grade_rank(outcome: GradeOutcome) -> int:
+    """Position on the scale (0 = best): the grader's own rank when given, else by letter."""
+    if outcome.rank is not None:
+        return outcome.rank
+    g = outcome.grade.strip().upper()
+    return _GRADE_ORDER.index(g) if g in _GRADE_ORDER else len(_GRADE_ORDER)
+
+
+class StationService:
+    """One station: its hardware, its database and its live event bus."""
+
+    def __init__(
+        self, engine: Engine, settings: Settings, hardware: StationHardware, bus: EventBus | None = None
+    ) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.hw = hardware
+        self.bus = bus or EventBus()
+        self.photos = PhotoStore(settings.data_dir / "photos")
+        self.armed_kind = "phone"
+        self._lock = threading.RLock()  # serialises state transitions of all inspections
+        self._workers: dict[int, threading.Thread] = {}
+        self._device_lock = threading.Lock()  # camera/turntable are shared with the preview
+        self._started = False
+
+    # ---- lifecycle ------------------------------------------------------------------------
+
+    def start(self) -> list[int]:
+        """Recover from a crash and listen to the rig's start button. Returns interrupted ids."""
+        if self._started:
+            return []
+        self._started = True
+        recovered = self.recover()
+        if self.hw.rig is not None:
+            self.hw.rig.on_start_button(self._on_start_button)
+        return recovered
+
+    def recover(self) -> list[int]:
+        """Mark inspections a dead process left ``running`` as ``interrupted`` (resumable)."""
+        ids: list[int] = []
+        with self._lock, Session(self.engine) as s:
+            rows = s.exec(select(Inspection).where(Inspection.status == "running")).all()
+            for insp in rows:
+                if insp.id in self._workers and self._workers[insp.id].is_alive():
+                    continue
+                step = s.exec(
+                    select(InspectionStep).where(
+                        InspectionStep.inspection_id == insp.id, InspectionStep.status == "running"
+                    )
+                ).first()
+                where = f" during step '{step.label}'" if step else ""
+                msg = f"the station stopped{where}; resume to continue from the last completed step"
+                if step is not None:
+                    step.status, step.error = "error", "interrupted by a station restart"
+                    s.add(step)
+                insp.status, insp.error, insp.updated_at = "interrupted", msg, _now()
+                s.add(insp)
+                assert insp.id is not None
+                ids.append(insp.id)
+            s.commit()
+        for i in ids:
+            self._publish("inspection.interrupted", i)
+        return ids
+
+    def shutdown(self, timeout: float = 10.0) -> None:
+        for t in list(self._workers.values()):
+            t.join(timeout)
+
+    def wait_idle(self, inspection_id: int, timeout: float = 60.0) -> None:
+        """Block until no worker runs for this inspection (tests, demo, bench)."""
+        t = self._workers.get(inspection_id)
+        if t is not None:
+            t.join(timeout)
+            if t.is_alive():
+                raise TimeoutError(f"inspection {inspection_id} still running after {timeout} s")
+
+    # ---- commands -------------------------------------------------------------------------
+
+    def start_inspection(
+        self,
+        kind: str,
+        operator: str,
+        *,
+        started_by: str = "api",
+        supersedes: str | None = None,
+        auto_finish: bool = True,
+    ) -> int:
+        if kind not in ITEM_KINDS:
+            raise StationError(f"unknown item kind {kind!r}; expected one of {', '.join(ITEM_KINDS)}", 422)
+        if supersedes is not None and not supersedes.strip():
+            supersedes = None
+        flow = flow_for(kind)
+        with self._lock, Session(self.engine) as s:
+            self._refuse_if_busy(s)
+            insp = Inspection(
+                item_kind=kind,
+                status="running",
+                station_id=self.settings.station_id,
+                operator=operator,
+                started_by=started_by,
+                supersedes=supersedes,
+                auto_finish=auto_finish,
+                flow=[st.as_dict() for st in flow],
+            )
+            s.add(insp)
+            s.flush()
+            assert insp.id is not None
+            for pos, st in enumerate(flow):
+                s.add(
+                    InspectionStep(
+                        inspection_id=insp.id, position=pos, key=st.key, action=st.action, label=st.label
+                    )
+                )
+            s.commit()
+            iid = insp.id
+        self.armed_kind = kind
+        self._publish("inspection.started", iid)
+        self._spawn(iid)
+        return iid
+
+    def answer(
+        self,
+        inspection_id: int,
+        step_key: str,
+        user: str,
+        *,
+        passed: bool | None = None,
+        fields: dict[str, Any] | None = None,
+        note: str | None = None,
+    ) -> None:
+        """Record an operator check (pass/fail) or declared fields, with who and when."""
+        with self._lock, Session(self.engine) as s:
+            insp = self._get(s, inspection_id)
+            step = self._step(s, inspection_id, step_key)
+            spec = StepSpec(step.key, step.action, step.label, self._spec(insp, step.position).params)
+            if insp.status != "waiting_operator" or step.status != "waiting":
+                raise StationError(
+                    f"step '{step_key}' is not waiting for an answer (inspection {insp.status}, "
+                    f"step {step.status})"
+                )
+            if spec.action == "operator.check":
+                if passed is None:
+                    raise StationError("answer this check with passed: true or false", 422)
+                status = "passed" if passed else "failed"
+                result: dict[str, Any] = {"passed": passed, "summary": "pass" if passed else "FAIL"}
+            elif spec.action == "operator.declare":
+                clean = self._validate_fields(spec, fields or {})
+                status = "passed"
+                shown = ", ".join(f"{k}: {v}" for k, v in clean.items() if v)
+                result = {"fields": clean, "summary": shown or "nothing declared"}
+            elif spec.action == "result":
+                raise StationError("the result step is completed with 'finish', not with an answer")
+            else:
+                raise StationError(f"step '{step_key}' is automatic; it cannot be answered")
+            if note:
+                result["note"] = note[:500]
+            now = _now()
+            step.status, step.result, step.answered_by, step.answered_at = status, result, user, now
+            step.finished_at = now
+            step.duration_ms = (
+                int((now - _aware(step.started_at)).total_seconds() * 1000) if step.started_at else None
+            )
+            if spec.action == "operator.declare":
+                insp.identity = {**insp.identity, "declared": result["fields"]}
+            insp.current_step = step.position + 1
+            insp.status, insp.updated_at = "running", now
+            s.add(step)
+            s.add(insp)
+            s.commit()
+        self._publish("step.finished", inspection_id, step_key)
+        self._spawn(inspection_id)
+
+    def finish(self, inspection_id: int, user: str) -> None:
+        """The operator confirms: run the result step (issue the certificate)."""
+        with self._lock, Session(self.engine) as s:
+            insp = self._get(s, inspection_id)
+            if insp.status != "waiting_operator":
+                raise StationError(f"inspection {inspection_id} is {insp.status}; nothing to finish")
+            step = s.exec(
+                select(InspectionStep).where(
+                    InspectionStep.inspection_id == inspection_id, InspectionStep.status == "waiting"
+                )
+            ).first()
+            if step is None or step.action != "result":
+                label = step.label if step else "?"
+                raise StationError(f"answer the pending check '{label}' before finishing")
+            step.status, step.answered_by, step.answered_at = "pending", user, _now()
+            insp.status, insp.updated_at = "running", _now()
+            insp.auto_finish = True
+            s.add(step)
+            s.add(insp)
+            s.commit()
+        self._spawn(inspection_id)
+
+    def abort(self, inspection_id: int, user: str, reason: str | None = None) -> None:
+        with self._lock, Session(self.engine) as s:
+            insp = self._get(s, inspection_id)
+            if insp.status in TERMINAL:
+                raise StationError(f"inspection {inspection_id} is already {insp.status}")
+            insp.status = "aborted"
+            insp.error = f"aborted by {user}" + (f": {reason}" if reason else "")
+            insp.finished_at = insp.updated_at = _now()
+            for st in s.exec(
+                select(InspectionStep).where(
+                    InspectionStep.inspection_id == inspection_id, col(InspectionStep.status).in_(["waiting"])
+                )
+            ):
+                st.status = "pending"
+                s.add(st)
+            s.add(insp)
+            s.commit()
+        self._publish("inspection.aborted", inspection_id)
+
+    def resume(self, inspection_id: int, user: str) -> None:
+        """Continue an interrupted inspection from its first unfinished step."""
+        with self._lock, Session(self.engine) as s:
+            insp = self._get(s, inspection_id)
+            if insp.status != "interrupted":
+                raise StationError(
+                    f"inspection {inspection_id} is {insp.status}; only an interrupted one can be resumed"
+                )
+            self._refuse_if_busy(s, exclude=inspection_id)
+            for st in s.exec(
+                select(InspectionStep).where(
+                    InspectionStep.inspection_id == inspection_id,
+                    col(InspectionStep.status).in_(["error", "running"]),
+                )
+            ):
+                st.status = "pending"
+                s.add(st)
+            insp.status, insp.error, insp.updated_at = "running", None, _now()
+            s.add(insp)
+            s.commit()
+        self._publish("inspection.resumed", inspection_id, by=user)
+        self._spawn(inspection_id)
+
+    def _on_start_button(self) -> None:
+        try:
+            iid = self.start_inspection(
+                self.armed_kind, "rig-button", started_by="rig_button", auto_finish=False
+            )
+            log.info("start button: inspection %s (%s)", iid, self.armed_kind)
+        except StationError as exc:
+            self.bus.publish("button.ignored", reason=str(exc))
+
+    # ---- queries --------------------------------------------------------------------------
+
+    def get(self, inspection_id: int, public: bool = False) -> dict[str, Any]:
+        with Session(self.engine) as s:
+            return self._view(s, self._get(s, inspection_id), public)
+
+    def list(
+        self, limit: int = 50, status: str | None = None, kind: str | None = None
+    ) -> list[dict[str, Any]]:
+        with Session(self.engine) as s:
+            q = select(Inspection).order_by(col(Inspection.id).desc()).limit(max(1, min(limit, 500)))
+            if status:
+                q = q.where(Inspection.status == status)
+            if kind:
+                q = q.where(Inspection.item_kind == kind)
+            return [self._view(s, i, public=False, steps=False) for i in s.exec(q).all()]
+
+    def live(self) -> dict[str, Any] | None:
+        """The public view of the inspection the stream should show: the active one, else the last."""
+        with Session(self.engine) as s:
+            insp = s.exec(
+                select(Inspection)
+                .where(col(Inspection.status).in_(ACTIVE))
+                .order_by(col(Inspection.id).desc())
+            ).first()
+            if insp is None:
+                insp = s.exec(select(Inspection).order_by(col(Inspection.id).desc())).first()
+            return self._view(s, insp, public=True) if insp else None
+
+    def devices(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "station_id": self.settings.station_id,
+            "simulate": self.settings.simulate,
+            "armed_kind": self.armed_kind,
+            "missing": dict(self.hw.missing),
+        }
+        for name in ("rig", "scale"):
+            dev = getattr(self.hw, name)
+            try:
+                out[name] = dev.identity() if dev is not None else None
+            except Exception as exc:  # a device that fails to identify is shown as such
+                out[name] = {"error": str(exc)}
+        out["phone"] = "available" if self.hw.phone is not None else None
+        out["camera"] = "available" if self.hw.camera is not None else None
+        out["grader"] = "available" if self.hw.grader is not None else None
+        out["certifier"] = "available" if self.hw.certifier is not None else None
+        return out
+
+    def preview_jpeg(self, width: int = 640) -> bytes:
+        if self.hw.camera is None:
+            raise StationError("no camera configured", 503)
+        with self._device_lock:
+            frame = self.hw.camera.capture()
+        h, w = frame.shape[:2]
+        if w > width:
+            frame = cv2.resize(frame, (width, int(h * width / w)), interpolation=cv2.INTER_AREA)
+        ok, buf = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 80])
+        if not ok:
+            raise StationError("camera frame could not be encoded", 500)
+        return bytes(buf.tobytes())
+
+    # ---- worker ---------------------------------------------------------------------------
+
+    def _spawn(self, inspection_id: int) -> None:
+        with self._lock:
+            t = self._workers.get(inspection_id)
+            if t is not None and t.is_alive() and t is not threading.current_thread():
+                return  # the running worker will pick the new state up
+            t = threading.Thread(
+                target=self._run, args=(inspection_id,), name=f"inspection-{inspection_id}", daemon=True
+            )
+            self._workers[inspection_id] = t
+            t.start()
+
+    def _run(self, inspection_id: int) -> None:
+        try:
+            while self._advance(inspection_id):
+                pass
+        except Exception:  # never let a worker die silently: the inspection shows the error
+            log.exception("inspection %s: worker crashed", inspection_id)
+            self._interrupt(inspection_id, None, "internal error in the station; see the service log")
+
+    def _advance(self, inspection_id: int) -> bool:
+        """Run one step. Returns False when the worker should stop."""
+        with self._lock, Session(self.engine) as s:
+            insp = self._get(s, inspection_id)
+            if insp.status != "running":
+                return False
+            step = s.exec(
+                select(InspectionStep)
+                .where(
+                    InspectionStep.inspection_id == inspection_id,
+                    col(InspectionStep.status).not_in(DONE_STEP),
+                )
+                .order_by(col(InspectionStep.position))
+            ).first()
+            if step is None:
+                insp.status, insp.finished_at, insp.updated_at = "completed", _now(), _now()
+                s.add(insp)
+                s.commit()
+                self._publish("inspection.completed", inspection_id)
+                return False
+            spec = self._spec(insp, step.position)
+            wait = spec.operator or (spec.action == "result" and not insp.auto_finish)
+            step.started_at = step.started_at if (wait and step.started_at) else _now()
+            step.status = "waiting" if wait else "running"
+            step.attempts += 0 if wait else 1
+            insp.status = "waiting_operator" if wait else "running"
+            insp.current_step, insp.updated_at = step.position, _now()
+            s.add(step)
+            s.add(insp)
+            s.commit()
+            kind, key, position = insp.item_kind, step.key, step.position
+            ctx = self._context(s, inspection_id)
+            supersedes = insp.supersedes
+        self._publish("step.waiting" if wait else "step.started", inspection_id, key)
+        if wait:
+            return False
+
+        t0 = time.monotonic()
+        try:
+            outcome = self._execute(spec, kind, ctx, inspection_id, supersedes)
+        except DeviceLost as exc:
+            self._interrupt(inspection_id, key, f"{spec.label}: device lost: {exc}")
+            return False
+        except StepFailed as exc:
+            self._interrupt(inspection_id, key, f"{spec.label}: {exc}")
+            return False
+        except Exception as exc:
+            log.exception("inspection %s step %s failed", inspection_id, key)
+            self._interrupt(inspection_id, key, f"{spec.label}: unexpected error: {exc}")
+            return False
+        elapsed = int((time.monotonic() - t0) * 1000)
+
+        try:
+            status = self._commit_step(inspection_id, key, position, outcome, elapsed)
+        except Exception as exc:  # e.g. the certificate was refused: nothing of the step is kept
+            log.exception("inspection %s step %s could not be committed", inspection_id, key)
+            self._interrupt(inspection_id, key, f"{spec.label}: {exc}")
+            return False
+        self._publish("step.finished", inspection_id, key)
+        if status == "completed":
+            self._publish("inspection.completed", inspection_id)
+        return status == "running"
+
+    def _commit_step(
+        self, inspection_id: int, key: str, position: int, outcome: StepOutcome, elapsed: int
+    ) -> str:
+        with self._lock, Session(self.engine) as s:
+            insp = self._get(s, inspection_id)
+            step = self._step(s, inspection_id, key)
+            step.status, step.error = outcome.status, None
+            step.result = {**outcome.result, "summary": outcome.summary}
+            step.finished_at, step.duration_ms = _now(), elapsed
+            if insp.status == "running":  # an abort during the step keeps the step's data, not its effects
+                for name, value in outcome.inspection.items():
+                    setattr(insp, name, value)
+                insp.current_step = position + 1
+                if outcome.in_commit is not None:
+                    outcome.in_commit(s, insp)
+            insp.updated_at = _now()
+            s.add(step)
+            s.add(insp)
+            s.commit()  # the step, its data and the inspection's progress: all or nothing
+            return insp.status
+
+    def _interrupt(self, inspection_id: int, key: str | None, message: str) -> None:
+        with self._lock, Session(self.engine) as s:
+            insp = self._get(s, inspection_id)
+            if key is not None:
+                step = self._step(s, inspection_id, key)
+                step.status, step.error, step.finished_at = "error", message[:2000], _now()
+                s.add(step)
+            if insp.status not in TERMINAL:
+                insp.status = "interrupted"
+            insp.error, insp.updated_at = message[:2000], _now()
+            s.add(insp)
+            s.commit()
+        self._publish("inspection.interrupted", inspection_id, key)
+
+    # ---- step actions ---------------------------------------------------------------------
+
+    def _execute(
+        self,
+        spec: StepSpec,
+        kind: str,
+        ctx: dict[str, dict[str, Any]],
+        inspection_id: int,
+        supersedes: str | None,
+    ) -> StepOutcome:
+        handler = {
+            "phone.connect": self._phone_connect,
+            "phone.identity": self._phone_identity,
+            "phone.battery": self._phone_battery,
+            "phone.lock": self._phone_lock,
+            "scale.weigh": self._weigh,
+            "rig.light": self._light,
+            "camera.photos": self._photos,
+            "grade": self._grade,
+            "result": self._result,
+        }[spec.action]
+        return handler(spec, kind, ctx, inspection_id, supersedes)
+
+    def _need(self, name: str) -> Any:
+        dev = getattr(self.hw, name)
+        if dev is None:
+            why = self.hw.missing.get(name, "not configured on this station")
+            raise DeviceLost(f"no {name}: {why}")
+        return dev
+
+    def _phone_connect(self, spec: StepSpec, *_: Any) -> StepOutcome:
+        info = self._need("phone").connect()
+        return StepOutcome(
+            "passed",
+            f"connected ({info.get('transport', 'usb')} {info.get('serial', '')})",
+            {"connection": info},
+        )
+
+    def _phone_identity(self, spec: StepSpec, *_: Any) -> StepOutcome:
+        report = self._need("phone").probe()
+        v = _facts(report)
+        imeis = v.get("imeis") or []
+        total = v.get("storage_total_bytes")
+        identity = {
+            "brand": v.get("brand"),
+            "manufacturer": v.get("manufacturer"),
+            "model": v.get("model"),
+            "serial": v.get("device_serial"),
+            "imeis": imeis,
+            "android_version": v.get("android_version"),
+            "storage_total_bytes": total,
+            "storage_gb": _storage_gb(total),
+        }
+        known = bool(imeis) and bool(v.get("model"))
+        gb = f", {identity['storage_gb']} GB" if identity["storage_gb"] else ""
+        imei_txt = f", IMEI {mask(imeis[0])}" if imeis else ", IMEI unknown"
+        summary = f"{identity['brand'] or ''} {identity['model'] or 'unknown model'}{gb}{imei_txt}".strip()
+        return StepOutcome(
+            "passed" if known else "warning",
+            summary,
+            {"identity": identity, "report": report},
+            inspection={"identity": identity},
+        )
+
+    def _phone_battery(
+        self, spec: StepSpec, kind: str, ctx: dict[str, dict[str, Any]], *_: Any
+    ) -> StepOutcome:
+        v = _facts(ctx.get("identity", {}).get("report", {}))
+        level, health = v.get("battery_level_pct"), v.get("battery_health")
+        cap, cycles = v.get("battery_capacity_pct"), v.get("battery_cycle_count")
+        res = {
+            "level_pct": level,
+            "health": health,
+            "capacity_pct": cap,
+            "cycle_count": cycles,
+            "temperature_dc": v.get("battery_temperature_dc"),
+        }
+        parts = [
+            f"{level}% charged" if level is not None else "charge unknown",
+            f"health {health or 'unknown'}",
+        ]
+        if cap is not None:
+            parts.append(f"capacity {cap}%")
+        if cycles is not None:
+            parts.append(f"{cycles} cycles")
+        status = "passed"
+        min_cap = int(spec.params.get("min_capacity_pct", 80))
+        if (health not in (None, "good")) or (cap is not None and cap < min_cap):
+            status = "failed"
+        elif health is None:
+            status = "warning"
+        return StepOutcome(status, ", ".join(parts), res)
+
+    def _phone_lock(self, spec: StepSpec, kind: str, ctx: dict[str, dict[str, Any]], *_: Any) -> StepOutcome:
+        v = _facts(ctx.get("identity", {}).get("report", {}))
+        res = {
+            k: v.get(k)
+            for k in (
+                "frp_locked",
+                "screen_lock_set",
+                "screen_lock",
+                "rooted",
+                "bootloader_locked",
+                "verified_boot_state",
+                "google_accounts",
+            )
+        }
+        problems = []
+        if v.get("frp_locked"):
+            problems.append("FRP locked to an owner account")
+        if v.get("rooted"):
+            problems.append("rooted")
+        if v.get("bootloader_locked") is False:
+            problems.append("bootloader unlocked")
+        warn = []
+        if v.get("screen_lock_set"):
+            warn.append(f"screen lock set ({v.get('screen_lock')})")
+        if v.get("frp_locked") is None:
+            warn.append("FRP state unknown")
+        status = "failed" if problems else ("warning" if warn else "passed")
+        summary = "; ".join(problems + warn) or "no screen lock, no FRP lock, not rooted"
+        return StepOutcome(status, summary, res)
+
+    def _weigh(self, spec: StepSpec, *_: Any) -> StepOutcome:
+        mg = int(self._need("scale").stable_weight_mg())
+        if mg <= 0:
+            raise StepFailed("the balance reads nothing: put the item on the pan and resume")
+        grams = f"{mg / 1000:.3f}"
+        carats = f"{mg / 200:.3f}"
+        return StepOutcome(
+            "passed",
+            f"{grams} g / {carats} ct",
+            {"weight_mg": mg, "grams": grams, "carats": carats, "millicarats": mg * 5},
+            inspection={"identity": {"weight_mg": mg, "grams": grams, "carats": carats}},
+        )
+
+    def _light(self, spec: StepSpec, *_: Any) -> StepOutcome:
+        rig = self._need("rig")
+        pct = float(spec.params.get("percent", 80))
+        with self._device_lock:
+            rig.set_light(pct)
+            rig.home()
+        return StepOutcome("passed", f"light {pct:.0f}%, turntable homed", {"light_pct": pct})
+
+    def _photos(self, spec: StepSpec, kind: str, *_: Any) -> StepOutcome:
+        rig, cam = self._need("rig"), self._need("camera")
+        side = str(spec.params.get("side", "top"))
+        photos = []
+        for angle in spec.params.get("angles", [0]):
+            with self._device_lock:
+                rig.rotate_to(float(angle))
+                cam.set_scene(kind, side, float(angle))
+                frame = cam.capture()
+            ok, buf = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
+            if not ok:
+                raise StepFailed("camera frame could not be encoded")
+            sha = self.photos.put(bytes(buf.tobytes()))
+            photos.append(
+                {
+                    "sha256": sha,
+                    "side": side,
+                    "angle": angle,
+                    "width": int(frame.shape[1]),
+                    "height": int(frame.shape[0]),
+                }
+            )
+        return StepOutcome("passed", f"{len(photos)} photo(s) of the {side}", {"photos": photos})
+
+    def _grade(self, spec: StepSpec, kind: str, ctx: dict[str, dict[str, Any]], *_: Any) -> StepOutcome:
+        photos = [p for r in ctx.values() for p in r.get("photos", [])]
+        if self.hw.grader is None:
+            why = self.hw.missing.get("grader", "no grader configured")
+            return StepOutcome(
+                "skipped",
+                f"not graded: {why}",
+                {"photos": photos},
+                inspection={"grade": None, "grade_reasons": [f"not graded: {why}"]},
+            )
+        graded, worst, worst_rank = [], None, -1
+        reasons: list[str] = []
+        versions: dict[str, str] = {}
+        for p in photos:
+            img = cv2.imdecode(np.frombuffer(self.photos.get(p["sha256"]), np.uint8), cv2.IMREAD_COLOR)
+            if img is None:
+                raise StepFailed(f"stored photo {p['sha256'][:12]} cannot be decoded")
+            out = self.hw.grader.grade(img, kind, p["side"])
+            overlay = self.photos.put(out.overlay_png) if out.overlay_png else None
+            graded.append(
+                {
+                    **p,
+                    "grade": out.grade,
+                    "reasons": out.reasons,
+                    "measurements": out.measurements,
+                    "overlay_sha256": overlay,
+                }
+            )
+            versions.update(out.model_versions)
+            reasons += [f"{p['side']} {p['angle']}°: {r}" if len(photos) > 1 else r for r in out.reasons]
+            rank = grade_rank(out)
+            if rank > worst_rank:
+                worst, worst_rank = out.grade, rank
+        if not graded:
+            raise StepFailed("no photos to grade")
+        reasons = list(dict.fromkeys(reasons))
+        return StepOutcome(
+            "passed",
+            f"grade {worst}" + (f": {reasons[0]}" if reasons else ""),
+            {"grade": worst, "reasons": reasons, "photos": graded, "model_versions": versions},
+            inspection={"grade": worst, "grade_reasons": reasons},
+        )
+
+    def _result(
+        self,
+        spec: StepSpec,
+        kind: str,
+        ctx: dict[str, dict[str, Any]],
+        inspection_id: int,
+        supersedes: str | None,
+    ) -> StepOutcome:
+        failed = [k for k, r in ctx.items() if r.get("_status") == "failed"]
+        verdict = "fail" if failed else "pass"
+        certifier = self.hw.certifier
+        summary = f"verdict {verdict}" + (f" ({', '.join(failed)} failed)" if failed else "")
+
+        def issue(session: Session, insp: Inspection) -> None:
+            insp.verdict = verdict
+            insp.status, insp.finished_at = "completed", _now()
+            if certifier is None:
+                return
+            record = self._certificate_record(session, insp)
+            cert = certifier.issue(session, record)
+            insp.certificate_id, insp.certificate_url = cert.human_id, cert.url
+
+        if certifier is None:
+            summary += (
+                f"; no certificate: {self.hw.missing.get('certifier', 'no certificate issuer configured')}"
+            )
+        return StepOutcome("passed", summary, {"verdict": verdict, "failed_steps": failed}, in_commit=issue)
+
+    def _certificate_record(self, session: Session, insp: Inspection) -> dict[str, Any]:
+        """Everything the certificate states, gathered from the committed steps."""
+        steps = session.exec(
+            select(InspectionStep)
+            .where(InspectionStep.inspection_id == insp.id)
+            .order_by(col(InspectionStep.position))
+        ).all()
+        photos: list[dict[str, Any]] = []
+        versions: dict[str, str] = {}
+        checks = []
+        for st in steps:
+            if st.action == "result":
+                continue
+            res = st.result or {}
+            checks.append(
+                {
+                    "key": st.key,
+                    "label": st.label,
+                    "status": st.status,
+                    "summary": res.get("summary"),
+                    "answered_by": st.answered_by,
+                    "answered_at": _iso(st.answered_at),
+                }
+            )
+            if st.action == "grade":
+                photos = res.get("photos", photos)
+                versions.update(res.get("model_versions", {}))
+            elif st.action == "camera.photos" and not any(
+                p["sha256"] == x["sha256"] for x in res.get("photos", []) for p in photos
+            ):
+                photos += res.get("photos", [])
+        return {
+            "inspection_id": insp.id,
+            "item_kind": insp.item_kind,
+            "station_id": insp.station_id,
+            "operator": insp.operator,
+            "identity": insp.identity,
+            "grade": insp.grade,
+            "grade_reasons": insp.grade_reasons,
+            "verdict": insp.verdict,
+            "checks": checks,
+            "photos": photos,
+            "model_versions": versions,
+            "supersedes": insp.supersedes,
+            "started_at": _iso(insp.created_at),
+            "finished_at": _iso(_now()),
+        }
+
+    # ---- helpers --------------------------------------------------------------------------
+
+    def _refuse_if_busy(self, s: Session, exclude: int | None = None) -> None:
+        q = select(Inspection).where(col(Inspection.status).in_(ACTIVE))
+        for other in s.exec(q).all():
+            if other.id != exclude:
+                raise StationError(
+                    f"inspection {other.id} ({other.item_kind}) is in progress on this "
+                    "station; finish or abort it first"
+                )
+
+    @staticmethod
+    def _get(s: Session, inspection_id: int) -> Inspection:
+        insp = s.get(Inspection, inspection_id)
+        if insp is None:
+            raise StationError(f"no inspection {inspection_id}", 404)
+        return insp
+
+    @staticmethod
+    def _step(s: Session, inspection_id: int, key: str) -> InspectionStep:
+        step = s.exec(
+            select(InspectionStep).where(
+                InspectionStep.inspection_id == inspection_id, InspectionStep.key == key
+            )
+        ).first()
+        if step is None:
+            raise StationError(f"inspection {inspection_id} has no step '{key}'", 404)
+        return step
+
+    @staticmethod
+    def _spec(insp: Inspection, position: int) -> StepSpec:
+        return StepSpec.from_dict(insp.flow[position])
+
+    @staticmethod
+    def _context(s: Session, inspection_id: int) -> dict[str, dict[str, Any]]:
+        """Results of the finished steps, by key: what later steps build on (survives restarts)."""
+        out: dict[str, dict[str, Any]] = {}
+        for st in s.exec(
+            select(InspectionStep)
+            .where(InspectionStep.inspection_id == inspection_id, col(InspectionStep.status).in_(DONE_STEP))
+            .order_by(col(InspectionStep.position))
+        ):
+            out[st.key] = {**(st.result or {}), "_status": st.status}
+        return out
+
+    @staticmethod
+    def _validate_fields(spec: StepSpec, given: dict[str, Any]) -> dict[str, str]:
+        allowed = {f["name"]: f for f in spec.params.get("fields", [])}
+        unknown = set(given) - set(allowed)
+        if unknown:
+            raise StationError(f"unknown field(s): {', '.join(sorted(unknown))}", 422)
+        clean: dict[str, str] = {}
+        for name, f in allowed.items():
+            value = str(given.get(name) or "").strip()[:200]
+            if f.get("required") and not value:
+                raise StationError(f"{f['label']} is required", 422)
+            if value and f.get("choices") and value not in f["choices"]:
+                raise StationError(f"{f['label']} must be one of: {', '.join(f['choices'])}", 422)
+            clean[name] = value
+        return clean
+
+    def _view(self, s: Session, insp: Inspection, public: bool, steps: bool = True) -> dict[str, Any]:
+        ident = dict(insp.identity or {})
+        if public:
+            ident = {
+                "brand": ident.get("brand"),
+                "model": ident.get("model"),
+                "storage_gb": ident.get("storage_gb"),
+                "imei": mask((ident.get("imeis") or [None])[0]),
+                "grams": ident.get("grams"),
+                "carats": ident.get("carats"),
+                "declared": ident.get("declared"),
+            }
+            ident = {k: v for k, v in ident.items() if v}
+        view: dict[str, Any] = {
+            "id": insp.id,
+            "item_kind": insp.item_kind,
+            "status": insp.status,
+            "station_id": insp.station_id,
+            "current_step": insp.current_step,
+            "identity": ident,
+            "grade": insp.grade,
+            "grade_reasons": insp.grade_reasons,
+            "verdict": insp.verdict,
+            "certificate_id": insp.certificate_id,
+            "certificate_url": insp.certificate_url,
+            "error": insp.error,
+            "supersedes": insp.supersedes,
+            "created_at": _iso(insp.created_at),
+            "updated_at": _iso(insp.updated_at),
+            "finished_at": _iso(insp.finished_at),
+        }
+        if not public:
+            view.update(operator=insp.operator, started_by=insp.started_by, auto_finish=insp.auto_finish)
+        if steps:
+            rows = s.exec(
+                select(InspectionStep)
+                .where(InspectionStep.inspection_id == insp.id)
+                .order_by(col(InspectionStep.position))
+            ).all()
+            view["steps"] = [self._step_view(insp, st, public) for st in rows]
+        return view
+
+    def _step_view(self, insp: Inspection, st: InspectionStep, public: bool) -> dict[str, Any]:
+        res = st.result or {}
+        spec = self._spec(insp, st.position)
+        out: dict[str, Any] = {
+            "key": st.key,
+            "label": st.label,
+            "action": st.action,
+            "status": st.status,
+            "operator": spec.operator,
+            "summary": res.get("summary"),
+            "error": st.error,
+            "duration_ms": st.duration_ms,
+            "attempts": st.attempts,
+            "started_at": _iso(st.started_at),
+            "finished_at": _iso(st.finished_at),
+            "answered_by": st.answered_by,
+            "answered_at": _iso(st.answered_at),
+            "photos": [
+                {k: p.get(k) for k in ("sha256", "overlay_sha256", "side", "angle", "grade")}
+                for p in res.get("photos", [])
+            ],
+        }
+        if spec.operator or st.action == "result":
+            out["params"] = spec.params
+        if public:
+            # The stream shows what was measured, never IMEIs, serials or raw device reports.
+            out.pop("answered_by")
+        else:
+            out["result"] = {k: v for k, v in res.items() if k != "report"} if st.key == "identity" else res
+        return out
+
+    def _publish(self, type_: str, inspection_id: int, step_key: str | None = None, **extra: Any) -> None:
+        try:
+            snap = self.get(inspection_id, public=True)
+        except StationError:
+            snap = None
+        self.bus.publish(type_, inspection_id=inspection_id, step=step_key, inspection=snap, **extra)
+
+
+def _facts(report: dict[str, Any]) -> dict[str, Any]:
+    """Plain values of a PhoneReport dict (each field is {"value", "source", "unknown"})."""
+    out: dict[str, Any] = {}
+    for k, v in (report or {}).items():
+        out[k] = v.get("value") if isinstance(v, dict) and "value" in v else v
+    return out
+
+
+def _storage_gb(total: int | None) -> int | None:
+    """Marketed capacity (64, 128, 256 ...) from the bytes the filesystem reports."""
+    if not total:
+        return None
+    gb = total / 1e9
+    for size in (8, 16, 32, 64, 128, 256, 512, 1024, 2048):
+        if gb <= size:
+            return size
+    return round(gb)
