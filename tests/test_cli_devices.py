@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -61,3 +62,41 @@ def test_devices_help_mentions_simulate(capsys: pytest.CaptureFixture[str]) -> N
         main(["devices", "--help"])
     out = capsys.readouterr().out
     assert "--simulate" in out and "--json" in out
+
+
+@pytest.mark.skipif(__import__("shutil").which("adb") is None, reason="Debian package `adb` is not installed")
+def test_devices_hardware_path_finds_configured_ports_and_adb_phone(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Without --simulate the command uses the hardware path: configured serial ports are
+    identified and phones come from the adb server (a private one here, with the simulated
+    phone attached through `adb connect`)."""
+    import socket
+    import subprocess
+
+    from devices.simulated_station import SimulatedStation
+    from inspector.config import get_settings
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        adb_port = s.getsockname()[1]
+    monkeypatch.setenv("HOME", str(tmp_path))  # adb writes its key under $HOME/.android
+    monkeypatch.setenv("ANDROID_ADB_SERVER_PORT", str(adb_port))
+    try:
+        with SimulatedStation(camera=False) as station:
+            assert "connected" in station.attach_phone_to_adb(port=adb_port)
+            monkeypatch.setenv("INSPECTOR_RIG_PORT", station.rig_port or "")
+            monkeypatch.setenv("INSPECTOR_SCALE_PORT", station.scale_port or "")
+            get_settings.cache_clear()
+            assert main(["devices", "--no-camera", "--json"]) == 0
+        doc = json.loads(capsys.readouterr().out)
+    finally:
+        get_settings.cache_clear()
+        subprocess.run(["adb", "-P", str(adb_port), "kill-server"], capture_output=True, timeout=30,
+                       stdin=subprocess.DEVNULL)
+    devs = {d["kind"]: d for d in doc["devices"] if d["status"] == "ok"}
+    assert doc["mode"] == "hardware"
+    assert devs["rig"]["identity"]["model"] == "RIG-SIM"
+    assert devs["scale"]["identity"]["model"] == "XS205DU"
+    assert devs["phone"]["identity"]["imei"] == ["***********6549"]
+    assert not any(d["simulated"] for d in doc["devices"])
