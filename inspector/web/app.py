@@ -24,6 +24,7 @@ ROUTER_MODULES: list[str] = [
     "inspector.web.auth_routes",
     "inspector.web.photo_routes",
     "inspector.certificates.web",
+    "inspector.certificates.web",
     "inspector.station.routes",
 ]
 

@@ -1,0 +1,350 @@
+"""Public certificate pages and JSON: verify page, credential, label, issuer keys, status lists, log.
+
+Everything here is public (buyers never log in) except the admin status actions under
+``/api/certificates``. Unknown or mistyped ids get a friendly 404 page, never a traceback.
+"""
+
+from __future__ import annotations
+
+import importlib
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from pydantic import BaseModel
+from sqlmodel import Session
+
+from inspector.auth import Role, User, require_roles
+from inspector.certificates import humanid
+from inspector.certificates.dataintegrity import ProofError, jcs, verify_proof
+from inspector.certificates.keys import KeySet, issuer_document
+from inspector.certificates.label import label_pdf
+from inspector.certificates.merkle import leaf_hash, verify_inclusion
+from inspector.certificates.service import (
+    STATUS_PURPOSES,
+    CertificateError,
+    CertificateRecord,
+    certificate_url,
+    consistency_proof,
+    get_certificate,
+    identity_matches,
+    inclusion_proof,
+    log_entry_for,
+    qr_svg,
+    reinstate_certificate,
+    revoke_certificate,
+    signed_tree_head,
+    status_list_credential,
+    suspend_certificate,
+    verify_stored,
+)
+from inspector.certificates.verify import VerificationResult
+from inspector.config import Settings
+from inspector.web.deps import get_session, get_settings_dep
+from inspector.web.templating import templates
+
+router = APIRouter(tags=["certificates"])
+
+VC_MEDIA = "application/vc+ld+json"
+
+
+def _not_found(request: Request, ref: str) -> HTMLResponse:
+    typo = humanid.normalize(ref) is None
+    return templates.TemplateResponse(
+        request,
+        "certificates/not_found.html",
+        {"ref": ref[:40], "typo": typo, "title": "Certificate not found"},
+        status_code=404,
+    )
+
+
+def warranty_status(session: Session, record: CertificateRecord) -> dict[str, Any]:
+    """Coverage from the warranty component when it offers ``coverage_for``; else from the certificate.
+
+    The fallback counts the plan's days from the certificate's issue date and says so.
+    """
+    try:
+        warranty_mod = importlib.import_module("warranty")
+    except ImportError:
+        warranty_mod = None
+    coverage_for = getattr(warranty_mod, "coverage_for", None)
+    if callable(coverage_for):
+        cov = coverage_for(session, record.human_id)
+        if cov is not None:
+            data = cov if isinstance(cov, dict) else getattr(cov, "__dict__", {})
+            return {"source": "warranty", **data}
+    days = int(record.warranty.get("days", 0) or 0)
+    if not days:
+        return {"source": "certificate", "status": "none", "days": 0}
+    ends = record.issued_at + timedelta(days=days)
+    left = (ends - datetime.now(UTC)).days
+    return {
+        "source": "certificate",
+        "plan_id": record.warranty.get("plan_id", ""),
+        "days": days,
+        "ends_at": ends,
+        "days_left": max(left, 0),
+        "status": "active" if left >= 0 and record.status == "valid" else "ended",
+    }
+
+
+def transparency(session: Session, settings: Settings, record: CertificateRecord) -> dict[str, Any]:
+    """Recompute the log leaf from the credential and check its inclusion proof and the STH signature."""
+    proof = inclusion_proof(session, record.human_id)
+    if proof is None:
+        return {"ok": False, "message": "not found in the transparency log"}
+    leaf = leaf_hash(jcs(log_entry_for(record.credential)))
+    sth = proof["sth"]
+    ok = verify_inclusion(
+        leaf,
+        proof["leaf_index"],
+        proof["tree_size"],
+        [bytes.fromhex(h) for h in proof["audit_path"]],
+        bytes.fromhex(sth["root_hash"]),
+    )
+    try:
+        verify_proof(sth, KeySet.from_db(session, settings).resolver(allow_root=True))
+    except (ProofError, ValueError):
+        ok = False
+    return {
+        "ok": ok,
+        "leaf_index": proof["leaf_index"],
+        "tree_size": proof["tree_size"],
+        "root_hash": sth["root_hash"],
+        "timestamp": sth["timestamp"],
+        "message": "inclusion proof verified against the signed tree head"
+        if ok
+        else "inclusion proof FAILED",
+    }
+
+
+def _page(
+    request: Request, session: Session, settings: Settings, ref: str, match: str | None = None
+) -> HTMLResponse:
+    record = get_certificate(session, ref)
+    if record is None:
+        return _not_found(request, ref)
+    result = verify_stored(session, settings, record.human_id)
+    assert result is not None
+    session.commit()  # the first visit may register the issuer root key
+    subject = record.credential.get("credentialSubject", {})
+    url = certificate_url(settings, record.human_id)
+    return templates.TemplateResponse(
+        request,
+        "certificates/verify.html",
+        {
+            "title": f"Certificate {humanid.pretty(record.human_id)}",
+            "record": record,
+            "result": result,
+            "s": subject,
+            "pretty_id": humanid.pretty(record.human_id),
+            "issuer": record.credential.get("issuer", {}),
+            "warranty": warranty_status(session, record),
+            "log": transparency(session, settings, record),
+            "qr": qr_svg(url, scale=3),
+            "url": url,
+            "match": match,
+        },
+    )
+
+
+@router.get("/issuer", summary="Issuer keys document (signed by the root key)")
+@router.get("/.well-known/inspector-issuer.json", include_in_schema=False)
+def get_issuer(
+    session: Session = Depends(get_session), settings: Settings = Depends(get_settings_dep)
+) -> Response:
+    doc = issuer_document(session, settings)
+    session.commit()
+    return JSONResponse(doc, headers={"Cache-Control": "public, max-age=60"})
+
+
+@router.get("/status/{purpose}/{list_no}", summary="Signed Bitstring Status List credential")
+def get_status_list(
+    purpose: str,
+    list_no: int,
+    session: Session = Depends(get_session),
+    settings: Settings = Depends(get_settings_dep),
+) -> Response:
+    if purpose not in STATUS_PURPOSES or list_no < 1:
+        raise HTTPException(404, "no such status list")
+    doc = status_list_credential(session, settings, purpose, list_no)
+    session.commit()
+    return JSONResponse(doc, media_type=VC_MEDIA, headers={"Cache-Control": "no-cache"})
+
+
+@router.get("/log/sth", summary="Latest signed tree head of the transparency log")
+def get_sth(session: Session = Depends(get_session)) -> Response:
+    sth = signed_tree_head(session)
+    if sth is None:
+        raise HTTPException(404, "the log is empty")
+    return JSONResponse(sth)
+
+
+@router.get("/log/sth/{size}", summary="Signed tree head for a given tree size")
+def get_sth_at(size: int, session: Session = Depends(get_session)) -> Response:
+    sth = signed_tree_head(session, size)
+    if sth is None:
+        raise HTTPException(404, f"no tree head of size {size}")
+    return JSONResponse(sth)
+
+
+@router.get("/log/proof/{ref}", summary="Inclusion proof of a certificate in the log")
+def get_inclusion(
+    ref: str, tree_size: int | None = None, session: Session = Depends(get_session)
+) -> Response:
+    hid = humanid.normalize(ref)
+    try:
+        proof = inclusion_proof(session, hid, tree_size) if hid else None
+    except CertificateError as exc:
+        raise HTTPException(400, str(exc)) from exc
+    if proof is None:
+        raise HTTPException(404, "no such certificate in the log")
+    return JSONResponse(proof)
+
+
+@router.get("/log/consistency", summary="Consistency proof between two tree sizes")
+def get_consistency(first: int, second: int, session: Session = Depends(get_session)) -> Response:
+    try:
+        return JSONResponse(consistency_proof(session, first, second))
+    except CertificateError as exc:
+        raise HTTPException(400, str(exc)) from exc
+
+
+@router.get("/c/", include_in_schema=False)
+def lookup(q: str = "") -> Response:
+    """The not-found page's look-up form without JavaScript."""
+    return RedirectResponse(f"/c/{quote(q.strip()[:40], safe='')}", status_code=303)
+
+
+@router.get("/c/{ref}.json", summary="The certificate as a W3C Verifiable Credential")
+def get_credential(ref: str, session: Session = Depends(get_session)) -> Response:
+    record = get_certificate(session, ref)
+    if record is None:
+        return JSONResponse({"error": "not_found", "detail": f"no certificate {ref[:40]!r}"}, status_code=404)
+    return JSONResponse(record.credential, media_type=VC_MEDIA)
+
+
+@router.get("/c/{ref}/verify.json", summary="Verification result (signature, key, status, log)")
+def get_verification(
+    ref: str, session: Session = Depends(get_session), settings: Settings = Depends(get_settings_dep)
+) -> Response:
+    record = get_certificate(session, ref)
+    if record is None:
+        return JSONResponse({"error": "not_found", "detail": f"no certificate {ref[:40]!r}"}, status_code=404)
+    result: VerificationResult | None = verify_stored(session, settings, record.human_id)
+    assert result is not None
+    body = result.as_dict()
+    body["status"] = record.status
+    body["status_reason"] = record.status_reason
+    body["transparency"] = transparency(session, settings, record)
+    session.commit()
+    return JSONResponse(body)
+
+
+@router.get("/c/{ref}/qr.svg", summary="QR code of the certificate URL")
+def get_qr(
+    ref: str, session: Session = Depends(get_session), settings: Settings = Depends(get_settings_dep)
+) -> Response:
+    record = get_certificate(session, ref)
+    if record is None:
+        raise HTTPException(404, "no such certificate")
+    svg = qr_svg(certificate_url(settings, record.human_id), scale=8)
+    return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "public, max-age=86400"})
+
+
+@router.get("/c/{ref}/label", response_class=HTMLResponse, summary="Printable parcel label")
+def get_label(
+    ref: str,
+    request: Request,
+    session: Session = Depends(get_session),
+    settings: Settings = Depends(get_settings_dep),
+) -> HTMLResponse:
+    record = get_certificate(session, ref)
+    if record is None:
+        return _not_found(request, ref)
+    url = certificate_url(settings, record.human_id)
+    return templates.TemplateResponse(
+        request,
+        "certificates/label.html",
+        {
+            "title": f"Label {humanid.pretty(record.human_id)}",
+            "record": record,
+            "s": record.credential.get("credentialSubject", {}),
+            "pretty_id": humanid.pretty(record.human_id),
+            "qr": qr_svg(url, scale=6),
+            "url": url,
+        },
+    )
+
+
+@router.get("/c/{ref}/label.pdf", summary="Printable parcel label as PDF (62 x 100 mm)")
+def get_label_pdf(
+    ref: str,
+    request: Request,
+    session: Session = Depends(get_session),
+    settings: Settings = Depends(get_settings_dep),
+) -> Response:
+    record = get_certificate(session, ref)
+    if record is None:
+        return _not_found(request, ref)
+    pdf = label_pdf(record, certificate_url(settings, record.human_id))
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="label-{record.human_id}.pdf"'},
+    )
+
+
+@router.get("/c/{ref}", response_class=HTMLResponse, summary="Public verify page")
+def get_page(
+    ref: str,
+    request: Request,
+    session: Session = Depends(get_session),
+    settings: Settings = Depends(get_settings_dep),
+) -> HTMLResponse:
+    return _page(request, session, settings, ref)
+
+
+@router.post("/c/{ref}/match", response_class=HTMLResponse, summary="Does the item in hand match?")
+def post_match(
+    ref: str,
+    request: Request,
+    value: str = Form("", max_length=64),
+    session: Session = Depends(get_session),
+    settings: Settings = Depends(get_settings_dep),
+) -> HTMLResponse:
+    if not value.strip():
+        return _page(request, session, settings, ref, match="empty")
+    ok = identity_matches(session, ref, value)
+    return _page(request, session, settings, ref, match="yes" if ok else "no")
+
+
+class StatusAction(BaseModel):
+    reason: str = ""
+
+
+@router.post("/api/certificates/{ref}/{action}", summary="Revoke, suspend or reinstate (supervisor/admin)")
+def post_status(
+    ref: str,
+    action: str,
+    body: StatusAction,
+    session: Session = Depends(get_session),
+    user: User = Depends(require_roles(Role.supervisor, Role.admin)),
+) -> Response:
+    actions = {
+        "revoke": revoke_certificate,
+        "suspend": suspend_certificate,
+        "reinstate": reinstate_certificate,
+    }
+    if action not in actions:
+        raise HTTPException(404, f"unknown action {action!r}; use revoke, suspend or reinstate")
+    try:
+        record = actions[action](session, ref, body.reason)
+    except CertificateError as exc:
+        raise HTTPException(409 if "no certificate" not in str(exc) else 404, str(exc)) from exc
+    session.commit()
+    return JSONResponse(
+        {"human_id": record.human_id, "status": record.status, "reason": record.status_reason}
+    )
