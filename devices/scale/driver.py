@@ -241,6 +241,8 @@ class MtSicsScale:
 
     def command(self, command: str, expect: str | None = None) -> SicsReply:
         """Send any MT-SICS command and return its reply (escape hatch for extra commands)."""
+        if not command or not all(" " <= ch <= "~" for ch in command):
+            raise ValueError("an MT-SICS command is printable ASCII without line terminators")
         reply = self._exchange(command, expect or command.split(" ")[0])
         self._raise_generic(command, reply)
         return reply

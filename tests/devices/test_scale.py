@@ -300,3 +300,14 @@ def test_faults_never_yield_a_wrong_weight(shared_sim: ScaleSimulator) -> None:
         check()
     finally:
         drv.close()
+
+
+def test_raw_command_escape_hatch(sim: ScaleSimulator, scale: MtSicsScale) -> None:
+    """Extra MT-SICS commands can be sent raw; unknown ones give the balance's syntax error."""
+    from devices.scale import ScaleCommandError
+
+    assert scale.command("I4").fields == ("B947023614",)
+    with pytest.raises(ScaleCommandError, match="syntax error"):
+        scale.command("XYZ")
+    with pytest.raises(ValueError):
+        scale.command("S\r\nZ")
