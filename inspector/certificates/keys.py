@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -300,7 +301,9 @@ class KeySet:
     root: KeyInfo
     keys: dict[str, KeyInfo]
 
-    def resolver(self, *, station_id: str | None = None, allow_root: bool = False):  # type: ignore[no-untyped-def]
+    def resolver(
+        self, *, station_id: str | None = None, allow_root: bool = False
+    ) -> Callable[[str], Ed25519PublicKey]:
         """A ``resolve_key`` for verify_proof that enforces issuer, station binding and revocation."""
 
         def resolve(vm: str) -> Ed25519PublicKey:

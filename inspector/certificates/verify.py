@@ -128,7 +128,8 @@ def verify_credential(
                 "not a Verifiable Credential (type list lacks VerifiableCredential)", kind="malformed"
             )
         subj = _subject(credential)
-        station = subj.get("station") if isinstance(subj.get("station"), dict) else {}
+        raw_station = subj.get("station")
+        station: dict[str, Any] = raw_station if isinstance(raw_station, dict) else {}
         res.human_id = subj.get("human_id") if isinstance(subj.get("human_id"), str) else None
         res.station_id = station.get("id") if isinstance(station.get("id"), str) else None
         issuer = credential.get("issuer")

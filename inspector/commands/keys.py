@@ -1,0 +1,138 @@
+"""``inspector keys``: the issuer root key and station signing keys (register, rotate, revoke, export).
+
+Private keys stay in <data_dir>/keys (mode 0600) and are never printed; this command shows
+public keys (publicKeyMultibase, ``z6Mk...``) only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from sqlalchemy.engine import Engine
+
+from inspector.certificates.keys import (
+    KeyError_,
+    all_keys,
+    issuer_document,
+    register_station_key,
+    revoke_key,
+    root_key,
+    rotate_station_key,
+    station_signing_key,
+)
+from inspector.cli import CommandError
+from inspector.config import get_settings
+from inspector.db import make_engine, migrate, session_scope
+
+
+def _engine() -> Engine:
+    settings = get_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    url = settings.resolved_database_url
+    migrate(url)
+    return make_engine(url)
+
+
+def _fmt(ts: object) -> str:
+    return ts.strftime("%Y-%m-%d %H:%M") if hasattr(ts, "strftime") else "-"
+
+
+def _init(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    try:
+        with session_scope(_engine()) as session:
+            root, _ = root_key(session, settings)
+            station, _ = station_signing_key(session, settings, args.station or settings.station_id)
+            print(f"issuer root key   {root.fingerprint}")
+            print(f"station {station.station_id!s:<10} {station.fingerprint}")
+    except KeyError_ as exc:
+        raise CommandError(str(exc)) from exc
+    return 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    with session_scope(_engine()) as session:
+        rows = all_keys(session)
+        if not rows:
+            print("no keys yet; run 'inspector keys init'")
+        for r in rows:
+            state = "revoked" if r.revoked_at else ("retired" if r.retired_at else "active")
+            when = _fmt(r.revoked_at or r.retired_at or r.created_at)
+            print(f"{r.role:<8} {r.station_id or '-':<14} {state:<8} {when}  {r.fingerprint}")
+            if r.revoke_reason:
+                print(f"{'':<33}reason: {r.revoke_reason}")
+    return 0
+
+
+def _register(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    try:
+        with session_scope(_engine()) as session:
+            row = register_station_key(session, settings, args.station, args.public_key)
+    except KeyError_ as exc:
+        raise CommandError(str(exc)) from exc
+    print(f"registered and certified key {row.fingerprint} for station {row.station_id}")
+    return 0
+
+
+def _rotate(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    try:
+        with session_scope(_engine()) as session:
+            row = rotate_station_key(session, settings, args.station)
+    except KeyError_ as exc:
+        raise CommandError(str(exc)) from exc
+    print(f"station {row.station_id} now signs with {row.fingerprint}; the previous key is retired")
+    return 0
+
+
+def _revoke(args: argparse.Namespace) -> int:
+    try:
+        with session_scope(_engine()) as session:
+            row = revoke_key(session, args.fingerprint, args.reason)
+    except KeyError_ as exc:
+        raise CommandError(str(exc)) from exc
+    print(
+        f"revoked {row.fingerprint} (station {row.station_id}); certificates it signed now show 'key revoked'"
+    )
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    with session_scope(_engine()) as session:
+        doc = issuer_document(session, settings)
+    text = json.dumps(doc, indent=2)
+    if args.output:
+        Path(args.output).write_text(text + "\n", encoding="utf-8")
+        print(f"wrote issuer key document to {args.output}")
+    else:
+        print(text)
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("keys", help="issuer and station signing keys", description=__doc__)
+    ks = p.add_subparsers(dest="keys_command", metavar="ACTION", required=True)
+    i = ks.add_parser("init", help="create the issuer root key and this station's key if missing")
+    i.add_argument("--station", help="station id (default: the configured station_id)")
+    i.set_defaults(handler=_init)
+    ks.add_parser("list", help="all keys with their status").set_defaults(handler=_list)
+    r = ks.add_parser("register", help="register and certify a new key for a station (retires its old key)")
+    r.add_argument("station")
+    r.add_argument(
+        "--public-key", metavar="z6Mk...", help="public key of a remote station (else generated here)"
+    )
+    r.set_defaults(handler=_register)
+    ro = ks.add_parser("rotate", help="replace a station's key; certificates signed before stay valid")
+    ro.add_argument("station")
+    ro.set_defaults(handler=_rotate)
+    rv = ks.add_parser("revoke", help="revoke a compromised key: all certificates it signed become untrusted")
+    rv.add_argument("fingerprint", metavar="z6Mk...")
+    rv.add_argument("--reason", required=True)
+    rv.set_defaults(handler=_revoke)
+    e = ks.add_parser("export", help="print/save the signed issuer key document for offline verification")
+    e.add_argument("-o", "--output", metavar="FILE")
+    e.set_defaults(handler=_export)
