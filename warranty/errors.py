@@ -1,0 +1,35 @@
+"""Warranty errors carry the HTTP status the web layer answers with, so CLI, API and pages
+all refuse the same things with the same words."""
+
+from __future__ import annotations
+
+
+class WarrantyError(Exception):
+    status = 400
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotFound(WarrantyError):
+    status = 404
+
+
+class Forbidden(WarrantyError):
+    status = 403
+
+
+class Conflict(WarrantyError):
+    """Refused because of the claim's or certificate's current state (illegal transition,
+    expired window, revoked certificate, another open claim, someone else acted first)."""
+
+    status = 409
+
+
+class Invalid(WarrantyError):
+    status = 422
+
+
+class TooLarge(WarrantyError):
+    status = 413
