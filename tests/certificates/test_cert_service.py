@@ -1,0 +1,262 @@
+"""Certificates through the database, the web pages and the CLI, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
+from test_cert_merkle import ref_mth, ref_path, ref_subproof
+
+from inspector.auth import Role, create_user, issue_token
+from inspector.certificates import (
+    CertificateError,
+    IssuedCertificate,
+    get_certificate,
+    identity_matches,
+    revoke_certificate,
+    suspend_certificate,
+)
+from inspector.certificates.dataintegrity import jcs
+from inspector.certificates.keys import KeySet, keys_dir, revoke_key, rotate_station_key
+from inspector.certificates.merkle import verify_consistency, verify_inclusion
+from inspector.certificates.service import log_entry_for
+from inspector.certificates.testing import SAMPLE_IMEIS, SAMPLE_SERIAL, issue_sample_certificate
+from inspector.cli import main
+from inspector.config import Settings
+from inspector.db import session_scope
+
+
+def _cli_verify(client: TestClient, human_id: str, tmp_path: Path, *extra: str) -> int:
+    """Save what a buyer would download, then verify offline with the CLI."""
+    cred = tmp_path / "cert.json"
+    cred.write_text(client.get(f"/c/{human_id}.json").text)
+    keys = tmp_path / "keys.json"
+    keys.write_text(client.get("/issuer").text)
+    lists = []
+    for purpose in ("revocation", "suspension"):
+        p = tmp_path / f"{purpose}.json"
+        p.write_text(client.get(f"/status/{purpose}/1").text)
+        lists += ["--status-list", str(p)]
+    return main(["verify", str(cred), "--keys", str(keys), "--offline", *lists, *extra])
+
+
+def test_issue_lookup_and_identity_match(engine: Engine, settings: Settings) -> None:
+    """An issued certificate is found by id (any case), and only the real IMEI/serial match."""
+    with session_scope(engine) as session:
+        issued = issue_sample_certificate(session, settings)
+    with session_scope(engine) as session:
+        record = get_certificate(session, issued.human_id.lower())
+        assert record is not None and record.human_id == issued.human_id
+        assert record.status == "valid" and record.key_status == "active"
+        assert record.issued_at.tzinfo is not None
+        assert record.item_kind == "phone" and record.warranty["days"] == 180
+        assert identity_matches(session, issued.human_id, SAMPLE_IMEIS[1])
+        assert identity_matches(session, issued.human_id, "3569 3803-5643 809")
+        assert identity_matches(session, issued.human_id, SAMPLE_SERIAL.lower())
+        assert not identity_matches(session, issued.human_id, "356938035643800")
+        assert not identity_matches(session, issued.human_id, "")
+        assert get_certificate(session, "0000000000") is None
+
+
+def test_verify_page_shows_valid_certificate(client: TestClient, issued: IssuedCertificate) -> None:
+    """The buyer's page says the signature is valid and shows item, grade, checks and warranty."""
+    page = client.get(f"/c/{issued.human_id}")
+    assert page.status_code == 200
+    assert 'data-verdict="valid"' in page.text
+    assert "Genuine certificate" in page.text
+    assert "Galaxy S21" in page.text and "light scratches on back glass" in page.text
+    assert "3809" in page.text and SAMPLE_IMEIS[0] not in page.text
+    assert "Days left" in page.text
+    assert "inclusion proof verified" in page.text
+
+
+def test_identity_form_says_match_or_not(client: TestClient, issued: IssuedCertificate) -> None:
+    """Typing the item's IMEI gives 'matches', another one 'does not match'."""
+    yes = client.post(f"/c/{issued.human_id}/match", data={"value": SAMPLE_IMEIS[0]})
+    assert 'data-match="yes"' in yes.text
+    no = client.post(f"/c/{issued.human_id}/match", data={"value": "111111111111111"})
+    assert 'data-match="no"' in no.text
+
+
+@pytest.mark.parametrize("ref", ["ZZZZZZZZZZ", "not-an-id", "0" * 10, "%3Cscript%3E"])
+def test_unknown_id_is_a_friendly_404(client: TestClient, ref: str) -> None:
+    """Unknown or mistyped ids give a helpful 404 page, never a stack trace."""
+    resp = client.get(f"/c/{ref}")
+    assert resp.status_code == 404
+    assert "Certificate not found" in resp.text
+    assert "Traceback" not in resp.text and "<script>" not in resp.text
+    js = client.get(f"/c/{ref}.json")
+    assert js.status_code == 404 and js.json()["error"] == "not_found"
+
+
+def test_json_round_trip_verifies_with_cli(
+    client: TestClient, issued: IssuedCertificate, tmp_path: Path
+) -> None:
+    """The downloaded credential verifies offline with the CLI: exit 0."""
+    assert client.get(f"/c/{issued.human_id}.json").json() == issued.credential
+    assert _cli_verify(client, issued.human_id, tmp_path) == 0
+
+
+def test_cli_verdicts_for_tampered_and_malformed(
+    client: TestClient, issued: IssuedCertificate, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A changed byte gives exit 4 'tampered'; broken JSON gives exit 3 'malformed'."""
+    keys = tmp_path / "keys.json"
+    keys.write_text(client.get("/issuer").text)
+    text = client.get(f"/c/{issued.human_id}.json").text
+    bad = tmp_path / "tampered.json"
+    bad.write_text(text.replace('"grade":"B"', '"grade":"A"'))
+    assert main(["verify", str(bad), "--keys", str(keys), "--offline"]) == 4
+    assert "TAMPERED" in capsys.readouterr().out
+    broken = tmp_path / "broken.json"
+    broken.write_text(text[:-20])
+    assert main(["verify", str(broken), "--keys", str(keys), "--offline"]) == 3
+    assert "MALFORMED" in capsys.readouterr().out
+    assert main(["verify", str(tmp_path / "missing.json"), "--keys", str(keys)]) == 1
+
+
+def test_revoked_certificate(
+    client: TestClient, engine: Engine, issued: IssuedCertificate, tmp_path: Path
+) -> None:
+    """Revocation sets the status list bit: page, JSON and CLI (exit 7) all say revoked."""
+    with session_scope(engine) as session:
+        revoke_certificate(session, issued.human_id, "item found misgraded")
+    page = client.get(f"/c/{issued.human_id}")
+    assert 'data-verdict="revoked"' in page.text and "item found misgraded" in page.text
+    assert client.get(f"/c/{issued.human_id}/verify.json").json()["verdict"] == "revoked"
+    assert _cli_verify(client, issued.human_id, tmp_path) == 7
+    with session_scope(engine) as session, pytest.raises(CertificateError, match="final"):
+        suspend_certificate(session, issued.human_id, "again")
+
+
+def test_suspension_and_reinstatement_via_admin_api(
+    client: TestClient, engine: Engine, issued: IssuedCertificate, tmp_path: Path
+) -> None:
+    """A supervisor suspends (exit 8, warning on the page) and reinstates (valid again); buyers cannot."""
+    with session_scope(engine) as session:
+        user = create_user(session, "sup", Role.supervisor, "supervisor-pass")
+        token = issue_token(session, user)
+    url = f"/api/certificates/{issued.human_id}"
+    assert client.post(f"{url}/suspend", json={"reason": "x"}).status_code == 401
+    auth = {"Authorization": f"Bearer {token}"}
+    assert client.post(f"{url}/suspend", json={"reason": "buyer dispute"}, headers=auth).json()["status"] == (
+        "suspended"
+    )
+    assert 'data-verdict="suspended"' in client.get(f"/c/{issued.human_id}").text
+    assert _cli_verify(client, issued.human_id, tmp_path) == 8
+    assert client.post(f"{url}/reinstate", json={}, headers=auth).json()["status"] == "valid"
+    assert _cli_verify(client, issued.human_id, tmp_path) == 0
+    assert client.post(f"{url}/explode", json={}, headers=auth).status_code == 404
+
+
+def test_revoked_key_and_rotation(
+    client: TestClient, engine: Engine, settings: Settings, issued: IssuedCertificate, tmp_path: Path
+) -> None:
+    """After rotation old certificates stay valid; after revoking the old key they show 'key revoked'."""
+    with session_scope(engine) as session:
+        old_fp = (
+            get_certificate(session, issued.human_id).credential["proof"]["verificationMethod"].split("#")[1]
+        )  # type: ignore[union-attr]
+        new_key = rotate_station_key(session, settings, "station-1")
+        new_fp = new_key.fingerprint
+    assert _cli_verify(client, issued.human_id, tmp_path) == 0
+    with session_scope(engine) as session:
+        fresh = issue_sample_certificate(session, settings)
+    assert fresh.credential["proof"]["verificationMethod"].endswith(new_fp)
+    with session_scope(engine) as session:
+        revoke_key(session, old_fp, "laptop stolen")
+        assert get_certificate(session, issued.human_id).key_status == "revoked"  # type: ignore[union-attr]
+    assert 'data-verdict="key_revoked"' in client.get(f"/c/{issued.human_id}").text
+    assert _cli_verify(client, issued.human_id, tmp_path) == 6
+    assert _cli_verify(client, fresh.human_id, tmp_path) == 0
+
+
+def test_private_keys_are_0600_and_never_served(
+    client: TestClient, settings: Settings, issued: IssuedCertificate
+) -> None:
+    """Key files are owner-only; no response (issuer document, credential) contains private key bytes."""
+    files = list(keys_dir(settings).glob("*.pem"))
+    assert len(files) == 2
+    served = client.get("/issuer").text + client.get(f"/c/{issued.human_id}.json").text
+    for f in files:
+        assert stat.S_IMODE(os.stat(f).st_mode) == 0o600
+        body = "".join(f.read_text().splitlines()[1:-1])
+        assert body not in served
+    assert stat.S_IMODE(os.stat(keys_dir(settings)).st_mode) == 0o700
+
+
+def test_transparency_log_proofs_against_reference(
+    client: TestClient, engine: Engine, settings: Settings
+) -> None:
+    """Served STHs are root-signed; inclusion and consistency proofs match the independent RFC 6962 code."""
+    with session_scope(engine) as session:
+        creds = [issue_sample_certificate(session, settings).credential for _ in range(7)]
+    leaves = [jcs(log_entry_for(c)) for c in creds]
+    with session_scope(engine) as session:
+        keys = KeySet.from_db(session, settings)
+    from inspector.certificates.dataintegrity import verify_proof
+
+    sth = client.get("/log/sth").json()
+    verify_proof(sth, keys.resolver(allow_root=True))
+    assert sth["tree_size"] == 7 and bytes.fromhex(sth["root_hash"]) == ref_mth(leaves)
+    for i, cred in enumerate(creds):
+        hid = cred["credentialSubject"]["human_id"]
+        for size in (i + 1, 7):
+            proof = client.get(f"/log/proof/{hid}", params={"tree_size": size}).json()
+            path = [bytes.fromhex(h) for h in proof["audit_path"]]
+            assert path == ref_path(i, leaves[:size])
+            root = bytes.fromhex(proof["sth"]["root_hash"])
+            assert root == ref_mth(leaves[:size])
+            from inspector.certificates.merkle import leaf_hash
+
+            assert verify_inclusion(leaf_hash(leaves[i]), i, size, path, root)
+    for first in range(1, 8):
+        body = client.get("/log/consistency", params={"first": first, "second": 7}).json()
+        proof = [bytes.fromhex(h) for h in body["proof"]]
+        assert proof == ref_subproof(first, leaves, True)
+        first_root = bytes.fromhex(body["first_sth"]["root_hash"])
+        assert verify_consistency(first, 7, first_root, ref_mth(leaves), proof)
+    assert client.get("/log/consistency", params={"first": 5, "second": 9}).status_code == 400
+    assert client.get("/log/proof/ZZZZZZZZZZ").status_code == 404
+
+
+def test_label_pdf_and_qr(client: TestClient, issued: IssuedCertificate) -> None:
+    """The parcel label is a PDF and an HTML print page, both carrying the QR code."""
+    pdf = client.get(f"/c/{issued.human_id}/label.pdf")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    html = client.get(f"/c/{issued.human_id}/label")
+    assert "<svg" in html.text and "@page" in html.text
+    assert client.get(f"/c/{issued.human_id}/qr.svg").headers["content-type"].startswith("image/svg")
+
+
+def test_admin_cli_keys_and_certificates(
+    engine: Engine,
+    settings: Settings,
+    issued: IssuedCertificate,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Admins list keys, export the issuer document, and revoke a certificate from the command line."""
+    from inspector.config import get_settings
+
+    monkeypatch.setenv("INSPECTOR_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("INSPECTOR_DATABASE_URL", str(settings.database_url))
+    monkeypatch.setenv("INSPECTOR_PUBLIC_BASE_URL", settings.public_base_url)
+    get_settings.cache_clear()
+    try:
+        assert main(["keys", "list"]) == 0
+        out = capsys.readouterr().out
+        assert "station-1" in out and "BEGIN" not in out
+        assert main(["certificates", "revoke", issued.human_id, "--reason", "misgraded"]) == 0
+        assert main(["certificates", "show", issued.human_id]) == 0
+        assert "verdict: revoked" in capsys.readouterr().out
+        assert main(["certificates", "revoke", "ZZZZZZZZZZ", "--reason", "x"]) == 1
+        assert main(["keys", "revoke", "z6Mnope", "--reason", "x"]) == 1
+    finally:
+        get_settings.cache_clear()
+    assert json.loads(json.dumps(issued.credential))
