@@ -478,7 +478,7 @@ def _render_phone_flat(
 
 def _render_phone(
     rng: np.random.Generator, spec_kw: dict[str, Any], defects: Sequence[str], distract: list[str]
-) -> tuple[Image, dict[str, Image], np.ndarray]:
+) -> tuple[Image, dict[str, Image], np.ndarray, Image]:
     w, h = spec_kw["width"], spec_kw["height"]
     item: dict[str, Any] = spec_kw["item"]
     flat, alpha, fmasks = _render_phone_flat(rng, spec_kw["side"], defects, distract, item)
@@ -496,12 +496,12 @@ def _render_phone(
     dst += rng.uniform(-tilt, tilt, dst.shape).astype(np.float32)
     src = np.array([[0, 0], [fw, 0], [fw, fh], [0, fh]], np.float32)
     H = cv2.getPerspectiveTransform(src, dst)
-    bg = _station_background(rng, h, w, dark=rng.random() < 0.2)
+    bg = _station_background(rng, h, w, dark=False)  # the phone station uses a mid-grey mat
     warped = cv2.warpPerspective(flat, H, (w, h), flags=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
     a = cv2.warpPerspective(alpha, H, (w, h), flags=cv2.INTER_LINEAR)
     # soft drop shadow under the item
     sh = cv2.GaussianBlur(np.roll(a, (int(rng.integers(2, 12)), int(rng.integers(-8, 8))), (0, 1)), (0, 0), 8)
-    bg *= (1 - 0.35 * sh)[..., None]
+    bg *= (1 - 0.2 * sh)[..., None]
     out = bg * (1 - a[..., None]) + warped * a[..., None]
     masks = {
         c: (cv2.warpPerspective(m.astype(np.float32), H, (w, h), flags=cv2.INTER_LINEAR) > 0.4).astype(
@@ -509,7 +509,7 @@ def _render_phone(
         )
         for c, m in fmasks.items()
     }
-    return out, masks, dst
+    return out, masks, dst, a
 
 
 # --------------------------------------------------------------------------- jewelry
@@ -568,7 +568,7 @@ def _stone(
 
 def _render_jewelry(
     rng: np.random.Generator, spec_kw: dict[str, Any], defects: Sequence[str], distract: list[str]
-) -> tuple[Image, dict[str, Image], np.ndarray]:
+) -> tuple[Image, dict[str, Image], np.ndarray, Image]:
     w, h = spec_kw["width"], spec_kw["height"]
     item: dict[str, Any] = spec_kw["item"]
     ppm = JEWELRY_PX_PER_MM * w / 1280.0
@@ -648,7 +648,7 @@ def _render_jewelry(
         ro = int(min(rng.uniform(22, 30) * ppm, S / 2 * 0.85))
         bw = int(rng.uniform(3, 7) * ppm)
         cv2.ellipse(metal, (c, c), (ro, int(ro * rng.uniform(0.8, 1.0))), 0, 0, 360, 255, bw, cv2.LINE_AA)
-        n = int(rng.integers(0, 7))
+        n = int(rng.integers(1 if {'missing_stone', 'loose_stone'} & set(defects) else 0, 7))
         for i in range(n):
             a = 2 * math.pi * i / max(1, n) + rng.uniform(0, 0.3)
             p = (int(c + math.cos(a) * ro), int(c + math.sin(a) * ro * 0.9))
@@ -740,22 +740,25 @@ def _render_jewelry(
     ys, xs = np.nonzero(a > 0.5)
     x0, x1, y0, y1 = float(xs.min()), float(xs.max()), float(ys.min()), float(ys.max())
     quad = np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], np.float32)
-    return out, masks_out, quad
+    return out, masks_out, quad, a
 
 
 # --------------------------------------------------------------------------- scene-level effects
 
 
-def _glare(rng: np.random.Generator, img: Image) -> None:
+def _glare(rng: np.random.Generator, img: Image, quad: np.ndarray, item_alpha: Image) -> None:
+    """Specular hotspots of the light box, mirrored by the glossy item (the mat itself is matte)."""
     h, w = img.shape[:2]
     layer = np.zeros((h, w), np.float32)
+    x0, y0 = quad.min(axis=0)
+    x1, y1 = quad.max(axis=0)
     for _ in range(int(rng.integers(1, 3))):
-        c = (int(rng.uniform(0.2, 0.8) * w), int(rng.uniform(0.2, 0.8) * h))
+        c = (int(rng.uniform(x0, x1)), int(rng.uniform(y0, y1)))
         ax = (int(rng.uniform(0.02, 0.12) * w), int(rng.uniform(0.01, 0.06) * w))
         cv2.ellipse(layer, c, ax, rng.uniform(0, 180), 0, 360, 1.0, -1, cv2.LINE_AA)
     layer = np.asarray(cv2.GaussianBlur(layer, (0, 0), rng.uniform(3, 15)), np.float32)
     layer = layer / max(1e-6, float(layer.max()))
-    img += layer[..., None] * rng.uniform(80, 250)
+    img += (layer * item_alpha)[..., None] * rng.uniform(80, 250)
 
 
 def render_scene(
@@ -798,11 +801,11 @@ def render_scene(
     }
     defects = tuple(dict.fromkeys(defects))
     if kind == "phone":
-        img, masks, quad = _render_phone(rng, kw, defects, distract)
+        img, masks, quad, alpha = _render_phone(rng, kw, defects, distract)
     else:
-        img, masks, quad = _render_jewelry(rng, kw, defects, distract)
+        img, masks, quad, alpha = _render_jewelry(rng, kw, defects, distract)
     if "glare" in distract:
-        _glare(rng, img)
+        _glare(rng, img, np.asarray(quad, np.float32), alpha)
     light = float(np.clip(light_level, 0.0, 1.0))
     img *= (0.25 + 0.75 * light) * rng.uniform(0.85, 1.15)
     img *= rng.uniform(0.92, 1.08, 3).astype(np.float32)  # white balance

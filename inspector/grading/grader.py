@@ -1,0 +1,392 @@
+"""Frame -> item -> defect map -> measurements in millimetres -> grade with reasons and an overlay."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from inspector.grading.locate import DEFAULT_PHONE_MM, Located, locate
+from inspector.grading.model import ModelError, ModelInfo, SegModel, default_models_dir
+from inspector.grading.scales import SCALES_DIR, Scale, load_scale
+
+KINDS = ("phone", "jewelry")
+SIDES = ("screen", "back")
+MAX_FRAME_PIXELS = 40_000_000
+
+# BGR colours for the overlay, one per defect class.
+COLORS: dict[str, tuple[int, int, int]] = {
+    "crack": (40, 40, 255),
+    "scratch": (0, 215, 255),
+    "chip": (255, 80, 200),
+    "dent": (255, 80, 200),
+    "missing_stone": (255, 60, 60),
+    "loose_stone": (255, 200, 0),
+    "tarnish": (60, 200, 60),
+}
+
+
+class GradingError(ValueError):
+    """The input cannot be graded (empty image, unknown kind or side)."""
+
+
+@dataclass
+class Defect:
+    cls: str
+    length_mm: float
+    area_mm2: float
+    contour_frame: np.ndarray  # Nx2 int32 outline in frame pixels
+
+
+@dataclass
+class ClassMeasurement:
+    count: int = 0
+    total_length_mm: float = 0.0
+    max_length_mm: float = 0.0
+    total_area_mm2: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        # Integer micrometres too: certificates sign canonical JSON, where floats get rewritten.
+        return {
+            "count": int(self.count),
+            "total_length_mm": round(float(self.total_length_mm), 1),
+            "max_length_mm": round(float(self.max_length_mm), 1),
+            "total_area_mm2": round(float(self.total_area_mm2), 1),
+            "total_length_um": round(float(self.total_length_mm) * 1000),
+            "total_area_um2": round(float(self.total_area_mm2) * 1e6),
+        }
+
+
+@dataclass
+class GradeResult:
+    """Everything the station shows and signs about one graded frame."""
+
+    kind: str
+    side: str
+    grade: str
+    grade_title: str
+    sellable: bool
+    reasons: list[str]
+    measurements: dict[str, ClassMeasurement]
+    defects: list[Defect]
+    damage_score: float  # 0..1, how sure the model is that some defect is present
+    item_found: bool
+    item_quad: np.ndarray
+    model: ModelInfo
+    scale: dict[str, str]
+    timings_ms: dict[str, float]
+    overlay: np.ndarray = field(repr=False)  # BGR frame with defects outlined, legend and grade
+
+    def overlay_png(self) -> bytes:
+        ok, buf = cv2.imencode(".png", self.overlay)
+        if not ok:
+            raise GradingError("could not encode the overlay as PNG")
+        return buf.tobytes()
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serialisable summary (no image)."""
+        return {
+            "kind": self.kind,
+            "side": self.side,
+            "grade": self.grade,
+            "grade_title": self.grade_title,
+            "sellable": self.sellable,
+            "reasons": list(self.reasons),
+            "measurements": {k: v.to_dict() for k, v in self.measurements.items()},
+            "damage_score": round(float(self.damage_score), 4),
+            "item_found": self.item_found,
+            "item_quad": [[round(float(x), 1), round(float(y), 1)] for x, y in self.item_quad],
+            "model": self.model.to_dict(),
+            "scale": dict(self.scale),
+            "timings_ms": {k: round(float(v), 2) for k, v in self.timings_ms.items()},
+        }
+
+
+def _skeleton_len(mask: np.ndarray) -> float:
+    """Centre-line pixel count of a thin shape (morphological skeleton), i.e. its length in pixels."""
+    img = mask.copy()
+    skel = np.zeros_like(img)
+    k = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
+    for _ in range(32):
+        eroded = cv2.erode(img, k)
+        skel |= img & (255 - cv2.dilate(eroded, k))
+        img = eroded
+        if not img.any():
+            break
+    return float(np.count_nonzero(skel))
+
+
+def _plural(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+def measure_labels(
+    labels: np.ndarray, loc: Located, classes: tuple[str, ...], scale: Scale
+) -> tuple[dict[str, ClassMeasurement], list[Defect]]:
+    """Connected components of a per-pixel class map -> counts, lengths and areas in millimetres.
+
+    Used on the model's output and, in evaluation, on the ground-truth labels (same rules for both).
+    """
+    mx, my = float(loc.mm_per_px[0]), float(loc.mm_per_px[1])
+    px_area = mx * my
+    px_len = (mx + my) / 2
+    meas: dict[str, ClassMeasurement] = {}
+    defects: list[Defect] = []
+    for ci, name in enumerate(classes):
+        if ci == 0 or name not in scale.classes:
+            continue
+        spec = scale.classes[name]
+        m = ClassMeasurement()
+        mask = (labels == ci).astype(np.uint8)
+        if mask.any():
+            n, comp, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+            for j in range(1, n):
+                area = float(stats[j, cv2.CC_STAT_AREA]) * px_area
+                if area < spec.min_area_mm2:
+                    continue
+                x, y, w, h = (int(v) for v in stats[j, :4])
+                sub = (comp[y : y + h, x : x + w] == j).astype(np.uint8)
+                length = max(_skeleton_len(sub), float(max(w, h))) * px_len
+                cnts, _ = cv2.findContours(sub, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+                outline = max(cnts, key=cv2.contourArea).reshape(-1, 1, 2).astype(np.float32)
+                pts = outline + np.array([x, y], np.float32)
+                frame_pts = cv2.perspectiveTransform(pts, loc.to_frame).reshape(-1, 2)
+                defects.append(Defect(name, length, area, np.round(frame_pts).astype(np.int32)))
+                m.count += 1
+                m.total_length_mm += length
+                m.max_length_mm = max(m.max_length_mm, length)
+                m.total_area_mm2 += area
+        meas[name] = m
+    return meas, defects
+
+
+class Grader:
+    """Grades camera frames of phones and jewelry. Create with :meth:`load`; thread-compatible per call."""
+
+    def __init__(self, models: dict[str, SegModel], scales: dict[str, Scale]) -> None:
+        self.models = models
+        self.scales = scales
+
+    @classmethod
+    def load(
+        cls,
+        models_dir: str | Path | None = None,
+        scales_dir: str | Path | None = None,
+        kinds: tuple[str, ...] = KINDS,
+        threads: int = 2,
+    ) -> Grader:
+        """Load the ONNX models and grade scales; raises ModelError / ScaleError with a clear message."""
+        mdir = Path(models_dir) if models_dir is not None else default_models_dir()
+        sdir = Path(scales_dir) if scales_dir is not None else SCALES_DIR
+        models, scales = {}, {}
+        for kind in kinds:
+            if kind not in KINDS:
+                raise GradingError(f"unknown kind {kind!r}: expected one of {', '.join(KINDS)}")
+            scales[kind] = load_scale(sdir / f"{kind}.json")
+            models[kind] = SegModel(mdir / f"{kind}_defects.onnx", kind, threads)
+            missing = [c for c in scales[kind].classes if c not in models[kind].info.classes]
+            if missing:
+                raise ModelError(
+                    f"{models[kind].info.path}: model has no output for scale class(es) {', '.join(missing)}"
+                )
+        return cls(models, scales)
+
+    def grade(
+        self,
+        image_bgr: np.ndarray,
+        kind: str,
+        side: str = "screen",
+        *,
+        phone_size_mm: tuple[float, float] | None = None,
+    ) -> GradeResult:
+        """Grade one frame. ``side`` is "screen" or "back" for phones (ignored for jewelry);
+        ``phone_size_mm`` (width, height of the body) makes phone millimetres exact when known."""
+        t0 = time.perf_counter()
+        if kind not in self.models:
+            raise GradingError(f"no model loaded for kind {kind!r} (loaded: {', '.join(self.models)})")
+        if kind == "phone" and side not in SIDES:
+            raise GradingError(f"unknown side {side!r}: expected 'screen' or 'back'")
+        if not isinstance(image_bgr, np.ndarray) or image_bgr.ndim not in (2, 3) or image_bgr.size == 0:
+            raise GradingError("image must be a non-empty HxWx3 BGR array")
+        if image_bgr.shape[0] * image_bgr.shape[1] > MAX_FRAME_PIXELS:
+            raise GradingError(f"image too large ({image_bgr.shape[1]}x{image_bgr.shape[0]} pixels)")
+        if image_bgr.ndim == 2:
+            image_bgr = cv2.cvtColor(image_bgr, cv2.COLOR_GRAY2BGR)
+        elif image_bgr.shape[2] == 4:
+            image_bgr = cv2.cvtColor(image_bgr, cv2.COLOR_BGRA2BGR)
+        if image_bgr.dtype != np.uint8:
+            raise GradingError(f"image must be uint8, got {image_bgr.dtype}")
+        side = side if kind == "phone" else "top"
+        model, scale = self.models[kind], self.scales[kind]
+
+        loc = locate(image_bgr, kind, phone_size_mm or DEFAULT_PHONE_MM)
+        t1 = time.perf_counter()
+        probs = model.predict(loc.crop)
+        t2 = time.perf_counter()
+        meas, defects, score = self._measure(probs, loc, model.info.classes, scale)
+        t3 = time.perf_counter()
+        gi, failed = self._decide(meas, scale)
+        grade = scale.grades[gi]
+        reasons = self._reasons(grade.grade, meas, failed, scale, side, loc.found)
+        t4 = time.perf_counter()
+        overlay = self._overlay(image_bgr, loc, defects, grade.grade, grade.title, meas, scale)
+        t5 = time.perf_counter()
+        return GradeResult(
+            kind=kind,
+            side=side,
+            grade=grade.grade,
+            grade_title=grade.title,
+            sellable=grade.sellable,
+            reasons=reasons,
+            measurements=meas,
+            defects=defects,
+            damage_score=score,
+            item_found=loc.found,
+            item_quad=loc.quad,
+            model=model.info,
+            scale={"name": scale.name, "version": scale.version},
+            timings_ms={
+                "locate": (t1 - t0) * 1e3,
+                "infer": (t2 - t1) * 1e3,
+                "measure": (t3 - t2) * 1e3,
+                "grade": (t4 - t3) * 1e3,
+                "overlay": (t5 - t4) * 1e3,
+                "total": (t5 - t0) * 1e3,
+            },
+            overlay=overlay,
+        )
+
+    # ------------------------------------------------------------------ steps
+
+    @staticmethod
+    def _measure(
+        probs: np.ndarray, loc: Located, classes: tuple[str, ...], scale: Scale
+    ) -> tuple[dict[str, ClassMeasurement], list[Defect], float]:
+        defect_prob = 1.0 - probs[0]
+        k = min(30, defect_prob.size)
+        score = float(np.partition(defect_prob.reshape(-1), -k)[-k:].mean())
+        meas, defects = measure_labels(probs.argmax(axis=0), loc, classes, scale)
+        return meas, defects, score
+
+    @staticmethod
+    def _violations(meas: dict[str, ClassMeasurement], limits: dict[str, Any], scale: Scale) -> list[str]:
+        out = []
+        for cls, lim in limits.items():
+            m = meas.get(cls, ClassMeasurement())
+            plural = scale.classes[cls].plural
+            if lim.max_count is not None and m.count > lim.max_count:
+                out.append(f"{plural}: {m.count} found, at most {lim.max_count} allowed")
+            if lim.max_total_length_mm is not None and m.total_length_mm > lim.max_total_length_mm:
+                out.append(
+                    f"{plural}: {m.total_length_mm:.0f} mm in total, at most {lim.max_total_length_mm:g} mm"
+                )
+            if lim.max_length_mm is not None and m.max_length_mm > lim.max_length_mm:
+                out.append(
+                    f"longest {scale.classes[cls].label}: {m.max_length_mm:.0f} mm, "
+                    f"at most {lim.max_length_mm:g} mm"
+                )
+            if lim.max_total_area_mm2 is not None and m.total_area_mm2 > lim.max_total_area_mm2:
+                out.append(
+                    f"{plural}: {m.total_area_mm2:.1f} mm² in total, at most {lim.max_total_area_mm2:g} mm²"
+                )
+        return out
+
+    def _decide(self, meas: dict[str, ClassMeasurement], scale: Scale) -> tuple[int, list[str]]:
+        """First grade whose limits all hold; also why the next better grade was missed."""
+        previous: list[str] = []
+        for i, g in enumerate(scale.grades):
+            v = self._violations(meas, g.limits, scale)
+            if not v:
+                return i, previous
+            previous = v
+        return len(scale.grades) - 1, previous  # unreachable: the last grade has no limits
+
+    @staticmethod
+    def _reasons(
+        grade: str, meas: dict[str, ClassMeasurement], failed: list[str], scale: Scale, side: str, found: bool
+    ) -> list[str]:
+        parts = []
+        for cls, m in meas.items():
+            if not m.count:
+                continue
+            spec = scale.classes[cls]
+            where = spec.where.format(side=side)
+            what = _plural(m.count, spec.label, spec.plural)
+            if spec.measure == "length":
+                what += f", {m.total_length_mm:.0f} mm " + ("long" if m.count == 1 else "total")
+            elif spec.measure == "area":
+                what += f", {m.total_area_mm2:.1f} mm²"
+            parts.append(f"{what}, {where}")
+        reasons = [f"{grade}: " + ("; ".join(parts) if parts else "no defects found")]
+        if failed:
+            better = scale.grades[scale.grade_index(grade) - 1].grade
+            reasons.append(f"not {better}: " + "; ".join(failed))
+        if not found:
+            reasons.append("item not found on the station: the whole frame was graded")
+        return reasons
+
+    @staticmethod
+    def _overlay(
+        image: np.ndarray,
+        loc: Located,
+        defects: list[Defect],
+        grade: str,
+        title: str,
+        meas: dict[str, ClassMeasurement],
+        scale: Scale,
+    ) -> np.ndarray:
+        out = image.copy()
+        w = out.shape[1]
+        th = max(1, round(w / 640))
+        cv2.polylines(out, [np.round(loc.quad).astype(np.int32)], True, (200, 200, 200), th, cv2.LINE_AA)
+        fill = out.copy()
+        for d in defects:
+            cv2.fillPoly(fill, [d.contour_frame], COLORS.get(d.cls, (0, 0, 255)))
+        out = cv2.addWeighted(fill, 0.45, out, 0.55, 0)
+        for d in defects:
+            cv2.polylines(out, [d.contour_frame], True, COLORS.get(d.cls, (0, 0, 255)), th + 1, cv2.LINE_AA)
+        fs = max(0.4, w / 1600)
+        rows = [(c, scale.classes[c].plural, m) for c, m in meas.items()]
+        lh = int(26 * fs / 0.8)
+        box_w, box_h = int(330 * fs / 0.8), lh * (len(rows) + 1) + 8
+        cv2.rectangle(out, (8, 8), (8 + box_w, 8 + box_h), (30, 30, 30), -1)
+        cv2.putText(
+            out, "defects", (16, 8 + lh - 6), cv2.FONT_HERSHEY_SIMPLEX, fs, (230, 230, 230), 1, cv2.LINE_AA
+        )
+        for i, (c, label, m) in enumerate(rows):
+            y = 8 + lh * (i + 2) - 6
+            cv2.rectangle(out, (16, y - lh // 2 - 2), (16 + lh // 2, y + 2), COLORS.get(c, (0, 0, 255)), -1)
+            cv2.putText(
+                out,
+                f"{label}: {m.count}",
+                (24 + lh // 2, y),
+                cv2.FONT_HERSHEY_SIMPLEX,
+                fs,
+                (230, 230, 230),
+                1,
+                cv2.LINE_AA,
+            )
+        gs = fs * 2.2
+        text = f"{grade}  {title}"
+        (tw, tth), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, gs * 0.45, 2)
+        (gw, gh), _ = cv2.getTextSize(grade, cv2.FONT_HERSHEY_SIMPLEX, gs, 3)
+        x0 = w - max(gw, tw) - 24
+        cv2.rectangle(out, (x0 - 8, 8), (w - 8, 8 + gh + tth + 28), (30, 30, 30), -1)
+        cv2.putText(
+            out, grade, (x0, 8 + gh + 8), cv2.FONT_HERSHEY_SIMPLEX, gs, (255, 255, 255), 3, cv2.LINE_AA
+        )
+        cv2.putText(
+            out,
+            title,
+            (x0, 8 + gh + tth + 20),
+            cv2.FONT_HERSHEY_SIMPLEX,
+            gs * 0.45,
+            (220, 220, 220),
+            1,
+            cv2.LINE_AA,
+        )
+        return out

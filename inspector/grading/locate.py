@@ -1,0 +1,163 @@
+"""Find the item on the station and bring it into the model's frame.
+
+Phones are warped to a fixed portrait rectangle (``PHONE_INPUT``) so that millimetres follow from the
+phone's known body size; jewelry is cropped square around its bounding box and scaled to
+``JEWELRY_INPUT`` so that millimetres follow from the station's stated pixels per millimetre.
+The training data is prepared with these same functions, so train and run time see the same pixels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+PHONE_INPUT = (160, 320)  # width, height of the rectified phone fed to the model
+JEWELRY_INPUT = (256, 256)
+JEWELRY_PX_PER_MM_AT_1280 = 10.0  # station jewelry zoom; scales with frame width
+DEFAULT_PHONE_MM = (71.5, 147.0)
+
+
+@dataclass(frozen=True)
+class Located:
+    """The normalised item crop and how to map it back onto the camera frame."""
+
+    crop: np.ndarray  # model-input-sized BGR uint8
+    quad: np.ndarray  # 4x2 float32 corners in the frame (TL, TR, BR, BL of the crop)
+    to_frame: np.ndarray  # 3x3 homography crop -> frame
+    mm_per_px: tuple[float, float]  # (x, y) millimetres per crop pixel
+    found: bool  # False: nothing item-like was found and the whole frame was used
+
+
+def order_quad(pts: np.ndarray, portrait: bool = True) -> np.ndarray:
+    """Order 4 points clockwise from top-left; with ``portrait`` the first edge is a short edge."""
+    pts = np.asarray(pts, np.float32).reshape(4, 2)
+    c = pts.mean(axis=0)
+    ang = np.arctan2(pts[:, 1] - c[1], pts[:, 0] - c[0])
+    pts = pts[np.argsort(ang)]  # clockwise in image coordinates (y down)
+    start = int(np.argmin(pts.sum(axis=1)))
+    pts = np.roll(pts, -start, axis=0)
+    if portrait:
+        top = np.linalg.norm(pts[1] - pts[0])
+        side = np.linalg.norm(pts[2] - pts[1])
+        if top > side:
+            pts = np.roll(pts, -1, axis=0)
+    return pts
+
+
+def find_item(image: np.ndarray, kind: str = "phone") -> np.ndarray | None:
+    """Region that differs from the station mat, as points in frame pixels (or None).
+
+    Phones: the largest such region. Jewelry: every sizeable region (a chain may be cut off from its
+    pendant by a thin link), so the box covers the whole piece.
+
+    The mat colour is estimated from the frame border, so it works for any mat colour and lighting.
+    """
+    h, w = image.shape[:2]
+    scale = 320.0 / max(h, w)
+    small = cv2.resize(
+        image, (max(8, round(w * scale)), max(8, round(h * scale))), interpolation=cv2.INTER_AREA
+    )
+    small = cv2.GaussianBlur(small, (5, 5), 0)
+    sh, sw = small.shape[:2]
+    b = max(2, int(min(sh, sw) * 0.04))
+    # Lab: a soft shadow on the mat changes lightness only, an item differs in colour or strongly in
+    # lightness, so lightness counts less than colour.
+    lab = cv2.cvtColor(small, cv2.COLOR_BGR2LAB).astype(np.float32) * np.array([0.6, 1.6, 1.6], np.float32)
+    border = np.concatenate(
+        [
+            lab[:b].reshape(-1, 3),
+            lab[-b:].reshape(-1, 3),
+            lab[:, :b].reshape(-1, 3),
+            lab[:, -b:].reshape(-1, 3),
+        ]
+    )
+    bg = np.median(border, axis=0)
+    spread = float(np.percentile(np.abs(border - bg).max(axis=1), 95))
+    diff = np.abs(lab - bg).max(axis=2)
+    thr = max(14.0, spread * 1.5)
+    fg = (diff > thr).astype(np.uint8) * 255
+    k = max(3, int(min(sh, sw) * 0.02) | 1)
+    fg = cv2.morphologyEx(fg, cv2.MORPH_CLOSE, np.ones((k, k), np.uint8))
+    fg = cv2.morphologyEx(fg, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+    contours, _ = cv2.findContours(fg, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    if not contours:
+        return None
+    best = max(contours, key=cv2.contourArea)
+    area = cv2.contourArea(best)
+    if area < (0.02 if kind == "phone" else 0.002) * sh * sw:
+        return None
+    if kind != "phone":
+        best = np.concatenate([c for c in contours if cv2.contourArea(c) >= 0.1 * area])
+    return (best.reshape(-1, 2).astype(np.float32) + 0.5) / scale - 0.5
+
+
+def phone_quad(contour: np.ndarray) -> np.ndarray:
+    """Four corners of a phone body from its outline: a polygon fit if it is a clean quad, else the
+    minimum-area rectangle (robust against glare blobs touching the outline)."""
+    hull = cv2.convexHull(contour.astype(np.float32))
+    peri = cv2.arcLength(hull, True)
+    hull_area = cv2.contourArea(hull)
+    for eps in (0.02, 0.03, 0.045, 0.06):
+        approx = cv2.approxPolyDP(hull, eps * peri, True)
+        if len(approx) == 4 and cv2.contourArea(approx) > 0.9 * hull_area:
+            return order_quad(approx.reshape(4, 2))
+    return order_quad(cv2.boxPoints(cv2.minAreaRect(hull)))
+
+
+def rectify_phone(
+    image: np.ndarray, quad: np.ndarray, size_mm: tuple[float, float] = DEFAULT_PHONE_MM
+) -> Located:
+    w, h = PHONE_INPUT
+    dst = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32)
+    q = order_quad(quad)
+    to_crop = cv2.getPerspectiveTransform(q, dst)
+    crop = cv2.warpPerspective(image, to_crop, (w, h), flags=cv2.INTER_AREA, borderMode=cv2.BORDER_REPLICATE)
+    return Located(crop, q, np.linalg.inv(to_crop), (size_mm[0] / w, size_mm[1] / h), True)
+
+
+def jewelry_box(contour: np.ndarray | None, shape: tuple[int, ...]) -> tuple[np.ndarray, bool]:
+    h, w = shape[:2]
+    if contour is None:
+        return np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32), False
+    x0, y0 = contour.min(axis=0)
+    x1, y1 = contour.max(axis=0)
+    return np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], np.float32), True
+
+
+def crop_jewelry(image: np.ndarray, box: np.ndarray, found: bool = True, margin: float = 0.08) -> Located:
+    """Square crop around the item's box (with margin), scaled to the model input."""
+    fw = image.shape[1]
+    x0, y0 = box.min(axis=0)
+    x1, y1 = box.max(axis=0)
+    side = max(x1 - x0, y1 - y0) * (1 + 2 * margin) + 4
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    s = JEWELRY_INPUT[0] / side
+    to_crop = np.array(
+        [[s, 0, JEWELRY_INPUT[0] / 2 - s * cx], [0, s, JEWELRY_INPUT[1] / 2 - s * cy], [0, 0, 1]], np.float64
+    )
+    interp = cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR
+    crop = cv2.warpAffine(image, to_crop[:2], JEWELRY_INPUT, flags=interp, borderMode=cv2.BORDER_REPLICATE)
+    ppm = JEWELRY_PX_PER_MM_AT_1280 * fw / 1280.0
+    mm = 1.0 / (s * ppm)
+    half = side / 2
+    quad = np.array(
+        [[cx - half, cy - half], [cx + half, cy - half], [cx + half, cy + half], [cx - half, cy + half]],
+        np.float32,
+    )
+    return Located(crop, quad, np.linalg.inv(to_crop), (mm, mm), found)
+
+
+def locate(image: np.ndarray, kind: str, phone_size_mm: tuple[float, float] = DEFAULT_PHONE_MM) -> Located:
+    """Find and normalise the item; falls back to the whole frame when nothing is found."""
+    contour = find_item(image, kind)
+    if kind == "phone":
+        if contour is None:
+            h, w = image.shape[:2]
+            q = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32)
+            loc = rectify_phone(image, q, phone_size_mm)
+            return Located(loc.crop, loc.quad, loc.to_frame, loc.mm_per_px, False)
+        return rectify_phone(image, phone_quad(contour), phone_size_mm)
+    box, found = jewelry_box(contour, image.shape)
+    return crop_jewelry(image, box, found)

@@ -1,0 +1,80 @@
+"""ONNX segmentation model wrapper: onnxruntime only, clear errors for missing or damaged files."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+
+class ModelError(RuntimeError):
+    """The model file is missing, unreadable, corrupt, or not the model the grader expects."""
+
+
+def default_models_dir() -> Path:
+    import models
+
+    return Path(models.__file__).resolve().parent
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    name: str
+    version: str
+    sha256: str
+    path: str
+    classes: tuple[str, ...]  # index 0 is background
+
+    def to_dict(self) -> dict[str, object]:
+        return {"name": self.name, "version": self.version, "sha256": self.sha256}
+
+
+class SegModel:
+    """Per-pixel class probabilities for a normalised item crop."""
+
+    def __init__(self, path: Path, kind: str, threads: int = 2) -> None:
+        import onnxruntime as ort
+
+        self.kind = kind
+        if not path.is_file():
+            raise ModelError(f"{kind} model not found at {path}: build it with `make models`")
+        try:
+            blob = path.read_bytes()
+        except OSError as exc:
+            raise ModelError(f"{kind} model at {path} cannot be read: {exc.strerror}") from None
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = threads
+        opts.inter_op_num_threads = 1
+        opts.log_severity_level = 3
+        try:
+            self.session = ort.InferenceSession(blob, sess_options=opts, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime raises several unrelated types for a damaged file
+            raise ModelError(
+                f"{kind} model at {path} is corrupt or not an ONNX model ({type(exc).__name__}); "
+                "rebuild it with `make models` or restore it from git"
+            ) from None
+        meta = self.session.get_modelmeta().custom_metadata_map
+        try:
+            classes = tuple(json.loads(meta["classes"]))
+            self.input_size = tuple(json.loads(meta["input_size"]))
+        except (KeyError, ValueError):
+            raise ModelError(f"{path}: ONNX file lacks the grading metadata (classes, input_size)") from None
+        if meta.get("kind") != kind:
+            raise ModelError(f"{path}: this is a {meta.get('kind')!r} model, expected {kind!r}")
+        self.input_name = self.session.get_inputs()[0].name
+        self.info = ModelInfo(
+            name=meta.get("name", path.stem),
+            version=meta.get("version", "0"),
+            sha256=hashlib.sha256(blob).hexdigest(),
+            path=str(path),
+            classes=classes,
+        )
+
+    def predict(self, crop_bgr: np.ndarray) -> np.ndarray:
+        """CxHxW float32 probabilities for an HxWx3 uint8 BGR crop."""
+        x = (crop_bgr.astype(np.float32) * (1.0 / 255.0)).transpose(2, 0, 1)[None]
+        out = self.session.run(None, {self.input_name: np.ascontiguousarray(x)})[0]
+        return np.asarray(out[0], np.float32)

@@ -1,0 +1,302 @@
+"""Build the grading models from scratch: render data, train a small U-Net on CPU, export to ONNX.
+
+Run ``make models`` (or ``python -m models.train``). Needs the optional ``train`` extra (torch, onnx);
+the product itself only needs onnxruntime. Budget: well under an hour on 2 CPU cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import multiprocessing as mp
+import time
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from inspector.grading.locate import crop_jewelry, locate, order_quad, rectify_phone
+from models.synth.scene import JEWELRY_CLASSES, PHONE_CLASSES, render_scene
+
+MODELS_DIR = Path(__file__).resolve().parent
+WORK_DIR = MODELS_DIR / "work"
+CLASSES = {"phone": PHONE_CLASSES, "jewelry": JEWELRY_CLASSES}
+WIDTHS = (640, 800, 960, 1280)
+CROP = 160
+MODEL_VERSION = "1.0.0"
+
+
+def sample_defects(kind: str, rng: np.random.Generator) -> list[str]:
+    """30% clean items (the hard negatives still appear), otherwise a random mix of defects."""
+    if rng.random() < 0.3:
+        return []
+    classes = CLASSES[kind]
+    picked = [c for c in classes if rng.random() < 0.35]
+    return picked or [str(rng.choice(classes))]
+
+
+def make_sample(kind: str, seed: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """One training pair in the model's frame: (crop BGR uint8, label map uint8, damaged flag).
+
+    The crop uses the rendered item outline with a small jitter, standing in for detection error.
+    """
+    rng = np.random.default_rng(seed + 7_000_000)
+    w = int(rng.choice(WIDTHS))
+    h = w * 9 // 16
+    scene = render_scene(
+        kind,
+        seed=seed,
+        defects=sample_defects(kind, rng),
+        side=str(rng.choice(["screen", "back"])),
+        angle_deg=float(rng.uniform(0, 360)),
+        light_level=float(rng.uniform(0.35, 1.0)),
+        width=w,
+        height=h,
+    )
+    # Crop exactly as the grader will (same detector), so train and run time see the same framing;
+    # the rendered outline (jittered) stands in only when the detector finds nothing.
+    loc = locate(scene.image, kind)
+    if not loc.found:
+        q = scene.item_quad.copy()
+        size = float(np.linalg.norm(q[2] - q[0]))
+        q += rng.normal(0, 0.006 * size, q.shape).astype(np.float32)
+        loc = rectify_phone(scene.image, order_quad(q)) if kind == "phone" else crop_jewelry(scene.image, q)
+    to_crop = np.linalg.inv(loc.to_frame)
+    cw, ch = loc.crop.shape[1], loc.crop.shape[0]
+    label = np.zeros((ch, cw), np.uint8)
+    for i, name in enumerate(CLASSES[kind]):
+        m = cv2.warpPerspective(
+            scene.masks[name].astype(np.float32), to_crop, (cw, ch), flags=cv2.INTER_LINEAR
+        )
+        label[m > 0.3] = i + 1
+    return loc.crop, label, int(label.max() > 0)
+
+
+def _worker(args: tuple[str, int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    kind, start, n = args
+    xs, ys, ds = [], [], []
+    for s in range(start, start + n):
+        x, y, d = make_sample(kind, s)
+        xs.append(x)
+        ys.append(y)
+        ds.append(d)
+    return np.stack(xs), np.stack(ys), np.array(ds, np.uint8)
+
+
+def build_dataset(kind: str, n: int, seed0: int, procs: int = 2) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    chunk = math.ceil(n / (procs * 4))
+    jobs = [(kind, seed0 + i, min(chunk, n - i)) for i in range(0, n, chunk)]
+    with mp.get_context("fork").Pool(procs) as pool:
+        parts = pool.map(_worker, jobs)
+    return (
+        np.concatenate([p[0] for p in parts]),
+        np.concatenate([p[1] for p in parts]),
+        np.concatenate([p[2] for p in parts]),
+    )
+
+
+# Seeds: training scenes start at 0, held-out evaluation scenes at 10_000_000 (never overlap).
+TRAIN_SEED0 = {"phone": 0, "jewelry": 1_000_000}
+HELDOUT_SEED0 = {"phone": 10_000_000, "jewelry": 11_000_000}
+
+
+def _net(n_classes: int) -> Any:
+    import torch
+    from torch import nn
+
+    def block(cin: int, cout: int) -> nn.Sequential:
+        return nn.Sequential(
+            nn.Conv2d(cin, cout, 3, padding=1, bias=False),
+            nn.BatchNorm2d(cout),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(cout, cout, 3, padding=1, bias=False),
+            nn.BatchNorm2d(cout),
+            nn.ReLU(inplace=True),
+        )
+
+    class UNet(nn.Module):
+        """Small 3-level U-Net: thin lines need full resolution, the rest is context."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            c = (12, 20, 32, 48)
+            self.e0, self.e1, self.e2, self.e3 = (
+                block(3, c[0]),
+                block(c[0], c[1]),
+                block(c[1], c[2]),
+                block(c[2], c[3]),
+            )
+            self.pool = nn.MaxPool2d(2)
+            self.u2, self.d2 = nn.ConvTranspose2d(c[3], c[2], 2, 2), block(2 * c[2], c[2])
+            self.u1, self.d1 = nn.ConvTranspose2d(c[2], c[1], 2, 2), block(2 * c[1], c[1])
+            self.u0, self.d0 = nn.ConvTranspose2d(c[1], c[0], 2, 2), block(2 * c[0], c[0])
+            self.head = nn.Conv2d(c[0], n_classes + 1, 1)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            x0 = self.e0(x)
+            x1 = self.e1(self.pool(x0))
+            x2 = self.e2(self.pool(x1))
+            x3 = self.e3(self.pool(x2))
+            y = self.d2(torch.cat([self.u2(x3), x2], 1))
+            y = self.d1(torch.cat([self.u1(y), x1], 1))
+            y = self.d0(torch.cat([self.u0(y), x0], 1))
+            return self.head(y)
+
+    return UNet()
+
+
+def train(kind: str, n_train: int, minutes: float, out: Path, threads: int = 2) -> dict[str, Any]:
+    import torch
+    from torch import nn
+
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    t0 = time.time()
+    cache = WORK_DIR / f"{kind}_train_{n_train}.npz"
+    if cache.exists():
+        z = np.load(cache)
+        X, Y = z["x"], z["y"]
+    else:
+        X, Y, _ = build_dataset(kind, n_train, TRAIN_SEED0[kind], procs=threads)
+        WORK_DIR.mkdir(parents=True, exist_ok=True)
+        np.savez(cache, x=X, y=Y)
+    t_data = time.time() - t0
+    print(f"[{kind}] data: {len(X)} samples {X.shape[1:]} in {t_data:.0f}s", flush=True)
+    n_cls = len(CLASSES[kind])
+    net = _net(n_cls)
+    freq = np.bincount(Y.reshape(-1), minlength=n_cls + 1).astype(np.float64) + 1
+    weights = np.clip((freq[0] / freq) ** 0.5, 1.0, 30.0)
+    print(f"[{kind}] class weights {np.round(weights, 1).tolist()}", flush=True)
+    loss_fn = nn.CrossEntropyLoss(weight=torch.tensor(weights, dtype=torch.float32))
+    opt = torch.optim.AdamW(net.parameters(), lr=3e-3, weight_decay=1e-4)
+    bs = 16
+    deadline = t0 + minutes * 60
+    rng = np.random.default_rng(1)
+    step, epoch = 0, 0
+    est_steps = None
+    net.train()
+    while time.time() < deadline:
+        order = rng.permutation(len(X))
+        for b in range(0, len(order) - bs + 1, bs):
+            idx = order[b : b + bs]
+            # random 160x160 windows: 2x cheaper than whole crops, the net is fully convolutional
+            cy = int(rng.integers(0, X.shape[1] - CROP + 1))
+            cx = int(rng.integers(0, X.shape[2] - CROP + 1))
+            x = X[idx, cy : cy + CROP, cx : cx + CROP].astype(np.float32) / 255.0
+            y = Y[idx, cy : cy + CROP, cx : cx + CROP].astype(np.int64)
+            # photometric jitter: brightness/contrast/colour, plus flips (symmetry of the items)
+            x = x * rng.uniform(0.7, 1.3, (bs, 1, 1, 1)) + rng.uniform(-0.1, 0.1, (bs, 1, 1, 3))
+            x = x * rng.uniform(0.9, 1.1, (bs, 1, 1, 3))
+            if rng.random() < 0.5:
+                x, y = x[:, :, ::-1], y[:, :, ::-1]
+            if rng.random() < 0.5:
+                x, y = x[:, ::-1], y[:, ::-1]
+            xt = torch.from_numpy(np.ascontiguousarray(np.clip(x, 0, 1).transpose(0, 3, 1, 2)))
+            yt = torch.from_numpy(np.ascontiguousarray(y))
+            if est_steps is None and step == 20:
+                per = (time.time() - t_data - t0) / 20
+                est_steps = int((deadline - time.time()) / per) + 20
+            if est_steps:
+                lr = 3e-3 * 0.5 * (1 + math.cos(math.pi * min(1.0, step / est_steps)))
+                for g in opt.param_groups:
+                    g["lr"] = lr
+            opt.zero_grad()
+            loss = loss_fn(net(xt), yt)
+            loss.backward()
+            opt.step()
+            step += 1
+            if step % 50 == 0:
+                print(
+                    f"[{kind}] epoch {epoch} step {step} loss {loss.item():.4f} "
+                    f"elapsed {time.time() - t0:.0f}s",
+                    flush=True,
+                )
+            if time.time() >= deadline:
+                break
+        epoch += 1
+    net.eval()
+    export_onnx(net, kind, out)
+    return {
+        "train_samples": len(X),
+        "steps": step,
+        "epochs": epoch,
+        "batch": bs,
+        "train_seconds": round(time.time() - t0),
+        "data_seconds": round(t_data),
+        "class_weights": np.round(weights, 2).tolist(),
+    }
+
+
+def export_onnx(net: Any, kind: str, out: Path) -> None:
+    """Export with softmax included and dynamic spatial size; BGR uint8 scaled to 0..1 is the input."""
+    import torch
+
+    class WithSoftmax(torch.nn.Module):
+        def __init__(self, inner: Any) -> None:
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return torch.softmax(self.inner(x), dim=1)
+
+    w, h = (160, 320) if kind == "phone" else (256, 256)
+    dummy = torch.zeros(1, 3, h, w)
+    model = WithSoftmax(net).eval()
+    tmp = out.with_suffix(".tmp.onnx")
+    torch.onnx.export(
+        model,
+        (dummy,),
+        str(tmp),
+        input_names=["image"],
+        output_names=["probs"],
+        dynamic_axes={"image": {0: "n", 2: "h", 3: "w"}, "probs": {0: "n", 2: "h", 3: "w"}},
+        opset_version=17,
+        dynamo=False,
+    )
+    import onnx
+
+    m = onnx.load(str(tmp))
+    meta = {
+        "kind": kind,
+        "classes": json.dumps(["background", *CLASSES[kind]]),
+        "input_size": json.dumps([w, h]),
+        "name": f"{kind}_defects",
+        "version": MODEL_VERSION,
+        "input": "NCHW float32 BGR in 0..1",
+        "output": "NCHW float32 per-pixel class probabilities",
+    }
+    for k, v in meta.items():
+        entry = m.metadata_props.add()
+        entry.key, entry.value = k, v
+    onnx.save(m, str(out))
+    tmp.unlink()
+    print(
+        f"[{kind}] wrote {out} ({out.stat().st_size / 1e6:.2f} MB) sha256 "
+        f"{hashlib.sha256(out.read_bytes()).hexdigest()[:16]}",
+        flush=True,
+    )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--kind", choices=["phone", "jewelry", "both"], default="both")
+    ap.add_argument("--n-phone", type=int, default=3200)
+    ap.add_argument("--n-jewelry", type=int, default=2400)
+    ap.add_argument("--minutes-phone", type=float, default=16.0, help="wall-clock budget incl. data")
+    ap.add_argument("--minutes-jewelry", type=float, default=12.0)
+    ap.add_argument("--threads", type=int, default=2)
+    args = ap.parse_args()
+    kinds = ["phone", "jewelry"] if args.kind == "both" else [args.kind]
+    for kind in kinds:
+        n = args.n_phone if kind == "phone" else args.n_jewelry
+        minutes = args.minutes_phone if kind == "phone" else args.minutes_jewelry
+        info = train(kind, n, minutes, MODELS_DIR / f"{kind}_defects.onnx", args.threads)
+        (WORK_DIR / f"{kind}_train.json").write_text(json.dumps(info, indent=2))
+        print(json.dumps(info), flush=True)
+
+
+if __name__ == "__main__":
+    main()
