@@ -61,20 +61,34 @@ def _not_found(request: Request, ref: str) -> HTMLResponse:
 
 
 def warranty_status(session: Session, record: CertificateRecord) -> dict[str, Any]:
-    """Coverage from the warranty component when it offers ``coverage_for``; else from the certificate.
+    """Coverage from the warranty component (``warranty.coverage_for``); else from the certificate.
 
-    The fallback counts the plan's days from the certificate's issue date and says so.
+    The fallback (warranty component absent or failing) counts the plan's days from the
+    certificate's issue date and says so on the page.
     """
     try:
-        warranty_mod = importlib.import_module("warranty")
+        warranty_mod: Any = importlib.import_module("warranty")
     except ImportError:
         warranty_mod = None
     coverage_for = getattr(warranty_mod, "coverage_for", None)
     if callable(coverage_for):
-        cov = coverage_for(session, record.human_id)
+        try:
+            cov = coverage_for(session, record.human_id)
+        except (LookupError, ValueError):
+            cov = None
         if cov is not None:
-            data = cov if isinstance(cov, dict) else getattr(cov, "__dict__", {})
-            return {"source": "warranty", **data}
+            return {
+                "source": "warranty",
+                "plan_id": getattr(cov.plan, "title", "") or getattr(cov.plan, "plan_id", ""),
+                "days": getattr(cov.plan, "days", 0),
+                "days_left": cov.days_left,
+                "ends_at": cov.end,
+                "basis": cov.basis,
+                "status": "active" if cov.active else "ended",
+                "reason": cov.inactive_reason,
+                "exclusions": [getattr(e, "text", str(e)) for e in cov.exclusions],
+                "claim_url": f"/claims/new?cert={record.human_id}" if cov.active else None,
+            }
     days = int(record.warranty.get("days", 0) or 0)
     if not days:
         return {"source": "certificate", "status": "none", "days": 0}
@@ -87,6 +101,9 @@ def warranty_status(session: Session, record: CertificateRecord) -> dict[str, An
         "ends_at": ends,
         "days_left": max(left, 0),
         "status": "active" if left >= 0 and record.status == "valid" else "ended",
+        "reason": "" if record.status == "valid" else f"the certificate is {record.status}",
+        "exclusions": [],
+        "claim_url": None,
     }
 
 

@@ -40,8 +40,8 @@ def ref_path(m: int, d: list[bytes]) -> list[bytes]:
     while k * 2 < n:
         k *= 2
     if m < k:
-        return ref_path(m, d[:k]) + [ref_mth(d[k:])]
-    return ref_path(m - k, d[k:]) + [ref_mth(d[:k])]
+        return ref_path(m, d[:k]) + [ref_mth(d[k:])]  # noqa: RUF005 - RFC notation
+    return ref_path(m - k, d[k:]) + [ref_mth(d[:k])]  # noqa: RUF005 - RFC notation
 
 
 def ref_subproof(m: int, d: list[bytes], b: bool) -> list[bytes]:
@@ -52,8 +52,8 @@ def ref_subproof(m: int, d: list[bytes], b: bool) -> list[bytes]:
     while k * 2 < n:
         k *= 2
     if m <= k:
-        return ref_subproof(m, d[:k], b) + [ref_mth(d[k:])]
-    return ref_subproof(m - k, d[k:], False) + [ref_mth(d[:k])]
+        return ref_subproof(m, d[:k], b) + [ref_mth(d[k:])]  # noqa: RUF005 - RFC notation
+    return ref_subproof(m - k, d[k:], False) + [ref_mth(d[:k])]  # noqa: RUF005 - RFC notation
 
 
 def _data(n: int) -> list[bytes]:

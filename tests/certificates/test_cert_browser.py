@@ -1,0 +1,109 @@
+"""The buyer's view in a real browser at phone size, and the CLI verifying a live URL."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from inspector.certificates import IssuedCertificate
+from inspector.certificates.testing import SAMPLE_IMEIS, issue_sample_certificate
+from inspector.cli import main
+from inspector.config import Settings
+from inspector.db import make_engine, migrate, session_scope
+from inspector.photostore import PhotoStore
+from inspector.web.app import create_app
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _photo(color: tuple[int, int, int]) -> bytes:
+    import cv2
+    import numpy as np
+
+    img = np.full((300, 400, 3), color, dtype=np.uint8)
+    cv2.rectangle(img, (60, 40), (340, 260), (40, 40, 40), 6)
+    ok, buf = cv2.imencode(".jpg", img)
+    assert ok
+    return bytes(buf)
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, IssuedCertificate]]:
+    """A real uvicorn server on loopback with one phone certificate that has real photos."""
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    settings = Settings(data_dir=tmp_path_factory.mktemp("live"), public_base_url=base)
+    migrate(settings.resolved_database_url)
+    engine = make_engine(settings.resolved_database_url)
+    store = PhotoStore(settings.data_dir / "photos")
+    photos = [
+        {"sha256": store.put(_photo((180, 200, 220))), "role": "back"},
+        {"sha256": store.put(_photo((90, 160, 90))), "role": "screen"},
+    ]
+    with session_scope(engine) as session:
+        issued = issue_sample_certificate(session, settings, photos=photos)
+    server = uvicorn.Server(uvicorn.Config(create_app(settings, engine=engine), port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline, "server did not start"
+        time.sleep(0.05)
+    yield base, issued
+    server.should_exit = True
+    thread.join(timeout=10)
+    engine.dispose()
+
+
+def test_cli_verifies_a_live_url(live: tuple[str, IssuedCertificate], capsys: pytest.CaptureFixture[str]) -> None:
+    """`inspector verify <page URL>` fetches credential, keys and status lists: exit 0, VALID."""
+    base, issued = live
+    assert main(["verify", f"{base}/c/{issued.human_id}"]) == 0
+    assert "VALID" in capsys.readouterr().out
+    assert main(["verify", f"{base}/c/ZZZZZZZZZZ"]) == 1
+
+
+@pytest.mark.browser
+def test_verify_page_on_a_phone_screen(live: tuple[str, IssuedCertificate]) -> None:
+    """At 390x844 the verdict is visible without scrolling and the IMEI check works; screenshot saved."""
+    from playwright.sync_api import sync_playwright
+
+    base, issued = live
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            args=["--no-sandbox", "--headless", "--disable-background-networking", "--disable-gpu"],
+        )
+        try:
+            page = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2)
+            page.set_default_timeout(15000)
+            page.goto(f"{base}/c/{issued.human_id}")
+            verdict = page.locator("[data-verdict]")
+            assert verdict.get_attribute("data-verdict") == "valid"
+            box = verdict.bounding_box()
+            assert box is not None and box["y"] + box["height"] <= 844
+            assert page.evaluate("document.documentElement.scrollWidth") <= 390
+            page.wait_for_function("[...document.images].every(i => i.complete && i.naturalWidth > 0)")
+            page.screenshot(path=str(ARTIFACTS / "certificate-verify-phone.png"), full_page=True)
+            page.fill("input[name=value]", SAMPLE_IMEIS[0])
+            page.click("text=Check it matches")
+            page.wait_for_selector("[data-match=yes]")
+            page.screenshot(path=str(ARTIFACTS / "certificate-match-phone.png"))
+            page.goto(f"{base}/c/NOPE")
+            assert "Certificate not found" in page.content()
+            page.screenshot(path=str(ARTIFACTS / "certificate-404-phone.png"))
+        finally:
+            browser.close()
