@@ -35,21 +35,39 @@ class CertificateView:
     identity_value: str = ""  # only used by the stub identity check
 
     @property
+    def subject(self) -> dict[str, Any]:
+        subject = self.credential.get("credentialSubject")
+        return subject if isinstance(subject, dict) else self.credential
+
+    @property
     def device_model(self) -> str:
-        return str(_find(self.credential, "device_model", "model_name", "model") or "")
+        """ "Samsung Galaxy S21" for phones, the metal for jewelry (what reports group by)."""
+        identity = self.subject.get("identity")
+        if isinstance(identity, dict):
+            if identity.get("model"):
+                return f"{identity.get('make', '')} {identity['model']}".strip()
+            if identity.get("metal"):
+                return str(identity["metal"])
+        return str(_find(self.credential, "device_model", "model_name") or "")
 
     @property
     def grader_version(self) -> str:
-        return str(_find(self.credential, "grader_version", "model_version", "grader") or "")
+        versions = self.subject.get("model_versions")
+        if isinstance(versions, dict) and versions:
+            return str(versions.get("grader") or next(iter(versions.values())))
+        return str(_find(self.credential, "grader_version") or "")
 
     @property
     def plan_id(self) -> str:
-        return str(_find(self.credential, "plan_id", "warranty_plan") or "")
+        warranty = self.subject.get("warranty")
+        if isinstance(warranty, dict) and warranty.get("plan_id"):
+            return str(warranty["plan_id"])
+        return str(_find(self.credential, "plan_id") or "")
 
     @property
     def weight_mg(self) -> int | None:
         value = _find(self.credential, "weight_mg")
-        return int(value) if isinstance(value, int | float | str) and str(value).isdigit() else None
+        return int(value) if isinstance(value, int | str) and str(value).isdigit() else None
 
     @property
     def photos(self) -> list[str]:
@@ -57,15 +75,40 @@ class CertificateView:
         raw = _find(self.credential, "photos")
         out: list[str] = []
         for item in raw if isinstance(raw, list) else []:
-            digest = item.get("sha256") or item.get("digest") if isinstance(item, dict) else item
+            digest = (item.get("sha256") or item.get("digest")) if isinstance(item, dict) else item
             if isinstance(digest, str):
                 out.append(digest.removeprefix("sha256:"))
         return out
 
     @property
     def defects(self) -> list[dict[str, Any]]:
+        """Certified defects: an explicit ``defects`` list when the credential has one, else
+        derived from the grade's measurements (``longest_scratch_um: 4200`` -> a scratch)."""
         raw = _find(self.credential, "defects")
-        return [d for d in raw if isinstance(d, dict)] if isinstance(raw, list) else []
+        if isinstance(raw, list):
+            return [d for d in raw if isinstance(d, dict)]
+        grade = self.subject.get("grade")
+        measurements = grade.get("measurements") if isinstance(grade, dict) else None
+        out: list[dict[str, Any]] = []
+        for name, value in (measurements or {}).items():
+            word = next((w for w in DEFECT_WORDS if w in name), None)
+            if word is None or not isinstance(value, int) or value <= 0:
+                continue
+            unit = name.rsplit("_", 1)[-1] if "_" in name else ""
+            region = (
+                name.replace(word, "").replace(f"_{unit}", "").strip("_").replace("longest", "").strip("_")
+            )
+            out.append({"kind": word, "region": region, f"length_{unit}" if unit else "severity": value})
+        return out
+
+    @property
+    def grade_reasons(self) -> list[str]:
+        grade = self.subject.get("grade")
+        reasons = grade.get("reasons") if isinstance(grade, dict) else None
+        return [str(r) for r in reasons] if isinstance(reasons, list) else []
+
+
+DEFECT_WORDS = ("scratch", "crack", "dent", "chip", "scuff", "burn", "dead_pixel", "wear")
 
 
 def _walk(value: Any) -> Iterator[dict[str, Any]]:
@@ -111,7 +154,7 @@ def lookup(session: Session, human_id: str) -> CertificateView | None:
         item_kind=rec.item_kind,
         issued_at=rec.issued_at,
         station_id=rec.station_id,
-        grade=str(rec.grade),
+        grade=str(rec.grade.get("grade", "")) if isinstance(rec.grade, dict) else str(rec.grade),
         status=rec.status,
         credential=dict(rec.credential or {}),
         inspection_id=str(rec.inspection_id or ""),

@@ -26,6 +26,7 @@ ROUTER_MODULES: list[str] = [
     "inspector.certificates.web",
     "inspector.certificates.web",
     "inspector.station.routes",
+    "warranty.web",
 ]
 
 STATIC_DIR = Path(__file__).parent / "static"
