@@ -389,17 +389,17 @@ def transition(
         raise Invalid(f"unknown action {action!r}; actions: {', '.join(TRANSITIONS)}")
     claim = get_claim(session, claim_ref)
     require(actor, action)
+    if expected_version is not None and expected_version != claim.version:
+        raise Conflict(
+            f"claim {claim.ref} was changed by someone else (now {claim.state.replace('_', ' ')}); "
+            "reload it and decide again"
+        )
     if claim.state not in t.sources:
         nexts = [x.action for x in TRANSITIONS.values() if claim.state in x.sources]
         raise Conflict(
             f"cannot {action} claim {claim.ref}: it is {claim.state.replace('_', ' ')}; "
             f"{action} is only possible when {' or '.join(s.replace('_', ' ') for s in t.sources)}. "
             + (f"Possible now: {', '.join(nexts)}." if nexts else "The claim is closed.")
-        )
-    if expected_version is not None and expected_version != claim.version:
-        raise Conflict(
-            f"claim {claim.ref} was changed by someone else (now {claim.state.replace('_', ' ')}); "
-            "reload it and decide again"
         )
     note = (note or "").strip()
     if t.needs_note and not note:
@@ -473,8 +473,10 @@ def _receive(
                 f"identity mismatch: {mask_identity(value)} is not the IMEI/serial certified on "
                 f"{cert.human_id}; do not accept the item (deny with reason identity_mismatch)"
             )
-        return {"received_identity": mask_identity(value)}, {"identity": mask_identity(value)}, (
-            note or "item received; IMEI/serial matches the certificate"
+        return (
+            {"received_identity": mask_identity(value)},
+            {"identity": mask_identity(value)},
+            (note or "item received; IMEI/serial matches the certificate"),
         )
     if weight_mg is None or weight_mg <= 0:
         raise Invalid("weigh the item and enter its weight in milligrams")

@@ -1,0 +1,114 @@
+"""Two staff acting on the same claim at once: exactly one wins, the other gets a clear conflict.
+Real threads, real databases (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+from wty_helpers import STAFF, SUPERVISOR, make_cert, sell
+
+from inspector.db import session_scope
+from warranty.errors import Conflict, WarrantyError
+from warranty.service import Actor, events, get_claim, open_claim, transition
+
+
+def _race(engine: Engine, jobs: list[tuple[Actor, str, dict[str, object]]], ref: str) -> list[object]:
+    """Run each job in its own thread and session; all read the claim, then all write at once."""
+    barrier = threading.Barrier(len(jobs), timeout=30)
+    results: list[object] = [None] * len(jobs)
+
+    def run(i: int, actor: Actor, action: str, kw: dict[str, object]) -> None:
+        with Session(engine) as s:
+            try:
+                version = get_claim(s, ref).version  # both staff have the page open at this version
+                s.rollback()
+                barrier.wait()
+                transition(s, ref, action, actor, expected_version=version, **kw)  # type: ignore[arg-type]
+                s.commit()
+                results[i] = "ok"
+            except WarrantyError as exc:
+                s.rollback()
+                results[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i, *job)) for i, job in enumerate(jobs)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+        assert not t.is_alive(), "a transition hung"
+    return results
+
+
+def _claim(engine: Engine) -> str:
+    cert = make_cert()
+    sell(engine, cert)
+    with session_scope(engine) as s:
+        claim, _ = open_claim(
+            s, Actor.buyer(), cert_human_id=cert.human_id, order_ref="ORD-1001", problem="functional_fault"
+        )
+        return claim.ref
+
+
+@pytest.mark.parametrize("rounds", [3])
+def test_two_staff_deciding_at_once_exactly_one_wins(engine: Engine, rounds: int) -> None:
+    """Accept vs deny on the same submitted claim, repeated: one succeeds, the other gets 409."""
+    for _ in range(rounds):
+        ref = _claim(engine)
+        results = _race(
+            engine,
+            [(STAFF, "accept", {}), (SUPERVISOR, "deny", {"reason_code": "water", "note": "wet"})],
+            ref,
+        )
+        assert results.count("ok") == 1, results
+        loser = next(r for r in results if r != "ok")
+        assert isinstance(loser, Conflict) and loser.status == 409
+        assert "someone else" in loser.message
+        with Session(engine) as s:
+            claim = get_claim(s, ref)
+            assert claim.version == 2 and claim.state in ("awaiting_item", "denied")
+            assert len(events(s, claim)) == 2  # open + exactly one transition in the audit log
+
+
+def test_same_action_twice_at_once_is_applied_once(engine: Engine) -> None:
+    """Two staff clicking 'accept' together: one accept in the log, the other told it already moved."""
+    ref = _claim(engine)
+    results = _race(engine, [(STAFF, "accept", {}), (SUPERVISOR, "accept", {})], ref)
+    assert sorted(map(str, results)).count("ok") == 1
+    with Session(engine) as s:
+        assert [e.action for e in events(s, get_claim(s, ref))] == ["open", "accept"]
+
+
+def test_concurrent_claims_on_one_certificate_only_one_opens(engine: Engine) -> None:
+    """Two buyers' submissions for the same certificate at the same instant: one claim, one conflict."""
+    cert = make_cert()
+    sell(engine, cert)
+    barrier = threading.Barrier(2, timeout=30)
+    results: list[object] = [None, None]
+
+    def run(i: int) -> None:
+        with Session(engine) as s:
+            try:
+                barrier.wait()
+                open_claim(
+                    s,
+                    Actor.buyer(),
+                    cert_human_id=cert.human_id,
+                    order_ref="ORD-1001",
+                    problem="functional_fault",
+                )
+                s.commit()
+                results[i] = "ok"
+            except WarrantyError as exc:
+                s.rollback()
+                results[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert results.count("ok") == 1, results
+    assert any(isinstance(r, Conflict) for r in results)
