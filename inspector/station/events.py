@@ -18,6 +18,7 @@ from typing import Any
 
 RING_SIZE = 1000
 QUEUE_SIZE = 1000
+CLOSE = "_close"  # internal: tells a stream handler to finish
 
 
 class EventBus:
@@ -45,6 +46,14 @@ class EventBus:
         for fn in listeners:
             fn(event)
         return event
+
+    def close(self) -> None:
+        """End every open stream (service shutdown), so web servers can stop without waiting."""
+        with self._lock:
+            subs, self._subs = list(self._subs), []
+        for loop, q in subs:
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(_offer, q, {"type": CLOSE})
 
     def add_listener(self, fn: Callable[[dict[str, Any]], None]) -> None:
         """Synchronous listener (terminal progress, tests); called in the publishing thread."""

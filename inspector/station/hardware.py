@@ -26,6 +26,9 @@ from inspector.station.ports import DeviceLost, GradeOutcome, IssuedCert, Statio
 
 log = logging.getLogger(__name__)
 
+# After a replug the rig driver reconnects by itself; a step waits this long for it.
+RECONNECT_WAIT_S = 5.0
+
 
 class RigAdapter:
     """``devices.rig.RigDriver`` behind ``RigPort``; a thread turns start-button events into callbacks."""
@@ -40,6 +43,8 @@ class RigAdapter:
     def _call(self, fn: Callable[[], Any]) -> Any:
         from devices.rig import RigDisconnected, RigError, RigTimeout
 
+        if not self.driver.connected and not self.driver.wait_connected(RECONNECT_WAIT_S):
+            raise DeviceLost(f"rig controller on {self.driver.port} is not connected (USB cable?)")
         try:
             return fn()
         except (RigDisconnected, RigTimeout) as exc:
@@ -296,6 +301,21 @@ def load_certifier(hw: StationHardware, settings: Settings) -> None:
         hw.missing["certifier"] = f"certificates unavailable ({type(exc).__name__}: {exc})"
 
 
+def place_simulated_item(sim: Any, kind: str, *, seed: int | None = None) -> None:
+    """Make sure a simulated item of ``kind`` is on the station (the demo places its own)."""
+    import random
+
+    cam = getattr(sim, "camera", None)
+    item = getattr(cam, "item", None)
+    if item is not None and item.kind == kind:
+        return
+    seed = random.randrange(1000) if seed is None else seed
+    if kind == "phone":
+        sim.put_phone(seed=seed)
+    else:
+        sim.put_jewelry(mg=random.randrange(1_500, 15_000), seed=seed)
+
+
 def build_hardware(
     settings: Settings, *, simulation: Any = None, grader: bool = True, certifier: bool = True
 ) -> StationHardware:
@@ -309,6 +329,8 @@ def build_hardware(
         sim = SimulatedStation().start()
         hw.closers.append(sim.stop)
     hw.simulation = sim
+    if sim is not None:
+        hw.prepare = lambda kind: place_simulated_item(sim, kind)
 
     rig_port = sim.rig_port if sim is not None else settings.rig_port
     scale_port = sim.scale_port if sim is not None else settings.scale_port

@@ -98,6 +98,8 @@ class StationHardware:
     certifier: CertifierPort | None = None
     missing: dict[str, str] = field(default_factory=dict)  # component -> why it is unavailable
     simulation: Any = None  # the SimulatedStation behind the devices, when simulated
+    # Called when an inspection of a kind starts; a simulated station puts such an item in place.
+    prepare: Callable[[str], None] | None = None
     closers: list[Callable[[], None]] = field(default_factory=list)
 
     def close(self) -> None:

@@ -19,6 +19,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from pydantic import BaseModel, Field
 
 from inspector.auth import Role, User, optional_user, require_roles
+from inspector.station.events import CLOSE
 from inspector.station.flows import FLOWS
 from inspector.station.service import StationError, StationService
 from inspector.web.templating import templates
@@ -273,6 +274,8 @@ async def events(
                         return
                     yield ": ping\n\n"
                     continue
+                if ev["type"] == CLOSE:
+                    return
                 if inspection_id is None or ev.get("inspection_id") == inspection_id:
                     yield _sse(ev)
         finally:

@@ -175,6 +175,8 @@ class StationService:
         flow = flow_for(kind)
         with self._lock, Session(self.engine) as s:
             self._refuse_if_busy(s)
+            if self.hw.prepare is not None:
+                self.hw.prepare(kind)
             insp = Inspection(
                 item_kind=kind,
                 status="running",

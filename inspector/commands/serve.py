@@ -1,0 +1,92 @@
+"""``inspector serve``: run the station service (web pages, API, event stream) on real or simulated hardware."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import threading
+from pathlib import Path
+from typing import Any
+
+from inspector.cli import CommandError
+from inspector.config import Settings, get_settings
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    """Environment/settings file first, then the command line on top."""
+    base = get_settings()
+    updates: dict[str, Any] = {}
+    if args.data_dir is not None:
+        updates["data_dir"] = Path(args.data_dir)
+    if args.database_url is not None:
+        updates["database_url"] = args.database_url
+    if args.host is not None:
+        updates["host"] = args.host
+    if args.port is not None:
+        updates["port"] = args.port
+    if getattr(args, "simulate", None) is not None:
+        updates["simulate"] = args.simulate
+    settings = base.model_copy(update=updates)
+    if "public_base_url" not in base.model_fields_set and (args.host is not None or args.port is not None):
+        settings = settings.model_copy(update={"public_base_url": f"http://{settings.host}:{settings.port}"})
+    return settings
+
+
+def add_common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data-dir", help="database, photos and keys live here (default: settings, ./var)")
+    p.add_argument("--database-url", help="SQLAlchemy URL (default: SQLite file in the data dir)")
+    p.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, help="port to listen on (default 8000)")
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from inspector.station.runtime import RunningStation
+
+    settings = settings_from_args(args)
+    try:
+        running = RunningStation(settings, port=settings.port).start()
+    except Exception as exc:  # hardware/port/database problems are reported, not dumped
+        raise CommandError(f"could not start the station: {exc}") from exc
+    assert running.hardware is not None
+    mode = "simulated hardware" if settings.simulate else "real hardware"
+    print(f"station {settings.station_id} on {mode}; data in {settings.data_dir.resolve()}")
+    for name, why in running.hardware.missing.items():
+        print(f"  unavailable: {name}: {why}")
+    if running.recovered:
+        print(f"  interrupted by the last shutdown (resume or abort them): {running.recovered}")
+    base = running.base_url
+    print(f"  console  {base}/station/console   (sign in as an operator)")
+    print(f"  overlay  {base}/station/overlay")
+    print(f"  API docs {base}/docs")
+    print("Ctrl-C stops the station.", flush=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        running.stop()
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "serve",
+        help="run the station service: operator console, stream overlay, REST API and event stream",
+        description="Run the station web service. Uses simulated hardware when INSPECTOR_SIMULATE is true "
+        "(default) or --simulate; --real uses the configured serial ports, ADB phone and camera. Inspections "
+        "a crash left running are marked interrupted at start and can be resumed from the console.",
+    )
+    add_common(p)
+    g = p.add_mutually_exclusive_group()
+    g.add_argument(
+        "--simulate",
+        dest="simulate",
+        action="store_true",
+        default=None,
+        help="run on simulated devices (pty rig and balance, ADB phone, rendered camera)",
+    )
+    g.add_argument("--real", dest="simulate", action="store_false", help="run on the configured hardware")
+    p.set_defaults(handler=_serve)

@@ -1,0 +1,117 @@
+"""Run a whole station (database, hardware, pipeline, web server) in one object.
+
+Used by ``inspector serve``/``inspector demo``, the end-to-end tests and the benchmark, so
+they all exercise the same wiring: uvicorn on a real socket, the app from ``create_app``,
+the station service with its hardware attached to ``app.state.station``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+import time
+from typing import Any
+
+import uvicorn
+from sqlalchemy.engine import Engine
+
+from inspector.config import Settings
+from inspector.db import make_engine, migrate
+from inspector.station.hardware import build_hardware
+from inspector.station.ports import StationHardware
+from inspector.station.service import StationService
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
+class RunningStation:
+    """``start()`` brings everything up (uvicorn in a thread); ``stop()`` takes it down."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        simulation: Any = None,
+        engine: Engine | None = None,
+        hardware: StationHardware | None = None,
+        port: int | None = None,
+    ) -> None:
+        self.settings = settings
+        self.simulation = simulation
+        self._engine = engine
+        self._own_engine = engine is None
+        self.hardware = hardware
+        self.port = port if port is not None else (settings.port or free_port(settings.host))
+        self.station: StationService | None = None
+        self.recovered: list[int] = []
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.settings.host}:{self.port}"
+
+    @property
+    def engine(self) -> Engine:
+        assert self._engine is not None
+        return self._engine
+
+    def start(self, timeout: float = 30.0) -> RunningStation:
+        from inspector.web.app import create_app
+
+        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        url = self.settings.resolved_database_url
+        if self._engine is None:
+            migrate(url)
+            self._engine = make_engine(url)
+        if self.hardware is None:
+            self.hardware = build_hardware(self.settings, simulation=self.simulation)
+        self.simulation = self.hardware.simulation
+        app = create_app(self.settings, engine=self._engine)
+        self.station = StationService(self._engine, self.settings, self.hardware)
+        self.recovered = self.station.start()
+        app.state.station = self.station
+        config = uvicorn.Config(
+            app,
+            host=self.settings.host,
+            port=self.port,
+            log_level="warning",
+            timeout_graceful_shutdown=1,
+            lifespan="on",
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, name="station-http", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"the web server did not start on {self.base_url}")
+            time.sleep(0.02)
+        return self
+
+    def stop(self) -> None:
+        if self.station is not None:
+            self.station.bus.close()
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        if self.station is not None:
+            self.station.shutdown(timeout=10)
+        if self.hardware is not None:
+            self.hardware.close()
+        if self._own_engine and self._engine is not None:
+            with contextlib.suppress(Exception):
+                self._engine.dispose()
+
+    def __enter__(self) -> RunningStation:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
