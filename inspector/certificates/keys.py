@@ -96,10 +96,19 @@ def _write_new_key(path: Path) -> Ed25519PrivateKey:
     return key
 
 
+_key_cache: dict[Path, tuple[int, Ed25519PrivateKey]] = {}
+
+
 def _read_key(path: Path) -> Ed25519PrivateKey:
+    """Load a PEM key; cached per file modification time (verification signs status lists often)."""
+    mtime = path.stat().st_mtime_ns
+    cached = _key_cache.get(path)
+    if cached and cached[0] == mtime:
+        return cached[1]
     key = serialization.load_pem_private_key(path.read_bytes(), password=None)
     if not isinstance(key, Ed25519PrivateKey):
         raise KeyError_(f"{path.name} is not an Ed25519 private key")
+    _key_cache[path] = (mtime, key)
     return key
 
 

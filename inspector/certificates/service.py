@@ -260,6 +260,9 @@ def _allocate_status_slot(session: Session) -> tuple[int, int]:
     raise CertificateError("could not allocate a status list slot; try again")
 
 
+_status_cache: dict[tuple[str, str, tuple[int, ...]], dict[str, Any]] = {}
+
+
 def status_list_credential(
     session: Session, settings: Settings, purpose: str, list_no: int
 ) -> dict[str, Any]:
@@ -267,13 +270,22 @@ def status_list_credential(
     if purpose not in STATUS_PURPOSES:
         raise CertificateError(f"unknown status purpose {purpose!r}")
     column = Certificate.revoked_at if purpose == "revocation" else Certificate.suspended_at
-    indices = session.exec(
-        select(Certificate.status_index).where(
-            Certificate.status_list == list_no,
-            column.is_not(None),  # type: ignore[union-attr]
+    indices = tuple(
+        sorted(
+            session.exec(
+                select(Certificate.status_index).where(
+                    Certificate.status_list == list_no,
+                    column.is_not(None),  # type: ignore[union-attr]
+                )
+            ).all()
         )
-    ).all()
+    )
     url = status_list_url(settings, purpose, list_no)
+    root_row, root_private = root_key(session, settings)
+    cache_key = (url, root_row.fingerprint, indices)
+    cached = _status_cache.get(cache_key)
+    if cached is not None:  # same content: same signed list (validFrom = when this content began)
+        return cached
     doc = {
         "@context": [VC_CONTEXT],
         "id": url,
@@ -287,8 +299,11 @@ def status_list_credential(
             "encodedList": encode_list(indices),
         },
     }
-    root_row, root_private = root_key(session, settings)
-    return add_proof(doc, root_private, verification_method(settings, root_row.fingerprint))
+    signed = add_proof(doc, root_private, verification_method(settings, root_row.fingerprint))
+    if len(_status_cache) > 256:
+        _status_cache.clear()
+    _status_cache[cache_key] = signed
+    return signed
 
 
 def _set_status(session: Session, human_id: str, action: str, reason: str) -> CertificateRecord:
