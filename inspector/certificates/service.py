@@ -32,7 +32,7 @@ from inspector.certificates.keys import (
 )
 from inspector.certificates.merkle import MerkleTree, leaf_hash
 from inspector.certificates.statuslist import LIST_SIZE, encode_list
-from inspector.certificates.tables import Certificate, LogLeaf, TreeHead
+from inspector.certificates.tables import Certificate, IssuerSecret, LogLeaf, TreeHead
 from inspector.certificates.verify import VerificationResult, verify_credential
 from inspector.config import Settings
 
@@ -183,10 +183,34 @@ def normalize_identifier(value: str) -> str:
     return re.sub(r"[\s\-/.]", "", value or "").upper()
 
 
-def _id_hash(value: str, salt: bytes) -> str:
-    digest = hashlib.scrypt(
-        normalize_identifier(value).encode(), salt=salt, maxmem=64 * 2**20, **SCRYPT_PARAMS
-    )
+IDENTITY_KEY = "identity-hash-key"
+
+
+def _identity_key(session: Session) -> bytes:
+    """The issuer's secret for identity hashes, created once and kept in the database.
+
+    IMEIs have little entropy (model TAC + last digits shown), so an unkeyed hash in a public
+    credential could be brute-forced offline; keyed, only the issuer can test a candidate,
+    and the verify page rate-limits that.
+    """
+    row = session.get(IssuerSecret, IDENTITY_KEY)
+    if row is None:
+        row = IssuerSecret(name=IDENTITY_KEY, value=secrets.token_hex(32), created_at=_now())
+        try:
+            with session.begin_nested():
+                session.add(row)
+                session.flush()
+        except IntegrityError:  # another process created it first
+            row = session.get(IssuerSecret, IDENTITY_KEY)
+            assert row is not None
+    return bytes.fromhex(row.value)
+
+
+def _id_hash(value: str, salt: bytes, key: bytes | None) -> str:
+    material = normalize_identifier(value).encode()
+    if key is not None:
+        material = hmac.new(key, material, hashlib.sha256).digest()
+    digest = hashlib.scrypt(material, salt=salt, maxmem=64 * 2**20, **SCRYPT_PARAMS)
     return b64url_encode(digest)
 
 
@@ -195,21 +219,21 @@ def _mask(value: str) -> str:
     return "•" * max(len(v) - 4, 0) + v[-4:]
 
 
-def _public_identity(identity: dict[str, Any]) -> dict[str, Any]:
-    """Identity as signed: secret identifiers become masked text plus salted scrypt hashes."""
+def _public_identity(identity: dict[str, Any], key: bytes) -> dict[str, Any]:
+    """Identity as signed: secret identifiers become masked text plus keyed, salted scrypt hashes."""
     out = {k: v for k, v in identity.items() if k not in ("imeis", "serial")}
     salt = secrets.token_bytes(16)
     hashes: dict[str, Any] = {}
     imeis = [i for i in identity.get("imeis", []) if normalize_identifier(i)]
     if imeis:
         out["imeis_masked"] = [_mask(i) for i in imeis]
-        hashes["imeis"] = [_id_hash(i, salt) for i in imeis]
+        hashes["imeis"] = [_id_hash(i, salt, key) for i in imeis]
     serial = identity.get("serial")
     if isinstance(serial, str) and normalize_identifier(serial):
         out["serial_masked"] = _mask(serial)
-        hashes["serial"] = _id_hash(serial, salt)
+        hashes["serial"] = _id_hash(serial, salt, key)
     if hashes:
-        hashes["algorithm"] = "scrypt"
+        hashes["algorithm"] = "scrypt(HMAC-SHA256(issuer key, id))"
         hashes["params"] = {
             "N": SCRYPT_PARAMS["n"],
             "r": SCRYPT_PARAMS["r"],
@@ -225,8 +249,8 @@ def _public_identity(identity: dict[str, Any]) -> dict[str, Any]:
 def identity_matches(session: Session, human_id: str, value: str) -> bool:
     """Does ``value`` (an IMEI or serial typed by a buyer) match the certified item?
 
-    Compared as salted scrypt hashes; the stored identifiers are never revealed. False for an
-    unknown certificate or an empty value.
+    Compared as keyed, salted scrypt hashes; the stored identifiers are never revealed. False
+    for an unknown certificate or an empty value. Costs ~25 ms of CPU by design.
     """
     record = get_certificate(session, human_id)
     if record is None or not normalize_identifier(value):
@@ -234,7 +258,9 @@ def identity_matches(session: Session, human_id: str, value: str) -> bool:
     hashes = record.credential.get("credentialSubject", {}).get("identity", {}).get("identity_hashes")
     if not isinstance(hashes, dict):
         return False
-    candidate = _id_hash(value, b64url_decode(hashes["salt"]))
+    keyed = str(hashes.get("algorithm", "")).startswith("scrypt(HMAC")
+    key = _identity_key(session) if keyed else None
+    candidate = _id_hash(value, b64url_decode(str(hashes.get("salt", ""))), key)
     stored = [*hashes.get("imeis", []), *([hashes["serial"]] if hashes.get("serial") else [])]
     return any(hmac.compare_digest(candidate, s) for s in stored)
 
@@ -500,7 +526,7 @@ def issue_certificate(
         "human_id": hid,
         "inspection_id": request.inspection_id,
         "item_kind": request.item_kind,
-        "identity": _public_identity(request.identity),
+        "identity": _public_identity(request.identity, _identity_key(session)),
         "checks": request.checks,
         "grade": request.grade,
         "photos": request.photos,

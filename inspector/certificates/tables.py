@@ -66,3 +66,13 @@ class TreeHead(SQLModel, table=True):
     root_hash: str = Field(max_length=64)
     timestamp: datetime
     signed: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class IssuerSecret(SQLModel, table=True):
+    """Issuer-side secrets that must travel with the data, not the station (identity hash key)."""
+
+    __tablename__ = "cert_secret"
+
+    name: str = Field(primary_key=True, max_length=64)
+    value: str = Field(max_length=128)
+    created_at: datetime

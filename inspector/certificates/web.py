@@ -7,6 +7,9 @@ Everything here is public (buyers never log in) except the admin status actions 
 from __future__ import annotations
 
 import importlib
+import threading
+import time
+from collections import deque
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
@@ -324,6 +327,26 @@ def get_page(
     return _page(request, session, settings, ref)
 
 
+MATCH_LIMIT = 20  # identity checks per certificate per window: enough for typos, too few to enumerate
+MATCH_WINDOW_S = 600.0
+_attempts: dict[str, deque[float]] = {}
+_attempts_lock = threading.Lock()
+
+
+def _allow_match(human_id: str) -> bool:
+    now = time.monotonic()
+    with _attempts_lock:
+        if len(_attempts) > 10_000:
+            _attempts.clear()
+        q = _attempts.setdefault(human_id, deque())
+        while q and now - q[0] > MATCH_WINDOW_S:
+            q.popleft()
+        if len(q) >= MATCH_LIMIT:
+            return False
+        q.append(now)
+        return True
+
+
 @router.post("/c/{ref}/match", response_class=HTMLResponse, summary="Does the item in hand match?")
 def post_match(
     ref: str,
@@ -334,6 +357,10 @@ def post_match(
 ) -> HTMLResponse:
     if not value.strip():
         return _page(request, session, settings, ref, match="empty")
+    if not _allow_match(humanid.normalize(ref) or ref):
+        page = _page(request, session, settings, ref, match="limited")
+        page.status_code = 429 if page.status_code == 200 else page.status_code
+        return page
     ok = identity_matches(session, ref, value)
     return _page(request, session, settings, ref, match="yes" if ok else "no")
 

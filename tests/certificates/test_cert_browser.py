@@ -54,7 +54,9 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Issued
     ]
     with session_scope(engine) as session:
         issued = issue_sample_certificate(session, settings, photos=photos)
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, engine=engine), port=port, log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings, engine=engine), port=port, log_level="warning")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -67,7 +69,9 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Issued
     engine.dispose()
 
 
-def test_cli_verifies_a_live_url(live: tuple[str, IssuedCertificate], capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_verifies_a_live_url(
+    live: tuple[str, IssuedCertificate], capsys: pytest.CaptureFixture[str]
+) -> None:
     """`inspector verify <page URL>` fetches credential, keys and status lists: exit 0, VALID."""
     base, issued = live
     assert main(["verify", f"{base}/c/{issued.human_id}"]) == 0

@@ -83,6 +83,33 @@ def test_identity_form_says_match_or_not(client: TestClient, issued: IssuedCerti
     assert 'data-match="no"' in no.text
 
 
+def test_identity_checks_are_rate_limited(client: TestClient, issued: IssuedCertificate) -> None:
+    """Nobody can enumerate IMEIs through the form: after 20 tries per certificate it answers 429."""
+    from inspector.certificates import web
+
+    for _ in range(web.MATCH_LIMIT - 1):
+        assert web._allow_match(issued.human_id)
+    last = client.post(f"/c/{issued.human_id}/match", data={"value": "111111111111111"})
+    assert last.status_code == 200 and 'data-match="no"' in last.text
+    limited = client.post(f"/c/{issued.human_id}/match", data={"value": SAMPLE_IMEIS[0]})
+    assert limited.status_code == 429 and 'data-match="limited"' in limited.text
+
+
+def test_identity_hashes_are_keyed(engine: Engine, settings: Settings, issued: IssuedCertificate) -> None:
+    """A leaked credential's salt is not enough to test IMEI guesses: hashes use the issuer's key."""
+    import hashlib
+
+    from inspector.certificates.encoding import b64url_decode, b64url_encode
+
+    hashes = issued.credential["credentialSubject"]["identity"]["identity_hashes"]
+    unkeyed = hashlib.scrypt(
+        SAMPLE_IMEIS[0].encode(), salt=b64url_decode(hashes["salt"]), n=2**14, r=8, p=1, dklen=32
+    )
+    assert b64url_encode(unkeyed) not in hashes["imeis"]
+    with session_scope(engine) as session:
+        assert identity_matches(session, issued.human_id, SAMPLE_IMEIS[0])
+
+
 @pytest.mark.parametrize("ref", ["ZZZZZZZZZZ", "not-an-id", "0" * 10, "%3Cscript%3E"])
 def test_unknown_id_is_a_friendly_404(client: TestClient, ref: str) -> None:
     """Unknown or mistyped ids give a helpful 404 page, never a stack trace."""
