@@ -155,7 +155,8 @@ def lookup(session: Session, human_id: str) -> CertificateView | None:
         issued_at=rec.issued_at,
         station_id=rec.station_id,
         grade=str(rec.grade.get("grade", "")) if isinstance(rec.grade, dict) else str(rec.grade),
-        status=rec.status,
+        # A revoked signing key distrusts every certificate it signed: treat them as revoked.
+        status="revoked" if getattr(rec, "key_status", "active") == "revoked" else rec.status,
         credential=dict(rec.credential or {}),
         inspection_id=str(rec.inspection_id or ""),
     )
