@@ -1,4 +1,4 @@
-"""``inspector serve``: run the station service (web pages, API, event stream) on real or simulated hardware."""
+"""``inspector serve``: run the station service (pages, API, event stream) on real or simulated hardware."""
 
 from __future__ import annotations
 
@@ -71,7 +71,7 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "serve",
         help="run the station service: operator console, stream overlay, REST API and event stream",

@@ -202,36 +202,31 @@ class CameraAdapter:
 
 
 class GraderAdapter:
-    """``inspector.grading.Grader`` behind ``GraderPort``; tolerant of its result's exact shape."""
+    """``inspector.grading.Grader`` behind ``GraderPort``."""
 
     def __init__(self, grader: Any) -> None:
         self.grader = grader
 
     def grade(self, image: np.ndarray, kind: str, side: str) -> GradeOutcome:
-        res = self.grader.grade(image, kind, side)
-        get = (
-            (lambda k, d=None: res.get(k, d))
-            if isinstance(res, dict)
-            else (lambda k, d=None: getattr(res, k, d))
-        )
-        grade = get("grade")
-        grade_text = str(getattr(grade, "name", None) or getattr(grade, "code", None) or grade)
-        overlay = get("overlay_png")
-        if overlay is None and get("overlay") is not None:
-            overlay = _encode_png(get("overlay"))
-        reasons = [str(r) for r in (get("reasons") or [])]
-        measurements = get("measurements") or {}
-        if not isinstance(measurements, dict):
-            measurements = getattr(measurements, "__dict__", {}) or {"value": str(measurements)}
-        versions = get("model_versions") or {}
-        rank = get("rank")
+        res = self.grader.grade(image, kind, side if kind == "phone" else "screen")
+        data = res.to_dict()
+        model = data.get("model") or {}
+        versions = {
+            f"{kind}_model": f"{model.get('name')} {model.get('version')} sha256:{model.get('sha256')}"
+        }
+        if data.get("scale"):
+            versions[f"{kind}_scale"] = " ".join(str(v) for v in data["scale"].values())
+        measurements: dict[str, Any] = {
+            cls: {k: v for k, v in m.items() if isinstance(v, int)}  # integer units only: they get signed
+            for cls, m in (data.get("measurements") or {}).items()
+        }
+        measurements["damage_score_pct"] = round(float(data.get("damage_score", 0.0)) * 100)
         return GradeOutcome(
-            grade_text,
-            reasons,
+            str(res.grade),
+            [str(r) for r in res.reasons],
             _jsonable(measurements),
-            overlay,
-            {str(k): str(v) for k, v in dict(versions).items()},
-            int(rank) if isinstance(rank, int) else None,
+            res.overlay_png(),
+            versions,
         )
 
 
@@ -286,7 +281,7 @@ def _jsonable(value: Any) -> Any:
 def load_grader(hw: StationHardware) -> None:
     try:
         mod = importlib.import_module("inspector.grading")
-        hw.grader = GraderAdapter(mod.Grader())
+        hw.grader = GraderAdapter(mod.Grader.load())
     except Exception as exc:  # missing module or model files: grades are skipped with this reason
         hw.missing["grader"] = f"grading unavailable ({type(exc).__name__}: {exc})"
 

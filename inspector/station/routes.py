@@ -241,10 +241,13 @@ def certificate_qr(inspection_id: int, station: StationService = Depends(get_sta
     url = view.get("certificate_url")
     if not url:
         raise HTTPException(404, "no certificate issued for this inspection yet")
+    import io
+
     import segno
 
-    svg = segno.make(url, error="m").svg_inline(scale=8, border=2, dark="#000", light="#fff")
-    return Response(svg, media_type="image/svg+xml")
+    buf = io.BytesIO()  # a standalone SVG document (with its namespace) so <img src> can show it
+    segno.make(url, error="m").save(buf, kind="svg", scale=8, border=2, dark="#000", light="#fff")
+    return Response(buf.getvalue(), media_type="image/svg+xml")
 
 
 @router.get("/api/station/events", tags=["station"])
@@ -301,7 +304,7 @@ def home(request: Request) -> Response:
         ("/station/console", "Operator console", "Start inspections, answer checks, see the camera."),
         ("/station/overlay", "Stream overlay", "Transparent 1920x1080 page for an OBS browser source."),
         ("/docs", "API documentation", "OpenAPI docs of the station service."),
-        ("/staff", "Staff console", "Returns, warranty claims and reports."),
+        ("/staff/claims", "Staff console", "Returns, warranty claims and reports."),
     ]
     return templates.TemplateResponse(request, "station/home.html", {"links": links, "title": "Inspector"})
 

@@ -679,12 +679,12 @@ class StationService:
     def _grade(self, spec: StepSpec, kind: str, ctx: dict[str, dict[str, Any]], *_: Any) -> StepOutcome:
         photos = [p for r in ctx.values() for p in r.get("photos", [])]
         if self.hw.grader is None:
-            why = self.hw.missing.get("grader", "no grader configured")
+            # The full reason (with paths) is on the devices panel; the record says only what happened.
             return StepOutcome(
                 "skipped",
-                f"not graded: {why}",
+                "not graded: no grading model installed on this station",
                 {"photos": photos},
-                inspection={"grade": None, "grade_reasons": [f"not graded: {why}"]},
+                inspection={"grade": None, "grade_reasons": []},
             )
         graded, worst, worst_rank = [], None, -1
         reasons: list[str] = []

@@ -1,0 +1,211 @@
+"""``inspector demo``: the whole station on simulated hardware, two inspections end to end, then the server.
+
+What it shows: a phone and a piece of jewelry inspected through the station's own HTTP API
+(the same calls the console makes), each step printed with its timing as it happens, the
+certificates issued, and the console/overlay/API left running for a person to try.
+"""
+
+from __future__ import annotations
+
+import argparse
+import secrets
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from inspector.cli import CommandError
+from inspector.commands.serve import add_common, settings_from_args
+
+ICON = {"passed": "✔", "warning": "!", "failed": "✘", "skipped": "-", "error": "⚠"}
+DEMO_OPERATOR = "operator"
+
+
+def _ensure_operator(running: Any) -> tuple[str, str | None]:
+    """The demo operator and a fresh API token; the password is printed only when newly created."""
+    from inspector.auth import Role, create_user, get_user, issue_token
+    from inspector.db import session_scope
+
+    password = None
+    with session_scope(running.engine) as s:
+        user = get_user(s, DEMO_OPERATOR)
+        if user is None:
+            password = secrets.token_urlsafe(9)
+            user = create_user(s, DEMO_OPERATOR, Role.operator, password, "Demo operator")
+        token = issue_token(s, user, name="demo")
+    return token, password
+
+
+class Progress:
+    """Prints the live events of the station as terminal lines."""
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.watch: int | None = None
+        self.result: dict[str, Any] | None = None
+
+    def __call__(self, ev: dict[str, Any]) -> None:
+        snap = ev.get("inspection") or {}
+        if self.watch is not None and ev.get("inspection_id") != self.watch:
+            return
+        steps = {s["key"]: s for s in snap.get("steps", [])}
+        step = steps.get(ev.get("step") or "")
+        if ev["type"] == "step.finished" and step:
+            ms = step.get("duration_ms")
+            t = f"{ms / 1000:6.2f} s" if ms is not None else "       "
+            who = "  (operator)" if step.get("operator") else ""
+            icon = ICON.get(step["status"], "?")
+            print(f"  {icon} {t}  {step['label']:<40} {step.get('summary') or ''}{who}", flush=True)
+        elif ev["type"] == "inspection.interrupted":
+            print(f"  ⚠ interrupted: {snap.get('error')}", flush=True)
+            self.result = snap
+            self.done.set()
+        elif ev["type"] in ("inspection.completed", "inspection.aborted"):
+            self.result = snap
+            self.done.set()
+
+
+def _run_inspection(
+    client: httpx.Client, progress: Progress, kind: str, answers: dict[str, dict[str, Any]], title: str
+) -> dict[str, Any]:
+    print(f"\n{title}", flush=True)
+    progress.done.clear()
+    progress.result = None
+    t0 = time.monotonic()
+    r = client.post("/api/station/inspections", json={"kind": kind})
+    if r.status_code != 201:
+        raise CommandError(f"could not start the {kind} inspection: {r.text}")
+    iid = r.json()["id"]
+    progress.watch = iid
+    deadline = time.monotonic() + 120
+    while not progress.done.is_set():
+        if time.monotonic() > deadline:
+            raise CommandError(f"{kind} inspection {iid} did not finish within 120 s")
+        view = client.get(f"/api/station/inspections/{iid}").json()
+        waiting = [s for s in view["steps"] if s["status"] == "waiting"]
+        if view["status"] == "waiting_operator" and waiting:
+            key = waiting[0]["key"]
+            client.post(
+                f"/api/station/inspections/{iid}/steps/{key}/answer", json=answers.get(key, {"passed": True})
+            )
+        progress.done.wait(0.05)
+    view = client.get(f"/api/station/inspections/{iid}").json()
+    wall = time.monotonic() - t0
+    grade = view.get("grade") or "not graded"
+    print(
+        f"  => {view['status']}, verdict {view.get('verdict')}, grade {grade}, {wall:.1f} s wall time",
+        flush=True,
+    )
+    for reason in view.get("grade_reasons") or []:
+        print(f"     reason: {reason}")
+    if view.get("certificate_url"):
+        print(f"     certificate: {view['certificate_url']}", flush=True)
+    return dict(view)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from inspector.station.runtime import RunningStation, free_port
+
+    if args.data_dir is None:
+        args.data_dir = "var/demo"
+    settings = settings_from_args(args)
+    port = settings.port
+    if args.port is None and not _port_free(settings.host, port):
+        port = free_port(settings.host)
+        print(f"port {settings.port} is busy; using {port}")
+    settings = settings.model_copy(
+        update={"simulate": True, "port": port, "public_base_url": f"http://{settings.host}:{port}"}
+    )
+    print(
+        f"Starting the station on simulated hardware (data: {Path(settings.data_dir).resolve()}) ...",
+        flush=True,
+    )
+    try:
+        running = RunningStation(settings, port=port).start()
+    except Exception as exc:  # show the reason, not a traceback
+        raise CommandError(f"could not start the station: {exc}") from exc
+    try:
+        assert running.hardware is not None and running.station is not None
+        for name, why in running.hardware.missing.items():
+            print(f"  note: {name} unavailable: {why}")
+        token, password = _ensure_operator(running)
+        sim = running.hardware.simulation
+        progress = Progress()
+        running.station.bus.add_listener(progress)
+        with httpx.Client(
+            base_url=running.base_url, headers={"Authorization": f"Bearer {token}"}, timeout=30.0
+        ) as client:
+            sim.put_phone(seed=args.seed, defects=("scratch",))
+            phone = _run_inspection(
+                client,
+                progress,
+                "phone",
+                {},
+                "Phone inspection (simulated Pixel over ADB, "
+                "rig and camera on ptys; operator checks answered by the demo):",
+            )
+            sim.put_jewelry(mg=5_432, seed=args.seed + 1)
+            jewel = _run_inspection(
+                client,
+                progress,
+                "jewelry",
+                {"declare": {"fields": {"metal": "gold", "hallmark": "750", "stones": "1 diamond"}}},
+                "Jewelry inspection (MT-SICS balance on a pty, turntable photos):",
+            )
+        running.station.bus.remove_listener(progress)
+        base = running.base_url
+        print("\nThe station is running:")
+        print(f"  operator console  {base}/station/console?token={token}")
+        print(f"  stream overlay    {base}/station/overlay   (OBS browser source, 1920x1080)")
+        print(f"  API docs          {base}/docs")
+        print(f"  home              {base}/")
+        for view in (phone, jewel):
+            if view.get("certificate_url"):
+                print(f"  certificate       {view['certificate_url']}  ({view['item_kind']})")
+        if password:
+            print(f"  sign in as '{DEMO_OPERATOR}' with password {password} (shown once)")
+        ok = all(v["status"] == "completed" for v in (phone, jewel))
+        if args.no_wait:
+            return 0 if ok else 1
+        print("Ctrl-C stops the demo.", flush=True)
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        try:
+            while not stop.wait(0.5):
+                pass
+        except KeyboardInterrupt:
+            pass
+        return 0
+    finally:
+        running.stop()
+        sys.stdout.flush()
+
+
+def _port_free(host: str, port: int) -> bool:
+    import socket
+
+    with socket.socket() as s:
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "demo",
+        help="run the station on simulated hardware: a phone and a jewelry inspection, then the web UI",
+        description="Start the station on simulated devices with SQLite in a data directory "
+        "(default var/demo), run a phone and a jewelry inspection end to end printing each step with its timing, then keep the "
+        "server up and print the console, overlay, API docs and certificate URLs. No hardware, network or "
+        "account needed.",
+    )
+    add_common(p)
+    p.add_argument("--seed", type=int, default=7, help="which simulated items to render (default 7)")
+    p.add_argument("--no-wait", action="store_true", help="exit after the two inspections (for scripts)")
+    p.set_defaults(handler=_demo)

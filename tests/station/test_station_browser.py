@@ -1,0 +1,81 @@
+"""Browser tests: the operator console and the stream overlay in Debian's headless Chromium."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine
+from station_helpers import Station, start_station, stop_station
+
+from inspector.db import make_engine, migrate
+
+pytestmark = pytest.mark.browser
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "station"
+CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-background-networking", "--disable-gpu"]
+TIMEOUT_MS = 60_000
+
+
+@pytest.fixture
+def sqlite_station(tmp_path: Path) -> Iterator[Station]:
+    url = f"sqlite:///{tmp_path / 'browser.db'}"
+    migrate(url)
+    engine: Engine = make_engine(url)
+    st = start_station(engine, url, tmp_path)
+    try:
+        yield st
+    finally:
+        stop_station(st)
+        st.sim.stop()
+        engine.dispose()
+
+
+def test_console_runs_inspection_and_overlay_follows(sqlite_station: Station) -> None:
+    """An operator drives a whole phone inspection from the keyboard in the console (1 = phone,
+    S = start, P/F = checks, Enter = finish) while the public overlay shows the live checklist,
+    the photos, the verdict and the certificate QR code."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    st = sqlite_station
+    st.sim.put_phone(seed=5, defects=("scratch",))
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        try:
+            overlay = browser.new_page(viewport={"width": 1920, "height": 1080})
+            overlay.set_default_timeout(TIMEOUT_MS)
+            overlay.goto(f"{st.base}/station/overlay")
+            bg = overlay.evaluate("getComputedStyle(document.body).backgroundColor")
+            assert bg in ("rgba(0, 0, 0, 0)", "transparent")
+
+            console = browser.new_page(viewport={"width": 1440, "height": 1000})
+            console.set_default_timeout(TIMEOUT_MS)
+            console.goto(f"{st.base}/station/console?token={st.token}")
+            assert "token=" not in console.url  # the token is not left in the address bar
+            console.wait_for_selector("#preview[src^='blob:']")
+            console.wait_for_selector("#devices dt")
+            console.keyboard.press("1")
+            console.keyboard.press("s")
+            console.wait_for_selector("#prompt:has-text('Buttons')")
+            overlay.wait_for_selector("#photos figure img")
+            overlay.wait_for_selector("#steps li.waiting")
+            overlay.screenshot(path=str(ARTIFACTS / "overlay-during.png"), omit_background=True)
+            console.screenshot(path=str(ARTIFACTS / "console-check.png"), full_page=True)
+            for key, label in (("p", "Speaker"), ("p", "cameras"), ("p", "Touch"), ("f", "All checks done")):
+                console.keyboard.press(key)
+                console.wait_for_selector(f"#prompt:has-text('{label}')")
+            console.keyboard.press("Enter")
+            console.wait_for_selector("#cert-link")
+            assert console.inner_text("#insp-status") == "completed"
+            assert "fail" in console.inner_text("#result")
+            console.screenshot(path=str(ARTIFACTS / "console-done.png"), full_page=True)
+
+            overlay.wait_for_selector("#cert:not([hidden]) #qr[src$='qr.svg']")
+            overlay.wait_for_function("document.querySelector('#qr').naturalWidth > 0")
+            assert "/c/" in overlay.inner_text("#cert-url")
+            checklist = overlay.inner_text("#steps")
+            assert "Identity" in checklist and "Touch screen" in checklist
+            assert overlay.locator("#steps li.failed").count() == 1
+            overlay.screenshot(path=str(ARTIFACTS / "overlay-done.png"), omit_background=True)
+        finally:
+            browser.close()
