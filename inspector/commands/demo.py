@@ -201,9 +201,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "demo",
         help="run the station on simulated hardware: a phone and a jewelry inspection, then the web UI",
         description="Start the station on simulated devices with SQLite in a data directory "
-        "(default var/demo), run a phone and a jewelry inspection end to end printing each step with its timing, then keep the "
-        "server up and print the console, overlay, API docs and certificate URLs. No hardware, network or "
-        "account needed.",
+        "(default var/demo), run a phone and a jewelry inspection end to end printing each step with "
+        "its timing, then keep the server up and print the console, overlay, API docs and certificate "
+        "URLs. No hardware, network or account needed.",
     )
     add_common(p)
     p.add_argument("--seed", type=int, default=7, help="which simulated items to render (default 7)")
