@@ -507,9 +507,19 @@ def issue_certificate(
     """Sign, store and log a certificate for a finished inspection (in the caller's transaction).
 
     Raises CertificateError with a clear message on bad input; nothing is stored then. The
-    station's signing key is created and certified on first use.
+    station's signing key is created and certified on first use. Idempotent per
+    ``inspection_id``: calling again (e.g. after a crash) returns the certificate already issued.
     """
     _validate(request)
+    existing = session.exec(
+        select(Certificate).where(Certificate.inspection_id == request.inspection_id)
+    ).first()
+    if existing is not None:  # a retried call after a crash or timeout: one inspection, one certificate
+        return IssuedCertificate(
+            human_id=existing.human_id,
+            url=certificate_url(settings, existing.human_id),
+            credential=json.loads(existing.credential),
+        )
     key_row, private = station_signing_key(session, settings, request.station_id)
     for _ in range(5):
         hid = humanid.new_human_id()
@@ -570,10 +580,12 @@ def issue_certificate(
         status_index=index,
         supersedes=request.supersedes,
     )
+    # No SAVEPOINT here: on SQLite (pysqlite) releasing an outermost savepoint commits, which
+    # would let another writer slip between this row and its log entry. The writes below keep
+    # the write lock from this INSERT until the caller commits, so log appends are serialised.
+    session.add(row)
     try:
-        with session.begin_nested():
-            session.add(row)
-            session.flush()
+        session.flush()
     except IntegrityError as exc:
         raise CertificateError("certificate id or status slot collided; please retry") from exc
     row.log_index = _append_to_log(session, settings, signed)

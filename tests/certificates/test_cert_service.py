@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
+from sqlmodel import select
 from test_cert_merkle import ref_mth, ref_path, ref_subproof
 
 from inspector.auth import Role, create_user, issue_token
@@ -25,6 +26,7 @@ from inspector.certificates.dataintegrity import jcs
 from inspector.certificates.keys import KeySet, keys_dir, revoke_key, rotate_station_key
 from inspector.certificates.merkle import verify_consistency, verify_inclusion
 from inspector.certificates.service import log_entry_for
+from inspector.certificates.tables import LogLeaf
 from inspector.certificates.testing import SAMPLE_IMEIS, SAMPLE_SERIAL, issue_sample_certificate
 from inspector.cli import main
 from inspector.config import Settings
@@ -61,6 +63,62 @@ def test_issue_lookup_and_identity_match(engine: Engine, settings: Settings) -> 
         assert not identity_matches(session, issued.human_id, "356938035643800")
         assert not identity_matches(session, issued.human_id, "")
         assert get_certificate(session, "0000000000") is None
+
+
+def test_issuing_is_idempotent_per_inspection(engine: Engine, settings: Settings) -> None:
+    """A pipeline retrying after a crash gets the same certificate, not a second one."""
+    from inspector.certificates import issue_certificate
+    from inspector.certificates.testing import sample_request
+
+    req = sample_request()
+    with session_scope(engine) as session:
+        first = issue_certificate(session, req, settings=settings)
+    with session_scope(engine) as session:
+        again = issue_certificate(session, req, settings=settings)
+    assert again.human_id == first.human_id and again.credential == first.credential
+
+
+def test_concurrent_issuing_keeps_the_log_append_only(engine: Engine, settings: Settings) -> None:
+    """Stations issuing at the same moment get distinct, contiguous log entries and one STH per size."""
+    import threading
+
+    from inspector.certificates.service import signed_tree_head
+
+    errors: list[BaseException] = []
+    ids: list[str] = []
+
+    def worker(station: str) -> None:
+        try:
+            for _ in range(3):
+                with session_scope(engine) as session:
+                    ids.append(issue_sample_certificate(session, settings, station_id=station).human_id)
+        except BaseException as exc:  # collected and asserted below
+            errors.append(exc)
+
+    with session_scope(engine) as session:  # keys first, so threads only race on the log
+        for st in ("s1", "s2", "s3"):
+            issue_sample_certificate(session, settings, station_id=st)
+    threads = [threading.Thread(target=worker, args=(st,)) for st in ("s1", "s2", "s3")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not errors
+    with session_scope(engine) as session:
+        records = [get_certificate(session, i) for i in ids]
+        indices = sorted(r.log_index for r in records if r is not None)  # type: ignore[misc]
+        assert indices == list(range(3, 12))
+        sth = signed_tree_head(session)
+        assert sth is not None and sth["tree_size"] == 12
+        rows = session.exec(select(LogLeaf).order_by(LogLeaf.idx)).all()  # type: ignore[arg-type]
+        leaves = [jcs(json.loads(r.entry)) for r in rows]
+        assert [r.idx for r in rows] == list(range(12))
+        for size in range(1, 13):
+            head = signed_tree_head(session, size)
+            assert head is not None and bytes.fromhex(head["root_hash"]) == ref_mth(leaves[:size])
+        for r in records:
+            assert r is not None and r.log_index is not None
+            assert leaves[r.log_index] == jcs(log_entry_for(r.credential))
 
 
 def test_verify_page_shows_valid_certificate(client: TestClient, issued: IssuedCertificate) -> None:
