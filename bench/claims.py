@@ -101,7 +101,7 @@ def fill(engine: Engine, n_certs: int, n_claims: int, rng: random.Random) -> dic
     for i, hid in enumerate(cert_ids):
         kind = "phone" if i % 5 else "jewelry"
         issued = now - timedelta(days=rng.uniform(1, 170), seconds=i)
-        f = {
+        f: dict[str, Any] = {
             "kind": kind,
             "station": STATIONS[i % len(STATIONS)],
             "grade": rng.choice(GRADES),
@@ -153,10 +153,12 @@ def fill(engine: Engine, n_certs: int, n_claims: int, rng: random.Random) -> dic
         )
     with engine.begin() as conn:
         for chunk in range(0, len(certs), 5000):
-            conn.execute(insert(Certificate.__table__), certs[chunk : chunk + 5000])  # type: ignore[arg-type]
+            conn.execute(insert(Certificate.__table__), certs[chunk : chunk + 5000])  # type: ignore[attr-defined]
         for chunk in range(0, len(sales), 5000):
-            conn.execute(insert(Sale.__table__), sales[chunk : chunk + 5000])  # type: ignore[arg-type]
-        sale_ids = dict(conn.execute(text("SELECT cert_human_id, id FROM warranty_sale")).all())
+            conn.execute(insert(Sale.__table__), sales[chunk : chunk + 5000])  # type: ignore[attr-defined]
+        sale_ids: dict[str, int] = {
+            h: i for h, i in conn.execute(text("SELECT cert_human_id, id FROM warranty_sale"))
+        }
     states = rng.choices(list(STATE_WEIGHTS), weights=list(STATE_WEIGHTS.values()), k=n_claims)
     claimed = rng.sample(cert_ids, n_claims)
     claims: list[dict[str, Any]] = []
@@ -200,7 +202,7 @@ def fill(engine: Engine, n_certs: int, n_claims: int, rng: random.Random) -> dic
         c["order_ref"] = order_of[c["cert_human_id"]]
     with engine.begin() as conn:
         for chunk in range(0, len(claims), 5000):
-            conn.execute(insert(Claim.__table__), claims[chunk : chunk + 5000])  # type: ignore[arg-type]
+            conn.execute(insert(Claim.__table__), claims[chunk : chunk + 5000])  # type: ignore[attr-defined]
         by_ref = {c["ref"]: c for c in claims}
         rows = conn.execute(text("SELECT id, ref FROM warranty_claim")).all()
         evs = []
@@ -234,7 +236,7 @@ def fill(engine: Engine, n_certs: int, n_claims: int, rng: random.Random) -> dic
                     }
                 )
         for chunk in range(0, len(evs), 5000):
-            conn.execute(insert(ClaimEvent.__table__), evs[chunk : chunk + 5000])  # type: ignore[arg-type]
+            conn.execute(insert(ClaimEvent.__table__), evs[chunk : chunk + 5000])  # type: ignore[attr-defined]
         conn.execute(text("ANALYZE"))
     return {
         "claimed": claimed,

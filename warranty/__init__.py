@@ -15,23 +15,39 @@ Functions other components call (stable API):
     The default plan for "phone" or "jewelry" (``plan.plan_id``, ``plan.days``, ...); the
     pipeline puts ``plan_id`` into the credential when it issues a certificate.
 
-``record_reinspection(session, claim_ref, reinspection, actor) -> Claim``
-    The inspection pipeline reports a re-inspection of a returned item (``Reinspection``:
-    inspection_id, certificate_human_id, grade, photos [sha256], defects [dicts]). Also
-    available as ``POST /api/warranty/claims/{ref}/reinspection``.
-    ``find_open_claim(session, human_id)`` finds the claim a returned item belongs to.
+``find_open_claim(session, human_id) -> Claim | None``
+    The open claim of a certificate: a station re-inspecting a returned item (new certificate
+    with ``supersedes=<original id>``) finds the claim it belongs to with the original id.
+
+``record_reinspection(session, claim_ref, reinspection, actor, expected_version=None) -> Claim``
+    Report the re-inspection of a received item (claim state "received" -> "reinspected").
+    ``reinspection`` is a ``Reinspection`` or a dict: inspection_id, certificate_human_id (the
+    new certificate), grade, photos (sha256 list, in the photo store), defects (dicts with
+    ``kind``, optional ``region``, ``photo`` index, ``bbox`` [x, y, w, h] as permille integers
+    or 0..1 fractions, and a measurement such as ``length_um``), weight_mg, notes.
+    ``actor`` is ``Actor(username, role)`` (operator, staff or supervisor). Raises
+    ``warranty.errors.Conflict`` (wrong state / stale version), ``Invalid`` or ``Forbidden``;
+    the caller commits. Same over HTTP: ``POST /api/warranty/claims/{ref}/reinspection``
+    with a Bearer token (JSON body = those fields, optional ``version``).
 """
 
 from warranty.coverage import Coverage, UnknownCertificate, coverage_for
+from warranty.evidence import Defect, Reinspection
 from warranty.plans import Plan, PlanError, all_plans, default_plan_for, get_plan
+from warranty.service import Actor, find_open_claim, record_reinspection
 
 __all__ = [
+    "Actor",
     "Coverage",
+    "Defect",
     "Plan",
     "PlanError",
+    "Reinspection",
     "UnknownCertificate",
     "all_plans",
     "coverage_for",
     "default_plan_for",
+    "find_open_claim",
     "get_plan",
+    "record_reinspection",
 ]

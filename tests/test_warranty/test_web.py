@@ -270,3 +270,39 @@ def test_reports_and_csv(world: dict[str, Any]) -> None:
     assert "buyer@example.com" not in csv_text
     rates = c.get("/staff/reports/rates.csv", headers=h).text
     assert rates.splitlines()[0] == "dimension,value,sold,claims,approved,denied,claim_rate"
+
+
+def test_reinspection_api_checks_state_and_input(world: dict[str, Any]) -> None:
+    """The station's re-inspection report is refused before receipt (409) and when malformed (422)."""
+    c: TestClient = world["client"]
+    h = _h(world, "operator")
+    ref, _, _ = _claim(world["engine"], ["accept"])
+    r = c.post(f"/api/warranty/claims/{ref}/reinspection", json=REINSPECTION, headers=h)
+    assert r.status_code == 409 and "it is awaiting item" in r.json()["detail"]
+    bad = c.post(
+        f"/api/warranty/claims/{ref}/reinspection", json={"grade": "B", "photos": ["xyz"]}, headers=h
+    )
+    assert bad.status_code == 422 and "SHA-256" in bad.text
+
+
+def test_second_staff_with_a_stale_page_gets_409(world: dict[str, Any]) -> None:
+    """Two staff have the claim page open; the first decision wins, the second click is refused (409)
+    with an explanation, and the page shows the claim as it is now."""
+    c: TestClient = world["client"]
+    ref, _, _ = _claim(world["engine"], [])
+    page = c.get(f"/staff/claims/{ref}", headers=_h(world, "staff"))
+    assert 'name="version" value="1"' in page.text
+    first = c.post(
+        f"/staff/claims/{ref}/act",
+        data={"action": "accept", "version": "1"},
+        headers=_h(world, "staff"),
+        follow_redirects=False,
+    )
+    assert first.status_code == 303
+    second = c.post(
+        f"/staff/claims/{ref}/act",
+        data={"action": "deny", "version": "1", "reason_code": "water", "note": "wet"},
+        headers=_h(world, "supervisor"),
+    )
+    assert second.status_code == 409
+    assert "changed by someone else" in second.text and "awaiting item" in second.text
