@@ -106,7 +106,10 @@ def certificate_url(settings: Settings, human_id: str) -> str:
 def qr_svg(url: str, *, scale: int = 4, dark: str = "#000", light: str | None = "#fff") -> str:
     """An inline SVG QR code (error correction M) for ``url``; safe to embed in HTML."""
     qr = segno.make(url, error="m", micro=False)
-    return str(qr.svg_inline(scale=scale, dark=dark, light=light, omitsize=False))
+    width, height = qr.symbol_size(scale=scale)
+    svg = str(qr.svg_inline(scale=scale, dark=dark, light=light, omitsize=True))
+    # viewBox (scales cleanly when CSS resizes it) plus a natural size for plain embedding
+    return svg.replace("<svg ", f'<svg width="{width}" height="{height}" ', 1)
 
 
 # ---------------------------------------------------------------- validation of the request

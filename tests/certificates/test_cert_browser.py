@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import uvicorn
 
-from inspector.certificates import IssuedCertificate
+from inspector.certificates import IssuedCertificate, revoke_certificate
 from inspector.certificates.testing import SAMPLE_IMEIS, issue_sample_certificate
 from inspector.cli import main
 from inspector.config import Settings
@@ -40,7 +40,7 @@ def _photo(color: tuple[int, int, int]) -> bytes:
 
 
 @pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, IssuedCertificate]]:
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, IssuedCertificate, str]]:
     """A real uvicorn server on loopback with one phone certificate that has real photos."""
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
@@ -54,6 +54,8 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Issued
     ]
     with session_scope(engine) as session:
         issued = issue_sample_certificate(session, settings, photos=photos)
+        revoked = issue_sample_certificate(session, settings, kind="jewelry").human_id
+        revoke_certificate(session, revoked, "stone found to be glass on re-inspection")
     server = uvicorn.Server(
         uvicorn.Config(create_app(settings, engine=engine), port=port, log_level="warning")
     )
@@ -63,28 +65,30 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Issued
     while not server.started:
         assert time.monotonic() < deadline, "server did not start"
         time.sleep(0.05)
-    yield base, issued
+    yield base, issued, revoked
     server.should_exit = True
     thread.join(timeout=10)
     engine.dispose()
 
 
 def test_cli_verifies_a_live_url(
-    live: tuple[str, IssuedCertificate], capsys: pytest.CaptureFixture[str]
+    live: tuple[str, IssuedCertificate, str], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """`inspector verify <page URL>` fetches credential, keys and status lists: exit 0, VALID."""
-    base, issued = live
+    """`inspector verify <page URL>` fetches credential, keys and status lists: exit 0 / 7 revoked."""
+    base, issued, revoked = live
     assert main(["verify", f"{base}/c/{issued.human_id}"]) == 0
     assert "VALID" in capsys.readouterr().out
+    assert main(["verify", f"{base}/c/{revoked}"]) == 7
+    assert "REVOKED" in capsys.readouterr().out
     assert main(["verify", f"{base}/c/ZZZZZZZZZZ"]) == 1
 
 
 @pytest.mark.browser
-def test_verify_page_on_a_phone_screen(live: tuple[str, IssuedCertificate]) -> None:
-    """At 390x844 the verdict is visible without scrolling and the IMEI check works; screenshot saved."""
+def test_verify_page_on_a_phone_screen(live: tuple[str, IssuedCertificate, str]) -> None:
+    """At 390x844 the verdict is visible without scrolling, the IMEI check works, the label's QR scans."""
     from playwright.sync_api import sync_playwright
 
-    base, issued = live
+    base, issued, revoked = live
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as pw:
         browser = pw.chromium.launch(
@@ -106,6 +110,15 @@ def test_verify_page_on_a_phone_screen(live: tuple[str, IssuedCertificate]) -> N
             page.click("text=Check it matches")
             page.wait_for_selector("[data-match=yes]")
             page.screenshot(path=str(ARTIFACTS / "certificate-match-phone.png"))
+            page.goto(f"{base}/c/{revoked}")
+            assert page.locator("[data-verdict]").get_attribute("data-verdict") == "revoked"
+            page.screenshot(path=str(ARTIFACTS / "certificate-revoked-phone.png"))
+            page.goto(f"{base}/c/{issued.human_id}/label")
+            page.screenshot(path=str(ARTIFACTS / "certificate-label.png"))
+            import cv2
+
+            printed = cv2.imread(str(ARTIFACTS / "certificate-label.png"))
+            assert cv2.QRCodeDetector().detectAndDecode(printed)[0] == issued.url  # the label scans
             page.goto(f"{base}/c/NOPE")
             assert "Certificate not found" in page.content()
             page.screenshot(path=str(ARTIFACTS / "certificate-404-phone.png"))
