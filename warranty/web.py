@@ -41,6 +41,7 @@ from warranty.service import (
     allowed_actions,
     claim_by_secret,
     events,
+    find_open_claim,
     get_claim,
     open_claim,
     problems_for,
@@ -785,6 +786,40 @@ def api_reinspection(
         claim = transition(
             session,
             ref,
+            "reinspect",
+            actor,
+            expected_version=body.version,
+            reinspection=Reinspection.model_validate(data),
+        )
+        session.commit()
+    except WarrantyError as exc:
+        session.rollback()
+        return _api_error(exc)
+    return JSONResponse(_claim_json(claim))
+
+
+@router.post(
+    "/api/warranty/certificates/{human_id}/reinspection",
+    summary="Station pipeline: record a re-inspection against the original certificate's open claim",
+)
+def api_reinspection_by_certificate(
+    human_id: str,
+    body: ReinspectionIn,
+    session: Session = Depends(get_session),
+    user: User | None = Depends(optional_user),
+) -> Response:
+    """For a station that re-inspected a returned item and knows only the original certificate
+    (its new certificate ``supersedes`` it): finds the certificate's open claim and records it."""
+    try:
+        actor = _api_actor(user, "reinspect")
+        require(actor, "reinspect")
+        claim = find_open_claim(session, human_id)
+        if claim is None:
+            raise NotFound(f"certificate {human_id} has no open claim to record a re-inspection for")
+        data = body.model_dump(exclude={"version"})
+        claim = transition(
+            session,
+            claim.ref,
             "reinspect",
             actor,
             expected_version=body.version,

@@ -112,3 +112,50 @@ def test_concurrent_claims_on_one_certificate_only_one_opens(engine: Engine) -> 
         t.join(timeout=60)
     assert results.count("ok") == 1, results
     assert any(isinstance(r, Conflict) for r in results)
+
+
+def test_two_staff_clicking_at_once_over_http(engine: Engine, database_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Two signed-in staff submit different decisions from the same page version at the same time:
+    one gets the redirect (done), the other a 409 page saying someone else changed the claim."""
+    from fastapi.testclient import TestClient
+    from wty_helpers import add_user
+
+    from inspector.config import Settings
+    from inspector.web.app import create_app
+
+    app = create_app(Settings(data_dir=tmp_path, database_url=database_url), engine=engine)
+    tokens = [add_user(engine, "anna", "staff"), add_user(engine, "ben", "supervisor")]
+    forms = [
+        {"action": "accept", "version": "1"},
+        {"action": "deny", "version": "1", "reason_code": "water", "note": "corrosion"},
+    ]
+    for _ in range(2):
+        ref = _claim(engine)
+        barrier = threading.Barrier(2, timeout=30)
+        codes: list[int] = [0, 0]
+        texts: list[str] = ["", ""]
+
+        def click(
+            i: int,
+            ref: str = ref,
+            barrier: threading.Barrier = barrier,
+            codes: list[int] = codes,
+            texts: list[str] = texts,
+        ) -> None:
+            with TestClient(app) as c:
+                barrier.wait()
+                r = c.post(
+                    f"/staff/claims/{ref}/act",
+                    data=forms[i],
+                    headers={"Authorization": f"Bearer {tokens[i]}"},
+                    follow_redirects=False,
+                )
+                codes[i], texts[i] = r.status_code, r.text
+
+        threads = [threading.Thread(target=click, args=(i,)) for i in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+        assert sorted(codes) == [303, 409], codes
+        assert "changed by someone else" in texts[codes.index(409)]

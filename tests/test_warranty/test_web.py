@@ -306,3 +306,50 @@ def test_second_staff_with_a_stale_page_gets_409(world: dict[str, Any]) -> None:
     )
     assert second.status_code == 409
     assert "changed by someone else" in second.text and "awaiting item" in second.text
+
+
+def test_staff_records_reinspection_by_new_certificate_and_photos(world: dict[str, Any]) -> None:
+    """Staff at a returns-desk station enter the re-inspection certificate id (grade, photos and defects
+    come from it) or type defects and upload photos; the claim page then shows the new defect."""
+    c: TestClient = world["client"]
+    h = _h(world, "staff")
+    ref, _, _ = _claim(world["engine"], ["accept", "receive"])
+    new_cert = make_cert(grade="D", defects=[{"kind": "crack", "region": "screen"}], photos=["e" * 64])
+    r = c.post(
+        f"/staff/claims/{ref}/act",
+        data={"action": "reinspect", "new_cert": new_cert.human_id},
+        headers=h,
+        follow_redirects=False,
+    )
+    assert r.status_code == 303, r.text[:400]
+    page = c.get(f"/staff/claims/{ref}", headers=h)
+    assert "NEW since certificate" in page.text and "e" * 64 in page.text and new_cert.human_id in page.text
+
+    ref2, _, _ = _claim(world["engine"], ["accept", "receive"])
+    bad = c.post(
+        f"/staff/claims/{ref2}/act",
+        data={"action": "reinspect", "grade": "C", "defects": "dent frame lots"},
+        headers=h,
+    )
+    assert bad.status_code == 422 and "millimetres" in bad.text
+    ok = c.post(
+        f"/staff/claims/{ref2}/act",
+        data={"action": "reinspect", "grade": "C", "defects": "dent frame 2.5\nscuff back"},
+        files={"photos": ("r.png", PNG, "image/png")},
+        headers=h,
+        follow_redirects=False,
+    )
+    assert ok.status_code == 303
+    assert c.get(f"/staff/claims/{ref2}", headers=h).text.count("NEW since certificate") == 2
+
+
+def test_station_reports_reinspection_by_original_certificate(world: dict[str, Any]) -> None:
+    """A station that only knows the original certificate id records its re-inspection on the open claim."""
+    c: TestClient = world["client"]
+    ref, _, cert_id = _claim(world["engine"], ["accept", "receive"])
+    h = _h(world, "operator")
+    r = c.post(f"/api/warranty/certificates/{cert_id}/reinspection", json=REINSPECTION, headers=h)
+    assert r.status_code == 200 and r.json()["ref"] == ref and r.json()["state"] == "reinspected"
+    none = c.post("/api/warranty/certificates/NOCLAIM1/reinspection", json=REINSPECTION, headers=h)
+    assert none.status_code == 404 and "no open claim" in none.json()["detail"]
+    assert c.post(f"/api/warranty/certificates/{cert_id}/reinspection", json=REINSPECTION).status_code == 401
