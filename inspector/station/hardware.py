@@ -56,7 +56,12 @@ class RigAdapter:
         self._call(lambda: self.driver.set_light(percent))
 
     def rotate_to(self, angle: float) -> None:
-        self._call(lambda: self.driver.rotate_to(angle, timeout=20.0))
+        def move() -> None:
+            if not self.driver.status().homed:  # power-cycled since the light step: find home first
+                self.driver.home(timeout=20.0)
+            self.driver.rotate_to(angle, timeout=20.0)
+
+        self._call(move)
 
     def home(self) -> None:
         self._call(lambda: self.driver.home(timeout=20.0))

@@ -652,10 +652,15 @@ class StationService:
             rig.home()
         return StepOutcome("passed", f"light {pct:.0f}%, turntable homed", {"light_pct": pct})
 
-    def _photos(self, spec: StepSpec, kind: str, *_: Any) -> StepOutcome:
+    def _photos(self, spec: StepSpec, kind: str, ctx: dict[str, dict[str, Any]], *_: Any) -> StepOutcome:
         rig, cam = self._need("rig"), self._need("camera")
         side = str(spec.params.get("side", "top"))
         photos = []
+        # After a restart or a replug the rig has power-cycled: light off, table not homed.
+        light = [r["light_pct"] for r in ctx.values() if "light_pct" in r]
+        if light:
+            with self._device_lock:
+                rig.set_light(float(light[-1]))
         for angle in spec.params.get("angles", [0]):
             with self._device_lock:
                 rig.rotate_to(float(angle))

@@ -133,7 +133,9 @@ def start_station(
         public_base_url=f"http://127.0.0.1:{port}",
         simulate=True,
     )
-    sim = sim or SimulatedStation(scale_settle_s=0.1).start()
+    if sim is None:
+        sim = SimulatedStation(scale_settle_s=0.1).start()
+        sim.rig.deg_per_s = 720.0  # a fast turntable keeps the suite quick; bench/ uses the real pace
     running = RunningStation(settings, simulation=sim, engine=engine, port=port).start()
     token = make_user(engine, f"op{port}", Role.operator)
     return Station(running, sim, running.base_url, token, engine, settings)
