@@ -71,7 +71,11 @@ class ResolutionStats:
 def time_to_resolution(session: Session, item_kind: str = "") -> ResolutionStats:
     """Hours from opening to resolution over resolved claims (and how many are still open)."""
     stmt = select(Claim.created_at, Claim.resolved_at).where(col(Claim.resolved_at).is_not(None))
-    open_stmt = select(func.count()).select_from(Claim).where(col(Claim.resolved_at).is_(None))
+    open_stmt = (
+        select(func.count())
+        .select_from(Claim)
+        .where(col(Claim.resolved_at).is_(None), col(Claim.closed_at).is_(None))
+    )
     if item_kind:
         stmt = stmt.where(Claim.item_kind == item_kind)
         open_stmt = open_stmt.where(Claim.item_kind == item_kind)
