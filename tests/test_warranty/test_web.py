@@ -79,6 +79,8 @@ def _claim(engine: Engine, steps: list[str]) -> tuple[str, str, str]:
 # Expected status per action and role: anonymous, operator, staff, supervisor, admin.
 MATRIX: dict[str, tuple[int, int, int, int, int]] = {
     "open_claim": (201, 403, 201, 201, 201),
+    "open_claim_form": (303, 303, 303, 303, 303),  # the public form always acts as the buyer
+    "open_on_behalf_page": (303, 403, 303, 303, 303),  # anonymous: sent to sign in
     "record_sale": (401, 403, 201, 201, 201),
     "view_queue_api": (401, 403, 200, 200, 200),
     "view_queue_page": (303, 403, 200, 200, 200),
@@ -87,6 +89,7 @@ MATRIX: dict[str, tuple[int, int, int, int, int]] = {
     "accept": (401, 403, 200, 200, 200),
     "receive": (401, 403, 200, 200, 200),
     "reinspect": (401, 200, 200, 200, 200),
+    "reinspect_by_certificate": (401, 200, 200, 200, 200),
     "approve": (401, 403, 200, 200, 200),
     "deny": (401, 403, 200, 200, 200),
     "resolve": (401, 403, 200, 200, 200),
@@ -96,6 +99,7 @@ MATRIX: dict[str, tuple[int, int, int, int, int]] = {
     "label": (303, 403, 200, 200, 200),
     "reports": (303, 403, 403, 200, 200),
     "claims_csv": (303, 403, 403, 200, 200),
+    "rates_csv": (303, 403, 403, 200, 200),
 }
 
 
@@ -112,6 +116,16 @@ def test_permission_matrix(world: dict[str, Any], action: str, role: str) -> Non
         sell(engine, cert)
         body = {"cert": cert.human_id, "order_ref": "ORD-1001", "problem": "functional_fault"}
         r = c.post("/api/warranty/claims", json=body, headers=h)
+    elif action in ("open_claim_form", "open_on_behalf_page"):
+        cert = make_cert()
+        sell(engine, cert)
+        form = {"cert": cert.human_id, "order_ref": "ORD-1001", "problem": "functional_fault"}
+        url = "/claims/new" if action == "open_claim_form" else "/staff/claims"
+        r = c.post(url, data=form, headers=h, follow_redirects=False)
+        if r.status_code == 303 and not (role == "anonymous" and action == "open_on_behalf_page"):
+            assert r.headers["location"].startswith(
+                "/claims/s/" if action == "open_claim_form" else "/staff/claims/WC-"
+            )
     elif action == "record_sale":
         cert = make_cert()
         body = {"cert": cert.human_id, "order_ref": "O-1", "price_minor": 100, "currency": "CNY"}
@@ -133,6 +147,9 @@ def test_permission_matrix(world: dict[str, Any], action: str, role: str) -> Non
     elif action == "reinspect":
         ref, _, _ = _claim(engine, PATH_TO[action])
         r = c.post(f"/api/warranty/claims/{ref}/reinspection", json=REINSPECTION, headers=h)
+    elif action == "reinspect_by_certificate":
+        _, _, cert_id = _claim(engine, PATH_TO["reinspect"])
+        r = c.post(f"/api/warranty/certificates/{cert_id}/reinspection", json=REINSPECTION, headers=h)
     elif action == "withdraw" and role == "anonymous":
         ref, secret, _ = _claim(engine, [])
         r = c.post(f"/claims/s/{secret}/withdraw", follow_redirects=False)
@@ -144,13 +161,17 @@ def test_permission_matrix(world: dict[str, Any], action: str, role: str) -> Non
     elif action == "buyer_status":
         _, secret, _ = _claim(engine, [])
         r = c.get(f"/claims/s/{secret}", headers=h)
-    elif action in ("reports", "claims_csv"):
-        url = "/staff/reports" if action == "reports" else "/staff/reports/claims.csv"
+    elif action in ("reports", "claims_csv", "rates_csv"):
+        url = {
+            "reports": "/staff/reports",
+            "claims_csv": "/staff/reports/claims.csv",
+            "rates_csv": "/staff/reports/rates.csv",
+        }[action]
         r = c.get(url, headers=h, follow_redirects=False)
     else:  # pragma: no cover - the matrix and this dispatcher must list the same actions
         raise AssertionError(action)
     assert r.status_code == expected, (action, role, r.status_code, r.text[:300])
-    if expected == 303 and role == "anonymous" and action != "withdraw":
+    if expected == 303 and role == "anonymous" and action not in ("withdraw", "open_claim_form"):
         assert r.headers["location"].startswith("/auth/login?next=")
     if expected == 403:
         assert "may not" in r.text
