@@ -14,7 +14,10 @@ from typing import Any
 
 import httpx
 
-from inspector.certificates.keys import KeySet
+from inspector.certificates.dataintegrity import ProofError, jcs, verify_proof
+from inspector.certificates.keys import KeySet, RevokedKeyError, UnknownKeyError
+from inspector.certificates.merkle import leaf_hash, verify_consistency, verify_inclusion
+from inspector.certificates.service import log_entry_for
 from inspector.certificates.verify import Verdict, VerificationResult, verify_credential
 from inspector.cli import CommandError
 
@@ -124,8 +127,96 @@ def _handle(args: argparse.Namespace) -> int:
             raise OSError(str(exc)) from exc
 
     result = verify_credential(credential, keyset, fetch_status_safe)
+    if result.signature_valid and not args.offline:
+        note = _check_logged(credential, keyset)
+        if note.startswith("in the transparency log"):
+            result.checks.append(note)
+        else:
+            print(f"warning: {note}")
     _print(result, args.json)
     return result.exit_code
+
+
+def _log_base(keyset: KeySet) -> str:
+    return keyset.issuer_id.rsplit("/issuer", 1)[0]
+
+
+def _check_logged(credential: dict[str, Any], keyset: KeySet) -> str:
+    """Fetch and check the certificate's inclusion proof against a root-signed tree head."""
+    human_id = credential.get("credentialSubject", {}).get("human_id")
+    try:
+        proof = json.loads(str(_fetch_json(f"{_log_base(keyset)}/log/proof/{human_id}")))
+        sth = proof["sth"]
+        verify_proof(sth, keyset.resolver(allow_root=True))
+        leaf = leaf_hash(jcs(log_entry_for(credential)))
+        ok = verify_inclusion(
+            leaf,
+            int(proof["leaf_index"]),
+            int(sth["tree_size"]),
+            [bytes.fromhex(h) for h in proof["audit_path"]],
+            bytes.fromhex(sth["root_hash"]),
+        )
+    except (
+        CommandError,
+        ProofError,
+        UnknownKeyError,
+        RevokedKeyError,
+        KeyError,
+        ValueError,
+        TypeError,
+    ) as exc:
+        return f"transparency log inclusion not checked: {exc}"
+    if not ok:
+        return "the transparency log's inclusion proof does NOT match this certificate"
+    return f"in the transparency log: entry #{proof['leaf_index']} of {sth['tree_size']}, proof verified"
+
+
+def _handle_log(args: argparse.Namespace) -> int:
+    """Check that the issuer's log only ever grew since a tree head you saved (RFC 9162 consistency)."""
+    base = args.base_url.rstrip("/")
+    keys_raw = _read(args.keys) if args.keys else str(_fetch_json(f"{base}/issuer"))
+    try:
+        keyset = KeySet.from_document(json.loads(keys_raw), pinned_root=args.root_key)
+    except (ValueError, json.JSONDecodeError) as exc:
+        raise CommandError(f"issuer key document rejected: {exc}") from exc
+    root_only = keyset.resolver(allow_root=True)
+    current = json.loads(str(_fetch_json(f"{base}/log/sth")))
+    try:
+        verify_proof(current, root_only)
+    except (ProofError, UnknownKeyError, RevokedKeyError) as exc:
+        print(f"BAD TREE HEAD: the log's current tree head is not signed by the issuer: {exc}")
+        return 4
+    print(
+        f"current tree head: size {current['tree_size']}, root {current['root_hash']}, {current['timestamp']}"
+    )
+    code = 0
+    if args.trusted_sth:
+        try:
+            saved = json.loads(Path(args.trusted_sth).read_text(encoding="utf-8"))
+            verify_proof(saved, root_only)
+        except (OSError, json.JSONDecodeError, ProofError, UnknownKeyError, RevokedKeyError) as exc:
+            raise CommandError(f"saved tree head unusable: {exc}") from exc
+        first, second = int(saved["tree_size"]), int(current["tree_size"])
+        if first > second:
+            print(f"INCONSISTENT: the log shrank from {first} to {second} entries")
+            return 4
+        body = json.loads(str(_fetch_json(f"{base}/log/consistency?first={first}&second={second}")))
+        ok = verify_consistency(
+            first,
+            second,
+            bytes.fromhex(saved["root_hash"]),
+            bytes.fromhex(current["root_hash"]),
+            [bytes.fromhex(h) for h in body["proof"]],
+        )
+        if ok:
+            print(f"CONSISTENT: the log of {second} entries extends your saved head of {first} entries")
+        else:
+            print(f"INCONSISTENT: the log was rewritten since your saved head of {first} entries")
+            code = 4
+    if args.save and code == 0:
+        Path(args.save).write_text(json.dumps(current, indent=2) + "\n", encoding="utf-8")
+        print(f"saved the current tree head to {args.save}")
+    return code
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -150,3 +241,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--offline", action="store_true", help="never use the network")
     p.add_argument("--json", action="store_true", help="machine-readable result")
     p.set_defaults(handler=_handle)
+    lg = sub.add_parser(
+        "verify-log",
+        help="check the issuer's transparency log is append-only since a tree head you saved",
+        description=_handle_log.__doc__,
+    )
+    lg.add_argument("base_url", metavar="BASE_URL", help="the issuer's site, e.g. https://certs.example")
+    lg.add_argument("--trusted-sth", metavar="FILE", help="a signed tree head saved earlier (with --save)")
+    lg.add_argument("--save", metavar="FILE", help="save the current signed tree head for next time")
+    lg.add_argument("--keys", metavar="FILE_OR_URL", help="issuer key document (default: BASE_URL/issuer)")
+    lg.add_argument("--root-key", metavar="z6Mk...", help="pin the issuer's root public key")
+    lg.set_defaults(handler=_handle_log)

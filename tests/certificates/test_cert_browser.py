@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
@@ -20,6 +21,7 @@ from inspector.photostore import PhotoStore
 from inspector.web.app import create_app
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+LIVE: dict[str, Any] = {}
 
 
 def _free_port() -> int:
@@ -65,6 +67,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Issued
     while not server.started:
         assert time.monotonic() < deadline, "server did not start"
         time.sleep(0.05)
+    LIVE["settings"], LIVE["engine"] = settings, engine
     yield base, issued, revoked
     server.should_exit = True
     thread.join(timeout=10)
@@ -77,7 +80,8 @@ def test_cli_verifies_a_live_url(
     """`inspector verify <page URL>` fetches credential, keys and status lists: exit 0 / 7 revoked."""
     base, issued, revoked = live
     assert main(["verify", f"{base}/c/{issued.human_id}"]) == 0
-    assert "VALID" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "VALID" in out and "in the transparency log: entry #0" in out
     assert main(["verify", f"{base}/c/{revoked}"]) == 7
     assert "REVOKED" in capsys.readouterr().out
     assert main(["verify", f"{base}/c/ZZZZZZZZZZ"]) == 1
@@ -124,3 +128,30 @@ def test_verify_page_on_a_phone_screen(live: tuple[str, IssuedCertificate, str])
             page.screenshot(path=str(ARTIFACTS / "certificate-404-phone.png"))
         finally:
             browser.close()
+
+
+def test_log_monitor_detects_growth_and_rewrites(
+    live: tuple[str, IssuedCertificate, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`inspector verify-log` accepts an append-only log and flags one whose history was rewritten."""
+    from sqlmodel import select
+
+    from inspector.certificates import service
+    from inspector.certificates.tables import LogLeaf
+
+    base = live[0]
+    saved = tmp_path / "sth.json"
+    assert main(["verify-log", base, "--save", str(saved)]) == 0
+    with session_scope(LIVE["engine"]) as session:
+        issue_sample_certificate(session, LIVE["settings"])
+    assert main(["verify-log", base, "--trusted-sth", str(saved)]) == 0
+    assert "CONSISTENT" in capsys.readouterr().out
+    with session_scope(LIVE["engine"]) as session:  # an insider quietly replaces the first entry
+        first = session.exec(select(LogLeaf).where(LogLeaf.idx == 0)).one()
+        first.leaf_hash = "00" * 32
+        session.add(first)
+    service._trees.clear()  # as after a restart: the log is rebuilt from the database
+    with session_scope(LIVE["engine"]) as session:  # ...and the next tree head is signed over it
+        issue_sample_certificate(session, LIVE["settings"])
+    assert main(["verify-log", base, "--trusted-sth", str(saved)]) == 4
+    assert "INCONSISTENT" in capsys.readouterr().out
