@@ -487,7 +487,9 @@ class StationService:
                     setattr(insp, name, value)
                 insp.current_step = position + 1
                 if outcome.in_commit is not None:
-                    outcome.in_commit(s, insp)
+                    t0 = time.monotonic()
+                    outcome.in_commit(s, insp)  # e.g. sign the certificate: part of the step's time
+                    step.duration_ms = elapsed + int((time.monotonic() - t0) * 1000)
             insp.updated_at = _now()
             s.add(step)
             s.add(insp)
