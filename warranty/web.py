@@ -110,12 +110,12 @@ def _money(minor: int | None, currency: str | None) -> str:
     return f"{minor / 100:,.2f} {currency or ''}".strip()
 
 
-templates.env.filters["money"] = lambda c: _money(
+templates.env.filters["w_money"] = lambda c: _money(
     getattr(c, "payout_minor", None), getattr(c, "payout_currency", "")
 )
-templates.env.filters["human_state"] = lambda s: (s or "").replace("_", " ")
-templates.env.filters["ts"] = lambda d: d.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if d else "-"
-templates.env.filters["day"] = lambda d: d.astimezone(UTC).strftime("%Y-%m-%d") if d else "-"
+templates.env.filters["w_human_state"] = lambda s: (s or "").replace("_", " ")
+templates.env.filters["w_ts"] = lambda d: d.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if d else "-"
+templates.env.filters["w_day"] = lambda d: d.astimezone(UTC).strftime("%Y-%m-%d") if d else "-"
 
 
 async def _read_form(request: Request) -> FormData:
