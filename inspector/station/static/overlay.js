@@ -42,7 +42,8 @@
       `<figcaption>${esc(p.side)} ${p.angle}°${p.grade ? " · " + esc(p.grade) : ""}</figcaption></figure>`).join("");
     const verdict = $("verdict");
     verdict.hidden = !(v.grade || v.verdict);
-    $("grade").textContent = v.grade || "–";
+    $("grade").textContent = v.grade || "not graded";
+    $("grade").className = v.grade ? "" : "none";
     $("verdict-word").textContent = v.verdict ? v.verdict.toUpperCase() : "";
     $("verdict-word").className = v.verdict || "";
     const failed = (v.steps || []).filter((s) => s.status === "failed").map((s) => `${s.label}: failed`);
