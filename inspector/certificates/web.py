@@ -50,6 +50,8 @@ from inspector.web.templating import templates
 
 router = APIRouter(tags=["certificates"])
 
+MAX_INT32 = 2**31 - 1  # database integer columns: larger path numbers cannot exist
+
 VC_MEDIA = "application/vc+ld+json"
 
 
@@ -187,7 +189,7 @@ def get_status_list(
     session: Session = Depends(get_session),
     settings: Settings = Depends(get_settings_dep),
 ) -> Response:
-    if purpose not in STATUS_PURPOSES or list_no < 1:
+    if purpose not in STATUS_PURPOSES or not 1 <= list_no <= MAX_INT32:
         raise HTTPException(404, "no such status list")
     doc = status_list_credential(session, settings, purpose, list_no)
     session.commit()
@@ -204,7 +206,7 @@ def get_sth(session: Session = Depends(get_session)) -> Response:
 
 @router.get("/log/sth/{size}", summary="Signed tree head for a given tree size")
 def get_sth_at(size: int, session: Session = Depends(get_session)) -> Response:
-    sth = signed_tree_head(session, size)
+    sth = signed_tree_head(session, size) if 0 < size <= MAX_INT32 else None
     if sth is None:
         raise HTTPException(404, f"no tree head of size {size}")
     return JSONResponse(sth)
@@ -351,10 +353,11 @@ def _allow_match(human_id: str) -> bool:
 def post_match(
     ref: str,
     request: Request,
-    value: str = Form("", max_length=64),
+    value: str = Form(""),
     session: Session = Depends(get_session),
     settings: Settings = Depends(get_settings_dep),
 ) -> HTMLResponse:
+    value = value[:64]  # no IMEI or serial is longer; never hash unbounded input
     if not value.strip():
         return _page(request, session, settings, ref, match="empty")
     if not _allow_match(humanid.normalize(ref) or ref):

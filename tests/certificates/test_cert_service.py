@@ -179,6 +179,28 @@ def test_unknown_id_is_a_friendly_404(client: TestClient, ref: str) -> None:
     assert js.status_code == 404 and js.json()["error"] == "not_found"
 
 
+HOSTILE_PATHS = [
+    "/status/revocation/99999999999",
+    "/status/other/1",
+    "/log/sth/99999999999",
+    "/log/sth/0",
+    "/log/proof/ZZZZZZZZZZ?tree_size=99999999999",
+    "/log/consistency?first=1&second=99999999999",
+    "/log/consistency?first=x&second=1",
+    "/c/" + "A" * 5000,
+    "/c/" + "A" * 300 + ".json",
+]
+
+
+def test_hostile_urls_get_client_errors(client: TestClient, issued: IssuedCertificate) -> None:
+    """Out-of-range numbers and junk in public URLs answer 4xx, never a server error."""
+    for path in HOSTILE_PATHS:
+        resp = client.get(path)
+        assert 400 <= resp.status_code < 500, (path, resp.status_code)
+    long_value = client.post(f"/c/{issued.human_id}/match", data={"value": "1" * 10_000})
+    assert long_value.status_code == 200 and 'data-match="no"' in long_value.text
+
+
 def test_json_round_trip_verifies_with_cli(
     client: TestClient, issued: IssuedCertificate, tmp_path: Path
 ) -> None:
