@@ -242,6 +242,9 @@ class CertifierAdapter:
         self.module = module
         self.settings = settings
 
+    def exists(self, session: Session, human_id: str) -> bool:
+        return self.module.get_certificate(session, human_id) is not None
+
     def issue(self, session: Session, inspection: dict[str, Any]) -> IssuedCert:
         request_cls = getattr(self.module, "CertificateRequest", None)
         request: Any = inspection
@@ -249,7 +252,7 @@ class CertifierAdapter:
             request = _build_request(request_cls, inspection, self.settings)
         issued = self.module.issue_certificate(session, request, settings=self.settings)
         human_id = str(getattr(issued, "human_id", None) or issued["human_id"])
-        url = getattr(issued, "url", None) or self.module.certificate_url(human_id, settings=self.settings)
+        url = getattr(issued, "url", None) or self.module.certificate_url(self.settings, human_id)
         qr = None
         if hasattr(self.module, "qr_svg"):
             with contextlib.suppress(Exception):

@@ -85,6 +85,9 @@ class CertifierPort(Protocol):
     def issue(self, session: Session, inspection: dict[str, Any]) -> IssuedCert:
         """Issue a certificate for a finished inspection (within ``session``'s transaction)."""
 
+    def exists(self, session: Session, human_id: str) -> bool:
+        """Is there a certificate with this id (for re-inspections)?"""
+
 
 @dataclass
 class StationHardware:

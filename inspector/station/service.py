@@ -56,7 +56,8 @@ class StepOutcome:
     summary: str
     result: dict[str, Any] = field(default_factory=dict)
     inspection: dict[str, Any] = field(default_factory=dict)  # columns of Inspection to update
-    in_commit: Callable[[Session, Inspection], None] | None = None  # runs inside the step's commit
+    # Runs inside the step's commit; what it returns is added to the step's result.
+    in_commit: Callable[[Session, Inspection], dict[str, Any] | None] | None = None
 
 
 def _now() -> datetime:
@@ -170,11 +171,12 @@ class StationService:
     ) -> int:
         if kind not in ITEM_KINDS:
             raise StationError(f"unknown item kind {kind!r}; expected one of {', '.join(ITEM_KINDS)}", 422)
-        if supersedes is not None and not supersedes.strip():
-            supersedes = None
+        supersedes = supersedes.strip().upper() if supersedes and supersedes.strip() else None
         flow = flow_for(kind)
         with self._lock, Session(self.engine) as s:
             self._refuse_if_busy(s)
+            if supersedes and self.hw.certifier is not None and not self.hw.certifier.exists(s, supersedes):
+                raise StationError(f"no certificate {supersedes}: check the id on the item's label", 422)
             if self.hw.prepare is not None:
                 self.hw.prepare(kind)
             insp = Inspection(
@@ -488,7 +490,9 @@ class StationService:
                 insp.current_step = position + 1
                 if outcome.in_commit is not None:
                     t0 = time.monotonic()
-                    outcome.in_commit(s, insp)  # e.g. sign the certificate: part of the step's time
+                    extra = outcome.in_commit(s, insp)  # e.g. sign the certificate: part of the step's time
+                    if extra:
+                        step.result = {**step.result, **extra}
                     step.duration_ms = elapsed + int((time.monotonic() - t0) * 1000)
             insp.updated_at = _now()
             s.add(step)
@@ -739,14 +743,17 @@ class StationService:
         certifier = self.hw.certifier
         summary = f"verdict {verdict}" + (f" ({', '.join(failed)} failed)" if failed else "")
 
-        def issue(session: Session, insp: Inspection) -> None:
+        def issue(session: Session, insp: Inspection) -> dict[str, Any] | None:
             insp.verdict = verdict
             insp.status, insp.finished_at = "completed", _now()
             if certifier is None:
-                return
+                return None
             record = self._certificate_record(session, insp)
             cert = certifier.issue(session, record)
             insp.certificate_id, insp.certificate_url = cert.human_id, cert.url
+            if insp.supersedes:
+                return {"warranty_claim": report_reinspection(session, insp, record)}
+            return None
 
         if certifier is None:
             summary += (
@@ -961,3 +968,42 @@ def _storage_gb(total: int | None) -> int | None:
         if gb <= size:
             return size
     return round(gb)
+
+
+def report_reinspection(session: Session, insp: Inspection, record: dict[str, Any]) -> str:
+    """Hand a re-inspection to the warranty claim waiting for it (state "received"), if any.
+
+    Runs in a savepoint: a claim that cannot take it leaves the certificate untouched and the
+    reason in the step result, for staff to record by hand.
+    """
+    try:
+        from warranty.service import Actor, find_open_claim, record_reinspection
+    except ImportError:
+        return "warranty module not installed"
+    assert insp.supersedes is not None
+    claim = find_open_claim(session, insp.supersedes)
+    if claim is None:
+        return f"no open claim on {insp.supersedes}"
+    if claim.state != "received":
+        return f"claim {claim.ref} is {claim.state}, not waiting for a re-inspection"
+    defects = []
+    for i, p in enumerate(record.get("photos", [])):
+        for cls, m in (p.get("measurements") or {}).items():
+            if isinstance(m, dict) and m.get("count"):
+                defects += [{"kind": cls, "region": str(p.get("side", "")), "photo": i}] * int(m["count"])
+    data = {
+        "inspection_id": f"{insp.station_id}:{insp.id}",
+        "certificate_human_id": insp.certificate_id or "",
+        "grade": insp.grade or "ungraded",
+        "photos": [p["sha256"] for p in record.get("photos", [])][:24],
+        "defects": defects[:200],
+        "weight_mg": (insp.identity or {}).get("weight_mg"),
+        "notes": f"station re-inspection, verdict {insp.verdict}",
+    }
+    try:
+        with session.begin_nested():
+            record_reinspection(session, claim.ref, data, Actor(insp.operator, "operator"))
+    except Exception as exc:  # the certificate still stands; staff see why the claim was not updated
+        log.warning("re-inspection not recorded on claim %s: %s", claim.ref, exc)
+        return f"claim {claim.ref} not updated: {exc}"
+    return f"recorded on claim {claim.ref}"

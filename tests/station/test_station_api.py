@@ -193,3 +193,43 @@ def test_rig_start_button_starts_the_armed_inspection(station: Station) -> None:
         assert station.wait_status(iid, "waiting_operator")["steps"][-1]["status"] == "waiting"
         assert c.post(f"/api/station/inspections/{iid}/finish").status_code == 200
         assert station.wait_status(iid, "completed")["certificate_id"]
+
+
+def test_reinspection_of_a_returned_item_updates_its_warranty_claim(station: Station) -> None:
+    """A returned item whose claim is at 'received' is re-inspected with its certificate id: the new
+    inspection is linked to the certificate and the claim moves to 're-inspected' with the result;
+    an unknown certificate id is refused before anything starts."""
+    from sqlmodel import Session
+
+    from warranty.service import Actor, get_claim, open_claim, transition
+
+    events = station.events()
+    station.sim.put_jewelry(mg=4_200, seed=4)
+    declare = {"fields": {"metal": "silver"}}
+    with station.client() as c:
+        iid = c.post("/api/station/inspections", json={"kind": "jewelry"}).json()["id"]
+        events.wait_for(lambda e: e["type"] == "step.waiting" and e["inspection_id"] == iid)
+        c.post(f"/api/station/inspections/{iid}/steps/declare/answer", json=declare)
+        cert = station.wait_status(iid, "completed")["certificate_id"]
+
+        staff = Actor("staffer", "staff")
+        with Session(station.engine) as s:
+            claim, _secret = open_claim(s, staff, cert_human_id=cert, problem="weight_material")
+            transition(s, claim.ref, "accept", staff)
+            transition(s, claim.ref, "receive", staff, weight_mg=4_200)
+            s.commit()
+            ref = claim.ref
+
+        r = c.post("/api/station/inspections", json={"kind": "jewelry", "supersedes": "NOSUCHCERT"})
+        assert r.status_code == 422 and "NOSUCHCERT" in r.json()["detail"]
+        again = c.post(
+            "/api/station/inspections", json={"kind": "jewelry", "supersedes": cert.lower()}
+        ).json()
+        events.wait_for(lambda e: e["type"] == "step.waiting" and e["inspection_id"] == again["id"])
+        c.post(f"/api/station/inspections/{again['id']}/steps/declare/answer", json=declare)
+        view = station.wait_status(again["id"], "completed")
+    assert view["supersedes"] == cert
+    result = view["steps"][-1]["result"]
+    assert result["warranty_claim"] == f"recorded on claim {ref}"
+    with Session(station.engine) as s:
+        assert get_claim(s, ref).state == "reinspected"
