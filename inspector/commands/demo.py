@@ -133,6 +133,10 @@ def _demo(args: argparse.Namespace) -> int:
         for name, why in running.hardware.missing.items():
             print(f"  note: {name} unavailable: {why}")
         token, password = _ensure_operator(running)
+        for left in running.station.list(limit=20):
+            if left["status"] in ("running", "waiting_operator", "interrupted"):
+                running.station.abort(left["id"], DEMO_OPERATOR, "left over from an earlier demo run")
+                print(f"  aborted inspection {left['id']} left over from an earlier demo run")
         sim = running.hardware.simulation
         progress = Progress()
         running.station.bus.add_listener(progress)

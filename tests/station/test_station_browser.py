@@ -79,3 +79,50 @@ def test_console_runs_inspection_and_overlay_follows(sqlite_station: Station) ->
             overlay.screenshot(path=str(ARTIFACTS / "overlay-done.png"), omit_background=True)
         finally:
             browser.close()
+
+
+def test_console_shows_pulled_cable_and_resumes(sqlite_station: Station) -> None:
+    """With the rig's cable pulled, a jewelry inspection started from the console stops with the
+    reason on screen and a Resume button (also on the overlay); after replugging, R resumes it and
+    the operator completes the declaration from the keyboard."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    st = sqlite_station
+    st.sim.put_jewelry(mg=2_345, seed=3)
+    st.sim.rig.unplug()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        try:
+            overlay = browser.new_page(viewport={"width": 1920, "height": 1080})
+            overlay.set_default_timeout(TIMEOUT_MS)
+            overlay.goto(f"{st.base}/station/overlay")
+            console = browser.new_page(viewport={"width": 1440, "height": 1000})
+            console.set_default_timeout(TIMEOUT_MS)
+            console.goto(f"{st.base}/station/console?token={st.token}")
+            console.wait_for_selector("#devices dt")
+            console.keyboard.press("2")
+            console.keyboard.press("s")
+            console.wait_for_selector("#insp-error:not([hidden])")
+            assert "rig" in console.inner_text("#insp-error").lower()
+            assert console.is_visible("#resume")
+            assert console.inner_text("#insp-status") == "interrupted"
+            overlay.wait_for_selector("#error:not([hidden])")
+            console.screenshot(path=str(ARTIFACTS / "console-interrupted.png"), full_page=True)
+            overlay.screenshot(path=str(ARTIFACTS / "overlay-interrupted.png"), omit_background=True)
+
+            st.sim.rig.replug()
+            console.keyboard.press("r")
+            console.wait_for_selector("#prompt select[name=metal]")
+            console.select_option("#prompt select[name=metal]", "platinum")
+            console.fill("#prompt input[name=hallmark]", "PT950")
+            console.press("#prompt input[name=hallmark]", "Enter")
+            console.wait_for_selector("#prompt:has-text('All checks done')")
+            console.keyboard.press("Enter")
+            console.wait_for_selector("#cert-link")
+            assert console.is_hidden("#insp-error")
+            overlay.wait_for_selector("#cert:not([hidden])")
+            assert "platinum" in overlay.inner_text("#item-title")
+            console.screenshot(path=str(ARTIFACTS / "console-jewelry-done.png"), full_page=True)
+            overlay.screenshot(path=str(ARTIFACTS / "overlay-jewelry-done.png"), omit_background=True)
+        finally:
+            browser.close()
