@@ -53,7 +53,7 @@ def crypto_rates(settings: Settings, engine: Any) -> None:
     sig = key.sign(msg)
     with session_scope(engine) as session:
         issued = issue_sample_certificate(session, settings)
-        row, station_key = station_signing_key(session, settings, "station-1")
+        _row, station_key = station_signing_key(session, settings, "station-1")
         keys = KeySet.from_db(session, settings)
         lists = {
             f"{settings.public_base_url}/status/{p}/1": status_list_credential(session, settings, p, 1)
@@ -116,7 +116,7 @@ def load(base: str, paths: list[str], total: int, threads: int) -> tuple[float, 
     return time.perf_counter() - start, latencies, errors
 
 
-def pct(values: list[float], q: float) -> float:
+def pct(values: list[float], q: int) -> float:
     return statistics.quantiles(values, n=100)[q - 1] if len(values) > 1 else values[0]
 
 
@@ -144,8 +144,20 @@ def main() -> int:
         engine.dispose()
         env = {**os.environ, "INSPECTOR_DATA_DIR": tmp, "INSPECTOR_PUBLIC_BASE_URL": base}
         server = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "inspector.web.app:create_app", "--factory",
-             "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log"],
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "inspector.web.app:create_app",
+                "--factory",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
+                "--no-access-log",
+            ],
             env=env,
         )
         try:
@@ -159,14 +171,21 @@ def main() -> int:
                 if time.monotonic() > deadline or server.poll() is not None:
                     raise SystemExit("server did not start")
                 time.sleep(0.2)
-            print(f"\n== HTTP under load: {args.requests} requests, {args.threads} client threads, "
-                  f"{args.certs} certificates, uvicorn 1 worker ==")
-            for label, fmt in (("GET /c/{id}/verify.json", "/c/{}/verify.json"), ("GET /c/{id} (HTML)", "/c/{}")):
+            print(
+                f"\n== HTTP under load: {args.requests} requests, {args.threads} client threads, "
+                f"{args.certs} certificates, uvicorn 1 worker =="
+            )
+            for label, fmt in (
+                ("GET /c/{id}/verify.json", "/c/{}/verify.json"),
+                ("GET /c/{id} (HTML)", "/c/{}"),
+            ):
                 paths = [fmt.format(i) for i in ids]
                 load(base, paths, min(200, args.requests), args.threads)  # warm-up
                 elapsed, lat, errors = load(base, paths, args.requests, args.threads)
-                print(f"{label:<26} {args.requests / elapsed:8.1f} req/s   p50 {pct(lat, 50) * 1000:6.1f} ms"
-                      f"   p99 {pct(lat, 99) * 1000:6.1f} ms   errors {errors}")
+                print(
+                    f"{label:<26} {args.requests / elapsed:8.1f} req/s   p50 {pct(lat, 50) * 1000:6.1f} ms"
+                    f"   p99 {pct(lat, 99) * 1000:6.1f} ms   errors {errors}"
+                )
         finally:
             server.terminate()
             server.wait(timeout=10)
