@@ -1,0 +1,1 @@
+"""Migration revisions; file names start with the component (branch) they belong to."""
