@@ -42,5 +42,12 @@ lint:
 typecheck:
 	$(VENV)/bin/mypy
 
+# Rebuild the grading models from scratch (renders data, trains on CPU, exports ONNX, evaluates).
+models: setup
+	$(VENV)/bin/pip install -q -e '.[train]'
+	rm -rf models/work
+	$(PY) -m models.train
+	$(PY) -m models.evaluate
+
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -124,6 +124,17 @@ def _plural(n: int, one: str, many: str) -> str:
     return f"{n} {one if n == 1 else many}"
 
 
+DEFECT_THRESHOLD = 0.5
+
+
+def labels_from_probs(probs: np.ndarray, threshold: float = DEFECT_THRESHOLD) -> np.ndarray:
+    """Per-pixel class map: a pixel is a defect when P(any defect) >= threshold, and then the most
+    likely defect class; so two similar classes splitting their vote still count as a defect."""
+    labels = probs[1:].argmax(axis=0) + 1
+    labels[probs[0] > 1.0 - threshold] = 0
+    return labels
+
+
 def measure_labels(
     labels: np.ndarray, loc: Located, classes: tuple[str, ...], scale: Scale
 ) -> tuple[dict[str, ClassMeasurement], list[Defect]]:
@@ -269,7 +280,7 @@ class Grader:
         defect_prob = 1.0 - probs[0]
         k = min(30, defect_prob.size)
         score = float(np.partition(defect_prob.reshape(-1), -k)[-k:].mean())
-        meas, defects = measure_labels(probs.argmax(axis=0), loc, classes, scale)
+        meas, defects = measure_labels(labels_from_probs(probs), loc, classes, scale)
         return meas, defects, score
 
     @staticmethod

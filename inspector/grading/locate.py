@@ -64,7 +64,7 @@ def find_item(image: np.ndarray, kind: str = "phone") -> np.ndarray | None:
     b = max(2, int(min(sh, sw) * 0.04))
     # Lab: a soft shadow on the mat changes lightness only, an item differs in colour or strongly in
     # lightness, so lightness counts less than colour.
-    lab = cv2.cvtColor(small, cv2.COLOR_BGR2LAB).astype(np.float32) * np.array([0.6, 1.6, 1.6], np.float32)
+    lab = cv2.cvtColor(small, cv2.COLOR_BGR2LAB).astype(np.float32) * np.array([0.4, 1.6, 1.6], np.float32)
     border = np.concatenate(
         [
             lab[:b].reshape(-1, 3),
@@ -81,29 +81,58 @@ def find_item(image: np.ndarray, kind: str = "phone") -> np.ndarray | None:
     k = max(3, int(min(sh, sw) * 0.02) | 1)
     fg = cv2.morphologyEx(fg, cv2.MORPH_CLOSE, np.ones((k, k), np.uint8))
     fg = cv2.morphologyEx(fg, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
-    contours, _ = cv2.findContours(fg, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    contours, _ = cv2.findContours(fg, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
     if not contours:
         return None
     best = max(contours, key=cv2.contourArea)
     area = cv2.contourArea(best)
     if area < (0.02 if kind == "phone" else 0.002) * sh * sw:
         return None
-    if kind != "phone":
-        best = np.concatenate([c for c in contours if cv2.contourArea(c) >= 0.1 * area])
-    return (best.reshape(-1, 2).astype(np.float32) + 0.5) / scale - 0.5
+    # An item whose colour is close to the mat falls apart into pieces: keep every sizeable piece.
+    # For phones only the points on the outer hull are kept, they carry the body's straight sides.
+    pts = np.concatenate([c for c in contours if cv2.contourArea(c) >= 0.1 * area]).reshape(-1, 2)
+    if kind == "phone":
+        hull = cv2.convexHull(pts)
+        near = np.array([cv2.pointPolygonTest(hull, (float(x), float(y)), True) > -2.0 for x, y in pts])
+        pts = pts[near]
+    return (pts.astype(np.float32) + 0.5) / scale - 0.5
 
 
 def phone_quad(contour: np.ndarray) -> np.ndarray:
-    """Four corners of a phone body from its outline: a polygon fit if it is a clean quad, else the
-    minimum-area rectangle (robust against glare blobs touching the outline)."""
-    hull = cv2.convexHull(contour.astype(np.float32))
-    peri = cv2.arcLength(hull, True)
-    hull_area = cv2.contourArea(hull)
-    for eps in (0.02, 0.03, 0.045, 0.06):
-        approx = cv2.approxPolyDP(hull, eps * peri, True)
-        if len(approx) == 4 and cv2.contourArea(approx) > 0.9 * hull_area:
-            return order_quad(approx.reshape(4, 2))
-    return order_quad(cv2.boxPoints(cv2.minAreaRect(hull)))
+    """Four corners of a phone body from its outline.
+
+    Start from the minimum-area rectangle, then fit a straight line to the middle part of each side
+    and intersect neighbouring lines: that follows perspective and is not fooled by rounded corners.
+    """
+    pts = contour.reshape(-1, 2).astype(np.float32)
+    box = order_quad(cv2.boxPoints(cv2.minAreaRect(pts)))
+    short = min(float(np.linalg.norm(box[1] - box[0])), float(np.linalg.norm(box[2] - box[1])))
+    lines = []
+    for i in range(4):
+        a, b = box[i], box[(i + 1) % 4]
+        d = b - a
+        length = float(np.linalg.norm(d))
+        u = d / max(length, 1e-6)
+        n = np.array([-u[1], u[0]], np.float32)
+        rel = pts - a
+        t = rel @ u / max(length, 1e-6)
+        sel = (t > 0.2) & (t < 0.8) & (np.abs(rel @ n) < 0.08 * short)
+        if sel.sum() < 5:
+            return box
+        vx, vy, x0, y0 = cv2.fitLine(pts[sel], cv2.DIST_HUBER, 0, 0.01, 0.01).reshape(4)
+        lines.append((np.array([x0, y0], np.float64), np.array([vx, vy], np.float64)))
+    corners = []
+    for i in range(4):
+        (p1, d1), (p2, d2) = lines[i - 1], lines[i]
+        m = np.array([d1, -d2]).T
+        if abs(np.linalg.det(m)) < 1e-6:
+            return box
+        s_, _ = np.linalg.solve(m, p2 - p1)
+        corners.append(p1 + s_ * d1)
+    quad = np.array(corners, np.float32)
+    if float(np.abs(quad - box).max()) > 0.15 * short:
+        return box
+    return order_quad(quad)
 
 
 def rectify_phone(

@@ -772,12 +772,14 @@ def render_scene(
     width: int = 1280,
     height: int = 720,
     distractors: bool = True,
+    only_distractors: Sequence[str] | None = None,
 ) -> RenderedScene:
     """Render one camera frame of ``kind`` ("phone"/"jewelry") on the station, deterministic in ``seed``.
 
     ``defects`` are class names from PHONE_CLASSES / JEWELRY_CLASSES; ``masks`` has one entry per
     class of the kind (all zero when absent). ``light_level`` is the light box 0..1; with
-    ``distractors`` a random subset of glare/reflections/fingerprints/oil/dust/wallpaper lines is drawn.
+    ``distractors`` a random subset of glare/reflections/fingerprints/oil/dust/wallpaper lines is drawn;
+    ``only_distractors`` draws exactly the named ones instead (for tests of the hard negatives).
     """
     classes = {"phone": PHONE_CLASSES, "jewelry": JEWELRY_CLASSES}.get(kind)
     if classes is None:
@@ -791,6 +793,11 @@ def render_scene(
         raise ValueError("frame must be at least 64x64 pixels")
     rng = np.random.default_rng(seed)
     distract = [d for d in DISTRACTORS if distractors and rng.random() < 0.45]
+    if only_distractors is not None:
+        unknown = [d for d in only_distractors if d not in DISTRACTORS]
+        if unknown:
+            raise ValueError(f"unknown distractor(s) {unknown}: expected some of {list(DISTRACTORS)}")
+        distract = [d for d in DISTRACTORS if d in only_distractors]
     kw: dict[str, Any] = {
         "width": width,
         "height": height,

@@ -1,0 +1,223 @@
+"""Evaluate the shipped grading models: held-out synthetic scenes and the real photos in ../shared/data.
+
+Runs the full station pipeline (find item, rectify/crop, ONNX, measure, grade) exactly as
+``Grader.grade`` does; no torch needed. Prints a Markdown summary and writes ``models/work/eval.json``.
+
+    python -m models.evaluate [--n-phone 300] [--n-jewelry 200] [--data DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from inspector.grading import Grader
+from inspector.grading.grader import labels_from_probs, measure_labels
+from inspector.grading.locate import locate
+from models.synth.scene import JEWELRY_CLASSES, PHONE_CLASSES, render_scene
+
+MODELS_DIR = Path(__file__).resolve().parent
+REPO_ROOT = MODELS_DIR.parent
+HELDOUT_SEED0 = {"phone": 10_000_000, "jewelry": 11_000_000}  # training uses seeds below 2_000_000
+CLASSES = {"phone": PHONE_CLASSES, "jewelry": JEWELRY_CLASSES}
+
+
+def shared_data_dir() -> Path:
+    env = os.environ.get("INSPECTOR_SHARED_DATA")
+    return Path(env) if env else REPO_ROOT.parent / "shared" / "data"
+
+
+def auroc(scores: list[float], labels: list[int]) -> float | None:
+    """Area under the ROC curve via the rank-sum (ties count half)."""
+    s = np.asarray(scores, np.float64)
+    y = np.asarray(labels, bool)
+    pos, neg = s[y], s[~y]
+    if len(pos) == 0 or len(neg) == 0:
+        return None
+    greater = (pos[:, None] > neg[None, :]).sum()
+    ties = (pos[:, None] == neg[None, :]).sum()
+    return float((greater + 0.5 * ties) / (len(pos) * len(neg)))
+
+
+def eval_synthetic(grader: Grader, kind: str, n: int) -> dict[str, Any]:
+    rng = np.random.default_rng(HELDOUT_SEED0[kind])
+    classes = CLASSES[kind]
+    model = grader.models[kind]
+    scale = grader.scales[kind]
+    inter = np.zeros(len(classes) + 1)
+    union = np.zeros(len(classes) + 1)
+    scores, damaged, grades_ok = [], [], []
+    confusion: dict[str, dict[str, int]] = {}
+    for i in range(n):
+        seed = HELDOUT_SEED0[kind] + i
+        if rng.random() < 0.35:
+            defects: list[str] = []
+        else:
+            defects = [c for c in classes if rng.random() < 0.35] or [str(rng.choice(classes))]
+        w = int(rng.choice([640, 960, 1280]))
+        side = str(rng.choice(["screen", "back"]))
+        scene = render_scene(
+            kind,
+            seed=seed,
+            defects=defects,
+            side=side,
+            angle_deg=float(rng.uniform(0, 360)),
+            light_level=float(rng.uniform(0.4, 1.0)),
+            width=w,
+            height=w * 9 // 16,
+        )
+        res = grader.grade(scene.image, kind, side)
+        loc = locate(scene.image, kind)
+        to_crop = np.linalg.inv(loc.to_frame)
+        ch, cw = loc.crop.shape[:2]
+        gt = np.zeros((ch, cw), np.uint8)
+        for ci, name in enumerate(classes):
+            m = cv2.warpPerspective(scene.masks[name].astype(np.float32), to_crop, (cw, ch))
+            gt[m > 0.3] = ci + 1
+        pred = labels_from_probs(model.predict(loc.crop))
+        for ci in range(1, len(classes) + 1):
+            inter[ci] += np.logical_and(pred == ci, gt == ci).sum()
+            union[ci] += np.logical_or(pred == ci, gt == ci).sum()
+        gt_meas, _ = measure_labels(gt, loc, model.info.classes, scale)
+        gi, _ = grader._decide(gt_meas, scale)
+        gt_grade = scale.grades[gi].grade
+        grades_ok.append(gt_grade == res.grade)
+        confusion.setdefault(gt_grade, {}).setdefault(res.grade, 0)
+        confusion[gt_grade][res.grade] += 1
+        scores.append(res.damage_score)
+        damaged.append(int(any(m.count for m in gt_meas.values())))
+    iou = {name: (float(inter[ci] / union[ci]) if union[ci] else None) for ci, name in enumerate(classes, 1)}
+    return {
+        "n": n,
+        "pixel_iou": iou,
+        "mean_iou": float(np.mean([v for v in iou.values() if v is not None])),
+        "auroc_damaged": auroc(scores, damaged),
+        "grade_accuracy": float(np.mean(grades_ok)),
+        "grade_within_one": None,
+        "confusion_true_to_pred": confusion,
+        "damaged_fraction": float(np.mean(damaged)),
+    }
+
+
+def _images(folder: Path) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in (".jpg", ".jpeg", ".png", ".bmp"))
+
+
+def eval_real(grader: Grader, data: Path) -> dict[str, Any]:
+    out: dict[str, Any] = {"data_dir_found": data.is_dir()}
+    damaged = _images(data / "phones-real" / "damaged")
+    good = _images(data / "phones-real" / "good")
+    if damaged or good:
+        scores, labels, flagged, cracked = [], [], [], []
+        for label, paths in ((1, damaged), (0, good)):
+            for p in paths:
+                img = cv2.imread(str(p))
+                if img is None:
+                    continue
+                res = grader.grade(img, "phone", "screen")
+                scores.append(res.damage_score)
+                labels.append(label)
+                flagged.append(res.grade != "A")
+                cracked.append(res.measurements["crack"].count > 0)
+        y = np.array(labels, bool)
+        f = np.array(flagged, bool)
+        c = np.array(cracked, bool)
+        out["phones_real"] = {
+            "n_damaged": int(y.sum()),
+            "n_good": int((~y).sum()),
+            "auroc_damaged_vs_good": auroc(scores, labels),
+            "damaged_flagged_rate": float(f[y].mean()) if y.any() else None,
+            "damaged_crack_found_rate": float(c[y].mean()) if y.any() else None,
+            "good_flagged_rate": float(f[~y].mean()) if (~y).any() else None,
+            "good_crack_found_rate": float(c[~y].mean()) if (~y).any() else None,
+        }
+    for sub in ("oil", "stain"):
+        paths = _images(data / "screen-surface" / sub)
+        if not paths:
+            continue
+        flagged_n, crack_n = 0, 0
+        for p in paths:
+            img = cv2.imread(str(p))
+            if img is None:
+                continue
+            res = grader.grade(img, "phone", "screen")
+            flagged_n += res.grade != "A"
+            crack_n += res.measurements["crack"].count > 0
+        out[f"surface_{sub}"] = {
+            "n": len(paths),
+            "false_positive_rate_any_defect": flagged_n / len(paths),
+            "false_positive_rate_crack": crack_n / len(paths),
+        }
+    return out
+
+
+def _fmt(v: Any) -> str:
+    return "n/a" if v is None else f"{v:.3f}" if isinstance(v, float) else str(v)
+
+
+def markdown(report: dict[str, Any]) -> str:
+    lines = []
+    for kind in ("phone", "jewelry"):
+        r = report.get(kind)
+        if not r:
+            continue
+        lines.append(
+            f"**{kind}** held-out synthetic (n={r['n']}): "
+            + ", ".join(f"IoU {k} {_fmt(v)}" for k, v in r["pixel_iou"].items())
+            + f"; mean IoU {_fmt(r['mean_iou'])}; "
+            f"AUROC damaged/undamaged {_fmt(r['auroc_damaged'])}; grade accuracy {_fmt(r['grade_accuracy'])}"
+        )
+    real = report.get("real", {})
+    pr = real.get("phones_real")
+    if pr:
+        lines.append(
+            f"**real phones** ({pr['n_damaged']} damaged / {pr['n_good']} good): AUROC "
+            f"{_fmt(pr['auroc_damaged_vs_good'])}; damaged flagged {_fmt(pr['damaged_flagged_rate'])} "
+            f"(crack found {_fmt(pr['damaged_crack_found_rate'])}); "
+            f"good flagged {_fmt(pr['good_flagged_rate'])} "
+            f"(crack found {_fmt(pr['good_crack_found_rate'])})"
+        )
+    for sub in ("oil", "stain"):
+        s = real.get(f"surface_{sub}")
+        if s:
+            lines.append(
+                f"**real {sub} crops** (n={s['n']}, not damage): false-positive rate any defect "
+                f"{_fmt(s['false_positive_rate_any_defect'])}, crack {_fmt(s['false_positive_rate_crack'])}"
+            )
+    return "\n".join(f"- {ln}" for ln in lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--n-phone", type=int, default=300)
+    ap.add_argument("--n-jewelry", type=int, default=200)
+    ap.add_argument("--data", type=Path, default=None, help="real photos (default ../shared/data)")
+    ap.add_argument("--models-dir", type=Path, default=None)
+    ap.add_argument("--out", type=Path, default=MODELS_DIR / "work" / "eval.json")
+    args = ap.parse_args()
+    grader = Grader.load(models_dir=args.models_dir)
+    t0 = time.time()
+    report: dict[str, Any] = {
+        "models": {k: m.info.to_dict() for k, m in grader.models.items()},
+        "phone": eval_synthetic(grader, "phone", args.n_phone),
+        "jewelry": eval_synthetic(grader, "jewelry", args.n_jewelry),
+        "real": eval_real(grader, args.data or shared_data_dir()),
+    }
+    report["seconds"] = round(time.time() - t0)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2))
+    print(markdown(report))
+    print(f"(full report: {args.out})")
+
+
+if __name__ == "__main__":
+    main()
