@@ -27,7 +27,7 @@ from inspector.station.ports import DeviceLost, GradeOutcome, IssuedCert, Statio
 log = logging.getLogger(__name__)
 
 # After a replug the rig driver reconnects by itself; a step waits this long for it.
-RECONNECT_WAIT_S = 5.0
+RECONNECT_WAIT_S = 2.0
 
 
 class RigAdapter:

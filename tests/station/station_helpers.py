@@ -32,8 +32,9 @@ def make_user(engine: Engine, name: str, role: Role) -> str:
 class EventCollector:
     """Reads the public SSE stream in a thread and keeps every event."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, headers: dict[str, str] | None = None) -> None:
         self.url = url
+        self.headers = headers or {}
         self.events: list[dict[str, Any]] = []
         self.hello = threading.Event()
         self._cv = threading.Condition()
@@ -49,7 +50,10 @@ class EventCollector:
             return  # the server went away: the test decides whether that matters
 
     def _read(self) -> None:
-        with httpx.Client(timeout=httpx.Timeout(5.0, read=30.0)) as c, c.stream("GET", self.url) as r:
+        with (
+            httpx.Client(timeout=httpx.Timeout(5.0, read=30.0)) as c,
+            c.stream("GET", self.url, headers=self.headers) as r,
+        ):
             data: list[str] = []
             for line in r.iter_lines():
                 if self._stop:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import httpx
-from station_helpers import Station, make_user
+from station_helpers import EventCollector, Station, make_user
 
 from inspector.auth import Role
 
@@ -55,6 +55,15 @@ def test_phone_inspection_end_to_end(station: Station) -> None:
     # the certificate is verifiable on its public page
     r = httpx.get(view["certificate_url"], timeout=10)
     assert r.status_code == 200
+    # a viewer reconnecting with Last-Event-ID gets what it missed, in order
+    first = events.events[0]["id"]
+    replay = EventCollector(f"{station.base}/api/station/events", headers={"Last-Event-ID": str(first)})
+    try:
+        done = replay.wait_for(lambda e: e["type"] == "inspection.completed")
+        ids = [e["id"] for e in replay.events]
+        assert ids == sorted(ids) and ids[0] == first + 1 and done["inspection_id"] == iid
+    finally:
+        replay.close()
 
 
 def test_jewelry_inspection_with_declaration_and_reinspection(station: Station) -> None:
