@@ -5,7 +5,8 @@ are created on first use, and are never printed, logged or served. The database 
 public keys, their certification (a credential signed by the root key binding the key to
 one station) and their life cycle:
 
-* **retired** (rotation): the key signs nothing new; certificates it signed stay valid.
+* **retired** (rotation): the key signs nothing new; certificates it signed before the
+  rotation stay valid, proofs dated after it (beyond 5 minutes of clock skew) are refused.
 * **revoked** (compromise): every certificate the key ever signed shows "key revoked",
   whatever its signing time, because that time is asserted by the very key that is no
   longer trusted. Affected items must be re-inspected and re-certified with a new key.

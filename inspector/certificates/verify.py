@@ -10,7 +10,8 @@ valid                   0    signature verifies, key trusted, certificate not re
 malformed               3    not JSON / not an inspection credential / no usable proof
 tampered                4    the signature does not match the content (edited or forged)
 unknown_key             5    signed by a key the issuer never certified, or another
-                             station's key, or a different issuer
+                             station's key, or a different issuer, or by a rotated-out
+                             key after its retirement
 key_revoked             6    signed by a key that was later revoked (compromised)
 revoked                 7    the certificate itself was revoked (status list bit set)
 suspended               8    the certificate is suspended (status list bit set)
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -100,6 +102,17 @@ class VerificationResult:
         }
 
 
+RETIRED_GRACE = timedelta(minutes=5)  # clock skew between a station and the issuer
+
+
+def _parse_created(value: Any) -> datetime | None:
+    try:
+        when = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
 StatusFetcher = Callable[[str], Any]  # status list credential URL -> parsed JSON (or raises)
 
 
@@ -151,6 +164,14 @@ def verify_credential(
             raise revoked[0]
         res.key_fingerprint = str(proof["verificationMethod"]).rsplit("#", 1)[-1]
         res.signature_valid = True
+        info = keys.keys.get(res.key_fingerprint)
+        if info is not None and info.retired_at is not None:
+            created = _parse_created(proof.get("created"))
+            if created is None or created > info.retired_at + RETIRED_GRACE:
+                raise UnknownKeyError(
+                    "signed with a station key after it was retired (rotated out); only certificates "
+                    "signed before the rotation are valid"
+                )
         res.checks.append("signature verified (eddsa-jcs-2022)")
         res.checks.append(f"signing key certified for station {res.station_id}")
     except ProofError as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -264,7 +265,8 @@ def test_suspension_and_reinstatement_via_admin_api(
 def test_revoked_key_and_rotation(
     client: TestClient, engine: Engine, settings: Settings, issued: IssuedCertificate, tmp_path: Path
 ) -> None:
-    """After rotation old certificates stay valid; after revoking the old key they show 'key revoked'."""
+    """After rotation old certificates stay valid (new signatures by the old key do not); after
+    revoking the old key its certificates show 'key revoked'."""
     with session_scope(engine) as session:
         old_fp = (
             get_certificate(session, issued.human_id).credential["proof"]["verificationMethod"].split("#")[1]
@@ -275,6 +277,24 @@ def test_revoked_key_and_rotation(
     with session_scope(engine) as session:
         fresh = issue_sample_certificate(session, settings)
     assert fresh.credential["proof"]["verificationMethod"].endswith(new_fp)
+    # the retired key signing something new after the rotation is not trusted
+    from cryptography.hazmat.primitives import serialization
+
+    from inspector.certificates.dataintegrity import add_proof
+
+    old_private = serialization.load_pem_private_key(
+        (keys_dir(settings) / f"station-{old_fp}.pem").read_bytes(), password=None
+    )
+    late = add_proof(
+        {k: v for k, v in issued.credential.items() if k != "proof"},
+        old_private,  # type: ignore[arg-type]
+        issued.credential["proof"]["verificationMethod"],
+        created=datetime.now(UTC) + timedelta(hours=1),  # e.g. a stolen old laptop, used later
+    )
+    late_file = tmp_path / "late.json"
+    late_file.write_text(json.dumps(late))
+    (tmp_path / "k.json").write_text(client.get("/issuer").text)
+    assert main(["verify", str(late_file), "--keys", str(tmp_path / "k.json"), "--offline"]) == 5
     with session_scope(engine) as session:
         revoke_key(session, old_fp, "laptop stolen")
         assert get_certificate(session, issued.human_id).key_status == "revoked"  # type: ignore[union-attr]
