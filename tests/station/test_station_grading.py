@@ -1,0 +1,76 @@
+"""How the pipeline uses a grader: worst photo wins, overlays stored and signed, reasons shown.
+
+The grader here is a stand-in with fixed answers so the assertions can be exact; the real ONNX
+grader is exercised by the grading tests and by the demo.
+"""
+
+from __future__ import annotations
+
+import cv2
+import httpx
+import numpy as np
+from station_helpers import Station
+
+from inspector.station.ports import GradeOutcome
+
+CHECKS = ["check_buttons", "check_speaker", "check_cameras", "check_touch"]
+
+
+class FixedGrader:
+    """Screen: B with one scratch; back: A. Overlay = the frame with a red box (a marked defect)."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str, tuple[int, ...]]] = []
+
+    def grade(self, image: np.ndarray, kind: str, side: str) -> GradeOutcome:
+        self.calls.append((kind, side, image.shape))
+        overlay = image.copy()
+        cv2.rectangle(overlay, (10, 10), (200, 120), (0, 0, 255), 4)
+        png = bytes(cv2.imencode(".png", overlay)[1].tobytes())
+        if side == "screen":
+            return GradeOutcome(
+                "B",
+                ["B: 1 scratch, 12 mm, on the screen"],
+                {"scratch": {"count": 1, "total_length_um": 12_000}},
+                png,
+                {"phone_model": "test 1"},
+            )
+        return GradeOutcome("A", [], {}, png, {"phone_model": "test 1"})
+
+
+def test_phone_grade_is_the_worst_photo_and_is_certified(station: Station) -> None:
+    """Each photo is graded; the inspection takes the worst grade with its reasons; the grader's
+    overlay images are stored by digest, shown to the public stream and listed in the certificate."""
+    grader = FixedGrader()
+    assert station.running.hardware is not None
+    station.running.hardware.grader = grader
+    station.sim.put_phone(seed=2)
+    with station.client() as c:
+        iid = c.post("/api/station/inspections", json={"kind": "phone"}).json()["id"]
+        for key in CHECKS:
+            station.wait_status(iid, "waiting_operator")
+            c.post(f"/api/station/inspections/{iid}/steps/{key}/answer", json={"passed": True})
+        view = station.wait_status(iid, "completed")
+    assert [(k, s) for k, s, _ in grader.calls] == [("phone", "screen"), ("phone", "back")]
+    assert view["grade"] == "B" and view["grade_reasons"] == ["screen 0°: B: 1 scratch, 12 mm, on the screen"]
+    grade_step = next(s for s in view["steps"] if s["key"] == "grade")
+    assert grade_step["status"] == "passed" and grade_step["summary"].startswith("grade B")
+    overlays = [p["overlay_sha256"] for p in grade_step["photos"]]
+    assert all(overlays) and {p["grade"] for p in grade_step["photos"]} == {"A", "B"}
+
+    live = httpx.get(f"{station.base}/api/station/live", timeout=10).json()["inspection"]
+    assert live["grade"] == "B"
+    assert [
+        p["overlay_sha256"] for p in next(s for s in live["steps"] if s["key"] == "grade")["photos"]
+    ] == overlays
+    r = httpx.get(f"{station.base}/photos/{overlays[0]}", timeout=10)
+    assert r.status_code == 200 and r.content[:4] == b"\x89PNG"
+
+    cred = httpx.get(f"{view['certificate_url']}.json", timeout=10).json()
+    subject = cred["credentialSubject"]
+    assert subject["grade"]["grade"] == "B"
+    assert {p.get("overlay_sha256") for p in subject["photos"]} == set(overlays)
+    assert subject["grade"]["measurements"]["screen_0_scratch"]["total_length_um"] == 12_000
+    assert subject["model_versions"] == {"phone_model": "test 1"}
+    checks = {ch["name"]: ch for ch in subject["checks"]}
+    assert checks["check_buttons"]["status"] == "pass" and checks["check_buttons"]["by"].startswith("op")
