@@ -75,6 +75,28 @@ def _label(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export_status(args: argparse.Namespace) -> int:
+    """Save every signed status list, for ``inspector verify --offline --status-list FILE``."""
+    from sqlalchemy import func
+    from sqlmodel import select
+
+    from inspector.certificates.service import STATUS_PURPOSES, status_list_credential
+    from inspector.certificates.tables import Certificate
+
+    settings = get_settings()
+    out = Path(args.directory)
+    out.mkdir(parents=True, exist_ok=True)
+    with session_scope(_engine()) as session:
+        last = session.exec(select(func.max(Certificate.status_list))).one() or 1
+        for list_no in range(1, int(last) + 1):
+            for purpose in STATUS_PURPOSES:
+                doc = status_list_credential(session, settings, purpose, list_no)
+                path = out / f"{purpose}-{list_no}.json"
+                path.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+                print(f"wrote {path}")
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "certificates", help="show, revoke or suspend certificates; print labels", description=__doc__
@@ -99,3 +121,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     lb.add_argument("id")
     lb.add_argument("-o", "--output", metavar="FILE")
     lb.set_defaults(handler=_label)
+    ex = cs.add_parser("export-status", help="save the signed status lists for offline verification")
+    ex.add_argument("directory")
+    ex.set_defaults(handler=_export_status)

@@ -99,7 +99,8 @@ def _handle(args: argparse.Namespace) -> int:
             raise CommandError("the credential names no https issuer; pass --keys FILE")
         keys_raw = str(_fetch_json(issuer_url))
     try:
-        keyset = KeySet.from_document(json.loads(keys_raw), pinned_root=args.root_key)
+        keys_doc = json.loads(keys_raw)
+        keyset = KeySet.from_document(keys_doc, pinned_root=args.root_key)
     except (ValueError, json.JSONDecodeError) as exc:
         raise CommandError(f"issuer key document rejected: {exc}") from exc
 
@@ -127,6 +128,10 @@ def _handle(args: argparse.Namespace) -> int:
             raise OSError(str(exc)) from exc
 
     result = verify_credential(credential, keyset, fetch_status_safe)
+    if args.keys and keys_doc.get("updated"):
+        result.checks.append(
+            f"issuer keys as of {keys_doc['updated']} (key revocations after that are unknown)"
+        )
     if result.signature_valid and not args.offline:
         note = _check_logged(credential, keyset)
         if note.startswith("in the transparency log"):

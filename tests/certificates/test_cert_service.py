@@ -384,6 +384,14 @@ def test_admin_cli_keys_and_certificates(
         assert "verdict: revoked" in capsys.readouterr().out
         assert main(["certificates", "revoke", "ZZZZZZZZZZ", "--reason", "x"]) == 1
         assert main(["keys", "revoke", "z6Mnope", "--reason", "x"]) == 1
+        assert main(["keys", "export", "-o", str(settings.data_dir / "keys.json")]) == 0
+        assert main(["certificates", "export-status", str(settings.data_dir / "status")]) == 0
+        cred = settings.data_dir / "cert.json"
+        cred.write_text(json.dumps(issued.credential))
+        lists = sorted((settings.data_dir / "status").glob("*.json"))
+        assert len(lists) == 2
+        args = ["verify", str(cred), "--keys", str(settings.data_dir / "keys.json"), "--offline"]
+        assert main([*args, *(a for p in lists for a in ("--status-list", str(p)))]) == 7
     finally:
         get_settings.cache_clear()
     assert json.loads(json.dumps(issued.credential))
