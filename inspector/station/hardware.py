@@ -212,6 +212,9 @@ class GraderAdapter:
     def __init__(self, grader: Any) -> None:
         self.grader = grader
 
+    def supports(self, kind: str) -> bool:
+        return kind in self.grader.models
+
     def grade(self, image: np.ndarray, kind: str, side: str) -> GradeOutcome:
         res = self.grader.grade(image, kind, side if kind == "phone" else "screen")
         data = res.to_dict()
@@ -287,11 +290,27 @@ def _jsonable(value: Any) -> Any:
 
 
 def load_grader(hw: StationHardware) -> None:
+    """Load every kind's model that is there; a kind without one is graded as 'not graded'."""
     try:
         mod = importlib.import_module("inspector.grading")
-        hw.grader = GraderAdapter(mod.Grader.load())
-    except Exception as exc:  # missing module or model files: grades are skipped with this reason
+    except Exception as exc:  # grading module missing: grades are skipped with this reason
         hw.missing["grader"] = f"grading unavailable ({type(exc).__name__}: {exc})"
+        return
+    models: dict[str, Any] = {}
+    scales: dict[str, Any] = {}
+    problems = []
+    for kind in ("phone", "jewelry"):
+        try:
+            one = mod.Grader.load(kinds=(kind,))
+        except Exception as exc:  # missing or corrupt model file for this kind
+            problems.append(f"{kind}: {type(exc).__name__}: {exc}")
+            continue
+        models.update(one.models)
+        scales.update(one.scales)
+    if models:
+        hw.grader = GraderAdapter(mod.Grader(models, scales))
+    if problems:
+        hw.missing["grader"] = "grading unavailable for " + "; ".join(problems)
 
 
 def load_certifier(hw: StationHardware, settings: Settings) -> None:

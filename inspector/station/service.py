@@ -689,11 +689,12 @@ class StationService:
 
     def _grade(self, spec: StepSpec, kind: str, ctx: dict[str, dict[str, Any]], *_: Any) -> StepOutcome:
         photos = [p for r in ctx.values() for p in r.get("photos", [])]
-        if self.hw.grader is None:
+        supports = getattr(self.hw.grader, "supports", None)
+        if self.hw.grader is None or (supports is not None and not supports(kind)):
             # The full reason (with paths) is on the devices panel; the record says only what happened.
             return StepOutcome(
                 "skipped",
-                "not graded: no grading model installed on this station",
+                f"not graded: no {kind} grading model installed on this station",
                 {"photos": photos},
                 inspection={"grade": None, "grade_reasons": []},
             )
