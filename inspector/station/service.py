@@ -705,7 +705,13 @@ class StationService:
             img = cv2.imdecode(np.frombuffer(self.photos.get(p["sha256"]), np.uint8), cv2.IMREAD_COLOR)
             if img is None:
                 raise StepFailed(f"stored photo {p['sha256'][:12]} cannot be decoded")
-            out = self.hw.grader.grade(img, kind, p["side"])
+            try:
+                out = self.hw.grader.grade(img, kind, p["side"])
+            except (ValueError, RuntimeError) as exc:  # e.g. no item found in the frame
+                raise StepFailed(
+                    f"could not grade the {p['side']} photo at {p['angle']}°: {exc}; "
+                    "check the item's position and resume"
+                ) from exc
             overlay = self.photos.put(out.overlay_png) if out.overlay_png else None
             graded.append(
                 {
