@@ -30,17 +30,15 @@ import os
 import queue
 import random
 import select
-import shutil
 import sys
-import tempfile
 import threading
 import time
-import tty
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from devices.pty_port import PtyPort
 from devices.rig.protocol import (
     PROTOCOL_VERSION,
     BadFrame,
@@ -107,15 +105,8 @@ class RigSimulator:
         self.model, self.serial, self.firmware = model, serial, firmware
         self.protocol_version = protocol_version
         self.faults = RigFaults()
-        self._own_dir: str | None = None
-        if link is None:
-            self._own_dir = tempfile.mkdtemp(prefix="rig-sim-")
-            link = Path(self._own_dir) / "rig"
-        self.link = Path(link)
-        self.pty_path: str | None = None
+        self._port = PtyPort(link, prefix="rig-sim-", name="rig")
         self._start_angle = start_angle_tenths
-        self._master: int | None = None
-        self._slave: int | None = None
         self._wake_r, self._wake_w = os.pipe()
         self._calls: queue.Queue[tuple[Callable[[], object], threading.Event]] = queue.Queue()
         self._thread: threading.Thread | None = None
@@ -133,7 +124,7 @@ class RigSimulator:
         """Create the pty and the symlink, start the device thread; returns the port path."""
         if self._thread is not None:
             return str(self.link)
-        self._plug()
+        self._port.plug()
         self._running = True
         self._thread = threading.Thread(target=self._run, name="rig-sim", daemon=True)
         self._thread.start()
@@ -145,12 +136,10 @@ class RigSimulator:
             os.write(self._wake_w, b"x")
             self._thread.join(timeout=5)
             self._thread = None
-        self._unplug()
+        self._port.close()
         for fd in (self._wake_r, self._wake_w):
             with contextlib.suppress(OSError):
                 os.close(fd)
-        if self._own_dir:
-            shutil.rmtree(self._own_dir, ignore_errors=True)
 
     def __enter__(self) -> RigSimulator:
         self.start()
@@ -167,20 +156,29 @@ class RigSimulator:
 
     def unplug(self) -> None:
         """Close the pty and remove the symlink: the driver's port vanishes."""
-        self._call(self._unplug)
+        self._call(self._port.unplug)
 
     def replug(self) -> None:
         """New pty under the same symlink path; the device has power-cycled (BOOT event)."""
 
         def do() -> None:
             self._power_on()
-            self._plug()
+            self._port.plug()
 
         self._call(do)
 
     @property
+    def link(self) -> Path:
+        """Stable path of the port; survives unplug/replug."""
+        return self._port.link
+
+    @property
+    def pty_path(self) -> str | None:
+        return self._port.pty_path
+
+    @property
     def plugged(self) -> bool:
-        return self._master is not None
+        return self._port.plugged
 
     @property
     def events_pending(self) -> int:
@@ -213,28 +211,6 @@ class RigSimulator:
         self._tx_free = 0.0
         self._rx_free = 0.0
         self._queue_event(EventType.BOOT, b"\x01")
-
-    def _plug(self) -> None:
-        master, slave = os.openpty()
-        tty.setraw(slave)
-        os.set_blocking(master, False)
-        self._master, self._slave = master, slave
-        self.pty_path = os.ttyname(slave)
-        tmp = self.link.with_name(self.link.name + ".new")
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-        os.symlink(self.pty_path, tmp)
-        os.replace(tmp, self.link)
-
-    def _unplug(self) -> None:
-        with contextlib.suppress(FileNotFoundError):
-            self.link.unlink()
-        for fd in (self._master, self._slave):
-            if fd is not None:
-                with contextlib.suppress(OSError):
-                    os.close(fd)
-        self._master = self._slave = None
-        self.pty_path = None
 
     def _call(self, fn: Callable[[], object], timeout: float = 5.0) -> None:
         if self._thread is None or not self._thread.is_alive():
@@ -440,10 +416,10 @@ class RigSimulator:
             self._tx_free = done
             if done > now:
                 time.sleep(done - now)
-        if self._master is None:
+        if self._port.master is None:
             return
         try:
-            os.write(self._master, data)
+            os.write(self._port.master, data)
         except BlockingIOError:
             pass  # nobody reading and the tty buffer is full: bytes are lost, as on a real UART
         except OSError:
@@ -481,7 +457,7 @@ class RigSimulator:
                 deadline = min(deadline, md)
             if self.outstanding is not None:
                 deadline = min(deadline, self.out_sent_at + EVENT_RETRY_S)
-            fds = [self._wake_r] + ([self._master] if self._master is not None else [])
+            fds = [self._wake_r] + ([self._port.master] if self._port.master is not None else [])
             try:
                 readable, _, _ = select.select(fds, [], [], max(0.0, deadline - now))
             except (OSError, ValueError):
@@ -497,9 +473,9 @@ class RigSimulator:
                     fn()
                 finally:
                     done.set()
-            if self._master is not None and self._master in readable:
+            if self._port.master is not None and self._port.master in readable:
                 try:
-                    data = os.read(self._master, 4096)
+                    data = os.read(self._port.master, 4096)
                 except OSError as e:
                     if e.errno not in (errno.EAGAIN, errno.EIO):
                         raise
@@ -514,7 +490,7 @@ class RigSimulator:
                         self._handle(item)
             now = time.monotonic()
             self._advance(now)
-            if self._master is not None:
+            if self._port.master is not None:
                 self._pump_events(now)
 
 

@@ -22,13 +22,12 @@ import os
 import random
 import select
 import sys
-import tempfile
 import threading
 import time
-import tty
 from dataclasses import dataclass
 from pathlib import Path
 
+from devices.pty_port import PtyPort
 from devices.scale.sics import UNIT_MG, format_weight_reply
 
 _DECIMALS = {"mg": 0, "g": 3, "kg": 6, "ct": 3}
@@ -67,11 +66,7 @@ class ScaleSimulator:
     ) -> None:
         if unit not in UNIT_MG:
             raise ValueError(f"unit must be one of {sorted(UNIT_MG)}")
-        self._tmpdir: str | None = None
-        if link is None:
-            self._tmpdir = tempfile.mkdtemp(prefix="simscale-")
-            link = Path(self._tmpdir) / "ttySCALE"
-        self.link = Path(link)
+        self._port = PtyPort(link, prefix="simscale-", name="ttySCALE")
         self.serial_number = serial_number
         self.model = model
         self.firmware = firmware
@@ -92,8 +87,6 @@ class ScaleSimulator:
         self._tare_mg = 0
         self._settle_from = 0.0
         self._settle_until = 0.0
-        self._master: int | None = None
-        self._slave: int | None = None
         self._io_lock = threading.Lock()
         self._state_lock = threading.Lock()
         self._interrupt = threading.Event()
@@ -102,17 +95,22 @@ class ScaleSimulator:
 
     # -- lifecycle ----------------------------------------------------------------------
     @property
+    def link(self) -> Path:
+        """Stable path of the port; survives unplug/replug."""
+        return self._port.link
+
+    @property
     def path(self) -> str:
         return str(self.link)
 
     @property
     def plugged(self) -> bool:
-        return self._master is not None
+        return self._port.plugged
 
     def start(self) -> str:
         if self._thread is not None:
             return self.path
-        self._plug()
+        self._port.plug()
         self._stop.clear()
         self._thread = threading.Thread(target=self._run, name="scale-simulator", daemon=True)
         self._thread.start()
@@ -124,10 +122,7 @@ class ScaleSimulator:
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
-        self._unplug_now()
-        if self._tmpdir is not None:
-            with contextlib.suppress(OSError):
-                os.rmdir(self._tmpdir)
+        self._port.close()
 
     def __enter__(self) -> ScaleSimulator:
         self.start()
@@ -136,38 +131,18 @@ class ScaleSimulator:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def _plug(self) -> None:
-        master, slave = os.openpty()
-        tty.setraw(slave)  # no echo, no line editing: a byte-clean line like a cable
-        os.set_blocking(master, False)
-        tmp = self.link.with_name(self.link.name + ".new")
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-        os.symlink(os.ttyname(slave), tmp)
-        os.replace(tmp, self.link)
-        self._master, self._slave = master, slave
-
-    def _unplug_now(self) -> None:
-        with contextlib.suppress(FileNotFoundError):
-            self.link.unlink()
-        for fd in (self._master, self._slave):
-            if fd is not None:
-                with contextlib.suppress(OSError):
-                    os.close(fd)
-        self._master = self._slave = None
-
     def unplug(self) -> None:
         """Pull the cable: the port vanishes and a driver holding it gets an I/O error."""
         self._interrupt.set()
         with self._io_lock:
-            self._unplug_now()
+            self._port.unplug()
             self._interrupt.clear()
 
     def replug(self) -> None:
         """Plug back in: a fresh pty appears behind the same path."""
         with self._io_lock:
-            if self._master is None:
-                self._plug()
+            if self._port.master is None:
+                self._port.plug()
 
     # -- the load -----------------------------------------------------------------------
     def place(self, mg: int, settle_s: float | None = None) -> None:
@@ -303,7 +278,7 @@ class ScaleSimulator:
         buf = bytearray()
         while not self._stop.is_set():
             with self._io_lock:
-                master = self._master
+                master = self._port.master
                 if master is None:
                     buf.clear()
                 else:
@@ -313,13 +288,13 @@ class ScaleSimulator:
                             buf += os.read(master, 1024)
                     except OSError:
                         ready = []
-                    while b"\n" in buf and self._master is not None:
+                    while b"\n" in buf and self._port.master is not None:
                         raw, _, rest = bytes(buf).partition(b"\n")
                         buf[:] = rest
                         if self.faults.unplug_on_next_command:
                             self.faults.unplug_on_next_command = False
                             self.received.append(raw.rstrip(b"\r").decode("ascii", "replace"))
-                            self._unplug_now()
+                            self._port.unplug()
                             break
                         reply = self.handle(raw.rstrip(b"\r"))
                         if reply is not None:
@@ -327,9 +302,10 @@ class ScaleSimulator:
                         if reply is not None and self.baud:
                             wire = len(raw) + 1 + len(reply)  # command in + reply out
                             self._interrupt.wait(wire * 10.0 / self.baud)
-                        if reply is not None and self._master is not None and not self._interrupt.is_set():
+                        out = self._port.master
+                        if reply is not None and out is not None and not self._interrupt.is_set():
                             with contextlib.suppress(OSError):
-                                os.write(self._master, reply)
+                                os.write(out, reply)
                     if len(buf) > 4096:  # a runaway line without terminator: drop it
                         buf.clear()
             if master is None:
