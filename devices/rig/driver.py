@@ -49,6 +49,7 @@ from devices.rig.protocol import (
     decode_status,
     encode_frame,
 )
+from devices.serial_port import open_serial
 
 log = logging.getLogger(__name__)
 
@@ -257,10 +258,9 @@ class RigDriver:
         return True
 
     def _open(self) -> None:
-        try:
-            ser = serial.serial_for_url(self.port, baudrate=self.baud, timeout=0.1, write_timeout=1.0)
-        except (serial.SerialException, OSError, ValueError) as e:
-            raise RigDisconnected(f"cannot open rig port {self.port}: {e}") from e
+        ser = open_serial(
+            self.port, "rig", RigDisconnected, baudrate=self.baud, timeout=0.1, write_timeout=1.0
+        )
         with self._state:
             self._ser = ser
             self.identity = None

@@ -24,14 +24,7 @@ from types import TracebackType
 import serial
 
 from devices.scale.sics import CRLF, MAX_LINE, SicsParseError, SicsReply, Weight, parse_reply, parse_weight
-
-try:
-    import termios
-
-    _PORT_ERRORS: tuple[type[BaseException], ...] = (serial.SerialException, OSError, termios.error)
-except ImportError:  # pragma: no cover - Windows has no termios
-    _PORT_ERRORS = (serial.SerialException, OSError)
-_OPEN_ERRORS: tuple[type[BaseException], ...] = (*_PORT_ERRORS, ValueError)
+from devices.serial_port import PORT_ERRORS, open_serial
 
 
 class ScaleError(Exception):
@@ -122,17 +115,15 @@ class MtSicsScale:
         with self._lock:
             if self._serial is not None:
                 return
-            try:
-                self._serial = serial.serial_for_url(
-                    self.port, baudrate=self.baudrate, timeout=_POLL, write_timeout=self.timeout
-                )
-            except _OPEN_ERRORS as exc:
-                raise ScaleDisconnected(f"cannot open balance port {self.port}: {exc}") from exc
+            self._serial = open_serial(
+                self.port, "balance", ScaleDisconnected,
+                baudrate=self.baudrate, timeout=_POLL, write_timeout=self.timeout,
+            )
 
     def close(self) -> None:
         with self._lock:
             if self._serial is not None:
-                with contextlib.suppress(*_PORT_ERRORS):
+                with contextlib.suppress(*PORT_ERRORS):
                     self._serial.close()
                 self._serial = None
 
@@ -221,7 +212,7 @@ class MtSicsScale:
                             return reply
                         # a stale or unsolicited line: keep reading within the deadline
                         problems.append(f"unexpected {reply.command} reply")
-                except _PORT_ERRORS as exc:
+                except PORT_ERRORS as exc:
                     # The handle died (cable pulled, possibly already plugged back). Reopen
                     # once within this call: if the device is back the command goes through,
                     # if not, the reopen raises ScaleDisconnected right away.

@@ -98,6 +98,14 @@ def test_missing_port_is_a_clear_error(tmp_path: Path) -> None:
     d.close()
 
 
+def test_malformed_port_url_is_a_clear_error() -> None:
+    """A URL pyserial cannot parse is the same RigDisconnected as a missing port, not a raw ValueError."""
+    d = RigDriver("nosuchscheme://x", auto_reconnect=False)
+    with pytest.raises(RigDisconnected, match="cannot open rig port nosuchscheme://x"):
+        d.connect()
+    d.close()
+
+
 def test_light_level(rig: RigDriver) -> None:
     """set_light in percent reaches the device as 0-255 and reads back in status; bad levels are refused."""
     rig.set_light(80)
