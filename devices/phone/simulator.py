@@ -25,6 +25,8 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 
+from devices.sim_runner import serve_until_interrupted
+
 from .fakeshell import FakeShell, ShellOutput
 from .profiles import PROFILES, PhoneProfile, get_profile
 from .protocol import (
@@ -355,14 +357,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     host, port = sim.start()
     print(f"simulated {profile.props.get('ro.product.model')} listening on {host}:{port}", flush=True)
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        sim.stop()
-    return 0
+    return serve_until_interrupted(sim.stop)
 
 
 if __name__ == "__main__":

@@ -30,7 +30,6 @@ import os
 import queue
 import random
 import select
-import sys
 import threading
 import time
 from collections import deque
@@ -53,6 +52,7 @@ from devices.rig.protocol import (
     encode_identity,
     encode_status,
 )
+from devices.sim_runner import no_args, serve_stdin_commands
 
 EVENT_RETRY_S = 0.1
 EVENT_MAX_TRIES = 10
@@ -503,31 +503,14 @@ def main(argv: list[str] | None = None) -> int:
     sim = RigSimulator(baud=args.baud, link=args.link, deg_per_s=args.deg_per_s)
     port = sim.start()
     print(port, flush=True)
-    actions: dict[str, Callable[[], None]] = {
-        "button": sim.press_button,
-        "lid open": lambda: sim.set_lid(True),
-        "lid close": lambda: sim.set_lid(False),
-        "unplug": sim.unplug,
-        "replug": sim.replug,
+    commands = {
+        "button": no_args(sim.press_button),
+        "lid open": no_args(lambda: sim.set_lid(True)),
+        "lid close": no_args(lambda: sim.set_lid(False)),
+        "unplug": no_args(sim.unplug),
+        "replug": no_args(sim.replug),
     }
-    try:
-        for line in sys.stdin:
-            cmd = line.strip().lower()
-            if cmd in ("quit", "exit"):
-                break
-            if cmd in actions:
-                actions[cmd]()
-            elif cmd:
-                print(f"unknown command {cmd!r}; one of: {', '.join(actions)}, quit", file=sys.stderr)
-        else:
-            # stdin closed (e.g. started in the background): keep serving until interrupted
-            while True:
-                time.sleep(3600)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        sim.stop()
-    return 0
+    return serve_stdin_commands(commands, f"one of: {', '.join(commands)}, quit", sim.stop)
 
 
 if __name__ == "__main__":

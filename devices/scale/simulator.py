@@ -29,6 +29,7 @@ from pathlib import Path
 
 from devices.pty_port import PtyPort
 from devices.scale.sics import UNIT_MG, format_weight_reply
+from devices.sim_runner import no_args, serve_stdin_commands
 
 _DECIMALS = {"mg": 0, "g": 3, "kg": 6, "ct": 3}
 
@@ -325,29 +326,19 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     sim = ScaleSimulator(link=args.link, serial_number=args.serial, settle_s=args.settle, unit=args.unit)
     print(sim.start(), flush=True)
-    try:
-        for line in sys.stdin:
-            words = line.split()
-            if not words:
-                continue
-            if words[0] == "place" and len(words) == 2 and words[1].lstrip("-").isdigit():
-                sim.place(int(words[1]))
-            elif words[0] == "remove":
-                sim.remove()
-            elif words[0] == "unplug":
-                sim.unplug()
-            elif words[0] == "replug":
-                sim.replug()
-            elif words[0] in {"quit", "exit"}:
-                return 0
-            else:
-                print("commands: place <mg> | remove | unplug | replug | quit", file=sys.stderr)
-        threading.Event().wait()  # stdin closed (running in background): serve until killed
-    except KeyboardInterrupt:
-        pass
-    finally:
-        sim.stop()
-    return 0
+
+    def place(args: list[str]) -> None:
+        if len(args) != 1 or not args[0].lstrip("-").isdigit():
+            raise ValueError("place takes a whole number of milligrams")
+        sim.place(int(args[0]))
+
+    commands = {
+        "place": place,
+        "remove": no_args(sim.remove),
+        "unplug": no_args(sim.unplug),
+        "replug": no_args(sim.replug),
+    }
+    return serve_stdin_commands(commands, "commands: place <mg> | remove | unplug | replug | quit", sim.stop)
 
 
 if __name__ == "__main__":

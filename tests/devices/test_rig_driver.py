@@ -350,6 +350,9 @@ def test_standalone_simulator_process(tmp_path: Path) -> None:
             proc.stdin.write("button\n")
             proc.stdin.flush()
             assert isinstance(wait_for(d, ButtonPressed), ButtonPressed)
+            proc.stdin.write("lid open\n")
+            proc.stdin.flush()
+            assert isinstance(wait_for(d, LidOpened), LidOpened)
         proc.stdin.write("quit\n")
         proc.stdin.flush()
         assert proc.wait(10) == 0
