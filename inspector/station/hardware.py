@@ -248,6 +248,16 @@ class CertifierAdapter:
     def exists(self, session: Session, human_id: str) -> bool:
         return self.module.get_certificate(session, human_id) is not None
 
+    def identity_matches(self, session: Session, human_id: str, value: str) -> bool:
+        return bool(self.module.identity_matches(session, human_id, value))
+
+    def certified_weight_mg(self, session: Session, human_id: str) -> int | None:
+        rec = self.module.get_certificate(session, human_id)
+        if rec is None:
+            return None
+        mg = (rec.credential.get("credentialSubject", {}).get("identity") or {}).get("weight_mg")
+        return mg if isinstance(mg, int) else None
+
     def issue(self, session: Session, inspection: dict[str, Any]) -> IssuedCert:
         request_cls = getattr(self.module, "CertificateRequest", None)
         request: Any = inspection

@@ -88,6 +88,12 @@ class CertifierPort(Protocol):
     def exists(self, session: Session, human_id: str) -> bool:
         """Is there a certificate with this id (for re-inspections)?"""
 
+    def identity_matches(self, session: Session, human_id: str, value: str) -> bool:
+        """Is ``value`` (IMEI or serial) the one certified on ``human_id``?"""
+
+    def certified_weight_mg(self, session: Session, human_id: str) -> int | None:
+        """The weight a jewelry certificate states."""
+
 
 @dataclass
 class StationHardware:

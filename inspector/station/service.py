@@ -552,7 +552,9 @@ class StationService:
             {"connection": info},
         )
 
-    def _phone_identity(self, spec: StepSpec, *_: Any) -> StepOutcome:
+    def _phone_identity(
+        self, spec: StepSpec, kind: str, ctx: Any, inspection_id: int, supersedes: str | None
+    ) -> StepOutcome:
         report = self._need("phone").probe()
         v = _facts(report)
         imeis = v.get("imeis") or []
@@ -571,12 +573,21 @@ class StationService:
         gb = f", {identity['storage_gb']} GB" if identity["storage_gb"] else ""
         imei_txt = f", IMEI {mask(imeis[0])}" if imeis else ", IMEI unknown"
         summary = f"{identity['brand'] or ''} {identity['model'] or 'unknown model'}{gb}{imei_txt}".strip()
-        return StepOutcome(
-            "passed" if known else "warning",
-            summary,
-            {"identity": identity, "report": report},
-            inspection={"identity": identity},
-        )
+        status = "passed" if known else "warning"
+        result: dict[str, Any] = {"identity": identity, "report": report}
+        certifier = self.hw.certifier
+        if supersedes and certifier is not None:
+            # A re-inspection must be of the certified phone: compare against the certificate's hashes.
+            ids = [i for i in [*imeis, identity["serial"]] if i]
+            with Session(self.engine) as s:
+                matched = any(certifier.identity_matches(s, supersedes, i) for i in ids)
+            result["matches_certificate"] = matched
+            if matched:
+                summary += f"; matches certificate {supersedes}"
+            else:
+                status = "failed"
+                summary += f"; NOT the phone certified on {supersedes}"
+        return StepOutcome(status, summary, result, inspection={"identity": identity})
 
     def _phone_battery(
         self, spec: StepSpec, kind: str, ctx: dict[str, dict[str, Any]], *_: Any
@@ -637,16 +648,33 @@ class StationService:
         summary = "; ".join(problems + warn) or "no screen lock, no FRP lock, not rooted"
         return StepOutcome(status, summary, res)
 
-    def _weigh(self, spec: StepSpec, *_: Any) -> StepOutcome:
+    def _weigh(
+        self, spec: StepSpec, kind: str, ctx: Any, inspection_id: int, supersedes: str | None
+    ) -> StepOutcome:
         mg = int(self._need("scale").stable_weight_mg())
         if mg <= 0:
             raise StepFailed("the balance reads nothing: put the item on the pan and resume")
         grams = f"{mg / 1000:.3f}"
         carats = f"{mg / 200:.3f}"
+        status, summary = "passed", f"{grams} g / {carats} ct"
+        result: dict[str, Any] = {"weight_mg": mg, "grams": grams, "carats": carats, "millicarats": mg * 5}
+        certifier = self.hw.certifier
+        if supersedes and certifier is not None:
+            with Session(self.engine) as s:
+                certified = certifier.certified_weight_mg(s, supersedes)
+            if certified is not None:
+                tolerance = weight_tolerance_mg(kind)
+                diff = mg - certified
+                result.update(certified_mg=certified, difference_mg=diff, tolerance_mg=tolerance)
+                if abs(diff) > tolerance:
+                    status = "failed"
+                    summary += f"; {diff:+d} mg against certificate {supersedes} (tolerance {tolerance} mg)"
+                else:
+                    summary += f"; matches certificate {supersedes} ({diff:+d} mg)"
         return StepOutcome(
-            "passed",
-            f"{grams} g / {carats} ct",
-            {"weight_mg": mg, "grams": grams, "carats": carats, "millicarats": mg * 5},
+            status,
+            summary,
+            result,
             inspection={"identity": {"weight_mg": mg, "grams": grams, "carats": carats}},
         )
 
@@ -956,6 +984,17 @@ class StationService:
         except StationError:
             snap = None
         self.bus.publish(type_, inspection_id=inspection_id, step=step_key, inspection=snap, **extra)
+
+
+def weight_tolerance_mg(kind: str) -> int:
+    """How far a re-weighed item may differ from its certificate (the warranty plan's rule)."""
+    try:
+        from warranty import default_plan_for
+
+        tol = default_plan_for(kind).identity.weight_tolerance_mg
+    except Exception:  # no plan: fall back to a strict 10 mg
+        return 10
+    return int(tol) if tol is not None else 10
 
 
 def _facts(report: dict[str, Any]) -> dict[str, Any]:

@@ -97,6 +97,7 @@ def test_jewelry_inspection_with_declaration_and_reinspection(station: Station) 
         cert = view["certificate_id"]
         assert cert
 
+        station.sim.put_jewelry(mg=5_432 + 300, seed=2)  # what comes back is 0.3 g heavier
         again = c.post("/api/station/inspections", json={"kind": "jewelry", "supersedes": cert}).json()
         events.wait_for(lambda e: e["type"] == "step.waiting" and e["inspection_id"] == again["id"])
         c.post(
@@ -104,6 +105,9 @@ def test_jewelry_inspection_with_declaration_and_reinspection(station: Station) 
         )
         second = station.wait_status(again["id"], "completed", "interrupted")
         assert second["supersedes"] == cert and second["certificate_id"] not in (None, cert)
+        weigh = second["steps"][0]
+        assert weigh["status"] == "failed" and f"+300 mg against certificate {cert}" in weigh["summary"]
+        assert second["verdict"] == "fail"
         listed = c.get("/api/station/inspections", params={"kind": "jewelry"}).json()
         assert [i["id"] for i in listed] == [again["id"], iid]
 
@@ -238,6 +242,7 @@ def test_reinspection_of_a_returned_item_updates_its_warranty_claim(station: Sta
         c.post(f"/api/station/inspections/{again['id']}/steps/declare/answer", json=declare)
         view = station.wait_status(again["id"], "completed")
     assert view["supersedes"] == cert
+    assert f"matches certificate {cert}" in view["steps"][0]["summary"]
     result = view["steps"][-1]["result"]
     assert result["warranty_claim"] == f"recorded on claim {ref}"
     with Session(station.engine) as s:

@@ -74,3 +74,15 @@ def test_phone_grade_is_the_worst_photo_and_is_certified(station: Station) -> No
     assert subject["model_versions"] == {"phone_model": "test 1"}
     checks = {ch["name"]: ch for ch in subject["checks"]}
     assert checks["check_buttons"]["status"] == "pass" and checks["check_buttons"]["by"].startswith("op")
+
+    # Re-inspecting the same phone against its certificate: the IMEI matches the certified hash.
+    with station.client() as c:
+        again = c.post(
+            "/api/station/inspections", json={"kind": "phone", "supersedes": view["certificate_id"]}
+        )
+        assert again.status_code == 201, again.text
+        second = station.wait_status(again.json()["id"], "waiting_operator")
+        c.post(f"/api/station/inspections/{second['id']}/abort", json={"reason": "identity checked only"})
+    identity = next(s for s in second["steps"] if s["key"] == "identity")
+    assert identity["status"] == "passed"
+    assert f"matches certificate {view['certificate_id']}" in identity["summary"]
