@@ -1,0 +1,271 @@
+"""Warranty JSON API: public coverage and claim status, claims for staff and station pipelines.
+
+Signed-in calls take ``Authorization: Bearer``; refusals are ``{"detail": message}`` with the
+service error's status (see ``warranty.web.routing``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field
+from sqlmodel import Session
+
+from inspector.auth import User, optional_user
+from inspector.web.deps import get_session
+from warranty.certificate_lookup import lookup
+from warranty.coverage import coverage_of, sale_for
+from warranty.errors import Invalid, NotFound
+from warranty.evidence import Reinspection
+from warranty.service import (
+    TRANSITIONS,
+    Actor,
+    claim_by_secret,
+    events,
+    find_open_claim,
+    get_claim,
+    open_claim,
+    queue,
+    record_sale,
+    transition,
+)
+from warranty.tables import Claim
+from warranty.web.rendering import public_events
+from warranty.web.routing import ApiRoute, actor_of, api_actor, remember_session, staff_api
+from warranty.web.staff import queue_filter
+
+router = APIRouter(tags=["warranty"], route_class=ApiRoute, dependencies=[Depends(remember_session)])
+
+
+def _claim_json(claim: Claim) -> dict[str, Any]:
+    return {
+        "ref": claim.ref,
+        "cert_human_id": claim.cert_human_id,
+        "order_ref": claim.order_ref,
+        "state": claim.state,
+        "version": claim.version,
+        "item_kind": claim.item_kind,
+        "station_id": claim.station_id,
+        "grade": claim.grade,
+        "problem": claim.problem,
+        "outcome": claim.outcome,
+        "deny_reason": claim.deny_reason,
+        "payout_minor": claim.payout_minor,
+        "payout_currency": claim.payout_currency,
+        "created_at": claim.created_at.isoformat(),
+        "updated_at": claim.updated_at.isoformat(),
+    }
+
+
+# --------------------------------------------------------------------------- public
+
+
+@router.get("/api/warranty/coverage/{human_id}", summary="Public warranty coverage of a certificate")
+def api_coverage(human_id: str, session: Session = Depends(get_session)) -> Response:
+    cert = lookup(session, human_id)
+    if cert is None:
+        return JSONResponse({"detail": f"there is no certificate {human_id}"}, status_code=404)
+    return JSONResponse(coverage_of(cert, sale_for(session, cert.human_id)).public_dict())
+
+
+class OpenClaimIn(BaseModel):
+    cert: str = Field(max_length=32)
+    order_ref: str = Field(default="", max_length=64)
+    problem: str = Field(max_length=40)
+    description: str = Field(default="", max_length=4000)
+
+
+@router.post("/api/warranty/claims", status_code=201, summary="Open a claim (buyer with order ref, or staff)")
+def api_open_claim(
+    body: OpenClaimIn,
+    request: Request,
+    session: Session = Depends(get_session),
+    user: User | None = Depends(optional_user),
+) -> Response:
+    claim, secret = open_claim(
+        session,
+        actor_of(user),
+        cert_human_id=body.cert,
+        order_ref=body.order_ref,
+        problem=body.problem,
+        description=body.description,
+    )
+    session.commit()
+    base = str(request.base_url).rstrip("/")
+    return JSONResponse(
+        {"ref": claim.ref, "state": claim.state, "status_url": f"{base}/claims/s/{secret}"}, status_code=201
+    )
+
+
+# Registered before "/api/warranty/claims/{ref}", which would otherwise match it.
+@router.get("/api/warranty/claims/status/{secret}", summary="Buyer: claim status as JSON")
+def api_claim_status(secret: str, session: Session = Depends(get_session)) -> Response:
+    claim = claim_by_secret(session, secret)
+    return JSONResponse(
+        {
+            "ref": claim.ref,
+            "state": claim.state,
+            "outcome": claim.outcome,
+            "deny_reason": claim.deny_reason,
+            "events": [
+                {"at": e["at"].isoformat(), "state": e["to_state"], "reason": e["reason"]}
+                for e in public_events(session, claim)
+            ],
+        }
+    )
+
+
+# --------------------------------------------------------------------------- staff and stations
+
+
+@router.get("/api/warranty/claims", summary="Staff: claim queue as JSON")
+def api_queue(
+    request: Request,
+    session: Session = Depends(get_session),
+    _actor: Actor = Depends(staff_api("view_queue")),
+) -> Response:
+    claims, total = queue(session, queue_filter(request))
+    return JSONResponse({"total": total, "claims": [_claim_json(c) for c in claims]})
+
+
+@router.get("/api/warranty/claims/{ref}", summary="Staff: one claim with its audit log")
+def api_claim(
+    ref: str, session: Session = Depends(get_session), _actor: Actor = Depends(staff_api("view_claim"))
+) -> Response:
+    claim = get_claim(session, ref)
+    out = _claim_json(claim)
+    out["events"] = [
+        {
+            "at": e.at.isoformat(),
+            "actor": e.actor,
+            "role": e.actor_role,
+            "action": e.action,
+            "from": e.from_state,
+            "to": e.to_state,
+            "reason": e.reason,
+        }
+        for e in events(session, claim)
+    ]
+    return JSONResponse(out)
+
+
+class TransitionIn(BaseModel):
+    action: str = Field(max_length=24)
+    version: int | None = None
+    note: str = Field(default="", max_length=2000)
+    outcome: str | None = None
+    reason_code: str | None = None
+    identity_value: str | None = Field(default=None, max_length=64)
+    weight_mg: int | None = None
+
+
+@router.post(
+    "/api/warranty/claims/{ref}/transitions", summary="Staff: move a claim (409 when not allowed now)"
+)
+def api_transition(
+    ref: str,
+    body: TransitionIn,
+    session: Session = Depends(get_session),
+    user: User | None = Depends(optional_user),
+) -> Response:
+    if body.action not in TRANSITIONS:
+        raise Invalid(f"unknown action {body.action!r}; actions: {', '.join(TRANSITIONS)}")
+    actor = api_actor(user, body.action)
+    if user is None:  # buyers act through their secret link, not this endpoint
+        raise HTTPException(401, "sign in first, or use the claim's status link")
+    claim = transition(
+        session,
+        ref,
+        body.action,
+        actor,
+        expected_version=body.version,
+        note=body.note,
+        outcome=body.outcome,
+        reason_code=body.reason_code,
+        identity_value=body.identity_value,
+        weight_mg=body.weight_mg,
+    )
+    session.commit()
+    return JSONResponse(_claim_json(claim))
+
+
+class ReinspectionIn(Reinspection):
+    version: int | None = None
+
+
+def _record_reinspection(session: Session, ref: str, body: ReinspectionIn, actor: Actor) -> Response:
+    claim = transition(
+        session,
+        ref,
+        "reinspect",
+        actor,
+        expected_version=body.version,
+        reinspection=Reinspection.model_validate(body.model_dump(exclude={"version"})),
+    )
+    session.commit()
+    return JSONResponse(_claim_json(claim))
+
+
+@router.post(
+    "/api/warranty/claims/{ref}/reinspection",
+    summary="Station pipeline or staff: record the re-inspection of a received item",
+)
+def api_reinspection(
+    ref: str,
+    body: ReinspectionIn,
+    session: Session = Depends(get_session),
+    user: User | None = Depends(optional_user),
+) -> Response:
+    return _record_reinspection(session, ref, body, api_actor(user, "reinspect"))
+
+
+@router.post(
+    "/api/warranty/certificates/{human_id}/reinspection",
+    summary="Station pipeline: record a re-inspection against the original certificate's open claim",
+)
+def api_reinspection_by_certificate(
+    human_id: str,
+    body: ReinspectionIn,
+    session: Session = Depends(get_session),
+    actor: Actor = Depends(staff_api("reinspect")),
+) -> Response:
+    """For a station that re-inspected a returned item and knows only the original certificate
+    (its new certificate ``supersedes`` it): finds the certificate's open claim and records it."""
+    claim = find_open_claim(session, human_id)
+    if claim is None:
+        raise NotFound(f"certificate {human_id} has no open claim to record a re-inspection for")
+    return _record_reinspection(session, claim.ref, body, actor)
+
+
+class SaleIn(BaseModel):
+    cert: str = Field(max_length=32)
+    order_ref: str = Field(max_length=64)
+    price_minor: int
+    currency: str = Field(max_length=3)
+    sold_at: datetime | None = None
+    buyer_contact: str = Field(default="", max_length=256)
+    plan_id: str | None = None
+
+
+@router.post("/api/warranty/sales", status_code=201, summary="Staff: record the sale of a certified item")
+def api_record_sale(
+    body: SaleIn, session: Session = Depends(get_session), user: User | None = Depends(optional_user)
+) -> Response:
+    sale = record_sale(
+        session,
+        api_actor(user, "record_sale"),
+        cert_human_id=body.cert,
+        order_ref=body.order_ref,
+        price_minor=body.price_minor,
+        currency=body.currency,
+        sold_at=body.sold_at,
+        buyer_contact=body.buyer_contact,
+        plan_id=body.plan_id,
+    )
+    session.commit()
+    return JSONResponse(
+        {"cert": sale.cert_human_id, "order_ref": sale.order_ref, "plan_id": sale.plan_id}, status_code=201
+    )

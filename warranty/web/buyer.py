@@ -1,0 +1,137 @@
+"""Buyer pages: the claim form, the status page behind the secret link, withdraw, return label.
+
+Buyers never sign in: they prove a claim with the certificate id and the order reference, then
+follow a secret status link (only its hash is stored).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlmodel import Session
+
+from inspector.auth import User, optional_user
+from inspector.config import Settings
+from inspector.web.deps import get_session, get_settings_dep
+from inspector.web.templating import templates
+from warranty.certificate_lookup import lookup
+from warranty.coverage import coverage_of, sale_for
+from warranty.errors import WarrantyError
+from warranty.plans import get_plan
+from warranty.service import TRANSITIONS, Actor, claim_by_secret, open_claim, problems_for, transition
+from warranty.web.forms import MAX_CLAIM_PHOTO_BYTES, MAX_CLAIM_PHOTOS, field, read_form, store_photos
+from warranty.web.rendering import label_page, public_events
+from warranty.web.routing import PageRoute, remember_session
+
+router = APIRouter(tags=["warranty"], route_class=PageRoute, dependencies=[Depends(remember_session)])
+
+
+def _claim_form(
+    request: Request, session: Session, cert_id: str, *, error: str = "", status: int = 200, form: Any = None
+) -> Response:
+    cert = lookup(session, cert_id) if cert_id.strip() else None
+    cov = coverage_of(cert, sale_for(session, cert.human_id)) if cert else None
+    if cert_id.strip() and cert is None and not error:
+        error, status = (
+            f"There is no certificate {cert_id.strip().upper()}; check the id on the certificate.",
+            404,
+        )
+    return templates.TemplateResponse(
+        request,
+        "warranty/claim_new.html",
+        {
+            "title": "Open a warranty claim",
+            "cert_id": cert.human_id if cert else cert_id.strip().upper(),
+            "cert": cert,
+            "cov": cov,
+            "problems": problems_for(cov.plan) if cov else [],
+            "error": error,
+            "form": form or {},
+            "max_mb": MAX_CLAIM_PHOTO_BYTES // (1024 * 1024),
+            "max_photos": MAX_CLAIM_PHOTOS,
+        },
+        status_code=status,
+    )
+
+
+@router.get("/claims/new", response_class=HTMLResponse, summary="Buyer: claim form for a certificate")
+def claim_new_page(request: Request, cert: str = "", session: Session = Depends(get_session)) -> Response:
+    return _claim_form(request, session, cert)
+
+
+@router.post("/claims/new", response_class=HTMLResponse, summary="Buyer or staff: open a claim")
+async def claim_new_submit(
+    request: Request,
+    session: Session = Depends(get_session),
+    settings: Settings = Depends(get_settings_dep),
+    user: User | None = Depends(optional_user),
+) -> Response:
+    """A refusal shows the form again, filled in, with the reason (not the error page)."""
+    cert_id = request.query_params.get("cert", "")
+    form: dict[str, str] = {}
+    try:
+        data = await read_form(request)
+        form = {k: field(data, k) for k in ("cert", "order_ref", "problem", "description")}
+        cert_id = form["cert"] or cert_id
+        photos = await store_photos(data, "photos", settings)
+        # The public form always acts as the buyer: staff use the console to open on a buyer's behalf.
+        claim, secret = open_claim(
+            session,
+            Actor.buyer(),
+            cert_human_id=cert_id,
+            order_ref=form["order_ref"],
+            problem=form["problem"],
+            description=form["description"],
+            photos=photos,
+        )
+        session.commit()
+    except WarrantyError as exc:
+        session.rollback()
+        return _claim_form(request, session, cert_id, error=exc.message, status=exc.status, form=form)
+    del user, claim
+    return RedirectResponse(f"/claims/s/{secret}?new=1", status_code=303)
+
+
+@router.get("/claims/s/{secret}", response_class=HTMLResponse, summary="Buyer: claim status (secret link)")
+def claim_status_page(request: Request, secret: str, session: Session = Depends(get_session)) -> Response:
+    claim = claim_by_secret(session, secret)
+    plan = get_plan(claim.plan_id)
+    return templates.TemplateResponse(
+        request,
+        "warranty/claim_status.html",
+        {
+            "title": f"Claim {claim.ref}",
+            "claim": claim,
+            "plan": plan,
+            "secret": secret,
+            "events": public_events(session, claim),
+            "deny_text": plan.deny_text(claim.deny_reason) if claim.deny_reason else "",
+            "can_withdraw": claim.state in TRANSITIONS["withdraw"].sources,
+            "new": request.query_params.get("new") == "1",
+            "steps": [
+                "submitted",
+                "awaiting_item",
+                "received",
+                "reinspected",
+                "decided",
+                "resolved",
+                "closed",
+            ],
+        },
+    )
+
+
+@router.post("/claims/s/{secret}/withdraw", summary="Buyer: withdraw a claim")
+def claim_withdraw(secret: str, session: Session = Depends(get_session)) -> Response:
+    claim = claim_by_secret(session, secret)
+    transition(session, claim.ref, "withdraw", Actor.buyer())
+    session.commit()
+    return RedirectResponse(f"/claims/s/{secret}", status_code=303)
+
+
+@router.get("/claims/s/{secret}/label", response_class=HTMLResponse, summary="Buyer: printable return label")
+def claim_status_label(request: Request, secret: str, session: Session = Depends(get_session)) -> Response:
+    claim = claim_by_secret(session, secret)
+    return label_page(request, claim, f"/claims/s/{secret}")

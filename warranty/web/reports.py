@@ -1,0 +1,56 @@
+"""Supervisor report pages: claim rates and time to resolution, and the CSV downloads."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
+from sqlmodel import Session
+
+from inspector.auth import User
+from inspector.web.deps import get_session
+from inspector.web.templating import templates
+from warranty.reports import DIMENSIONS, claim_rates, claims_csv, rates_csv, time_to_resolution
+from warranty.web.routing import PageRoute, remember_session, remember_user, signed_in, staff_page
+
+router = APIRouter(
+    tags=["warranty"],
+    route_class=PageRoute,
+    dependencies=[Depends(remember_session), Depends(remember_user), Depends(staff_page("reports"))],
+)
+
+
+@router.get("/staff/reports", response_class=HTMLResponse, summary="Supervisor: claim reports")
+def staff_reports(
+    request: Request, session: Session = Depends(get_session), user: User = Depends(signed_in)
+) -> Response:
+    return templates.TemplateResponse(
+        request,
+        "warranty/reports.html",
+        {
+            "title": "Claim reports",
+            "user": user,
+            "tables": [(dim, label, claim_rates(session, dim)) for dim, label in DIMENSIONS.items()],
+            "ttr": [(k or "all", time_to_resolution(session, k)) for k in ("", "phone", "jewelry")],
+        },
+    )
+
+
+@router.get("/staff/reports/claims.csv", summary="Supervisor: every claim as CSV")
+def staff_claims_csv(session: Session = Depends(get_session)) -> Response:
+    stamp = datetime.now(UTC).strftime("%Y%m%d")
+    return StreamingResponse(
+        claims_csv(session),
+        media_type="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="claims-{stamp}.csv"'},
+    )
+
+
+@router.get("/staff/reports/rates.csv", summary="Supervisor: claim rates as CSV")
+def staff_rates_csv(session: Session = Depends(get_session)) -> Response:
+    return Response(
+        rates_csv(session),
+        media_type="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="claim-rates.csv"'},
+    )
