@@ -68,16 +68,6 @@ def adb_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AdbServer]:
         server.adb("kill-server", timeout=30)
 
 
-@pytest.fixture
-def phone(request: pytest.FixtureRequest) -> Iterator[PhoneSimulator]:
-    sim = PhoneSimulator(getattr(request, "param", "galaxy-s21"))
-    sim.start()
-    try:
-        yield sim
-    finally:
-        sim.stop()
-
-
 def _connect(server: AdbServer, sim: PhoneSimulator) -> None:
     out = adb_connect(sim.address, port=server.port, timeout=TIMEOUT)
     assert "connected" in out, out
