@@ -73,18 +73,19 @@ def battery_level_pct(fields: dict[str, str]) -> int:
 
 
 def battery_health(fields: dict[str, str]) -> str:
-    code = parse_int(fields.get("health"), "battery health")
-    name = BATTERY_HEALTH.get(code)
-    if name is None or name == "unknown":
-        raise ParseError(f"phone reports battery health code {code} (unknown)")
-    return name
+    return _battery_code(fields, "health", BATTERY_HEALTH)
 
 
 def battery_status(fields: dict[str, str]) -> str:
-    code = parse_int(fields.get("status"), "battery status")
-    name = BATTERY_STATUS.get(code)
+    return _battery_code(fields, "status", BATTERY_STATUS)
+
+
+def _battery_code(fields: dict[str, str], key: str, names: dict[int, str]) -> str:
+    """A code the phone itself calls "unknown" is as unknown to the report as an unlisted one."""
+    code = parse_int(fields.get(key), f"battery {key}")
+    name = names.get(code)
     if name is None or name == "unknown":
-        raise ParseError(f"phone reports battery status code {code} (unknown)")
+        raise ParseError(f"phone reports battery {key} code {code} (unknown)")
     return name
 
 
