@@ -36,6 +36,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from devices.pty_port import PtyPort
 from devices.rig.protocol import (
@@ -57,6 +58,8 @@ from devices.sim_runner import no_args, serve_stdin_commands
 EVENT_RETRY_S = 0.1
 EVENT_MAX_TRIES = 10
 EVENT_QUEUE = 16
+
+_Counter = Literal["drop_next", "drop_replies_next", "corrupt_next", "corrupt_incoming_next"]
 
 
 @dataclass
@@ -81,6 +84,14 @@ class RigFaults:
     def __post_init__(self) -> None:
         if self.seed is not None:
             self.rng.seed(self.seed)
+
+    def fires(self, counter: _Counter, rate: float) -> bool:
+        """One frame's verdict: a pending counter is used up first, else the seeded rate decides."""
+        left: int = getattr(self, counter)
+        if left > 0:
+            setattr(self, counter, left - 1)
+            return True
+        return bool(rate) and self.rng.random() < rate
 
 
 class RigSimulator:
@@ -364,13 +375,9 @@ class RigSimulator:
         f = self.faults
         if isinstance(item, Frame):
             self.frames_received += 1
-            if f.drop_next > 0:
-                f.drop_next -= 1
+            if f.fires("drop_next", f.drop_rate):
                 return
-            if f.drop_rate and f.rng.random() < f.drop_rate:
-                return
-            if f.corrupt_incoming_next > 0 or (f.corrupt_rate and f.rng.random() < f.corrupt_rate):
-                f.corrupt_incoming_next = max(0, f.corrupt_incoming_next - 1)
+            if f.fires("corrupt_incoming_next", f.corrupt_rate):
                 item = BadFrame(item.seq, item.msg_id)
         if f.mute:
             return
@@ -399,13 +406,9 @@ class RigSimulator:
         f = self.faults
         if reply and f.delay:
             time.sleep(f.delay)
-        if f.drop_replies_next > 0:
-            f.drop_replies_next -= 1
+        if f.fires("drop_replies_next", f.drop_rate):
             return
-        if f.drop_rate and f.rng.random() < f.drop_rate:
-            return
-        if f.corrupt_next > 0 or (f.corrupt_rate and f.rng.random() < f.corrupt_rate):
-            f.corrupt_next = max(0, f.corrupt_next - 1)
+        if f.fires("corrupt_next", f.corrupt_rate):
             buf = bytearray(data)
             i = f.rng.randrange(2, len(buf))  # keep sync+len so the host sees a bad CRC, not noise
             buf[i] ^= 1 << f.rng.randrange(8)
