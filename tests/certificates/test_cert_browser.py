@@ -2,32 +2,21 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
+from browser import LiveServer, chromium
 
 from inspector.certificates import IssuedCertificate, revoke_certificate
 from inspector.certificates.testing import SAMPLE_IMEIS, issue_sample_certificate
 from inspector.cli import main
-from inspector.config import Settings
-from inspector.db import make_engine, migrate, session_scope
+from inspector.db import session_scope
 from inspector.photostore import PhotoStore
-from inspector.web.app import create_app
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 LIVE: dict[str, Any] = {}
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _photo(color: tuple[int, int, int]) -> bytes:
@@ -44,11 +33,8 @@ def _photo(color: tuple[int, int, int]) -> bytes:
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, IssuedCertificate, str]]:
     """A real uvicorn server on loopback with one phone certificate that has real photos."""
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    settings = Settings(data_dir=tmp_path_factory.mktemp("live"), public_base_url=base)
-    migrate(settings.resolved_database_url)
-    engine = make_engine(settings.resolved_database_url)
+    server = LiveServer(tmp_path_factory.mktemp("live"))
+    settings, engine = server.settings, server.engine
     store = PhotoStore(settings.data_dir / "photos")
     photos = [
         {"sha256": store.put(_photo((180, 200, 220))), "role": "back"},
@@ -58,20 +44,9 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Issued
         issued = issue_sample_certificate(session, settings, photos=photos)
         revoked = issue_sample_certificate(session, settings, kind="jewelry").human_id
         revoke_certificate(session, revoked, "stone found to be glass on re-inspection")
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings, engine=engine), port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.05)
-    LIVE["settings"], LIVE["engine"] = settings, engine
-    yield base, issued, revoked
-    server.should_exit = True
-    thread.join(timeout=10)
-    engine.dispose()
+    with server.running() as base:
+        LIVE["settings"], LIVE["engine"] = settings, engine
+        yield base, issued, revoked
 
 
 def test_cli_verifies_a_live_url(
@@ -90,44 +65,35 @@ def test_cli_verifies_a_live_url(
 @pytest.mark.browser
 def test_verify_page_on_a_phone_screen(live: tuple[str, IssuedCertificate, str]) -> None:
     """At 390x844 the verdict is visible without scrolling, the IMEI check works, the label's QR scans."""
-    from playwright.sync_api import sync_playwright
-
     base, issued, revoked = live
     ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path="/usr/bin/chromium",
-            args=["--no-sandbox", "--headless", "--disable-background-networking", "--disable-gpu"],
-        )
-        try:
-            page = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2)
-            page.set_default_timeout(15000)
-            page.goto(f"{base}/c/{issued.human_id}")
-            verdict = page.locator("[data-verdict]")
-            assert verdict.get_attribute("data-verdict") == "valid"
-            box = verdict.bounding_box()
-            assert box is not None and box["y"] + box["height"] <= 844
-            assert page.evaluate("document.documentElement.scrollWidth") <= 390
-            page.wait_for_function("[...document.images].every(i => i.complete && i.naturalWidth > 0)")
-            page.screenshot(path=str(ARTIFACTS / "certificate-verify-phone.png"), full_page=True)
-            page.fill("input[name=value]", SAMPLE_IMEIS[0])
-            page.click("text=Check it matches")
-            page.wait_for_selector("[data-match=yes]")
-            page.screenshot(path=str(ARTIFACTS / "certificate-match-phone.png"))
-            page.goto(f"{base}/c/{revoked}")
-            assert page.locator("[data-verdict]").get_attribute("data-verdict") == "revoked"
-            page.screenshot(path=str(ARTIFACTS / "certificate-revoked-phone.png"))
-            page.goto(f"{base}/c/{issued.human_id}/label")
-            page.screenshot(path=str(ARTIFACTS / "certificate-label.png"))
-            import cv2
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2)
+        page.set_default_timeout(15000)
+        page.goto(f"{base}/c/{issued.human_id}")
+        verdict = page.locator("[data-verdict]")
+        assert verdict.get_attribute("data-verdict") == "valid"
+        box = verdict.bounding_box()
+        assert box is not None and box["y"] + box["height"] <= 844
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        page.wait_for_function("[...document.images].every(i => i.complete && i.naturalWidth > 0)")
+        page.screenshot(path=str(ARTIFACTS / "certificate-verify-phone.png"), full_page=True)
+        page.fill("input[name=value]", SAMPLE_IMEIS[0])
+        page.click("text=Check it matches")
+        page.wait_for_selector("[data-match=yes]")
+        page.screenshot(path=str(ARTIFACTS / "certificate-match-phone.png"))
+        page.goto(f"{base}/c/{revoked}")
+        assert page.locator("[data-verdict]").get_attribute("data-verdict") == "revoked"
+        page.screenshot(path=str(ARTIFACTS / "certificate-revoked-phone.png"))
+        page.goto(f"{base}/c/{issued.human_id}/label")
+        page.screenshot(path=str(ARTIFACTS / "certificate-label.png"))
+        import cv2
 
-            printed = cv2.imread(str(ARTIFACTS / "certificate-label.png"))
-            assert cv2.QRCodeDetector().detectAndDecode(printed)[0] == issued.url  # the label scans
-            page.goto(f"{base}/c/NOPE")
-            assert "Certificate not found" in page.content()
-            page.screenshot(path=str(ARTIFACTS / "certificate-404-phone.png"))
-        finally:
-            browser.close()
+        printed = cv2.imread(str(ARTIFACTS / "certificate-label.png"))
+        assert cv2.QRCodeDetector().detectAndDecode(printed)[0] == issued.url  # the label scans
+        page.goto(f"{base}/c/NOPE")
+        assert "Certificate not found" in page.content()
+        page.screenshot(path=str(ARTIFACTS / "certificate-404-phone.png"))
 
 
 def test_log_monitor_detects_growth_and_rewrites(
