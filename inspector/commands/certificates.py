@@ -7,8 +7,11 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+from sqlmodel import Session
+
 from inspector.certificates import (
     CertificateError,
+    CertificateRecord,
     certificate_url,
     get_certificate,
     reinstate_certificate,
@@ -23,12 +26,17 @@ from inspector.config import get_settings
 from inspector.db import session_scope
 
 
+def _certificate(session: Session, ref: str) -> CertificateRecord:
+    record = get_certificate(session, ref)
+    if record is None:
+        raise CommandError(f"no certificate {ref!r}")
+    return record
+
+
 def _show(args: argparse.Namespace) -> int:
     settings = get_settings()
     with session_scope(_engine()) as session:
-        record = get_certificate(session, args.id)
-        if record is None:
-            raise CommandError(f"no certificate {args.id!r}")
+        record = _certificate(session, args.id)
         if args.json:
             print(json.dumps(record.credential, indent=2, ensure_ascii=False))
             return 0
@@ -66,9 +74,7 @@ def _status(action: str) -> Callable[[argparse.Namespace], int]:
 def _label(args: argparse.Namespace) -> int:
     settings = get_settings()
     with session_scope(_engine()) as session:
-        record = get_certificate(session, args.id)
-        if record is None:
-            raise CommandError(f"no certificate {args.id!r}")
+        record = _certificate(session, args.id)
         out = Path(args.output or f"label-{record.human_id}.pdf")
         out.write_bytes(label_pdf(record, certificate_url(settings, record.human_id)))
     print(f"wrote {out}")

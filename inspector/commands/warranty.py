@@ -10,15 +10,21 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Engine
 
 from inspector.cli import CommandError
 from inspector.config import get_settings
 from inspector.db import make_engine, migrate, session_scope
+
+if TYPE_CHECKING:
+    from warranty.service import Actor
 
 
 def _engine() -> Engine:
@@ -27,7 +33,18 @@ def _engine() -> Engine:
     return make_engine(url)
 
 
-def _actor() -> object:
+@contextmanager
+def _refusals() -> Iterator[None]:
+    """The service's refusals (not allowed now, unknown claim, bad input) as plain CLI errors."""
+    from warranty.errors import WarrantyError
+
+    try:
+        yield
+    except WarrantyError as exc:
+        raise CommandError(exc.message) from exc
+
+
+def _actor() -> Actor:
     from warranty.service import Actor
 
     try:
@@ -69,7 +86,6 @@ def _plans(args: argparse.Namespace) -> int:
 
 
 def _sale(args: argparse.Namespace) -> int:
-    from warranty.errors import WarrantyError
     from warranty.service import record_sale
 
     sold_at = None
@@ -78,22 +94,19 @@ def _sale(args: argparse.Namespace) -> int:
             sold_at = datetime.fromisoformat(args.sold_at)
         except ValueError as exc:
             raise CommandError(f"--sold-at {args.sold_at!r} is not an ISO date-time") from exc
-    try:
-        with session_scope(_engine()) as s:
-            sale = record_sale(
-                s,
-                _actor(),  # type: ignore[arg-type]
-                cert_human_id=args.cert,
-                order_ref=args.order,
-                price_minor=_price_minor(args),
-                currency=args.currency,
-                sold_at=sold_at,
-                buyer_contact=args.contact or "",
-                plan_id=args.plan,
-            )
-            print(f"sale recorded: {sale.cert_human_id} order {sale.order_ref}, plan {sale.plan_id}")
-    except WarrantyError as exc:
-        raise CommandError(exc.message) from exc
+    with _refusals(), session_scope(_engine()) as s:
+        sale = record_sale(
+            s,
+            _actor(),
+            cert_human_id=args.cert,
+            order_ref=args.order,
+            price_minor=_price_minor(args),
+            currency=args.currency,
+            sold_at=sold_at,
+            buyer_contact=args.contact or "",
+            plan_id=args.plan,
+        )
+        print(f"sale recorded: {sale.cert_human_id} order {sale.order_ref}, plan {sale.plan_id}")
     return 0
 
 
@@ -113,7 +126,6 @@ def _coverage(args: argparse.Namespace) -> int:
 
 
 def _claims(args: argparse.Namespace) -> int:
-    from warranty.errors import WarrantyError
     from warranty.service import QueueFilter, queue
 
     f = QueueFilter(
@@ -123,11 +135,8 @@ def _claims(args: argparse.Namespace) -> int:
         q=args.search or "",
         limit=args.limit,
     )
-    with session_scope(_engine()) as s:
-        try:
-            rows, total = queue(s, f)
-        except WarrantyError as exc:
-            raise CommandError(exc.message) from exc
+    with _refusals(), session_scope(_engine()) as s:
+        rows, total = queue(s, f)
         for c in rows:
             print(
                 f"{c.ref}  {c.cert_human_id:12} {c.item_kind:8} {c.state:14} {c.station_id:12} "
@@ -138,14 +147,10 @@ def _claims(args: argparse.Namespace) -> int:
 
 
 def _show(args: argparse.Namespace) -> int:
-    from warranty.errors import WarrantyError
     from warranty.service import events, get_claim
 
-    with session_scope(_engine()) as s:
-        try:
-            c = get_claim(s, args.ref)
-        except WarrantyError as exc:
-            raise CommandError(exc.message) from exc
+    with _refusals(), session_scope(_engine()) as s:
+        c = get_claim(s, args.ref)
         print(
             f"{c.ref}: {c.state} (version {c.version}), "
             f"certificate {c.cert_human_id}, order {c.order_ref or '-'}"
@@ -162,26 +167,22 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _act(args: argparse.Namespace) -> int:
-    from warranty.errors import WarrantyError
     from warranty.service import transition
 
-    try:
-        with session_scope(_engine()) as s:
-            c = transition(
-                s,
-                args.ref,
-                args.action,
-                _actor(),  # type: ignore[arg-type]
-                expected_version=args.version,
-                note=args.note or "",
-                outcome=args.outcome,
-                reason_code=args.reason,
-                identity_value=args.identity,
-                weight_mg=args.weight_mg,
-            )
-            print(f"{c.ref}: now {c.state}")
-    except WarrantyError as exc:
-        raise CommandError(exc.message) from exc
+    with _refusals(), session_scope(_engine()) as s:
+        c = transition(
+            s,
+            args.ref,
+            args.action,
+            _actor(),
+            expected_version=args.version,
+            note=args.note or "",
+            outcome=args.outcome,
+            reason_code=args.reason,
+            identity_value=args.identity,
+            weight_mg=args.weight_mg,
+        )
+        print(f"{c.ref}: now {c.state}")
     return 0
 
 
