@@ -8,9 +8,10 @@ its pty, symlink or listening socket does not outlive the process.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import TextIO
 
 Command = Callable[[list[str]], None]
@@ -30,12 +31,8 @@ def no_args(action: Callable[[], None]) -> Command:
 
 def serve_until_interrupted(stop: Callable[[], None]) -> int:
     """Block until Ctrl-C or SIGINT, then ``stop()``."""
-    try:
+    with _stopped_at_exit(stop):
         _sleep_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        stop()
     return 0
 
 
@@ -49,7 +46,7 @@ def serve_stdin_commands(
 
     Unknown or malformed lines print ``usage`` to stderr and are otherwise ignored.
     """
-    try:
+    with _stopped_at_exit(stop):
         for line in sys.stdin if stdin is None else stdin:
             words = line.lower().split()
             if not words:
@@ -60,11 +57,18 @@ def serve_stdin_commands(
                 print(f"unknown command {line.strip()!r}; {usage}", file=sys.stderr)
         # stdin closed (e.g. started in the background): keep serving until interrupted
         _sleep_forever()
+    return 0
+
+
+@contextlib.contextmanager
+def _stopped_at_exit(stop: Callable[[], None]) -> Iterator[None]:
+    """Ctrl-C is the normal way out, not an error; whatever the way out, the simulator stops."""
+    try:
+        yield
     except KeyboardInterrupt:
         pass
     finally:
         stop()
-    return 0
 
 
 def _run_line(commands: Mapping[str, Command], words: list[str]) -> bool:
