@@ -328,16 +328,7 @@ class MtSicsScale:
 
     def tare(self, timeout: float | None = None) -> Weight:
         """``T``: tare with the current (stable) load; returns the tare weight stored."""
-        limit = self.stable_timeout if timeout is None else timeout
-        deadline = time.monotonic() + limit
-        while True:
-            reply = self._exchange("T", "T", attempt_timeout=max(self.timeout, min(limit, 3.0)))
-            if reply.status == "I" and time.monotonic() < deadline:
-                time.sleep(0.05)
-                continue
-            if reply.status == "I":
-                raise ScaleTimeout(f"tare not possible within {limit:.1f} s (load not stable)")
-            return self._weight("T", reply)
+        return self._weight("T", self._when_stable("T", "tare", timeout))
 
     def tare_value(self) -> Weight:
         """``TA``: the tare weight currently stored."""
@@ -349,17 +340,19 @@ class MtSicsScale:
 
     def zero(self, timeout: float | None = None) -> None:
         """``Z``: set zero once the reading is stable (``ScaleTimeout`` otherwise)."""
+        self._check_status("Z", self._when_stable("Z", "zero", timeout))
+
+    def _when_stable(self, cmd: str, what: str, timeout: float | None) -> SicsReply:
+        """Repeat ``cmd`` while the balance refuses it (``I``: load not stable), up to ``timeout``."""
         limit = self.stable_timeout if timeout is None else timeout
         deadline = time.monotonic() + limit
         while True:
-            reply = self._exchange("Z", "Z", attempt_timeout=max(self.timeout, min(limit, 3.0)))
-            if reply.status == "I" and time.monotonic() < deadline:
-                time.sleep(0.05)
-                continue
-            if reply.status == "I":
-                raise ScaleTimeout(f"zero not possible within {limit:.1f} s (load not stable)")
-            self._check_status("Z", reply)
-            return
+            reply = self._exchange(cmd, cmd, attempt_timeout=max(self.timeout, min(limit, 3.0)))
+            if reply.status != "I":
+                return reply
+            if time.monotonic() >= deadline:
+                raise ScaleTimeout(f"{what} not possible within {limit:.1f} s (load not stable)")
+            time.sleep(0.05)
 
     def zero_immediately(self) -> bool:
         """``ZI``: zero now; returns whether the reading was stable when zeroed."""

@@ -90,6 +90,18 @@ def test_zero_and_zero_immediately(sim: ScaleSimulator, scale: MtSicsScale) -> N
     assert scale.immediate_weight().mg == 0
 
 
+def test_tare_and_zero_on_a_moving_load_time_out(sim: ScaleSimulator, scale: MtSicsScale) -> None:
+    """T and Z on a load that never settles give a ScaleTimeout naming the action, and store nothing."""
+    sim.place(4_000, settle_s=60)
+    with pytest.raises(ScaleTimeout, match="tare not possible"):
+        scale.tare(timeout=0.4)
+    with pytest.raises(ScaleTimeout, match="zero not possible"):
+        scale.zero(timeout=0.4)
+    assert scale.tare_value().mg == 0
+    sim.place(4_000, settle_s=0)
+    assert scale.stable_weight().mg == 4_000
+
+
 def test_overload_and_underload(sim: ScaleSimulator, scale: MtSicsScale) -> None:
     """Too heavy a load and a missing pan are distinct, explained errors."""
     sim.place(sim.capacity_mg + 1, settle_s=0)
