@@ -65,6 +65,10 @@ def _not_found(request: Request, ref: str) -> HTMLResponse:
     )
 
 
+def _json_not_found(ref: str) -> JSONResponse:
+    return JSONResponse({"error": "not_found", "detail": f"no certificate {ref[:40]!r}"}, status_code=404)
+
+
 def warranty_status(session: Session, record: CertificateRecord) -> dict[str, Any]:
     """Coverage from the warranty component (``warranty.coverage_for``); else from the certificate.
 
@@ -244,7 +248,7 @@ def lookup(q: str = "") -> Response:
 def get_credential(ref: str, session: Session = Depends(get_session)) -> Response:
     record = get_certificate(session, ref)
     if record is None:
-        return JSONResponse({"error": "not_found", "detail": f"no certificate {ref[:40]!r}"}, status_code=404)
+        return _json_not_found(ref)
     return JSONResponse(record.credential, media_type=VC_MEDIA)
 
 
@@ -254,7 +258,7 @@ def get_verification(
 ) -> Response:
     record = get_certificate(session, ref)
     if record is None:
-        return JSONResponse({"error": "not_found", "detail": f"no certificate {ref[:40]!r}"}, status_code=404)
+        return _json_not_found(ref)
     result: VerificationResult | None = verify_stored(session, settings, record.human_id)
     assert result is not None
     body = result.as_dict()

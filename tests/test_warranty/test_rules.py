@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -99,41 +100,28 @@ def test_sale_validation(sqlite_engine: Engine) -> None:
     """Sales need a known certificate, integer price, ISO currency, a plausible date, and only one sale."""
     cert = make_cert()
     with session_scope(sqlite_engine) as s:
+
+        def sale(actor: Actor = STAFF, **changes: Any) -> None:
+            fields: dict[str, Any] = {
+                "cert_human_id": cert.human_id,
+                "order_ref": "o",
+                "price_minor": 5,
+                "currency": "CNY",
+            }
+            record_sale(s, actor, **{**fields, **changes})
+
         with pytest.raises(NotFound):
-            record_sale(s, STAFF, cert_human_id="NOPE", order_ref="o", price_minor=1, currency="CNY")
+            sale(cert_human_id="NOPE", price_minor=1)
         with pytest.raises(Invalid, match="minor units"):
-            record_sale(s, STAFF, cert_human_id=cert.human_id, order_ref="o", price_minor=-5, currency="CNY")
+            sale(price_minor=-5)
         with pytest.raises(Invalid, match="currency"):
-            record_sale(s, STAFF, cert_human_id=cert.human_id, order_ref="o", price_minor=5, currency="yuan")
+            sale(currency="yuan")
         with pytest.raises(Invalid, match="future"):
-            record_sale(
-                s,
-                STAFF,
-                cert_human_id=cert.human_id,
-                order_ref="o",
-                price_minor=5,
-                currency="CNY",
-                sold_at=datetime.now(UTC) + timedelta(days=2),
-            )
+            sale(sold_at=datetime.now(UTC) + timedelta(days=2))
         with pytest.raises(Invalid, match="covers jewelry"):
-            record_sale(
-                s,
-                STAFF,
-                cert_human_id=cert.human_id,
-                order_ref="o",
-                price_minor=5,
-                currency="CNY",
-                plan_id="jewelry-authenticity",
-            )
+            sale(plan_id="jewelry-authenticity")
         with pytest.raises(Forbidden):
-            record_sale(
-                s,
-                Actor("op", "operator"),
-                cert_human_id=cert.human_id,
-                order_ref="o",
-                price_minor=5,
-                currency="CNY",
-            )
+            sale(Actor("op", "operator"))
     sell(sqlite_engine, cert)
     with pytest.raises(Conflict, match="already recorded"):
         sell(sqlite_engine, cert)
