@@ -56,36 +56,37 @@ def api_error(exc: WarrantyError) -> JSONResponse:
     return JSONResponse({"detail": exc.message}, status_code=exc.status)
 
 
-class PageRoute(APIRoute):
+class _RefusalRoute(APIRoute):
+    """Catches the service's refusal, rolls the session back and answers with ``refusal()``."""
+
+    def refusal(self, request: Request, exc: WarrantyError) -> Response:
+        raise NotImplementedError
+
+    def get_route_handler(self) -> Handler:
+        handler = super().get_route_handler()
+
+        async def route_handler(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except WarrantyError as exc:
+                _rollback(request)
+                return self.refusal(request, exc)
+
+        return route_handler
+
+
+class PageRoute(_RefusalRoute):
     """HTML routes: a refusal is the warranty error page."""
 
-    def get_route_handler(self) -> Handler:
-        handler = super().get_route_handler()
-
-        async def route_handler(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except WarrantyError as exc:
-                _rollback(request)
-                return page_error(request, exc, getattr(request.state, "warranty_user", None))
-
-        return route_handler
+    def refusal(self, request: Request, exc: WarrantyError) -> Response:
+        return page_error(request, exc, getattr(request.state, "warranty_user", None))
 
 
-class ApiRoute(APIRoute):
+class ApiRoute(_RefusalRoute):
     """JSON routes: a refusal is ``{"detail": message}``."""
 
-    def get_route_handler(self) -> Handler:
-        handler = super().get_route_handler()
-
-        async def route_handler(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except WarrantyError as exc:
-                _rollback(request)
-                return api_error(exc)
-
-        return route_handler
+    def refusal(self, request: Request, exc: WarrantyError) -> Response:
+        return api_error(exc)
 
 
 def actor_of(user: User | None) -> Actor:
