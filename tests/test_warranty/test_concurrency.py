@@ -4,23 +4,34 @@ Real threads, real databases (SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
-from wty_helpers import STAFF, SUPERVISOR, make_cert, sell
+from wty_helpers import STAFF, SUPERVISOR, buyer_claim, make_cert, sell
 
-from inspector.db import session_scope
 from warranty.errors import Conflict, WarrantyError
 from warranty.service import Actor, events, get_claim, open_claim, transition
 
 
+def _all_at_once(n: int, work: Callable[[int, threading.Barrier], None]) -> None:
+    """Run ``work(i, barrier)`` in ``n`` threads that meet at the barrier; fail if one hangs."""
+    barrier = threading.Barrier(n, timeout=30)
+    threads = [threading.Thread(target=work, args=(i, barrier)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+        assert not t.is_alive(), "a thread hung"
+
+
 def _race(engine: Engine, jobs: list[tuple[Actor, str, dict[str, object]]], ref: str) -> list[object]:
     """Run each job in its own thread and session; all read the claim, then all write at once."""
-    barrier = threading.Barrier(len(jobs), timeout=30)
     results: list[object] = [None] * len(jobs)
 
-    def run(i: int, actor: Actor, action: str, kw: dict[str, object]) -> None:
+    def run(i: int, barrier: threading.Barrier) -> None:
+        actor, action, kw = jobs[i]
         with Session(engine) as s:
             try:
                 version = get_claim(s, ref).version  # both staff have the page open at this version
@@ -33,23 +44,14 @@ def _race(engine: Engine, jobs: list[tuple[Actor, str, dict[str, object]]], ref:
                 s.rollback()
                 results[i] = exc
 
-    threads = [threading.Thread(target=run, args=(i, *job)) for i, job in enumerate(jobs)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-        assert not t.is_alive(), "a transition hung"
+    _all_at_once(len(jobs), run)
     return results
 
 
 def _claim(engine: Engine) -> str:
     cert = make_cert()
     sell(engine, cert)
-    with session_scope(engine) as s:
-        claim, _ = open_claim(
-            s, Actor.buyer(), cert_human_id=cert.human_id, order_ref="ORD-1001", problem="functional_fault"
-        )
-        return claim.ref
+    return buyer_claim(engine, cert.human_id)[0]
 
 
 @pytest.mark.parametrize("rounds", [3])
@@ -85,10 +87,9 @@ def test_concurrent_claims_on_one_certificate_only_one_opens(engine: Engine) -> 
     """Two buyers' submissions for the same certificate at the same instant: one claim, one conflict."""
     cert = make_cert()
     sell(engine, cert)
-    barrier = threading.Barrier(2, timeout=30)
     results: list[object] = [None, None]
 
-    def run(i: int) -> None:
+    def run(i: int, barrier: threading.Barrier) -> None:
         with Session(engine) as s:
             try:
                 barrier.wait()
@@ -105,11 +106,7 @@ def test_concurrent_claims_on_one_certificate_only_one_opens(engine: Engine) -> 
                 s.rollback()
                 results[i] = exc
 
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
+    _all_at_once(2, run)
     assert results.count("ok") == 1, results
     assert any(isinstance(r, Conflict) for r in results)
 
@@ -131,14 +128,13 @@ def test_two_staff_clicking_at_once_over_http(engine: Engine, database_url: str,
     ]
     for _ in range(2):
         ref = _claim(engine)
-        barrier = threading.Barrier(2, timeout=30)
         codes: list[int] = [0, 0]
         texts: list[str] = ["", ""]
 
         def click(
             i: int,
+            barrier: threading.Barrier,
             ref: str = ref,
-            barrier: threading.Barrier = barrier,
             codes: list[int] = codes,
             texts: list[str] = texts,
         ) -> None:
@@ -152,10 +148,6 @@ def test_two_staff_clicking_at_once_over_http(engine: Engine, database_url: str,
                 )
                 codes[i], texts[i] = r.status_code, r.text
 
-        threads = [threading.Thread(target=click, args=(i,)) for i in range(2)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(timeout=60)
+        _all_at_once(2, click)
         assert sorted(codes) == [303, 409], codes
         assert "changed by someone else" in texts[codes.index(409)]

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
-from wty_helpers import IMEI, STAFF, SUPERVISOR, WEIGHT_MG, make_cert, sell
+from wty_helpers import IMEI, STAFF, SUPERVISOR, WEIGHT_MG, buyer_claim, make_cert, sell
 
 from inspector.db import session_scope
 from warranty import coverage_for, default_plan_for
@@ -25,9 +25,7 @@ BUYER = Actor.buyer()
 def _open(
     engine: Engine, cert_id: str, problem: str = "functional_fault", order_ref: str = "ORD-1001"
 ) -> str:
-    with session_scope(engine) as s:
-        claim, _ = open_claim(s, BUYER, cert_human_id=cert_id, order_ref=order_ref, problem=problem)
-        return claim.ref
+    return buyer_claim(engine, cert_id, order_ref=order_ref, problem=problem)[0]
 
 
 def _do(engine: Engine, ref: str, action: str, actor: Actor = STAFF, **kw: object) -> str:

@@ -11,13 +11,13 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
-from wty_helpers import IMEI, STAFF, add_user, make_cert, sell
+from wty_helpers import IMEI, STAFF, add_user, buyer_claim, make_cert, sell
 
 from inspector.config import Settings
 from inspector.db import make_engine, migrate, session_scope
 from inspector.web.app import create_app
 from warranty.evidence import Reinspection
-from warranty.service import Actor, open_claim, transition
+from warranty.service import transition
 
 ROLES = ["anonymous", "operator", "staff", "supervisor", "admin"]
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
@@ -66,11 +66,8 @@ PATH_TO = {  # actions that bring a fresh claim into the state where the action 
 def _claim(engine: Engine, steps: list[str]) -> tuple[str, str, str]:
     cert = make_cert()
     sell(engine, cert)
+    ref, secret = buyer_claim(engine, cert.human_id)
     with session_scope(engine) as s:
-        claim, secret = open_claim(
-            s, Actor.buyer(), cert_human_id=cert.human_id, order_ref="ORD-1001", problem="functional_fault"
-        )
-        ref = claim.ref
         for step in steps:
             transition(s, ref, step, STAFF, **ARGS[step])
     return ref, secret, cert.human_id

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 from inspector.auth import Role, create_user, issue_token
 from inspector.db import session_scope
 from warranty.certificate_lookup import CertificateView, register_stub
-from warranty.service import Actor, record_sale
+from warranty.service import Actor, open_claim, record_sale
 
 _ids = itertools.count(1)
 IMEI = "356938035643809"
@@ -82,3 +82,14 @@ def add_user(engine: Engine, name: str, role: str, password: str = "correct-hors
     with session_scope(engine) as s:
         user = create_user(s, name, Role(role), password)
         return issue_token(s, user)
+
+
+def buyer_claim(
+    engine: Engine, cert_id: str, *, order_ref: str = "ORD-1001", problem: str = "functional_fault"
+) -> tuple[str, str]:
+    """A claim opened by the buyer (committed): its ref and the secret of its status link."""
+    with session_scope(engine) as s:
+        claim, secret = open_claim(
+            s, Actor.buyer(), cert_human_id=cert_id, order_ref=order_ref, problem=problem
+        )
+        return claim.ref, secret
