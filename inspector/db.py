@@ -13,6 +13,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
+from inspector.config import Settings
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
@@ -58,3 +60,11 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def open_database(settings: Settings) -> Engine:
+    """Engine for the configured database, created and migrated first: CLI commands just work."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    url = settings.resolved_database_url
+    migrate(url)
+    return make_engine(url)

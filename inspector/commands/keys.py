@@ -24,15 +24,11 @@ from inspector.certificates.keys import (
 )
 from inspector.cli import CommandError
 from inspector.config import get_settings
-from inspector.db import make_engine, migrate, session_scope
+from inspector.db import open_database, session_scope
 
 
 def _engine() -> Engine:
-    settings = get_settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    url = settings.resolved_database_url
-    migrate(url)
-    return make_engine(url)
+    return open_database(get_settings())
 
 
 def _fmt(ts: object) -> str:

@@ -10,13 +10,11 @@ from sqlalchemy.engine import Engine
 from inspector.auth import AuthError, Role, create_user, get_user, issue_token
 from inspector.cli import CommandError
 from inspector.config import get_settings
-from inspector.db import make_engine, migrate, session_scope
+from inspector.db import open_database, session_scope
 
 
 def _engine() -> Engine:
-    url = get_settings().resolved_database_url
-    migrate(url)
-    return make_engine(url)
+    return open_database(get_settings())
 
 
 def _add(args: argparse.Namespace) -> int:

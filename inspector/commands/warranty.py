@@ -21,16 +21,14 @@ from sqlalchemy.engine import Engine
 
 from inspector.cli import CommandError
 from inspector.config import get_settings
-from inspector.db import make_engine, migrate, session_scope
+from inspector.db import open_database, session_scope
 
 if TYPE_CHECKING:
     from warranty.service import Actor
 
 
 def _engine() -> Engine:
-    url = get_settings().resolved_database_url
-    migrate(url)
-    return make_engine(url)
+    return open_database(get_settings())
 
 
 @contextmanager

@@ -24,7 +24,6 @@ ROUTER_MODULES: list[str] = [
     "inspector.web.auth_routes",
     "inspector.web.photo_routes",
     "inspector.certificates.web",
-    "inspector.certificates.web",
     "inspector.station.routes",
     "warranty.web",
 ]
