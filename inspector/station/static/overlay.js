@@ -49,7 +49,7 @@
     const failed = (v.steps || []).filter((s) => s.status === "failed").map((s) => `${s.label}: failed`);
     // The stream shows why the grade is what it is; the "not X:" explanations stay on the certificate.
     const main = (v.grade_reasons || []).filter((r) => !/^([^:]*°: )?not [A-Z]/.test(r));
-    $("reasons").innerHTML = [...main, ...failed].slice(0, 4).map((r) => `<li>${esc(r)}</li>`).join("");
+    $("reasons").innerHTML = [...main, ...failed].slice(0, 3).map((r) => `<li>${esc(r)}</li>`).join("");
     const cert = $("cert");
     cert.hidden = !v.certificate_url;
     if (v.certificate_url) {
