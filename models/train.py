@@ -148,7 +148,16 @@ def _net(n_classes: int) -> Any:
     return UNet()
 
 
-def train(kind: str, n_train: int, minutes: float, out: Path, threads: int = 2) -> dict[str, Any]:
+def train(
+    kind: str,
+    n_train: int,
+    minutes: float,
+    out: Path,
+    threads: int = 2,
+    max_weight: float = 8.0,
+    init: Path | None = None,
+    lr0: float = 3e-3,
+) -> dict[str, Any]:
     import torch
     from torch import nn
 
@@ -167,11 +176,13 @@ def train(kind: str, n_train: int, minutes: float, out: Path, threads: int = 2) 
     print(f"[{kind}] data: {len(X)} samples {X.shape[1:]} in {t_data:.0f}s", flush=True)
     n_cls = len(CLASSES[kind])
     net = _net(n_cls)
+    if init is not None:  # second stage: continue from a first run with other loss weights
+        net.load_state_dict(torch.load(init))
     freq = np.bincount(Y.reshape(-1), minlength=n_cls + 1).astype(np.float64) + 1
-    weights = np.clip((freq[0] / freq) ** 0.5, 1.0, 8.0)  # milder: strong weights over-mark defects
+    weights = np.clip((freq[0] / freq) ** 0.5, 1.0, max_weight)  # strong weights over-mark defects
     print(f"[{kind}] class weights {np.round(weights, 1).tolist()}", flush=True)
     loss_fn = nn.CrossEntropyLoss(weight=torch.tensor(weights, dtype=torch.float32))
-    opt = torch.optim.AdamW(net.parameters(), lr=3e-3, weight_decay=1e-4)
+    opt = torch.optim.AdamW(net.parameters(), lr=lr0, weight_decay=1e-4)
     bs = 16
     deadline = t0 + minutes * 60
     rng = np.random.default_rng(1)
@@ -200,7 +211,7 @@ def train(kind: str, n_train: int, minutes: float, out: Path, threads: int = 2) 
                 per = (time.time() - t_data - t0) / 20
                 est_steps = int((deadline - time.time()) / per) + 20
             if est_steps:
-                lr = 3e-3 * 0.5 * (1 + math.cos(math.pi * min(1.0, step / est_steps)))
+                lr = lr0 * 0.5 * (1 + math.cos(math.pi * min(1.0, step / est_steps)))
                 for g in opt.param_groups:
                     g["lr"] = lr
             opt.zero_grad()
@@ -286,15 +297,35 @@ def main() -> None:
     ap.add_argument("--kind", choices=["phone", "jewelry", "both"], default="both")
     ap.add_argument("--n-phone", type=int, default=5200)
     ap.add_argument("--n-jewelry", type=int, default=2400)
-    ap.add_argument("--minutes-phone", type=float, default=22.0, help="wall-clock budget incl. data")
-    ap.add_argument("--minutes-jewelry", type=float, default=11.0)
+    ap.add_argument("--minutes-phone", type=float, default=18.0, help="wall-clock budget incl. data")
+    ap.add_argument("--minutes-jewelry", type=float, default=12.0)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--stage2-minutes", type=float, default=7.0, help="fine-tune with mild class weights")
+    ap.add_argument(
+        "--stage2-only", action="store_true", help="only run stage 2 from models/work/<kind>_state.pt"
+    )
     args = ap.parse_args()
     kinds = ["phone", "jewelry"] if args.kind == "both" else [args.kind]
     for kind in kinds:
         n = args.n_phone if kind == "phone" else args.n_jewelry
         minutes = args.minutes_phone if kind == "phone" else args.minutes_jewelry
-        info = train(kind, n, minutes, MODELS_DIR / f"{kind}_defects.onnx", args.threads)
+        out = MODELS_DIR / f"{kind}_defects.onnx"
+        info: dict[str, Any] = {}
+        if not args.stage2_only:
+            info["stage1"] = train(kind, n, minutes, out, args.threads)
+        if args.stage2_minutes > 0:
+            # Stage 2: near-uniform class weights and a lower learning rate, so that edges, icons and
+            # glare rims that stage 1 over-marks are pushed back to background.
+            info["stage2"] = train(
+                kind,
+                n,
+                args.stage2_minutes,
+                out,
+                args.threads,
+                max_weight=2.0,
+                init=WORK_DIR / f"{kind}_state.pt",
+                lr0=1e-3,
+            )
         (WORK_DIR / f"{kind}_train.json").write_text(json.dumps(info, indent=2))
         print(json.dumps(info), flush=True)
 
