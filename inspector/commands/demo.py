@@ -40,6 +40,39 @@ def _ensure_operator(running: Any) -> tuple[str, str | None]:
     return token, password
 
 
+def _ensure_people(running: Any) -> dict[str, str]:
+    """Staff and supervisor accounts for the warranty console; passwords printed only when new."""
+    from inspector.auth import Role, create_user, get_user
+    from inspector.db import session_scope
+
+    created: dict[str, str] = {}
+    with session_scope(running.engine) as s:
+        for name, role in (("staff", Role.staff), ("supervisor", Role.supervisor)):
+            if get_user(s, name) is None:
+                created[name] = secrets.token_urlsafe(9)
+                create_user(s, name, role, created[name], f"Demo {name}")
+    return created
+
+
+def _record_demo_sale(running: Any, human_id: str) -> str:
+    """Sell the demo phone so its warranty runs from a sale and a buyer can open a claim."""
+    from inspector.db import session_scope
+    from warranty.service import Actor, record_sale
+
+    order_ref = f"DEMO-{human_id}"
+    with session_scope(running.engine) as s:
+        record_sale(
+            s,
+            Actor("demo", "staff"),
+            cert_human_id=human_id,
+            order_ref=order_ref,
+            price_minor=19_900,
+            currency="EUR",
+            buyer_contact="buyer@example.invalid",
+        )
+    return order_ref
+
+
 class Progress:
     """Prints the live events of the station as terminal lines."""
 
@@ -162,6 +195,10 @@ def _demo(args: argparse.Namespace) -> int:
             )
         running.station.bus.remove_listener(progress)
         base = running.base_url
+        people = _ensure_people(running)
+        sale = None
+        if phone.get("certificate_id"):
+            sale = (phone["certificate_id"], _record_demo_sale(running, phone["certificate_id"]))
         print("\nThe station is running:")
         print(f"  operator console  {base}/station/console?token={token}")
         print(f"  stream overlay    {base}/station/overlay   (OBS browser source, 1920x1080)")
@@ -170,8 +207,13 @@ def _demo(args: argparse.Namespace) -> int:
         for view in (phone, jewel):
             if view.get("certificate_url"):
                 print(f"  certificate       {view['certificate_url']}  ({view['item_kind']})")
+        print(f"  staff console     {base}/staff/claims   (supervisor reports: {base}/staff/reports)")
+        if sale:
+            print(f"  buyer's claim     {base}/claims/new?cert={sale[0]}   (order reference {sale[1]})")
         if password:
             print(f"  sign in as '{DEMO_OPERATOR}' with password {password} (shown once)")
+        for name, pw in people.items():
+            print(f"  sign in as '{name}' with password {pw} (shown once)")
         ok = all(v["status"] == "completed" for v in (phone, jewel))
         if args.no_wait:
             return 0 if ok else 1
