@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 
 from inspector.grading import Grader
-from inspector.grading.grader import labels_from_probs, measure_labels
+from inspector.grading.grader import calibrated_labels, measure_labels
 from inspector.grading.locate import locate
 from models.synth.scene import JEWELRY_CLASSES, PHONE_CLASSES, render_scene
 
@@ -54,6 +54,8 @@ def eval_synthetic(grader: Grader, kind: str, n: int) -> dict[str, Any]:
     inter = np.zeros(len(classes) + 1)
     union = np.zeros(len(classes) + 1)
     scores, damaged, grades_ok = [], [], []
+    crack_found: list[bool] = []
+    pred_grades: list[str] = []  # predicted grades, in scene order
     confusion: dict[str, dict[str, int]] = {}
     for i in range(n):
         seed = HELDOUT_SEED0[kind] + i
@@ -81,18 +83,23 @@ def eval_synthetic(grader: Grader, kind: str, n: int) -> dict[str, Any]:
         for ci, name in enumerate(classes):
             m = cv2.warpPerspective(scene.masks[name].astype(np.float32), to_crop, (cw, ch))
             gt[m > 0.3] = ci + 1
-        pred = labels_from_probs(model.predict(loc.crop))
+        pred = calibrated_labels(
+            model.predict(loc.crop), model.info.classes, model.calibration, loc.mm_per_px
+        )
         for ci in range(1, len(classes) + 1):
             inter[ci] += np.logical_and(pred == ci, gt == ci).sum()
             union[ci] += np.logical_or(pred == ci, gt == ci).sum()
         gt_meas, _ = measure_labels(gt, loc, model.info.classes, scale)
         gi, _ = grader._decide(gt_meas, scale)
         gt_grade = scale.grades[gi].grade
+        pred_grades.append(res.grade)
         grades_ok.append(gt_grade == res.grade)
         confusion.setdefault(gt_grade, {}).setdefault(res.grade, 0)
         confusion[gt_grade][res.grade] += 1
         scores.append(res.damage_score)
         damaged.append(int(any(m.count for m in gt_meas.values())))
+        if kind == "phone" and gt_meas["crack"].count:
+            crack_found.append(res.measurements["crack"].count > 0)
     iou = {name: (float(inter[ci] / union[ci]) if union[ci] else None) for ci, name in enumerate(classes, 1)}
     return {
         "n": n,
@@ -103,6 +110,12 @@ def eval_synthetic(grader: Grader, kind: str, n: int) -> dict[str, Any]:
         "grade_within_one": None,
         "confusion_true_to_pred": confusion,
         "damaged_fraction": float(np.mean(damaged)),
+        "crack_item_recall": float(np.mean(crack_found)) if crack_found else None,
+        "clean_graded_a_rate": float(
+            np.mean([g == "A" for g, d in zip(pred_grades, damaged, strict=True) if not d])
+        )
+        if not all(damaged)
+        else None,
     }
 
 
@@ -112,10 +125,16 @@ def _images(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.suffix.lower() in (".jpg", ".jpeg", ".png", ".bmp"))
 
 
+def heldout_half(paths: list[Path]) -> list[Path]:
+    """The second half of a sorted folder: the first half of the real negatives (good phones, oil,
+    stain) is used for fine-tuning by ``models.train --real-negatives``, so only this half is scored."""
+    return paths[len(paths) // 2 :]
+
+
 def eval_real(grader: Grader, data: Path) -> dict[str, Any]:
-    out: dict[str, Any] = {"data_dir_found": data.is_dir()}
-    damaged = _images(data / "phones-real" / "damaged")
-    good = _images(data / "phones-real" / "good")
+    out: dict[str, Any] = {"data_dir_found": data.is_dir(), "negatives": "held-out second half only"}
+    damaged = _images(data / "phones-real" / "damaged")  # never used for training: all of them
+    good = heldout_half(_images(data / "phones-real" / "good"))
     if damaged or good:
         scores, labels, flagged, cracked = [], [], [], []
         for label, paths in ((1, damaged), (0, good)):
@@ -141,7 +160,7 @@ def eval_real(grader: Grader, data: Path) -> dict[str, Any]:
             "good_crack_found_rate": float(c[~y].mean()) if (~y).any() else None,
         }
     for sub in ("oil", "stain"):
-        paths = _images(data / "screen-surface" / sub)
+        paths = heldout_half(_images(data / "screen-surface" / sub))
         if not paths:
             continue
         flagged_n, crack_n = 0, 0
@@ -174,7 +193,10 @@ def markdown(report: dict[str, Any]) -> str:
             f"**{kind}** held-out synthetic (n={r['n']}): "
             + ", ".join(f"IoU {k} {_fmt(v)}" for k, v in r["pixel_iou"].items())
             + f"; mean IoU {_fmt(r['mean_iou'])}; "
-            f"AUROC damaged/undamaged {_fmt(r['auroc_damaged'])}; grade accuracy {_fmt(r['grade_accuracy'])}"
+            f"AUROC damaged/undamaged {_fmt(r['auroc_damaged'])}; "
+            f"grade accuracy {_fmt(r['grade_accuracy'])}; "
+            f"clean items graded A {_fmt(r.get('clean_graded_a_rate'))}; "
+            f"cracked items with a crack found {_fmt(r.get('crack_item_recall'))}"
         )
     real = report.get("real", {})
     pr = real.get("phones_real")

@@ -10,6 +10,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from inspector.grading.calibration import Calibration
 from inspector.grading.locate import DEFAULT_PHONE_MM, Located, locate
 from inspector.grading.model import ModelError, ModelInfo, SegModel, default_models_dir
 from inspector.grading.scales import SCALES_DIR, Scale, load_scale
@@ -127,6 +128,19 @@ def _plural(n: int, one: str, many: str) -> str:
 DEFECT_THRESHOLD = 0.5
 
 
+def damage_score(probs: np.ndarray, cal: Calibration, mm_per_px: tuple[float, float]) -> float:
+    """How sure the model is that some defect is present: mean of the 30 most defect-like pixels,
+    outside the calibration's ignored border band."""
+    defect_prob = 1.0 - probs[0]
+    bx = round(cal.border_margin_mm / float(mm_per_px[0]))
+    by = round(cal.border_margin_mm / float(mm_per_px[1]))
+    h, w = defect_prob.shape
+    if 0 < 2 * bx < w and 0 < 2 * by < h:
+        defect_prob = defect_prob[by : h - by, bx : w - bx]
+    k = min(30, defect_prob.size)
+    return float(np.partition(defect_prob.reshape(-1), -k)[-k:].mean())
+
+
 def labels_from_probs(probs: np.ndarray, threshold: float = DEFECT_THRESHOLD) -> np.ndarray:
     """Per-pixel class map: a pixel is a defect when P(any defect) >= threshold, and then the most
     likely defect class; so two similar classes splitting their vote still count as a defect."""
@@ -135,8 +149,33 @@ def labels_from_probs(probs: np.ndarray, threshold: float = DEFECT_THRESHOLD) ->
     return labels
 
 
+def calibrated_labels(
+    probs: np.ndarray, classes: tuple[str, ...], cal: Calibration, mm_per_px: tuple[float, float]
+) -> np.ndarray:
+    """Per-pixel class map under a model's calibration: the most likely defect class, kept when
+    P(any defect) reaches that class's threshold; nothing inside the ignored border band."""
+    labels = probs[1:].argmax(axis=0) + 1
+    defect_p = 1.0 - probs[0]
+    thr = np.array([1.0] + [cal.threshold(c) for c in classes[1:]], np.float32)
+    labels[defect_p < thr[labels]] = 0
+    if cal.border_margin_mm > 0:
+        bx = round(cal.border_margin_mm / float(mm_per_px[0]))
+        by = round(cal.border_margin_mm / float(mm_per_px[1]))
+        if bx:
+            labels[:, :bx] = 0
+            labels[:, -bx:] = 0
+        if by:
+            labels[:by] = 0
+            labels[-by:] = 0
+    return labels
+
+
 def measure_labels(
-    labels: np.ndarray, loc: Located, classes: tuple[str, ...], scale: Scale
+    labels: np.ndarray,
+    loc: Located,
+    classes: tuple[str, ...],
+    scale: Scale,
+    min_length_mm: dict[str, float] | None = None,
 ) -> tuple[dict[str, ClassMeasurement], list[Defect]]:
     """Connected components of a per-pixel class map -> counts, lengths and areas in millimetres.
 
@@ -162,6 +201,8 @@ def measure_labels(
                 x, y, w, h = (int(v) for v in stats[j, :4])
                 sub = (comp[y : y + h, x : x + w] == j).astype(np.uint8)
                 length = max(_skeleton_len(sub), float(max(w, h))) * px_len
+                if min_length_mm and length < min_length_mm.get(name, 0.0):
+                    continue
                 cnts, _ = cv2.findContours(sub, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
                 outline = max(cnts, key=cv2.contourArea).reshape(-1, 1, 2).astype(np.float32)
                 pts = outline + np.array([x, y], np.float32)
@@ -238,7 +279,7 @@ class Grader:
         t1 = time.perf_counter()
         probs = model.predict(loc.crop)
         t2 = time.perf_counter()
-        meas, defects, score = self._measure(probs, loc, model.info.classes, scale)
+        meas, defects, score = self._measure(probs, loc, model.info.classes, scale, model.calibration)
         t3 = time.perf_counter()
         gi, failed = self._decide(meas, scale)
         grade = scale.grades[gi]
@@ -275,13 +316,12 @@ class Grader:
 
     @staticmethod
     def _measure(
-        probs: np.ndarray, loc: Located, classes: tuple[str, ...], scale: Scale
+        probs: np.ndarray, loc: Located, classes: tuple[str, ...], scale: Scale, cal: Calibration
     ) -> tuple[dict[str, ClassMeasurement], list[Defect], float]:
-        defect_prob = 1.0 - probs[0]
-        k = min(30, defect_prob.size)
-        score = float(np.partition(defect_prob.reshape(-1), -k)[-k:].mean())
-        meas, defects = measure_labels(labels_from_probs(probs), loc, classes, scale)
-        return meas, defects, score
+        meas, defects = measure_labels(
+            calibrated_labels(probs, classes, cal, loc.mm_per_px), loc, classes, scale, cal.min_length_mm
+        )
+        return meas, defects, damage_score(probs, cal, loc.mm_per_px)
 
     @staticmethod
     def _violations(meas: dict[str, ClassMeasurement], limits: dict[str, Any], scale: Scale) -> list[str]:

@@ -72,6 +72,10 @@ class SegModel:
             path=str(path),
             classes=classes,
         )
+        from inspector.grading.calibration import load_calibration
+
+        # The decision rule fitted for this model travels with it (also when models are regrouped).
+        self.calibration = load_calibration(path, kind, classes, self.info.sha256)
 
     def predict(self, crop_bgr: np.ndarray) -> np.ndarray:
         """CxHxW float32 probabilities for an HxWx3 uint8 BGR crop."""

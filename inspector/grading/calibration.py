@@ -1,0 +1,94 @@
+"""Decision rule of a defect model: probability thresholds, minimum sizes and the ignored border.
+
+These numbers belong to one trained model (they are fitted on synthetic validation renders by
+``python -m models.calibrate``), so they live in a JSON file next to the model
+(``<kind>_defects.calibration.json``), validated here. Without that file the grader uses the plain
+rule (P(any defect) >= 0.5, no border, no minimum length), which is what the model was trained for.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from inspector.grading.model import ModelError
+
+SCHEMA_ID = "inspector.grading-calibration/1"
+
+
+class Calibration(BaseModel):
+    """How per-pixel probabilities become defects for one model."""
+
+    model_config = ConfigDict(extra="forbid")
+    schema_: str = Field(default=SCHEMA_ID, alias="schema")
+    kind: str = Field(pattern="^(phone|jewelry)$")
+    model_sha256: str = Field(default="", description="the model these numbers were fitted for")
+    default_threshold: float = Field(default=0.5, gt=0, lt=1)
+    thresholds: dict[str, float] = Field(
+        default_factory=dict, description="per class: minimum P(any defect) for a pixel of that class"
+    )
+    min_length_mm: dict[str, float] = Field(
+        default_factory=dict, description="per class: shorter components are ignored"
+    )
+    border_margin_mm: float = Field(
+        default=0.0, ge=0, le=10, description="ignored band along the crop edge (body corners, bezel)"
+    )
+    fitted_on: str = ""
+    validation: dict[str, object] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _check(self) -> Calibration:
+        if self.schema_ != SCHEMA_ID:
+            raise ValueError(f"schema must be {SCHEMA_ID!r}, got {self.schema_!r}")
+        for name, t in self.thresholds.items():
+            if not 0 < t < 1:
+                raise ValueError(f"thresholds.{name}: {t} is not a probability strictly between 0 and 1")
+        for name, v in self.min_length_mm.items():
+            if v < 0:
+                raise ValueError(f"min_length_mm.{name}: {v} is negative")
+        return self
+
+    def threshold(self, cls: str) -> float:
+        return self.thresholds.get(cls, self.default_threshold)
+
+    def check_classes(self, classes: tuple[str, ...], source: str) -> None:
+        unknown = sorted((set(self.thresholds) | set(self.min_length_mm)) - set(classes[1:]))
+        if unknown:
+            raise ModelError(f"{source}: calibration names unknown class(es) {', '.join(unknown)}")
+
+
+def calibration_path(model_path: str | Path) -> Path:
+    p = Path(model_path)
+    return p.with_name(p.stem + ".calibration.json")
+
+
+def load_calibration(model_path: str | Path, kind: str, classes: tuple[str, ...], sha256: str) -> Calibration:
+    """The calibration next to ``model_path``; the plain rule when there is none; ModelError if broken."""
+    path = calibration_path(model_path)
+    if not path.is_file():
+        return Calibration(kind=kind)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ModelError(f"{path}: calibration is not readable JSON ({exc})") from None
+    try:
+        cal = Calibration.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or '(top level)'}: {e['msg'].removeprefix('Value error, ')}"
+            for e in exc.errors()
+        )
+        raise ModelError(f"{path}: invalid calibration: {problems}") from None
+    if cal.kind != kind:
+        raise ModelError(f"{path}: calibration is for a {cal.kind!r} model, expected {kind!r}")
+    cal.check_classes(classes, str(path))
+    if cal.model_sha256 and cal.model_sha256 != sha256:
+        warnings.warn(
+            f"{path} was fitted for model {cal.model_sha256[:12]}, not {sha256[:12]}: "
+            "re-run `python -m models.calibrate`",
+            stacklevel=2,
+        )
+    return cal
