@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 
 from inspector.grading.locate import crop_jewelry, locate, order_quad, rectify_phone
-from models.synth.scene import JEWELRY_CLASSES, PHONE_CLASSES, render_scene
+from models.synth.scene import DISTRACTORS, JEWELRY_CLASSES, PHONE_CLASSES, render_scene
 
 MODELS_DIR = Path(__file__).resolve().parent
 WORK_DIR = MODELS_DIR / "work"
@@ -75,6 +75,64 @@ def make_sample(kind: str, seed: int) -> tuple[np.ndarray, np.ndarray, int]:
     return loc.crop, label, int(label.max() > 0)
 
 
+def make_negative(kind: str, seed: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """A clean item with a random subset of the hard negatives forced on (glare, oil, reflections...):
+    all background. Icons, camera bumps and rounded corners come with every render."""
+    rng = np.random.default_rng(seed + 9_000_000)
+    w = int(rng.choice(WIDTHS))
+    picked = [d for d in DISTRACTORS if rng.random() < 0.6] or [str(rng.choice(DISTRACTORS))]
+    scene = render_scene(
+        kind,
+        seed=seed,
+        defects=[],
+        side=str(rng.choice(["screen", "back"])),
+        angle_deg=float(rng.uniform(0, 360)),
+        light_level=float(rng.uniform(0.35, 1.0)),
+        width=w,
+        height=w * 9 // 16,
+        only_distractors=picked,
+    )
+    crop = locate(scene.image, kind).crop
+    return crop, np.zeros(crop.shape[:2], np.uint8), 0
+
+
+def real_negative_files(data: Path, part: str) -> list[Path]:
+    """The fixed split of real phone photos that are not damage: ``part`` "train" is the first half of
+    each sorted folder (phones-real/good, screen-surface/oil, screen-surface/stain), "eval" the rest."""
+    out: list[Path] = []
+    for sub in ("phones-real/good", "screen-surface/oil", "screen-surface/stain"):
+        folder = data / sub
+        files = (
+            sorted(p for p in folder.iterdir() if p.suffix.lower() in (".jpg", ".jpeg", ".png", ".bmp"))
+            if folder.is_dir()
+            else []
+        )
+        half = len(files) // 2
+        out += files[:half] if part == "train" else files[half:]
+    return out
+
+
+def load_real_negatives(data: Path) -> tuple[np.ndarray, np.ndarray]:
+    """Training half of the real negatives, rectified/resized by the station's own locator."""
+    xs = []
+    for p in real_negative_files(data, "train"):
+        img = cv2.imread(str(p))
+        if img is not None:
+            xs.append(locate(img, "phone").crop)
+    x = np.stack(xs)
+    return x, np.zeros(x.shape[:3], np.uint8)
+
+
+def _neg_worker(args: tuple[str, int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    kind, start, n = args
+    xs, ys = [], []
+    for s in range(start, start + n):
+        x, y, _ = make_negative(kind, s)
+        xs.append(x)
+        ys.append(y)
+    return np.stack(xs), np.stack(ys), np.zeros(n, np.uint8)
+
+
 def _worker(args: tuple[str, int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     kind, start, n = args
     xs, ys, ds = [], [], []
@@ -86,11 +144,13 @@ def _worker(args: tuple[str, int, int]) -> tuple[np.ndarray, np.ndarray, np.ndar
     return np.stack(xs), np.stack(ys), np.array(ds, np.uint8)
 
 
-def build_dataset(kind: str, n: int, seed0: int, procs: int = 2) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def build_dataset(
+    kind: str, n: int, seed0: int, procs: int = 2, negatives: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     chunk = math.ceil(n / (procs * 4))
     jobs = [(kind, seed0 + i, min(chunk, n - i)) for i in range(0, n, chunk)]
     with mp.get_context("fork").Pool(procs) as pool:
-        parts = pool.map(_worker, jobs)
+        parts = pool.map(_neg_worker if negatives else _worker, jobs)
     return (
         np.concatenate([p[0] for p in parts]),
         np.concatenate([p[1] for p in parts]),
@@ -98,8 +158,11 @@ def build_dataset(kind: str, n: int, seed0: int, procs: int = 2) -> tuple[np.nda
     )
 
 
-# Seeds: training scenes start at 0, held-out evaluation scenes at 10_000_000 (never overlap).
+# Seeds: training scenes start at 0, hard negatives for fine-tuning at 3_000_000, calibration
+# (validation) scenes at 20_000_000, held-out evaluation scenes at 10_000_000 (never overlap).
 TRAIN_SEED0 = {"phone": 0, "jewelry": 1_000_000}
+NEGATIVE_SEED0 = {"phone": 3_000_000, "jewelry": 4_000_000}
+VALIDATION_SEED0 = {"phone": 20_000_000, "jewelry": 21_000_000}
 HELDOUT_SEED0 = {"phone": 10_000_000, "jewelry": 11_000_000}
 
 
@@ -157,7 +220,11 @@ def train(
     max_weight: float = 8.0,
     init: Path | None = None,
     lr0: float = 3e-3,
+    n_negatives: int = 0,
+    real_negatives: Path | None = None,
 ) -> dict[str, Any]:
+    """Train (or, with ``init``, fine-tune) one model. ``n_negatives`` rendered hard negatives and the
+    training half of the real negatives under ``real_negatives`` fill part of every batch."""
     import torch
     from torch import nn
 
@@ -172,8 +239,24 @@ def train(
         X, Y, _ = build_dataset(kind, n_train, TRAIN_SEED0[kind], procs=threads)
         WORK_DIR.mkdir(parents=True, exist_ok=True)
         np.savez(cache, x=X, y=Y)
+    negs: list[tuple[np.ndarray, np.ndarray]] = []
+    if n_negatives:
+        ncache = WORK_DIR / f"{kind}_neg_{n_negatives}.npz"
+        if ncache.exists():
+            z = np.load(ncache)
+            NX, NY = z["x"], z["y"]
+        else:
+            NX, NY, _ = build_dataset(kind, n_negatives, NEGATIVE_SEED0[kind], threads, negatives=True)
+            np.savez(ncache, x=NX, y=NY)
+        negs.append((NX, NY))
+    if real_negatives is not None and kind == "phone":
+        negs.append(load_real_negatives(real_negatives))
     t_data = time.time() - t0
-    print(f"[{kind}] data: {len(X)} samples {X.shape[1:]} in {t_data:.0f}s", flush=True)
+    print(
+        f"[{kind}] data: {len(X)} samples {X.shape[1:]}, negatives {[len(n[0]) for n in negs]} "
+        f"in {t_data:.0f}s",
+        flush=True,
+    )
     n_cls = len(CLASSES[kind])
     net = _net(n_cls)
     if init is not None:  # second stage: continue from a first run with other loss weights
@@ -196,8 +279,17 @@ def train(
             # random 160x160 windows: 2x cheaper than whole crops, the net is fully convolutional
             cy = int(rng.integers(0, X.shape[1] - CROP + 1))
             cx = int(rng.integers(0, X.shape[2] - CROP + 1))
-            x = X[idx, cy : cy + CROP, cx : cx + CROP].astype(np.float32) / 255.0
-            y = Y[idx, cy : cy + CROP, cx : cx + CROP].astype(np.int64)
+            xb, yb = X[idx], Y[idx]
+            if negs:  # a quarter of each batch from every negative set: all-background targets
+                k = bs // 4
+                parts_x, parts_y = [xb[: bs - k * len(negs)]], [yb[: bs - k * len(negs)]]
+                for NX, NY in negs:
+                    j = rng.integers(0, len(NX), k)
+                    parts_x.append(NX[j])
+                    parts_y.append(NY[j])
+                xb, yb = np.concatenate(parts_x), np.concatenate(parts_y)
+            x = xb[:, cy : cy + CROP, cx : cx + CROP].astype(np.float32) / 255.0
+            y = yb[:, cy : cy + CROP, cx : cx + CROP].astype(np.int64)
             # photometric jitter: brightness/contrast/colour, plus flips (symmetry of the items)
             x = x * rng.uniform(0.7, 1.3, (bs, 1, 1, 1)) + rng.uniform(-0.1, 0.1, (bs, 1, 1, 3))
             x = x * rng.uniform(0.9, 1.1, (bs, 1, 1, 3))
@@ -229,7 +321,8 @@ def train(
                 break
         epoch += 1
     net.eval()
-    torch.save(net.state_dict(), WORK_DIR / f"{kind}_state.pt")
+    suffix = "_ft" if n_negatives or real_negatives else ""
+    torch.save(net.state_dict(), WORK_DIR / f"{kind}_state{suffix}.pt")
     export_onnx(net, kind, out)
     return {
         "train_samples": len(X),
@@ -239,6 +332,7 @@ def train(
         "train_seconds": round(time.time() - t0),
         "data_seconds": round(t_data),
         "class_weights": np.round(weights, 2).tolist(),
+        "negatives": [len(n[0]) for n in negs],
     }
 
 
@@ -304,8 +398,42 @@ def main() -> None:
     ap.add_argument(
         "--stage2-only", action="store_true", help="only run stage 2 from models/work/<kind>_state.pt"
     )
+    ap.add_argument(
+        "--finetune-from",
+        type=Path,
+        default=None,
+        help="skip stages 1/2: fine-tune from this state dict (e.g. models/work/<kind>_state.pt); "
+        "with --kind both, the name may contain {kind}",
+    )
+    ap.add_argument("--finetune-minutes", type=float, default=9.0)
+    ap.add_argument("--out-dir", type=Path, default=MODELS_DIR, help="where the .onnx files go")
+    ap.add_argument("--negatives", type=int, default=0, help="rendered hard negatives for fine-tuning")
+    ap.add_argument(
+        "--real-negatives",
+        type=Path,
+        default=None,
+        help="shared data dir: the first half of phones-real/good, screen-surface/oil and /stain "
+        "become all-background training crops (phone only; the second half stays for evaluation)",
+    )
     args = ap.parse_args()
     kinds = ["phone", "jewelry"] if args.kind == "both" else [args.kind]
+    if args.finetune_from is not None:
+        for kind in kinds:
+            ft_info = train(
+                kind,
+                args.n_phone if kind == "phone" else args.n_jewelry,
+                args.finetune_minutes,
+                args.out_dir / f"{kind}_defects.onnx",
+                args.threads,
+                max_weight=2.0,
+                init=Path(str(args.finetune_from).format(kind=kind)),
+                lr0=5e-4,
+                n_negatives=args.negatives,
+                real_negatives=args.real_negatives,
+            )
+            (WORK_DIR / f"{kind}_finetune.json").write_text(json.dumps(ft_info, indent=2))
+            print(json.dumps(ft_info), flush=True)
+        return
     for kind in kinds:
         n = args.n_phone if kind == "phone" else args.n_jewelry
         minutes = args.minutes_phone if kind == "phone" else args.minutes_jewelry
