@@ -166,6 +166,13 @@ def main() -> None:
     ap.add_argument("--kind", choices=["phone", "jewelry", "both"], default="both")
     ap.add_argument("--n", type=int, default=240, help="validation scenes per kind")
     ap.add_argument("--models-dir", type=Path, default=MODELS_DIR)
+    ap.add_argument(
+        "--real-negatives",
+        type=Path,
+        default=None,
+        help="shared data dir: also count the TRAINING half of the real good/oil/stain photos as "
+        "clean phones (the evaluation half is never used here)",
+    )
     args = ap.parse_args()
     kinds = ["phone", "jewelry"] if args.kind == "both" else [args.kind]
     for kind in kinds:
@@ -175,6 +182,16 @@ def main() -> None:
         grader = Grader.load(models_dir=args.models_dir, kinds=(kind,))
         model = grader.models[kind]
         items = validation_items(grader, kind, args.n)
+        n_real = 0
+        if args.real_negatives is not None and kind == "phone":
+            from models.train import real_negative_files
+
+            for p in real_negative_files(args.real_negatives, "train"):
+                img = cv2.imread(str(p))
+                if img is not None:
+                    loc = locate(img, "phone")
+                    items.append(Item(loc, np.zeros(loc.crop.shape[:2], np.uint8), 0, False))
+                    n_real += 1
         for it in items:
             it.probs = model.predict(it.loc.crop)
         cal, figures = fit(grader, kind, items)
@@ -183,7 +200,8 @@ def main() -> None:
             schema=SCHEMA_ID,
             model_sha256=model.info.sha256,
             fitted_on=f"{args.n} synthetic validation renders, seeds {VALIDATION_SEED0[kind]}.., "
-            f"{datetime.now(UTC).date().isoformat()}",
+            + (f"{n_real} real negatives (training half), " if n_real else "")
+            + datetime.now(UTC).date().isoformat(),
             validation={k: {m: round(x, 3) for m, x in v.items()} for k, v in figures.items()},
         )
         path.write_text(json.dumps(out, indent=2) + "\n")
