@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import secrets
-import signal
 import sys
 import threading
 import time
@@ -19,7 +18,7 @@ from typing import Any
 import httpx
 
 from inspector.cli import CommandError
-from inspector.commands.serve import add_common, settings_from_args
+from inspector.commands.serve import add_common, settings_from_args, wait_until_stopped
 
 ICON = {"passed": "✔", "warning": "!", "failed": "✘", "skipped": "-", "error": "⚠"}
 DEMO_OPERATOR = "operator"
@@ -217,14 +216,7 @@ def _demo(args: argparse.Namespace) -> int:
         ok = all(v["status"] == "completed" for v in (phone, jewel))
         if args.no_wait:
             return 0 if ok else 1
-        print("Ctrl-C stops the demo.", flush=True)
-        stop = threading.Event()
-        signal.signal(signal.SIGTERM, lambda *_: stop.set())
-        try:
-            while not stop.wait(0.5):
-                pass
-        except KeyboardInterrupt:
-            pass
+        wait_until_stopped("Ctrl-C stops the demo.")
         return 0
     finally:
         running.stop()

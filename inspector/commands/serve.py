@@ -58,7 +58,16 @@ def _serve(args: argparse.Namespace) -> int:
     print(f"  console  {base}/station/console   (sign in as an operator)")
     print(f"  overlay  {base}/station/overlay")
     print(f"  API docs {base}/docs")
-    print("Ctrl-C stops the station.", flush=True)
+    try:
+        wait_until_stopped("Ctrl-C stops the station.")
+    finally:
+        running.stop()
+    return 0
+
+
+def wait_until_stopped(hint: str) -> None:
+    """Block until Ctrl-C or SIGTERM, so a service manager can stop the station cleanly."""
+    print(hint, flush=True)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
@@ -66,9 +75,6 @@ def _serve(args: argparse.Namespace) -> int:
             pass
     except KeyboardInterrupt:
         pass
-    finally:
-        running.stop()
-    return 0
 
 
 def register(sub: argparse._SubParsersAction) -> None:
