@@ -10,12 +10,13 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Coroutine
 from pathlib import Path
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response, StreamingResponse
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 
 from inspector.auth import Role, User, optional_user, require_roles
@@ -24,7 +25,23 @@ from inspector.station.flows import FLOWS
 from inspector.station.service import StationError, StationService
 from inspector.web.templating import templates
 
-router = APIRouter()
+
+class _StationRoute(APIRoute):
+    """Every station endpoint answers a refused action (StationError) with its status and reason."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except StationError as exc:
+                raise HTTPException(exc.status, str(exc)) from exc
+
+        return route
+
+
+router = APIRouter(route_class=_StationRoute)
 STATIC = Path(__file__).parent / "static"
 _create_lock = threading.Lock()
 operator_only = require_roles(Role.operator)
@@ -47,10 +64,6 @@ def get_station(request: Request) -> StationService:
                 station.start()
                 app.state.station = station
     return station
-
-
-def _err(exc: StationError) -> HTTPException:
-    return HTTPException(exc.status, str(exc))
 
 
 class StartRequest(BaseModel):
@@ -87,17 +100,14 @@ def start_inspection(
     body: StartRequest, user: User = Depends(operator_only), station: StationService = Depends(get_station)
 ) -> dict[str, Any]:
     """Start an inspection of the item on the station; steps run at once, watch the event stream."""
-    try:
-        iid = station.start_inspection(
-            body.kind,
-            user.username,
-            started_by="api",
-            supersedes=body.supersedes,
-            auto_finish=body.auto_finish,
-        )
-        return station.get(iid)
-    except StationError as exc:
-        raise _err(exc) from exc
+    iid = station.start_inspection(
+        body.kind,
+        user.username,
+        started_by="api",
+        supersedes=body.supersedes,
+        auto_finish=body.auto_finish,
+    )
+    return station.get(iid)
 
 
 @router.get("/api/station/inspections", tags=["station"])
@@ -116,21 +126,15 @@ def get_inspection(
     inspection_id: int, user: User = Depends(operator_only), station: StationService = Depends(get_station)
 ) -> dict[str, Any]:
     """The inspection with every step: status, result, timing, photos, who answered."""
-    try:
-        return station.get(inspection_id)
-    except StationError as exc:
-        raise _err(exc) from exc
+    return station.get(inspection_id)
 
 
 @router.get("/api/station/inspections/{inspection_id}/steps", tags=["station"])
 def get_steps(
     inspection_id: int, user: User = Depends(operator_only), station: StationService = Depends(get_station)
 ) -> list[dict[str, Any]]:
-    try:
-        steps: list[dict[str, Any]] = station.get(inspection_id)["steps"]
-        return steps
-    except StationError as exc:
-        raise _err(exc) from exc
+    steps: list[dict[str, Any]] = station.get(inspection_id)["steps"]
+    return steps
 
 
 @router.post("/api/station/inspections/{inspection_id}/steps/{step_key}/answer", tags=["station"])
@@ -142,13 +146,10 @@ def answer_step(
     station: StationService = Depends(get_station),
 ) -> dict[str, Any]:
     """Answer the operator check the inspection waits for (pass/fail, or the declared fields)."""
-    try:
-        station.answer(
-            inspection_id, step_key, user.username, passed=body.passed, fields=body.fields, note=body.note
-        )
-        return station.get(inspection_id)
-    except StationError as exc:
-        raise _err(exc) from exc
+    station.answer(
+        inspection_id, step_key, user.username, passed=body.passed, fields=body.fields, note=body.note
+    )
+    return station.get(inspection_id)
 
 
 @router.post("/api/station/inspections/{inspection_id}/finish", tags=["station"])
@@ -156,11 +157,8 @@ def finish_inspection(
     inspection_id: int, user: User = Depends(operator_only), station: StationService = Depends(get_station)
 ) -> dict[str, Any]:
     """Confirm the result: the verdict is recorded and the certificate issued."""
-    try:
-        station.finish(inspection_id, user.username)
-        return station.get(inspection_id)
-    except StationError as exc:
-        raise _err(exc) from exc
+    station.finish(inspection_id, user.username)
+    return station.get(inspection_id)
 
 
 @router.post("/api/station/inspections/{inspection_id}/abort", tags=["station"])
@@ -170,11 +168,8 @@ def abort_inspection(
     user: User = Depends(operator_only),
     station: StationService = Depends(get_station),
 ) -> dict[str, Any]:
-    try:
-        station.abort(inspection_id, user.username, body.reason if body else None)
-        return station.get(inspection_id)
-    except StationError as exc:
-        raise _err(exc) from exc
+    station.abort(inspection_id, user.username, body.reason if body else None)
+    return station.get(inspection_id)
 
 
 @router.post("/api/station/inspections/{inspection_id}/resume", tags=["station"])
@@ -182,11 +177,8 @@ def resume_inspection(
     inspection_id: int, user: User = Depends(operator_only), station: StationService = Depends(get_station)
 ) -> dict[str, Any]:
     """Continue an interrupted inspection (pulled cable, station restart) from its last completed step."""
-    try:
-        station.resume(inspection_id, user.username)
-        return station.get(inspection_id)
-    except StationError as exc:
-        raise _err(exc) from exc
+    station.resume(inspection_id, user.username)
+    return station.get(inspection_id)
 
 
 @router.post("/api/station/arm", tags=["station"])
@@ -218,8 +210,8 @@ def camera_preview(
     """The camera's latest frame (console preview)."""
     try:
         data = station.preview_jpeg()
-    except StationError as exc:
-        raise _err(exc) from exc
+    except StationError:
+        raise
     except Exception as exc:  # camera faults become a clear 503 for the console to show
         raise HTTPException(503, f"camera: {exc}") from exc
     return Response(data, media_type="image/jpeg", headers={"Cache-Control": "no-store"})
@@ -234,10 +226,7 @@ def live(station: StationService = Depends(get_station)) -> dict[str, Any]:
 @router.get("/api/station/inspections/{inspection_id}/qr.svg", tags=["station"])
 def certificate_qr(inspection_id: int, station: StationService = Depends(get_station)) -> Response:
     """QR code of the inspection's certificate URL (public: the certificate page is public)."""
-    try:
-        view = station.get(inspection_id, public=True)
-    except StationError as exc:
-        raise _err(exc) from exc
+    view = station.get(inspection_id, public=True)
     url = view.get("certificate_url")
     if not url:
         raise HTTPException(404, "no certificate issued for this inspection yet")
