@@ -57,3 +57,30 @@ def test_phone_is_found_and_rectified(seed: int) -> None:
     diag = float(np.linalg.norm(gt[2] - gt[0]))
     assert err < 0.08 * diag
     assert loc.crop.shape == (320, 160, 3)
+
+
+def test_thin_defects_are_labelled_only_where_visible() -> None:
+    """A scratch drawn too faint for the camera (after light and blur) carries no label: the model is
+    never taught to find what the frame does not show, and the held-out truth does not demand it."""
+    from models.synth.scene import VISIBLE_LEVELS, _visible_only
+
+    h, w = 40, 80
+    geo = np.zeros((h, w), np.uint8)
+    geo[10, 5:75] = 1  # a faint scratch
+    geo[30, 5:75] = 1  # a clear one
+    contrast = np.zeros((h, w), np.float32)
+    contrast[10, 5:75] = VISIBLE_LEVELS * 0.5
+    contrast[30, 5:75] = VISIBLE_LEVELS * 4
+    none_saturated = np.zeros((h, w), bool)
+    out = _visible_only({"scratch": geo}, {"scratch": contrast}, 1.0, 0.0, none_saturated)["scratch"]
+    assert not out[10].any() and out[30].sum() == 70
+    dim = _visible_only({"scratch": geo}, {"scratch": contrast}, 0.2, 0.0, none_saturated)["scratch"]
+    assert not dim.any()  # the light box turned down: neither line is visible any more
+    blown = _visible_only({"scratch": geo}, {"scratch": contrast}, 1.0, 0.0, np.ones((h, w), bool))
+    assert not blown["scratch"].any()  # clipped to white by glare
+
+
+def test_rendered_crack_labels_follow_the_drawn_lines() -> None:
+    """On a normal frame the crack label survives the visibility rule and sits on the drawn crack."""
+    s = render_scene("phone", seed=4, defects=["crack"], only_distractors=())
+    assert s.masks["crack"].sum() > 200

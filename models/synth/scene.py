@@ -84,6 +84,17 @@ def _blend(img: Image, color: Sequence[float] | Image, alpha: Image) -> None:
     img[:] = img * (1.0 - a) + col * a
 
 
+def _contrast_of(before: Image, after: Image) -> Image:
+    """Largest per-channel change a drawing made: how visible a thin defect is before optics."""
+    return np.asarray(np.abs(after - before).max(axis=2), np.float32)
+
+
+VISIBLE_LEVELS = 12.0
+"""A thin defect is labelled only where it changes the final frame by at least this many grey levels
+(after light level, blur and downscaling): a camera cannot see less, so the model is not taught to."""
+THIN_CLASSES = ("crack", "scratch")
+
+
 def _smooth_noise(rng: np.random.Generator, h: int, w: int, scale: float) -> Image:
     """Low-frequency noise in 0..1, used for textures, tarnish and smears."""
     sh, sw = max(2, int(h / scale)), max(2, int(w / scale))
@@ -364,7 +375,7 @@ def _reflection(rng: np.random.Generator, img: Image, region: Image) -> None:
 
 def _render_phone_flat(
     rng: np.random.Generator, side: str, defects: Sequence[str], distract: list[str], item: dict[str, Any]
-) -> tuple[Image, Image, dict[str, Image]]:
+) -> tuple[Image, Image, dict[str, Image], dict[str, Image]]:
     wmm, hmm = rng.uniform(66, 78), rng.uniform(138, 162)
     item["size_mm"] = [round(wmm, 1), round(hmm, 1)]
     W, H = int(wmm * CANON_PX_PER_MM), int(hmm * CANON_PX_PER_MM)
@@ -451,9 +462,12 @@ def _render_phone_flat(
         )
         base_dark = float(color.mean()) < 110
     alpha = body.astype(np.float32) / 255.0
+    contrast = {c: np.zeros((H, W), np.float32) for c in THIN_CLASSES}
     for d in defects:
+        before = img.copy()
         if d == "crack":
             _draw_crack(rng, img, masks["crack"], glass, bright=base_dark or rng.random() < 0.4)
+            contrast["crack"] = _contrast_of(before, img)
         elif d == "scratch":
             _draw_scratches(
                 rng,
@@ -463,6 +477,7 @@ def _render_phone_flat(
                 CANON_PX_PER_MM,
                 base_dark,
             )
+            contrast["scratch"] = _contrast_of(before, img)
         elif d == "chip":
             _draw_chips(rng, img, alpha, masks["chip"], body)
     if "fingerprint" in distract:
@@ -473,15 +488,15 @@ def _render_phone_flat(
         _dust(rng, img, glass)
     if "reflection" in distract:
         _reflection(rng, img, glass)
-    return np.clip(img, 0, 255), alpha, masks
+    return np.clip(img, 0, 255), alpha, masks, contrast
 
 
 def _render_phone(
     rng: np.random.Generator, spec_kw: dict[str, Any], defects: Sequence[str], distract: list[str]
-) -> tuple[Image, dict[str, Image], np.ndarray, Image]:
+) -> tuple[Image, dict[str, Image], np.ndarray, Image, dict[str, Image]]:
     w, h = spec_kw["width"], spec_kw["height"]
     item: dict[str, Any] = spec_kw["item"]
-    flat, alpha, fmasks = _render_phone_flat(rng, spec_kw["side"], defects, distract, item)
+    flat, alpha, fmasks, fcontrast = _render_phone_flat(rng, spec_kw["side"], defects, distract, item)
     fh, fw = alpha.shape
     scale = rng.uniform(0.62, 0.9) * h / fh
     spec_kw["px_per_mm"] = round(scale * CANON_PX_PER_MM, 3)
@@ -509,7 +524,9 @@ def _render_phone(
         )
         for c, m in fmasks.items()
     }
-    return out, masks, dst, a
+    interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    contrast = {c: cv2.warpPerspective(m, H, (w, h), flags=interp) for c, m in fcontrast.items()}
+    return out, masks, dst, a, contrast
 
 
 # --------------------------------------------------------------------------- jewelry
@@ -568,7 +585,7 @@ def _stone(
 
 def _render_jewelry(
     rng: np.random.Generator, spec_kw: dict[str, Any], defects: Sequence[str], distract: list[str]
-) -> tuple[Image, dict[str, Image], np.ndarray, Image]:
+) -> tuple[Image, dict[str, Image], np.ndarray, Image, dict[str, Image]]:
     w, h = spec_kw["width"], spec_kw["height"]
     item: dict[str, Any] = spec_kw["item"]
     ppm = JEWELRY_PX_PER_MM * w / 1280.0
@@ -689,8 +706,11 @@ def _render_jewelry(
         else:
             _stone(canvas, rng, p, r, _STONES[stone_name])
     metal_region = cv2.erode(metal_only, np.ones((3, 3), np.uint8))
+    contrast: dict[str, Image] = {}
     if "scratch" in defects:
+        before = canvas.copy()
         _draw_scratches(rng, canvas, masks["scratch"], metal_region, ppm, light_on_dark=False)
+        contrast["scratch"] = _contrast_of(before, canvas)
     if "dent" in defects:
         ys, xs = np.nonzero(metal_region)
         for _ in range(int(rng.integers(1, 3))):
@@ -737,10 +757,11 @@ def _render_jewelry(
     masks_out = {
         k: (cv2.warpAffine(m.astype(np.float32), M, (w, h)) > 0.4).astype(np.uint8) for k, m in masks.items()
     }
+    contrast_out = {k: cv2.warpAffine(m, M, (w, h), flags=cv2.INTER_LINEAR) for k, m in contrast.items()}
     ys, xs = np.nonzero(a > 0.5)
     x0, x1, y0, y1 = float(xs.min()), float(xs.max()), float(ys.min()), float(ys.max())
     quad = np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], np.float32)
-    return out, masks_out, quad, a
+    return out, masks_out, quad, a, contrast_out
 
 
 # --------------------------------------------------------------------------- scene-level effects
@@ -759,6 +780,21 @@ def _glare(rng: np.random.Generator, img: Image, quad: np.ndarray, item_alpha: I
     layer = np.asarray(cv2.GaussianBlur(layer, (0, 0), rng.uniform(3, 15)), np.float32)
     layer = layer / max(1e-6, float(layer.max()))
     img += (layer * item_alpha)[..., None] * rng.uniform(80, 250)
+
+
+def _visible_only(
+    masks: dict[str, Image], contrast: dict[str, Image], gain: float, sigma: float, saturated: Image
+) -> dict[str, Image]:
+    """Keep a thin-defect label only where the line survives light, blur, clipping and downscaling."""
+    out = dict(masks)
+    for name, c in contrast.items():
+        c = c * gain
+        if sigma > 0.3:
+            c = cv2.GaussianBlur(c, (0, 0), sigma)
+        seen = ((c >= VISIBLE_LEVELS) & ~saturated).astype(np.uint8)
+        seen = cv2.dilate(seen, np.ones((3, 3), np.uint8))
+        out[name] = masks[name] & seen
+    return out
 
 
 def render_scene(
@@ -808,17 +844,19 @@ def render_scene(
     }
     defects = tuple(dict.fromkeys(defects))
     if kind == "phone":
-        img, masks, quad, alpha = _render_phone(rng, kw, defects, distract)
+        img, masks, quad, alpha, contrast = _render_phone(rng, kw, defects, distract)
     else:
-        img, masks, quad, alpha = _render_jewelry(rng, kw, defects, distract)
+        img, masks, quad, alpha, contrast = _render_jewelry(rng, kw, defects, distract)
     if "glare" in distract:
         _glare(rng, img, np.asarray(quad, np.float32), alpha)
     light = float(np.clip(light_level, 0.0, 1.0))
-    img *= (0.25 + 0.75 * light) * rng.uniform(0.85, 1.15)
+    gain = (0.25 + 0.75 * light) * rng.uniform(0.85, 1.15)
+    img *= gain
     img *= rng.uniform(0.92, 1.08, 3).astype(np.float32)  # white balance
     sigma = rng.uniform(0, 1.2)
     if sigma > 0.3:
         img = cv2.GaussianBlur(img, (0, 0), sigma)
+    masks = _visible_only(masks, contrast, gain, sigma, saturated=img.max(axis=2) >= 255)
     img += rng.normal(0, rng.uniform(0.5, 4.0) + 4 * (1 - light), img.shape).astype(np.float32)
     out = np.clip(img, 0, 255).astype(np.uint8)
     ok, enc = cv2.imencode(".jpg", out, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(60, 96))])
