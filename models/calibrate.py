@@ -26,6 +26,7 @@ from inspector.grading.calibration import SCHEMA_ID, Calibration, calibration_pa
 from inspector.grading.grader import Grader, calibrated_labels, measure_labels
 from inspector.grading.locate import Located, locate
 from inspector.grading.scales import Scale
+from models.evaluate import found_where_labelled
 from models.synth.scene import DISTRACTORS, JEWELRY_CLASSES, PHONE_CLASSES, render_scene
 
 MODELS_DIR = Path(__file__).resolve().parent
@@ -104,7 +105,9 @@ def score(grader: Grader, kind: str, items: list[Item], cal: Calibration) -> dic
             worst_hit += gi == last
         if it.gt_crack:
             crack_n += 1
-            crack_hit += bool(meas.get("crack") and meas["crack"].count)
+            crack_hit += bool(meas.get("crack") and meas["crack"].count) and found_where_labelled(
+                labels, it.gt, classes.index("crack")
+            )
         if it.gt_grade == 0:
             clean_n += 1
             clean_flag += gi != 0
@@ -140,18 +143,20 @@ def fit(grader: Grader, kind: str, items: list[Item], rounds: int = 3) -> tuple[
             border_margin_mm=p["border_margin_mm"],
         )
 
+    # Each class's threshold and minimum length are searched jointly: a stricter threshold often
+    # only pays off together with a minimum length (specks vs lines), which one knob at a time misses.
     for _ in range(rounds):
         changed = False
-        knobs: list[tuple[str, str | None, tuple[float, ...]]] = [("border_margin_mm", None, MARGINS[kind])]
+        knobs: list[tuple[str, str | None, list[Any]]] = [("border_margin_mm", None, list(MARGINS[kind]))]
         for c in classes:
-            knobs += [("thresholds", c, THRESHOLDS), ("min_length_mm", c, MIN_LENGTHS)]
+            knobs.append(("joint", c, [(t, ln) for t in THRESHOLDS for ln in MIN_LENGTHS]))
         for key, cls, values in knobs:
             for v in values:
                 trial = json.loads(json.dumps(params))
                 if cls is None:
                     trial[key] = v
                 else:
-                    trial[key][cls] = v
+                    trial["thresholds"][cls], trial["min_length_mm"][cls] = v
                 val = objective(make(trial))
                 if val > best + 1e-9:
                     best, params, changed = val, trial, True
