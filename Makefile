@@ -47,7 +47,7 @@ models: setup
 	$(VENV)/bin/pip install -q -e '.[train]'
 	rm -rf models/work
 	$(PY) -m models.train
-	$(PY) -m models.calibrate --kind phone
+	$(PY) -m models.calibrate
 	$(PY) -m models.evaluate
 
 clean:

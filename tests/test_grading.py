@@ -39,18 +39,7 @@ def test_finds_rendered_crack(grader: Grader, seed: int) -> None:
     assert res.reasons[0].startswith("D: ")
 
 
-_GLARE_KNOWN_FAILURE = pytest.mark.xfail(
-    reason="phone model v1.1 still marks some glare rims and smears as cracks; "
-    "see models/phone_defects.md, known limits",
-    strict=True,
-)
-
-
-# Strict: a seed listed as a known failure that starts passing must be moved out of the list.
-@pytest.mark.parametrize(
-    "seed",
-    [pytest.param(21, marks=_GLARE_KNOWN_FAILURE), 22, pytest.param(23, marks=_GLARE_KNOWN_FAILURE)],
-)
+@pytest.mark.parametrize("seed", [21, 22, 23, 24, 25])
 def test_ignores_rendered_glare_and_oil(grader: Grader, seed: int) -> None:
     """Glare, reflections and an oil smear on an undamaged phone are not reported as cracks or scratches."""
     scene = render_scene(
