@@ -469,8 +469,11 @@ RECIPES: dict[str, dict[str, dict[str, Any]]] = {
 
 
 def default_real_negatives() -> Path | None:
-    """../shared/data beside the repository, when it is there (real photos are never shipped)."""
-    d = MODELS_DIR.parent.parent / "shared" / "data"
+    """../shared/data beside the repository (or $INSPECTOR_SHARED_DATA), when it is there; real
+    photos are never shipped."""
+    from models.evaluate import shared_data_dir
+
+    d = shared_data_dir()
     return d if d.is_dir() else None
 
 
