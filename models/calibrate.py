@@ -28,6 +28,7 @@ from inspector.grading.calibration import SCHEMA_ID, Calibration, calibration_pa
 from inspector.grading.grader import Grader, calibrated_labels, measure_labels
 from inspector.grading.locate import Located, locate
 from inspector.grading.scales import Scale
+from models.crop_labels import crop_labels
 from models.evaluate import found_where_labelled
 from models.synth.scene import DISTRACTORS, JEWELRY_CLASSES, PHONE_CLASSES, render_scene
 from models.train import default_real_negatives, real_negative_files
@@ -86,12 +87,7 @@ def validation_items(grader: Grader, kind: str, n: int) -> list[Item]:
             only_distractors=only,
         )
         loc = locate(scene.image, kind)
-        to_crop = np.linalg.inv(loc.to_frame)
-        ch, cw = loc.crop.shape[:2]
-        gt = np.zeros((ch, cw), np.uint8)
-        for ci, name in enumerate(classes):
-            m = cv2.warpPerspective(scene.masks[name].astype(np.float32), to_crop, (cw, ch))
-            gt[m > 0.3] = ci + 1
+        gt = crop_labels(scene.masks, classes, loc)
         meas, _ = measure_labels(gt, loc, grader.models[kind].info.classes, scale)
         gi, _ = grader._decide(meas, scale)
         items.append(Item(loc, gt, gi, bool(meas.get("crack") and meas["crack"].count)))

@@ -21,6 +21,7 @@ import numpy as np
 from inspector.grading import Grader
 from inspector.grading.grader import calibrated_labels, measure_labels
 from inspector.grading.locate import locate
+from models.crop_labels import crop_labels
 from models.synth.scene import JEWELRY_CLASSES, PHONE_CLASSES, render_scene
 
 MODELS_DIR = Path(__file__).resolve().parent
@@ -84,12 +85,7 @@ def eval_synthetic(grader: Grader, kind: str, n: int) -> dict[str, Any]:
         )
         res = grader.grade(scene.image, kind, side)
         loc = locate(scene.image, kind)
-        to_crop = np.linalg.inv(loc.to_frame)
-        ch, cw = loc.crop.shape[:2]
-        gt = np.zeros((ch, cw), np.uint8)
-        for ci, name in enumerate(classes):
-            m = cv2.warpPerspective(scene.masks[name].astype(np.float32), to_crop, (cw, ch))
-            gt[m > 0.3] = ci + 1
+        gt = crop_labels(scene.masks, classes, loc)
         pred = calibrated_labels(
             model.predict(loc.crop), model.info.classes, model.calibration, loc.mm_per_px
         )

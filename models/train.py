@@ -25,6 +25,7 @@ from inspector.grading.locate import (
     order_quad,
     rectify_phone,
 )
+from models.crop_labels import crop_labels
 from models.synth.scene import DISTRACTORS, JEWELRY_CLASSES, PHONE_CLASSES, render_scene
 
 MODELS_DIR = Path(__file__).resolve().parent
@@ -76,14 +77,7 @@ def make_sample(kind: str, seed: int) -> tuple[np.ndarray, np.ndarray, int]:
         size = float(np.linalg.norm(q[2] - q[0]))
         q += rng.normal(0, 0.006 * size, q.shape).astype(np.float32)
         loc = rectify_phone(scene.image, order_quad(q)) if kind == "phone" else crop_jewelry(scene.image, q)
-    to_crop = np.linalg.inv(loc.to_frame)
-    cw, ch = loc.crop.shape[1], loc.crop.shape[0]
-    label = np.zeros((ch, cw), np.uint8)
-    for i, name in enumerate(CLASSES[kind]):
-        m = cv2.warpPerspective(
-            scene.masks[name].astype(np.float32), to_crop, (cw, ch), flags=cv2.INTER_LINEAR
-        )
-        label[m > 0.3] = i + 1
+    label = crop_labels(scene.masks, CLASSES[kind], loc)
     return loc.crop, label, int(label.max() > 0)
 
 
