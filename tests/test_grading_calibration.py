@@ -12,7 +12,7 @@ import pytest
 
 from inspector.grading import Grader, ModelError
 from inspector.grading.calibration import Calibration, calibration_path
-from inspector.grading.grader import calibrated_labels
+from inspector.grading.grader import calibrated_labels, measure_labels
 
 MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
 CLASSES = ("background", "crack", "scratch", "chip")
@@ -92,3 +92,54 @@ def test_thresholds_and_border_band_suppress_pixels() -> None:
     assert out[20, 10] == 0  # below the crack threshold
     assert out[22, 10] == 2  # scratch keeps the default threshold
     assert out[0, 0] == 0  # inside the 2-pixel border band
+    probs[:, 0, 1] = [0.0, 0.0, 0.0, 1.0]  # a chip on the body edge
+    edge = Calibration(kind="phone", border_margin_mm=1.0, edge_classes=["chip"])
+    out = calibrated_labels(probs, CLASSES, edge, (0.5, 0.5))
+    assert out[0, 1] == 3 and out[0, 0] == 0  # the band spares the edge class only
+
+
+def test_calibration_search_scores_rules_as_the_grader_measures_them() -> None:
+    """The calibration search measures each class once per threshold and band (a cache); the grade it
+    scores for a rule is the grade the grader's own labelling and measurement give under that rule."""
+    from inspector.grading.locate import locate
+    from models.calibrate import Item, score
+    from models.synth.scene import render_scene
+
+    grader = Grader.load(kinds=("phone",))
+    model, scale = grader.models["phone"], grader.scales["phone"]
+    items = []
+    for seed, defects in ((3, ["crack"]), (4, ["scratch"]), (5, [])):
+        scene = render_scene("phone", seed=seed, defects=defects, width=640, height=360)
+        loc = locate(scene.image, "phone")
+        probs = np.zeros((4, *loc.crop.shape[:2]), np.float32)
+        probs[0] = 1.0
+        probs[:, 100:160, 60] = np.array([[0.25], [0.6], [0.15], [0.0]])  # a 27 mm line, P(defect) 0.75
+        probs[:, 200, 40:52] = np.array([[0.1], [0.1], [0.8], [0.0]])  # a 5 mm scratch, P(defect) 0.9
+        probs[:, 1:4, 1:4] = np.array([0.0, 0.0, 0.0, 1.0])[:, None, None]  # a chip in the corner
+        items.append(Item(loc, np.zeros(loc.crop.shape[:2], np.uint8), 0, False, probs))
+    rules = [
+        Calibration(kind="phone"),
+        Calibration(kind="phone", thresholds={"crack": 0.8}),
+        Calibration(
+            kind="phone", thresholds={"crack": 0.8}, min_length_mm={"scratch": 6.0}, border_margin_mm=2.0
+        ),
+        Calibration(  # as above, but the band spares the corner chip
+            kind="phone",
+            thresholds={"crack": 0.8},
+            min_length_mm={"scratch": 6.0},
+            border_margin_mm=2.0,
+            edge_classes=["chip"],
+        ),
+    ]
+    seen = set()
+    for rule in rules:
+        expected = []
+        for it in items:
+            labels = calibrated_labels(it.probs, model.info.classes, rule, it.loc.mm_per_px)
+            meas, _ = measure_labels(labels, it.loc, model.info.classes, scale, rule.min_length_mm)
+            expected.append(grader._decide(meas, scale)[0])
+        seen.add(tuple(expected))
+        got = score(grader, "phone", items, rule)
+        assert got["grade_accuracy"] == sum(g == 0 for g in expected) / len(items)
+        assert got["clean_flagged_rate"] == sum(g != 0 for g in expected) / len(items)
+    assert len(seen) == 3  # the rules grade these items D, C, A and C

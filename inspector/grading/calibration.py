@@ -36,6 +36,10 @@ class Calibration(BaseModel):
     border_margin_mm: float = Field(
         default=0.0, ge=0, le=10, description="ignored band along the crop edge (body corners, bezel)"
     )
+    edge_classes: list[str] = Field(
+        default_factory=list,
+        description="classes that belong on the body's edge (chips, dents): the border band spares them",
+    )
     fitted_on: str = ""
     validation: dict[str, object] = Field(default_factory=dict)
 
@@ -55,7 +59,8 @@ class Calibration(BaseModel):
         return self.thresholds.get(cls, self.default_threshold)
 
     def check_classes(self, classes: tuple[str, ...], source: str) -> None:
-        unknown = sorted((set(self.thresholds) | set(self.min_length_mm)) - set(classes[1:]))
+        named = set(self.thresholds) | set(self.min_length_mm) | set(self.edge_classes)
+        unknown = sorted(named - set(classes[1:]))
         if unknown:
             raise ModelError(f"{source}: calibration names unknown class(es) {', '.join(unknown)}")
 

@@ -153,7 +153,8 @@ def calibrated_labels(
     probs: np.ndarray, classes: tuple[str, ...], cal: Calibration, mm_per_px: tuple[float, float]
 ) -> np.ndarray:
     """Per-pixel class map under a model's calibration: the most likely defect class, kept when
-    P(any defect) reaches that class's threshold; nothing inside the ignored border band."""
+    P(any defect) reaches that class's threshold; inside the ignored border band only the edge
+    classes (chips and dents live on the edge)."""
     labels = probs[1:].argmax(axis=0) + 1
     defect_p = 1.0 - probs[0]
     thr = np.array([1.0] + [cal.threshold(c) for c in classes[1:]], np.float32)
@@ -161,13 +162,61 @@ def calibrated_labels(
     if cal.border_margin_mm > 0:
         bx = round(cal.border_margin_mm / float(mm_per_px[0]))
         by = round(cal.border_margin_mm / float(mm_per_px[1]))
+        band = np.zeros(labels.shape, bool)
         if bx:
-            labels[:, :bx] = 0
-            labels[:, -bx:] = 0
+            band[:, :bx] = band[:, -bx:] = True
         if by:
-            labels[:by] = 0
-            labels[-by:] = 0
+            band[:by] = band[-by:] = True
+        for name in cal.edge_classes:
+            band &= labels != classes.index(name)
+        labels[band] = 0
     return labels
+
+
+@dataclass(frozen=True)
+class Component:
+    """One connected defect region of a class: its size and where it is in the crop."""
+
+    length_mm: float
+    area_mm2: float
+    x: int
+    y: int
+    mask: np.ndarray  # uint8, the component inside its bounding box at (x, y)
+
+
+def class_components(
+    labels: np.ndarray, class_index: int, min_area_mm2: float, mm_per_px: tuple[float, float]
+) -> list[Component]:
+    """Connected regions of one class, at least ``min_area_mm2`` large, measured in millimetres."""
+    mx, my = float(mm_per_px[0]), float(mm_per_px[1])
+    px_area, px_len = mx * my, (mx + my) / 2
+    mask = (labels == class_index).astype(np.uint8)
+    if not mask.any():
+        return []
+    out = []
+    n, comp, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    for j in range(1, n):
+        area = float(stats[j, cv2.CC_STAT_AREA]) * px_area
+        if area < min_area_mm2:
+            continue
+        x, y, w, h = (int(v) for v in stats[j, :4])
+        sub = (comp[y : y + h, x : x + w] == j).astype(np.uint8)
+        length = max(_skeleton_len(sub), float(max(w, h))) * px_len
+        out.append(Component(length, area, x, y, sub))
+    return out
+
+
+def summarize(components: list[Component], min_length_mm: float = 0.0) -> ClassMeasurement:
+    """Count, lengths and area of the components at least ``min_length_mm`` long."""
+    m = ClassMeasurement()
+    for c in components:
+        if c.length_mm < min_length_mm:
+            continue
+        m.count += 1
+        m.total_length_mm += c.length_mm
+        m.max_length_mm = max(m.max_length_mm, c.length_mm)
+        m.total_area_mm2 += c.area_mm2
+    return m
 
 
 def measure_labels(
@@ -181,38 +230,24 @@ def measure_labels(
 
     Used on the model's output and, in evaluation, on the ground-truth labels (same rules for both).
     """
-    mx, my = float(loc.mm_per_px[0]), float(loc.mm_per_px[1])
-    px_area = mx * my
-    px_len = (mx + my) / 2
     meas: dict[str, ClassMeasurement] = {}
     defects: list[Defect] = []
     for ci, name in enumerate(classes):
         if ci == 0 or name not in scale.classes:
             continue
-        spec = scale.classes[name]
-        m = ClassMeasurement()
-        mask = (labels == ci).astype(np.uint8)
-        if mask.any():
-            n, comp, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-            for j in range(1, n):
-                area = float(stats[j, cv2.CC_STAT_AREA]) * px_area
-                if area < spec.min_area_mm2:
-                    continue
-                x, y, w, h = (int(v) for v in stats[j, :4])
-                sub = (comp[y : y + h, x : x + w] == j).astype(np.uint8)
-                length = max(_skeleton_len(sub), float(max(w, h))) * px_len
-                if min_length_mm and length < min_length_mm.get(name, 0.0):
-                    continue
-                cnts, _ = cv2.findContours(sub, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-                outline = max(cnts, key=cv2.contourArea).reshape(-1, 1, 2).astype(np.float32)
-                pts = outline + np.array([x, y], np.float32)
-                frame_pts = cv2.perspectiveTransform(pts, loc.to_frame).reshape(-1, 2)
-                defects.append(Defect(name, length, area, np.round(frame_pts).astype(np.int32)))
-                m.count += 1
-                m.total_length_mm += length
-                m.max_length_mm = max(m.max_length_mm, length)
-                m.total_area_mm2 += area
-        meas[name] = m
+        floor = (min_length_mm or {}).get(name, 0.0)
+        kept = [
+            c
+            for c in class_components(labels, ci, scale.classes[name].min_area_mm2, loc.mm_per_px)
+            if c.length_mm >= floor
+        ]
+        for c in kept:
+            cnts, _ = cv2.findContours(c.mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+            outline = max(cnts, key=cv2.contourArea).reshape(-1, 1, 2).astype(np.float32)
+            pts = outline + np.array([c.x, c.y], np.float32)
+            frame_pts = cv2.perspectiveTransform(pts, loc.to_frame).reshape(-1, 2)
+            defects.append(Defect(name, c.length_mm, c.area_mm2, np.round(frame_pts).astype(np.int32)))
+        meas[name] = summarize(kept)
     return meas, defects
 
 
