@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from models.evaluate import found_where_labelled
-from models.train import sample_windows
+from models.train import class_weights, sample_windows
 
 
 def test_training_windows_mostly_show_the_defect() -> None:
@@ -35,3 +35,31 @@ def test_crack_counts_as_found_only_where_it_is() -> None:
     assert found_where_labelled(on_it, gt, 1)
     assert not found_where_labelled(elsewhere, gt, 1)
     assert not found_where_labelled(np.zeros_like(gt), gt, 1)
+
+
+def test_defect_windows_visit_rare_classes_as_often_as_common_ones() -> None:
+    """On an item with a long crack and one small chip, defect-centred windows land on the chip about
+    as often as on the crack (drawing a defect pixel at random would almost never pick the chip)."""
+    rng = np.random.default_rng(1)
+    n = 400
+    x = np.zeros((n, 320, 160, 3), np.uint8)
+    y = np.zeros((n, 320, 160), np.uint8)
+    y[:, 10:300, 80] = 1  # crack: 290 pixels down the middle
+    y[:, 200:203, 0:3] = 3  # chip: 9 pixels on the left edge, 77 px from the crack
+    _, ys = sample_windows(x, y, rng, on_defect_p=1.0, crop=64)
+    with_chip = (ys == 3).reshape(n, -1).any(axis=1).mean()
+    assert 0.35 <= with_chip <= 0.65
+
+
+def test_rare_classes_get_larger_loss_weights() -> None:
+    """A class with fewer pixels than the commonest defect weighs more, within ``rare_boost`` x the cap;
+    without the boost every class shares one cap (the old rule)."""
+    y = np.zeros((1, 200, 200), np.uint8)
+    y[0, :100, :8] = 1  # 800 crack pixels
+    y[0, :100, 10] = 2  # 100 scratch pixels
+    y[0, 0, 20:30] = 3  # 10 chip pixels
+    flat = class_weights(y, 3, max_weight=4.0)
+    assert flat.tolist() == [1.0, 4.0, 4.0, 4.0]
+    boosted = class_weights(y, 3, max_weight=4.0, rare_boost=3.0)
+    assert boosted[0] == 1.0 and boosted[1] == 4.0
+    assert 4.0 < boosted[2] < boosted[3] <= 12.0

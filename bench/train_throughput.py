@@ -1,0 +1,78 @@
+"""Training steps per minute on this machine: one process on 1 or 2 torch threads, and two 1-thread
+processes side by side (how ``python -m models.train`` trains the phone and jewelry models at once).
+
+    .venv/bin/python bench/train_throughput.py [--seconds 60]
+
+Needs the ``train`` extra (torch). Uses random images and sparse random labels of the phone model's
+input size, so no rendering is timed; a step is the real one (batch preparation, forward, loss,
+backward, AdamW update).
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from models.train import CLASSES, _net, prepare_batch, soft_dice_loss
+
+
+def steps_per_minute(threads: int, seconds: float, batch: int = 16) -> float:
+    import torch
+
+    torch.set_num_threads(threads)
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, (64, 320, 160, 3), dtype=np.uint8)
+    y = np.zeros((64, 320, 160), np.uint8)
+    y[:, 100:200, 80] = rng.integers(1, 4, 64)[:, None]  # one thin defect line per item
+    n_cls = len(CLASSES["phone"])
+    net = _net(n_cls)
+    opt = torch.optim.AdamW(net.parameters(), lr=1e-3)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    steps, t0 = 0, time.time()
+    while time.time() - t0 < seconds:
+        idx = rng.integers(0, len(x), batch)
+        xb, yb = prepare_batch(x[idx], y[idx], [], rng, 0.6)
+        xt, yt = torch.from_numpy(xb), torch.from_numpy(yb)
+        opt.zero_grad()
+        logits = net(xt)
+        loss = loss_fn(logits, yt) + soft_dice_loss(logits, yt)
+        loss.backward()
+        opt.step()
+        steps += 1
+    return steps * 60 / (time.time() - t0)
+
+
+def _child(args: tuple[int, float]) -> float:
+    return steps_per_minute(*args)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--seconds", type=float, default=60.0, help="timed training per configuration")
+    args = ap.parse_args()
+    ctx = mp.get_context("spawn")  # a fresh torch per process, as two `models.train` runs have
+    with ctx.Pool(1) as pool:
+        one = pool.map(_child, [(1, args.seconds)])[0]
+    with ctx.Pool(1) as pool:
+        two = pool.map(_child, [(2, args.seconds)])[0]
+    with ctx.Pool(2) as pool:
+        pair = pool.map(_child, [(1, args.seconds), (1, args.seconds)])
+    print(f"machine: {platform.processor() or platform.machine()}, {mp.cpu_count()} cores")
+    print(f"one process, 1 thread : {one:6.1f} steps/min")
+    print(f"one process, 2 threads: {two:6.1f} steps/min ({two / one:.2f}x)")
+    print(
+        f"two processes, 1 thread each: {pair[0]:6.1f} + {pair[1]:6.1f} = {sum(pair):6.1f} steps/min "
+        f"({sum(pair) / two:.2f}x the 2-thread process)"
+    )
+
+
+if __name__ == "__main__":
+    main()
