@@ -6,7 +6,7 @@ honest. Fitted: per-class probability thresholds, per-class minimum component le
 a band along the rectified body's border that is ignored (rounded corners, bezel edge). The search
 is coordinate descent (threshold and minimum length of a class searched jointly) maximising grade
 accuracy while cracked phones stay found where the crack is at least 9 times in 10 and lowest-grade
-items at least 85 in 100 (or within 2 / 10 points of the plain rule when it is already lower).
+items at least 85 in 100 (or within 2 points of the plain rule when it is already lower).
 Phones: the training half of the real good/oil/stain photos counts as clean items too.
 
     python -m models.calibrate [--kind phone|jewelry|both] [--n 240]
@@ -44,7 +44,8 @@ from models.train import default_real_negatives, real_negative_files
 MODELS_DIR = Path(__file__).resolve().parent
 VALIDATION_SEED0 = {"phone": 20_000_000, "jewelry": 21_000_000}
 CLASSES = {"phone": PHONE_CLASSES, "jewelry": JEWELRY_CLASSES}
-THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98)
+# Below 0.5 too: a model that under-marks a class (jewelry stones) can only regain recall that way.
+THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98)
 MIN_LENGTHS = (0.0, 1.0, 2.0, 3.0, 5.0, 8.0, 12.0)
 MARGINS = {"phone": (0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0), "jewelry": (0.0,)}
 EDGE_CLASSES = {"phone": ["chip"], "jewelry": []}  # found on the body's edge: the border band spares them
@@ -54,8 +55,11 @@ EDGE_CLASSES = {"phone": ["chip"], "jewelry": []}  # found on the body's edge: t
 # validation items one missed crack is already 2 points.
 CRACK_RECALL_FLOOR = 0.90
 CRACK_RECALL_SLACK = 0.02
+# Lowest-grade items (cracked glass, a missing or loose stone) graded high are the costliest error:
+# at least 85 in 100 stay lowest, or 2 points below the plain rule when that is already lower. With a
+# 10-point slack the jewelry rule fell to 0.69 on validation and 0.77 held out.
 LOWEST_RECALL_FLOOR = 0.85
-LOWEST_RECALL_SLACK = 0.10
+LOWEST_RECALL_SLACK = 0.02
 
 
 @dataclass
