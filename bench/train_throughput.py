@@ -21,7 +21,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from models.train import CLASSES, _net, prepare_batch, soft_dice_loss
+from models.train import CLASSES, _net, prepare_batch, train_step
 
 
 def steps_per_minute(threads: int, seconds: float, batch: int = 16) -> float:
@@ -40,12 +40,7 @@ def steps_per_minute(threads: int, seconds: float, batch: int = 16) -> float:
     while time.time() - t0 < seconds:
         idx = rng.integers(0, len(x), batch)
         xb, yb = prepare_batch(x[idx], y[idx], [], rng, 0.6)
-        xt, yt = torch.from_numpy(xb), torch.from_numpy(yb)
-        opt.zero_grad()
-        logits = net(xt)
-        loss = loss_fn(logits, yt) + soft_dice_loss(logits, yt)
-        loss.backward()
-        opt.step()
+        train_step(net, opt, loss_fn, torch.from_numpy(xb), torch.from_numpy(yb), dice_weight=1.0)
         steps += 1
     return steps * 60 / (time.time() - t0)
 

@@ -72,24 +72,33 @@ class Item:
     # (class index, threshold, border band) -> that class's components: a class's pixels depend only on
     # its own threshold and the band, so each is measured once however many rules the search tries.
     parts: dict[tuple[int, float, float], list[Component]] = field(default_factory=dict)
-    crack_found: dict[tuple[float, float], bool] = field(default_factory=dict)
+    crack_found: dict[tuple[int, float, float], bool] = field(default_factory=dict)
+
+    @staticmethod
+    def key(classes: tuple[str, ...], ci: int, cal: Calibration) -> tuple[int, float, float]:
+        """What a class's pixels depend on under ``cal`` (the band does not touch edge classes)."""
+        name = classes[ci]
+        return ci, cal.threshold(name), 0.0 if name in cal.edge_classes else cal.border_margin_mm
 
     def components(
         self, kind: str, classes: tuple[str, ...], ci: int, cal: Calibration, scale: Scale
     ) -> list[Component]:
-        name = classes[ci]
-        thr = cal.threshold(name)
-        band = 0.0 if name in cal.edge_classes else cal.border_margin_mm  # the band spares edge classes
-        key = (ci, thr, band)
+        key = self.key(classes, ci, cal)
         if key not in self.parts:
             assert self.probs is not None
-            rule = Calibration(kind=kind, thresholds={name: thr}, border_margin_mm=band)
+            name = classes[ci]
+            rule = Calibration(
+                kind=kind,
+                thresholds={name: key[1]},
+                border_margin_mm=cal.border_margin_mm,
+                edge_classes=cal.edge_classes,
+            )
             labels = calibrated_labels(self.probs, classes, rule, self.loc.mm_per_px)
             self.parts[key] = class_components(
                 labels, ci, scale.classes[name].min_area_mm2, self.loc.mm_per_px
             )
             if name == "crack":
-                self.crack_found[(thr, band)] = found_where_labelled(labels, self.gt, ci)
+                self.crack_found[key] = found_where_labelled(labels, self.gt, ci)
         return self.parts[key]
 
 
@@ -149,7 +158,7 @@ def score(grader: Grader, kind: str, items: list[Item], cal: Calibration) -> dic
             crack_n += 1
             crack_hit += (
                 bool(meas.get("crack") and meas["crack"].count)
-                and it.crack_found[(cal.threshold("crack"), cal.border_margin_mm)]
+                and it.crack_found[Item.key(classes, classes.index("crack"), cal)]
             )
         if it.gt_grade == 0:
             clean_n += 1
