@@ -310,7 +310,7 @@ class Grader:
         side = side if kind == "phone" else "top"
         model, scale = self.models[kind], self.scales[kind]
 
-        loc = locate(image_bgr, kind, phone_size_mm or DEFAULT_PHONE_MM)
+        loc = locate(image_bgr, kind, phone_size_mm or DEFAULT_PHONE_MM, model.antialias)
         t1 = time.perf_counter()
         probs = model.predict(loc.crop)
         t2 = time.perf_counter()

@@ -4,6 +4,11 @@ Phones are warped to a fixed portrait rectangle (``PHONE_INPUT``) so that millim
 phone's known body size; jewelry is cropped square around its bounding box and scaled to
 ``JEWELRY_INPUT`` so that millimetres follow from the station's stated pixels per millimetre.
 The training data is prepared with these same functions, so train and run time see the same pixels.
+
+How the frame is resampled is part of a model's contract (ONNX metadata ``resample``): models built
+since v3 see an anti-aliased crop (``antialias=True``); older ones the plain bilinear warp they were
+trained on. OpenCV's warps ignore ``INTER_AREA`` and sample bilinearly, which turns a 1-pixel line
+shrunk 2x into a dashed one whose dashes come and go with the phone's position.
 """
 
 from __future__ import annotations
@@ -28,6 +33,45 @@ class Located:
     to_frame: np.ndarray  # 3x3 homography crop -> frame
     mm_per_px: tuple[float, float]  # (x, y) millimetres per crop pixel
     found: bool  # False: nothing item-like was found and the whole frame was used
+    antialiased: bool = False  # the crop was area-averaged before the warp (see warp_to_crop)
+
+
+ANTIALIAS_FROM = 1.15
+"""Shrink factor above which an anti-aliased warp first area-averages the frame."""
+
+
+def warp_to_crop(
+    image: np.ndarray, to_crop: np.ndarray, size: tuple[int, int], antialias: bool
+) -> np.ndarray:
+    """Warp ``image`` by the homography ``to_crop`` into a ``size`` (w, h) crop.
+
+    With ``antialias`` the part of the frame under the crop is first shrunk with ``INTER_AREA`` by the
+    warp's own scale, so every frame pixel counts once and thin lines stay continuous; the remaining
+    warp is then close to 1:1. Works for float maps too (the renderer's visibility maps)."""
+    w, h = size
+    flags, border = cv2.INTER_LINEAR, cv2.BORDER_REPLICATE
+    if not antialias:
+        return np.asarray(cv2.warpPerspective(image, to_crop, (w, h), flags=flags, borderMode=border))
+    corners = np.array([[[0, 0], [w, 0], [w, h], [0, h]]], np.float32)
+    c = cv2.perspectiveTransform(corners, np.linalg.inv(to_crop))[0]
+    fx = (np.linalg.norm(c[1] - c[0]) + np.linalg.norm(c[2] - c[3])) / (2 * w)
+    fy = (np.linalg.norm(c[3] - c[0]) + np.linalg.norm(c[2] - c[1])) / (2 * h)
+    f = float(min(fx, fy))
+    fh, fw = image.shape[:2]
+    x0, y0 = (max(0, int(v) - 2) for v in np.floor(c.min(axis=0)))
+    x1, y1 = (int(v) + 2 for v in np.ceil(c.max(axis=0)))
+    x1, y1 = min(fw, x1), min(fh, y1)
+    if f <= ANTIALIAS_FROM or x1 - x0 < 2 or y1 - y0 < 2:
+        return np.asarray(cv2.warpPerspective(image, to_crop, (w, h), flags=flags, borderMode=border))
+    sw, sh = max(1, round((x1 - x0) / f)), max(1, round((y1 - y0) / f))
+    small = cv2.resize(image[y0:y1, x0:x1], (sw, sh), interpolation=cv2.INTER_AREA)
+    # frame -> small: shift to the region, then scale; the crop homography composes after its inverse
+    to_small = np.array([[sw / (x1 - x0), 0, 0], [0, sh / (y1 - y0), 0], [0, 0, 1]]) @ np.array(
+        [[1, 0, -x0], [0, 1, -y0], [0, 0, 1]], np.float64
+    )
+    return np.asarray(
+        cv2.warpPerspective(small, to_crop @ np.linalg.inv(to_small), (w, h), flags=flags, borderMode=border)
+    )
 
 
 def order_quad(pts: np.ndarray, portrait: bool = True) -> np.ndarray:
@@ -136,14 +180,17 @@ def phone_quad(contour: np.ndarray) -> np.ndarray:
 
 
 def rectify_phone(
-    image: np.ndarray, quad: np.ndarray, size_mm: tuple[float, float] = DEFAULT_PHONE_MM
+    image: np.ndarray,
+    quad: np.ndarray,
+    size_mm: tuple[float, float] = DEFAULT_PHONE_MM,
+    antialias: bool = False,
 ) -> Located:
     w, h = PHONE_INPUT
     dst = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32)
     q = order_quad(quad)
     to_crop = cv2.getPerspectiveTransform(q, dst)
-    crop = cv2.warpPerspective(image, to_crop, (w, h), flags=cv2.INTER_AREA, borderMode=cv2.BORDER_REPLICATE)
-    return Located(crop, q, np.linalg.inv(to_crop), (size_mm[0] / w, size_mm[1] / h), True)
+    crop = warp_to_crop(image, to_crop, (w, h), antialias)
+    return Located(crop, q, np.linalg.inv(to_crop), (size_mm[0] / w, size_mm[1] / h), True, antialias)
 
 
 def jewelry_box(contour: np.ndarray | None, shape: tuple[int, ...]) -> tuple[np.ndarray, bool]:
@@ -155,7 +202,9 @@ def jewelry_box(contour: np.ndarray | None, shape: tuple[int, ...]) -> tuple[np.
     return np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], np.float32), True
 
 
-def crop_jewelry(image: np.ndarray, box: np.ndarray, found: bool = True, margin: float = 0.08) -> Located:
+def crop_jewelry(
+    image: np.ndarray, box: np.ndarray, found: bool = True, margin: float = 0.08, antialias: bool = False
+) -> Located:
     """Square crop around the item's box (with margin), scaled to the model input."""
     fw = image.shape[1]
     x0, y0 = box.min(axis=0)
@@ -166,8 +215,7 @@ def crop_jewelry(image: np.ndarray, box: np.ndarray, found: bool = True, margin:
     to_crop = np.array(
         [[s, 0, JEWELRY_INPUT[0] / 2 - s * cx], [0, s, JEWELRY_INPUT[1] / 2 - s * cy], [0, 0, 1]], np.float64
     )
-    interp = cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR
-    crop = cv2.warpAffine(image, to_crop[:2], JEWELRY_INPUT, flags=interp, borderMode=cv2.BORDER_REPLICATE)
+    crop = warp_to_crop(image, to_crop, JEWELRY_INPUT, antialias)
     ppm = JEWELRY_PX_PER_MM_AT_1280 * fw / 1280.0
     mm = 1.0 / (s * ppm)
     half = side / 2
@@ -175,18 +223,24 @@ def crop_jewelry(image: np.ndarray, box: np.ndarray, found: bool = True, margin:
         [[cx - half, cy - half], [cx + half, cy - half], [cx + half, cy + half], [cx - half, cy + half]],
         np.float32,
     )
-    return Located(crop, quad, np.linalg.inv(to_crop), (mm, mm), found)
+    return Located(crop, quad, np.linalg.inv(to_crop), (mm, mm), found, antialias)
 
 
-def locate(image: np.ndarray, kind: str, phone_size_mm: tuple[float, float] = DEFAULT_PHONE_MM) -> Located:
-    """Find and normalise the item; falls back to the whole frame when nothing is found."""
+def locate(
+    image: np.ndarray,
+    kind: str,
+    phone_size_mm: tuple[float, float] = DEFAULT_PHONE_MM,
+    antialias: bool = False,
+) -> Located:
+    """Find and normalise the item; falls back to the whole frame when nothing is found.
+    ``antialias`` must match the model the crop is for (``SegModel.antialias``)."""
     contour = find_item(image, kind)
     if kind == "phone":
         if contour is None:
             h, w = image.shape[:2]
             q = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32)
-            loc = rectify_phone(image, q, phone_size_mm)
-            return Located(loc.crop, loc.quad, loc.to_frame, loc.mm_per_px, False)
-        return rectify_phone(image, phone_quad(contour), phone_size_mm)
+            loc = rectify_phone(image, q, phone_size_mm, antialias)
+            return Located(loc.crop, loc.quad, loc.to_frame, loc.mm_per_px, False, antialias)
+        return rectify_phone(image, phone_quad(contour), phone_size_mm, antialias)
     box, found = jewelry_box(contour, image.shape)
-    return crop_jewelry(image, box, found)
+    return crop_jewelry(image, box, found, antialias=antialias)

@@ -64,6 +64,11 @@ class SegModel:
             raise ModelError(f"{path}: ONNX file lacks the grading metadata (classes, input_size)") from None
         if meta.get("kind") != kind:
             raise ModelError(f"{path}: this is a {meta.get('kind')!r} model, expected {kind!r}")
+        resample = meta.get("resample", "linear")
+        if resample not in ("linear", "area"):
+            raise ModelError(f"{path}: unknown resample {resample!r} in its metadata (expected linear/area)")
+        # How the crop was resampled in training; the locator must do the same at run time.
+        self.antialias = resample == "area"
         self.input_name = self.session.get_inputs()[0].name
         self.info = ModelInfo(
             name=meta.get("name", path.stem),
