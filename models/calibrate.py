@@ -130,8 +130,8 @@ def validation_items(grader: Grader, kind: str, n: int) -> list[Item]:
             height=w * 9 // 16,
             only_distractors=only,
         )
-        loc = locate(scene.image, kind)
-        gt = crop_labels(scene.masks, classes, loc)
+        loc = locate(scene.image, kind, antialias=grader.models[kind].antialias)
+        gt = crop_labels(scene.masks, classes, loc, scene.visibility)
         meas, _ = measure_labels(gt, loc, grader.models[kind].info.classes, scale)
         gi, _ = grader._decide(meas, scale)
         items.append(Item(loc, gt, gi, bool(meas.get("crack") and meas["crack"].count)))
@@ -248,7 +248,7 @@ def main() -> None:
             for p in real_negative_files(args.real_negatives, "train"):
                 img = cv2.imread(str(p))
                 if img is not None:
-                    loc = locate(img, "phone")
+                    loc = locate(img, "phone", antialias=model.antialias)
                     items.append(Item(loc, np.zeros(loc.crop.shape[:2], np.uint8), 0, False))
                     n_real += 1
         for it in items:

@@ -62,7 +62,8 @@ def eval_synthetic(grader: Grader, kind: str, n: int) -> dict[str, Any]:
     inter = np.zeros(len(classes) + 1)
     union = np.zeros(len(classes) + 1)
     scores, damaged, grades_ok = [], [], []
-    crack_found: list[bool] = []
+    found: dict[str, list[bool]] = {c: [] for c in classes}  # per class: items that have it, located?
+    scratch_as_crack: list[bool] = []  # scratched but not cracked items: a crack reported?
     pred_grades: list[str] = []  # predicted grades, in scene order
     confusion: dict[str, dict[str, int]] = {}
     for i in range(n):
@@ -84,8 +85,8 @@ def eval_synthetic(grader: Grader, kind: str, n: int) -> dict[str, Any]:
             height=w * 9 // 16,
         )
         res = grader.grade(scene.image, kind, side)
-        loc = locate(scene.image, kind)
-        gt = crop_labels(scene.masks, classes, loc)
+        loc = locate(scene.image, kind, antialias=model.antialias)
+        gt = crop_labels(scene.masks, classes, loc, scene.visibility)
         pred = calibrated_labels(
             model.predict(loc.crop), model.info.classes, model.calibration, loc.mm_per_px
         )
@@ -101,11 +102,14 @@ def eval_synthetic(grader: Grader, kind: str, n: int) -> dict[str, Any]:
         confusion[gt_grade][res.grade] += 1
         scores.append(res.damage_score)
         damaged.append(int(any(m.count for m in gt_meas.values())))
-        if kind == "phone" and gt_meas["crack"].count:
-            crack_found.append(
-                res.measurements["crack"].count > 0
-                and found_where_labelled(pred, gt, model.info.classes.index("crack"))
-            )
+        for name in classes:
+            if gt_meas[name].count:
+                found[name].append(
+                    res.measurements[name].count > 0
+                    and found_where_labelled(pred, gt, model.info.classes.index(name))
+                )
+        if kind == "phone" and gt_meas["scratch"].count and not gt_meas["crack"].count:
+            scratch_as_crack.append(res.measurements["crack"].count > 0)
     iou = {name: (float(inter[ci] / union[ci]) if union[ci] else None) for ci, name in enumerate(classes, 1)}
     return {
         "n": n,
@@ -116,7 +120,9 @@ def eval_synthetic(grader: Grader, kind: str, n: int) -> dict[str, Any]:
         "grade_within_one": None,
         "confusion_true_to_pred": confusion,
         "damaged_fraction": float(np.mean(damaged)),
-        "crack_item_recall": float(np.mean(crack_found)) if crack_found else None,
+        "crack_item_recall": float(np.mean(found["crack"])) if kind == "phone" and found["crack"] else None,
+        "item_recall_located": {c: (float(np.mean(v)) if v else None) for c, v in found.items()},
+        "scratched_uncracked_read_as_cracked": float(np.mean(scratch_as_crack)) if scratch_as_crack else None,
         "clean_graded_a_rate": float(
             np.mean([g == "A" for g, d in zip(pred_grades, damaged, strict=True) if not d])
         )
@@ -202,7 +208,14 @@ def markdown(report: dict[str, Any]) -> str:
             f"AUROC damaged/undamaged {_fmt(r['auroc_damaged'])}; "
             f"grade accuracy {_fmt(r['grade_accuracy'])}; "
             f"clean items graded A {_fmt(r.get('clean_graded_a_rate'))}; "
-            f"cracked items with a crack found {_fmt(r.get('crack_item_recall'))}"
+            f"cracked items with a crack found {_fmt(r.get('crack_item_recall'))}; "
+            + "items with the defect found where it is: "
+            + ", ".join(f"{k} {_fmt(v)}" for k, v in (r.get("item_recall_located") or {}).items())
+            + (
+                f"; scratched (not cracked) phones reported cracked {_fmt(sc)}"
+                if (sc := r.get("scratched_uncracked_read_as_cracked")) is not None
+                else ""
+            )
         )
     real = report.get("real", {})
     pr = real.get("phones_real")

@@ -72,12 +72,12 @@ def test_thin_defects_are_labelled_only_where_visible() -> None:
     contrast[10, 5:75] = VISIBLE_LEVELS * 0.5
     contrast[30, 5:75] = VISIBLE_LEVELS * 4
     none_saturated = np.zeros((h, w), bool)
-    out = _visible_only({"scratch": geo}, {"scratch": contrast}, 1.0, 0.0, none_saturated)["scratch"]
+    out = _visible_only({"scratch": geo}, {"scratch": contrast}, 1.0, 0.0, none_saturated)[0]["scratch"]
     assert not out[10].any() and out[30].sum() == 70
-    dim = _visible_only({"scratch": geo}, {"scratch": contrast}, 0.2, 0.0, none_saturated)["scratch"]
+    dim = _visible_only({"scratch": geo}, {"scratch": contrast}, 0.2, 0.0, none_saturated)[0]["scratch"]
     assert not dim.any()  # the light box turned down: neither line is visible any more
     blown = _visible_only({"scratch": geo}, {"scratch": contrast}, 1.0, 0.0, np.ones((h, w), bool))
-    assert not blown["scratch"].any()  # clipped to white by glare
+    assert not blown[0]["scratch"].any()  # clipped to white by glare
 
 
 def test_rendered_crack_labels_follow_the_drawn_lines() -> None:

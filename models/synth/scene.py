@@ -62,6 +62,9 @@ class RenderedScene:
     masks: dict[str, np.ndarray]  # defect class name -> HxW uint8 {0,1} (pixel labels)
     item_quad: np.ndarray  # 4x2 float32 corners (phone: TL,TR,BR,BL of the body; jewelry: bbox)
     spec: SceneSpec
+    # thin class -> HxW float32: grey levels the defect adds to the final frame before noise (0 where
+    # clipped); crop_labels re-applies the visibility rule at the model crop's resolution with it
+    visibility: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -812,17 +815,20 @@ def _glare(rng: np.random.Generator, img: Image, quad: np.ndarray, item_alpha: I
 
 def _visible_only(
     masks: dict[str, Image], contrast: dict[str, Image], gain: float, sigma: float, saturated: Image
-) -> dict[str, Image]:
-    """Keep a thin-defect label only where the line survives light, blur, clipping and downscaling."""
+) -> tuple[dict[str, Image], dict[str, Image]]:
+    """Keep a thin-defect label only where the line survives light, blur, clipping and downscaling.
+    Also returns the visibility maps (grey levels per pixel) for the same rule in the model crop."""
     out = dict(masks)
+    vis: dict[str, Image] = {}
     for name, c in contrast.items():
         c = c * gain
         if sigma > 0.3:
             c = cv2.GaussianBlur(c, (0, 0), sigma)
-        seen = ((c >= VISIBLE_LEVELS) & ~saturated).astype(np.uint8)
-        seen = cv2.dilate(seen, np.ones((3, 3), np.uint8))
+        c[saturated] = 0.0
+        vis[name] = np.asarray(c, np.float32)
+        seen = cv2.dilate((c >= VISIBLE_LEVELS).astype(np.uint8), np.ones((3, 3), np.uint8))
         out[name] = masks[name] & seen
-    return out
+    return out, vis
 
 
 def render_scene(
@@ -884,7 +890,7 @@ def render_scene(
     sigma = rng.uniform(0, 1.2)
     if sigma > 0.3:
         img = cv2.GaussianBlur(img, (0, 0), sigma)
-    masks = _visible_only(masks, contrast, gain, sigma, saturated=img.max(axis=2) >= 255)
+    masks, visibility = _visible_only(masks, contrast, gain, sigma, saturated=img.max(axis=2) >= 255)
     img += rng.normal(0, rng.uniform(0.5, 4.0) + 4 * (1 - light), img.shape).astype(np.float32)
     out = np.clip(img, 0, 255).astype(np.uint8)
     ok, enc = cv2.imencode(".jpg", out, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(60, 96))])
@@ -903,4 +909,6 @@ def render_scene(
         px_per_mm=float(kw["px_per_mm"]),
         item=kw["item"],
     )
-    return RenderedScene(image=out, masks=masks, item_quad=np.asarray(quad, np.float32), spec=spec)
+    return RenderedScene(
+        image=out, masks=masks, item_quad=np.asarray(quad, np.float32), spec=spec, visibility=visibility
+    )
