@@ -42,13 +42,19 @@ lint:
 typecheck:
 	$(VENV)/bin/mypy
 
-# Rebuild the grading models from scratch (renders data, trains on CPU, exports ONNX, evaluates).
+# Rebuild the grading models from scratch (renders data, trains on CPU, exports ONNX, calibrates and
+# evaluates) into models/work/candidate, evaluate the shipped models with the same code, and ship each
+# kind only where the rebuild is not worse (models.promote; FORCE=1 ships regardless).
+CANDIDATE := models/work/candidate
 models: setup
 	$(VENV)/bin/pip install -q -e '.[train]'
 	rm -rf models/work
-	$(PY) -m models.train
-	$(PY) -m models.calibrate
-	$(PY) -m models.evaluate
+	mkdir -p $(CANDIDATE)
+	$(PY) -m models.train --out-dir $(CANDIDATE)
+	$(PY) -m models.calibrate --models-dir $(CANDIDATE)
+	$(PY) -m models.evaluate --models-dir $(CANDIDATE) --out $(CANDIDATE)/eval.json
+	$(PY) -m models.evaluate --out models/work/shipped_eval.json
+	$(PY) -m models.promote --candidate $(CANDIDATE) $(if $(FORCE),--force,)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,140 @@
+"""Compare freshly built models with the shipped ones and ship a kind only when it is not worse.
+
+``make models`` builds into ``models/work/candidate``, calibrates and evaluates there, evaluates the
+shipped models with the same code, and then runs this. A rebuild that comes out worse (training on 2
+CPU cores for 40 minutes is noisy; one evening rebuild flagged twice as many real good phones) no
+longer overwrites the shipped file. ``--force`` ships regardless; the comparison is printed either way
+as a Markdown table for the model card.
+
+    python -m models.promote --candidate models/work/candidate [--kind both] [--force]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from inspector.grading.calibration import calibration_path
+
+MODELS_DIR = Path(__file__).resolve().parent
+
+
+@dataclass(frozen=True)
+class Gate:
+    """One figure the candidate may not lose on: ``path`` into the evaluation report, and how much
+    worse (in the figure's bad direction) still counts as noise."""
+
+    label: str
+    path: tuple[str, ...]
+    higher_is_better: bool
+    slack: float
+
+
+GATES: dict[str, tuple[Gate, ...]] = {
+    "phone": (
+        Gate("synthetic grade accuracy", ("phone", "grade_accuracy"), True, 0.01),
+        Gate("synthetic AUROC damaged/undamaged", ("phone", "auroc_damaged"), True, 0.01),
+        Gate("synthetic cracked phones with the crack found", ("phone", "crack_item_recall"), True, 0.02),
+        Gate("real photos AUROC damaged/good", ("real", "phones_real", "auroc_damaged_vs_good"), True, 0.02),
+        Gate("real good phones flagged", ("real", "phones_real", "good_flagged_rate"), False, 0.05),
+        Gate("real damaged phones flagged", ("real", "phones_real", "damaged_flagged_rate"), True, 0.05),
+    ),
+    "jewelry": (
+        Gate("synthetic grade accuracy", ("jewelry", "grade_accuracy"), True, 0.01),
+        Gate("synthetic AUROC damaged/undamaged", ("jewelry", "auroc_damaged"), True, 0.01),
+    ),
+}
+
+
+def figure(report: dict[str, Any], path: tuple[str, ...]) -> float | None:
+    node: Any = report
+    for key in path:
+        if not isinstance(node, dict) or key not in node:
+            return None
+        node = node[key]
+    return float(node) if isinstance(node, int | float) else None
+
+
+def _fmt(v: float | None) -> str:
+    return "n/a" if v is None else f"{v:.3f}"
+
+
+def compare(kind: str, shipped: dict[str, Any], candidate: dict[str, Any]) -> tuple[bool, list[str]]:
+    """(not worse on every gate, Markdown table rows). A gate the shipped report lacks (no real
+    photos on this machine, an older report) cannot block; one the candidate lacks does."""
+    ok = True
+    rows = [f"| {kind} | shipped | candidate | verdict |", "|---|---|---|---|"]
+    for g in GATES[kind]:
+        old, new = figure(shipped, g.path), figure(candidate, g.path)
+        if old is None:
+            verdict = "no shipped figure"
+        elif new is None:
+            verdict, ok = "missing", False
+        else:
+            loss = (old - new) if g.higher_is_better else (new - old)
+            verdict = "worse" if loss > g.slack else ("better" if loss < -g.slack else "same (within noise)")
+            ok = ok and verdict != "worse"
+        rows.append(f"| {g.label} | {_fmt(old)} | {_fmt(new)} | {verdict} |")
+    return ok, rows
+
+
+def promote(kind: str, candidate_dir: Path, models_dir: Path) -> list[Path]:
+    """Copy the candidate model and its fitted decision rule over the shipped pair."""
+    model = candidate_dir / f"{kind}_defects.onnx"
+    rule = calibration_path(model)
+    if not model.is_file():
+        raise SystemExit(f"{model} is missing: the candidate was not built")
+    copied = []
+    for src in (model, rule):
+        if src.is_file():
+            dst = models_dir / src.name
+            shutil.copyfile(src, dst)
+            copied.append(dst)
+    if not rule.is_file():  # a stale rule fitted for the old model must not stay beside the new one
+        calibration_path(models_dir / model.name).unlink(missing_ok=True)
+    return copied
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--candidate", type=Path, default=MODELS_DIR / "work" / "candidate")
+    ap.add_argument("--shipped-eval", type=Path, default=MODELS_DIR / "work" / "shipped_eval.json")
+    ap.add_argument("--candidate-eval", type=Path, default=None, help="default: CANDIDATE/eval.json")
+    ap.add_argument("--models-dir", type=Path, default=MODELS_DIR, help="where the shipped models live")
+    ap.add_argument("--kind", choices=["phone", "jewelry", "both"], default="both")
+    ap.add_argument("--force", action="store_true", help="ship the candidate even where it is worse")
+    args = ap.parse_args(argv)
+    cand_eval = args.candidate_eval or args.candidate / "eval.json"
+    reports = []
+    for p in (args.shipped_eval, cand_eval):
+        try:
+            reports.append(json.loads(p.read_text()))
+        except FileNotFoundError:
+            print(f"error: {p} not found: run `python -m models.evaluate --out {p}` first", file=sys.stderr)
+            return 2
+        except json.JSONDecodeError as exc:
+            print(f"error: {p} is not a JSON evaluation report ({exc})", file=sys.stderr)
+            return 2
+    shipped, candidate = reports
+    kinds = ["phone", "jewelry"] if args.kind == "both" else [args.kind]
+    for kind in kinds:
+        ok, rows = compare(kind, shipped, candidate)
+        print("\n".join(rows))
+        if ok or args.force:
+            for dst in promote(kind, args.candidate, args.models_dir):
+                print(f"[{kind}] shipped {dst}")
+            if not ok:
+                print(f"[{kind}] worse on a gate, shipped anyway (--force)")
+        else:
+            print(f"[{kind}] kept the shipped model: the candidate is worse on a gate above")
+        print()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,103 @@
+"""`make models` ships a rebuilt model only when it is not worse than the one it would replace."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from models.promote import compare, main
+
+SHIPPED: dict[str, Any] = {
+    "phone": {"grade_accuracy": 0.60, "auroc_damaged": 0.75, "crack_item_recall": 0.80},
+    "jewelry": {"grade_accuracy": 0.64, "auroc_damaged": 0.75},
+    "real": {
+        "phones_real": {
+            "auroc_damaged_vs_good": 0.95,
+            "good_flagged_rate": 0.30,
+            "damaged_flagged_rate": 0.87,
+        }
+    },
+}
+
+
+def _with(path: tuple[str, ...], value: float) -> dict[str, Any]:
+    r = copy.deepcopy(SHIPPED)
+    node = r
+    for k in path[:-1]:
+        node = node[k]
+    node[path[-1]] = value
+    return r
+
+
+def test_noise_passes_and_a_real_loss_blocks() -> None:
+    """A point of grade accuracy either way is noise; flagging twice as many real good phones (the
+    evening rebuild that had to be restored by hand) blocks the phone model."""
+    ok, rows = compare("phone", SHIPPED, _with(("phone", "grade_accuracy"), 0.595))
+    assert ok and any("same (within noise)" in r for r in rows)
+    ok, rows = compare("phone", SHIPPED, _with(("real", "phones_real", "good_flagged_rate"), 0.57))
+    assert not ok and any("real good phones flagged" in r and "worse" in r for r in rows)
+    ok, _ = compare("jewelry", SHIPPED, _with(("jewelry", "auroc_damaged"), 0.80))
+    assert ok
+
+
+def test_missing_figures() -> None:
+    """Without real photos on the machine neither report has the real-photo gates: they cannot
+    block; a figure the candidate lost (the shipped report has it) does block."""
+    no_real = {k: v for k, v in SHIPPED.items() if k != "real"}
+    assert compare("phone", no_real, no_real)[0]
+    assert not compare("phone", SHIPPED, no_real)[0]
+
+
+def _setup(tmp_path: Path, candidate: dict[str, Any]) -> tuple[Path, Path]:
+    shipped_dir, cand = tmp_path / "models", tmp_path / "candidate"
+    shipped_dir.mkdir()
+    cand.mkdir()
+    for kind in ("phone", "jewelry"):
+        (shipped_dir / f"{kind}_defects.onnx").write_bytes(b"old " + kind.encode())
+        (shipped_dir / f"{kind}_defects.calibration.json").write_text('{"old": true}')
+        (cand / f"{kind}_defects.onnx").write_bytes(b"new " + kind.encode())
+    (cand / "phone_defects.calibration.json").write_text('{"new": true}')  # jewelry: no rule fitted
+    (tmp_path / "shipped.json").write_text(json.dumps(SHIPPED))
+    (cand / "eval.json").write_text(json.dumps(candidate))
+    return shipped_dir, cand
+
+
+def test_promotes_per_kind_with_its_rule(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A phone candidate worse on real photos stays out while the jewelry one ships; a shipped model
+    never keeps the decision rule fitted for its predecessor."""
+    worse_phone = _with(("real", "phones_real", "auroc_damaged_vs_good"), 0.75)
+    models, cand = _setup(tmp_path, worse_phone)
+    args = [
+        "--candidate",
+        str(cand),
+        "--shipped-eval",
+        str(tmp_path / "shipped.json"),
+        "--models-dir",
+        str(models),
+    ]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert (
+        "[phone] kept the shipped model" in out
+        and "| real photos AUROC damaged/good | 0.950 | 0.750 | worse |" in out
+    )
+    assert (models / "phone_defects.onnx").read_bytes() == b"old phone"
+    assert (models / "jewelry_defects.onnx").read_bytes() == b"new jewelry"
+    assert not (models / "jewelry_defects.calibration.json").exists()
+    assert main([*args, "--force", "--kind", "phone"]) == 0
+    assert (models / "phone_defects.onnx").read_bytes() == b"new phone"
+    assert json.loads((models / "phone_defects.calibration.json").read_text()) == {"new": True}
+
+
+def test_missing_report_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """No evaluation yet: exit code 2 and the command that makes one; nothing is copied."""
+    models, cand = _setup(tmp_path, SHIPPED)
+    code = main(
+        ["--candidate", str(cand), "--shipped-eval", str(tmp_path / "nope.json"), "--models-dir", str(models)]
+    )
+    assert code == 2 and "models.evaluate --out" in capsys.readouterr().err
+    assert (models / "phone_defects.onnx").read_bytes() == b"old phone"
