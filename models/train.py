@@ -36,7 +36,9 @@ CLASSES = {"phone": PHONE_CLASSES, "jewelry": JEWELRY_CLASSES}
 WIDTHS = (640, 800, 960, 1280)
 CROP = 160
 WHOLE_FRAME_P = 0.12
-MODEL_VERSION = "2.0.0"
+MODEL_VERSION = "3.0.0"
+ANTIALIAS = True
+"""Models from v3 see anti-aliased crops (recorded as ``resample: area`` in the ONNX metadata)."""
 
 
 def sample_defects(kind: str, rng: np.random.Generator) -> list[str]:
@@ -73,13 +75,17 @@ def make_sample(kind: str, seed: int) -> tuple[np.ndarray, np.ndarray, int]:
     if kind == "phone" and rng.random() < WHOLE_FRAME_P:
         loc = locate_whole_frame(scene.image)
     else:
-        loc = locate(scene.image, kind)
+        loc = locate(scene.image, kind, antialias=ANTIALIAS)
     if not loc.found:
         q = scene.item_quad.copy()
         size = float(np.linalg.norm(q[2] - q[0]))
         q += rng.normal(0, 0.006 * size, q.shape).astype(np.float32)
-        loc = rectify_phone(scene.image, order_quad(q)) if kind == "phone" else crop_jewelry(scene.image, q)
-    label = crop_labels(scene.masks, CLASSES[kind], loc)
+        loc = (
+            rectify_phone(scene.image, order_quad(q), antialias=ANTIALIAS)
+            if kind == "phone"
+            else crop_jewelry(scene.image, q, antialias=ANTIALIAS)
+        )
+    label = crop_labels(scene.masks, CLASSES[kind], loc, scene.visibility)
     return loc.crop, label, int(label.max() > 0)
 
 
@@ -87,8 +93,8 @@ def locate_whole_frame(image: np.ndarray) -> Located:
     """The grader's fallback framing (no phone found): the whole frame warped to the model input."""
     h, w = image.shape[:2]
     q = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32)
-    loc = rectify_phone(image, q)
-    return Located(loc.crop, loc.quad, loc.to_frame, loc.mm_per_px, True)
+    loc = rectify_phone(image, q, antialias=ANTIALIAS)
+    return Located(loc.crop, loc.quad, loc.to_frame, loc.mm_per_px, True, ANTIALIAS)
 
 
 def make_negative(kind: str, seed: int) -> tuple[np.ndarray, np.ndarray, int]:
@@ -109,7 +115,7 @@ def make_negative(kind: str, seed: int) -> tuple[np.ndarray, np.ndarray, int]:
         only_distractors=picked,
     )
     whole = kind == "phone" and rng.random() < WHOLE_FRAME_P
-    crop = (locate_whole_frame(scene.image) if whole else locate(scene.image, kind)).crop
+    crop = (locate_whole_frame(scene.image) if whole else locate(scene.image, kind, antialias=ANTIALIAS)).crop
     return crop, np.zeros(crop.shape[:2], np.uint8), 0
 
 
@@ -135,7 +141,7 @@ def load_real_negatives(data: Path) -> tuple[np.ndarray, np.ndarray]:
     for p in real_negative_files(data, "train"):
         img = cv2.imread(str(p))
         if img is not None:
-            xs.append(locate(img, "phone").crop)
+            xs.append(locate(img, "phone", antialias=ANTIALIAS).crop)
     x = np.stack(xs)
     return x, np.zeros(x.shape[:3], np.uint8)
 
@@ -478,6 +484,7 @@ def export_onnx(net: Any, kind: str, out: Path) -> None:
         "name": f"{kind}_defects",
         "version": MODEL_VERSION,
         "input": "NCHW float32 BGR in 0..1",
+        "resample": "area" if ANTIALIAS else "linear",
         "output": "NCHW float32 per-pixel class probabilities",
     }
     for k, v in meta.items():
