@@ -122,6 +122,8 @@ def eval_synthetic(grader: Grader, kind: str, n: int) -> dict[str, Any]:
         "damaged_fraction": float(np.mean(damaged)),
         "crack_item_recall": float(np.mean(found["crack"])) if kind == "phone" and found["crack"] else None,
         "item_recall_located": {c: (float(np.mean(v)) if v else None) for c, v in found.items()},
+        # one figure for "finds each kind of defect where it is", so a rebuild cannot trade classes away
+        "mean_item_recall_located": float(np.mean([np.mean(v) for v in found.values() if v])),
         "scratched_uncracked_read_as_cracked": float(np.mean(scratch_as_crack)) if scratch_as_crack else None,
         "clean_graded_a_rate": float(
             np.mean([g == "A" for g, d in zip(pred_grades, damaged, strict=True) if not d])

@@ -40,6 +40,7 @@ GATES: dict[str, tuple[Gate, ...]] = {
         Gate("synthetic grade accuracy", ("phone", "grade_accuracy"), True, 0.01),
         Gate("synthetic AUROC damaged/undamaged", ("phone", "auroc_damaged"), True, 0.01),
         Gate("synthetic cracked phones with the crack found", ("phone", "crack_item_recall"), True, 0.02),
+        Gate("synthetic defects found where they are", ("phone", "mean_item_recall_located"), True, 0.02),
         Gate("real photos AUROC damaged/good", ("real", "phones_real", "auroc_damaged_vs_good"), True, 0.02),
         Gate("real good phones flagged", ("real", "phones_real", "good_flagged_rate"), False, 0.05),
         Gate("real damaged phones flagged", ("real", "phones_real", "damaged_flagged_rate"), True, 0.05),
@@ -47,6 +48,7 @@ GATES: dict[str, tuple[Gate, ...]] = {
     "jewelry": (
         Gate("synthetic grade accuracy", ("jewelry", "grade_accuracy"), True, 0.01),
         Gate("synthetic AUROC damaged/undamaged", ("jewelry", "auroc_damaged"), True, 0.01),
+        Gate("synthetic defects found where they are", ("jewelry", "mean_item_recall_located"), True, 0.02),
     ),
 }
 
@@ -76,7 +78,7 @@ def compare(kind: str, shipped: dict[str, Any], candidate: dict[str, Any]) -> tu
         elif new is None:
             verdict, ok = "missing", False
         else:
-            loss = (old - new) if g.higher_is_better else (new - old)
+            loss = round((old - new) if g.higher_is_better else (new - old), 9)  # 0.645 - 0.635 > 0.01
             verdict = "worse" if loss > g.slack else ("better" if loss < -g.slack else "same (within noise)")
             ok = ok and verdict != "worse"
         rows.append(f"| {g.label} | {_fmt(old)} | {_fmt(new)} | {verdict} |")
