@@ -13,7 +13,7 @@ from models.promote import compare, main
 
 SHIPPED: dict[str, Any] = {
     "phone": {"grade_accuracy": 0.60, "auroc_damaged": 0.75, "crack_item_recall": 0.80},
-    "jewelry": {"grade_accuracy": 0.64, "auroc_damaged": 0.75},
+    "jewelry": {"grade_accuracy": 0.645, "auroc_damaged": 0.755, "mean_item_recall_located": 0.353},
     "real": {
         "phones_real": {
             "auroc_damaged_vs_good": 0.95,
@@ -42,6 +42,17 @@ def test_noise_passes_and_a_real_loss_blocks() -> None:
     assert not ok and any("real good phones flagged" in r and "worse" in r for r in rows)
     ok, _ = compare("jewelry", SHIPPED, _with(("jewelry", "auroc_damaged"), 0.80))
     assert ok
+
+
+def test_a_rebuild_cannot_trade_finding_defects_for_grades() -> None:
+    """The v3 jewelry rebuild: grade accuracy one point lower (noise), AUROC as good, but stone and
+    tarnish defects found where they are in 20 % of items instead of 35 %: it is not shipped."""
+    v3 = _with(("jewelry", "grade_accuracy"), 0.635)
+    v3["jewelry"]["auroc_damaged"] = 0.759
+    assert compare("jewelry", SHIPPED, _with(("jewelry", "grade_accuracy"), 0.635))[0]
+    v3["jewelry"]["mean_item_recall_located"] = 0.200
+    ok, rows = compare("jewelry", SHIPPED, v3)
+    assert not ok and any("found where they are | 0.353 | 0.200 | worse" in r for r in rows)
 
 
 def test_missing_figures() -> None:
