@@ -5,11 +5,17 @@ model to find a line the crop no longer shows."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import cv2
 import numpy as np
+import pytest
 
 from inspector.grading.locate import Located, crop_jewelry, rectify_phone
 from models.crop_labels import CROP_VISIBLE_LEVELS, crop_labels
+from models.synth.scene import render_scene
+
+MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
 
 
 def _frame_with_line() -> tuple[np.ndarray, np.ndarray]:
@@ -82,3 +88,42 @@ def test_labels_follow_what_the_crop_still_shows() -> None:
     assert not (seen[rows, faint] == 2).any()  # the faint one is gone entirely
     assert (seen[rows, clear] == 2).any(axis=1).all()  # the clear one is labelled along its length
     assert np.count_nonzero(seen == 3) == np.count_nonzero(plain == 3) > 0
+
+
+def _with_metadata(blob: bytes, key: str, value: str) -> bytes:
+    """An ONNX file with one more metadata entry: ModelProto.metadata_props is repeated field 14, and
+    protobuf merges a repeated field appended at the end of the message."""
+
+    def field(number: int, payload: bytes) -> bytes:
+        assert len(payload) < 128
+        return bytes([number << 3 | 2, len(payload)]) + payload
+
+    return blob + field(14, field(1, key.encode()) + field(2, value.encode()))
+
+
+def test_model_metadata_chooses_the_crop_resampling(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A model that says it was trained on anti-aliased crops gets them from the grader; one without
+    the key keeps the bilinear warp; an unknown method is refused by name at load time."""
+    import inspector.grading.grader as grader_module
+    from inspector.grading import Grader, ModelError
+
+    shipped = (MODELS_DIR / "phone_defects.onnx").read_bytes()
+    seen: list[bool] = []
+    real_locate = grader_module.locate
+
+    def spy(*args: object, **kwargs: object) -> Located:
+        loc = real_locate(*args, **kwargs)  # type: ignore[arg-type]
+        seen.append(loc.antialiased)
+        return loc
+
+    monkeypatch.setattr(grader_module, "locate", spy)
+    frame = render_scene("phone", seed=3, defects=["scratch"], width=960, height=540).image
+    for blob, expected in ((shipped, False), (_with_metadata(shipped, "resample", "area"), True)):
+        (tmp_path / "phone_defects.onnx").write_bytes(blob)
+        g = Grader.load(models_dir=tmp_path, kinds=("phone",))
+        assert g.models["phone"].antialias is expected
+        g.grade(frame, "phone", "screen")
+        assert seen[-1] is expected
+    (tmp_path / "phone_defects.onnx").write_bytes(_with_metadata(shipped, "resample", "bicubic"))
+    with pytest.raises(ModelError, match="unknown resample 'bicubic'"):
+        Grader.load(models_dir=tmp_path, kinds=("phone",))
