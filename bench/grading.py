@@ -4,11 +4,15 @@
 
 Frames are rendered 1280x720 station scenes (phones with and without defects, jewelry) and rendered
 before timing starts; the overlay drawing is timed separately (PNG encoding is not part of a frame).
+
+The same 2-core machine has given 2.5-3x different figures hours apart, so every run prints its
+time and a CPU reference (a fixed single-threaded pure-Python loop) to read the figures against.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import platform
 import sys
 import time
@@ -22,6 +26,18 @@ from inspector.grading import Grader
 from models.synth.scene import JEWELRY_CLASSES, PHONE_CLASSES, render_scene
 
 
+def cpu_reference_ms(repeats: int = 5) -> float:
+    """Best of ``repeats`` timings of a fixed pure-Python loop: the machine's speed right now."""
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        total = 0
+        for i in range(1_000_000):
+            total += i * i
+        best = min(best, (time.perf_counter() - t0) * 1e3)
+    return best
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--frames", type=int, default=60, help="frames per kind")
@@ -29,8 +45,10 @@ def main() -> None:
     args = ap.parse_args()
     grader = Grader.load(threads=args.threads)
     rng = np.random.default_rng(0)
+    now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     print(
-        f"machine: {platform.machine()}, {args.threads} inference threads, python {platform.python_version()}"
+        f"{now}; machine: {platform.machine()}, {args.threads} inference threads, "
+        f"python {platform.python_version()}; CPU reference {cpu_reference_ms():.0f} ms (lower is faster)"
     )
     for kind, classes in (("phone", PHONE_CLASSES), ("jewelry", JEWELRY_CLASSES)):
         frames = []
