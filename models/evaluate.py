@@ -19,8 +19,7 @@ import cv2
 import numpy as np
 
 from inspector.grading import Grader
-from inspector.grading.grader import calibrated_labels, measure_labels
-from inspector.grading.locate import locate
+from inspector.grading.grader import measure_labels
 from models.crop_labels import crop_labels
 from models.synth.scene import JEWELRY_CLASSES, PHONE_CLASSES, render_scene
 
@@ -85,11 +84,10 @@ def eval_synthetic(grader: Grader, kind: str, n: int) -> dict[str, Any]:
             height=w * 9 // 16,
         )
         res = grader.grade(scene.image, kind, side)
-        loc = locate(scene.image, kind, antialias=model.antialias)
+        loc, pred = res.located, res.labels
+        if loc is None or pred is None:
+            raise RuntimeError("Grader.grade returned no crop framing or label map")
         gt = crop_labels(scene.masks, classes, loc, scene.visibility)
-        pred = calibrated_labels(
-            model.predict(loc.crop), model.info.classes, model.calibration, loc.mm_per_px
-        )
         for ci in range(1, len(classes) + 1):
             inter[ci] += np.logical_and(pred == ci, gt == ci).sum()
             union[ci] += np.logical_or(pred == ci, gt == ci).sum()

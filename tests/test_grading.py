@@ -37,6 +37,10 @@ def test_finds_rendered_crack(grader: Grader, seed: int) -> None:
     assert res.grade == "D"
     assert any("crack" in r for r in res.reasons)
     assert res.reasons[0].startswith("D: ")
+    # the decided label map travels with the result, in the model crop the crack was measured in
+    assert res.located is not None and res.labels is not None
+    assert res.labels.shape == res.located.crop.shape[:2]
+    assert np.count_nonzero(res.labels == res.model.classes.index("crack")) > 0
 
 
 @pytest.mark.parametrize("seed", [21, 22, 23, 24, 25])

@@ -81,6 +81,10 @@ class GradeResult:
     scale: dict[str, str]
     timings_ms: dict[str, float]
     overlay: np.ndarray = field(repr=False)  # BGR frame with defects outlined, legend and grade
+    # how the item was framed for the model, and the decided class per crop pixel (0 = none): what
+    # the evaluation scores against the truth, so it need not find and infer the frame again
+    located: Located | None = field(default=None, repr=False)
+    labels: np.ndarray | None = field(default=None, repr=False)
 
     def overlay_png(self) -> bytes:
         ok, buf = cv2.imencode(".png", self.overlay)
@@ -314,7 +318,7 @@ class Grader:
         t1 = time.perf_counter()
         probs = model.predict(loc.crop)
         t2 = time.perf_counter()
-        meas, defects, score = self._measure(probs, loc, model.info.classes, scale, model.calibration)
+        meas, defects, score, labels = self._measure(probs, loc, model.info.classes, scale, model.calibration)
         t3 = time.perf_counter()
         gi, failed = self._decide(meas, scale)
         grade = scale.grades[gi]
@@ -345,6 +349,8 @@ class Grader:
                 "total": (t5 - t0) * 1e3,
             },
             overlay=overlay,
+            located=loc,
+            labels=labels,
         )
 
     # ------------------------------------------------------------------ steps
@@ -352,11 +358,10 @@ class Grader:
     @staticmethod
     def _measure(
         probs: np.ndarray, loc: Located, classes: tuple[str, ...], scale: Scale, cal: Calibration
-    ) -> tuple[dict[str, ClassMeasurement], list[Defect], float]:
-        meas, defects = measure_labels(
-            calibrated_labels(probs, classes, cal, loc.mm_per_px), loc, classes, scale, cal.min_length_mm
-        )
-        return meas, defects, damage_score(probs, cal, loc.mm_per_px)
+    ) -> tuple[dict[str, ClassMeasurement], list[Defect], float, np.ndarray]:
+        labels = calibrated_labels(probs, classes, cal, loc.mm_per_px)
+        meas, defects = measure_labels(labels, loc, classes, scale, cal.min_length_mm)
+        return meas, defects, damage_score(probs, cal, loc.mm_per_px), labels
 
     @staticmethod
     def _violations(meas: dict[str, ClassMeasurement], limits: dict[str, Any], scale: Scale) -> list[str]:
