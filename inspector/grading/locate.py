@@ -13,7 +13,7 @@ shrunk 2x into a dashed one whose dashes come and go with the phone's position.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -48,10 +48,18 @@ def warp_to_crop(
     With ``antialias`` the part of the frame under the crop is first shrunk with ``INTER_AREA`` by the
     warp's own scale, so every frame pixel counts once and thin lines stay continuous; the remaining
     warp is then close to 1:1. Works for float maps too (the renderer's visibility maps)."""
+    src, h_src = _area_shrunk(image, to_crop, size) if antialias else (image, to_crop)
+    return np.asarray(
+        cv2.warpPerspective(src, h_src, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    )
+
+
+def _area_shrunk(
+    image: np.ndarray, to_crop: np.ndarray, size: tuple[int, int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The frame region under the crop, area-averaged down by the warp's scale, and the homography
+    from it to the crop; the frame itself when the warp hardly shrinks."""
     w, h = size
-    flags, border = cv2.INTER_LINEAR, cv2.BORDER_REPLICATE
-    if not antialias:
-        return np.asarray(cv2.warpPerspective(image, to_crop, (w, h), flags=flags, borderMode=border))
     corners = np.array([[[0, 0], [w, 0], [w, h], [0, h]]], np.float32)
     c = cv2.perspectiveTransform(corners, np.linalg.inv(to_crop))[0]
     fx = (np.linalg.norm(c[1] - c[0]) + np.linalg.norm(c[2] - c[3])) / (2 * w)
@@ -62,16 +70,14 @@ def warp_to_crop(
     x1, y1 = (int(v) + 2 for v in np.ceil(c.max(axis=0)))
     x1, y1 = min(fw, x1), min(fh, y1)
     if f <= ANTIALIAS_FROM or x1 - x0 < 2 or y1 - y0 < 2:
-        return np.asarray(cv2.warpPerspective(image, to_crop, (w, h), flags=flags, borderMode=border))
+        return image, to_crop
     sw, sh = max(1, round((x1 - x0) / f)), max(1, round((y1 - y0) / f))
     small = cv2.resize(image[y0:y1, x0:x1], (sw, sh), interpolation=cv2.INTER_AREA)
     # frame -> small: shift to the region, then scale; the crop homography composes after its inverse
     to_small = np.array([[sw / (x1 - x0), 0, 0], [0, sh / (y1 - y0), 0], [0, 0, 1]]) @ np.array(
         [[1, 0, -x0], [0, 1, -y0], [0, 0, 1]], np.float64
     )
-    return np.asarray(
-        cv2.warpPerspective(small, to_crop @ np.linalg.inv(to_small), (w, h), flags=flags, borderMode=border)
-    )
+    return small, to_crop @ np.linalg.inv(to_small)
 
 
 def order_quad(pts: np.ndarray, portrait: bool = True) -> np.ndarray:
@@ -239,8 +245,7 @@ def locate(
         if contour is None:
             h, w = image.shape[:2]
             q = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32)
-            loc = rectify_phone(image, q, phone_size_mm, antialias)
-            return Located(loc.crop, loc.quad, loc.to_frame, loc.mm_per_px, False, antialias)
+            return replace(rectify_phone(image, q, phone_size_mm, antialias), found=False)
         return rectify_phone(image, phone_quad(contour), phone_size_mm, antialias)
     box, found = jewelry_box(contour, image.shape)
     return crop_jewelry(image, box, found, antialias=antialias)
