@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,19 +26,22 @@ import cv2
 import numpy as np
 
 from inspector.grading.calibration import SCHEMA_ID, Calibration, calibration_path
-from inspector.grading.grader import (
-    ClassMeasurement,
-    Component,
-    Grader,
-    calibrated_labels,
-    class_components,
-    measure_labels,
-    summarize,
-)
+from inspector.grading.components import ClassMeasurement, Component, class_components, summarize
+from inspector.grading.grader import Grader, calibrated_labels, line_min_area, measure_labels
+from inspector.grading.line_shapes import LINE_CLASSES
 from inspector.grading.locate import Located, locate
 from inspector.grading.scales import Scale
 from models.crop_labels import crop_labels
 from models.evaluate import found_where_labelled
+from models.fit_lines import (
+    NEAR_PX,
+    SCRATCH_THRESHOLDS,
+    Line,
+    fit_classifier,
+    item_lines,
+    set_probabilities,
+    with_threshold,
+)
 from models.synth.scene import DISTRACTORS, JEWELRY_CLASSES, PHONE_CLASSES, render_scene
 from models.train import default_real_negatives, real_negative_files
 
@@ -69,6 +73,8 @@ class Item:
     gt_grade: int
     gt_crack: bool
     probs: np.ndarray | None = None
+    # thin lines under the fitted pixel rule, for the crack-or-scratch classifier (phones)
+    lines: list[Line] | None = None
     # (class index, threshold, border band) -> that class's components: a class's pixels depend only on
     # its own threshold and the band, so each is measured once however many rules the search tries.
     parts: dict[tuple[int, float, float], list[Component]] = field(default_factory=dict)
@@ -145,10 +151,15 @@ def score(grader: Grader, kind: str, items: list[Item], cal: Calibration) -> dic
     ok, worst_hit, worst_n, crack_hit, crack_n, clean_flag, clean_n = 0, 0, 0, 0, 0, 0, 0
     for it in items:
         meas: dict[str, ClassMeasurement] = {}
+        by_shape = cal.line_classifier is not None and it.lines is not None
+        line_crack_found = False
         for ci, name in enumerate(classes):
-            if ci and name in scale.classes:
+            if ci and name in scale.classes and not (by_shape and name in LINE_CLASSES):
                 parts = it.components(kind, classes, ci, cal, scale)
                 meas[name] = summarize(parts, cal.min_length_mm.get(name, 0.0))
+        if by_shape:
+            line_meas, line_crack_found = _line_measurements(it, cal, scale)
+            meas.update(line_meas)
         gi, _ = grader._decide(meas, scale)
         ok += gi == it.gt_grade
         if it.gt_grade == last:
@@ -156,9 +167,10 @@ def score(grader: Grader, kind: str, items: list[Item], cal: Calibration) -> dic
             worst_hit += gi == last
         if it.gt_crack:
             crack_n += 1
-            crack_hit += (
-                bool(meas.get("crack") and meas["crack"].count)
-                and it.crack_found[Item.key(classes, classes.index("crack"), cal)]
+            crack_hit += bool(meas.get("crack") and meas["crack"].count) and (
+                line_crack_found
+                if by_shape
+                else it.crack_found[Item.key(classes, classes.index("crack"), cal)]
             )
         if it.gt_grade == 0:
             clean_n += 1
@@ -169,6 +181,58 @@ def score(grader: Grader, kind: str, items: list[Item], cal: Calibration) -> dic
         "crack_item_recall": crack_hit / crack_n if crack_n else 1.0,
         "clean_flagged_rate": clean_flag / clean_n if clean_n else 0.0,
     }
+
+
+def _line_measurements(it: Item, cal: Calibration, scale: Scale) -> tuple[dict[str, ClassMeasurement], bool]:
+    """Crack and scratch measurements when each line is classified whole by its shape, and whether a
+    crack is found where it is (as the grader's relabelled map would show it)."""
+    assert cal.line_classifier is not None and it.lines is not None
+    thr = cal.line_classifier.scratch_threshold
+    parts: dict[str, list[Component]] = {name: [] for name in LINE_CLASSES}
+    near = 0
+    for ln in it.lines:
+        name = "scratch" if ln.p_scratch >= thr else "crack"
+        if name == "crack":
+            near += ln.near_crack_px
+        if ln.comp.part.area_mm2 >= scale.classes[name].min_area_mm2:
+            parts[name].append(ln.comp.part)
+    meas = {name: summarize(p, cal.min_length_mm.get(name, 0.0)) for name, p in parts.items()}
+    return meas, near >= NEAR_PX
+
+
+def fit_line_rule(
+    grader: Grader, kind: str, items: list[Item], cal: Calibration, objective: Callable[[Calibration], float]
+) -> tuple[Calibration, float]:
+    """Add the crack-or-scratch line classifier to a fitted pixel rule, with the scratch threshold and
+    the two minimum lengths searched jointly; the rule as it was when that scores no better."""
+    classes = grader.models[kind].info.classes
+    scale = grader.scales[kind]
+    for it in items:
+        assert it.probs is not None
+        labels = calibrated_labels(it.probs, classes, cal, it.loc.mm_per_px)
+        it.lines = item_lines(
+            labels, it.probs, it.loc.crop, it.gt, classes, line_min_area(scale), it.loc.mm_per_px
+        )
+    clf = fit_classifier(
+        [it.lines or [] for it in items],
+        0.5,
+        f"{len(items)} validation items, {datetime.now(UTC).date().isoformat()}",
+    )
+    best_val = objective(cal)
+    if clf is None:
+        return cal, best_val
+    set_probabilities([it.lines or [] for it in items], clf)
+    with_clf = cal.model_copy(update={"line_classifier": clf})
+    best = cal
+    for thr in SCRATCH_THRESHOLDS:
+        for crack_len in MIN_LENGTHS:
+            for scratch_len in MIN_LENGTHS:
+                lengths = {**cal.min_length_mm, "crack": crack_len, "scratch": scratch_len}
+                trial = with_threshold(with_clf, thr, lengths)
+                val = objective(trial)
+                if val > best_val + 1e-9:
+                    best, best_val = trial, val
+    return best, best_val
 
 
 def fit(grader: Grader, kind: str, items: list[Item], rounds: int = 3) -> tuple[Calibration, dict[str, Any]]:
@@ -216,7 +280,11 @@ def fit(grader: Grader, kind: str, items: list[Item], rounds: int = 3) -> tuple[
         if not changed:
             break
     cal = make(params)
-    return cal, {"plain_rule": s0, "calibrated": score(grader, kind, items, cal)}
+    figures = {"plain_rule": s0, "pixel_rule": score(grader, kind, items, cal)}
+    if all(c in classes for c in LINE_CLASSES):
+        cal, _ = fit_line_rule(grader, kind, items, cal, objective)
+    figures["calibrated"] = score(grader, kind, items, cal)
+    return cal, figures
 
 
 def main() -> None:

@@ -14,9 +14,34 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from inspector.grading.line_shapes import LINE_CLASSES, LINE_FEATURES
 from inspector.grading.model import ModelError
 
 SCHEMA_ID = "inspector.grading-calibration/1"
+
+
+class LineClassifier(BaseModel):
+    """Logistic crack-or-scratch decision for each thin-line component (``inspector.grading.line_shapes``)."""
+
+    model_config = ConfigDict(extra="forbid")
+    features: list[str] = Field(description="shape measures, in the order of mean/scale/coef")
+    mean: list[float]
+    scale: list[float]
+    coef: list[float]
+    intercept: float
+    scratch_threshold: float = Field(gt=0, le=1, description="P(scratch) at which a line is a scratch")
+    fitted_on: str = ""
+    validation: dict[str, object] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _check(self) -> LineClassifier:
+        n = len(self.features)
+        for name in ("mean", "scale", "coef"):
+            if len(getattr(self, name)) != n:
+                raise ValueError(f"{name} has {len(getattr(self, name))} values for {n} features")
+        if any(not s > 0 for s in self.scale):
+            raise ValueError("scale values must be positive")
+        return self
 
 
 class Calibration(BaseModel):
@@ -39,6 +64,9 @@ class Calibration(BaseModel):
     edge_classes: list[str] = Field(
         default_factory=list,
         description="classes that belong on the body's edge (chips, dents): the border band spares them",
+    )
+    line_classifier: LineClassifier | None = Field(
+        default=None, description="crack-or-scratch by the shape of each thin line (phones)"
     )
     fitted_on: str = ""
     validation: dict[str, object] = Field(default_factory=dict)
@@ -63,6 +91,16 @@ class Calibration(BaseModel):
         unknown = sorted(named - set(classes[1:]))
         if unknown:
             raise ModelError(f"{source}: calibration names unknown class(es) {', '.join(unknown)}")
+        if self.line_classifier is not None:
+            lacking = [c for c in LINE_CLASSES if c not in classes]
+            if lacking:
+                raise ModelError(f"{source}: the line classifier needs model classes {', '.join(lacking)}")
+            if tuple(self.line_classifier.features) != LINE_FEATURES:
+                raise ModelError(
+                    f"{source}: the line classifier was fitted on features "
+                    f"{', '.join(self.line_classifier.features)}, but this grader measures "
+                    f"{', '.join(LINE_FEATURES)}: re-run `python -m models.calibrate`"
+                )
 
 
 def calibration_path(model_path: str | Path) -> Path:
