@@ -20,6 +20,29 @@ phone scratches show a median 12-14 grey levels in the crop against a background
 half the rendered scratch pixels stay labelled; cracks lose ~10 %."""
 
 
+STROKE_VISIBLE_LEVELS = 10.0
+"""A whole connected line stays labelled when its typical pixel (the median) shows this many grey
+levels in the crop. Pixel by pixel, a plainly visible scratch whose brightness comes and goes kept
+only its brightest dashes, so the model was taught that most of a visible scratch is background."""
+
+
+def _visible_strokes(mask: np.ndarray, vis: np.ndarray) -> np.ndarray:
+    """The pixels of ``mask`` that are seen (CROP_VISIBLE_LEVELS, 1 px tolerance), and every connected
+    line of it whose median visibility reaches STROKE_VISIBLE_LEVELS, whole."""
+    seen = cv2.dilate((vis >= CROP_VISIBLE_LEVELS).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    keep = mask & seen
+    n, comp = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
+    if n > 1:
+        local = cv2.dilate(vis, np.ones((3, 3), np.uint8))  # the label is wider than the drawn line
+        ids, vals = comp[mask], local[mask]
+        order = np.argsort(ids, kind="stable")
+        bounds = np.cumsum(np.bincount(ids, minlength=n))[:-1]
+        for j, part in enumerate(np.split(vals[order], bounds)[1:], start=1):
+            if len(part) and float(np.median(part)) >= STROKE_VISIBLE_LEVELS:
+                keep |= comp == j
+    return keep
+
+
 def crop_labels(
     masks: Mapping[str, np.ndarray],
     classes: Sequence[str],
@@ -37,7 +60,6 @@ def crop_labels(
         m = cv2.warpPerspective(masks[name].astype(np.float32), to_crop, (cw, ch), flags=cv2.INTER_LINEAR)
         keep = m > 0.3
         if visibility is not None and name in visibility:
-            seen = warp_to_crop(visibility[name], to_crop, (cw, ch), loc.antialiased) >= CROP_VISIBLE_LEVELS
-            keep &= cv2.dilate(seen.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+            keep = _visible_strokes(keep, warp_to_crop(visibility[name], to_crop, (cw, ch), loc.antialiased))
         label[keep] = i + 1
     return label

@@ -36,7 +36,7 @@ CLASSES = {"phone": PHONE_CLASSES, "jewelry": JEWELRY_CLASSES}
 WIDTHS = (640, 800, 960, 1280)
 CROP = 160
 WHOLE_FRAME_P = 0.12
-MODEL_VERSION = "3.0.0"
+MODEL_VERSION = "4.0.0"
 ANTIALIAS = True
 """Models from v3 see anti-aliased crops (recorded as ``resample: area`` in the ONNX metadata)."""
 
