@@ -142,7 +142,7 @@ def test_calibration_search_scores_the_line_rule_as_the_grader_measures_it() -> 
     the grade the grader's own relabelling and measurement give, for every scratch threshold."""
     from inspector.grading.locate import locate
     from models.calibrate import Item, score
-    from models.fit_lines import item_lines, set_probabilities, with_threshold
+    from models.fit_lines import with_threshold
     from models.synth.scene import render_scene
 
     grader = Grader.load(kinds=("phone",))
@@ -159,13 +159,6 @@ def test_calibration_search_scores_the_line_rule_as_the_grader_measures_it() -> 
         items.append(Item(loc, np.zeros(lines.shape, np.uint8), 0, False, _probs_for(lines, 0.8)))
     base = Calibration(kind="phone", min_length_mm={"crack": 5.0})
     clf = _toy_classifier()
-    for it in items:
-        assert it.probs is not None
-        labels = calibrated_labels(it.probs, classes, base, it.loc.mm_per_px)
-        it.lines = item_lines(
-            labels, it.probs, it.loc.crop, it.gt, classes, line_min_area(scale), it.loc.mm_per_px
-        )
-    set_probabilities([it.lines or [] for it in items], clf)
     seen = set()
     for thr in (0.3, 0.9999):
         for scratch_len in (0.0, 25.0):
@@ -191,3 +184,17 @@ def test_calibration_search_scores_the_line_rule_as_the_grader_measures_it() -> 
             got = score(grader, "phone", items, rule)
             assert got["clean_flagged_rate"] == sum(g != 0 for g in expected) / len(items)
     assert len(seen) >= 2  # the threshold and the minimum length do change the grades
+
+
+def test_a_dashed_line_is_judged_and_measured_as_one() -> None:
+    """A faint scratch reaches the model as dashes: bridged, it is one straight line (a scratch of
+    its whole length), not several fragments too short to show their shape."""
+    labels = np.zeros((320, 160), np.uint8)
+    for x0 in range(20, 120, 12):  # 8 px dashes, 4 px gaps
+        cv2.line(labels, (x0, 100), (x0 + 7, 100), 1, 1)
+    crop = np.full((320, 160, 3), 20, np.uint8)
+    lines = line_components(labels, _probs_for(labels), crop, CLASSES, 0.5, MM)
+    assert len(lines) == 1
+    assert lines[0].part.length_mm == pytest.approx(100 * 0.45, rel=0.1)
+    out = reclassify_lines(labels, _probs_for(labels), crop, CLASSES, _toy_classifier(), 0.5, MM)
+    assert np.all(out[100, 20:119] == 2)  # the gaps are part of the scratch now

@@ -40,6 +40,10 @@ LINE_FEATURES: tuple[str, ...] = (
 )
 
 
+GAP_KERNEL = np.ones((5, 5), np.uint8)
+"""Gaps of up to ~4 crop pixels (~1.8 mm on a phone) along a line are bridged before it is judged."""
+
+
 @dataclass(frozen=True)
 class LineComponent:
     """One thin-line component and its shape measures (in ``LINE_FEATURES`` order)."""
@@ -83,6 +87,9 @@ def line_components(
     line = np.zeros(labels.shape, np.uint8)
     for name in LINE_CLASSES:
         line[labels == classes.index(name)] = 1
+    # A faint line reaches the model as dashes; bridged, it is judged (and measured) as the one line
+    # it is, instead of as fragments too short to show their shape.
+    line = cv2.morphologyEx(line, cv2.MORPH_CLOSE, GAP_KERNEL)
     parts = class_components(line, 1, min_area_mm2, mm_per_px)
     if not parts:
         return []
@@ -149,8 +156,9 @@ def reclassify_lines(
     min_area_mm2: float,
     mm_per_px: tuple[float, float],
 ) -> np.ndarray:
-    """The label map with every thin line relabelled whole: scratch where the classifier is sure
-    enough, crack otherwise. Smaller specks are left as they were (the scale ignores them)."""
+    """The label map with every thin line relabelled whole, its bridged gaps included: scratch where
+    the classifier is sure enough, crack otherwise. Smaller specks are left as they were (the scale
+    ignores them)."""
     lines = line_components(labels, probs, crop_bgr, classes, min_area_mm2, mm_per_px)
     if not lines:
         return labels
