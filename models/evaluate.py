@@ -63,6 +63,7 @@ def eval_synthetic(grader: Grader, kind: str, n: int) -> dict[str, Any]:
     scores, damaged, grades_ok = [], [], []
     found: dict[str, list[bool]] = {c: [] for c in classes}  # per class: items that have it, located?
     scratch_as_crack: list[bool] = []  # scratched but not cracked items: a crack reported?
+    crack_as_wear: list[bool] = []  # cracked items: graded as mere wear (between best and lowest)?
     pred_grades: list[str] = []  # predicted grades, in scene order
     confusion: dict[str, dict[str, int]] = {}
     for i in range(n):
@@ -108,6 +109,8 @@ def eval_synthetic(grader: Grader, kind: str, n: int) -> dict[str, Any]:
                 )
         if kind == "phone" and gt_meas["scratch"].count and not gt_meas["crack"].count:
             scratch_as_crack.append(res.measurements["crack"].count > 0)
+        if kind == "phone" and gt_meas["crack"].count:
+            crack_as_wear.append(0 < scale.grade_index(res.grade) < len(scale.grades) - 1)
     iou = {name: (float(inter[ci] / union[ci]) if union[ci] else None) for ci, name in enumerate(classes, 1)}
     return {
         "n": n,
@@ -123,6 +126,7 @@ def eval_synthetic(grader: Grader, kind: str, n: int) -> dict[str, Any]:
         # one figure for "finds each kind of defect where it is", so a rebuild cannot trade classes away
         "mean_item_recall_located": float(np.mean([np.mean(v) for v in found.values() if v])),
         "scratched_uncracked_read_as_cracked": float(np.mean(scratch_as_crack)) if scratch_as_crack else None,
+        "cracked_graded_as_wear": float(np.mean(crack_as_wear)) if crack_as_wear else None,
         "clean_graded_a_rate": float(
             np.mean([g == "A" for g, d in zip(pred_grades, damaged, strict=True) if not d])
         )
@@ -214,6 +218,11 @@ def markdown(report: dict[str, Any]) -> str:
             + (
                 f"; scratched (not cracked) phones reported cracked {_fmt(sc)}"
                 if (sc := r.get("scratched_uncracked_read_as_cracked")) is not None
+                else ""
+            )
+            + (
+                f"; cracked phones graded as mere wear {_fmt(cw)}"
+                if (cw := r.get("cracked_graded_as_wear")) is not None
                 else ""
             )
         )

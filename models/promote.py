@@ -41,6 +41,7 @@ GATES: dict[str, tuple[Gate, ...]] = {
         Gate("synthetic AUROC damaged/undamaged", ("phone", "auroc_damaged"), True, 0.01),
         Gate("synthetic cracked phones with the crack found", ("phone", "crack_item_recall"), True, 0.02),
         Gate("synthetic defects found where they are", ("phone", "mean_item_recall_located"), True, 0.02),
+        Gate("synthetic cracked phones graded B or C", ("phone", "cracked_graded_as_wear"), False, 0.02),
         Gate("real photos AUROC damaged/good", ("real", "phones_real", "auroc_damaged_vs_good"), True, 0.02),
         Gate("real good phones flagged", ("real", "phones_real", "good_flagged_rate"), False, 0.05),
         Gate("real damaged phones flagged", ("real", "phones_real", "damaged_flagged_rate"), True, 0.05),

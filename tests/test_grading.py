@@ -43,6 +43,21 @@ def test_finds_rendered_crack(grader: Grader, seed: int) -> None:
     assert np.count_nonzero(res.labels == res.model.classes.index("crack")) > 0
 
 
+@pytest.mark.parametrize("seed", [6, 12, 28])
+def test_rendered_scratches_grade_as_wear_not_as_a_crack(grader: Grader, seed: int) -> None:
+    """A scratched, uncracked screen is graded as worn (B or C) with its scratches named and
+    outlined, not as cracked glass: the line classifier judges each line by its shape."""
+    scene = render_scene(
+        "phone", seed=seed, defects=["scratch"], side="screen", angle_deg=20.0 * seed, only_distractors=()
+    )
+    res = grader.grade(scene.image, "phone", "screen")
+    assert res.measurements["crack"].count == 0
+    assert res.measurements["scratch"].count >= 1
+    assert res.grade in ("B", "C")
+    assert "scratch" in res.reasons[0]
+    assert any(d.cls == "scratch" for d in res.defects)
+
+
 @pytest.mark.parametrize("seed", [21, 22, 23, 24, 25])
 def test_ignores_rendered_glare_and_oil(grader: Grader, seed: int) -> None:
     """Glare, reflections and an oil smear on an undamaged phone are not reported as cracks or scratches."""

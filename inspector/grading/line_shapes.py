@@ -84,12 +84,10 @@ def line_components(
     mm_per_px: tuple[float, float],
 ) -> list[LineComponent]:
     """Every crack-or-scratch component of a decided label map, with its shape measures."""
-    line = np.zeros(labels.shape, np.uint8)
-    for name in LINE_CLASSES:
-        line[labels == classes.index(name)] = 1
+    drawn = np.isin(labels, [classes.index(name) for name in LINE_CLASSES]).astype(np.uint8)
     # A faint line reaches the model as dashes; bridged, it is judged (and measured) as the one line
     # it is, instead of as fragments too short to show their shape.
-    line = cv2.morphologyEx(line, cv2.MORPH_CLOSE, GAP_KERNEL)
+    line = np.asarray(cv2.morphologyEx(drawn, cv2.MORPH_CLOSE, GAP_KERNEL), np.uint8)
     parts = class_components(line, 1, min_area_mm2, mm_per_px)
     if not parts:
         return []
