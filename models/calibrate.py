@@ -122,9 +122,17 @@ class Item:
         key = (cal.threshold("crack"), cal.threshold("scratch"), cal.border_margin_mm, _fingerprint(clf))
         if key not in self.line_sets:
             assert self.probs is not None
-            labels = calibrated_labels(self.probs, classes, cal, self.loc.mm_per_px)
+            mm = self.loc.mm_per_px
+            labels = calibrated_labels(self.probs, classes, cal, mm)
             found = item_lines(
-                labels, self.probs, self.loc.crop, self.gt, classes, line_min_area(scale), self.loc.mm_per_px
+                labels,
+                self.probs,
+                self.loc.crop,
+                self.gt,
+                classes,
+                line_min_area(scale),
+                scale.classes["crack"].min_area_mm2,
+                mm,
             )
             if clf is not None:
                 set_probabilities([found], clf)
@@ -224,11 +232,12 @@ def _line_measurements(
     parts: dict[str, list[Component]] = {name: [] for name in LINE_CLASSES}
     near = 0
     for ln in lines:
-        name = "scratch" if ln.p_scratch >= thr else "crack"
-        if name == "crack":
+        if ln.p_scratch >= thr:
+            if ln.comp.part.area_mm2 >= scale.classes["scratch"].min_area_mm2:
+                parts["scratch"].append(ln.comp.part)
+        else:
             near += ln.near_crack_px
-        if ln.comp.part.area_mm2 >= scale.classes[name].min_area_mm2:
-            parts[name].append(ln.comp.part)
+            parts["crack"] += ln.crack_parts
     meas = {name: summarize(p, cal.min_length_mm.get(name, 0.0)) for name, p in parts.items()}
     return meas, near >= NEAR_PX
 

@@ -8,12 +8,13 @@ P(scratch); ``models.calibrate`` then picks the threshold and the minimum length
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
 
 from inspector.grading.calibration import Calibration, LineClassifier
+from inspector.grading.components import Component, class_components
 from inspector.grading.line_shapes import (
     LINE_FEATURES,
     LineComponent,
@@ -33,7 +34,8 @@ class Line:
 
     comp: LineComponent
     truth: int  # 0 neither (a false alarm), 1 crack, 2 scratch
-    near_crack_px: int  # its pixels within 2 px of a true crack
+    near_crack_px: int  # its marked pixels within 2 px of a true crack
+    crack_parts: list[Component]  # what it measures as when judged a crack: its marked pixels
     p_scratch: float = 0.0
 
 
@@ -44,8 +46,10 @@ def item_lines(
     gt: np.ndarray,
     classes: tuple[str, ...],
     min_area_mm2: float,
+    crack_min_area_mm2: float,
     mm_per_px: tuple[float, float],
 ) -> list[Line]:
+    """The lines of one item as the grader judges them (``reclassify_lines``), with their truth."""
     kernel = np.ones((NEAR_PX, NEAR_PX), np.uint8)
     near_crack = cv2.dilate((gt == classes.index("crack")).astype(np.uint8), kernel)
     near_scratch = cv2.dilate((gt == classes.index("scratch")).astype(np.uint8), kernel)
@@ -57,7 +61,12 @@ def item_lines(
         nc = int(near_crack[c.y : c.y + h, c.x : c.x + w][on].sum())
         ns = int(near_scratch[c.y : c.y + h, c.x : c.x + w][on].sum())
         truth = 1 if nc and nc >= ns else 2 if ns else 0
-        out.append(Line(lc, truth, nc))
+        strong_near = int(near_crack[c.y : c.y + h, c.x : c.x + w][lc.strong > 0].sum())
+        parts = [
+            replace(p, x=p.x + c.x, y=p.y + c.y)
+            for p in class_components(lc.strong, 1, crack_min_area_mm2, mm_per_px)
+        ]
+        out.append(Line(lc, truth, strong_near, parts))
     return out
 
 

@@ -198,3 +198,7 @@ def test_a_dashed_line_is_judged_and_measured_as_one() -> None:
     assert lines[0].part.length_mm == pytest.approx(100 * 0.45, rel=0.1)
     out = reclassify_lines(labels, _probs_for(labels), crop, CLASSES, _toy_classifier(), 0.5, MM)
     assert np.all(out[100, 20:119] == 2)  # the gaps are part of the scratch now
+    as_crack = reclassify_lines(
+        labels, _probs_for(labels), crop, CLASSES, _toy_classifier(threshold=0.9999), 0.5, MM
+    )
+    assert np.array_equal(as_crack > 0, labels > 0)  # a crack stays exactly where it was marked

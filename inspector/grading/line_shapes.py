@@ -48,8 +48,9 @@ GAP_KERNEL = np.ones((5, 5), np.uint8)
 class LineComponent:
     """One thin-line component and its shape measures (in ``LINE_FEATURES`` order)."""
 
-    part: Component
+    part: Component  # the bridged line, judged (and, as a scratch, measured) whole
     features: np.ndarray
+    strong: np.ndarray  # uint8 in the part's box: the pixels the rule marks, bridges not included
 
 
 def _shape(mask: np.ndarray, mm_per_px: tuple[float, float], length_mm: float) -> tuple[float, float, float]:
@@ -83,7 +84,8 @@ def line_components(
     min_area_mm2: float,
     mm_per_px: tuple[float, float],
 ) -> list[LineComponent]:
-    """Every crack-or-scratch component of a decided label map, with its shape measures."""
+    """Every crack-or-scratch line of a decided label map (bridged), with its shape measures and
+    the pixels the map really marks."""
     drawn = np.isin(labels, [classes.index(name) for name in LINE_CLASSES]).astype(np.uint8)
     # A faint line reaches the model as dashes; bridged, it is judged (and measured) as the one line
     # it is, instead of as fragments too short to show their shape.
@@ -120,7 +122,7 @@ def line_components(
             ],
             np.float64,
         )
-        out.append(LineComponent(p, feats))
+        out.append(LineComponent(p, feats, drawn[p.y : p.y + h, p.x : p.x + w] & p.mask))
     return out
 
 
@@ -154,9 +156,10 @@ def reclassify_lines(
     min_area_mm2: float,
     mm_per_px: tuple[float, float],
 ) -> np.ndarray:
-    """The label map with every thin line relabelled whole, its bridged gaps included: scratch where
-    the classifier is sure enough, crack otherwise. Smaller specks are left as they were (the scale
-    ignores them)."""
+    """The label map with every thin line relabelled whole. A line the classifier is sure is a
+    scratch becomes one scratch, its bridged gaps included (measured as the one line it is); any
+    other line is a crack exactly where the pixel rule marks it. Smaller specks are left as they
+    were (the scale ignores them)."""
     lines = line_components(labels, probs, crop_bgr, classes, min_area_mm2, mm_per_px)
     if not lines:
         return labels
@@ -167,5 +170,8 @@ def reclassify_lines(
         c = ln.part
         h, w = c.mask.shape
         view = out[c.y : c.y + h, c.x : c.x + w]
-        view[c.mask > 0] = scratch if p >= clf.scratch_threshold else crack
+        if p >= clf.scratch_threshold:
+            view[c.mask > 0] = scratch
+        else:
+            view[ln.strong > 0] = crack
     return out
