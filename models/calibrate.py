@@ -186,9 +186,9 @@ def score(grader: Grader, kind: str, items: list[Item], cal: Calibration) -> dic
     classes = grader.models[kind].info.classes
     last = len(scale.grades) - 1
     ok, worst_hit, worst_n, crack_hit, crack_n, clean_flag, clean_n, crack_worn = 0, 0, 0, 0, 0, 0, 0, 0
+    by_shape = cal.line_classifier is not None
     for it in items:
         meas: dict[str, ClassMeasurement] = {}
-        by_shape = cal.line_classifier is not None
         line_crack_found = False
         for ci, name in enumerate(classes):
             if ci and name in scale.classes and not (by_shape and name in LINE_CLASSES):

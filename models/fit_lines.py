@@ -20,6 +20,8 @@ from inspector.grading.line_shapes import (
     LineComponent,
     classifier_probability,
     line_components,
+    scratch_probability,
+    sigmoid,
 )
 from models.evaluate import auroc
 
@@ -56,12 +58,11 @@ def item_lines(
     out = []
     for lc in line_components(labels, probs, crop, classes, min_area_mm2, mm_per_px):
         c = lc.part
-        h, w = c.mask.shape
         on = c.mask > 0
-        nc = int(near_crack[c.y : c.y + h, c.x : c.x + w][on].sum())
-        ns = int(near_scratch[c.y : c.y + h, c.x : c.x + w][on].sum())
+        nc = int(c.box(near_crack)[on].sum())
+        ns = int(c.box(near_scratch)[on].sum())
         truth = 1 if nc and nc >= ns else 2 if ns else 0
-        strong_near = int(near_crack[c.y : c.y + h, c.x : c.x + w][lc.strong > 0].sum())
+        strong_near = int(c.box(near_crack)[lc.strong > 0].sum())
         parts = [
             replace(p, x=p.x + c.x, y=p.y + c.y)
             for p in class_components(lc.strong, 1, crack_min_area_mm2, mm_per_px)
@@ -82,7 +83,7 @@ def fit_logistic(
     w = np.zeros(a.shape[1])
     ridge = l2 * np.diag(np.r_[np.ones(a.shape[1] - 1), 0.0])
     for _ in range(iters):
-        p = 1.0 / (1.0 + np.exp(-np.clip(a @ w, -40, 40)))
+        p = sigmoid(a @ w)
         grad = a.T @ (p - y) + ridge @ w
         hess = (a * (p * (1 - p))[:, None]).T @ a + ridge
         step = np.linalg.solve(hess, grad)
@@ -114,8 +115,7 @@ def cross_validated_auroc(lines_per_item: list[list[Line]], folds: int = 5, seed
         test = fold_of == k
         if not test.any() or (~test).sum() == 0 or y[~test].min() == y[~test].max():
             continue
-        mean, scale, coef, b = fit_logistic(x[~test], y[~test])
-        p[test] = 1.0 / (1.0 + np.exp(-(((x[test] - mean) / scale) @ coef + b)))
+        p[test] = scratch_probability(x[test], *fit_logistic(x[~test], y[~test]))
     return auroc(list(p), list(y.astype(int)))
 
 

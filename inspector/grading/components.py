@@ -55,6 +55,11 @@ class Component:
     y: int
     mask: np.ndarray  # uint8, the component inside its bounding box at (x, y)
 
+    def box(self, image: np.ndarray) -> np.ndarray:
+        """The view of a crop-sized ``image`` under the component's bounding box (aligned with ``mask``)."""
+        h, w = self.mask.shape
+        return image[self.y : self.y + h, self.x : self.x + w]
+
 
 def class_components(
     labels: np.ndarray, class_index: int, min_area_mm2: float, mm_per_px: tuple[float, float]

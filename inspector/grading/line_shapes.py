@@ -102,9 +102,8 @@ def line_components(
     total = math.log1p(sum(p.length_mm for p in parts))
     out = []
     for p in parts:
-        h, w = p.mask.shape
         on = p.mask > 0
-        dp = defect_p[p.y : p.y + h, p.x : p.x + w][on]
+        dp = p.box(defect_p)[on]
         straight, solid, bend = _shape(p.mask, mm_per_px, p.length_mm)
         feats = np.array(
             [
@@ -115,23 +114,26 @@ def line_components(
                 bend,
                 float(dp.mean()),
                 float(dp.max()),
-                float(local[p.y : p.y + h, p.x : p.x + w][on].mean()),
-                float(share[p.y : p.y + h, p.x : p.x + w][on].mean()),
+                float(p.box(local)[on].mean()),
+                float(p.box(share)[on].mean()),
                 n_lines,
                 total,
             ],
             np.float64,
         )
-        out.append(LineComponent(p, feats, drawn[p.y : p.y + h, p.x : p.x + w] & p.mask))
+        out.append(LineComponent(p, feats, p.box(drawn) & p.mask))
     return out
+
+
+def sigmoid(z: np.ndarray) -> np.ndarray:
+    return np.asarray(1.0 / (1.0 + np.exp(-np.clip(z, -40, 40))))
 
 
 def scratch_probability(
     features: np.ndarray, mean: np.ndarray, scale: np.ndarray, coef: np.ndarray, intercept: float
 ) -> np.ndarray:
     """P(scratch) of each row of ``features`` under a standardised logistic model."""
-    z = ((np.atleast_2d(features) - mean) / scale) @ coef + intercept
-    return np.asarray(1.0 / (1.0 + np.exp(-np.clip(z, -40, 40))))
+    return sigmoid(((np.atleast_2d(features) - mean) / scale) @ coef + intercept)
 
 
 def classifier_probability(clf: LineClassifier, lines: list[LineComponent]) -> np.ndarray:
@@ -167,11 +169,9 @@ def reclassify_lines(
     p_scratch = classifier_probability(clf, lines)
     crack, scratch = classes.index("crack"), classes.index("scratch")
     for ln, p in zip(lines, p_scratch, strict=True):
-        c = ln.part
-        h, w = c.mask.shape
-        view = out[c.y : c.y + h, c.x : c.x + w]
+        view = ln.part.box(out)
         if p >= clf.scratch_threshold:
-            view[c.mask > 0] = scratch
+            view[ln.part.mask > 0] = scratch
         else:
             view[ln.strong > 0] = crack
     return out
