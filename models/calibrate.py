@@ -31,7 +31,7 @@ from inspector.grading.calibration import SCHEMA_ID, Calibration, LineClassifier
 from inspector.grading.components import ClassMeasurement, Component, class_components, summarize
 from inspector.grading.grader import Grader, calibrated_labels, line_min_area, measure_labels
 from inspector.grading.line_shapes import LINE_CLASSES
-from inspector.grading.locate import Located, locate
+from inspector.grading.locate import Located
 from inspector.grading.scales import Scale
 from models.crop_labels import crop_labels
 from models.evaluate import found_where_labelled
@@ -108,7 +108,7 @@ class Item:
                 border_margin_mm=cal.border_margin_mm,
                 edge_classes=cal.edge_classes,
             )
-            labels = calibrated_labels(self.probs, classes, rule, self.loc.mm_per_px)
+            labels = calibrated_labels(self.probs, classes, rule, self.loc.mm_per_px, self.loc.inset_px)
             self.parts[key] = class_components(
                 labels, ci, scale.classes[name].min_area_mm2, self.loc.mm_per_px
             )
@@ -123,7 +123,7 @@ class Item:
         if key not in self.line_sets:
             assert self.probs is not None
             mm = self.loc.mm_per_px
-            labels = calibrated_labels(self.probs, classes, cal, mm)
+            labels = calibrated_labels(self.probs, classes, cal, mm, self.loc.inset_px)
             found = item_lines(
                 labels,
                 self.probs,
@@ -173,7 +173,7 @@ def validation_items(grader: Grader, kind: str, n: int) -> list[Item]:
             height=w * 9 // 16,
             only_distractors=only,
         )
-        loc = locate(scene.image, kind, antialias=grader.models[kind].antialias)
+        loc = grader.models[kind].locate(scene.image)
         gt = crop_labels(scene.masks, classes, loc, scene.visibility)
         meas, _ = measure_labels(gt, loc, grader.models[kind].info.classes, scale)
         gi, _ = grader._decide(meas, scale)
@@ -380,7 +380,7 @@ def main() -> None:
             for p in real_negative_files(args.real_negatives, "train"):
                 img = cv2.imread(str(p))
                 if img is not None:
-                    loc = locate(img, "phone", antialias=model.antialias)
+                    loc = model.locate(img)
                     items.append(Item(loc, np.zeros(loc.crop.shape[:2], np.uint8), 0, False))
                     n_real += 1
         for it in items:

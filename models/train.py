@@ -21,10 +21,12 @@ import cv2
 import numpy as np
 
 from inspector.grading.locate import (
+    JEWELRY_INPUT,
     Located,
     crop_jewelry,
     locate,
     order_quad,
+    phone_input,
     rectify_phone,
 )
 from models.crop_labels import crop_labels
@@ -36,8 +38,12 @@ CLASSES = {"phone": PHONE_CLASSES, "jewelry": JEWELRY_CLASSES}
 WIDTHS = (640, 800, 960, 1280)
 CROP = 160
 WHOLE_FRAME_P = 0.12
-MODEL_VERSION = "4.0.0"
+MODEL_VERSION = "5.0.0"
 ANTIALIAS = True
+MARGIN_PX = {"phone": 8, "jewelry": 0}
+"""Mat kept around the phone body in the crop (ONNX metadata ``margin_px``): a nick in the rim is a
+notch in the body's outline, which a crop ending exactly at the outline cannot show (v4 never found
+one chip: its labels were the crop's outermost 1-3 pixels)."""
 """Models from v3 see anti-aliased crops (recorded as ``resample: area`` in the ONNX metadata)."""
 
 
@@ -75,13 +81,13 @@ def make_sample(kind: str, seed: int) -> tuple[np.ndarray, np.ndarray, int]:
     if kind == "phone" and rng.random() < WHOLE_FRAME_P:
         loc = locate_whole_frame(scene.image)
     else:
-        loc = locate(scene.image, kind, antialias=ANTIALIAS)
+        loc = locate(scene.image, kind, antialias=ANTIALIAS, margin_px=MARGIN_PX[kind])
     if not loc.found:
         q = scene.item_quad.copy()
         size = float(np.linalg.norm(q[2] - q[0]))
         q += rng.normal(0, 0.006 * size, q.shape).astype(np.float32)
         loc = (
-            rectify_phone(scene.image, order_quad(q), antialias=ANTIALIAS)
+            rectify_phone(scene.image, order_quad(q), antialias=ANTIALIAS, margin_px=MARGIN_PX[kind])
             if kind == "phone"
             else crop_jewelry(scene.image, q, antialias=ANTIALIAS)
         )
@@ -93,7 +99,8 @@ def locate_whole_frame(image: np.ndarray) -> Located:
     """The grader's fallback framing (no phone found): the whole frame warped to the model input."""
     h, w = image.shape[:2]
     q = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32)
-    return rectify_phone(image, q, antialias=ANTIALIAS)  # found: the framing is deliberate here
+    # found: the framing is deliberate here
+    return rectify_phone(image, q, antialias=ANTIALIAS, margin_px=MARGIN_PX["phone"])
 
 
 def make_negative(kind: str, seed: int) -> tuple[np.ndarray, np.ndarray, int]:
@@ -114,7 +121,12 @@ def make_negative(kind: str, seed: int) -> tuple[np.ndarray, np.ndarray, int]:
         only_distractors=picked,
     )
     whole = kind == "phone" and rng.random() < WHOLE_FRAME_P
-    crop = (locate_whole_frame(scene.image) if whole else locate(scene.image, kind, antialias=ANTIALIAS)).crop
+    loc = (
+        locate_whole_frame(scene.image)
+        if whole
+        else locate(scene.image, kind, antialias=ANTIALIAS, margin_px=MARGIN_PX[kind])
+    )
+    crop = loc.crop
     return crop, np.zeros(crop.shape[:2], np.uint8), 0
 
 
@@ -140,7 +152,7 @@ def load_real_negatives(data: Path) -> tuple[np.ndarray, np.ndarray]:
     for p in real_negative_files(data, "train"):
         img = cv2.imread(str(p))
         if img is not None:
-            xs.append(locate(img, "phone", antialias=ANTIALIAS).crop)
+            xs.append(locate(img, "phone", antialias=ANTIALIAS, margin_px=MARGIN_PX["phone"]).crop)
     x = np.stack(xs)
     return x, np.zeros(x.shape[:3], np.uint8)
 
@@ -462,7 +474,7 @@ def export_onnx(net: Any, kind: str, out: Path) -> None:
         def forward(self, x: torch.Tensor) -> torch.Tensor:
             return torch.softmax(self.inner(x), dim=1)
 
-    w, h = (160, 320) if kind == "phone" else (256, 256)
+    w, h = phone_input(MARGIN_PX["phone"]) if kind == "phone" else JEWELRY_INPUT
     dummy = torch.zeros(1, 3, h, w)
     model = WithSoftmax(net).eval()
     tmp = out.with_suffix(".tmp.onnx")
@@ -487,6 +499,7 @@ def export_onnx(net: Any, kind: str, out: Path) -> None:
         "version": MODEL_VERSION,
         "input": "NCHW float32 BGR in 0..1",
         "resample": "area" if ANTIALIAS else "linear",
+        "margin_px": str(MARGIN_PX[kind]),
         "output": "NCHW float32 per-pixel class probabilities",
     }
     for k, v in meta.items():

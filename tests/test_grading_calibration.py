@@ -135,7 +135,7 @@ def test_calibration_search_scores_rules_as_the_grader_measures_them() -> None:
     for rule in rules:
         expected = []
         for it in items:
-            labels = calibrated_labels(it.probs, model.info.classes, rule, it.loc.mm_per_px)
+            labels = calibrated_labels(it.probs, model.info.classes, rule, it.loc.mm_per_px, it.loc.inset_px)
             meas, _ = measure_labels(labels, it.loc, model.info.classes, scale, rule.min_length_mm)
             expected.append(grader._decide(meas, scale)[0])
         seen.add(tuple(expected))

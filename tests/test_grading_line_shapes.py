@@ -168,7 +168,7 @@ def test_calibration_search_scores_the_line_rule_as_the_grader_measures_it() -> 
             expected = []
             for it in items:
                 assert it.probs is not None and rule.line_classifier is not None
-                labels = calibrated_labels(it.probs, classes, rule, it.loc.mm_per_px)
+                labels = calibrated_labels(it.probs, classes, rule, it.loc.mm_per_px, it.loc.inset_px)
                 labels = reclassify_lines(
                     labels,
                     it.probs,

@@ -111,19 +111,19 @@ def _without_metadata(blob: bytes, key: str, value: str) -> bytes:
 def test_model_metadata_chooses_the_crop_resampling(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A model that says it was trained on anti-aliased crops gets them from the grader; one without
     the key keeps the bilinear warp; an unknown method is refused by name at load time."""
-    import inspector.grading.grader as grader_module
+    import inspector.grading.model as model_module
     from inspector.grading import Grader, ModelError
 
     shipped = _without_metadata((MODELS_DIR / "phone_defects.onnx").read_bytes(), "resample", "area")
     seen: list[bool] = []
-    real_locate = grader_module.locate
+    real_locate = model_module.locate
 
     def spy(*args: object, **kwargs: object) -> Located:
         loc = real_locate(*args, **kwargs)  # type: ignore[arg-type]
         seen.append(loc.antialiased)
         return loc
 
-    monkeypatch.setattr(grader_module, "locate", spy)
+    monkeypatch.setattr(model_module, "locate", spy)
     frame = render_scene("phone", seed=3, defects=["scratch"], width=960, height=540).image
     for blob, expected in ((shipped, False), (_with_metadata(shipped, "resample", "area"), True)):
         (tmp_path / "phone_defects.onnx").write_bytes(blob)

@@ -13,7 +13,7 @@ import numpy as np
 from inspector.grading.calibration import Calibration
 from inspector.grading.components import ClassMeasurement, class_components, summarize
 from inspector.grading.line_shapes import LINE_CLASSES, reclassify_lines
-from inspector.grading.locate import DEFAULT_PHONE_MM, Located, locate
+from inspector.grading.locate import DEFAULT_PHONE_MM, Located
 from inspector.grading.model import ModelError, ModelInfo, SegModel, default_models_dir
 from inspector.grading.scales import SCALES_DIR, Scale, load_scale
 
@@ -101,15 +101,32 @@ def _plural(n: int, one: str, many: str) -> str:
 DEFECT_THRESHOLD = 0.5
 
 
-def damage_score(probs: np.ndarray, cal: Calibration, mm_per_px: tuple[float, float]) -> float:
+def border_band(
+    shape: tuple[int, ...], cal: Calibration, mm_per_px: tuple[float, float], inset_px: int = 0
+) -> np.ndarray | None:
+    """Crop pixels where only the edge classes count: the mat around the body (``inset_px``) plus the
+    calibration's ignored band along the body's border. None when there is no such band."""
+    bx = inset_px + round(cal.border_margin_mm / float(mm_per_px[0]))
+    by = inset_px + round(cal.border_margin_mm / float(mm_per_px[1]))
+    h, w = shape[:2]
+    if not (bx or by) or 2 * bx >= w or 2 * by >= h:
+        return None
+    band = np.ones((h, w), bool)
+    band[by : h - by, bx : w - bx] = False
+    return band
+
+
+def damage_score(
+    probs: np.ndarray, classes: tuple[str, ...], cal: Calibration, loc: Located
+) -> float:
     """How sure the model is that some defect is present: mean of the 30 most defect-like pixels,
-    outside the calibration's ignored border band."""
+    where inside the border band only the edge classes count."""
     defect_prob = 1.0 - probs[0]
-    bx = round(cal.border_margin_mm / float(mm_per_px[0]))
-    by = round(cal.border_margin_mm / float(mm_per_px[1]))
-    h, w = defect_prob.shape
-    if 0 < 2 * bx < w and 0 < 2 * by < h:
-        defect_prob = defect_prob[by : h - by, bx : w - bx]
+    band = border_band(defect_prob.shape, cal, loc.mm_per_px, loc.inset_px)
+    if band is not None:
+        edge = [classes.index(c) for c in cal.edge_classes if c in classes]
+        edge_prob = probs[edge].sum(axis=0) if edge else np.zeros_like(defect_prob)
+        defect_prob = np.where(band, edge_prob, defect_prob)
     k = min(30, defect_prob.size)
     return float(np.partition(defect_prob.reshape(-1), -k)[-k:].mean())
 
@@ -123,23 +140,21 @@ def labels_from_probs(probs: np.ndarray, threshold: float = DEFECT_THRESHOLD) ->
 
 
 def calibrated_labels(
-    probs: np.ndarray, classes: tuple[str, ...], cal: Calibration, mm_per_px: tuple[float, float]
+    probs: np.ndarray,
+    classes: tuple[str, ...],
+    cal: Calibration,
+    mm_per_px: tuple[float, float],
+    inset_px: int = 0,
 ) -> np.ndarray:
     """Per-pixel class map under a model's calibration: the most likely defect class, kept when
-    P(any defect) reaches that class's threshold; inside the ignored border band only the edge
-    classes (chips and dents live on the edge)."""
+    P(any defect) reaches that class's threshold; on the mat around the body and inside the ignored
+    border band only the edge classes (chips and dents live on the edge)."""
     labels = probs[1:].argmax(axis=0) + 1
     defect_p = 1.0 - probs[0]
     thr = np.array([1.0] + [cal.threshold(c) for c in classes[1:]], np.float32)
     labels[defect_p < thr[labels]] = 0
-    if cal.border_margin_mm > 0:
-        bx = round(cal.border_margin_mm / float(mm_per_px[0]))
-        by = round(cal.border_margin_mm / float(mm_per_px[1]))
-        band = np.zeros(labels.shape, bool)
-        if bx:
-            band[:, :bx] = band[:, -bx:] = True
-        if by:
-            band[:by] = band[-by:] = True
+    band = border_band(labels.shape, cal, mm_per_px, inset_px)
+    if band is not None:
         for name in cal.edge_classes:
             band &= labels != classes.index(name)
         labels[band] = 0
@@ -242,7 +257,7 @@ class Grader:
         side = side if kind == "phone" else "top"
         model, scale = self.models[kind], self.scales[kind]
 
-        loc = locate(image_bgr, kind, phone_size_mm or DEFAULT_PHONE_MM, model.antialias)
+        loc = model.locate(image_bgr, phone_size_mm or DEFAULT_PHONE_MM)
         t1 = time.perf_counter()
         probs = model.predict(loc.crop)
         t2 = time.perf_counter()
@@ -287,13 +302,13 @@ class Grader:
     def _measure(
         probs: np.ndarray, loc: Located, classes: tuple[str, ...], scale: Scale, cal: Calibration
     ) -> tuple[dict[str, ClassMeasurement], list[Defect], float, np.ndarray]:
-        labels = calibrated_labels(probs, classes, cal, loc.mm_per_px)
+        labels = calibrated_labels(probs, classes, cal, loc.mm_per_px, loc.inset_px)
         if cal.line_classifier is not None:
             labels = reclassify_lines(
                 labels, probs, loc.crop, classes, cal.line_classifier, line_min_area(scale), loc.mm_per_px
             )
         meas, defects = measure_labels(labels, loc, classes, scale, cal.min_length_mm)
-        return meas, defects, damage_score(probs, cal, loc.mm_per_px), labels
+        return meas, defects, damage_score(probs, classes, cal, loc), labels
 
     @staticmethod
     def _violations(meas: dict[str, ClassMeasurement], limits: dict[str, Any], scale: Scale) -> list[str]:

@@ -1,7 +1,9 @@
 """Find the item on the station and bring it into the model's frame.
 
-Phones are warped to a fixed portrait rectangle (``PHONE_INPUT``) so that millimetres follow from the
-phone's known body size; jewelry is cropped square around its bounding box and scaled to
+Phones are warped to a fixed portrait rectangle (``PHONE_BODY``) so that millimetres follow from the
+phone's known body size, with a band of the mat around it for models that want one (``margin_px``,
+from the ONNX metadata: an edge nick is a notch in the outline, invisible when the crop ends at it);
+jewelry is cropped square around its bounding box and scaled to
 ``JEWELRY_INPUT`` so that millimetres follow from the station's stated pixels per millimetre.
 The training data is prepared with these same functions, so train and run time see the same pixels.
 
@@ -18,7 +20,8 @@ from dataclasses import dataclass, replace
 import cv2
 import numpy as np
 
-PHONE_INPUT = (160, 320)  # width, height of the rectified phone fed to the model
+PHONE_BODY = (160, 320)  # width, height of the rectified phone body in the model's crop
+MAX_MARGIN_PX = 64
 JEWELRY_INPUT = (256, 256)
 JEWELRY_PX_PER_MM_AT_1280 = 10.0  # station jewelry zoom; scales with frame width
 DEFAULT_PHONE_MM = (71.5, 147.0)
@@ -29,11 +32,12 @@ class Located:
     """The normalised item crop and how to map it back onto the camera frame."""
 
     crop: np.ndarray  # model-input-sized BGR uint8
-    quad: np.ndarray  # 4x2 float32 corners in the frame (TL, TR, BR, BL of the crop)
+    quad: np.ndarray  # 4x2 float32 corners in the frame (TL, TR, BR, BL of the item's box)
     to_frame: np.ndarray  # 3x3 homography crop -> frame
     mm_per_px: tuple[float, float]  # (x, y) millimetres per crop pixel
     found: bool  # False: nothing item-like was found and the whole frame was used
     antialiased: bool = False  # the crop was area-averaged before the warp (see warp_to_crop)
+    inset_px: int = 0  # the phone body starts this many pixels inside the crop (mat around it)
 
 
 ANTIALIAS_FROM = 1.15
@@ -185,18 +189,30 @@ def phone_quad(contour: np.ndarray) -> np.ndarray:
     return order_quad(quad)
 
 
+def phone_input(margin_px: int = 0) -> tuple[int, int]:
+    """Width and height of the phone crop: the body plus ``margin_px`` of mat on every side."""
+    if not 0 <= margin_px <= MAX_MARGIN_PX:
+        raise ValueError(f"phone crop margin must be 0..{MAX_MARGIN_PX} pixels, got {margin_px}")
+    return PHONE_BODY[0] + 2 * margin_px, PHONE_BODY[1] + 2 * margin_px
+
+
 def rectify_phone(
     image: np.ndarray,
     quad: np.ndarray,
     size_mm: tuple[float, float] = DEFAULT_PHONE_MM,
     antialias: bool = False,
+    margin_px: int = 0,
 ) -> Located:
-    w, h = PHONE_INPUT
-    dst = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32)
+    """Warp the body ``quad`` to ``PHONE_BODY``, ``margin_px`` inside a crop of ``phone_input``."""
+    bw, bh = PHONE_BODY
+    m = margin_px
+    size = phone_input(m)
+    dst = np.array([[m, m], [m + bw, m], [m + bw, m + bh], [m, m + bh]], np.float32)
     q = order_quad(quad)
     to_crop = cv2.getPerspectiveTransform(q, dst)
-    crop = warp_to_crop(image, to_crop, (w, h), antialias)
-    return Located(crop, q, np.linalg.inv(to_crop), (size_mm[0] / w, size_mm[1] / h), True, antialias)
+    crop = warp_to_crop(image, to_crop, size, antialias)
+    mm = (size_mm[0] / bw, size_mm[1] / bh)
+    return Located(crop, q, np.linalg.inv(to_crop), mm, True, antialias, inset_px=m)
 
 
 def jewelry_box(contour: np.ndarray | None, shape: tuple[int, ...]) -> tuple[np.ndarray, bool]:
@@ -237,15 +253,17 @@ def locate(
     kind: str,
     phone_size_mm: tuple[float, float] = DEFAULT_PHONE_MM,
     antialias: bool = False,
+    margin_px: int = 0,
 ) -> Located:
     """Find and normalise the item; falls back to the whole frame when nothing is found.
-    ``antialias`` must match the model the crop is for (``SegModel.antialias``)."""
+    ``antialias`` and ``margin_px`` (phones) must match the model the crop is for
+    (``SegModel.locate`` passes them)."""
     contour = find_item(image, kind)
     if kind == "phone":
         if contour is None:
             h, w = image.shape[:2]
             q = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32)
-            return replace(rectify_phone(image, q, phone_size_mm, antialias), found=False)
-        return rectify_phone(image, phone_quad(contour), phone_size_mm, antialias)
+            return replace(rectify_phone(image, q, phone_size_mm, antialias, margin_px), found=False)
+        return rectify_phone(image, phone_quad(contour), phone_size_mm, antialias, margin_px)
     box, found = jewelry_box(contour, image.shape)
     return crop_jewelry(image, box, found, antialias=antialias)

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
+from inspector.grading.locate import DEFAULT_PHONE_MM, MAX_MARGIN_PX, Located, locate
+
 
 class ModelError(RuntimeError):
     """The model file is missing, unreadable, corrupt, or not the model the grader expects."""
@@ -69,6 +71,16 @@ class SegModel:
             raise ModelError(f"{path}: unknown resample {resample!r} in its metadata (expected linear/area)")
         # How the crop was resampled in training; the locator must do the same at run time.
         self.antialias = resample == "area"
+        # Mat kept around a phone body in the crop (models since v5; older ones end at the body).
+        try:
+            self.margin_px = int(meta.get("margin_px", "0"))
+        except ValueError:
+            self.margin_px = -1
+        if not 0 <= self.margin_px <= MAX_MARGIN_PX or (kind != "phone" and self.margin_px):
+            raise ModelError(
+                f"{path}: margin_px {meta.get('margin_px')!r} in its metadata is not a phone crop "
+                f"margin of 0..{MAX_MARGIN_PX} pixels"
+            )
         self.input_name = self.session.get_inputs()[0].name
         self.info = ModelInfo(
             name=meta.get("name", path.stem),
@@ -81,6 +93,10 @@ class SegModel:
 
         # The decision rule fitted for this model travels with it (also when models are regrouped).
         self.calibration = load_calibration(path, kind, classes, self.info.sha256)
+
+    def locate(self, image_bgr: np.ndarray, phone_size_mm: tuple[float, float] = DEFAULT_PHONE_MM) -> Located:
+        """Find the item and frame it exactly as this model was trained to see it."""
+        return locate(image_bgr, self.kind, phone_size_mm, self.antialias, self.margin_px)
 
     def predict(self, crop_bgr: np.ndarray) -> np.ndarray:
         """CxHxW float32 probabilities for an HxWx3 uint8 BGR crop."""
