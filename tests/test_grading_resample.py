@@ -10,6 +10,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from onnx_metadata import with_metadata, without_metadata
 
 from inspector.grading.locate import Located, crop_jewelry, rectify_phone
 from models.crop_labels import CROP_VISIBLE_LEVELS, crop_labels
@@ -90,31 +91,13 @@ def test_labels_follow_what_the_crop_still_shows() -> None:
     assert np.count_nonzero(seen == 3) == np.count_nonzero(plain == 3) > 0
 
 
-def _with_metadata(blob: bytes, key: str, value: str) -> bytes:
-    """An ONNX file with one more metadata entry: ModelProto.metadata_props is repeated field 14, and
-    protobuf merges a repeated field appended at the end of the message."""
-
-    def field(number: int, payload: bytes) -> bytes:
-        assert len(payload) < 128
-        return bytes([number << 3 | 2, len(payload)]) + payload
-
-    return blob + field(14, field(1, key.encode()) + field(2, value.encode()))
-
-
-def _without_metadata(blob: bytes, key: str, value: str) -> bytes:
-    """The ONNX file with one metadata entry cut out (its exact protobuf bytes), as older models are."""
-    entry = _with_metadata(b"", key, value)
-    assert blob.count(entry) == 1
-    return blob.replace(entry, b"")
-
-
 def test_model_metadata_chooses_the_crop_resampling(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A model that says it was trained on anti-aliased crops gets them from the grader; one without
     the key keeps the bilinear warp; an unknown method is refused by name at load time."""
     import inspector.grading.model as model_module
     from inspector.grading import Grader, ModelError
 
-    shipped = _without_metadata((MODELS_DIR / "phone_defects.onnx").read_bytes(), "resample", "area")
+    shipped = without_metadata((MODELS_DIR / "phone_defects.onnx").read_bytes(), "resample", "area")
     seen: list[bool] = []
     real_locate = model_module.locate
 
@@ -125,12 +108,12 @@ def test_model_metadata_chooses_the_crop_resampling(tmp_path: Path, monkeypatch:
 
     monkeypatch.setattr(model_module, "locate", spy)
     frame = render_scene("phone", seed=3, defects=["scratch"], width=960, height=540).image
-    for blob, expected in ((shipped, False), (_with_metadata(shipped, "resample", "area"), True)):
+    for blob, expected in ((shipped, False), (with_metadata(shipped, "resample", "area"), True)):
         (tmp_path / "phone_defects.onnx").write_bytes(blob)
         g = Grader.load(models_dir=tmp_path, kinds=("phone",))
         assert g.models["phone"].antialias is expected
         g.grade(frame, "phone", "screen")
         assert seen[-1] is expected
-    (tmp_path / "phone_defects.onnx").write_bytes(_with_metadata(shipped, "resample", "bicubic"))
+    (tmp_path / "phone_defects.onnx").write_bytes(with_metadata(shipped, "resample", "bicubic"))
     with pytest.raises(ModelError, match="unknown resample 'bicubic'"):
         Grader.load(models_dir=tmp_path, kinds=("phone",))
