@@ -100,6 +100,20 @@ def order_quad(pts: np.ndarray, portrait: bool = True) -> np.ndarray:
     return pts
 
 
+FIND_SIDE = 320
+"""Longest side of the downscaled frame the item is searched in."""
+
+
+def _search_image(image: np.ndarray) -> tuple[np.ndarray, float]:
+    """The frame shrunk to ``FIND_SIDE`` and smoothed, and the scale from frame to it."""
+    h, w = image.shape[:2]
+    scale = FIND_SIDE / max(h, w)
+    small = cv2.resize(
+        image, (max(8, round(w * scale)), max(8, round(h * scale))), interpolation=cv2.INTER_AREA
+    )
+    return cv2.GaussianBlur(small, (5, 5), 0), scale
+
+
 def find_item(image: np.ndarray, kind: str = "phone") -> np.ndarray | None:
     """Region that differs from the station mat, as points in frame pixels (or None).
 
@@ -107,13 +121,17 @@ def find_item(image: np.ndarray, kind: str = "phone") -> np.ndarray | None:
     pendant by a thin link), so the box covers the whole piece.
 
     The mat colour is estimated from the frame border, so it works for any mat colour and lighting.
+    A phone too close to the mat in colour for that (a grey back on a grey mat) is then looked for by
+    its outline (``_phone_by_outline``).
     """
-    h, w = image.shape[:2]
-    scale = 320.0 / max(h, w)
-    small = cv2.resize(
-        image, (max(8, round(w * scale)), max(8, round(h * scale))), interpolation=cv2.INTER_AREA
-    )
-    small = cv2.GaussianBlur(small, (5, 5), 0)
+    small, scale = _search_image(image)
+    pts = _item_by_colour(small, kind)
+    if pts is None and kind == "phone":
+        pts = _phone_by_outline(small)
+    return None if pts is None else (pts.astype(np.float32) + 0.5) / scale - 0.5
+
+
+def _item_by_colour(small: np.ndarray, kind: str) -> np.ndarray | None:
     sh, sw = small.shape[:2]
     b = max(2, int(min(sh, sw) * 0.04))
     # Lab: a soft shadow on the mat changes lightness only, an item differs in colour or strongly in
@@ -149,7 +167,34 @@ def find_item(image: np.ndarray, kind: str = "phone") -> np.ndarray | None:
         hull = cv2.convexHull(pts)
         near = np.array([cv2.pointPolygonTest(hull, (float(x), float(y)), True) > -2.0 for x, y in pts])
         pts = pts[near]
-    return (pts.astype(np.float32) + 0.5) / scale - 0.5
+    return np.asarray(pts)
+
+
+PHONE_FILL = 0.85
+PHONE_ASPECT = (1.5, 2.8)
+
+
+def _phone_by_outline(small: np.ndarray) -> np.ndarray | None:
+    """The largest closed outline that is phone-shaped: its hull fills at least ``PHONE_FILL`` of its
+    minimum-area rectangle, whose sides are in ``PHONE_ASPECT``, and it covers 2-80 % of the frame
+    (a close-up of a screen, filling the frame, stays unframed). A body's edge shows as a line even
+    where its colour matches the mat's."""
+    sh, sw = small.shape[:2]
+    edges = cv2.Canny(cv2.cvtColor(small, cv2.COLOR_BGR2GRAY), 10, 30)
+    k = max(3, int(min(sh, sw) * 0.02) | 1)
+    edges = cv2.morphologyEx(edges, cv2.MORPH_CLOSE, np.ones((k, k), np.uint8))
+    contours, _ = cv2.findContours(edges, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    best, best_area = None, 0.0
+    for c in contours:
+        hull = cv2.convexHull(c)
+        area = cv2.contourArea(hull)
+        if not 0.02 * sh * sw <= area <= 0.8 * sh * sw or area <= best_area:
+            continue
+        _, (rw, rh), _ = cv2.minAreaRect(c)
+        aspect = max(rw, rh) / max(1.0, min(rw, rh))
+        if area >= PHONE_FILL * rw * rh and PHONE_ASPECT[0] <= aspect <= PHONE_ASPECT[1]:
+            best, best_area = hull.reshape(-1, 2), area
+    return best
 
 
 def phone_quad(contour: np.ndarray) -> np.ndarray:
