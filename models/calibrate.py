@@ -27,7 +27,14 @@ from typing import Any
 import cv2
 import numpy as np
 
-from inspector.grading.calibration import SCHEMA_ID, Calibration, LineClassifier, calibration_path
+from inspector.grading.calibration import (
+    EDGE_CLASSES,
+    SCHEMA_ID,
+    Calibration,
+    LineClassifier,
+    calibration_path,
+    plain_rule,
+)
 from inspector.grading.components import ClassMeasurement, Component, class_components, summarize
 from inspector.grading.grader import Grader, calibrated_labels, line_min_area, measure_labels
 from inspector.grading.line_shapes import LINE_CLASSES
@@ -54,7 +61,6 @@ CLASSES = {"phone": PHONE_CLASSES, "jewelry": JEWELRY_CLASSES}
 THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98)
 MIN_LENGTHS = (0.0, 1.0, 2.0, 3.0, 5.0, 8.0, 12.0)
 MARGINS = {"phone": (0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0), "jewelry": (0.0,)}
-EDGE_CLASSES = {"phone": ["chip"], "jewelry": []}  # found on the body's edge: the border band spares them
 # Cracks decide the lowest grade on their own: the rule may trade crack recall for precision only
 # down to this floor (9 in 10 cracked items found where the crack is), or to 2 points below the plain
 # rule when that is already lower. A relative floor alone froze every threshold: with ~50 cracked
@@ -292,7 +298,7 @@ def fit_line_rule(
 
 def fit(grader: Grader, kind: str, items: list[Item], rounds: int = 3) -> tuple[Calibration, dict[str, Any]]:
     classes = list(grader.models[kind].info.classes[1:])
-    base = Calibration(kind=kind)
+    base = plain_rule(kind, grader.models[kind].info.classes)
     s0 = score(grader, kind, items, base)
     floor_worst = min(s0["lowest_grade_recall"] - LOWEST_RECALL_SLACK, LOWEST_RECALL_FLOOR)
     floor_crack = min(s0["crack_item_recall"] - CRACK_RECALL_SLACK, CRACK_RECALL_FLOOR)

@@ -108,11 +108,21 @@ def calibration_path(model_path: str | Path) -> Path:
     return p.with_name(p.stem + ".calibration.json")
 
 
+EDGE_CLASSES: dict[str, list[str]] = {"phone": ["chip"], "jewelry": []}
+"""Classes that live on the body's edge: they count on the mat around a phone and in the border band."""
+
+
+def plain_rule(kind: str, classes: tuple[str, ...]) -> Calibration:
+    """The rule of a model without a fitted file: P(any defect) >= 0.5 everywhere, and the edge
+    classes it has still count on the body's edge (a margin model shows a chip on the mat)."""
+    return Calibration(kind=kind, edge_classes=[c for c in EDGE_CLASSES.get(kind, []) if c in classes])
+
+
 def load_calibration(model_path: str | Path, kind: str, classes: tuple[str, ...], sha256: str) -> Calibration:
     """The calibration next to ``model_path``; the plain rule when there is none; ModelError if broken."""
     path = calibration_path(model_path)
     if not path.is_file():
-        return Calibration(kind=kind)
+        return plain_rule(kind, classes)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
