@@ -80,7 +80,8 @@ def test_on_the_mat_only_a_chip_counts() -> None:
 
 def test_model_metadata_sets_the_margin_and_bad_values_are_refused(tmp_path: Path) -> None:
     """The grader frames a phone with the margin its model states (none for a model without the key),
-    and without a fitted rule still counts chips on the mat; a margin out of range, not a number, or on a jewelry model is refused at load with a clear message."""
+    and without a fitted rule still counts chips on the mat; a margin out of range, not a number, or
+    on a jewelry model is refused at load with a clear message."""
     base = _shipped_without_margin()
     frame = render_scene("phone", seed=3, defects=["crack"], width=960, height=540).image
     path = tmp_path / "phone_defects.onnx"
