@@ -22,6 +22,7 @@ import numpy as np
 
 from inspector.grading.locate import (
     JEWELRY_INPUT,
+    MAX_MARGIN_PX,
     Located,
     crop_jewelry,
     locate,
@@ -40,10 +41,11 @@ CROP = 160
 WHOLE_FRAME_P = 0.12
 MODEL_VERSION = "5.0.0"
 ANTIALIAS = True
-MARGIN_PX = {"phone": 8, "jewelry": 0}
-"""Mat kept around the phone body in the crop (ONNX metadata ``margin_px``): a nick in the rim is a
-notch in the body's outline, which a crop ending exactly at the outline cannot show (v4 never found
-one chip: its labels were the crop's outermost 1-3 pixels)."""
+MARGIN_PX = {"phone": 0, "jewelry": 0}
+"""Mat kept around the phone body in the crop (ONNX metadata ``margin_px``; ``--phone-margin-px``): a
+nick in the rim is a notch in the body's outline, which a crop ending exactly at the outline cannot
+show (v4 never found one chip: its labels were the crop's outermost 1-3 pixels). Tried at 8 px (v5
+experiment, models/phone_defects.md): chips were still not learnt, see there."""
 """Models from v3 see anti-aliased crops (recorded as ``resample: area`` in the ONNX metadata)."""
 
 
@@ -375,7 +377,8 @@ def train(
     torch.set_num_threads(threads)
     torch.manual_seed(0)
     t0 = time.time()
-    cache = WORK_DIR / f"{kind}_train_{n_train}.npz"
+    # the framing is part of the cache's name: scenes cropped for another margin are other pixels
+    cache = WORK_DIR / f"{kind}_train_{n_train}_m{MARGIN_PX[kind]}.npz"
     if cache.exists():
         z = np.load(cache)
         X, Y = z["x"], z["y"]
@@ -385,7 +388,7 @@ def train(
         np.savez(cache, x=X, y=Y)
     negs: list[tuple[np.ndarray, np.ndarray]] = []
     if n_negatives:
-        ncache = WORK_DIR / f"{kind}_neg_{n_negatives}.npz"
+        ncache = WORK_DIR / f"{kind}_neg_{n_negatives}_m{MARGIN_PX[kind]}.npz"
         if ncache.exists():
             z = np.load(ncache)
             NX, NY = z["x"], z["y"]
@@ -592,7 +595,16 @@ def main() -> None:
         "--stage2-only", action="store_true", help="only run stage 2 from models/work/<kind>_state.pt"
     )
     ap.add_argument("--out-dir", type=Path, default=MODELS_DIR, help="where the .onnx files go")
+    ap.add_argument(
+        "--phone-margin-px",
+        type=int,
+        default=MARGIN_PX["phone"],
+        help=f"mat kept around the phone body in the crop, 0..{MAX_MARGIN_PX} px (default %(default)s)",
+    )
     args = ap.parse_args()
+    if not 0 <= args.phone_margin_px <= MAX_MARGIN_PX:
+        ap.error(f"--phone-margin-px must be 0..{MAX_MARGIN_PX}, got {args.phone_margin_px}")
+    MARGIN_PX["phone"] = args.phone_margin_px  # read by the render workers, forked after this
     if args.kind == "both" and not args.sequential:
         raise SystemExit(train_in_parallel(sys.argv[1:]))
     real = None if args.no_real_negatives else args.real_negatives

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from models.evaluate import found_where_labelled
 from models.train import class_weights, sample_windows
@@ -63,3 +64,21 @@ def test_rare_classes_get_larger_loss_weights() -> None:
     boosted = class_weights(y, 3, max_weight=4.0, rare_boost=3.0)
     assert boosted[0] == 1.0 and boosted[1] == 4.0
     assert 4.0 < boosted[2] < boosted[3] <= 12.0
+
+
+def test_training_crops_are_framed_with_the_margin_the_model_will_declare(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With ``--phone-margin-px`` the training crop is the body plus that much mat, exactly as
+    ``locate`` frames it for a model declaring that margin, and its labels line up with the crop."""
+    from inspector.grading.locate import phone_input
+    from models import train
+
+    monkeypatch.setitem(train.MARGIN_PX, "phone", 8)
+    x, y, _ = train.make_sample("phone", 2)
+    assert x.shape[1::-1] == phone_input(8) and y.shape == x.shape[:2]
+    monkeypatch.setitem(train.MARGIN_PX, "phone", 0)
+    x0, _, _ = train.make_sample("phone", 2)
+    assert x0.shape[1::-1] == phone_input(0)
+    # same scene, same body: the margin crop holds the plain crop in its middle
+    assert np.abs(x[8:-8, 8:-8, :].astype(int)[4:-4, 4:-4] - x0.astype(int)[4:-4, 4:-4]).mean() < 3
