@@ -21,11 +21,12 @@ from inspector.station.tables import Inspection, InspectionStep
 CHECKS = ["check_buttons", "check_speaker", "check_cameras", "check_touch"]
 
 
-def _wait_up(base: str, proc: subprocess.Popen[bytes], timeout: float = 90.0) -> None:
+def _wait_up(base: str, proc: subprocess.Popen[bytes], log: Path, timeout: float = 90.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise AssertionError(f"inspector serve exited with {proc.returncode}")
+            tail = log.read_text(errors="replace")[-2000:] if log.exists() else "(no output)"
+            raise AssertionError(f"inspector serve exited with {proc.returncode}:\n{tail}")
         try:
             if httpx.get(f"{base}/api/station/live", timeout=2).status_code == 200:
                 return
@@ -40,30 +41,32 @@ def test_kill_mid_step_then_restart_and_resume(engine: Engine, database_url: str
     database shows the finished steps intact and that step 'running'; the restarted service marks the
     inspection interrupted with the step named, and resume finishes it without re-running earlier steps."""
     data = tmp_path / "data"
+    log = tmp_path / "serve.log"
     port = free_port()
     token = make_user(engine, "night-op", Role.operator)
     env = {**os.environ, "INSPECTOR_STATION_ID": "station-1"}
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "inspector",
-            "serve",
-            "--simulate",
-            "--data-dir",
-            str(data),
-            "--database-url",
-            database_url,
-            "--port",
-            str(port),
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    with log.open("wb") as err:  # why it exited, if it does: the failure message shows its tail
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "inspector",
+                "serve",
+                "--simulate",
+                "--data-dir",
+                str(data),
+                "--database-url",
+                database_url,
+                "--port",
+                str(port),
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+        )
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait_up(base, proc)
+        _wait_up(base, proc, log)
         events = EventCollector(f"{base}/api/station/events")
         r = httpx.post(
             f"{base}/api/station/inspections",
