@@ -28,6 +28,7 @@ from inspector.grading.locate import (
     locate,
     order_quad,
     phone_input,
+    phone_margin,
     rectify_phone,
 )
 from models.crop_labels import crop_labels
@@ -41,12 +42,12 @@ CROP = 160
 WHOLE_FRAME_P = 0.12
 MODEL_VERSION = "5.0.0"
 ANTIALIAS = True
+"""Models from v3 see anti-aliased crops (recorded as ``resample: area`` in the ONNX metadata)."""
 MARGIN_PX = {"phone": 0, "jewelry": 0}
 """Mat kept around the phone body in the crop (ONNX metadata ``margin_px``; ``--phone-margin-px``): a
 nick in the rim is a notch in the body's outline, which a crop ending exactly at the outline cannot
 show (v4 never found one chip: its labels were the crop's outermost 1-3 pixels). Tried at 8 px (v5
 experiment, models/phone_defects.md): chips were still not learnt, see there."""
-"""Models from v3 see anti-aliased crops (recorded as ``resample: area`` in the ONNX metadata)."""
 
 
 def sample_defects(kind: str, rng: np.random.Generator) -> list[str]:
@@ -597,13 +598,11 @@ def main() -> None:
     ap.add_argument("--out-dir", type=Path, default=MODELS_DIR, help="where the .onnx files go")
     ap.add_argument(
         "--phone-margin-px",
-        type=int,
+        type=phone_margin,
         default=MARGIN_PX["phone"],
         help=f"mat kept around the phone body in the crop, 0..{MAX_MARGIN_PX} px (default %(default)s)",
     )
     args = ap.parse_args()
-    if not 0 <= args.phone_margin_px <= MAX_MARGIN_PX:
-        ap.error(f"--phone-margin-px must be 0..{MAX_MARGIN_PX}, got {args.phone_margin_px}")
     MARGIN_PX["phone"] = args.phone_margin_px  # read by the render workers, forked after this
     if args.kind == "both" and not args.sequential:
         raise SystemExit(train_in_parallel(sys.argv[1:]))

@@ -234,11 +234,22 @@ def phone_quad(contour: np.ndarray) -> np.ndarray:
     return order_quad(quad)
 
 
+def phone_margin(value: int | str) -> int:
+    """A phone crop margin (model metadata, CLI flag, argument) as pixels in 0..``MAX_MARGIN_PX``;
+    ValueError naming the range otherwise."""
+    try:
+        margin = int(value)
+    except ValueError:
+        margin = -1
+    if not 0 <= margin <= MAX_MARGIN_PX:
+        raise ValueError(f"phone crop margin must be 0..{MAX_MARGIN_PX} pixels, got {value!r}")
+    return margin
+
+
 def phone_input(margin_px: int = 0) -> tuple[int, int]:
     """Width and height of the phone crop: the body plus ``margin_px`` of mat on every side."""
-    if not 0 <= margin_px <= MAX_MARGIN_PX:
-        raise ValueError(f"phone crop margin must be 0..{MAX_MARGIN_PX} pixels, got {margin_px}")
-    return PHONE_BODY[0] + 2 * margin_px, PHONE_BODY[1] + 2 * margin_px
+    m = phone_margin(margin_px)
+    return PHONE_BODY[0] + 2 * m, PHONE_BODY[1] + 2 * m
 
 
 def rectify_phone(

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from inspector.grading.locate import DEFAULT_PHONE_MM, MAX_MARGIN_PX, Located, locate
+from inspector.grading.locate import DEFAULT_PHONE_MM, MAX_MARGIN_PX, Located, locate, phone_margin
 
 
 class ModelError(RuntimeError):
@@ -73,14 +73,14 @@ class SegModel:
         self.antialias = resample == "area"
         # Mat kept around a phone body in the crop (models since v5; older ones end at the body).
         try:
-            self.margin_px = int(meta.get("margin_px", "0"))
+            self.margin_px = phone_margin(meta.get("margin_px", "0"))
+            if kind != "phone" and self.margin_px:
+                raise ValueError("only phone crops have a margin")
         except ValueError:
-            self.margin_px = -1
-        if not 0 <= self.margin_px <= MAX_MARGIN_PX or (kind != "phone" and self.margin_px):
             raise ModelError(
                 f"{path}: margin_px {meta.get('margin_px')!r} in its metadata is not a phone crop "
                 f"margin of 0..{MAX_MARGIN_PX} pixels"
-            )
+            ) from None
         self.input_name = self.session.get_inputs()[0].name
         self.info = ModelInfo(
             name=meta.get("name", path.stem),
