@@ -46,11 +46,12 @@ class RunningStation:
         self._engine = engine
         self._own_engine = engine is None
         self.hardware = hardware
-        self.port = port if port is not None else (settings.port or free_port(settings.host))
+        self.port = port if port is not None else (settings.port or 0)  # 0: any free port, set by start()
         self.station: StationService | None = None
         self.recovered: list[int] = []
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
+        self._socket: socket.socket | None = None
 
     @property
     def base_url(self) -> str:
@@ -64,28 +65,35 @@ class RunningStation:
     def start(self, timeout: float = 30.0) -> RunningStation:
         from inspector.web.app import create_app
 
-        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
-        url = self.settings.resolved_database_url
-        if self._engine is None:
-            migrate(url)
-            self._engine = make_engine(url)
-        if self.hardware is None:
-            self.hardware = build_hardware(self.settings, simulation=self.simulation)
-        self.simulation = self.hardware.simulation
-        app = create_app(self.settings, engine=self._engine)
-        self.station = StationService(self._engine, self.settings, self.hardware)
-        self.recovered = self.station.start()
-        app.state.station = self.station
-        config = uvicorn.Config(
-            app,
-            host=self.settings.host,
-            port=self.port,
-            log_level="warning",
-            timeout_graceful_shutdown=1,
-            lifespan="on",
-        )
+        self._socket = self._listen()
+        try:
+            self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+            url = self.settings.resolved_database_url
+            if self._engine is None:
+                migrate(url)
+                self._engine = make_engine(url)
+            if self.hardware is None:
+                self.hardware = build_hardware(self.settings, simulation=self.simulation)
+            self.simulation = self.hardware.simulation
+            app = create_app(self.settings, engine=self._engine)
+            self.station = StationService(self._engine, self.settings, self.hardware)
+            self.recovered = self.station.start()
+            app.state.station = self.station
+            config = uvicorn.Config(
+                app,
+                host=self.settings.host,
+                port=self.port,
+                log_level="warning",
+                timeout_graceful_shutdown=1,
+                lifespan="on",
+            )
+        except Exception:  # nothing left half-open: the port, the hardware, the engine
+            self.stop()
+            raise
         self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, name="station-http", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [self._socket]}, name="station-http", daemon=True
+        )
         self._thread.start()
         deadline = time.monotonic() + timeout
         while not self._server.started:
@@ -94,6 +102,20 @@ class RunningStation:
                 raise RuntimeError(f"the web server did not start on {self.base_url}")
             time.sleep(0.02)
         return self
+
+    def _listen(self) -> socket.socket:
+        """Bind the web port first, before the simulators take ephemeral ports (one of them could be
+        the port asked for) and before hardware is opened for a port that turns out to be taken."""
+        host = self.settings.host
+        sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, self.port))
+        except OSError as exc:
+            sock.close()
+            raise RuntimeError(f"cannot listen on {host}:{self.port}: {exc.strerror}") from exc
+        self.port = int(sock.getsockname()[1])
+        return sock
 
     def stop(self) -> None:
         if self.station is not None:
@@ -106,6 +128,8 @@ class RunningStation:
             self.station.shutdown(timeout=10)
         if self.hardware is not None:
             self.hardware.close()
+        if self._socket is not None:
+            self._socket.close()
         if self._own_engine and self._engine is not None:
             with contextlib.suppress(Exception):
                 self._engine.dispose()
