@@ -30,6 +30,7 @@ import numpy as np
 from inspector.grading.calibration import (
     EDGE_CLASSES,
     SCHEMA_ID,
+    WEAK_RECALL,
     Calibration,
     LineClassifier,
     calibration_path,
@@ -228,6 +229,28 @@ def score(grader: Grader, kind: str, items: list[Item], cal: Calibration) -> dic
     }
 
 
+def found_rates(grader: Grader, kind: str, items: list[Item], cal: Calibration) -> dict[str, float]:
+    """Per class: the share of validation items with that defect in which ``cal`` finds it where it is,
+    counted as ``models.evaluate`` counts it held out (items without the class do not count)."""
+    model, scale = grader.models[kind], grader.scales[kind]
+    classes = model.info.classes
+    found: dict[str, list[bool]] = {c: [] for c in classes[1:] if c in scale.classes}
+    for it in items:
+        assert it.probs is not None
+        gt_meas, _ = measure_labels(it.gt, it.loc, classes, scale)
+        present = [c for c in found if gt_meas[c].count]
+        if not present:
+            continue
+        meas, _, _, labels = grader._measure(it.probs, it.loc, classes, scale, cal)
+        for c in present:
+            found[c].append(meas[c].count > 0 and found_where_labelled(labels, it.gt, classes.index(c)))
+    return {c: float(np.mean(v)) for c, v in found.items() if v}
+
+
+def weak_classes(found: dict[str, float]) -> dict[str, float]:
+    return {c: round(r, 3) for c, r in found.items() if r < WEAK_RECALL}
+
+
 def _line_measurements(
     lines: list[Line], cal: Calibration, scale: Scale
 ) -> tuple[dict[str, ClassMeasurement], bool]:
@@ -369,13 +392,21 @@ def main() -> None:
         "of the real good/oil/stain photos as clean phones (the evaluation half is never used here)",
     )
     ap.add_argument("--no-real-negatives", action="store_true", help="fit on renders only")
+    ap.add_argument(
+        "--keep-rule",
+        action="store_true",
+        help="keep the model's fitted rule as it is and only re-measure, on the same validation renders, "
+        "which classes it rarely finds (weak_classes, said with every grade)",
+    )
     args = ap.parse_args()
     if args.no_real_negatives:
         args.real_negatives = None
     kinds = ["phone", "jewelry"] if args.kind == "both" else [args.kind]
     for kind in kinds:
         path = calibration_path(args.models_dir / f"{kind}_defects.onnx")
-        if path.exists():
+        if args.keep_rule and not path.exists():
+            raise SystemExit(f"--keep-rule: {path} does not exist (fit it first, without --keep-rule)")
+        if path.exists() and not args.keep_rule:
             path.unlink()  # fit from the plain rule, not from an old calibration
         grader = Grader.load(models_dir=args.models_dir, kinds=(kind,))
         model = grader.models[kind]
@@ -391,7 +422,19 @@ def main() -> None:
                     n_real += 1
         for it in items:
             it.probs = model.predict(it.loc.crop)
+        if args.keep_rule:
+            kept = json.loads(path.read_text(encoding="utf-8"))
+            found = found_rates(grader, kind, items, model.calibration)
+            kept["weak_classes"] = weak_classes(found)
+            rates = {c: round(r, 3) for c, r in found.items()}
+            kept.setdefault("validation", {})["found_where_labelled"] = rates
+            path.write_text(json.dumps(kept, indent=2) + "\n")
+            print(f"[{kind}] {path.name}: rule kept, weak classes {kept['weak_classes']}", flush=True)
+            continue
         cal, figures = fit(grader, kind, items)
+        # named in every grade: a class the rule rarely finds must not read as checked and absent
+        figures["found_where_labelled"] = found = found_rates(grader, kind, items, cal)
+        cal = cal.model_copy(update={"weak_classes": weak_classes(found)})
         out = cal.model_dump(by_alias=True)
         out.update(
             schema=SCHEMA_ID,

@@ -57,6 +57,18 @@ def test_shipped_calibrations_are_valid() -> None:
             ),
             "border_margin_mm",
         ),
+        (
+            json.dumps(
+                {"schema": "inspector.grading-calibration/1", "kind": "phone", "weak_classes": {"chip": 0.8}}
+            ),
+            "weak_classes.chip",
+        ),
+        (
+            json.dumps(
+                {"schema": "inspector.grading-calibration/1", "kind": "phone", "weak_classes": {"dent": 0.0}}
+            ),
+            "unknown class(es) dent",
+        ),
     ],
 )
 def test_bad_calibration_is_a_clear_error(tmp_path: Path, content: str, message: str) -> None:
@@ -143,3 +155,55 @@ def test_calibration_search_scores_rules_as_the_grader_measures_them() -> None:
         assert got["grade_accuracy"] == sum(g == 0 for g in expected) / len(items)
         assert got["clean_flagged_rate"] == sum(g != 0 for g in expected) / len(items)
     assert len(seen) == 3  # the rules grade these items D, C, A and C
+
+
+def test_weak_classes_are_said_with_every_grade(tmp_path: Path) -> None:
+    """A class the calibration found the model rarely finds is named in the reasons of every grade,
+    a clean one included, so "no defects found" does not read as "checked for chips"; a model without
+    weak classes adds nothing."""
+    from models.synth.scene import render_scene
+
+    model = _copy_phone_model(tmp_path)
+    frame = render_scene("phone", seed=7, defects=[], side="screen", width=960, height=540).image
+    calibration_path(model).write_text(
+        json.dumps({"schema": "inspector.grading-calibration/1", "kind": "phone", "weak_classes": {}})
+    )
+    plain = Grader.load(models_dir=tmp_path, kinds=("phone",)).grade(frame, "phone")
+    assert plain.caveats == []
+    assert not any("not reliably detected" in r for r in plain.reasons)
+
+    calibration_path(model).write_text(
+        json.dumps(
+            {"schema": "inspector.grading-calibration/1", "kind": "phone", "weak_classes": {"chip": 0.04}}
+        )
+    )
+    res = Grader.load(models_dir=tmp_path, kinds=("phone",)).grade(frame, "phone")
+    caveat = "not reliably detected by this model (share found in tests): chips/dents 4 %"
+    assert res.caveats == [caveat]
+    assert res.reasons[-1] == caveat and res.reasons[0] == plain.reasons[0]
+    assert res.to_dict()["caveats"] == [caveat]
+
+
+def test_classes_the_rule_misses_become_weak_classes() -> None:
+    """The calibration measures, per class, how often its rule finds a defect where it is on items
+    that have one: a class found on no item is weak (named with every grade), one found on every item
+    is not, and a class no item has is not judged at all."""
+    from inspector.grading.locate import locate
+    from models.calibrate import Item, found_rates, weak_classes
+    from models.synth.scene import render_scene
+
+    grader = Grader.load(kinds=("phone",))
+    grader.models["phone"].calibration = Calibration(kind="phone")  # the plain rule, P >= 0.5
+    items = []
+    for seed in (3, 4):
+        loc = locate(render_scene("phone", seed=seed, width=640, height=360).image, "phone")
+        gt = np.zeros(loc.crop.shape[:2], np.uint8)
+        gt[100:160, 59:62] = 1  # a 27 mm crack
+        gt[200:203, 40:70] = 2  # a 13 mm scratch
+        probs = np.zeros((4, *gt.shape), np.float32)
+        probs[0] = 1.0
+        probs[:, 100:160, 59:62] = np.array([0.05, 0.95, 0.0, 0.0])[:, None, None]  # the crack is seen
+        items.append(Item(loc, gt, 2, True, probs))
+    found = found_rates(grader, "phone", items, grader.models["phone"].calibration)
+    assert found == {"crack": 1.0, "scratch": 0.0}
+    assert weak_classes(found) == {"scratch": 0.0}

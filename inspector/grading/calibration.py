@@ -18,6 +18,10 @@ from inspector.grading.line_shapes import LINE_CLASSES, LINE_FEATURES
 from inspector.grading.model import ModelError
 
 SCHEMA_ID = "inspector.grading-calibration/1"
+WEAK_RECALL = 0.3
+"""A class found in fewer validation items than this share is named in every grade as not reliably
+detected: a grade of "no defects found" must not read as "checked for scratches" when the model
+cannot see them."""
 
 
 class LineClassifier(BaseModel):
@@ -65,6 +69,11 @@ class Calibration(BaseModel):
         default_factory=list,
         description="classes that belong on the body's edge (chips, dents): the border band spares them",
     )
+    weak_classes: dict[str, float] = Field(
+        default_factory=dict,
+        description="classes the model found in fewer than WEAK_RECALL of the validation items that have "
+        "them, with that share: every grade of this kind says they are not reliably detected",
+    )
     line_classifier: LineClassifier | None = Field(
         default=None, description="crack-or-scratch by the shape of each thin line (phones)"
     )
@@ -81,6 +90,9 @@ class Calibration(BaseModel):
         for name, v in self.min_length_mm.items():
             if v < 0:
                 raise ValueError(f"min_length_mm.{name}: {v} is negative")
+        for name, r in self.weak_classes.items():
+            if not 0 <= r < WEAK_RECALL:
+                raise ValueError(f"weak_classes.{name}: {r} is not a share of items in 0..{WEAK_RECALL}")
         return self
 
     def threshold(self, cls: str) -> float:
@@ -88,6 +100,7 @@ class Calibration(BaseModel):
 
     def check_classes(self, classes: tuple[str, ...], source: str) -> None:
         named = set(self.thresholds) | set(self.min_length_mm) | set(self.edge_classes)
+        named |= set(self.weak_classes)
         unknown = sorted(named - set(classes[1:]))
         if unknown:
             raise ModelError(f"{source}: calibration names unknown class(es) {', '.join(unknown)}")

@@ -54,7 +54,7 @@ class GradeResult:
     grade: str
     grade_title: str
     sellable: bool
-    reasons: list[str]
+    reasons: list[str]  # the last ones are the caveats, when there are any
     measurements: dict[str, ClassMeasurement]
     defects: list[Defect]
     damage_score: float  # 0..1, how sure the model is that some defect is present
@@ -68,6 +68,8 @@ class GradeResult:
     # the evaluation scores against the truth, so it need not find and infer the frame again
     located: Located | None = field(default=None, repr=False)
     labels: np.ndarray | None = field(default=None, repr=False)
+    # what this model cannot vouch for, the same for every frame it grades (also the last reasons)
+    caveats: list[str] = field(default_factory=list)
 
     def overlay_png(self) -> bytes:
         ok, buf = cv2.imencode(".png", self.overlay)
@@ -84,6 +86,7 @@ class GradeResult:
             "grade_title": self.grade_title,
             "sellable": self.sellable,
             "reasons": list(self.reasons),
+            "caveats": list(self.caveats),
             "measurements": {k: v.to_dict() for k, v in self.measurements.items()},
             "damage_score": round(float(self.damage_score), 4),
             "item_found": self.item_found,
@@ -116,9 +119,7 @@ def border_band(
     return band
 
 
-def damage_score(
-    probs: np.ndarray, classes: tuple[str, ...], cal: Calibration, loc: Located
-) -> float:
+def damage_score(probs: np.ndarray, classes: tuple[str, ...], cal: Calibration, loc: Located) -> float:
     """How sure the model is that some defect is present: mean of the 30 most defect-like pixels,
     where inside the border band only the edge classes count."""
     defect_prob = 1.0 - probs[0]
@@ -265,7 +266,8 @@ class Grader:
         t3 = time.perf_counter()
         gi, failed = self._decide(meas, scale)
         grade = scale.grades[gi]
-        reasons = self._reasons(grade.grade, meas, failed, scale, side, loc.found)
+        caveats = self._caveats(model.calibration, scale)
+        reasons = self._reasons(grade.grade, meas, failed, scale, side, loc.found) + caveats
         t4 = time.perf_counter()
         overlay = self._overlay(image_bgr, loc, defects, grade.grade, grade.title, meas, scale)
         t5 = time.perf_counter()
@@ -294,6 +296,7 @@ class Grader:
             overlay=overlay,
             located=loc,
             labels=labels,
+            caveats=caveats,
         )
 
     # ------------------------------------------------------------------ steps
@@ -342,6 +345,18 @@ class Grader:
                 return i, previous
             previous = v
         return len(scale.grades) - 1, previous  # unreachable: the last grade has no limits
+
+    @staticmethod
+    def _caveats(cal: Calibration, scale: Scale) -> list[str]:
+        """The classes this model rarely finds (``Calibration.weak_classes``), said with every grade."""
+        weak = [
+            f"{scale.classes[c].plural} {round(100 * r)} %"
+            for c, r in cal.weak_classes.items()
+            if c in scale.classes
+        ]
+        return (
+            ["not reliably detected by this model (share found in tests): " + ", ".join(weak)] if weak else []
+        )
 
     @staticmethod
     def _reasons(

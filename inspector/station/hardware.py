@@ -235,6 +235,7 @@ class GraderAdapter:
             _jsonable(measurements),
             res.overlay_png(),
             versions,
+            caveats=[str(c) for c in res.caveats],
         )
 
 

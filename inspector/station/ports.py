@@ -67,6 +67,7 @@ class GradeOutcome:
     overlay_png: bytes | None = None
     model_versions: dict[str, str] = field(default_factory=dict)
     rank: int | None = None  # position on the grade scale, 0 = best (for the worst-of rule)
+    caveats: list[str] = field(default_factory=list)  # reasons about the model, not this photo
 
 
 class GraderPort(Protocol):

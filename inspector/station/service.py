@@ -728,6 +728,7 @@ class StationService:
             )
         graded, worst, worst_rank = [], None, -1
         reasons: list[str] = []
+        caveats: list[str] = []
         versions: dict[str, str] = {}
         for p in photos:
             img = cv2.imdecode(np.frombuffer(self.photos.get(p["sha256"]), np.uint8), cv2.IMREAD_COLOR)
@@ -751,13 +752,15 @@ class StationService:
                 }
             )
             versions.update(out.model_versions)
-            reasons += [f"{p['side']} {p['angle']}°: {r}" if len(photos) > 1 else r for r in out.reasons]
+            own = [r for r in out.reasons if r not in out.caveats]  # caveats: once, at the end
+            reasons += [f"{p['side']} {p['angle']}°: {r}" if len(photos) > 1 else r for r in own]
+            caveats += out.caveats
             rank = grade_rank(out)
             if rank > worst_rank:
                 worst, worst_rank = out.grade, rank
         if not graded:
             raise StepFailed("no photos to grade")
-        reasons = list(dict.fromkeys(reasons))
+        reasons = list(dict.fromkeys(reasons + caveats))
         return StepOutcome(
             "passed",
             f"grade {worst}" + (f": {reasons[0]}" if reasons else ""),
