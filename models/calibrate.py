@@ -42,7 +42,7 @@ from inspector.grading.line_shapes import LINE_CLASSES
 from inspector.grading.locate import Located
 from inspector.grading.scales import Scale
 from models.crop_labels import crop_labels
-from models.evaluate import found_where_labelled
+from models.evaluate import found_located, found_where_labelled
 from models.fit_lines import (
     NEAR_PX,
     SCRATCH_THRESHOLDS,
@@ -238,17 +238,16 @@ def found_rates(grader: Grader, kind: str, items: list[Item], cal: Calibration) 
     for it in items:
         assert it.probs is not None
         gt_meas, _ = measure_labels(it.gt, it.loc, classes, scale)
-        present = [c for c in found if gt_meas[c].count]
-        if not present:
+        if not any(gt_meas[c].count for c in found):
             continue
         meas, _, _, labels = grader._measure(it.probs, it.loc, classes, scale, cal)
-        for c in present:
-            found[c].append(meas[c].count > 0 and found_where_labelled(labels, it.gt, classes.index(c)))
-    return {c: float(np.mean(v)) for c, v in found.items() if v}
+        for c, hit in found_located(gt_meas, meas, labels, it.gt, classes).items():
+            found[c].append(hit)
+    return {c: round(float(np.mean(v)), 3) for c, v in found.items() if v}
 
 
 def weak_classes(found: dict[str, float]) -> dict[str, float]:
-    return {c: round(r, 3) for c, r in found.items() if r < WEAK_RECALL}
+    return {c: r for c, r in found.items() if r < WEAK_RECALL}
 
 
 def _line_measurements(
@@ -426,8 +425,7 @@ def main() -> None:
             kept = json.loads(path.read_text(encoding="utf-8"))
             found = found_rates(grader, kind, items, model.calibration)
             kept["weak_classes"] = weak_classes(found)
-            rates = {c: round(r, 3) for c, r in found.items()}
-            kept.setdefault("validation", {})["found_where_labelled"] = rates
+            kept.setdefault("validation", {})["found_where_labelled"] = found
             path.write_text(json.dumps(kept, indent=2) + "\n")
             print(f"[{kind}] {path.name}: rule kept, weak classes {kept['weak_classes']}", flush=True)
             continue

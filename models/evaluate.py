@@ -19,6 +19,7 @@ import cv2
 import numpy as np
 
 from inspector.grading import Grader
+from inspector.grading.components import ClassMeasurement
 from inspector.grading.grader import measure_labels
 from models.crop_labels import crop_labels
 from models.synth.scene import JEWELRY_CLASSES, PHONE_CLASSES, render_scene
@@ -51,6 +52,21 @@ def found_where_labelled(pred: np.ndarray, gt: np.ndarray, class_index: int, min
     its true pixels. A false alarm elsewhere on a cracked phone must not count as finding the crack."""
     near = cv2.dilate((gt == class_index).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
     return int(np.count_nonzero((pred == class_index) & near)) >= min_px
+
+
+def found_located(
+    gt_meas: dict[str, ClassMeasurement],
+    meas: dict[str, ClassMeasurement],
+    pred: np.ndarray,
+    gt: np.ndarray,
+    classes: tuple[str, ...],
+) -> dict[str, bool]:
+    """Per class the item truly has (``gt_meas``): reported (``meas``) and found where it is."""
+    return {
+        name: meas[name].count > 0 and found_where_labelled(pred, gt, classes.index(name))
+        for name in gt_meas
+        if gt_meas[name].count and name in meas
+    }
 
 
 def eval_synthetic(grader: Grader, kind: str, n: int) -> dict[str, Any]:
@@ -101,12 +117,8 @@ def eval_synthetic(grader: Grader, kind: str, n: int) -> dict[str, Any]:
         confusion[gt_grade][res.grade] += 1
         scores.append(res.damage_score)
         damaged.append(int(any(m.count for m in gt_meas.values())))
-        for name in classes:
-            if gt_meas[name].count:
-                found[name].append(
-                    res.measurements[name].count > 0
-                    and found_where_labelled(pred, gt, model.info.classes.index(name))
-                )
+        for name, hit in found_located(gt_meas, res.measurements, pred, gt, model.info.classes).items():
+            found[name].append(hit)
         if kind == "phone" and gt_meas["scratch"].count and not gt_meas["crack"].count:
             scratch_as_crack.append(res.measurements["crack"].count > 0)
         if kind == "phone" and gt_meas["crack"].count:

@@ -34,41 +34,21 @@ def test_shipped_calibrations_are_valid() -> None:
             assert cal.model_sha256 == model.info.sha256, f"{kind}: calibration fitted for another model"
 
 
+def _calibration(kind: str = "phone", **fields: object) -> str:
+    """A calibration file's text: the schema line, the kind and ``fields``."""
+    return json.dumps({"schema": "inspector.grading-calibration/1", "kind": kind, **fields})
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [
         ("{not json", "not readable JSON"),
-        (
-            json.dumps(
-                {"schema": "inspector.grading-calibration/1", "kind": "phone", "thresholds": {"crack": 1.5}}
-            ),
-            "thresholds.crack",
-        ),
-        (
-            json.dumps(
-                {"schema": "inspector.grading-calibration/1", "kind": "phone", "thresholds": {"rust": 0.7}}
-            ),
-            "unknown class(es) rust",
-        ),
-        (json.dumps({"schema": "inspector.grading-calibration/1", "kind": "jewelry"}), "expected 'phone'"),
-        (
-            json.dumps(
-                {"schema": "inspector.grading-calibration/1", "kind": "phone", "border_margin_mm": -1}
-            ),
-            "border_margin_mm",
-        ),
-        (
-            json.dumps(
-                {"schema": "inspector.grading-calibration/1", "kind": "phone", "weak_classes": {"chip": 0.8}}
-            ),
-            "weak_classes.chip",
-        ),
-        (
-            json.dumps(
-                {"schema": "inspector.grading-calibration/1", "kind": "phone", "weak_classes": {"dent": 0.0}}
-            ),
-            "unknown class(es) dent",
-        ),
+        (_calibration(thresholds={"crack": 1.5}), "thresholds.crack"),
+        (_calibration(thresholds={"rust": 0.7}), "unknown class(es) rust"),
+        (_calibration("jewelry"), "expected 'phone'"),
+        (_calibration(border_margin_mm=-1), "border_margin_mm"),
+        (_calibration(weak_classes={"chip": 0.8}), "weak_classes.chip"),
+        (_calibration(weak_classes={"dent": 0.0}), "unknown class(es) dent"),
     ],
 )
 def test_bad_calibration_is_a_clear_error(tmp_path: Path, content: str, message: str) -> None:
@@ -165,18 +145,12 @@ def test_weak_classes_are_said_with_every_grade(tmp_path: Path) -> None:
 
     model = _copy_phone_model(tmp_path)
     frame = render_scene("phone", seed=7, defects=[], side="screen", width=960, height=540).image
-    calibration_path(model).write_text(
-        json.dumps({"schema": "inspector.grading-calibration/1", "kind": "phone", "weak_classes": {}})
-    )
+    calibration_path(model).write_text(_calibration(weak_classes={}))
     plain = Grader.load(models_dir=tmp_path, kinds=("phone",)).grade(frame, "phone")
     assert plain.caveats == []
     assert not any("not reliably detected" in r for r in plain.reasons)
 
-    calibration_path(model).write_text(
-        json.dumps(
-            {"schema": "inspector.grading-calibration/1", "kind": "phone", "weak_classes": {"chip": 0.04}}
-        )
-    )
+    calibration_path(model).write_text(_calibration(weak_classes={"chip": 0.04}))
     res = Grader.load(models_dir=tmp_path, kinds=("phone",)).grade(frame, "phone")
     caveat = "not reliably detected by this model (share found in tests): chips/dents 4 %"
     assert res.caveats == [caveat]
