@@ -14,6 +14,7 @@ import multiprocessing as mp
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,7 @@ from inspector.grading.locate import (
     rectify_phone,
 )
 from models.crop_labels import crop_labels
+from models.rare_windows import RarePool, rare_mosaics
 from models.synth.scene import DISTRACTORS, JEWELRY_CLASSES, PHONE_CLASSES, render_scene
 
 MODELS_DIR = Path(__file__).resolve().parent
@@ -247,6 +249,17 @@ def class_weights(
     return np.asarray(weights)
 
 
+@dataclass(frozen=True)
+class RareTiles:
+    """``tiles`` slots of every batch filled with mosaics centred on the pool's classes, drawn from the
+    whole training set ``x``/``y`` (models/rare_windows.py)."""
+
+    x: np.ndarray
+    y: np.ndarray
+    pool: RarePool
+    tiles: int
+
+
 def prepare_batch(
     xb: np.ndarray,
     yb: np.ndarray,
@@ -254,20 +267,29 @@ def prepare_batch(
     rng: np.random.Generator,
     on_defect_p: float,
     crop: int = CROP,
+    rare: RareTiles | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """One training batch (NCHW float32 0..1, NHW int64): a share from every negative set (all
-    background), windows, photometric jitter (brightness/contrast/colour) and flips (the items are
-    symmetric enough)."""
+    background), with ``rare`` the last slots as rare-class mosaics, windows, photometric jitter
+    (brightness/contrast/colour) and flips (the items are symmetric enough)."""
     bs = len(xb)
+    tiles = rare.tiles if rare is not None else 0
+    if tiles:
+        xb, yb = xb[: bs - tiles], yb[: bs - tiles]
     if negs:
         k = max(1, bs // (4 * len(negs)))
-        parts_x, parts_y = [xb[: bs - k * len(negs)]], [yb[: bs - k * len(negs)]]
+        scenes = len(xb) - k * len(negs)
+        parts_x, parts_y = [xb[:scenes]], [yb[:scenes]]
         for NX, NY in negs:
             j = rng.integers(0, len(NX), k)
             parts_x.append(NX[j])
             parts_y.append(NY[j])
         xb, yb = np.concatenate(parts_x), np.concatenate(parts_y)
     x, y = sample_windows(xb, yb, rng, on_defect_p, crop)
+    if rare is not None and tiles:
+        mx, my = rare_mosaics(rare.x, rare.y, rare.pool, rng, tiles, crop)
+        x = np.concatenate([x, mx.astype(np.float32) / 255.0])
+        y = np.concatenate([y, my.astype(np.int64)])
     x = x * rng.uniform(0.7, 1.3, (bs, 1, 1, 1)) + rng.uniform(-0.1, 0.1, (bs, 1, 1, 3))
     x = x * rng.uniform(0.9, 1.1, (bs, 1, 1, 3))
     if rng.random() < 0.5:
@@ -369,9 +391,14 @@ def train(
     batch: int = 16,
     dice_weight: float = 0.0,
     rare_boost: float = 1.0,
+    rare_classes: tuple[str, ...] = (),
+    rare_tiles: int = 0,
+    rare_weight: float = 0.0,
 ) -> dict[str, Any]:
     """Train (or, with ``init``, fine-tune) one model. ``n_negatives`` rendered hard negatives and the
-    training half of the real negatives under ``real_negatives`` fill part of every batch."""
+    training half of the real negatives under ``real_negatives`` fill part of every batch; with
+    ``rare_tiles`` that many slots of every batch are mosaics centred on ``rare_classes``, whose
+    cross-entropy weight is at least ``rare_weight``."""
     import torch
     from torch import nn
 
@@ -410,6 +437,10 @@ def train(
     if init is not None:  # second stage: continue from a first run with other loss weights
         net.load_state_dict(torch.load(init))
     weights = class_weights(Y, n_cls, max_weight, rare_boost)
+    rare_ids = tuple(CLASSES[kind].index(c) + 1 for c in rare_classes)
+    for c in rare_ids:
+        weights[c] = max(weights[c], rare_weight)
+    rare = RareTiles(X, Y, RarePool.build(Y, rare_ids), rare_tiles) if rare_tiles else None
     print(f"[{kind}] class weights {np.round(weights, 1).tolist()}", flush=True)
     loss_fn = nn.CrossEntropyLoss(weight=torch.tensor(weights, dtype=torch.float32))
     opt = torch.optim.AdamW(net.parameters(), lr=lr0, weight_decay=1e-4)
@@ -426,7 +457,7 @@ def train(
         order = rng.permutation(len(X))
         for b in range(0, len(order) - bs + 1, bs):
             idx = order[b : b + bs]
-            x, y = prepare_batch(X[idx], Y[idx], negs, rng, on_defect_p, crop)
+            x, y = prepare_batch(X[idx], Y[idx], negs, rng, on_defect_p, crop, rare)
             xt, yt = torch.from_numpy(x), torch.from_numpy(y)
             if est_steps is None and step == 20:
                 per = (time.time() - t_data - t0) / 20
@@ -457,6 +488,8 @@ def train(
         "window": crop,
         "dice_weight": dice_weight,
         "rare_boost": rare_boost,
+        "rare_classes": list(rare_classes),
+        "rare_tiles": rare_tiles,
         "train_seconds": round(time.time() - t0),
         "data_seconds": round(t_data),
         "class_weights": np.round(weights, 2).tolist(),
@@ -520,15 +553,34 @@ def export_onnx(net: Any, kind: str, out: Path) -> None:
 
 # Per-kind recipe. Phones: windows mostly on defects and a Dice stage (thin cracks against a large
 # background). Jewelry: uniform windows and cross-entropy only; the phone recipe, tried on jewelry in
-# 14 minutes, lost the stone classes (held-out IoU ~0, see models/jewelry_defects.md).
+# 14 minutes, lost the stone classes (held-out IoU ~0, see models/jewelry_defects.md). Dents and
+# scratches, never learnt from uniform windows, get mosaics of windows centred on them in every batch
+# (models/rare_windows.py) and a weight of their own; the batch grows by their slots so that the other
+# classes keep the uniform windows they had.
 RECIPES: dict[str, dict[str, dict[str, Any]]] = {
     "phone": {
         "stage1": {"max_weight": 4.0, "on_defect_p": 0.6, "rare_boost": 3.0, "dice_weight": 0.5},
         "stage2": {"max_weight": 2.0, "lr0": 1e-3, "on_defect_p": 0.4, "dice_weight": 1.0, "rare_boost": 3.0},
     },
     "jewelry": {
-        "stage1": {"max_weight": 8.0, "on_defect_p": 0.0},
-        "stage2": {"max_weight": 2.0, "lr0": 1e-3, "on_defect_p": 0.0, "dice_weight": 0.0},
+        "stage1": {
+            "max_weight": 8.0,
+            "on_defect_p": 0.0,
+            "rare_classes": ("scratch", "dent"),
+            "rare_tiles": 3,
+            "rare_weight": 40.0,
+            "batch": 18,
+        },
+        "stage2": {
+            "max_weight": 2.0,
+            "lr0": 1e-3,
+            "on_defect_p": 0.0,
+            "dice_weight": 0.0,
+            "rare_classes": ("scratch", "dent"),
+            "rare_tiles": 2,
+            "rare_weight": 12.0,
+            "batch": 18,
+        },
     },
 }
 
