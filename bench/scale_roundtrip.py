@@ -49,8 +49,10 @@ def main() -> None:
             fl = f"{floor:.2f}" if floor else "-"
             ratio = f"{p50 / floor:.2f}" if floor else "-"
             p95, p99 = _pct(ms, 0.95), _pct(ms, 0.99)
-            print(f"| simulator, {label} | {command} | {p50:.2f} | {p95:.2f} | {p99:.2f} "
-                  f"| {fl} | {ratio} | {1000 / statistics.mean(ms):.0f} |")
+            print(
+                f"| simulator, {label} | {command} | {p50:.2f} | {p95:.2f} | {p99:.2f} "
+                f"| {fl} | {ratio} | {1000 / statistics.mean(ms):.0f} |"
+            )
 
 
 if __name__ == "__main__":

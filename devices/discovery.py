@@ -61,9 +61,15 @@ class SerialPortInfo:
         return f"{self.vid:04x}:{self.pid:04x}"
 
     def as_dict(self) -> dict[str, Any]:
-        return {"device": self.device, "description": self.description, "usb_id": self.usb_id,
-                "serial_number": self.serial_number, "manufacturer": self.manufacturer,
-                "chip": self.chip, "candidates": list(self.candidates)}
+        return {
+            "device": self.device,
+            "description": self.description,
+            "usb_id": self.usb_id,
+            "serial_number": self.serial_number,
+            "manufacturer": self.manufacturer,
+            "chip": self.chip,
+            "candidates": list(self.candidates),
+        }
 
 
 @dataclass
@@ -81,8 +87,14 @@ class DeviceRecord:
     detail: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "address": self.address, "simulated": self.simulated,
-                "status": self.status, "identity": self.identity, "detail": self.detail}
+        return {
+            "kind": self.kind,
+            "address": self.address,
+            "simulated": self.simulated,
+            "status": self.status,
+            "identity": self.identity,
+            "detail": self.detail,
+        }
 
 
 def usb_candidates(vid: int | None, pid: int | None) -> tuple[str | None, tuple[str, ...]]:
@@ -103,9 +115,16 @@ def list_serial_ports() -> list[SerialPortInfo]:
     for p in sorted(list_ports.comports(), key=lambda p: p.device):
         chip, roles = usb_candidates(p.vid, p.pid)
         ports.append(
-            SerialPortInfo(device=p.device, description=p.description if p.description != "n/a" else None,
-                           vid=p.vid, pid=p.pid, serial_number=p.serial_number,
-                           manufacturer=p.manufacturer, chip=chip, candidates=roles)
+            SerialPortInfo(
+                device=p.device,
+                description=p.description if p.description != "n/a" else None,
+                vid=p.vid,
+                pid=p.pid,
+                serial_number=p.serial_number,
+                manufacturer=p.manufacturer,
+                chip=chip,
+                candidates=roles,
+            )
         )
     return ports
 
@@ -146,8 +165,12 @@ def probe_rig(
         ident = rig.connect()
     finally:
         rig.close()
-    identity = {"model": ident.model, "firmware": ident.firmware_version, "serial": ident.serial,
-                "protocol_version": ident.protocol_version}
+    identity = {
+        "model": ident.model,
+        "firmware": ident.firmware_version,
+        "serial": ident.serial,
+        "protocol_version": ident.protocol_version,
+    }
     return DeviceRecord("rig", port, identity, simulated=simulated)
 
 
@@ -170,8 +193,9 @@ def identify_serial_port(
                 return probe_rig(port, baudrate=rig_baud, timeout=max(timeout, 0.5), simulated=simulated)
         except Exception as exc:  # any driver error just means "not this kind of device"
             errors.append(f"{role}: {exc}")
-    return DeviceRecord("serial", port, {}, simulated=simulated, status="unidentified",
-                        detail="; ".join(errors) or None)
+    return DeviceRecord(
+        "serial", port, {}, simulated=simulated, status="unidentified", detail="; ".join(errors) or None
+    )
 
 
 def probe_phone_transport(transport: AdbTransport, *, simulated: bool = False) -> DeviceRecord:
@@ -206,8 +230,15 @@ def list_phones(
     for entry in list_adb_devices(host, port, timeout=timeout, start_server=start_server):
         if entry.state != "device":
             hint = " (unlock it and allow USB debugging)" if entry.state == "unauthorized" else ""
-            records.append(DeviceRecord("phone", entry.serial, {"model": entry.model}, status="error",
-                                        detail=f"adb state {entry.state}{hint}"))
+            records.append(
+                DeviceRecord(
+                    "phone",
+                    entry.serial,
+                    {"model": entry.model},
+                    status="error",
+                    detail=f"adb state {entry.state}{hint}",
+                )
+            )
             continue
         try:
             transport = AdbServerTransport(entry.serial, host=host, port=port, timeout=timeout)
@@ -216,8 +247,9 @@ def list_phones(
             finally:
                 transport.close()
         except PhoneError as exc:
-            records.append(DeviceRecord("phone", entry.serial, {"model": entry.model}, status="error",
-                                        detail=str(exc)))
+            records.append(
+                DeviceRecord("phone", entry.serial, {"model": entry.model}, status="error", detail=str(exc))
+            )
     return records
 
 
@@ -225,8 +257,13 @@ def probe_camera(camera: Camera, *, simulated: bool = False) -> DeviceRecord:
     """Open a camera and grab one frame, reporting the resolution it really delivers."""
     info = camera.info()
     frame = camera.capture()
-    identity = {"source": info.source, "type": info.kind, "width": frame.width, "height": frame.height,
-                "backend": info.backend}
+    identity = {
+        "source": info.source,
+        "type": info.kind,
+        "width": frame.width,
+        "height": frame.height,
+        "backend": info.backend,
+    }
     return DeviceRecord("camera", info.source, identity, simulated=simulated)
 
 
@@ -250,7 +287,7 @@ def list_cameras(sources: Iterable[str | int] | None = None) -> list[DeviceRecor
     os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
     explicit = sources is not None
     records = []
-    for src in (video_device_indexes() if sources is None else sources):
+    for src in video_device_indexes() if sources is None else sources:
         cam = OpenCVCamera(src)
         try:
             records.append(probe_camera(cam))
@@ -285,11 +322,13 @@ def discover(
         usb = info.as_dict() if info else {}
         if not probe or not roles:
             if info is not None and info.vid is not None:
-                records.append(DeviceRecord("serial", device, {"usb": usb}, status="unidentified",
-                                            detail="not probed"))
+                records.append(
+                    DeviceRecord("serial", device, {"usb": usb}, status="unidentified", detail="not probed")
+                )
             continue
-        rec = identify_serial_port(device, roles, scale_baud=settings.scale_baud, rig_baud=settings.rig_baud,
-                                   timeout=timeout)
+        rec = identify_serial_port(
+            device, roles, scale_baud=settings.scale_baud, rig_baud=settings.rig_baud, timeout=timeout
+        )
         if usb:
             rec.identity["usb"] = usb
         if rec.status != "ok" and device in configured:

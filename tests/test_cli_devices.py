@@ -92,8 +92,12 @@ def test_devices_hardware_path_finds_configured_ports_and_adb_phone(
         doc = json.loads(capsys.readouterr().out)
     finally:
         get_settings.cache_clear()
-        subprocess.run(["adb", "-P", str(adb_port), "kill-server"], capture_output=True, timeout=30,
-                       stdin=subprocess.DEVNULL)
+        subprocess.run(
+            ["adb", "-P", str(adb_port), "kill-server"],
+            capture_output=True,
+            timeout=30,
+            stdin=subprocess.DEVNULL,
+        )
     devs = {d["kind"]: d for d in doc["devices"] if d["status"] == "ok"}
     assert doc["mode"] == "hardware"
     assert devs["rig"]["identity"]["model"] == "RIG-SIM"

@@ -1,8 +1,8 @@
 """Station camera: the ``Camera`` interface, the OpenCV driver and a simulated camera.
 
-    from devices.camera import open_camera
-    cam = open_camera("0")            # device index, video file path or stream URL
-    frame = cam.capture(1280, 720)    # BGR image + what resolution was really delivered
+from devices.camera import open_camera
+cam = open_camera("0")            # device index, video file path or stream URL
+frame = cam.capture(1280, 720)    # BGR image + what resolution was really delivered
 """
 
 from devices.camera.base import (

@@ -70,8 +70,13 @@ class CameraInfo:
     backend: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"source": self.source, "kind": self.kind, "width": self.width, "height": self.height,
-                "backend": self.backend}
+        return {
+            "source": self.source,
+            "kind": self.kind,
+            "width": self.width,
+            "height": self.height,
+            "backend": self.backend,
+        }
 
 
 @runtime_checkable

@@ -71,7 +71,8 @@ class OpenCVCamera:
             # Without these an unreachable stream can block for minutes inside FFmpeg.
             ms = int(self.open_timeout * 1000)
             cap = cv2.VideoCapture(
-                self._target, cv2.CAP_FFMPEG,
+                self._target,
+                cv2.CAP_FFMPEG,
                 [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, ms, cv2.CAP_PROP_READ_TIMEOUT_MSEC, ms],
             )
         else:
@@ -140,8 +141,13 @@ class OpenCVCamera:
                 self._cap = None
                 raise CameraNoFrame(f"camera source {self.source!r} returned no frame (unplugged or ended?)")
             self._count += 1
-            frame = Frame(image=img, source=self.source, index=self._count, requested=requested,
-                          meta={"kind": self.kind})
+            frame = Frame(
+                image=img,
+                source=self.source,
+                index=self._count,
+                requested=requested,
+                meta={"kind": self.kind},
+            )
         return check_resolution(frame, strict)
 
     def info(self) -> CameraInfo:

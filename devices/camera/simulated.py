@@ -155,25 +155,42 @@ class SimulatedCamera:
                 raise CameraNoFrame(f"camera source {self.source!r} returned no frame")
             angle, light = self.pose()
             item = self._item
-            meta: dict[str, Any] = {"kind": "simulated", "angle_deg": angle, "light_level": light,
-                                    "item": item.as_dict() if item else None}
+            meta: dict[str, Any] = {
+                "kind": "simulated",
+                "angle_deg": angle,
+                "light_level": light,
+                "item": item.as_dict() if item else None,
+            }
             if item is None:
                 image = _empty_station(w, h, light)
             else:
                 from models.synth.scene import render_scene  # heavy: only when a frame is wanted
 
                 scene = render_scene(
-                    item.kind, seed=item.seed, defects=item.defects, side=item.side,
-                    angle_deg=angle, light_level=light, width=w, height=h, distractors=self.distractors,
+                    item.kind,
+                    seed=item.seed,
+                    defects=item.defects,
+                    side=item.side,
+                    angle_deg=angle,
+                    light_level=light,
+                    width=w,
+                    height=h,
+                    distractors=self.distractors,
                 )
                 image = scene.image
                 meta["scene"] = scene
                 meta["item_quad"] = scene.item_quad.tolist()
             self._count += 1
-            frame = Frame(image=image, source=self.source, index=self._count,
-                          requested=(w, h) if width is not None else None, meta=meta)
+            frame = Frame(
+                image=image,
+                source=self.source,
+                index=self._count,
+                requested=(w, h) if width is not None else None,
+                meta=meta,
+            )
         return check_resolution(frame, strict)
 
     def info(self) -> CameraInfo:
-        return CameraInfo(source=self.source, kind="simulated", width=self.width, height=self.height,
-                          backend="synthetic")
+        return CameraInfo(
+            source=self.source, kind="simulated", width=self.width, height=self.height, backend="synthetic"
+        )

@@ -79,8 +79,12 @@ class ScaleIdentity:
     capacity: str | None = None
 
     def as_dict(self) -> dict[str, str | None]:
-        return {"model": self.model, "serial": self.serial, "firmware": self.firmware,
-                "capacity": self.capacity}
+        return {
+            "model": self.model,
+            "serial": self.serial,
+            "firmware": self.firmware,
+            "capacity": self.capacity,
+        }
 
 
 class MtSicsScale:
@@ -116,8 +120,12 @@ class MtSicsScale:
             if self._serial is not None:
                 return
             self._serial = open_serial(
-                self.port, "balance", ScaleDisconnected,
-                baudrate=self.baudrate, timeout=_POLL, write_timeout=self.timeout,
+                self.port,
+                "balance",
+                ScaleDisconnected,
+                baudrate=self.baudrate,
+                timeout=_POLL,
+                write_timeout=self.timeout,
             )
 
     def close(self) -> None:

@@ -27,9 +27,11 @@ def _summary(rec: DeviceRecord) -> str:
     if rec.kind == "phone":
         imeis = i.get("imei") or []
         imei = ", ".join(imeis) if imeis else "unknown"
-        return (f"{i.get('brand') or ''} {i.get('model') or 'unknown model'}".strip()
-                + f"  serial {i.get('serial') or 'unknown'}  Android {i.get('android') or 'unknown'}"
-                + f"  IMEI {imei}")
+        return (
+            f"{i.get('brand') or ''} {i.get('model') or 'unknown model'}".strip()
+            + f"  serial {i.get('serial') or 'unknown'}  Android {i.get('android') or 'unknown'}"
+            + f"  IMEI {imei}"
+        )
     if rec.kind == "camera":
         return f"{i.get('type')}  {i.get('width')}x{i.get('height')}"
     usb = i.get("usb") or {}
@@ -57,18 +59,21 @@ def _run(args: argparse.Namespace) -> int:
     else:
         from devices.discovery import discover
 
-        records = discover(probe=not args.no_probe, adb=not args.no_adb, cameras=not args.no_camera,
-                           timeout=args.timeout)
+        records = discover(
+            probe=not args.no_probe, adb=not args.no_adb, cameras=not args.no_camera, timeout=args.timeout
+        )
     records.sort(key=lambda r: (_ORDER.get(r.kind, 9), r.address))
     if args.json:
         doc: dict[str, Any] = {"mode": mode, "devices": [r.as_dict() for r in records]}
         print(json.dumps(doc, indent=2, default=str))
         return 0
     if not records:
-        print("No station devices found: no rig, balance, phone or camera is connected.\n"
-              "Plug them in (check cables and that the phone allows USB debugging), set "
-              "INSPECTOR_RIG_PORT / INSPECTOR_SCALE_PORT / INSPECTOR_CAMERA_SOURCE, "
-              "or run `inspector devices --simulate`.")
+        print(
+            "No station devices found: no rig, balance, phone or camera is connected.\n"
+            "Plug them in (check cables and that the phone allows USB debugging), set "
+            "INSPECTOR_RIG_PORT / INSPECTOR_SCALE_PORT / INSPECTOR_CAMERA_SOURCE, "
+            "or run `inspector devices --simulate`."
+        )
         return 0
     print(render_table(records))
     return 0
@@ -82,13 +87,18 @@ def register(sub: argparse._SubParsersAction) -> None:
         "with the identity each device reports. Serial ports are matched by USB VID:PID and then "
         "confirmed by asking the device to identify itself. IMEIs are masked to the last 4 digits.",
     )
-    p.add_argument("--simulate", action="store_true",
-                   help="start a simulated station (rig, balance, phone, camera) and list it")
+    p.add_argument(
+        "--simulate",
+        action="store_true",
+        help="start a simulated station (rig, balance, phone, camera) and list it",
+    )
     p.add_argument("--json", action="store_true", help="machine-readable output")
-    p.add_argument("--no-probe", action="store_true",
-                   help="list serial ports without sending identify commands to them")
+    p.add_argument(
+        "--no-probe", action="store_true", help="list serial ports without sending identify commands to them"
+    )
     p.add_argument("--no-adb", action="store_true", help="do not ask the adb server for phones")
     p.add_argument("--no-camera", action="store_true", help="do not open cameras")
-    p.add_argument("--timeout", type=float, default=1.0,
-                   help="seconds to wait for each device's answer (default: 1.0)")
+    p.add_argument(
+        "--timeout", type=float, default=1.0, help="seconds to wait for each device's answer (default: 1.0)"
+    )
     p.set_defaults(handler=_run)

@@ -222,7 +222,9 @@ def test_standalone_simulator_process() -> None:
 
     proc = subprocess.Popen(
         [sys.executable, "-m", "devices.scale.simulator", "--settle", "0"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert proc.stdout is not None and proc.stdin is not None
@@ -274,8 +276,6 @@ def test_ethernet_balance_over_socket_url(sim: ScaleSimulator) -> None:
     finally:
         bridge.terminate()
         bridge.wait(timeout=5)
-
-
 
 
 @pytest.fixture(scope="module")

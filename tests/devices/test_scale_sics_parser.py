@@ -45,7 +45,7 @@ def test_valid_replies_roundtrip(cmd: str, status: str, fields: list[tuple[str, 
     assert parse_reply(format_reply(reply)) == reply
 
 
-@given(st.integers(-10**7, 10**8), st.sampled_from(["S", "D"]))
+@given(st.integers(-(10**7), 10**8), st.sampled_from(["S", "D"]))
 def test_weight_replies_roundtrip_in_milligrams(mg: int, status: str) -> None:
     """A formatted weight in grams comes back as the same integer milligrams and stability."""
     w = parse_weight(parse_reply(format_weight_reply("S", status, mg, "g", 3)))
@@ -78,8 +78,16 @@ def test_generic_errors(line: bytes) -> None:
 
 @pytest.mark.parametrize(
     "line",
-    [b"", b"S\r\n", b"S X 1 g\r\n", b"S S 1.0 lb\r\n", b"S S 1..0 g\r\n", b"S S \xff12.0 g\r\n",
-     b'I4 A "unterminated\r\n', b"S S 1.0\r\ng\r\n"],
+    [
+        b"",
+        b"S\r\n",
+        b"S X 1 g\r\n",
+        b"S S 1.0 lb\r\n",
+        b"S S 1..0 g\r\n",
+        b"S S \xff12.0 g\r\n",
+        b'I4 A "unterminated\r\n',
+        b"S S 1.0\r\ng\r\n",
+    ],
 )
 def test_invalid_lines_rejected(line: bytes) -> None:
     """Truncated, foreign or noisy lines are rejected instead of being read as a weight."""

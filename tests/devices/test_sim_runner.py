@@ -23,6 +23,4 @@ def test_commands_run_until_quit_and_the_simulator_is_stopped(capsys: pytest.Cap
     assert serve_stdin_commands(commands, usage, lambda: seen.append("stop"), stdin) == 0
     assert seen == ["lid open", ("place", 12), "button", "stop"]
     err = capsys.readouterr().err.splitlines()
-    assert err == [
-        f"unknown command {bad!r}; {usage}" for bad in ("place x", "button now", "fly")
-    ]
+    assert err == [f"unknown command {bad!r}; {usage}" for bad in ("place x", "button now", "fly")]
