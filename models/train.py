@@ -393,12 +393,12 @@ def train(
     rare_boost: float = 1.0,
     rare_classes: tuple[str, ...] = (),
     rare_tiles: int = 0,
-    rare_weight: float = 0.0,
+    weight_floor: dict[str, float] | None = None,
 ) -> dict[str, Any]:
     """Train (or, with ``init``, fine-tune) one model. ``n_negatives`` rendered hard negatives and the
     training half of the real negatives under ``real_negatives`` fill part of every batch; with
-    ``rare_tiles`` that many slots of every batch are mosaics centred on ``rare_classes``, whose
-    cross-entropy weight is at least ``rare_weight``."""
+    ``rare_tiles`` that many slots of every batch are mosaics centred on ``rare_classes``;
+    ``weight_floor`` raises the cross-entropy weight of the named classes to at least its value."""
     import torch
     from torch import nn
 
@@ -437,9 +437,10 @@ def train(
     if init is not None:  # second stage: continue from a first run with other loss weights
         net.load_state_dict(torch.load(init))
     weights = class_weights(Y, n_cls, max_weight, rare_boost)
+    for name, floor in (weight_floor or {}).items():
+        c = CLASSES[kind].index(name) + 1
+        weights[c] = max(weights[c], floor)
     rare_ids = tuple(CLASSES[kind].index(c) + 1 for c in rare_classes)
-    for c in rare_ids:
-        weights[c] = max(weights[c], rare_weight)
     rare = RareTiles(X, Y, RarePool.build(Y, rare_ids), rare_tiles) if rare_tiles else None
     print(f"[{kind}] class weights {np.round(weights, 1).tolist()}", flush=True)
     loss_fn = nn.CrossEntropyLoss(weight=torch.tensor(weights, dtype=torch.float32))
@@ -566,9 +567,9 @@ RECIPES: dict[str, dict[str, dict[str, Any]]] = {
         "stage1": {
             "max_weight": 8.0,
             "on_defect_p": 0.0,
-            "rare_classes": ("scratch", "dent"),
+            "rare_classes": ("scratch", "dent", "missing_stone", "loose_stone"),
             "rare_tiles": 3,
-            "rare_weight": 40.0,
+            "weight_floor": {"scratch": 24.0, "dent": 24.0},
             "batch": 18,
         },
         "stage2": {
@@ -576,9 +577,9 @@ RECIPES: dict[str, dict[str, dict[str, Any]]] = {
             "lr0": 1e-3,
             "on_defect_p": 0.0,
             "dice_weight": 0.0,
-            "rare_classes": ("scratch", "dent"),
+            "rare_classes": ("scratch", "dent", "missing_stone", "loose_stone"),
             "rare_tiles": 2,
-            "rare_weight": 12.0,
+            "weight_floor": {"scratch": 12.0, "dent": 12.0},
             "batch": 18,
         },
     },
