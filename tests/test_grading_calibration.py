@@ -181,3 +181,49 @@ def test_classes_the_rule_misses_become_weak_classes() -> None:
     found = found_rates(grader, "phone", items, grader.models["phone"].calibration)
     assert found == {"crack": 1.0, "scratch": 0.0}
     assert weak_classes(found) == {"scratch": 0.0}
+
+
+def _jewelry_items_with_two_false_marks() -> list:  # list[models.calibrate.Item]
+    """Clean pieces on which a dent and a tarnish patch are both marked at P 0.6, and dented pieces
+    whose dent is marked at P 0.9: either false mark alone keeps a clean piece off Excellent."""
+    from inspector.grading.locate import locate
+    from models.calibrate import Item
+    from models.synth.scene import render_scene
+
+    scene = render_scene("jewelry", seed=8, defects=[], width=1280, height=720)
+    loc = locate(scene.image, "jewelry")
+    h, w = loc.crop.shape[:2]
+    items = []
+    for i in range(6):
+        probs = np.zeros((6, h, w), np.float32)
+        probs[0] = 1.0
+        dented = i % 2 == 1
+        p = 0.9 if dented else 0.6
+        probs[:, 100:108, 100:108] = np.array([1 - p, 0, p, 0, 0, 0], np.float32)[:, None, None]
+        if not dented:
+            probs[:, 150:170, 60:80] = np.array([0.4, 0, 0, 0, 0, 0.6], np.float32)[:, None, None]
+        gt = np.zeros((h, w), np.uint8)
+        if dented:
+            gt[100:108, 100:108] = 2
+        items.append(
+            Item(loc, gt, 2 if dented else 0, False, probs, gt_present=frozenset({"dent"} if dented else ()))
+        )
+    return items
+
+
+def test_calibration_cleans_up_a_class_even_when_no_grade_changes_yet(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """When two classes both mark clean pieces falsely, raising either threshold alone changes no grade;
+    the search still takes that step (fewer false marks per class) and then the next one, so clean
+    pieces end Excellent and dented ones keep their dent. Scored on grade accuracy alone, it stalls."""
+    from models import calibrate
+
+    grader = Grader.load(kinds=("jewelry",))
+    items = _jewelry_items_with_two_false_marks()
+    cal, figures = calibrate.fit(grader, "jewelry", items)
+    assert figures["calibrated"]["grade_accuracy"] == 1.0
+    assert cal.threshold("dent") > 0.6
+    monkeypatch.setattr(calibrate, "AGREEMENT_WEIGHT", 0.0)
+    _, stalled = calibrate.fit(grader, "jewelry", _jewelry_items_with_two_false_marks())
+    assert stalled["calibrated"]["grade_accuracy"] == 0.5
