@@ -79,9 +79,9 @@ LOWEST_RECALL_SLACK = 0.02
 # phones B or C.
 CRACK_AS_WEAR_SLACK = 0.02
 # Grade accuracy alone has plateaus: on an item that two classes both mark falsely, cleaning up one class
-# changes no grade, so a search that moves one class at a time never starts (a jewelry model that
-# over-marked scratches, dents and tarnish kept every threshold at 0.5 and graded 1 clean piece in 20
-# Excellent). Per class, items where it is reported exactly when it is there break the tie, weighted so
+# changes no grade, so a search that moves one class at a time stalls (a jewelry model that
+# over-marked scratches, dents and tarnish kept both at the plain 0.5 and graded 3 of 65 held-out clean
+# pieces Excellent). Per class, items where it is reported exactly when it is there break the tie, weighted so
 # that one grade (1/240) outweighs 50 item-class flags (1/1200 each).
 AGREEMENT_WEIGHT = 0.1
 DEFAULT_N = {"phone": 480, "jewelry": 240}  # phones: enough scratches to fit the line classifier

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
@@ -13,6 +14,9 @@ import pytest
 from inspector.grading import Grader, ModelError
 from inspector.grading.calibration import Calibration, calibration_path
 from inspector.grading.grader import calibrated_labels, measure_labels
+
+if TYPE_CHECKING:
+    from models.calibrate import Item
 
 MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
 CLASSES = ("background", "crack", "scratch", "chip")
@@ -183,7 +187,7 @@ def test_classes_the_rule_misses_become_weak_classes() -> None:
     assert weak_classes(found) == {"scratch": 0.0}
 
 
-def _jewelry_items_with_two_false_marks() -> list:  # list[models.calibrate.Item]
+def _jewelry_items_with_two_false_marks() -> list[Item]:
     """Clean pieces on which a dent and a tarnish patch are both marked at P 0.6, and dented pieces
     whose dent is marked at P 0.9: either false mark alone keeps a clean piece off Excellent."""
     from inspector.grading.locate import locate
