@@ -329,7 +329,10 @@ def train_step(net: Any, opt: Any, loss_fn: Any, xt: Any, yt: Any, dice_weight: 
     return loss
 
 
-def _net(n_classes: int) -> Any:
+UNET_WIDTHS = (12, 20, 32, 48)
+
+
+def _net(n_classes: int, widths: tuple[int, int, int, int] = UNET_WIDTHS) -> Any:
     import torch
     from torch import nn
 
@@ -348,7 +351,7 @@ def _net(n_classes: int) -> Any:
 
         def __init__(self) -> None:
             super().__init__()
-            c = (12, 20, 32, 48)
+            c = widths
             self.e0, self.e1, self.e2, self.e3 = (
                 block(3, c[0]),
                 block(c[0], c[1]),
@@ -394,11 +397,16 @@ def train(
     rare_classes: tuple[str, ...] = (),
     rare_tiles: int = 0,
     weight_floor: dict[str, float] | None = None,
+    classes: tuple[str, ...] | None = None,
+    widths: tuple[int, int, int, int] = UNET_WIDTHS,
+    name: str | None = None,
 ) -> dict[str, Any]:
     """Train (or, with ``init``, fine-tune) one model. ``n_negatives`` rendered hard negatives and the
     training half of the real negatives under ``real_negatives`` fill part of every batch; with
     ``rare_tiles`` that many slots of every batch are mosaics centred on ``rare_classes``;
-    ``weight_floor`` raises the cross-entropy weight of the named classes to at least its value."""
+    ``weight_floor`` raises the cross-entropy weight of the named classes to at least its value.
+    ``classes`` trains on a subset of the kind's classes (the others' pixels count as background), for
+    a part model that ``models/compose.py`` joins with another; ``name`` is its ONNX name."""
     import torch
     from torch import nn
 
@@ -426,21 +434,24 @@ def train(
         negs.append((NX, NY))
     if real_negatives is not None and kind == "phone":
         negs.append(load_real_negatives(real_negatives))
+    active = classes or CLASSES[kind]
+    if classes:
+        Y = subset_labels(Y, CLASSES[kind], classes)
     t_data = time.time() - t0
     print(
         f"[{kind}] data: {len(X)} samples {X.shape[1:]}, negatives {[len(n[0]) for n in negs]} "
         f"in {t_data:.0f}s",
         flush=True,
     )
-    n_cls = len(CLASSES[kind])
-    net = _net(n_cls)
+    n_cls = len(active)
+    net = _net(n_cls, widths)
     if init is not None:  # second stage: continue from a first run with other loss weights
         net.load_state_dict(torch.load(init))
     weights = class_weights(Y, n_cls, max_weight, rare_boost)
-    for name, floor in (weight_floor or {}).items():
-        c = CLASSES[kind].index(name) + 1
+    for cls_name, floor in (weight_floor or {}).items():
+        c = active.index(cls_name) + 1
         weights[c] = max(weights[c], floor)
-    rare_ids = tuple(CLASSES[kind].index(c) + 1 for c in rare_classes)
+    rare_ids = tuple(active.index(c) + 1 for c in rare_classes)
     rare = RareTiles(X, Y, RarePool.build(Y, rare_ids), rare_tiles) if rare_tiles else None
     print(f"[{kind}] class weights {np.round(weights, 1).tolist()}", flush=True)
     loss_fn = nn.CrossEntropyLoss(weight=torch.tensor(weights, dtype=torch.float32))
@@ -480,8 +491,10 @@ def train(
         epoch += 1
     net.eval()
     torch.save(net.state_dict(), WORK_DIR / (state_name or f"{kind}_state.pt"))
-    export_onnx(net, kind, out)
+    export_onnx(net, kind, out, active, name or f"{kind}_defects")
     return {
+        "classes": list(active),
+        "widths": list(widths),
         "train_samples": len(X),
         "steps": step,
         "epochs": epoch,
@@ -500,7 +513,17 @@ def train(
     }
 
 
-def export_onnx(net: Any, kind: str, out: Path) -> None:
+def subset_labels(labels: np.ndarray, all_classes: tuple[str, ...], keep: tuple[str, ...]) -> np.ndarray:
+    """Label ids renumbered to ``keep`` (1..len(keep), in its order); every other class becomes 0."""
+    lut = np.zeros(len(all_classes) + 1, labels.dtype)
+    for i, c in enumerate(keep):
+        lut[all_classes.index(c) + 1] = i + 1
+    return lut[labels]
+
+
+def export_onnx(
+    net: Any, kind: str, out: Path, classes: tuple[str, ...] | None = None, name: str | None = None
+) -> None:
     """Export with softmax included and dynamic spatial size; BGR uint8 scaled to 0..1 is the input."""
     import torch
 
@@ -531,9 +554,9 @@ def export_onnx(net: Any, kind: str, out: Path) -> None:
     m = onnx.load(str(tmp))
     meta = {
         "kind": kind,
-        "classes": json.dumps(["background", *CLASSES[kind]]),
+        "classes": json.dumps(["background", *(classes or CLASSES[kind])]),
         "input_size": json.dumps([w, h]),
-        "name": f"{kind}_defects",
+        "name": name or f"{kind}_defects",
         "version": MODEL_VERSION,
         "input": "NCHW float32 BGR in 0..1",
         "resample": "area" if ANTIALIAS else "linear",
@@ -567,6 +590,25 @@ RECIPES: dict[str, dict[str, dict[str, Any]]] = {
         "stage2": {"max_weight": 2.0, "lr0": 1e-3, "on_defect_p": 0.0, "dice_weight": 0.0},
     },
 }
+
+PARTS: dict[str, dict[str, Any]] = {
+    "jewelry": {
+        "classes": ("scratch", "dent"),
+        "name": "jewelry_surface",
+        "widths": (8, 16, 24, 32),
+        "crop": 80,
+        "batch": 64,
+        "on_defect_p": 0.7,
+        "max_weight": 8.0,
+        "weight_floor": {"scratch": 32.0, "dent": 32.0},
+    },
+}
+"""A part model per kind, trained after the base and joined with it (models/compose.py): it alone
+decides the listed classes. Jewelry dents and scratches are learnt only at a dose (many small windows
+centred on them, weight 32) that over-marks stones and tarnish when one network learns everything
+(v7 in models/jewelry_defects.md); apart, the base keeps its mild recipe. Small 80-pixel windows
+suffice for a dent or a stretch of scratch, so a step of 64 of them costs about one base step. Off by
+default (``--part-minutes-jewelry``): the one part tried (s1 in the card) marked 19 of 30 clean pieces."""
 
 
 def default_real_negatives() -> Path | None:
@@ -606,6 +648,14 @@ def main() -> None:
     ap.add_argument("--minutes-jewelry", type=float, default=38.0)
     ap.add_argument("--stage2-minutes-phone", type=float, default=10.0, help="stage 2: mild weights + Dice")
     ap.add_argument("--stage2-minutes-jewelry", type=float, default=9.0)
+    ap.add_argument(
+        "--part-minutes-jewelry",
+        type=float,
+        default=0.0,
+        help="minutes for the jewelry surface part (scratch, dent), joined with the base model "
+        "(models/compose.py); 0, the default, ships the base alone: the one part tried (s1, "
+        "models/jewelry_defects.md) graded worse",
+    )
     ap.add_argument("--threads", type=int, default=2, help="torch threads (and render processes) per model")
     ap.add_argument(
         "--sequential",
@@ -648,6 +698,10 @@ def main() -> None:
         n = args.n_phone if kind == "phone" else args.n_jewelry
         minutes = args.minutes_phone if kind == "phone" else args.minutes_jewelry
         out = args.out_dir / f"{kind}_defects.onnx"
+        part_minutes = args.part_minutes_jewelry if kind == "jewelry" else 0.0
+        final = out
+        if part_minutes > 0:  # the base's stages write here, the joined model goes to ``final``
+            out = WORK_DIR / f"{kind}_base.onnx"
         record = WORK_DIR / f"{kind}_train.json"
         info: dict[str, Any] = json.loads(record.read_text()) if args.stage2_only and record.exists() else {}
         n_neg = args.negatives if args.negatives is not None else DEFAULT_NEGATIVES[kind]
@@ -671,6 +725,23 @@ def main() -> None:
                 **RECIPES[kind]["stage2"],
                 **common,
             )
+        if part_minutes > 0:
+            part = PARTS[kind]
+            part_out = WORK_DIR / f"{part['name']}.onnx"
+            info["part"] = train(
+                kind,
+                n,
+                part_minutes,
+                part_out,
+                args.threads,
+                state_name=f"{part['name']}_state.pt",
+                n_negatives=n_neg,
+                **part,
+            )
+            from models.compose import compose
+
+            compose(out, part_out, final)
+            print(f"[{kind}] joined {out.name} and {part_out.name} into {final}", flush=True)
         record.write_text(json.dumps(info, indent=2, default=str))
         print(json.dumps(info, default=str), flush=True)
 

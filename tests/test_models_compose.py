@@ -1,0 +1,123 @@
+"""A base model and a part model joined into one ONNX file (models/compose.py): the grader loads it like
+any model, its per-pixel output is a distribution over the base's classes, and it equals the mix of
+the two models run one by one."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+onnx = pytest.importorskip("onnx")
+
+from models.compose import ComposeError, compose, mix  # noqa: E402
+
+JEWELRY = ["background", "scratch", "dent", "missing_stone", "loose_stone", "tarnish"]
+
+
+def tiny_model(path: Path, classes: list[str], seed: int, **meta: str) -> Path:
+    """Softmax(1x1 conv) over the image: a stand-in segmentation model with the grading metadata."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(seed)
+    w = numpy_helper.from_array(rng.normal(0, 2, (len(classes), 3, 1, 1)).astype(np.float32), "w")
+    graph = helper.make_graph(
+        [
+            helper.make_node("Conv", ["image", "w"], ["logits"]),
+            helper.make_node("Softmax", ["logits"], ["probs"], axis=1),
+        ],
+        "tiny",
+        [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["n", 3, "h", "w"])],
+        [helper.make_tensor_value_info("probs", TensorProto.FLOAT, ["n", len(classes), "h", "w"])],
+        [w],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    fields = {
+        "kind": "jewelry",
+        "classes": json.dumps(classes),
+        "input_size": "[256, 256]",
+        "resample": "area",
+        "margin_px": "0",
+        "name": path.stem,
+        "version": "1.0.0",
+        **meta,
+    }
+    for k, v in fields.items():
+        e = model.metadata_props.add()
+        e.key, e.value = k, v
+    onnx.save(model, str(path))
+    return path
+
+
+def run(path: Path, x: np.ndarray) -> np.ndarray:
+    import onnxruntime as ort
+
+    s = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    return np.asarray(s.run(None, {s.get_inputs()[0].name: x})[0])
+
+
+def test_joined_model_gives_the_part_its_classes_and_keeps_the_rest(tmp_path: Path) -> None:
+    """Proves: surface classes come from the part, stone classes stay the base's own numbers, each
+    pixel's probabilities sum to 1, and the result is the documented mix of the two models."""
+    base = tiny_model(tmp_path / "base.onnx", JEWELRY, 1)
+    part = tiny_model(tmp_path / "part.onnx", ["background", "scratch", "dent"], 2)
+    out = tmp_path / "joined.onnx"
+    compose(base, part, out)
+    x = np.random.default_rng(3).random((2, 3, 40, 56), dtype=np.float32)
+    got = run(out, x)
+    b, p = run(base, x), run(part, x)
+    assert got.shape == (2, 6, 40, 56)
+    np.testing.assert_allclose(got.sum(axis=1), 1.0, atol=1e-5)
+    np.testing.assert_allclose(got[:, 3:], b[:, 3:], atol=1e-6)  # stones and tarnish: the base's
+    free = b[:, :3].sum(axis=1)
+    np.testing.assert_allclose(got[:, 2], free * p[:, 2], atol=1e-6)  # dent: the part's share
+    np.testing.assert_allclose(got, mix(b, p, JEWELRY, ["background", "scratch", "dent"]), atol=1e-6)
+
+
+def test_grader_loads_the_joined_model_and_reads_where_its_parts_came_from(tmp_path: Path) -> None:
+    """Proves: the station's model wrapper accepts the joined file (classes, kind, framing intact) and
+    the file records both parts by hash."""
+    from inspector.grading.model import SegModel
+
+    base = tiny_model(tmp_path / "base.onnx", JEWELRY, 1)
+    part = tiny_model(tmp_path / "part.onnx", ["background", "dent"], 2)
+    out = tmp_path / "jewelry_defects.onnx"
+    meta = compose(base, part, out)
+    m = SegModel(out, "jewelry")
+    assert m.info.classes == tuple(JEWELRY)
+    probs = m.predict(np.full((256, 256, 3), 120, np.uint8))
+    assert probs.shape == (6, 256, 256)
+    parts = json.loads(meta["parts"])
+    assert parts["part"]["classes"] == ["dent"]
+    assert len(parts["base"]["sha256"]) == 64
+
+
+def test_models_that_see_different_crops_or_classes_are_refused(tmp_path: Path) -> None:
+    """Proves: joining a part that sees another crop, has a class the base lacks, or is not an ONNX
+    file is a clear error, and nothing is written."""
+    base = tiny_model(tmp_path / "base.onnx", JEWELRY, 1)
+    other = tiny_model(tmp_path / "other.onnx", ["background", "dent"], 2, resample="linear")
+    with pytest.raises(ComposeError, match="resample"):
+        compose(base, other, tmp_path / "x.onnx")
+    alien = tiny_model(tmp_path / "alien.onnx", ["background", "crack"], 2)
+    with pytest.raises(ComposeError, match="crack"):
+        compose(base, alien, tmp_path / "x.onnx")
+    junk = tmp_path / "junk.onnx"
+    junk.write_bytes(b"not a model")
+    with pytest.raises(ComposeError, match="cannot read"):
+        compose(base, junk, tmp_path / "x.onnx")
+    assert not (tmp_path / "x.onnx").exists()
+
+
+def test_a_part_model_trains_on_its_classes_only() -> None:
+    """Proves: for a part model's training labels, its classes are renumbered 1..k in its order and
+    every other class (an empty stone seat, tarnish) counts as background, so the part learns that
+    they are not dents."""
+    from models.train import subset_labels
+
+    labels = np.array([[0, 1, 2, 3], [4, 5, 2, 1]], np.uint8)  # ids of JEWELRY
+    got = subset_labels(labels, tuple(JEWELRY[1:]), ("scratch", "dent"))
+    np.testing.assert_array_equal(got, [[0, 1, 2, 0], [0, 0, 2, 1]])
