@@ -22,11 +22,13 @@ from pathlib import Path
 
 import numpy as np
 
+from inspector.grading.model import FRAMING_DEFAULTS
+
 INPUT = "image"
 OUTPUT = "probs"
-FRAMING = {"kind": None, "input_size": None, "resample": "linear", "margin_px": "0"}
-"""Metadata that must agree (with the value a model without the key means, as in SegModel): both
-models have to see the same crop."""
+FRAMING: dict[str, str | None] = {"kind": None, "input_size": None, **FRAMING_DEFAULTS}
+"""Metadata that must agree (a missing key means what it means to SegModel): both models have to see
+the same crop."""
 
 
 class ComposeError(ValueError):
@@ -68,12 +70,14 @@ def compose(base_path: Path, part_path: Path, out: Path) -> dict[str, str]:
     from google.protobuf.message import DecodeError
     from onnx import TensorProto, helper, numpy_helper
 
-    models = []
+    models, shas = [], []
     for p in (base_path, part_path):
         try:
-            models.append(onnx.load(str(p)))
+            blob = p.read_bytes()
+            models.append(onnx.load_from_string(blob))
         except (OSError, DecodeError) as exc:
             raise ComposeError(f"{p}: cannot read the ONNX model ({exc})") from None
+        shas.append(hashlib.sha256(blob).hexdigest())
     base, part = models
     bm, pm = _meta(base), _meta(part)
     for key, default in FRAMING.items():
@@ -124,11 +128,11 @@ def compose(base_path: Path, part_path: Path, out: Path) -> dict[str, str]:
     meta = dict(bm)
     meta["parts"] = json.dumps(
         {
-            "base": {"name": bm.get("name"), "version": bm.get("version"), "sha256": _sha(base_path)},
+            "base": {"name": bm.get("name"), "version": bm.get("version"), "sha256": shas[0]},
             "part": {
                 "name": pm.get("name"),
                 "version": pm.get("version"),
-                "sha256": _sha(part_path),
+                "sha256": shas[1],
                 "classes": part_classes[1:],
             },
         }
@@ -141,10 +145,6 @@ def compose(base_path: Path, part_path: Path, out: Path) -> dict[str, str]:
     onnx.save(joined, str(tmp))
     tmp.replace(out)
     return meta
-
-
-def _sha(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def main() -> None:

@@ -521,9 +521,7 @@ def subset_labels(labels: np.ndarray, all_classes: tuple[str, ...], keep: tuple[
     return lut[labels]
 
 
-def export_onnx(
-    net: Any, kind: str, out: Path, classes: tuple[str, ...] | None = None, name: str | None = None
-) -> None:
+def export_onnx(net: Any, kind: str, out: Path, classes: tuple[str, ...], name: str) -> None:
     """Export with softmax included and dynamic spatial size; BGR uint8 scaled to 0..1 is the input."""
     import torch
 
@@ -554,9 +552,9 @@ def export_onnx(
     m = onnx.load(str(tmp))
     meta = {
         "kind": kind,
-        "classes": json.dumps(["background", *(classes or CLASSES[kind])]),
+        "classes": json.dumps(["background", *classes]),
         "input_size": json.dumps([w, h]),
-        "name": name or f"{kind}_defects",
+        "name": name,
         "version": MODEL_VERSION,
         "input": "NCHW float32 BGR in 0..1",
         "resample": "area" if ANTIALIAS else "linear",

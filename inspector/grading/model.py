@@ -11,6 +11,10 @@ import numpy as np
 
 from inspector.grading.locate import DEFAULT_PHONE_MM, MAX_MARGIN_PX, Located, locate, phone_margin
 
+FRAMING_DEFAULTS = {"resample": "linear", "margin_px": "0"}
+"""What a model file without these metadata keys means: models before v3 (bilinear crops) and v5
+(no mat around the phone)."""
+
 
 class ModelError(RuntimeError):
     """The model file is missing, unreadable, corrupt, or not the model the grader expects."""
@@ -66,14 +70,14 @@ class SegModel:
             raise ModelError(f"{path}: ONNX file lacks the grading metadata (classes, input_size)") from None
         if meta.get("kind") != kind:
             raise ModelError(f"{path}: this is a {meta.get('kind')!r} model, expected {kind!r}")
-        resample = meta.get("resample", "linear")
+        resample = meta.get("resample", FRAMING_DEFAULTS["resample"])
         if resample not in ("linear", "area"):
             raise ModelError(f"{path}: unknown resample {resample!r} in its metadata (expected linear/area)")
         # How the crop was resampled in training; the locator must do the same at run time.
         self.antialias = resample == "area"
         # Mat kept around a phone body in the crop (models since v5; older ones end at the body).
         try:
-            self.margin_px = phone_margin(meta.get("margin_px", "0"))
+            self.margin_px = phone_margin(meta.get("margin_px", FRAMING_DEFAULTS["margin_px"]))
             if kind != "phone" and self.margin_px:
                 raise ValueError("only phone crops have a margin")
         except ValueError:
