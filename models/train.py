@@ -33,6 +33,7 @@ from inspector.grading.locate import (
     rectify_phone,
 )
 from models.crop_labels import crop_labels
+from models.hard_negatives import MinedWindows, mine_windows
 from models.rare_windows import RarePool, rare_mosaics
 from models.synth.scene import DISTRACTORS, JEWELRY_CLASSES, PHONE_CLASSES, render_scene
 
@@ -260,6 +261,15 @@ class RareTiles:
     tiles: int
 
 
+@dataclass(frozen=True)
+class HardSlots:
+    """``n`` slots of every batch filled with windows mined where a model marked what is not there
+    (models/hard_negatives.py), drawn uniformly from ``mined``."""
+
+    mined: MinedWindows
+    n: int
+
+
 def prepare_batch(
     xb: np.ndarray,
     yb: np.ndarray,
@@ -268,14 +278,16 @@ def prepare_batch(
     on_defect_p: float,
     crop: int = CROP,
     rare: RareTiles | None = None,
+    hard: HardSlots | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """One training batch (NCHW float32 0..1, NHW int64): a share from every negative set (all
-    background), with ``rare`` the last slots as rare-class mosaics, windows, photometric jitter
-    (brightness/contrast/colour) and flips (the items are symmetric enough)."""
+    background), windows, then ``hard``'s mined windows and ``rare``'s rare-class mosaics in the last
+    slots, photometric jitter (brightness/contrast/colour) and flips (the items are symmetric enough)."""
     bs = len(xb)
     tiles = rare.tiles if rare is not None else 0
-    if tiles:
-        xb, yb = xb[: bs - tiles], yb[: bs - tiles]
+    mined = hard.n if hard is not None else 0
+    if tiles or mined:
+        xb, yb = xb[: bs - tiles - mined], yb[: bs - tiles - mined]
     if negs:
         k = max(1, bs // (4 * len(negs)))
         scenes = len(xb) - k * len(negs)
@@ -286,6 +298,10 @@ def prepare_batch(
             parts_y.append(NY[j])
         xb, yb = np.concatenate(parts_x), np.concatenate(parts_y)
     x, y = sample_windows(xb, yb, rng, on_defect_p, crop)
+    if hard is not None and mined:
+        j = rng.integers(0, len(hard.mined.x), mined)
+        x = np.concatenate([x, hard.mined.x[j].astype(np.float32) / 255.0])
+        y = np.concatenate([y, hard.mined.y[j].astype(np.int64)])
     if rare is not None and tiles:
         mx, my = rare_mosaics(rare.x, rare.y, rare.pool, rng, tiles, crop)
         x = np.concatenate([x, mx.astype(np.float32) / 255.0])
@@ -400,13 +416,17 @@ def train(
     classes: tuple[str, ...] | None = None,
     widths: tuple[int, int, int, int] = UNET_WIDTHS,
     name: str | None = None,
+    mine_with: Path | None = None,
+    hard_windows: int = 0,
 ) -> dict[str, Any]:
     """Train (or, with ``init``, fine-tune) one model. ``n_negatives`` rendered hard negatives and the
     training half of the real negatives under ``real_negatives`` fill part of every batch; with
     ``rare_tiles`` that many slots of every batch are mosaics centred on ``rare_classes``;
     ``weight_floor`` raises the cross-entropy weight of the named classes to at least its value.
     ``classes`` trains on a subset of the kind's classes (the others' pixels count as background), for
-    a part model that ``models/compose.py`` joins with another; ``name`` is its ONNX name."""
+    a part model that ``models/compose.py`` joins with another; ``name`` is its ONNX name. With
+    ``mine_with`` (an ONNX model of the same classes, e.g. the first stage's) ``hard_windows`` slots of
+    every batch are windows centred on what that model marks where nothing is labelled."""
     import torch
     from torch import nn
 
@@ -453,6 +473,12 @@ def train(
         weights[c] = max(weights[c], floor)
     rare_ids = tuple(active.index(c) + 1 for c in rare_classes)
     rare = RareTiles(X, Y, RarePool.build(Y, rare_ids), rare_tiles) if rare_tiles else None
+    hard, mined_info = None, {}
+    if mine_with is not None and hard_windows:
+        mined = mine_false_marks(mine_with, active, [(X, Y), *negs], crop, threads)
+        mined_info = {"false_marks": mined.marks, "crops_marked": mined.crops_marked}
+        print(f"[{kind}] mined {mined.marks} false marks in {mined.crops_marked} crops", flush=True)
+        hard = HardSlots(mined, hard_windows) if mined.marks else None
     print(f"[{kind}] class weights {np.round(weights, 1).tolist()}", flush=True)
     loss_fn = nn.CrossEntropyLoss(weight=torch.tensor(weights, dtype=torch.float32))
     opt = torch.optim.AdamW(net.parameters(), lr=lr0, weight_decay=1e-4)
@@ -469,7 +495,7 @@ def train(
         order = rng.permutation(len(X))
         for b in range(0, len(order) - bs + 1, bs):
             idx = order[b : b + bs]
-            x, y = prepare_batch(X[idx], Y[idx], negs, rng, on_defect_p, crop, rare)
+            x, y = prepare_batch(X[idx], Y[idx], negs, rng, on_defect_p, crop, rare, hard)
             xt, yt = torch.from_numpy(x), torch.from_numpy(y)
             if est_steps is None and step == 20:
                 per = (time.time() - t_data - t0) / 20
@@ -508,9 +534,41 @@ def train(
         "data_seconds": round(t_data),
         "class_weights": np.round(weights, 2).tolist(),
         "negatives": [len(n[0]) for n in negs],
+        "hard_windows": hard.n if hard is not None else 0,
+        **mined_info,
         "on_defect_window_p": on_defect_p,
         "lr0": lr0,
     }
+
+
+def mine_false_marks(
+    model: Path, classes: tuple[str, ...], sets: list[tuple[np.ndarray, np.ndarray]], crop: int, threads: int
+) -> MinedWindows:
+    """Windows around every false mark ``model`` makes on the crops of ``sets`` (labels already in
+    ``classes``' numbering); the model must output exactly those classes."""
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = threads
+    session = ort.InferenceSession(str(model), opts, providers=["CPUExecutionProvider"])
+    meta = session.get_modelmeta().custom_metadata_map
+    if json.loads(meta.get("classes", "[]")) != ["background", *classes]:
+        raise ValueError(f"{model} outputs {meta.get('classes')}, not background + {list(classes)}")
+    name = session.get_inputs()[0].name
+
+    def predict(x: np.ndarray) -> np.ndarray:
+        batch = np.ascontiguousarray(x.transpose(0, 3, 1, 2), np.float32) * (1.0 / 255.0)
+        return np.asarray(session.run(None, {name: batch})[0], np.float32)
+
+    ids = tuple(range(1, len(classes) + 1))
+    rng = np.random.default_rng(2)
+    parts = [mine_windows(predict, x, y, ids, crop, rng) for x, y in sets]
+    return MinedWindows(
+        np.concatenate([p.x for p in parts]),
+        np.concatenate([p.y for p in parts]),
+        sum(p.marks for p in parts),
+        sum(p.crops_marked for p in parts),
+    )
 
 
 def subset_labels(labels: np.ndarray, all_classes: tuple[str, ...], keep: tuple[str, ...]) -> np.ndarray:

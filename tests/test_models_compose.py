@@ -12,44 +12,11 @@ import pytest
 
 onnx = pytest.importorskip("onnx")
 
+from onnx_stub import tiny_model  # noqa: E402
+
 from models.compose import ComposeError, compose, mix  # noqa: E402
 
 JEWELRY = ["background", "scratch", "dent", "missing_stone", "loose_stone", "tarnish"]
-
-
-def tiny_model(path: Path, classes: list[str], seed: int, **meta: str) -> Path:
-    """Softmax(1x1 conv) over the image: a stand-in segmentation model with the grading metadata."""
-    from onnx import TensorProto, helper, numpy_helper
-
-    rng = np.random.default_rng(seed)
-    w = numpy_helper.from_array(rng.normal(0, 2, (len(classes), 3, 1, 1)).astype(np.float32), "w")
-    graph = helper.make_graph(
-        [
-            helper.make_node("Conv", ["image", "w"], ["logits"]),
-            helper.make_node("Softmax", ["logits"], ["probs"], axis=1),
-        ],
-        "tiny",
-        [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["n", 3, "h", "w"])],
-        [helper.make_tensor_value_info("probs", TensorProto.FLOAT, ["n", len(classes), "h", "w"])],
-        [w],
-    )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
-    fields = {
-        "kind": "jewelry",
-        "classes": json.dumps(classes),
-        "input_size": "[256, 256]",
-        "resample": "area",
-        "margin_px": "0",
-        "name": path.stem,
-        "version": "1.0.0",
-        **meta,
-    }
-    for k, v in fields.items():
-        e = model.metadata_props.add()
-        e.key, e.value = k, v
-    onnx.save(model, str(path))
-    return path
 
 
 def run(path: Path, x: np.ndarray) -> np.ndarray:
