@@ -53,6 +53,11 @@ show (v4 never found one chip: its labels were the crop's outermost 1-3 pixels).
 experiment, models/phone_defects.md): chips were still not learnt, see there."""
 
 
+def framing_tag(kind: str) -> str:
+    """How this run crops, for cache file names: the margin and the resampling."""
+    return f"m{MARGIN_PX[kind]}_{'area' if ANTIALIAS else 'linear'}"
+
+
 def sample_defects(kind: str, rng: np.random.Generator) -> list[str]:
     """30% clean items (the hard negatives still appear), otherwise a random mix of defects."""
     if rng.random() < 0.3:
@@ -433,8 +438,8 @@ def train(
     torch.set_num_threads(threads)
     torch.manual_seed(0)
     t0 = time.time()
-    # the framing is part of the cache's name: scenes cropped for another margin are other pixels
-    cache = WORK_DIR / f"{kind}_train_{n_train}_m{MARGIN_PX[kind]}.npz"
+    # the framing is part of the cache's name: scenes cropped otherwise are other pixels
+    cache = WORK_DIR / f"{kind}_train_{n_train}_{framing_tag(kind)}.npz"
     if cache.exists():
         z = np.load(cache)
         X, Y = z["x"], z["y"]
@@ -444,7 +449,7 @@ def train(
         np.savez(cache, x=X, y=Y)
     negs: list[tuple[np.ndarray, np.ndarray]] = []
     if n_negatives:
-        ncache = WORK_DIR / f"{kind}_neg_{n_negatives}_m{MARGIN_PX[kind]}.npz"
+        ncache = WORK_DIR / f"{kind}_neg_{n_negatives}_{framing_tag(kind)}.npz"
         if ncache.exists():
             z = np.load(ncache)
             NX, NY = z["x"], z["y"]
@@ -463,6 +468,8 @@ def train(
         f"in {t_data:.0f}s",
         flush=True,
     )
+    if len(X) < batch:
+        raise ValueError(f"a batch of {batch} needs at least as many training scenes, not {len(X)}")
     n_cls = len(active)
     net = _net(n_cls, widths)
     if init is not None:  # second stage: continue from a first run with other loss weights
@@ -666,6 +673,54 @@ centred on them, weight 32) that over-marks stones and tarnish when one network 
 suffice for a dent or a stretch of scratch, so a step of 64 of them costs about one base step. Off by
 default (``--part-minutes-jewelry``): the one part tried (s1 in the card) marked 19 of 30 clean pieces."""
 
+PART_MINING: dict[str, dict[str, Any]] = {
+    "jewelry": {"share": 1 / 3, "lr0": 1e-3, "hard_windows": 16},
+}
+"""The part's second stage: the last ``share`` of its minutes continue from the first stage at ``lr0``
+with ``hard_windows`` slots of every batch centred on the first stage's false marks on its own
+training crops (models/hard_negatives.py; h1 in models/jewelry_defects.md)."""
+
+
+def train_part(
+    kind: str, n: int, minutes: float, threads: int, n_negatives: int
+) -> tuple[Path, dict[str, Any]]:
+    """Train ``PARTS[kind]`` in ``minutes`` (with ``PART_MINING[kind]``, two stages); the ONNX file and
+    what each stage did."""
+    part = PARTS[kind]
+    out = WORK_DIR / f"{part['name']}.onnx"
+    mining = PART_MINING.get(kind)
+    if mining is None:
+        return out, {"stage1": train(kind, n, minutes, out, threads, n_negatives=n_negatives, **part)}
+    first = WORK_DIR / f"{part['name']}_stage1.onnx"
+    state = WORK_DIR / f"{part['name']}_state.pt"
+    info = {
+        "stage1": train(
+            kind,
+            n,
+            minutes * (1 - mining["share"]),
+            first,
+            threads,
+            state_name=state.name,
+            n_negatives=n_negatives,
+            **part,
+        )
+    }
+    info["stage2"] = train(
+        kind,
+        n,
+        minutes * mining["share"],
+        out,
+        threads,
+        init=state,
+        state_name=f"{part['name']}_state2.pt",
+        n_negatives=n_negatives,
+        lr0=mining["lr0"],
+        mine_with=first,
+        hard_windows=mining["hard_windows"],
+        **part,
+    )
+    return out, info
+
 
 def default_real_negatives() -> Path | None:
     """../shared/data beside the repository (or $INSPECTOR_SHARED_DATA), when it is there; real
@@ -693,6 +748,20 @@ def train_in_parallel(argv: list[str]) -> int:
     return max(codes)
 
 
+def use_framing_of(base: Path, kind: str, part_minutes: float, ap: argparse.ArgumentParser) -> None:
+    """Crop the part's training scenes as ``base`` was cropped (a part must see what its base sees:
+    models/compose.py refuses to join otherwise). Read by the render workers, forked after this."""
+    global ANTIALIAS
+    if kind not in PARTS or part_minutes <= 0:
+        ap.error(f"--part-for needs --kind {' or '.join(PARTS)} and --part-minutes-jewelry above 0")
+    from inspector.grading.model import ModelError, SegModel
+
+    try:
+        ANTIALIAS = SegModel(base, kind, threads=1).antialias
+    except ModelError as exc:
+        ap.error(f"--part-for: {exc}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--kind", choices=["phone", "jewelry", "both"], default="both")
@@ -711,6 +780,13 @@ def main() -> None:
         help="minutes for the jewelry surface part (scratch, dent), joined with the base model "
         "(models/compose.py); 0, the default, ships the base alone: the one part tried (s1, "
         "models/jewelry_defects.md) graded worse",
+    )
+    ap.add_argument(
+        "--part-for",
+        type=Path,
+        metavar="BASE_ONNX",
+        help="train no base: train only the part (--part-minutes-jewelry) on this existing model's crop "
+        "framing and join it with it into --out-dir",
     )
     ap.add_argument("--threads", type=int, default=2, help="torch threads (and render processes) per model")
     ap.add_argument(
@@ -746,27 +822,31 @@ def main() -> None:
     )
     args = ap.parse_args()
     MARGIN_PX["phone"] = args.phone_margin_px  # read by the render workers, forked after this
+    if args.part_for is not None:
+        use_framing_of(args.part_for, args.kind, args.part_minutes_jewelry, ap)
     if args.kind == "both" and not args.sequential:
         raise SystemExit(train_in_parallel(sys.argv[1:]))
+    args.out_dir.mkdir(parents=True, exist_ok=True)
+    WORK_DIR.mkdir(parents=True, exist_ok=True)
     real = None if args.no_real_negatives else args.real_negatives
     kinds = ["phone", "jewelry"] if args.kind == "both" else [args.kind]
     for kind in kinds:
         n = args.n_phone if kind == "phone" else args.n_jewelry
         minutes = args.minutes_phone if kind == "phone" else args.minutes_jewelry
-        out = args.out_dir / f"{kind}_defects.onnx"
+        final = args.out_dir / f"{kind}_defects.onnx"
         part_minutes = args.part_minutes_jewelry if kind == "jewelry" else 0.0
-        final = out
-        if part_minutes > 0:  # the base's stages write here, the joined model goes to ``final``
-            out = WORK_DIR / f"{kind}_base.onnx"
+        # the base's stages write ``out``; with a part the joined model goes to ``final``
+        out = WORK_DIR / f"{kind}_base.onnx" if part_minutes > 0 else final
+        base: Path = args.part_for or out
         record = WORK_DIR / f"{kind}_train.json"
         info: dict[str, Any] = json.loads(record.read_text()) if args.stage2_only and record.exists() else {}
         n_neg = args.negatives if args.negatives is not None else DEFAULT_NEGATIVES[kind]
         common: dict[str, Any] = {"n_negatives": n_neg, "real_negatives": real}
-        if not args.stage2_only:
+        if args.part_for is None and not args.stage2_only:
             # Stage 1: windows mostly on defects, strong class weights: learn what defects look like.
             info["stage1"] = train(kind, n, minutes, out, args.threads, **RECIPES[kind]["stage1"], **common)
         minutes2 = args.stage2_minutes_phone if kind == "phone" else args.stage2_minutes_jewelry
-        if minutes2 > 0:
+        if args.part_for is None and minutes2 > 0:
             # Stage 2: milder class weights and a lower learning rate (phones: fewer defect-centred
             # windows and a Dice term), so that the soft, over-marked maps of stage 1 (specks, lens
             # rims, glare edges) become sharp lines with clearly separated probabilities.
@@ -782,22 +862,11 @@ def main() -> None:
                 **common,
             )
         if part_minutes > 0:
-            part = PARTS[kind]
-            part_out = WORK_DIR / f"{part['name']}.onnx"
-            info["part"] = train(
-                kind,
-                n,
-                part_minutes,
-                part_out,
-                args.threads,
-                state_name=f"{part['name']}_state.pt",
-                n_negatives=n_neg,
-                **part,
-            )
+            part_out, info["part"] = train_part(kind, n, part_minutes, args.threads, n_neg)
             from models.compose import compose
 
-            compose(out, part_out, final)
-            print(f"[{kind}] joined {out.name} and {part_out.name} into {final}", flush=True)
+            compose(base, part_out, final)
+            print(f"[{kind}] joined {base} and {part_out.name} into {final}", flush=True)
         record.write_text(json.dumps(info, indent=2, default=str))
         print(json.dumps(info, default=str), flush=True)
 
