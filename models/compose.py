@@ -9,6 +9,13 @@ runs both on the same crop and mixes their probabilities:
 - the base's mass on background and on the part's classes ("free" mass) is shared out by the part:
   P(background) = free x part's P(background), P(c) = free x part's P(c).
 
+A part trained with class weights w (cross-entropy weight 32 on dents) outputs probabilities skewed
+towards its rare classes: the weighted loss is minimised by p_c proportional to w_c x the posterior.
+When the part's metadata records ``class_weights`` the join first undoes that (p_c / w_c, summed to
+1 again). Without it, the part's diffuse mass on clean metal (P(dent) 0.3-0.5 on bevel shading)
+lowered P(background) under the base's classes too, and the grader, which keeps a pixel when P(any
+defect) reaches its class's threshold, marked tarnish on clean pieces (h2 in models/jewelry_defects.md).
+
 The result is a distribution over the base's classes (it sums to 1 per pixel), so the calibration,
 the grader and the evaluation need no change. ``python -m models.compose --help``.
 """
@@ -56,8 +63,36 @@ def mix_plan(base: list[str], part: list[str]) -> tuple[list[int], list[int], li
     return free, kept, order
 
 
-def mix(base_probs: np.ndarray, part_probs: np.ndarray, base: list[str], part: list[str]) -> np.ndarray:
+def unweight(probs: np.ndarray, weights: list[float]) -> np.ndarray:
+    """Posteriors from the probabilities of a model trained with class-weighted cross-entropy."""
+    scaled = probs / np.asarray(weights, probs.dtype).reshape(1, -1, 1, 1)
+    return np.asarray(scaled / scaled.sum(axis=1, keepdims=True))
+
+
+def part_weights(meta: dict[str, str], classes: list[str]) -> list[float] | None:
+    """The part's training class weights from its metadata, checked; None when it records none."""
+    raw = meta.get("class_weights")
+    if raw is None:
+        return None
+    try:
+        weights = [float(w) for w in json.loads(raw)]
+    except (ValueError, TypeError):
+        raise ComposeError(f"class_weights {raw!r} in the part's metadata is not a list of numbers") from None
+    if len(weights) != len(classes) or min(weights) <= 0:
+        raise ComposeError(f"class_weights {weights} do not fit the part's classes {classes} (one > 0 each)")
+    return weights
+
+
+def mix(
+    base_probs: np.ndarray,
+    part_probs: np.ndarray,
+    base: list[str],
+    part: list[str],
+    weights: list[float] | None = None,
+) -> np.ndarray:
     """The same mix in numpy (N x C x H x W): the reference the joined graph is tested against."""
+    if weights is not None:
+        part_probs = unweight(part_probs, weights)
     free_idx, kept, order = mix_plan(base, part)
     free = base_probs[:, free_idx].sum(axis=1, keepdims=True)
     cat = np.concatenate([part_probs * free, base_probs[:, kept]], axis=1)
@@ -89,20 +124,31 @@ def compose(base_path: Path, part_path: Path, out: Path) -> dict[str, str]:
             )
     base_classes, part_classes = json.loads(bm["classes"]), json.loads(pm["classes"])
     free_idx, kept, order = mix_plan(base_classes, part_classes)
+    weights = part_weights(pm, part_classes)
     b = onnx.compose.add_prefix(base, "base/")
     p = onnx.compose.add_prefix(part, "part/")
 
     def const(name: str, values: list[int]) -> onnx.TensorProto:
         return numpy_helper.from_array(np.array(values, np.int64), name)
 
+    part_out = p.graph.output[0].name
+    unweighting = []
+    if weights is not None:
+        unweighting = [
+            helper.make_node("Mul", [part_out, "mix/inv_weights"], ["mix/part_over_w"]),
+            helper.make_node("ReduceSum", ["mix/part_over_w", "mix/axis1"], ["mix/part_total"], keepdims=1),
+            helper.make_node("Div", ["mix/part_over_w", "mix/part_total"], ["mix/part_posterior"]),
+        ]
+        part_out = "mix/part_posterior"
     nodes = [
         helper.make_node("Identity", [INPUT], [b.graph.input[0].name]),
         helper.make_node("Identity", [INPUT], [p.graph.input[0].name]),
         *b.graph.node,
         *p.graph.node,
+        *unweighting,
         helper.make_node("Gather", [b.graph.output[0].name, "mix/free_idx"], ["mix/free_parts"], axis=1),
         helper.make_node("ReduceSum", ["mix/free_parts", "mix/axis1"], ["mix/free"], keepdims=1),
-        helper.make_node("Mul", [p.graph.output[0].name, "mix/free"], ["mix/part_scaled"]),
+        helper.make_node("Mul", [part_out, "mix/free"], ["mix/part_scaled"]),
         helper.make_node("Gather", [b.graph.output[0].name, "mix/kept_idx"], ["mix/kept"], axis=1),
         helper.make_node("Concat", ["mix/part_scaled", "mix/kept"], ["mix/cat"], axis=1),
         helper.make_node("Gather", ["mix/cat", "mix/order"], [OUTPUT], axis=1),
@@ -115,6 +161,9 @@ def compose(base_path: Path, part_path: Path, out: Path) -> dict[str, str]:
         const("mix/order", order),
         const("mix/axis1", [1]),
     ]
+    if weights is not None:
+        inv = (1.0 / np.asarray(weights, np.float32)).reshape(1, -1, 1, 1)
+        inits.append(numpy_helper.from_array(inv, "mix/inv_weights"))
     graph = helper.make_graph(
         nodes,
         "composed",
@@ -134,6 +183,7 @@ def compose(base_path: Path, part_path: Path, out: Path) -> dict[str, str]:
                 "version": pm.get("version"),
                 "sha256": shas[1],
                 "classes": part_classes[1:],
+                "unweighted_by": weights,
             },
         }
     )

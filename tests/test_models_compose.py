@@ -44,6 +44,37 @@ def test_joined_model_gives_the_part_its_classes_and_keeps_the_rest(tmp_path: Pa
     np.testing.assert_allclose(got, mix(b, p, JEWELRY, ["background", "scratch", "dent"]), atol=1e-6)
 
 
+def test_a_part_trained_with_class_weights_is_unweighted_before_the_join(tmp_path: Path) -> None:
+    """Proves: a part whose metadata records its loss weights (dent 32) gives the join its posterior,
+    p / w summed to 1, not its skewed output: a pixel the part puts at P(dent) 0.9 (odds 9, a
+    posterior odds of 9 / 32) adds far less than 0.9 x free to the dent, and so to P(any defect)."""
+    base = tiny_model(tmp_path / "base.onnx", JEWELRY, 1)
+    part_classes = ["background", "scratch", "dent"]
+    part = tiny_model(tmp_path / "part.onnx", part_classes, 2, class_weights="[1.0, 32.0, 32.0]")
+    out = tmp_path / "joined.onnx"
+    meta = compose(base, part, out)
+    x = np.random.default_rng(4).random((1, 3, 24, 24), dtype=np.float32)
+    got, b, p = run(out, x), run(base, x), run(part, x)
+    np.testing.assert_allclose(got.sum(axis=1), 1.0, atol=1e-5)
+    posterior = p / np.array([1.0, 32.0, 32.0], np.float32).reshape(1, 3, 1, 1)
+    posterior /= posterior.sum(axis=1, keepdims=True)
+    free = b[:, :3].sum(axis=1)
+    np.testing.assert_allclose(got[:, 2], free * posterior[:, 2], atol=1e-6)
+    np.testing.assert_allclose(got, mix(b, p, JEWELRY, part_classes, [1.0, 32.0, 32.0]), atol=1e-6)
+    assert json.loads(meta["parts"])["part"]["unweighted_by"] == [1.0, 32.0, 32.0]
+
+
+@pytest.mark.parametrize("weights", ["[1.0, 32.0]", "[1.0, 0.0, 32.0]", '"heavy"'])
+def test_part_weights_that_do_not_fit_are_refused(tmp_path: Path, weights: str) -> None:
+    """Proves: loss weights of the wrong length, a zero weight or a non-list in the part's metadata
+    are a clear ComposeError and nothing is written."""
+    base = tiny_model(tmp_path / "base.onnx", JEWELRY, 1)
+    part = tiny_model(tmp_path / "part.onnx", ["background", "scratch", "dent"], 2, class_weights=weights)
+    with pytest.raises(ComposeError, match="class_weights"):
+        compose(base, part, tmp_path / "joined.onnx")
+    assert not (tmp_path / "joined.onnx").exists()
+
+
 def test_grader_loads_the_joined_model_and_reads_where_its_parts_came_from(tmp_path: Path) -> None:
     """Proves: the station's model wrapper accepts the joined file (classes, kind, framing intact) and
     the file records both parts by hash."""
