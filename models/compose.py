@@ -207,10 +207,11 @@ def main() -> None:
         meta = compose(args.base, args.part, args.out)
     except ComposeError as exc:
         raise SystemExit(f"cannot compose: {exc}") from None
-    parts = json.loads(meta["parts"])
+    part = json.loads(meta["parts"])["part"]
+    unweighted = f" (its loss weights {part['unweighted_by']} undone)" if part["unweighted_by"] else ""
     print(
-        f"wrote {args.out} ({args.out.stat().st_size / 1e6:.2f} MB): {parts['part']['classes']} from "
-        f"{args.part.name}, the rest from {args.base.name}"
+        f"wrote {args.out} ({args.out.stat().st_size / 1e6:.2f} MB): {part['classes']} from "
+        f"{args.part.name}{unweighted}, the rest from {args.base.name}"
     )
 
 

@@ -1,10 +1,10 @@
 """Training windows centred on what a model marks where nothing is labelled (hard-negative mining).
 
 The jewelry surface part (s1 in models/jewelry_defects.md) learnt dents but marked 19 of 30 clean
-pieces: chain-link holes, bezel cups and glint edges are small dark structures like a dent, and among
-uniform windows a step sees few of them. Rendered hard negatives (glare, dust...) are not those
-structures. Mining asks the model itself where it is wrong on its own training crops, and a second
-stage puts a share of every batch's windows exactly there.
+pieces, on bevel shading, stone seats and chain links: things rendered hard negatives (glare,
+dust...) do not show and uniform windows rarely centre on. Mining asks the model itself where it is
+wrong on its own training crops, and a next stage puts a share of every batch's windows exactly
+there (h1-h3 in the card: mined at P >= 0.9, clean pieces marked fell from 13 to 1-4 in 30).
 """
 
 from __future__ import annotations
