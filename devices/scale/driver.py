@@ -6,7 +6,9 @@ from the simulator, ``socket://host:port`` for an Ethernet balance, ``loop://``.
 Robustness rules (MT-SICS itself has no checksum or sequence numbers):
 - every reply is parsed strictly and must answer the command that was sent; a garbled,
   foreign or missing reply is retried a bounded number of times (``retries``), with the
-  input buffer flushed first so a late reply cannot be taken for the next one;
+  input buffer flushed first so a late reply cannot be taken for the next one; an ``ES``
+  that arrives after the flush in answer to a command every balance knows is such a late
+  reply, and is read past;
 - an I/O error on the port (cable pulled) closes it and raises ``ScaleDisconnected``;
   the next call reopens the same path, so the driver recovers when the balance returns;
 - ``stable_weight`` waits for stability at most ``timeout`` seconds, then raises
@@ -61,6 +63,11 @@ class ScaleDisconnected(ScaleError):
 
 _POLL = 0.05
 """Port read timeout: short, so deadlines are checked often and stay exact."""
+
+LEVEL0_COMMANDS = frozenset({"@", "I4", "S", "SI", "Z"})
+"""Commands every MT-SICS balance knows (level 0). ``ES`` ("not recognised") cannot be the answer to
+one of them, so it is a late reply to an earlier line (another driver probing the port, a garbled
+line) and the driver keeps reading for the real one."""
 
 _GENERIC_MEANING = {
     "ES": "syntax error: the balance did not recognise the command",
@@ -216,6 +223,9 @@ class MtSicsScale:
                             # the balance saw a garbled command: sending again is the fix
                             problems.append("balance reported a transmission error")
                             break
+                        if reply.command == "ES" and command.split(" ")[0] in LEVEL0_COMMANDS:
+                            problems.append("late ES reply to an earlier line")
+                            continue
                         if reply.is_generic_error or reply.command == expect:
                             return reply
                         # a stale or unsolicited line: keep reading within the deadline

@@ -45,6 +45,10 @@ class ScaleFaults:
     drop_rate: float = 0.0
     delay_s: float = 0.0
     unplug_on_next_command: bool = False
+    stale_next: int = 0
+    """That many coming replies are preceded by a late ``ES``: the answer to an earlier line the
+    balance could not parse (another driver probing the port, line noise), arriving after the
+    driver flushed its input."""
 
 
 class ScaleSimulator:
@@ -273,6 +277,9 @@ class ScaleSimulator:
             pos = self._rng.randrange(0, max(1, len(data) - 2))
             data[pos] = self._rng.randrange(0x80, 0x100)  # what a framing/parity error looks like
             return bytes(data)
+        if f.stale_next > 0:
+            f.stale_next -= 1
+            return b"ES\r\n" + reply
         return reply
 
     def _run(self) -> None:

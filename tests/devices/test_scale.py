@@ -9,6 +9,7 @@ import pytest
 
 from devices.scale import (
     MtSicsScale,
+    ScaleCommandError,
     ScaleDisconnected,
     ScaleOverload,
     ScaleProtocolError,
@@ -140,6 +141,20 @@ def test_dropped_reply_is_retried(sim: ScaleSimulator, scale: MtSicsScale) -> No
     sim.faults.drop_next = 1
     assert scale.serial_number() == "B947023614"
     assert scale.stats["retries"] == 1
+
+
+def test_a_late_syntax_error_is_not_taken_for_the_answer(sim: ScaleSimulator, scale: MtSicsScale) -> None:
+    """A late ES (the balance's answer to garbage another driver sent while probing the port) that
+    arrives just before the real reply does not fail the identify or the weighing, nor cost a re-send;
+    an ES to a command the balance really does not know is still reported."""
+    sim.place(2_500, settle_s=0)
+    sim.faults.stale_next = 2
+    assert scale.serial_number() == "B947023614"
+    assert scale.immediate_weight().mg == 2_500
+    assert scale.stats["retries"] == 0
+    sim.faults.stale_next = 1
+    with pytest.raises(ScaleCommandError, match="syntax error"):
+        scale.command("PWR")
 
 
 def test_retries_are_bounded(sim: ScaleSimulator, scale: MtSicsScale) -> None:
