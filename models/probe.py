@@ -18,15 +18,14 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from inspector.grading.model import SegModel
 from models.crop_labels import crop_labels
-from models.synth.scene import JEWELRY_CLASSES, PHONE_CLASSES, render_scene
+from models.evaluate import CLASSES, found_where_labelled
+from models.synth.scene import render_scene
 
 PROBE_SEED0 = 11_500_000
-KIND_CLASSES = {"phone": PHONE_CLASSES, "jewelry": JEWELRY_CLASSES}
 
 
 @dataclass(frozen=True)
@@ -49,7 +48,7 @@ def probe(
     missing = [c for c in classes if c not in out_classes]
     if missing:
         raise SystemExit(f"{model_path} has no class {missing}; it outputs {out_classes[1:]}")
-    kind_classes = KIND_CLASSES[kind]
+    kind_classes = CLASSES[kind]
     ids = [out_classes.index(c) for c in classes]
     rows = []
     for g, defect in enumerate(["clean", *classes]):
@@ -74,10 +73,10 @@ def probe(
             marked += int(np.count_nonzero(probs[ids].sum(axis=0) >= threshold) >= min_px)
             if defect != "clean":
                 labels = crop_labels(scene.masks, kind_classes, loc, scene.visibility)
-                gt = labels == kind_classes.index(defect) + 1
+                ci = kind_classes.index(defect) + 1
                 pc = probs[out_classes.index(defect)]
-                near = cv2.dilate(gt.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
-                found += int(np.count_nonzero((pc >= threshold) & near) >= min_px)
+                found += found_where_labelled(np.where(pc >= threshold, ci, 0), labels, ci, min_px)
+                gt = labels == ci
                 if gt.any():
                     p_on.append(float(pc[gt].mean()))
         rows.append(
@@ -95,16 +94,16 @@ def probe(
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", type=Path, required=True, help="an ONNX grading model (whole or a part)")
-    ap.add_argument("--kind", choices=sorted(KIND_CLASSES), required=True)
+    ap.add_argument("--kind", choices=sorted(CLASSES), required=True)
     ap.add_argument("--classes", nargs="+", required=True, help="the classes to probe, e.g. dent scratch")
     ap.add_argument("--n", type=int, default=30, help="pieces per group (default %(default)s)")
     ap.add_argument("--threshold", type=float, default=0.5, help="P that marks (default %(default)s)")
     ap.add_argument("--min-px", type=int, default=5, help="pixels that make a mark (default %(default)s)")
     ap.add_argument("--json", type=Path, help="also write the rows here")
     args = ap.parse_args()
-    unknown = [c for c in args.classes if c not in KIND_CLASSES[args.kind]]
+    unknown = [c for c in args.classes if c not in CLASSES[args.kind]]
     if unknown:
-        ap.error(f"not a {args.kind} class: {unknown} (classes: {list(KIND_CLASSES[args.kind])})")
+        ap.error(f"not a {args.kind} class: {unknown} (classes: {list(CLASSES[args.kind])})")
     rows = probe(args.model, args.kind, args.classes, args.n, args.threshold, args.min_px)
     print(f"| pieces | marked (P >= {args.threshold}, {args.min_px}+ px) | found | mean P on the defect |")
     print("|---|---|---|---|")
