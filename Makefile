@@ -6,7 +6,7 @@ PIP := $(PY) -m pip
 # Debian packages the test suite talks to as real peers (browser, adb host, AVR toolchain, ptys).
 TEST_DEBS := chromium adb gcc-avr avr-libc binutils-avr simavr libsimavr-dev socat
 
-.PHONY: setup system-deps test demo lint typecheck firmware models bench clean
+.PHONY: setup train-deps system-deps test demo lint typecheck firmware models bench clean
 
 setup: $(VENV)/.installed
 
@@ -14,6 +14,14 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q -e '.[dev]'
+	touch $@
+
+# The training extra (torch CPU build, onnx): `make models` trains with it, and the tests of the
+# training path run on it. The product itself runs on onnxruntime alone.
+train-deps: $(VENV)/.train-installed
+
+$(VENV)/.train-installed: $(VENV)/.installed
+	$(PIP) install -q -e '.[train]'
 	touch $@
 
 system-deps:
@@ -27,7 +35,7 @@ system-deps:
 firmware:
 	$(MAKE) -C hardware/firmware
 
-test: setup system-deps
+test: setup train-deps system-deps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
@@ -48,8 +56,7 @@ typecheck:
 # kind only where the rebuild is not worse (models.promote; FORCE=1 ships regardless). The two kinds
 # calibrate side by side, and the two evaluations run side by side: ~55 min on 2 cores.
 CANDIDATE := models/work/candidate
-models: setup
-	$(VENV)/bin/pip install -q -e '.[train]'
+models: train-deps
 	rm -rf models/work
 	mkdir -p $(CANDIDATE)
 	$(PY) -m models.train --out-dir $(CANDIDATE)

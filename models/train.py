@@ -34,6 +34,7 @@ from inspector.grading.locate import (
 )
 from models.crop_labels import crop_labels
 from models.hard_negatives import MinedWindows, mine_windows
+from models.precision import choose_bf16, forward_loss
 from models.rare_windows import RarePool, rare_mosaics
 from models.synth.scene import DISTRACTORS, JEWELRY_CLASSES, PHONE_CLASSES, render_scene
 
@@ -338,11 +339,13 @@ def soft_dice_loss(logits: Any, target: Any) -> Any:
     return (1 - (2 * inter + 1) / (total + 1)).mean()
 
 
-def train_step(net: Any, opt: Any, loss_fn: Any, xt: Any, yt: Any, dice_weight: float) -> Any:
-    """One optimiser step on a prepared batch: cross-entropy, plus ``dice_weight`` x soft Dice."""
+def train_step(
+    net: Any, opt: Any, loss_fn: Any, xt: Any, yt: Any, dice_weight: float, bf16: bool = False
+) -> Any:
+    """One optimiser step on a prepared batch: cross-entropy, plus ``dice_weight`` x soft Dice; with
+    ``bf16`` the forward pass runs in bfloat16 autocast (models/precision.py)."""
     opt.zero_grad()
-    logits = net(xt)
-    loss = loss_fn(logits, yt)
+    logits, loss = forward_loss(net, loss_fn, xt, yt, bf16)
     if dice_weight:
         loss = loss + dice_weight * soft_dice_loss(logits, yt)
     loss.backward()
@@ -424,6 +427,7 @@ def train(
     mine_with: Path | None = None,
     hard_windows: int = 0,
     mine_threshold: float = 0.5,
+    float32: bool = False,
 ) -> dict[str, Any]:
     """Train (or, with ``init``, fine-tune) one model. ``n_negatives`` rendered hard negatives and the
     training half of the real negatives under ``real_negatives`` fill part of every batch; with
@@ -433,7 +437,7 @@ def train(
     a part model that ``models/compose.py`` joins with another; ``name`` is its ONNX name. With
     ``mine_with`` (an ONNX model of the same classes, e.g. the first stage's) ``hard_windows`` slots of
     every batch are windows centred on what that model marks (P >= ``mine_threshold``) where nothing
-    is labelled."""
+    is labelled. Steps run in bfloat16 autocast where that is measured faster, unless ``float32``."""
     import torch
     from torch import nn
 
@@ -492,6 +496,11 @@ def train(
     loss_fn = nn.CrossEntropyLoss(weight=torch.tensor(weights, dtype=torch.float32))
     opt = torch.optim.AdamW(net.parameters(), lr=lr0, weight_decay=1e-4)
     bs = batch
+    net.train()
+    x, y = prepare_batch(X[:bs], Y[:bs], negs, np.random.default_rng(2), on_defect_p, crop, rare, hard)
+    bf16, speedup = (False, 1.0) if float32 else choose_bf16(net, torch.from_numpy(x), torch.from_numpy(y))
+    precision = "bfloat16 autocast" if bf16 else "float32"
+    print(f"[{kind}] {precision} (bfloat16 measured {speedup:.2f}x)", flush=True)
     # The budget counts rendering too, so a slow machine trains less instead of blowing the rebuild's
     # hour (rendering took 9.3 min one afternoon and 13.5 the same evening); at least a third is kept
     # for training.
@@ -499,7 +508,6 @@ def train(
     rng = np.random.default_rng(1)
     step, epoch = 0, 0
     est_steps = None
-    net.train()
     while time.time() < deadline:
         order = rng.permutation(len(X))
         for b in range(0, len(order) - bs + 1, bs):
@@ -513,7 +521,7 @@ def train(
                 lr = lr0 * 0.5 * (1 + math.cos(math.pi * min(1.0, step / est_steps)))
                 for g in opt.param_groups:
                     g["lr"] = lr
-            loss = train_step(net, opt, loss_fn, xt, yt, dice_weight)
+            loss = train_step(net, opt, loss_fn, xt, yt, dice_weight, bf16)
             step += 1
             if step % 50 == 0:
                 print(
@@ -548,6 +556,8 @@ def train(
         **mined_info,
         "on_defect_window_p": on_defect_p,
         "lr0": lr0,
+        "precision": precision,
+        "bf16_speedup": round(speedup, 2),
     }
 
 
@@ -699,7 +709,7 @@ in 30, and a second round (h3) found half again as many dents for 4 clean pieces
 
 
 def train_part(
-    kind: str, n: int, minutes: float, threads: int, n_negatives: int
+    kind: str, n: int, minutes: float, threads: int, n_negatives: int, float32: bool = False
 ) -> tuple[Path, dict[str, Any]]:
     """Train ``PARTS[kind]`` in ``minutes``: a first stage, then ``PART_MINING[kind]``'s rounds; the
     ONNX file and what each stage did."""
@@ -708,7 +718,8 @@ def train_part(
     out = WORK_DIR / f"{name}.onnx"
     mining = PART_MINING.get(kind)
     if mining is None:
-        return out, {"stage1": train(kind, n, minutes, out, threads, n_negatives=n_negatives, **part)}
+        stage1 = train(kind, n, minutes, out, threads, n_negatives=n_negatives, float32=float32, **part)
+        return out, {"stage1": stage1}
     rounds = int(mining["rounds"])
     model = WORK_DIR / f"{name}_stage1.onnx"
     state = f"{name}_state.pt"
@@ -721,6 +732,7 @@ def train_part(
             threads,
             state_name=state,
             n_negatives=n_negatives,
+            float32=float32,
             **part,
         )
     }
@@ -740,6 +752,7 @@ def train_part(
             mine_with=model,
             hard_windows=mining["hard_windows"],
             mine_threshold=mining["mine_threshold"],
+            float32=float32,
             **part,
         )
         model, state = next_model, f"{name}_state{r}.pt"
@@ -835,6 +848,12 @@ def main() -> None:
     )
     ap.add_argument("--no-real-negatives", action="store_true", help="train on renders only")
     ap.add_argument(
+        "--float32",
+        action="store_true",
+        help="train in float32 even where bfloat16 autocast is measured faster (the models up to v4.0 / "
+        "v2.0 were trained so)",
+    )
+    ap.add_argument(
         "--stage2-only", action="store_true", help="only run stage 2 from models/work/<kind>_state.pt"
     )
     ap.add_argument("--out-dir", type=Path, default=MODELS_DIR, help="where the .onnx files go")
@@ -865,7 +884,7 @@ def main() -> None:
         record = WORK_DIR / f"{kind}_train.json"
         info: dict[str, Any] = json.loads(record.read_text()) if args.stage2_only and record.exists() else {}
         n_neg = args.negatives if args.negatives is not None else DEFAULT_NEGATIVES[kind]
-        common: dict[str, Any] = {"n_negatives": n_neg, "real_negatives": real}
+        common: dict[str, Any] = {"n_negatives": n_neg, "real_negatives": real, "float32": args.float32}
         if args.part_for is None and not args.stage2_only:
             # Stage 1: windows mostly on defects, strong class weights: learn what defects look like.
             info["stage1"] = train(kind, n, minutes, out, args.threads, **RECIPES[kind]["stage1"], **common)
@@ -886,7 +905,7 @@ def main() -> None:
                 **common,
             )
         if part_minutes > 0:
-            part_out, info["part"] = train_part(kind, n, part_minutes, args.threads, n_neg)
+            part_out, info["part"] = train_part(kind, n, part_minutes, args.threads, n_neg, args.float32)
             from models.compose import compose
 
             compose(base, part_out, final)

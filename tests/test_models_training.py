@@ -1,0 +1,80 @@
+"""The training path itself (models/train.py, models/precision.py), on torch's CPU build: a step in
+bfloat16 autocast still learns and keeps float32 weights, the precision check leaves the network as it
+was, and a short real run renders scenes, trains and exports a model the grader loads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch", reason="the training extra (make train-deps) is not installed")
+
+from inspector.grading.model import SegModel  # noqa: E402
+from models import train as training  # noqa: E402
+from models.precision import choose_bf16, forward_loss  # noqa: E402
+
+SMALL = (4, 8, 8, 8)
+
+
+def _batch() -> tuple[torch.Tensor, torch.Tensor]:
+    """A dark square on a bright field, labelled class 1: something a tiny U-Net learns in a few steps."""
+    x = torch.full((4, 3, 32, 32), 0.8)
+    y = torch.zeros((4, 32, 32), dtype=torch.int64)
+    x[:, :, 8:20, 10:22] = 0.1
+    y[:, 8:20, 10:22] = 1
+    return x, y
+
+
+@pytest.mark.parametrize("bf16", [False, True])
+def test_a_step_learns_and_keeps_float32_weights(bf16: bool) -> None:
+    """Proves: 40 steps in either precision cut the loss to under half and the weights stay float32
+    (bfloat16 is for the forward pass only, so the exported ONNX model stays float32)."""
+    torch.manual_seed(0)
+    net = training._net(1, SMALL)
+    opt = torch.optim.AdamW(net.parameters(), lr=1e-2)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    x, y = _batch()
+    first = float(training.train_step(net, opt, loss_fn, x, y, dice_weight=0.5, bf16=bf16).item())
+    for _ in range(39):
+        last = float(training.train_step(net, opt, loss_fn, x, y, dice_weight=0.5, bf16=bf16).item())
+    assert last < first / 2
+    assert all(p.dtype == torch.float32 for p in net.parameters())
+    logits, loss = forward_loss(net, loss_fn, x, y, bf16)
+    assert logits.dtype == torch.float32 and loss.dtype == torch.float32
+
+
+def test_choosing_the_precision_does_not_train_the_network() -> None:
+    """Proves: the timing steps run on a copy; the network's weights and batch-norm statistics are
+    what they were, and the answer is a decision with the speed-up it was based on."""
+    torch.manual_seed(0)
+    net = training._net(1, SMALL)
+    before = {k: v.clone() for k, v in net.state_dict().items()}
+    use, speedup = choose_bf16(net, *_batch())
+    assert isinstance(use, bool) and speedup > 0
+    assert all(torch.equal(before[k], v) for k, v in net.state_dict().items())
+
+
+def test_a_short_training_run_exports_a_model_the_grader_loads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Proves: train() renders its scenes, trains, records its precision and step count, and writes an
+    ONNX file that the station's SegModel loads with the kind's classes and runs on a crop."""
+    monkeypatch.setattr(training, "WORK_DIR", tmp_path / "work")
+    out = tmp_path / "jewelry_defects.onnx"
+    info = training.train("jewelry", 12, 0.05, out, threads=1, batch=8, crop=64)
+    assert info["steps"] > 0 and info["precision"] in ("float32", "bfloat16 autocast")
+    assert (tmp_path / "work" / "jewelry_state.pt").is_file()
+    model = SegModel(out, "jewelry", threads=1)
+    assert model.info.classes[1:] == training.CLASSES["jewelry"]
+    probs = model.predict(np.full((256, 256, 3), 128, np.uint8))
+    assert probs.shape == (len(training.CLASSES["jewelry"]) + 1, 256, 256)
+    assert np.allclose(probs.sum(axis=0), 1.0, atol=1e-3)
+
+
+def test_float32_can_be_forced(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Proves: ``float32=True`` (``--float32``) trains in float32 whatever the CPU, as v4.0/v2.0 were."""
+    monkeypatch.setattr(training, "WORK_DIR", tmp_path / "work")
+    info = training.train("jewelry", 12, 0.02, tmp_path / "m.onnx", threads=1, batch=8, crop=64, float32=True)
+    assert info["precision"] == "float32" and info["bf16_speedup"] == 1.0
