@@ -1,5 +1,6 @@
 """Training steps per minute on this machine: one process on 1 or 2 torch threads, and two 1-thread
-processes side by side (how ``python -m models.train`` trains the phone and jewelry models at once).
+processes side by side (how ``python -m models.train`` trains the phone and jewelry models at once),
+each in float32 and in bfloat16 autocast (which ``models.train`` picks where it is measured faster).
 
     .venv/bin/python bench/train_throughput.py [--seconds 60]
 
@@ -24,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from models.train import CLASSES, _net, prepare_batch, train_step
 
 
-def steps_per_minute(threads: int, seconds: float, batch: int = 16) -> float:
+def steps_per_minute(threads: int, seconds: float, bf16: bool, batch: int = 16) -> float:
     import torch
 
     torch.set_num_threads(threads)
@@ -40,12 +41,12 @@ def steps_per_minute(threads: int, seconds: float, batch: int = 16) -> float:
     while time.time() - t0 < seconds:
         idx = rng.integers(0, len(x), batch)
         xb, yb = prepare_batch(x[idx], y[idx], [], rng, 0.6)
-        train_step(net, opt, loss_fn, torch.from_numpy(xb), torch.from_numpy(yb), dice_weight=1.0)
+        train_step(net, opt, loss_fn, torch.from_numpy(xb), torch.from_numpy(yb), dice_weight=1.0, bf16=bf16)
         steps += 1
     return steps * 60 / (time.time() - t0)
 
 
-def _child(args: tuple[int, float]) -> float:
+def _child(args: tuple[int, float, bool]) -> float:
     return steps_per_minute(*args)
 
 
@@ -54,19 +55,22 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=60.0, help="timed training per configuration")
     args = ap.parse_args()
     ctx = mp.get_context("spawn")  # a fresh torch per process, as two `models.train` runs have
-    with ctx.Pool(1) as pool:
-        one = pool.map(_child, [(1, args.seconds)])[0]
-    with ctx.Pool(1) as pool:
-        two = pool.map(_child, [(2, args.seconds)])[0]
-    with ctx.Pool(2) as pool:
-        pair = pool.map(_child, [(1, args.seconds), (1, args.seconds)])
     print(f"machine: {platform.processor() or platform.machine()}, {mp.cpu_count()} cores")
-    print(f"one process, 1 thread : {one:6.1f} steps/min")
-    print(f"one process, 2 threads: {two:6.1f} steps/min ({two / one:.2f}x)")
-    print(
-        f"two processes, 1 thread each: {pair[0]:6.1f} + {pair[1]:6.1f} = {sum(pair):6.1f} steps/min "
-        f"({sum(pair) / two:.2f}x the 2-thread process)"
-    )
+    for bf16 in (False, True):
+        name = "bfloat16 autocast" if bf16 else "float32"
+        with ctx.Pool(1) as pool:
+            one = pool.map(_child, [(1, args.seconds, bf16)])[0]
+        with ctx.Pool(1) as pool:
+            two = pool.map(_child, [(2, args.seconds, bf16)])[0]
+        with ctx.Pool(2) as pool:
+            pair = pool.map(_child, [(1, args.seconds, bf16), (1, args.seconds, bf16)])
+        print(f"{name}: one process, 1 thread : {one:6.1f} steps/min")
+        print(f"{name}: one process, 2 threads: {two:6.1f} steps/min ({two / one:.2f}x)")
+        print(
+            f"{name}: two processes, 1 thread each: {pair[0]:6.1f} + {pair[1]:6.1f} = {sum(pair):6.1f} "
+            f"steps/min ({sum(pair) / two:.2f}x the 2-thread process)",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":
