@@ -716,25 +716,15 @@ def train_part(
     part = PARTS[kind]
     name = part["name"]
     out = WORK_DIR / f"{name}.onnx"
+    common: dict[str, Any] = {"n_negatives": n_negatives, "float32": float32, **part}
     mining = PART_MINING.get(kind)
     if mining is None:
-        stage1 = train(kind, n, minutes, out, threads, n_negatives=n_negatives, float32=float32, **part)
-        return out, {"stage1": stage1}
+        return out, {"stage1": train(kind, n, minutes, out, threads, **common)}
     rounds = int(mining["rounds"])
     model = WORK_DIR / f"{name}_stage1.onnx"
     state = f"{name}_state.pt"
     info = {
-        "stage1": train(
-            kind,
-            n,
-            minutes * (1 - mining["share"]),
-            model,
-            threads,
-            state_name=state,
-            n_negatives=n_negatives,
-            float32=float32,
-            **part,
-        )
+        "stage1": train(kind, n, minutes * (1 - mining["share"]), model, threads, state_name=state, **common)
     }
     for r in range(2, rounds + 2):
         last = r == rounds + 1
@@ -747,13 +737,11 @@ def train_part(
             threads,
             init=WORK_DIR / state,
             state_name=f"{name}_state{r}.pt",
-            n_negatives=n_negatives,
             lr0=mining["lr0"],
             mine_with=model,
             hard_windows=mining["hard_windows"],
             mine_threshold=mining["mine_threshold"],
-            float32=float32,
-            **part,
+            **common,
         )
         model, state = next_model, f"{name}_state{r}.pt"
     return out, info
