@@ -13,7 +13,7 @@ torch = pytest.importorskip("torch", reason="the training extra (make train-deps
 
 from inspector.grading.model import SegModel  # noqa: E402
 from models import train as training  # noqa: E402
-from models.precision import choose_bf16, forward_loss  # noqa: E402
+from models.precision import choose_bf16, forward_loss, steps_per_second  # noqa: E402
 
 SMALL = (4, 8, 8, 8)
 
@@ -54,6 +54,20 @@ def test_choosing_the_precision_does_not_train_the_network() -> None:
     use, speedup = choose_bf16(net, *_batch())
     assert isinstance(use, bool) and speedup > 0
     assert all(torch.equal(before[k], v) for k, v in net.state_dict().items())
+
+
+def test_a_timing_past_its_budget_stops_after_the_step_it_is_on() -> None:
+    """Proves: a precision whose timing overruns its budget is given up on at once (one step, not six),
+    so a CPU without bfloat16 units loses one slow step to the check, not six; the rate it returns is
+    still a rate."""
+    net = training._net(1, SMALL)
+    forwards: list[int] = []
+    net.register_forward_hook(lambda *_: forwards.append(1))  # the timing copy keeps the hook
+    rate = steps_per_second(net, *_batch(), bf16=False, give_up_after=0.0)
+    assert len(forwards) == 1 and rate > 0
+    forwards.clear()
+    steps_per_second(net, *_batch(), bf16=False)
+    assert len(forwards) == 6
 
 
 def test_a_short_training_run_exports_a_model_the_grader_loads(
