@@ -46,6 +46,17 @@ def steps_per_minute(threads: int, seconds: float, bf16: bool, batch: int = 16) 
     return steps * 60 / (time.time() - t0)
 
 
+def cpu_name() -> str:
+    """The CPU's model name where Linux tells it (``platform.processor()`` is often empty there): the
+    bfloat16 figures depend on it."""
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine()
+
+
 def _child(args: tuple[int, float, bool]) -> float:
     return steps_per_minute(*args)
 
@@ -55,7 +66,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=60.0, help="timed training per configuration")
     args = ap.parse_args()
     ctx = mp.get_context("spawn")  # a fresh torch per process, as two `models.train` runs have
-    print(f"machine: {platform.processor() or platform.machine()}, {mp.cpu_count()} cores")
+    print(f"machine: {cpu_name()}, {mp.cpu_count()} cores")
     for bf16 in (False, True):
         name = "bfloat16 autocast" if bf16 else "float32"
         with ctx.Pool(1) as pool:
