@@ -57,9 +57,9 @@ def test_choosing_the_precision_does_not_train_the_network() -> None:
 
 
 def test_a_timing_past_its_budget_stops_after_the_step_it_is_on() -> None:
-    """Proves: a precision whose timing overruns its budget is given up on at once (one step, not six),
-    so a CPU without bfloat16 units loses one slow step to the check, not six; the rate it returns is
-    still a rate."""
+    """Proves: a timing stops at the first step that ends past its budget instead of running all six,
+    so a CPU without bfloat16 units loses a step or two of slow bfloat16 to the check, not six; the
+    rate it returns is still a rate."""
     net = training._net(1, SMALL)
     forwards: list[int] = []
     net.register_forward_hook(lambda *_: forwards.append(1))  # the timing copy keeps the hook
