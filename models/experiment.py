@@ -1,0 +1,206 @@
+"""Run a training experiment written down as a JSON file: stages in order, each one ``models.train.train``
+with its own settings, a stage continuing from (``init``) or mining with (``mine_with``) an earlier one.
+
+The model cards' experiments (v7-v11 in models/jewelry_defects.md) ran from throw-away drivers that were
+lost with their machines, so a result could be read but not rerun. A file in ``models/experiments/``
+is the recipe itself; the whole file is checked before the first minute of training is spent.
+
+    python -m models.experiment models/experiments/jewelry_v11_n2b.json --out models/work/n2b
+    python -m models.experiment FILE --out DIR --dry-run      # check the file, print the plan
+
+Each stage writes ``DIR/STAGE/KIND_defects.onnx``, its training state ``DIR/STAGE/state.pt`` and what
+it did ``DIR/STAGE/info.json``; ``--skip-done`` keeps stages that already have all three (a run cut
+off part-way goes on from where it stopped). Calibrate, evaluate and probe the last stage with the
+commands printed at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from models.train import CLASSES, train
+
+RESERVED = ("kind", "n_train", "minutes", "out", "threads", "init", "mine_with", "state_name")
+"""``train`` arguments the experiment file sets through its own keys, not through a stage's ``train``."""
+
+TUPLE_SETTINGS = ("rare_classes", "classes", "widths")
+
+
+class ExperimentError(ValueError):
+    """The experiment file cannot run as written; the message names the stage and the setting."""
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    minutes: float
+    settings: dict[str, Any]
+    init: str | None = None
+    mine_with: str | None = None
+
+
+@dataclass(frozen=True)
+class Experiment:
+    kind: str
+    n_train: int
+    threads: int
+    stages: list[Stage] = field(default_factory=list)
+
+
+def _train_settings() -> set[str]:
+    return set(inspect.signature(train).parameters) - set(RESERVED)
+
+
+def parse(doc: Any) -> Experiment:
+    """The experiment a decoded JSON document describes, or an ``ExperimentError`` saying what is wrong."""
+    if not isinstance(doc, dict):
+        raise ExperimentError("an experiment file is a JSON object with kind, n_train, threads and stages")
+    unknown_top = set(doc) - {"kind", "n_train", "threads", "stages", "why"}
+    if unknown_top:
+        raise ExperimentError(
+            f"unknown keys {sorted(unknown_top)} (an experiment has kind, n_train, threads, stages)"
+        )
+    kind = doc.get("kind")
+    if kind not in CLASSES:
+        raise ExperimentError(f"kind must be one of {sorted(CLASSES)}, not {kind!r}")
+    n_train, threads = doc.get("n_train", 2000), doc.get("threads", 2)
+    if not isinstance(n_train, int) or n_train < 1 or not isinstance(threads, int) or threads < 1:
+        raise ExperimentError("n_train and threads must be whole numbers of at least 1")
+    raw_stages = doc.get("stages")
+    if not isinstance(raw_stages, list) or not raw_stages:
+        raise ExperimentError("stages must be a non-empty list")
+    allowed = _train_settings()
+    stages: list[Stage] = []
+    for i, raw in enumerate(raw_stages):
+        if not isinstance(raw, dict):
+            raise ExperimentError(f"stage {i + 1} must be an object")
+        name = raw.get("name")
+        where = f"stage {name!r}" if name else f"stage {i + 1}"
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ExperimentError(f"{where}: name must be a word (letters, digits, _), used as a folder name")
+        if any(s.name == name for s in stages):
+            raise ExperimentError(f"{where}: the name is used twice")
+        minutes = raw.get("minutes")
+        if not isinstance(minutes, int | float) or minutes <= 0:
+            raise ExperimentError(f"{where}: minutes must be a number above 0, not {minutes!r}")
+        extra = set(raw) - {"name", "minutes", "train", "init", "mine_with", "why"}
+        if extra:
+            raise ExperimentError(f"{where}: unknown keys {sorted(extra)}")
+        refs: dict[str, str | None] = {}
+        for key in ("init", "mine_with"):
+            ref = raw.get(key)
+            if ref is not None and not any(s.name == ref for s in stages):
+                raise ExperimentError(f"{where}: {key} {ref!r} is not an earlier stage")
+            refs[key] = ref
+        settings = dict(raw.get("train", {}))
+        unknown = set(settings) - allowed
+        if unknown:
+            raise ExperimentError(
+                f"{where}: {sorted(unknown)} are not settings of models.train.train "
+                f"(it takes {sorted(allowed)})"
+            )
+        for key in TUPLE_SETTINGS:
+            if key in settings:
+                settings[key] = tuple(settings[key])
+        named = [*settings.get("rare_classes", ()), *settings.get("classes", ())]
+        named += list(settings.get("weight_floor", {}))
+        wrong = [c for c in named if c not in CLASSES[kind]]
+        if wrong:
+            raise ExperimentError(f"{where}: {wrong} are not {kind} classes ({list(CLASSES[kind])})")
+        if "hard_windows" in settings and refs["mine_with"] is None:
+            raise ExperimentError(f"{where}: hard_windows needs mine_with (the stage whose marks are mined)")
+        stages.append(Stage(name, float(minutes), settings, refs["init"], refs["mine_with"]))
+    return Experiment(kind, n_train, threads, stages)
+
+
+def load(path: Path) -> Experiment:
+    try:
+        doc = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise ExperimentError(f"{path} not found") from None
+    except json.JSONDecodeError as exc:
+        raise ExperimentError(f"{path} is not JSON: {exc}") from None
+    return parse(doc)
+
+
+def stage_files(out: Path, exp: Experiment, stage: Stage) -> tuple[Path, Path, Path]:
+    """(ONNX model, training state, info) of one stage."""
+    d = out / stage.name
+    return d / f"{exp.kind}_defects.onnx", d / "state.pt", d / "info.json"
+
+
+def run(exp: Experiment, out: Path, skip_done: bool = False) -> list[dict[str, Any]]:
+    """Train every stage in order; what each one did, as ``train`` reports it plus the stage's links."""
+    infos = []
+    for stage in exp.stages:
+        model, state, info_path = stage_files(out, exp, stage)
+        if skip_done and all(p.is_file() for p in (model, state, info_path)):
+            print(f"[{stage.name}] done already: {model}", flush=True)
+            infos.append(json.loads(info_path.read_text()))
+            continue
+        model.parent.mkdir(parents=True, exist_ok=True)
+        init = stage_files(out, exp, _stage(exp, stage.init))[1] if stage.init else None
+        mine_with = stage_files(out, exp, _stage(exp, stage.mine_with))[0] if stage.mine_with else None
+        print(f"[{stage.name}] {stage.minutes:g} min, from {stage.init or 'scratch'}", flush=True)
+        info = train(
+            exp.kind,
+            exp.n_train,
+            stage.minutes,
+            model,
+            threads=exp.threads,
+            init=init,
+            mine_with=mine_with,
+            state_name=str(state.resolve()),  # an absolute name: train() keeps it outside its work folder
+            **stage.settings,
+        )
+        info = {"stage": stage.name, "init": stage.init, "mine_with": stage.mine_with, **info}
+        info_path.write_text(json.dumps(info, indent=1))
+        infos.append(info)
+    return infos
+
+
+def _stage(exp: Experiment, name: str) -> Stage:
+    return next(s for s in exp.stages if s.name == name)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("file", type=Path, help="the experiment, e.g. models/experiments/jewelry_v11_n2b.json")
+    ap.add_argument("--out", type=Path, required=True, help="folder for the stages' models (not models/)")
+    ap.add_argument("--dry-run", action="store_true", help="check the file and print the plan, train nothing")
+    ap.add_argument("--skip-done", action="store_true", help="keep stages that already finished in --out")
+    args = ap.parse_args(argv)
+    try:
+        exp = load(args.file)
+    except ExperimentError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    total = sum(s.minutes for s in exp.stages)
+    print(f"{exp.kind}: {len(exp.stages)} stages, {total:g} min, {exp.threads} threads, {exp.n_train} scenes")
+    for s in exp.stages:
+        links = ", ".join(f"{k} {v}" for k, v in (("init", s.init), ("mine_with", s.mine_with)) if v)
+        print(f"  {s.name}: {s.minutes:g} min{' (' + links + ')' if links else ''} {json.dumps(s.settings)}")
+    if args.dry_run:
+        return 0
+    run(exp, args.out, args.skip_done)
+    last = stage_files(args.out, exp, exp.stages[-1])[0].parent
+    print("next:")
+    print(f"  python -m models.calibrate --models-dir {last} --kind {exp.kind}")
+    print(f"  python -m models.evaluate --models-dir {last} --kind {exp.kind} --out {last}/eval.json")
+    shipped = f"{args.out}/shipped_eval.json"
+    print(f"  python -m models.evaluate --kind {exp.kind} --out {shipped}  # the shipped model")
+    print(
+        f"  python -m models.promote --candidate {last} --shipped-eval {shipped} "
+        f"--kind {exp.kind}  # ships it only where it is not worse"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

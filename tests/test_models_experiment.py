@@ -1,0 +1,91 @@
+"""Experiment files (models/experiment.py): a recipe written down is checked whole before any training,
+and a short real run chains its stages (continue from, mine with) into models the grader loads."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from models.experiment import ExperimentError, load, main, parse
+
+EXPERIMENTS = Path(__file__).resolve().parent.parent / "models" / "experiments"
+
+
+def _doc(**stage2: Any) -> dict[str, Any]:
+    return {
+        "kind": "jewelry",
+        "n_train": 12,
+        "threads": 1,
+        "stages": [
+            {"name": "s1", "minutes": 0.03, "train": {"batch": 8, "crop": 64, "rare_classes": ["dent"]}},
+            {"name": "c1", "minutes": 0.03, "init": "s1", "mine_with": "s1", **stage2},
+        ],
+    }
+
+
+@pytest.mark.parametrize("path", sorted(EXPERIMENTS.glob("*.json")), ids=lambda p: p.name)
+def test_every_committed_experiment_can_run_as_written(path: Path) -> None:
+    """Proves: each recipe in models/experiments/ names real train() settings, classes and earlier stages,
+    so rerunning a model card's experiment does not fail after its first half hour."""
+    exp = load(path)
+    assert exp.stages and all(s.minutes > 0 for s in exp.stages)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"init": "s9"}, "init 's9' is not an earlier stage"),
+        ({"train": {"max_wieght": 2.0}}, "['max_wieght'] are not settings of models.train.train"),
+        ({"train": {"rare_classes": ["crack"]}}, "['crack'] are not jewelry classes"),
+        ({"minutes": 0}, "minutes must be a number above 0"),
+        ({"name": "s1"}, "the name is used twice"),
+        ({"mine_with": None, "train": {"hard_windows": 4}}, "hard_windows needs mine_with"),
+    ],
+)
+def test_a_mistake_anywhere_in_the_file_is_named_before_training(
+    change: dict[str, Any], message: str
+) -> None:
+    """Proves: a typo in the last stage is reported with the stage's name at load time, not after the
+    first stage has trained for its minutes."""
+    with pytest.raises(ExperimentError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        parse(_doc(**change))
+
+
+def test_the_cli_reports_a_bad_file_without_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Proves: `python -m models.experiment` on a broken file exits 2 with one line saying what is wrong."""
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    assert main([str(bad), "--out", str(tmp_path / "o")]) == 2
+    assert "is not JSON" in capsys.readouterr().err
+
+
+def test_stages_chain_into_models_the_grader_loads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Proves: a real two-stage run trains the second stage from the first one's state, mines with the
+    first one's model, writes each stage's model, state and record, and --skip-done reruns nothing."""
+    pytest.importorskip("torch", reason="the training extra (make train-deps) is not installed")
+    import numpy as np
+
+    from inspector.grading.model import SegModel
+    from models import train as training
+
+    monkeypatch.setattr(training, "WORK_DIR", tmp_path / "work")
+    doc = _doc(train={"batch": 8, "crop": 64, "lr0": 1e-3, "hard_windows": 2, "mine_threshold": 0.0})
+    file = tmp_path / "exp.json"
+    file.write_text(json.dumps(doc))
+    out = tmp_path / "out"
+    assert main([str(file), "--out", str(out)]) == 0
+    for stage in ("s1", "c1"):
+        assert (out / stage / "state.pt").is_file()
+        model = SegModel(out / stage / "jewelry_defects.onnx", "jewelry", threads=1)
+        assert model.predict(np.full((256, 256, 3), 128, np.uint8)).shape[0] == 6
+    c1 = json.loads((out / "c1" / "info.json").read_text())
+    assert c1["init"] == "s1" and c1["mine_with"] == "s1" and c1["lr0"] == 1e-3 and c1["steps"] > 0
+    assert "false_marks" in c1  # the first stage's model was asked for its marks
+    before = (out / "c1" / "jewelry_defects.onnx").stat().st_mtime_ns
+    assert main([str(file), "--out", str(out), "--skip-done"]) == 0
+    assert (out / "c1" / "jewelry_defects.onnx").stat().st_mtime_ns == before
