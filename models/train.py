@@ -193,10 +193,17 @@ def _worker(args: tuple[str, int, int]) -> tuple[np.ndarray, np.ndarray, np.ndar
 def build_dataset(
     kind: str, n: int, seed0: int, procs: int = 2, negatives: bool = False
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Render ``n`` scenes from ``seed0`` on ``procs`` processes: (crops, labels, damaged flags)."""
     chunk = math.ceil(n / (procs * 4))
     jobs = [(kind, seed0 + i, min(chunk, n - i)) for i in range(0, n, chunk)]
-    with mp.get_context("fork").Pool(procs) as pool:
-        parts = pool.map(_neg_worker if negatives else _worker, jobs)
+    work = _neg_worker if negatives else _worker
+    if procs <= 1:
+        parts = [work(job) for job in jobs]
+    else:
+        # spawn, not fork: a forked child inherits the locks of whatever threads the parent runs
+        # (OpenCV's and onnxruntime's pools, a test suite's servers) and once hung in the test suite
+        with mp.get_context("spawn").Pool(procs) as pool:
+            parts = pool.map(work, jobs)
     return (
         np.concatenate([p[0] for p in parts]),
         np.concatenate([p[1] for p in parts]),
