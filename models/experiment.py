@@ -135,14 +135,12 @@ def stage_files(out: Path, exp: Experiment, stage: Stage) -> tuple[Path, Path, P
     return d / f"{exp.kind}_defects.onnx", d / "state.pt", d / "info.json"
 
 
-def run(exp: Experiment, out: Path, skip_done: bool = False) -> list[dict[str, Any]]:
-    """Train every stage in order; what each one did, as ``train`` reports it plus the stage's links."""
-    infos = []
+def run(exp: Experiment, out: Path, skip_done: bool = False) -> None:
+    """Train every stage in order; each stage's info.json records what ``train`` reports plus its links."""
     for stage in exp.stages:
         model, state, info_path = stage_files(out, exp, stage)
         if skip_done and all(p.is_file() for p in (model, state, info_path)):
             print(f"[{stage.name}] done already: {model}", flush=True)
-            infos.append(json.loads(info_path.read_text()))
             continue
         model.parent.mkdir(parents=True, exist_ok=True)
         init = stage_files(out, exp, _stage(exp, stage.init))[1] if stage.init else None
@@ -161,8 +159,6 @@ def run(exp: Experiment, out: Path, skip_done: bool = False) -> list[dict[str, A
         )
         info = {"stage": stage.name, "init": stage.init, "mine_with": stage.mine_with, **info}
         info_path.write_text(json.dumps(info, indent=1))
-        infos.append(info)
-    return infos
 
 
 def _stage(exp: Experiment, name: str) -> Stage:
