@@ -24,12 +24,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from models.train import CLASSES, train
+from models.train import CLASSES, LANDMARKS, train
 
 RESERVED = ("kind", "n_train", "minutes", "out", "threads", "init", "mine_with", "state_name")
 """``train`` arguments the experiment file sets through its own keys, not through a stage's ``train``."""
 
-TUPLE_SETTINGS = ("rare_classes", "classes", "widths")
+TUPLE_SETTINGS = ("rare_classes", "rare_landmarks", "classes", "widths")
 
 
 class ExperimentError(ValueError):
@@ -113,6 +113,9 @@ def parse(doc: Any) -> Experiment:
         wrong = [c for c in named if c not in CLASSES[kind]]
         if wrong:
             raise ExperimentError(f"{where}: {wrong} are not {kind} classes ({list(CLASSES[kind])})")
+        wrong = [n for n in settings.get("rare_landmarks", ()) if n not in LANDMARKS[kind]]
+        if wrong:
+            raise ExperimentError(f"{where}: {wrong} are not {kind} landmarks ({list(LANDMARKS[kind])})")
         if "hard_windows" in settings and refs["mine_with"] is None:
             raise ExperimentError(f"{where}: hard_windows needs mine_with (the stage whose marks are mined)")
         stages.append(Stage(name, float(minutes), settings, refs["init"], refs["mine_with"]))

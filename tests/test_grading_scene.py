@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from inspector.grading.locate import locate, order_quad
-from models.synth.scene import JEWELRY_CLASSES, PHONE_CLASSES, render_scene
+from models.synth.scene import JEWELRY_CLASSES, LANDMARKS, PHONE_CLASSES, render_scene
 
 
 def test_phone_scene_shapes_labels_and_determinism() -> None:
@@ -32,6 +32,17 @@ def test_jewelry_scene_labels() -> None:
     x0, y0 = s.item_quad.min(axis=0)
     x1, y1 = s.item_quad.max(axis=0)
     assert 0 <= x0 < x1 <= 1280 and 0 <= y0 < y1 <= 720
+
+
+def test_jewelry_scene_marks_its_intact_stones_apart_from_the_loose_one() -> None:
+    """Proves: training can find the intact stones of a piece (to show the model stones that are not
+    defects): they are marked, and the loose stone is not among them."""
+    s = render_scene("jewelry", seed=1_000_007, defects=["loose_stone"], angle_deg=210)
+    intact, loose = s.landmarks["intact_stone"], s.masks["loose_stone"]
+    assert set(s.landmarks) == set(LANDMARKS["jewelry"])
+    assert intact.sum() > 1000 and loose.sum() > 500
+    assert not (intact & loose).any()
+    assert render_scene("phone", seed=4, width=640, height=360).landmarks == {}
 
 
 def test_renderer_rejects_unknown_names() -> None:

@@ -40,6 +40,7 @@ def test_every_committed_experiment_can_run_as_written(path: Path) -> None:
         ({"init": "s9"}, "init 's9' is not an earlier stage"),
         ({"train": {"max_wieght": 2.0}}, "['max_wieght'] are not settings of models.train.train"),
         ({"train": {"rare_classes": ["crack"]}}, "['crack'] are not jewelry classes"),
+        ({"train": {"rare_landmarks": ["pearl"]}}, "['pearl'] are not jewelry landmarks"),
         ({"minutes": 0}, "minutes must be a number above 0"),
         ({"name": "s1"}, "the name is used twice"),
         ({"mine_with": None, "train": {"hard_windows": 4}}, "hard_windows needs mine_with"),

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from models.rare_windows import RarePool, rare_mosaics
-from models.train import RareTiles, prepare_batch
+from models.train import LANDMARK_ID0, RareTiles, prepare_batch, rare_pool
 
 
 def _dented_set(n: int = 20) -> tuple[np.ndarray, np.ndarray]:
@@ -59,3 +59,29 @@ def test_rare_tiles_take_the_last_slots_of_the_batch() -> None:
     assert xb.dtype == np.float32 and yb.dtype == np.int64
     assert all((yb[i] == 2).any() for i in range(15, 18))
     assert not yb[11:15].any()  # the four negatives
+
+
+def test_landmark_windows_centre_on_unlabelled_landmarks_and_keep_their_labels() -> None:
+    """Proves: with intact stones in the pool, mosaics also show stones labelled as background (so the
+    model is not taught that every stone in a mosaic is a defect), and a landmark pixel that carries a
+    defect label is not taken as a landmark centre."""
+    x, y = _dented_set()
+    landmarks = np.zeros_like(y)
+    landmarks[:, 100:140, 100:140] = 1  # a stone in the middle of every item
+    y[0, 100:140, 100:140] = 3  # ...which is loose on the first one
+    pool = rare_pool(y, landmarks, (2,), ("intact_stone",), "jewelry")
+    assert pool.classes == (2, LANDMARK_ID0)
+    stone = pool.where[1]
+    assert len(stone) == 19 * 40 * 40 and not (stone[:, 0] == 0).any()
+    only_stones = type(pool)((LANDMARK_ID0,), (stone,))
+    xs, ys = rare_mosaics(x, y, only_stones, np.random.default_rng(0), 10, 160)
+    assert not (ys == 3).any()  # the loose stone of item 0 is never a centre
+    assert (ys == 0).mean() > 0.95  # intact stones come as background (a dent may be in the window)
+    assert set(np.unique(ys)) <= {0, 1, 2}  # the pool's ids never leak into the labels
+
+
+def test_an_unknown_landmark_is_refused() -> None:
+    """Proves: a typo in a landmark name stops training with the names it knows."""
+    x, y = _dented_set()
+    with pytest.raises(ValueError, match=r"unknown phone landmark\(s\) \['intact_stone'\]"):
+        rare_pool(y, np.zeros_like(y), (2,), ("intact_stone",), "phone")

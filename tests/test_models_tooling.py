@@ -75,10 +75,10 @@ def test_training_crops_are_framed_with_the_margin_the_model_will_declare(
     from models import train
 
     monkeypatch.setitem(train.MARGIN_PX, "phone", 8)
-    x, y, _ = train.make_sample("phone", 2)
+    x, y, _, _ = train.make_sample("phone", 2)
     assert x.shape[1::-1] == phone_input(8) and y.shape == x.shape[:2]
     monkeypatch.setitem(train.MARGIN_PX, "phone", 0)
-    x0, _, _ = train.make_sample("phone", 2)
+    x0, _, _, _ = train.make_sample("phone", 2)
     assert x0.shape[1::-1] == phone_input(0)
     # same scene, same body: the margin crop holds the plain crop in its middle
     assert np.abs(x[8:-8, 8:-8, :].astype(int)[4:-4, 4:-4] - x0.astype(int)[4:-4, 4:-4]).mean() < 3

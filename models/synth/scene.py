@@ -22,6 +22,8 @@ import numpy as np
 
 PHONE_CLASSES: tuple[str, ...] = ("crack", "scratch", "chip")
 JEWELRY_CLASSES: tuple[str, ...] = ("scratch", "dent", "missing_stone", "loose_stone", "tarnish")
+LANDMARKS: dict[str, tuple[str, ...]] = {"phone": (), "jewelry": ("intact_stone",)}
+"""Per kind, the non-defect parts a scene also labels (``RenderedScene.landmarks``)."""
 DISTRACTORS: tuple[str, ...] = ("glare", "reflection", "fingerprint", "oil", "dust", "wallpaper_lines")
 
 CANON_PX_PER_MM = 5.0
@@ -65,6 +67,9 @@ class RenderedScene:
     # thin class -> HxW float32: grey levels the defect adds to the final frame before noise (0 where
     # clipped); crop_labels re-applies the visibility rule at the model crop's resolution with it
     visibility: dict[str, np.ndarray] = field(default_factory=dict)
+    # landmark name (LANDMARKS) -> HxW uint8 {0,1}: parts of the item that are not defects but look
+    # like one to a model (an intact stone beside a loose one), for training windows centred on them
+    landmarks: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -653,8 +658,14 @@ def _stone(
 
 
 def _render_jewelry(
-    rng: np.random.Generator, spec_kw: dict[str, Any], defects: Sequence[str], distract: list[str]
+    rng: np.random.Generator,
+    spec_kw: dict[str, Any],
+    defects: Sequence[str],
+    distract: list[str],
+    landmarks: dict[str, Image],
 ) -> tuple[Image, dict[str, Image], np.ndarray, Image, dict[str, Image]]:
+    """Fills ``landmarks`` (intact stones) beside the masks; drawing them takes nothing from ``rng``, so
+    a seed's pixels do not depend on them."""
     w, h = spec_kw["width"], spec_kw["height"]
     item: dict[str, Any] = spec_kw["item"]
     ppm = JEWELRY_PX_PER_MM * w / 1280.0
@@ -745,6 +756,7 @@ def _render_jewelry(
     canvas[:] = mcol * shade[..., None]
     alpha = metal.astype(np.float32) / 255.0
     masks = {k: np.zeros((S, S), np.uint8) for k in JEWELRY_CLASSES}
+    intact = np.zeros((S, S), np.uint8)
     metal_only = metal.copy()
     stone_defect = None
     if settings and ("missing_stone" in defects or "loose_stone" in defects):
@@ -773,7 +785,7 @@ def _render_jewelry(
             cv2.circle(reg, p, r, 1, -1)
             masks["loose_stone"] |= reg | m
         else:
-            _stone(canvas, rng, p, r, _STONES[stone_name])
+            intact |= _stone(canvas, rng, p, r, _STONES[stone_name])
     metal_region = cv2.erode(metal_only, np.ones((3, 3), np.uint8))
     contrast: dict[str, Image] = {}
     if "scratch" in defects:
@@ -827,6 +839,7 @@ def _render_jewelry(
         k: (cv2.warpAffine(m.astype(np.float32), M, (w, h)) > 0.4).astype(np.uint8) for k, m in masks.items()
     }
     contrast_out = {k: cv2.warpAffine(m, M, (w, h), flags=cv2.INTER_LINEAR) for k, m in contrast.items()}
+    landmarks["intact_stone"] = (cv2.warpAffine(intact.astype(np.float32), M, (w, h)) > 0.4).astype(np.uint8)
     ys, xs = np.nonzero(a > 0.5)
     x0, x1, y0, y1 = float(xs.min()), float(xs.max()), float(ys.min()), float(ys.max())
     quad = np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], np.float32)
@@ -915,10 +928,11 @@ def render_scene(
         "px_per_mm": 0.0,
     }
     defects = tuple(dict.fromkeys(defects))
+    landmarks: dict[str, np.ndarray] = {}
     if kind == "phone":
         img, masks, quad, alpha, contrast = _render_phone(rng, kw, defects, distract)
     else:
-        img, masks, quad, alpha, contrast = _render_jewelry(rng, kw, defects, distract)
+        img, masks, quad, alpha, contrast = _render_jewelry(rng, kw, defects, distract, landmarks)
     if "glare" in distract:
         _glare(rng, img, np.asarray(quad, np.float32), alpha)
     light = float(np.clip(light_level, 0.0, 1.0))
@@ -948,5 +962,10 @@ def render_scene(
         item=kw["item"],
     )
     return RenderedScene(
-        image=out, masks=masks, item_quad=np.asarray(quad, np.float32), spec=spec, visibility=visibility
+        image=out,
+        masks=masks,
+        item_quad=np.asarray(quad, np.float32),
+        spec=spec,
+        visibility=visibility,
+        landmarks=landmarks,
     )
