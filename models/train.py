@@ -295,7 +295,11 @@ LANDMARK_ID0 = 200
 
 
 def rare_pool(
-    labels: np.ndarray, landmarks: np.ndarray, rare_ids: tuple[int, ...], rare_landmarks: tuple[str, ...], kind: str
+    labels: np.ndarray,
+    landmarks: np.ndarray,
+    rare_ids: tuple[int, ...],
+    rare_landmarks: tuple[str, ...],
+    kind: str,
 ) -> RarePool:
     """The pool of mosaic centres: the rare classes' pixels, and the named landmarks' pixels where
     nothing is labelled. A mosaic copies the labels as they are, so a window on an intact stone teaches
@@ -526,7 +530,9 @@ def train(
         c = active.index(cls_name) + 1
         weights[c] = max(weights[c], floor)
     rare_ids = tuple(active.index(c) + 1 for c in rare_classes)
-    rare = RareTiles(X, Y, rare_pool(Y, L, rare_ids, rare_landmarks, kind), rare_tiles) if rare_tiles else None
+    rare = None
+    if rare_tiles:
+        rare = RareTiles(X, Y, rare_pool(Y, L, rare_ids, rare_landmarks, kind), rare_tiles)
     hard, mined_info = None, {}
     if mine_with is not None and hard_windows:
         mined = mine_false_marks(mine_with, active, [(X, Y), *negs], crop, threads, mine_threshold)

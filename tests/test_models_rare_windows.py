@@ -74,7 +74,7 @@ def test_landmark_windows_centre_on_unlabelled_landmarks_and_keep_their_labels()
     stone = pool.where[1]
     assert len(stone) == 19 * 40 * 40 and not (stone[:, 0] == 0).any()
     only_stones = type(pool)((LANDMARK_ID0,), (stone,))
-    xs, ys = rare_mosaics(x, y, only_stones, np.random.default_rng(0), 10, 160)
+    _, ys = rare_mosaics(x, y, only_stones, np.random.default_rng(0), 10, 160)
     assert not (ys == 3).any()  # the loose stone of item 0 is never a centre
     assert (ys == 0).mean() > 0.95  # intact stones come as background (a dent may be in the window)
     assert set(np.unique(ys)) <= {0, 1, 2}  # the pool's ids never leak into the labels
@@ -82,6 +82,6 @@ def test_landmark_windows_centre_on_unlabelled_landmarks_and_keep_their_labels()
 
 def test_an_unknown_landmark_is_refused() -> None:
     """Proves: a typo in a landmark name stops training with the names it knows."""
-    x, y = _dented_set()
+    _, y = _dented_set()
     with pytest.raises(ValueError, match=r"unknown phone landmark\(s\) \['intact_stone'\]"):
         rare_pool(y, np.zeros_like(y), (2,), ("intact_stone",), "phone")
