@@ -26,7 +26,7 @@ from typing import Any
 
 from models.train import CLASSES, LANDMARKS, train
 
-RESERVED = ("kind", "n_train", "minutes", "out", "threads", "init", "mine_with", "state_name")
+RESERVED = ("kind", "n_train", "minutes", "out", "threads", "init", "mine_with", "state_path")
 """``train`` arguments the experiment file sets through its own keys, not through a stage's ``train``."""
 
 TUPLE_SETTINGS = ("rare_classes", "rare_landmarks", "classes", "widths")
@@ -157,7 +157,7 @@ def run(exp: Experiment, out: Path, skip_done: bool = False) -> None:
             threads=exp.threads,
             init=init,
             mine_with=mine_with,
-            state_name=str(state.resolve()),  # an absolute name: train() keeps it outside its work folder
+            state_path=state,
             **stage.settings,
         )
         info = {"stage": stage.name, "init": stage.init, "mine_with": stage.mine_with, **info}

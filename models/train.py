@@ -456,7 +456,7 @@ def train(
     n_negatives: int = 0,
     real_negatives: Path | None = None,
     on_defect_p: float = 0.6,
-    state_name: str | None = None,
+    state_path: Path | None = None,
     crop: int = CROP,
     batch: int = 16,
     dice_weight: float = 0.0,
@@ -580,7 +580,7 @@ def train(
                 break
         epoch += 1
     net.eval()
-    torch.save(net.state_dict(), WORK_DIR / (state_name or f"{kind}_state.pt"))
+    torch.save(net.state_dict(), state_path or WORK_DIR / f"{kind}_state.pt")
     export_onnx(net, kind, out, active, name or f"{kind}_defects", [float(w) for w in weights])
     return {
         "classes": list(active),
@@ -770,9 +770,9 @@ def train_part(
         return out, {"stage1": train(kind, n, minutes, out, threads, **common)}
     rounds = int(mining["rounds"])
     model = WORK_DIR / f"{name}_stage1.onnx"
-    state = f"{name}_state.pt"
+    state = WORK_DIR / f"{name}_state.pt"
     info = {
-        "stage1": train(kind, n, minutes * (1 - mining["share"]), model, threads, state_name=state, **common)
+        "stage1": train(kind, n, minutes * (1 - mining["share"]), model, threads, state_path=state, **common)
     }
     for r in range(2, rounds + 2):
         last = r == rounds + 1
@@ -783,15 +783,15 @@ def train_part(
             minutes * mining["share"] / rounds,
             next_model,
             threads,
-            init=WORK_DIR / state,
-            state_name=f"{name}_state{r}.pt",
+            init=state,
+            state_path=WORK_DIR / f"{name}_state{r}.pt",
             lr0=mining["lr0"],
             mine_with=model,
             hard_windows=mining["hard_windows"],
             mine_threshold=mining["mine_threshold"],
             **common,
         )
-        model, state = next_model, f"{name}_state{r}.pt"
+        model, state = next_model, WORK_DIR / f"{name}_state{r}.pt"
     return out, info
 
 
@@ -936,7 +936,7 @@ def main() -> None:
                 out,
                 args.threads,
                 init=WORK_DIR / f"{kind}_state.pt",
-                state_name=f"{kind}_state2.pt",
+                state_path=WORK_DIR / f"{kind}_state2.pt",
                 **RECIPES[kind]["stage2"],
                 **common,
             )
