@@ -22,7 +22,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from models.train import CLASSES, _net, prepare_batch, train_step
+from models.step import train_step
+from models.train import CLASSES, _net, prepare_batch
 
 
 def steps_per_minute(threads: int, seconds: float, bf16: bool, batch: int = 16) -> float:

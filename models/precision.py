@@ -14,8 +14,9 @@ from __future__ import annotations
 import copy
 import math
 import time
-from collections.abc import Callable
 from typing import Any
+
+from models.step import train_step
 
 BF16_MIN_SPEEDUP = 1.2
 """bfloat16 is used only when it is at least this much faster: below that, its rounding is not worth it."""
@@ -25,23 +26,6 @@ BF16_GIVE_UP = 2.0
 (warm-up included): it cannot win from there. On a CPU without the units (2026-12-03, one thread, a
 jewelry batch) a bfloat16 step cost about 9 float32 steps, and the whole check took 99 s of a stage's
 budget for the shipped net and 224 s for a 1.5x wider one; cut short, 42 s and 93 s."""
-
-
-def forward_loss(
-    net: Any, loss_fn: Callable[[Any, Any], Any], xt: Any, yt: Any, bf16: bool
-) -> tuple[Any, Any]:
-    """Logits and loss; with ``bf16`` the forward pass runs under bfloat16 autocast and the loss in
-    float32 (bfloat16 keeps about 3 significant digits, too few for the log-probabilities of rare
-    classes)."""
-    import torch
-
-    if not bf16:
-        logits = net(xt)
-        return logits, loss_fn(logits, yt)
-    with torch.autocast("cpu", dtype=torch.bfloat16):
-        logits = net(xt)
-    logits = logits.float()
-    return logits, loss_fn(logits, yt)
 
 
 WARMUP_STEPS, TIMED_STEPS = 2, 4
@@ -62,10 +46,7 @@ def steps_per_second(net: Any, xt: Any, yt: Any, bf16: bool, give_up_after: floa
     for i in range(WARMUP_STEPS + TIMED_STEPS):
         if i == WARMUP_STEPS:
             t0 = time.perf_counter()
-        opt.zero_grad()
-        _, loss = forward_loss(trial, loss_fn, xt, yt, bf16)
-        loss.backward()
-        opt.step()
+        train_step(trial, opt, loss_fn, xt, yt, 0.0, bf16)
         elapsed = time.perf_counter() - start
         if elapsed > give_up_after:
             return (i + 1) / elapsed

@@ -34,8 +34,9 @@ from inspector.grading.locate import (
 )
 from models.crop_labels import crop_labels
 from models.hard_negatives import MinedWindows, mine_windows
-from models.precision import choose_bf16, forward_loss
+from models.precision import choose_bf16
 from models.rare_windows import RarePool, rare_mosaics
+from models.step import train_step
 from models.synth.scene import DISTRACTORS, JEWELRY_CLASSES, LANDMARKS, PHONE_CLASSES, render_scene
 
 MODELS_DIR = Path(__file__).resolve().parent
@@ -365,35 +366,6 @@ def prepare_batch(
         np.ascontiguousarray(np.clip(x, 0, 1).transpose(0, 3, 1, 2), np.float32),
         np.ascontiguousarray(y),
     )
-
-
-def soft_dice_loss(logits: Any, target: Any) -> Any:
-    """1 - soft Dice, averaged over the defect classes (not background), pooled over the batch.
-
-    Cross-entropy alone leaves thin-line probabilities soft (a 1-2 px crack against a 3 px label), so
-    specks and line-like edges score as high as real cracks; Dice rewards overlap per class, which
-    sharpens the maps, and a class absent from the batch is pushed to zero everywhere."""
-    import torch
-
-    probs = torch.softmax(logits, dim=1)[:, 1:]
-    onehot = torch.nn.functional.one_hot(target, logits.shape[1]).permute(0, 3, 1, 2)[:, 1:].float()
-    inter = (probs * onehot).sum(dim=(0, 2, 3))
-    total = probs.sum(dim=(0, 2, 3)) + onehot.sum(dim=(0, 2, 3))
-    return (1 - (2 * inter + 1) / (total + 1)).mean()
-
-
-def train_step(
-    net: Any, opt: Any, loss_fn: Any, xt: Any, yt: Any, dice_weight: float, bf16: bool = False
-) -> Any:
-    """One optimiser step on a prepared batch: cross-entropy, plus ``dice_weight`` x soft Dice; with
-    ``bf16`` the forward pass runs in bfloat16 autocast (models/precision.py)."""
-    opt.zero_grad()
-    logits, loss = forward_loss(net, loss_fn, xt, yt, bf16)
-    if dice_weight:
-        loss = loss + dice_weight * soft_dice_loss(logits, yt)
-    loss.backward()
-    opt.step()
-    return loss
 
 
 UNET_WIDTHS = (12, 20, 32, 48)

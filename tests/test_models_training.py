@@ -1,6 +1,7 @@
-"""The training path itself (models/train.py, models/precision.py), on torch's CPU build: a step in
-bfloat16 autocast still learns and keeps float32 weights, the precision check leaves the network as it
-was, and a short real run renders scenes, trains and exports a model the grader loads."""
+"""The training path itself (models/train.py, models/step.py, models/precision.py), on torch's CPU
+build: a step in bfloat16 autocast still learns and keeps float32 weights, the precision check leaves
+the network as it was, and a short real run renders scenes, trains and exports a model the grader
+loads."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ torch = pytest.importorskip("torch", reason="the training extra (make train-deps
 
 from inspector.grading.model import SegModel  # noqa: E402
 from models import train as training  # noqa: E402
-from models.precision import choose_bf16, forward_loss, steps_per_second  # noqa: E402
+from models.precision import choose_bf16, steps_per_second  # noqa: E402
+from models.step import forward_loss, train_step  # noqa: E402
 
 SMALL = (4, 8, 8, 8)
 
@@ -36,9 +38,9 @@ def test_a_step_learns_and_keeps_float32_weights(bf16: bool) -> None:
     opt = torch.optim.AdamW(net.parameters(), lr=1e-2)
     loss_fn = torch.nn.CrossEntropyLoss()
     x, y = _batch()
-    first = float(training.train_step(net, opt, loss_fn, x, y, dice_weight=0.5, bf16=bf16).item())
+    first = float(train_step(net, opt, loss_fn, x, y, dice_weight=0.5, bf16=bf16).item())
     for _ in range(39):
-        last = float(training.train_step(net, opt, loss_fn, x, y, dice_weight=0.5, bf16=bf16).item())
+        last = float(train_step(net, opt, loss_fn, x, y, dice_weight=0.5, bf16=bf16).item())
     assert last < first / 2
     assert all(p.dtype == torch.float32 for p in net.parameters())
     logits, loss = forward_loss(net, loss_fn, x, y, bf16)
