@@ -81,6 +81,7 @@ def eval_synthetic(grader: Grader, kind: str, n: int) -> dict[str, Any]:
     scratch_as_crack: list[bool] = []  # scratched but not cracked items: a crack reported?
     crack_as_wear: list[bool] = []  # cracked items: graded as mere wear (between best and lowest)?
     pred_grades: list[str] = []  # predicted grades, in scene order
+    clean_marked: dict[str, list[bool]] = {c: [] for c in classes}  # per class: undamaged items marked?
     confusion: dict[str, dict[str, int]] = {}
     for i in range(n):
         seed = HELDOUT_SEED0[kind] + i
@@ -117,6 +118,9 @@ def eval_synthetic(grader: Grader, kind: str, n: int) -> dict[str, Any]:
         confusion[gt_grade][res.grade] += 1
         scores.append(res.damage_score)
         damaged.append(int(any(m.count for m in gt_meas.values())))
+        if not damaged[-1]:
+            for name in classes:
+                clean_marked[name].append(res.measurements[name].count > 0)
         for name, hit in found_located(gt_meas, res.measurements, pred, gt, model.info.classes).items():
             found[name].append(hit)
         if kind == "phone" and gt_meas["scratch"].count and not gt_meas["crack"].count:
@@ -144,6 +148,8 @@ def eval_synthetic(grader: Grader, kind: str, n: int) -> dict[str, Any]:
         )
         if not all(damaged)
         else None,
+        # why clean items lose their grade: per class, the share of undamaged items it was reported on
+        "clean_items_marked": {c: (float(np.mean(v)) if v else None) for c, v in clean_marked.items()},
     }
 
 
@@ -223,7 +229,13 @@ def markdown(report: dict[str, Any]) -> str:
             + f"; mean IoU {_fmt(r['mean_iou'])}; "
             f"AUROC damaged/undamaged {_fmt(r['auroc_damaged'])}; "
             f"grade accuracy {_fmt(r['grade_accuracy'])}; "
-            f"clean items graded A {_fmt(r.get('clean_graded_a_rate'))}; "
+            f"clean items graded A {_fmt(r.get('clean_graded_a_rate'))}"
+            + (
+                " (marked: " + ", ".join(f"{k} {_fmt(v)}" for k, v in cm.items()) + ")"
+                if (cm := r.get("clean_items_marked"))
+                else ""
+            )
+            + "; "
             f"cracked items with a crack found {_fmt(r.get('crack_item_recall'))}; "
             + "items with the defect found where it is: "
             + ", ".join(f"{k} {_fmt(v)}" for k, v in (r.get("item_recall_located") or {}).items())

@@ -1,11 +1,13 @@
-"""The model-building tools that run without torch: training windows and the evaluation's crack rule."""
+"""The model-building tools that run without torch: training windows, the evaluation's rules and report."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from models.evaluate import found_where_labelled
+from inspector.grading import Grader
+from models.evaluate import eval_synthetic, found_where_labelled, markdown
+from models.synth.scene import JEWELRY_CLASSES
 from models.train import class_weights, sample_windows
 
 
@@ -82,3 +84,18 @@ def test_training_crops_are_framed_with_the_margin_the_model_will_declare(
     assert x0.shape[1::-1] == phone_input(0)
     # same scene, same body: the margin crop holds the plain crop in its middle
     assert np.abs(x[8:-8, 8:-8, :].astype(int)[4:-4, 4:-4] - x0.astype(int)[4:-4, 4:-4]).mean() < 3
+
+
+def test_evaluation_says_which_defects_clean_items_were_marked_with() -> None:
+    """Proves: the evaluation report breaks the clean items that lost their grade down by the class
+    marked on them (the figure that showed v11's intact stones marked loose), in the JSON and the
+    printed summary, for the shipped jewelry model."""
+    grader = Grader.load(kinds=("jewelry",))
+    r = eval_synthetic(grader, "jewelry", 8)
+    marked = r["clean_items_marked"]
+    assert set(marked) == set(JEWELRY_CLASSES)
+    assert r["clean_graded_a_rate"] is not None  # the first 8 held-out pieces include clean ones
+    assert all(v is not None and 0.0 <= v <= 1.0 for v in marked.values())
+    assert "clean items graded A " in markdown({"jewelry": r}) and "(marked: scratch " in markdown(
+        {"jewelry": r}
+    )
