@@ -30,13 +30,16 @@ PROBE_SEED0 = 11_500_000
 
 @dataclass(frozen=True)
 class ProbeRow:
-    """One group of pieces: ``defect`` ("clean" or a class), how many were ``marked`` and ``found``."""
+    """One group of pieces: ``defect`` ("clean" or a class), how many were ``marked`` and ``found``;
+    ``marked_by``: per probed class, the pieces it alone would mark (a piece can count for several), so
+    that a clean piece's mark says which class made it."""
 
     defect: str
     pieces: int
     marked: int
     found: int | None
     mean_p_on_defect: float | None
+    marked_by: dict[str, int]
 
 
 def probe(
@@ -53,6 +56,7 @@ def probe(
     rows = []
     for g, defect in enumerate(["clean", *classes]):
         marked = found = 0
+        marked_by = dict.fromkeys(classes, 0)
         p_on: list[float] = []
         for i in range(n):
             seed = PROBE_SEED0 + g * 10_000 + i
@@ -71,6 +75,8 @@ def probe(
             loc = model.locate(scene.image)
             probs = model.predict(loc.crop)
             marked += int(np.count_nonzero(probs[ids].sum(axis=0) >= threshold) >= min_px)
+            for c, j in zip(classes, ids, strict=True):
+                marked_by[c] += int(np.count_nonzero(probs[j] >= threshold) >= min_px)
             if defect != "clean":
                 labels = crop_labels(scene.masks, kind_classes, loc, scene.visibility)
                 ci = kind_classes.index(defect) + 1
@@ -86,6 +92,7 @@ def probe(
                 marked,
                 None if defect == "clean" else found,
                 round(float(np.mean(p_on)), 3) if p_on else None,
+                marked_by,
             )
         )
     return rows
@@ -105,12 +112,16 @@ def main() -> None:
     if unknown:
         ap.error(f"not a {args.kind} class: {unknown} (classes: {list(CLASSES[args.kind])})")
     rows = probe(args.model, args.kind, args.classes, args.n, args.threshold, args.min_px)
-    print(f"| pieces | marked (P >= {args.threshold}, {args.min_px}+ px) | found | mean P on the defect |")
-    print("|---|---|---|---|")
+    print(
+        f"| pieces | marked (P >= {args.threshold}, {args.min_px}+ px) | found | mean P on the defect | "
+        "marked by |"
+    )
+    print("|---|---|---|---|---|")
     for r in rows:
         found = "-" if r.found is None else f"{r.found} / {r.pieces}"
         p = "-" if r.mean_p_on_defect is None else f"{r.mean_p_on_defect:.3f}"
-        print(f"| {r.defect} | {r.marked} / {r.pieces} | {found} | {p} |")
+        by = ", ".join(f"{c} {k}" for c, k in r.marked_by.items()) if len(r.marked_by) > 1 else "-"
+        print(f"| {r.defect} | {r.marked} / {r.pieces} | {found} | {p} | {by} |")
     if args.json:
         args.json.write_text(json.dumps([asdict(r) for r in rows], indent=1))
 

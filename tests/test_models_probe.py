@@ -19,6 +19,10 @@ def test_probe_counts_pieces_per_group_and_finds_what_the_model_sees() -> None:
     assert all(r.pieces == 3 for r in rows) and rows[0].found is None
     assert rows[1].found is not None and rows[1].mean_p_on_defect is not None
     assert rows[2].found is not None and rows[2].found >= 2
+    for r in rows:  # which class marked a piece: none alone marks more pieces than all together
+        assert set(r.marked_by) == {"dent", "missing_stone"}
+        assert max(r.marked_by.values()) <= r.marked
+    assert rows[2].marked_by["missing_stone"] >= 2  # the missing stones it finds also mark their pieces
 
 
 def test_probe_cli_names_an_unknown_class() -> None:
