@@ -150,7 +150,19 @@ def eval_synthetic(grader: Grader, kind: str, n: int) -> dict[str, Any]:
         else None,
         # why clean items lose their grade: per class, the share of undamaged items it was reported on
         "clean_items_marked": {c: (float(np.mean(v)) if v else None) for c, v in clean_marked.items()},
+        **lowest_grade_figures(confusion, scale.grades[-1].grade, scale.grades[0].grade),
     }
+
+
+def lowest_grade_figures(confusion: dict[str, dict[str, int]], lowest: str, best: str) -> dict[str, Any]:
+    """Of the items whose true grade is the scale's lowest (a cracked screen, a missing or loose stone):
+    the share graded lowest, and the share graded best. The second is the costliest error a
+    certificate can carry (a piece with a missing stone certified Excellent)."""
+    row = confusion.get(lowest, {})
+    n = sum(row.values())
+    if not n:
+        return {"lowest_graded_lowest": None, "lowest_graded_best": None}
+    return {"lowest_graded_lowest": row.get(lowest, 0) / n, "lowest_graded_best": row.get(best, 0) / n}
 
 
 def _images(folder: Path) -> list[Path]:
@@ -229,6 +241,8 @@ def markdown(report: dict[str, Any]) -> str:
             + f"; mean IoU {_fmt(r['mean_iou'])}; "
             f"AUROC damaged/undamaged {_fmt(r['auroc_damaged'])}; "
             f"grade accuracy {_fmt(r['grade_accuracy'])}; "
+            f"lowest-grade items graded lowest {_fmt(r.get('lowest_graded_lowest'))}, "
+            f"graded best {_fmt(r.get('lowest_graded_best'))}; "
             f"clean items graded A {_fmt(r.get('clean_graded_a_rate'))}"
             + (
                 " (marked: " + ", ".join(f"{k} {_fmt(v)}" for k, v in cm.items()) + ")"

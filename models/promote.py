@@ -50,6 +50,8 @@ GATES: dict[str, tuple[Gate, ...]] = {
         Gate("synthetic grade accuracy", ("jewelry", "grade_accuracy"), True, 0.01),
         Gate("synthetic AUROC damaged/undamaged", ("jewelry", "auroc_damaged"), True, 0.01),
         Gate("synthetic defects found where they are", ("jewelry", "mean_item_recall_located"), True, 0.02),
+        Gate("synthetic Fair pieces graded Fair", ("jewelry", "lowest_graded_lowest"), True, 0.03),
+        Gate("synthetic Fair pieces graded Excellent", ("jewelry", "lowest_graded_best"), False, 0.02),
     ),
 }
 

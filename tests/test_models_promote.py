@@ -55,6 +55,28 @@ def test_a_rebuild_cannot_trade_finding_defects_for_grades() -> None:
     assert not ok and any("found where they are | 0.353 | 0.200 | worse" in r for r in rows)
 
 
+def test_a_rebuild_that_certifies_more_fair_pieces_excellent_is_not_shipped() -> None:
+    """Proves: v12's jewelry candidate (2026-12-04: better AUROC and more defects found, grade accuracy
+    within noise) graded 14 of 97 Fair pieces Excellent where the shipped model graded 6; a piece
+    with a missing stone certified Excellent is the costliest error, so that blocks it."""
+    shipped = copy.deepcopy(SHIPPED)
+    shipped["jewelry"].update(lowest_graded_lowest=84 / 97, lowest_graded_best=6 / 97)
+    v12 = copy.deepcopy(shipped)
+    v12["jewelry"].update(
+        grade_accuracy=0.645,
+        auroc_damaged=0.813,
+        mean_item_recall_located=0.462,
+        lowest_graded_lowest=77 / 97,
+        lowest_graded_best=14 / 97,
+    )
+    ok, rows = compare("jewelry", shipped, v12)
+    assert not ok
+    assert any("Fair pieces graded Excellent | 0.062 | 0.144 | worse" in r for r in rows)
+    assert any("Fair pieces graded Fair | 0.866 | 0.794 | worse" in r for r in rows)
+    v12["jewelry"].update(lowest_graded_lowest=83 / 97, lowest_graded_best=7 / 97)  # a piece either way
+    assert compare("jewelry", shipped, v12)[0]
+
+
 def test_missing_figures() -> None:
     """Without real photos on the machine neither report has the real-photo gates: they cannot
     block; a figure the candidate lost (the shipped report has it) does block."""

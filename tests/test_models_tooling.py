@@ -96,6 +96,7 @@ def test_evaluation_says_which_defects_clean_items_were_marked_with() -> None:
     assert set(marked) == set(JEWELRY_CLASSES)
     assert r["clean_graded_a_rate"] is not None  # the first 8 held-out pieces include clean ones
     assert all(v is not None and 0.0 <= v <= 1.0 for v in marked.values())
+    assert set(r) >= {"lowest_graded_lowest", "lowest_graded_best"}  # the promotion gate reads them
     assert "clean items graded A " in markdown({"jewelry": r}) and "(marked: scratch " in markdown(
         {"jewelry": r}
     )
