@@ -331,11 +331,13 @@ def fit_line_rule(
     return best
 
 
-def fit(grader: Grader, kind: str, items: list[Item], rounds: int = 3) -> tuple[Calibration, dict[str, Any]]:
+def fit(
+    grader: Grader, kind: str, items: list[Item], rounds: int = 3, lowest_floor: float = LOWEST_RECALL_FLOOR
+) -> tuple[Calibration, dict[str, Any]]:
     classes = list(grader.models[kind].info.classes[1:])
     base = plain_rule(kind, grader.models[kind].info.classes)
     s0 = score(grader, kind, items, base)
-    floor_worst = min(s0["lowest_grade_recall"] - LOWEST_RECALL_SLACK, LOWEST_RECALL_FLOOR)
+    floor_worst = min(s0["lowest_grade_recall"] - LOWEST_RECALL_SLACK, lowest_floor)
     floor_crack = min(s0["crack_item_recall"] - CRACK_RECALL_SLACK, CRACK_RECALL_FLOOR)
 
     def value(s: dict[str, float]) -> float:
@@ -410,7 +412,16 @@ def main() -> None:
         help="keep the model's fitted rule as it is and only re-measure, on the same validation renders, "
         "which classes it rarely finds (weak_classes, said with every grade)",
     )
+    ap.add_argument(
+        "--lowest-floor",
+        type=float,
+        default=LOWEST_RECALL_FLOOR,
+        help="share of lowest-grade validation items that must stay lowest (default %(default)s; or 2 "
+        "points below the plain rule when that is lower)",
+    )
     args = ap.parse_args()
+    if not 0.0 <= args.lowest_floor <= 1.0:
+        ap.error(f"--lowest-floor must be a share between 0 and 1, not {args.lowest_floor}")
     if args.no_real_negatives:
         args.real_negatives = None
     kinds = ["phone", "jewelry"] if args.kind == "both" else [args.kind]
@@ -442,7 +453,7 @@ def main() -> None:
             path.write_text(json.dumps(kept, indent=2) + "\n")
             print(f"[{kind}] {path.name}: rule kept, weak classes {kept['weak_classes']}", flush=True)
             continue
-        cal, figures = fit(grader, kind, items)
+        cal, figures = fit(grader, kind, items, lowest_floor=args.lowest_floor)
         # named in every grade: a class the rule rarely finds must not read as checked and absent
         figures["found_where_labelled"] = found = found_rates(grader, kind, items, cal)
         cal = cal.model_copy(update={"weak_classes": weak_classes(found)})

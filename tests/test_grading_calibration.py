@@ -231,3 +231,17 @@ def test_calibration_cleans_up_a_class_even_when_no_grade_changes_yet(
     monkeypatch.setattr(calibrate, "AGREEMENT_WEIGHT", 0.0)
     _, stalled = calibrate.fit(grader, "jewelry", _jewelry_items_with_two_false_marks())
     assert stalled["calibrated"]["grade_accuracy"] == 0.5
+
+
+def test_calibrate_cli_refuses_a_floor_that_is_not_a_share() -> None:
+    """Proves: `python -m models.calibrate --lowest-floor 85` (a percentage typed for a share) is a
+    usage error before a minute of validation rendering, not a rule fitted to an impossible floor."""
+    import subprocess
+    import sys
+
+    r = subprocess.run(
+        [sys.executable, "-m", "models.calibrate", "--kind", "jewelry", "--lowest-floor", "85"],
+        capture_output=True,
+        text=True,
+    )
+    assert r.returncode == 2 and "--lowest-floor must be a share between 0 and 1, not 85.0" in r.stderr
