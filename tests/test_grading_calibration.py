@@ -233,6 +233,68 @@ def test_calibration_cleans_up_a_class_even_when_no_grade_changes_yet(
     assert stalled["calibrated"]["grade_accuracy"] == 0.5
 
 
+def _jewelry_items_with_an_unsure_loose_stone() -> list[Item]:
+    """Two pieces with a loose stone and three clean ones, all marked loose at P 0.6: one rule cannot
+    keep the loose stones without marking the clean pieces too."""
+    from inspector.grading.locate import locate
+    from models.calibrate import Item
+    from models.synth.scene import render_scene
+
+    scene = render_scene("jewelry", seed=8, defects=[], width=1280, height=720)
+    loc = locate(scene.image, "jewelry")
+    h, w = loc.crop.shape[:2]
+    items = []
+    for i in range(5):
+        loose = i < 2
+        probs = np.zeros((6, h, w), np.float32)
+        probs[0] = 1.0
+        probs[:, 100:112, 100:112] = np.array([0.4, 0, 0, 0, 0.6, 0], np.float32)[:, None, None]
+        gt = np.zeros((h, w), np.uint8)
+        if loose:
+            gt[100:112, 100:112] = 4
+        items.append(
+            Item(
+                loc,
+                gt,
+                3 if loose else 0,
+                False,
+                probs,
+                gt_present=frozenset({"loose_stone"} if loose else ()),
+            )
+        )
+    return items
+
+
+def test_calibration_pays_for_each_fair_piece_it_would_certify_excellent() -> None:
+    """Proves: when keeping two loose stones costs three clean pieces their Excellent, grade accuracy
+    alone picks the rule that certifies both loose-stone pieces Excellent (3 of 5 right). With the
+    default cost of a Fair piece graded Excellent, the fit keeps the stones and grades the clean
+    pieces down instead, and the figures say how many Fair pieces each rule grades Excellent."""
+    from models import calibrate
+
+    grader = Grader.load(kinds=("jewelry",))
+    _, blind = calibrate.fit(grader, "jewelry", _jewelry_items_with_an_unsure_loose_stone(), 3, 0.0, 0.0)
+    assert blind["calibrated"]["grade_accuracy"] == 0.6
+    assert blind["calibrated"]["lowest_graded_best"] == 1.0
+    _, costed = calibrate.fit(grader, "jewelry", _jewelry_items_with_an_unsure_loose_stone(), 3, 0.0)
+    assert costed["calibrated"]["lowest_graded_best"] == 0.0
+    assert costed["calibrated"]["lowest_grade_recall"] == 1.0
+    assert costed["calibrated"]["grade_accuracy"] == 0.4
+
+
+def test_calibrate_cli_refuses_a_negative_cost() -> None:
+    """Proves: `--best-cost -1` (which would reward certifying a Fair piece Excellent) is a usage error."""
+    import subprocess
+    import sys
+
+    r = subprocess.run(
+        [sys.executable, "-m", "models.calibrate", "--kind", "jewelry", "--best-cost", "-1"],
+        capture_output=True,
+        text=True,
+    )
+    assert r.returncode == 2 and "--best-cost must be 0 or more" in r.stderr
+
+
 def test_calibrate_cli_refuses_a_floor_that_is_not_a_share() -> None:
     """Proves: `python -m models.calibrate --lowest-floor 85` (a percentage typed for a share) is a
     usage error before a minute of validation rendering, not a rule fitted to an impossible floor."""
