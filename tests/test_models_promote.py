@@ -79,10 +79,18 @@ def test_a_rebuild_that_certifies_more_fair_pieces_excellent_is_not_shipped() ->
 
 def test_missing_figures() -> None:
     """Without real photos on the machine neither report has the real-photo gates: they cannot
-    block; a figure the candidate lost (the shipped report has it) does block."""
+    block; a figure the candidate lost (the shipped report has it) does block, and so does one the
+    shipped report lacks because it was written before the gate existed."""
     no_real = {k: v for k, v in SHIPPED.items() if k != "real"}
-    assert compare("phone", no_real, no_real)[0]
+    ok, rows = compare("phone", no_real, no_real)
+    assert ok and any("real good phones flagged | n/a | n/a | not measured" in r for r in rows)
     assert not compare("phone", SHIPPED, no_real)[0]
+    newer = _with(("jewelry", "lowest_graded_best"), 14 / 97)
+    ok, rows = compare("jewelry", SHIPPED, newer)
+    assert not ok
+    assert any(
+        "graded Excellent | n/a | 0.144 | no shipped figure: evaluate the shipped model" in r for r in rows
+    )
 
 
 def _setup(tmp_path: Path, candidate: dict[str, Any]) -> tuple[Path, Path]:
