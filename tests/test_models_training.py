@@ -14,7 +14,7 @@ torch = pytest.importorskip("torch", reason="the training extra (make train-deps
 
 from inspector.grading.model import SegModel  # noqa: E402
 from models import train as training  # noqa: E402
-from models.precision import choose_bf16, steps_per_second  # noqa: E402
+from models.precision import choose_bf16  # noqa: E402
 from models.step import forward_loss, train_step  # noqa: E402
 
 SMALL = (4, 8, 8, 8)
@@ -48,28 +48,56 @@ def test_a_step_learns_and_keeps_float32_weights(bf16: bool) -> None:
 
 
 def test_choosing_the_precision_does_not_train_the_network() -> None:
-    """Proves: the timing steps run on a copy; the network's weights and batch-norm statistics are
-    what they were, and the answer is a decision with the speed-up it was based on."""
+    """Proves: the timing steps are real steps (six turns, or two when bfloat16 is given up on) run on
+    copies; the network's weights and batch-norm statistics are what they were, and the answer is a
+    decision with the speed-up it was based on."""
     torch.manual_seed(0)
     net = training._net(1, SMALL)
     before = {k: v.clone() for k, v in net.state_dict().items()}
+    forwards: list[int] = []
+    net.register_forward_hook(lambda *_: forwards.append(1))  # both timing copies keep the hook
     use, speedup = choose_bf16(net, *_batch())
     assert isinstance(use, bool) and speedup > 0
+    assert len(forwards) in (4, 12)
     assert all(torch.equal(before[k], v) for k, v in net.state_dict().items())
 
 
-def test_a_timing_past_its_budget_stops_after_the_step_it_is_on() -> None:
-    """Proves: a timing stops at the first step that ends past its budget instead of running all six,
-    so a CPU without bfloat16 units loses a step or two of slow bfloat16 to the check, not six; the
-    rate it returns is still a rate."""
+class _FakeCpu:
+    """A clock that only the fake steps move: a float32 step costs 1, a bfloat16 step ``bf16_cost``,
+    and from step ``load_from`` on (counting both precisions) every step costs ``load`` times more."""
+
+    def __init__(self, bf16_cost: float, load_from: int = 10**9, load: float = 1.0) -> None:
+        self.now, self.calls, self.bf16_calls = 0.0, 0, 0
+        self.bf16_cost, self.load_from, self.load = bf16_cost, load_from, load
+
+    def clock(self) -> float:
+        return self.now
+
+    def step(self, *args: object) -> None:
+        bf16 = bool(args[-1])
+        self.bf16_calls += bf16
+        cost = self.bf16_cost if bf16 else 1.0
+        self.now += cost * (self.load if self.calls >= self.load_from else 1.0)
+        self.calls += 1
+
+
+def test_a_load_that_starts_during_the_check_does_not_decide_it() -> None:
+    """Proves: on a CPU where bfloat16 steps take half as long, a load that triples every step's time
+    from the fifth step on (an evaluation started beside the training) still reads 2x and picks
+    bfloat16: the precisions take turns, so the load slows both alike."""
     net = training._net(1, SMALL)
-    forwards: list[int] = []
-    net.register_forward_hook(lambda *_: forwards.append(1))  # the timing copy keeps the hook
-    rate = steps_per_second(net, *_batch(), bf16=False, give_up_after=0.0)
-    assert len(forwards) == 1 and rate > 0
-    forwards.clear()
-    steps_per_second(net, *_batch(), bf16=False)
-    assert len(forwards) == 6
+    cpu = _FakeCpu(bf16_cost=0.5, load_from=4, load=3.0)
+    use, speedup = choose_bf16(net, *_batch(), step=cpu.step, clock=cpu.clock)
+    assert use and speedup == pytest.approx(2.0)
+
+
+def test_a_cpu_without_bfloat16_units_gives_up_after_the_warm_up() -> None:
+    """Proves: where a bfloat16 step costs 9 float32 steps, the check stops after the two warm-up
+    turns (two slow steps, not six) and answers float32 with the speed-up it saw."""
+    net = training._net(1, SMALL)
+    cpu = _FakeCpu(bf16_cost=9.0)
+    use, speedup = choose_bf16(net, *_batch(), step=cpu.step, clock=cpu.clock)
+    assert not use and cpu.bf16_calls == 2 and speedup == pytest.approx(1 / 9)
 
 
 def test_a_short_training_run_exports_a_model_the_grader_loads(
