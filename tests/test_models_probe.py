@@ -25,6 +25,16 @@ def test_probe_counts_pieces_per_group_and_finds_what_the_model_sees() -> None:
     assert rows[2].marked_by["missing_stone"] >= 2  # the missing stones it finds also mark their pieces
 
 
+def test_a_class_gets_the_same_pieces_whichever_classes_it_is_probed_with() -> None:
+    """Proves: missing stones probed alone and after dents are the same pieces, so two probes of one
+    model agree on a class (seeded by position they did not: 15 against 16 of 20 loose stones)."""
+    alone = probe(SHIPPED, "jewelry", ["missing_stone"], n=2)[1]
+    second = probe(SHIPPED, "jewelry", ["dent", "missing_stone"], n=2)[2]
+    assert alone.defect == second.defect == "missing_stone"
+    assert (alone.found, alone.mean_p_on_defect) == (second.found, second.mean_p_on_defect)
+    assert alone.marked_by["missing_stone"] == second.marked_by["missing_stone"]
+
+
 def test_probe_cli_names_an_unknown_class() -> None:
     """Proves: a class the kind does not have is a usage error naming the kind's classes."""
     cmd = ["-m", "models.probe", "--model", str(SHIPPED), "--kind", "jewelry", "--classes", "crack"]
