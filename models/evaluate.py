@@ -83,6 +83,7 @@ def eval_synthetic(grader: Grader, kind: str, n: int) -> dict[str, Any]:
     pred_grades: list[str] = []  # predicted grades, in scene order
     clean_marked: dict[str, list[bool]] = {c: [] for c in classes}  # per class: undamaged items marked?
     confusion: dict[str, dict[str, int]] = {}
+    graded: list[tuple[str, str, set[str]]] = []  # (true grade, given grade, classes the item has)
     for i in range(n):
         seed = HELDOUT_SEED0[kind] + i
         if rng.random() < 0.35:
@@ -116,6 +117,7 @@ def eval_synthetic(grader: Grader, kind: str, n: int) -> dict[str, Any]:
         grades_ok.append(gt_grade == res.grade)
         confusion.setdefault(gt_grade, {}).setdefault(res.grade, 0)
         confusion[gt_grade][res.grade] += 1
+        graded.append((gt_grade, res.grade, {c for c, m in gt_meas.items() if m.count}))
         scores.append(res.damage_score)
         damaged.append(int(any(m.count for m in gt_meas.values())))
         if not damaged[-1]:
@@ -151,6 +153,9 @@ def eval_synthetic(grader: Grader, kind: str, n: int) -> dict[str, Any]:
         # why clean items lose their grade: per class, the share of undamaged items it was reported on
         "clean_items_marked": {c: (float(np.mean(v)) if v else None) for c, v in clean_marked.items()},
         **lowest_grade_figures(confusion, scale.grades[-1].grade, scale.grades[0].grade),
+        "lowest_graded_best_had": lowest_graded_best_had(
+            graded, scale.grades[-1].grade, scale.grades[0].grade
+        ),
     }
 
 
@@ -163,6 +168,17 @@ def lowest_grade_figures(confusion: dict[str, dict[str, int]], lowest: str, best
     if not n:
         return {"lowest_graded_lowest": None, "lowest_graded_best": None}
     return {"lowest_graded_lowest": row.get(lowest, 0) / n, "lowest_graded_best": row.get(best, 0) / n}
+
+
+def lowest_graded_best_had(graded: list[tuple[str, str, set[str]]], lowest: str, best: str) -> dict[str, int]:
+    """Of the lowest-grade items graded best: per class, how many had it. Says which class a rule lets
+    through (a loose stone it does not keep, or a missing one), so the next fix aims at that class."""
+    had: dict[str, int] = {}
+    for true, given, classes in graded:
+        if true == lowest and given == best:
+            for c in sorted(classes):
+                had[c] = had.get(c, 0) + 1
+    return had
 
 
 def _images(folder: Path) -> list[Path]:
@@ -242,7 +258,13 @@ def markdown(report: dict[str, Any]) -> str:
             f"AUROC damaged/undamaged {_fmt(r['auroc_damaged'])}; "
             f"grade accuracy {_fmt(r['grade_accuracy'])}; "
             f"lowest-grade items graded lowest {_fmt(r.get('lowest_graded_lowest'))}, "
-            f"graded best {_fmt(r.get('lowest_graded_best'))}; "
+            f"graded best {_fmt(r.get('lowest_graded_best'))}"
+            + (
+                " (they had: " + ", ".join(f"{k} {v}" for k, v in had.items()) + ")"
+                if (had := r.get("lowest_graded_best_had"))
+                else ""
+            )
+            + "; "
             f"clean items graded A {_fmt(r.get('clean_graded_a_rate'))}"
             + (
                 " (marked: " + ", ".join(f"{k} {_fmt(v)}" for k, v in cm.items()) + ")"

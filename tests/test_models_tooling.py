@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from inspector.grading import Grader
-from models.evaluate import eval_synthetic, found_where_labelled, markdown
+from models.evaluate import eval_synthetic, found_where_labelled, lowest_graded_best_had, markdown
 from models.synth.scene import JEWELRY_CLASSES
 from models.train import class_weights, sample_windows
 
@@ -98,5 +98,27 @@ def test_evaluation_says_which_defects_clean_items_were_marked_with() -> None:
     assert all(v is not None and 0.0 <= v <= 1.0 for v in marked.values())
     assert set(r) >= {"lowest_graded_lowest", "lowest_graded_best"}  # the promotion gate reads them
     assert "clean items graded A " in markdown({"jewelry": r}) and "(marked: scratch " in markdown(
+        {"jewelry": r}
+    )
+
+
+def test_evaluation_says_what_the_fair_pieces_graded_excellent_had() -> None:
+    """Proves: of the Fair pieces graded Excellent, the report counts each class they had (a piece with
+    a loose stone and tarnish counts for both); Fair pieces graded Fair and clean pieces graded
+    Excellent do not count, and the summary line names the classes."""
+    graded = [
+        ("D", "A", {"loose_stone", "tarnish"}),
+        ("D", "A", {"loose_stone"}),
+        ("D", "D", {"missing_stone"}),
+        ("A", "A", set()),
+        ("D", "B", {"missing_stone"}),
+    ]
+    had = lowest_graded_best_had(graded, "D", "A")
+    assert had == {"loose_stone": 2, "tarnish": 1}
+    grader = Grader.load(kinds=("jewelry",))
+    r = eval_synthetic(grader, "jewelry", 4)
+    assert isinstance(r["lowest_graded_best_had"], dict)
+    r["lowest_graded_best_had"] = had
+    assert "graded best " in markdown({"jewelry": r}) and "(they had: loose_stone 2, tarnish 1)" in markdown(
         {"jewelry": r}
     )
