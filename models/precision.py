@@ -22,10 +22,10 @@ BF16_MIN_SPEEDUP = 1.2
 """bfloat16 is used only when it is at least this much faster: below that, its rounding is not worth it."""
 
 BF16_GIVE_UP = 2.0
-"""The check stops once bfloat16 has taken this many times what float32 took for as many steps
-(warm-up included): it cannot win from there. On a CPU without the units (2026-12-03, one thread, a
-jewelry batch) a bfloat16 step cost about 9 float32 steps, and the whole check took 99 s of a stage's
-budget for the shipped net and 224 s for a 1.5x wider one; cut short, 42 s and 93 s."""
+"""From the end of the warm-up on, the check stops once bfloat16 has taken this many times what
+float32 took for as many steps (warm-up included): it cannot win from there. On a CPU without the
+units (2026-12-03, one thread, a jewelry batch) a bfloat16 step cost about 9 float32 steps, and the
+whole check took 99 s of a stage's budget for the shipped net and 224 s for a 1.5x wider one."""
 
 
 WARMUP_STEPS, TIMED_STEPS = 2, 4
