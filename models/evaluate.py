@@ -245,6 +245,13 @@ def _fmt(v: Any) -> str:
     return "n/a" if v is None else f"{v:.3f}" if isinstance(v, float) else str(v)
 
 
+def _breakdown(label: str, per_class: dict[str, Any] | None) -> str:
+    """A per-class figure spelt out after its total, e.g. ' (marked: dent 0.015, tarnish 0.046)'."""
+    if not per_class:
+        return ""
+    return f" ({label}: " + ", ".join(f"{k} {_fmt(v)}" for k, v in per_class.items()) + ")"
+
+
 def markdown(report: dict[str, Any]) -> str:
     lines = []
     for kind in ("phone", "jewelry"):
@@ -259,18 +266,10 @@ def markdown(report: dict[str, Any]) -> str:
             f"grade accuracy {_fmt(r['grade_accuracy'])}; "
             f"lowest-grade items graded lowest {_fmt(r.get('lowest_graded_lowest'))}, "
             f"graded best {_fmt(r.get('lowest_graded_best'))}"
-            + (
-                " (they had: " + ", ".join(f"{k} {v}" for k, v in had.items()) + ")"
-                if (had := r.get("lowest_graded_best_had"))
-                else ""
-            )
+            + _breakdown("they had", r.get("lowest_graded_best_had"))
             + "; "
             f"clean items graded A {_fmt(r.get('clean_graded_a_rate'))}"
-            + (
-                " (marked: " + ", ".join(f"{k} {_fmt(v)}" for k, v in cm.items()) + ")"
-                if (cm := r.get("clean_items_marked"))
-                else ""
-            )
+            + _breakdown("marked", r.get("clean_items_marked"))
             + "; "
             f"cracked items with a crack found {_fmt(r.get('crack_item_recall'))}; "
             + "items with the defect found where it is: "
