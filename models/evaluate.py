@@ -130,6 +130,7 @@ def eval_synthetic(grader: Grader, kind: str, n: int) -> dict[str, Any]:
         if kind == "phone" and gt_meas["crack"].count:
             crack_as_wear.append(0 < scale.grade_index(res.grade) < len(scale.grades) - 1)
     iou = {name: (float(inter[ci] / union[ci]) if union[ci] else None) for ci, name in enumerate(classes, 1)}
+    lowest, best = scale.grades[-1].grade, scale.grades[0].grade
     return {
         "n": n,
         "pixel_iou": iou,
@@ -152,10 +153,8 @@ def eval_synthetic(grader: Grader, kind: str, n: int) -> dict[str, Any]:
         else None,
         # why clean items lose their grade: per class, the share of undamaged items it was reported on
         "clean_items_marked": {c: (float(np.mean(v)) if v else None) for c, v in clean_marked.items()},
-        **lowest_grade_figures(confusion, scale.grades[-1].grade, scale.grades[0].grade),
-        "lowest_graded_best_had": lowest_graded_best_had(
-            graded, scale.grades[-1].grade, scale.grades[0].grade
-        ),
+        **lowest_grade_figures(confusion, lowest, best),
+        "lowest_graded_best_had": lowest_graded_best_had(graded, lowest, best),
     }
 
 
