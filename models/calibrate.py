@@ -34,6 +34,7 @@ from inspector.grading.calibration import (
     WEAK_RECALL,
     Calibration,
     LineClassifier,
+    ScratchLines,
     calibration_path,
     plain_rule,
 )
@@ -42,6 +43,13 @@ from inspector.grading.grader import Grader, calibrated_labels, line_min_area, m
 from inspector.grading.line_shapes import LINE_CLASSES
 from inspector.grading.locate import Located
 from inspector.grading.scales import Scale
+from inspector.grading.surface_lines import (
+    LineScorer,
+    SurfaceLine,
+    add_scratches,
+    scorer_path,
+    surface_lines,
+)
 from models.crop_labels import crop_labels
 from models.evaluate import found_located, found_where_labelled
 from models.fit_lines import (
@@ -63,6 +71,9 @@ CLASSES = {"phone": PHONE_CLASSES, "jewelry": JEWELRY_CLASSES}
 THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98)
 MIN_LENGTHS = (0.0, 1.0, 2.0, 3.0, 5.0, 8.0, 12.0)
 MARGINS = {"phone": (0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0), "jewelry": (0.0,)}
+# P(scratch) at which a candidate line is a jewelry scratch (``inspector.grading.surface_lines``);
+# None leaves the lines out (the search keeps them only when they grade better).
+LINE_THRESHOLDS: tuple[float | None, ...] = (None, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
 # Cracks decide the lowest grade on their own: the rule may trade crack recall for precision only
 # down to this floor (9 in 10 cracked items found where the crack is), or to 2 points below the plain
 # rule when that is already lower. A relative floor alone froze every threshold: with ~50 cracked
@@ -115,6 +126,10 @@ class Item:
     crack_found: dict[tuple[int, float, float], bool] = field(default_factory=dict)
     # the classes the item truly has (its ground-truth measurements count at least one)
     gt_present: frozenset[str] = field(default_factory=frozenset)
+    # jewelry: the candidate lines of the crop and the scorer's P(scratch) of each
+    surface: tuple[list[SurfaceLine], np.ndarray] | None = None
+    # (scratch pixel threshold, line threshold) -> scratch components with the accepted lines added
+    line_parts: dict[tuple[float, float], list[Component]] = field(default_factory=dict)
 
     @staticmethod
     def key(classes: tuple[str, ...], ci: int, cal: Calibration) -> tuple[int, float, float]:
@@ -142,6 +157,23 @@ class Item:
             if name == "crack":
                 self.crack_found[key] = found_where_labelled(labels, self.gt, ci)
         return self.parts[key]
+
+    def scratch_with_lines(
+        self, kind: str, classes: tuple[str, ...], cal: Calibration, scale: Scale
+    ) -> list[Component]:
+        """Scratch components as the grader measures them when ``cal`` adds the scored lines."""
+        assert cal.scratch_lines is not None and self.surface is not None and self.probs is not None
+        si = classes.index("scratch")
+        key = (cal.threshold("scratch"), cal.scratch_lines.threshold)
+        if key not in self.line_parts:
+            rule = Calibration(kind=kind, thresholds={"scratch": key[0]})
+            labels = calibrated_labels(self.probs, classes, rule, self.loc.mm_per_px, self.loc.inset_px)
+            lines, p = self.surface
+            labels = add_scratches(labels, lines, p, key[1], si)
+            self.line_parts[key] = class_components(
+                labels, si, scale.classes["scratch"].min_area_mm2, self.loc.mm_per_px
+            )
+        return self.line_parts[key]
 
     def lines(self, classes: tuple[str, ...], cal: Calibration, scale: Scale) -> list[Line]:
         """The item's thin lines under ``cal``'s pixel rule, with P(scratch) when it has a classifier."""
@@ -223,7 +255,10 @@ def score(grader: Grader, kind: str, items: list[Item], cal: Calibration) -> dic
         line_crack_found = False
         for ci, name in enumerate(classes):
             if ci and name in scale.classes and not (by_shape and name in LINE_CLASSES):
-                parts = it.components(kind, classes, ci, cal, scale)
+                if name == "scratch" and cal.scratch_lines is not None:
+                    parts = it.scratch_with_lines(kind, classes, cal, scale)
+                else:
+                    parts = it.components(kind, classes, ci, cal, scale)
                 meas[name] = summarize(parts, cal.min_length_mm.get(name, 0.0))
         if by_shape:
             line_meas, line_crack_found = _line_measurements(it.lines(classes, cal, scale), cal, scale)
@@ -259,7 +294,9 @@ def score(grader: Grader, kind: str, items: list[Item], cal: Calibration) -> dic
     }
 
 
-def found_rates(grader: Grader, kind: str, items: list[Item], cal: Calibration) -> dict[str, float]:
+def found_rates(
+    grader: Grader, kind: str, items: list[Item], cal: Calibration, scorer: LineScorer | None = None
+) -> dict[str, float]:
     """Per class: the share of validation items with that defect in which ``cal`` finds it where it is,
     counted as ``models.evaluate`` counts it held out (items without the class do not count)."""
     model, scale = grader.models[kind], grader.scales[kind]
@@ -270,7 +307,7 @@ def found_rates(grader: Grader, kind: str, items: list[Item], cal: Calibration) 
         gt_meas, _ = measure_labels(it.gt, it.loc, classes, scale)
         if not any(gt_meas[c].count for c in found):
             continue
-        meas, _, _, labels = grader._measure(it.probs, it.loc, classes, scale, cal)
+        meas, _, _, labels = grader._measure(it.probs, it.loc, classes, scale, cal, scorer)
         for c, hit in found_located(gt_meas, meas, labels, it.gt, classes).items():
             found[c].append(hit)
     return {c: round(float(np.mean(v)), 3) for c, v in found.items() if v}
@@ -355,6 +392,7 @@ def fit(
     rounds: int = 3,
     lowest_floor: float = LOWEST_RECALL_FLOOR,
     best_cost: float = LOWEST_AS_BEST_COST,
+    scorer: LineScorer | None = None,
 ) -> tuple[Calibration, dict[str, Any]]:
     classes = list(grader.models[kind].info.classes[1:])
     base = plain_rule(kind, grader.models[kind].info.classes)
@@ -374,7 +412,12 @@ def fit(
     def objective(c: Calibration) -> float:
         return value(score(grader, kind, items, c))
 
-    params: dict[str, Any] = {"thresholds": {}, "min_length_mm": {}, "border_margin_mm": 0.0}
+    params: dict[str, Any] = {
+        "thresholds": {},
+        "min_length_mm": {},
+        "border_margin_mm": 0.0,
+        "scratch_lines": None,
+    }
     best = objective(base)
 
     def make(p: dict[str, Any]) -> Calibration:
@@ -384,6 +427,9 @@ def fit(
             min_length_mm=dict(p["min_length_mm"]),
             border_margin_mm=p["border_margin_mm"],
             edge_classes=EDGE_CLASSES[kind],
+            scratch_lines=None
+            if p["scratch_lines"] is None or scorer is None
+            else ScratchLines(threshold=p["scratch_lines"], scorer_sha256=scorer.sha256),
         )
 
     # Each class's threshold and minimum length are searched jointly: a stricter threshold often
@@ -393,11 +439,15 @@ def fit(
         knobs: list[tuple[str, str | None, list[Any]]] = [("border_margin_mm", None, list(MARGINS[kind]))]
         for c in classes:
             knobs.append(("joint", c, [(t, ln) for t in THRESHOLDS for ln in MIN_LENGTHS]))
+        if scorer is not None:  # the scored lines with the scratch minimum length they may need
+            knobs.append(("lines", "scratch", [(t, ln) for t in LINE_THRESHOLDS for ln in MIN_LENGTHS]))
         for key, cls, values in knobs:
             for v in values:
                 trial = json.loads(json.dumps(params))
                 if cls is None:
                     trial[key] = v
+                elif key == "lines":
+                    trial["scratch_lines"], trial["min_length_mm"][cls] = v
                 else:
                     trial["thresholds"][cls], trial["min_length_mm"][cls] = v
                 val = objective(make(trial))
@@ -479,19 +529,25 @@ def main() -> None:
                     loc = model.locate(img)
                     items.append(Item(loc, np.zeros(loc.crop.shape[:2], np.uint8), 0, False))
                     n_real += 1
+        scorer = LineScorer(scorer_path(model.info.path)) if scorer_path(model.info.path).is_file() else None
         for it in items:
-            it.probs = model.predict(it.loc.crop)
+            it.probs = probs = model.predict(it.loc.crop)
+            if scorer is not None:
+                lines = surface_lines(it.loc.crop, probs, model.info.classes, it.loc.mm_per_px)
+                it.surface = (lines, scorer.scores(lines))
         if args.keep_rule:
             kept = json.loads(path.read_text(encoding="utf-8"))
-            found = found_rates(grader, kind, items, model.calibration)
+            found = found_rates(grader, kind, items, model.calibration, model.line_scorer)
             kept["weak_classes"] = weak_classes(found)
             kept.setdefault("validation", {})["found_where_labelled"] = found
             path.write_text(json.dumps(kept, indent=2) + "\n")
             print(f"[{kind}] {path.name}: rule kept, weak classes {kept['weak_classes']}", flush=True)
             continue
-        cal, figures = fit(grader, kind, items, lowest_floor=args.lowest_floor, best_cost=args.best_cost)
+        cal, figures = fit(
+            grader, kind, items, lowest_floor=args.lowest_floor, best_cost=args.best_cost, scorer=scorer
+        )
         # named in every grade: a class the rule rarely finds must not read as checked and absent
-        figures["found_where_labelled"] = found = found_rates(grader, kind, items, cal)
+        figures["found_where_labelled"] = found = found_rates(grader, kind, items, cal, scorer)
         cal = cal.model_copy(update={"weak_classes": weak_classes(found)})
         out = cal.model_dump(by_alias=True)
         out.update(

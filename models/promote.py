@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from inspector.grading.calibration import calibration_path
+from inspector.grading.surface_lines import scorer_path
 
 MODELS_DIR = Path(__file__).resolve().parent
 
@@ -93,19 +94,21 @@ def compare(kind: str, shipped: dict[str, Any], candidate: dict[str, Any]) -> tu
 
 
 def promote(kind: str, candidate_dir: Path, models_dir: Path) -> list[Path]:
-    """Copy the candidate model and its fitted decision rule over the shipped pair."""
+    """Copy the candidate model, its fitted decision rule and (jewelry) its scratch-line scorer over the
+    shipped files; a shipped rule or scorer the candidate has none of is removed, since it was fitted
+    for the old model."""
     model = candidate_dir / f"{kind}_defects.onnx"
-    rule = calibration_path(model)
     if not model.is_file():
         raise SystemExit(f"{model} is missing: the candidate was not built")
-    copied = []
-    for src in (model, rule):
+    copied = [models_dir / model.name]
+    shutil.copyfile(model, copied[0])
+    for src in (calibration_path(model), scorer_path(model)):
+        dst = models_dir / src.name
         if src.is_file():
-            dst = models_dir / src.name
             shutil.copyfile(src, dst)
             copied.append(dst)
-    if not rule.is_file():  # a stale rule fitted for the old model must not stay beside the new one
-        calibration_path(models_dir / model.name).unlink(missing_ok=True)
+        else:
+            dst.unlink(missing_ok=True)
     return copied
 
 

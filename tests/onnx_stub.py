@@ -56,3 +56,32 @@ def tiny_model(
         e.key, e.value = k, v
     onnx.save(model, str(path))
     return path
+
+
+def tiny_scorer(path: Path, features: list[str], weights: np.ndarray, bias: float = 0.0) -> Path:
+    """A stand-in scratch-line scorer: P(scratch) = sigmoid(features . ``weights`` + ``bias``), with
+    the metadata the grader checks."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    w = numpy_helper.from_array(np.asarray(weights, np.float32).reshape(-1, 1), "w")
+    b = numpy_helper.from_array(np.asarray([bias], np.float32), "b")
+    graph = helper.make_graph(
+        [
+            helper.make_node("MatMul", ["features", "w"], ["z0"]),
+            helper.make_node("Add", ["z0", "b"], ["z"]),
+            helper.make_node("Sigmoid", ["z"], ["p"]),
+            helper.make_node("Reshape", ["p", "shape"], ["p_scratch"]),
+        ],
+        "tiny_scorer",
+        [helper.make_tensor_value_info("features", TensorProto.FLOAT, ["n", len(features)])],
+        [helper.make_tensor_value_info("p_scratch", TensorProto.FLOAT, ["n"])],
+        [w, b, numpy_helper.from_array(np.array([-1], np.int64), "shape")],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    for k, v in {"kind": "jewelry", "features": json.dumps(features)}.items():
+        e = model.metadata_props.add()
+        e.key, e.value = k, v
+    onnx.save(model, str(path))
+    return path

@@ -142,3 +142,23 @@ def test_missing_report_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureF
     )
     assert code == 2 and "models.evaluate --out" in capsys.readouterr().err
     assert (models / "phone_defects.onnx").read_bytes() == b"old phone"
+
+
+def test_shipping_jewelry_takes_its_rule_and_scorer_and_drops_stale_ones(tmp_path: Path) -> None:
+    """The scratch-line scorer reads one model's probabilities: it ships with that model and its rule,
+    and a shipped scorer or rule the new candidate has none of does not stay beside the new model."""
+    from models.promote import promote
+
+    cand, shipped = tmp_path / "candidate", tmp_path / "models"
+    cand.mkdir()
+    shipped.mkdir()
+    for name in ("jewelry_defects.onnx", "jewelry_defects.calibration.json", "jewelry_scratch_lines.onnx"):
+        (cand / name).write_text("new " + name)
+        (shipped / name).write_text("old " + name)
+    copied = promote("jewelry", cand, shipped)
+    assert sorted(p.name for p in copied) == sorted(p.name for p in cand.iterdir())
+    assert all((shipped / p.name).read_text().startswith("new ") for p in copied)
+    (cand / "jewelry_scratch_lines.onnx").unlink()
+    (cand / "jewelry_defects.calibration.json").unlink()
+    promote("jewelry", cand, shipped)
+    assert sorted(p.name for p in shipped.iterdir()) == ["jewelry_defects.onnx"]

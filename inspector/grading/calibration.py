@@ -48,6 +48,17 @@ class LineClassifier(BaseModel):
         return self
 
 
+class ScratchLines(BaseModel):
+    """Jewelry scratches from thin lines in the crop (``inspector.grading.surface_lines``): a line
+    the scorer beside the model rates at least ``threshold`` is a scratch."""
+
+    model_config = ConfigDict(extra="forbid")
+    threshold: float = Field(gt=0, le=1, description="P(scratch) at which a candidate line is a scratch")
+    scorer_sha256: str = Field(default="", description="the scorer this threshold was fitted for")
+    fitted_on: str = ""
+    validation: dict[str, object] = Field(default_factory=dict)
+
+
 class Calibration(BaseModel):
     """How per-pixel probabilities become defects for one model."""
 
@@ -77,6 +88,9 @@ class Calibration(BaseModel):
     line_classifier: LineClassifier | None = Field(
         default=None, description="crack-or-scratch by the shape of each thin line (phones)"
     )
+    scratch_lines: ScratchLines | None = Field(
+        default=None, description="scratches from thin lines judged by a trained scorer (jewelry)"
+    )
     fitted_on: str = ""
     validation: dict[str, object] = Field(default_factory=dict)
 
@@ -104,6 +118,8 @@ class Calibration(BaseModel):
         unknown = sorted(named - set(classes[1:]))
         if unknown:
             raise ModelError(f"{source}: calibration names unknown class(es) {', '.join(unknown)}")
+        if self.scratch_lines is not None and "scratch" not in classes:
+            raise ModelError(f"{source}: scratch_lines needs a model class 'scratch'")
         if self.line_classifier is not None:
             lacking = [c for c in LINE_CLASSES if c not in classes]
             if lacking:

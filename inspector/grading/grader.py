@@ -16,6 +16,7 @@ from inspector.grading.line_shapes import LINE_CLASSES, reclassify_lines
 from inspector.grading.locate import DEFAULT_PHONE_MM, Located
 from inspector.grading.model import ModelError, ModelInfo, SegModel, default_models_dir
 from inspector.grading.scales import SCALES_DIR, Scale, load_scale
+from inspector.grading.surface_lines import LineScorer, add_scratches, surface_lines
 
 KINDS = ("phone", "jewelry")
 SIDES = ("screen", "back")
@@ -262,7 +263,9 @@ class Grader:
         t1 = time.perf_counter()
         probs = model.predict(loc.crop)
         t2 = time.perf_counter()
-        meas, defects, score, labels = self._measure(probs, loc, model.info.classes, scale, model.calibration)
+        meas, defects, score, labels = self._measure(
+            probs, loc, model.info.classes, scale, model.calibration, model.line_scorer
+        )
         t3 = time.perf_counter()
         gi, failed = self._decide(meas, scale)
         grade = scale.grades[gi]
@@ -303,12 +306,24 @@ class Grader:
 
     @staticmethod
     def _measure(
-        probs: np.ndarray, loc: Located, classes: tuple[str, ...], scale: Scale, cal: Calibration
+        probs: np.ndarray,
+        loc: Located,
+        classes: tuple[str, ...],
+        scale: Scale,
+        cal: Calibration,
+        scorer: LineScorer | None = None,
     ) -> tuple[dict[str, ClassMeasurement], list[Defect], float, np.ndarray]:
         labels = calibrated_labels(probs, classes, cal, loc.mm_per_px, loc.inset_px)
         if cal.line_classifier is not None:
             labels = reclassify_lines(
                 labels, probs, loc.crop, classes, cal.line_classifier, line_min_area(scale), loc.mm_per_px
+            )
+        if cal.scratch_lines is not None:
+            if scorer is None:
+                raise ModelError("the calibration asks for scratch lines, but no line scorer is loaded")
+            lines = surface_lines(loc.crop, probs, classes, loc.mm_per_px)
+            labels = add_scratches(
+                labels, lines, scorer.scores(lines), cal.scratch_lines.threshold, classes.index("scratch")
             )
         meas, defects = measure_labels(labels, loc, classes, scale, cal.min_length_mm)
         return meas, defects, damage_score(probs, classes, cal, loc), labels

@@ -53,7 +53,9 @@ class LineComponent:
     strong: np.ndarray  # uint8 in the part's box: the pixels the rule marks, bridges not included
 
 
-def _shape(mask: np.ndarray, mm_per_px: tuple[float, float], length_mm: float) -> tuple[float, float, float]:
+def shape_measures(
+    mask: np.ndarray, mm_per_px: tuple[float, float], length_mm: float
+) -> tuple[float, float, float]:
     """(straightness, solidity, bend_mm) of a component mask."""
     ys, xs = np.nonzero(mask)
     mx, my = float(mm_per_px[0]), float(mm_per_px[1])
@@ -104,7 +106,7 @@ def line_components(
     for p in parts:
         on = p.mask > 0
         dp = p.box(defect_p)[on]
-        straight, solid, bend = _shape(p.mask, mm_per_px, p.length_mm)
+        straight, solid, bend = shape_measures(p.mask, mm_per_px, p.length_mm)
         feats = np.array(
             [
                 math.log(max(p.length_mm, 0.1)),

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from inspector.grading.locate import DEFAULT_PHONE_MM, MAX_MARGIN_PX, Located, locate, phone_margin
+
+if TYPE_CHECKING:
+    from inspector.grading.surface_lines import LineScorer
 
 FRAMING_DEFAULTS = {"resample": "linear", "margin_px": "0"}
 """What a model file without these metadata keys means: models before v3 (bilinear crops) and v5
@@ -97,6 +102,23 @@ class SegModel:
 
         # The decision rule fitted for this model travels with it (also when models are regrouped).
         self.calibration = load_calibration(path, kind, classes, self.info.sha256)
+        self.line_scorer = self._line_scorer(path)
+
+    def _line_scorer(self, path: Path) -> LineScorer | None:
+        """The scratch-line scorer the calibration relies on (jewelry); ModelError when it is gone."""
+        rule = self.calibration.scratch_lines
+        if rule is None:
+            return None
+        from inspector.grading.surface_lines import LineScorer, scorer_path
+
+        scorer = LineScorer(scorer_path(path))
+        if rule.scorer_sha256 and rule.scorer_sha256 != scorer.sha256:
+            warnings.warn(
+                f"{scorer.path} is not the scorer the calibration was fitted for "
+                f"({scorer.sha256[:12]}, not {rule.scorer_sha256[:12]}): re-run `python -m models.calibrate`",
+                stacklevel=3,
+            )
+        return scorer
 
     def locate(self, image_bgr: np.ndarray, phone_size_mm: tuple[float, float] = DEFAULT_PHONE_MM) -> Located:
         """Find the item and frame it exactly as this model was trained to see it."""

@@ -1,0 +1,222 @@
+"""Jewelry scratches: thin lines found in the crop itself, each judged whole by a trained scorer.
+
+A jewelry scratch is a 1-2 pixel line in the model's crop, and the segmentation network marks it as
+a soft blob at the level of bevel shading and stone facets: jewelry v13 found scratches on 2 % of
+scratched held-out pieces (jewelry model card). The line itself is plain to see: a thin stroke that a
+median filter removes while it keeps the smooth shading and the edges of the piece. So every such
+stroke is a candidate, measured (shape, contrast, how it lies against the shading, and what the
+network says under and around it, ``FEATURES``), and a small gradient-boosted classifier trained on
+rendered pieces (``python -m models.fit_surface_lines``), shipped as ONNX next to the segmentation
+model, gives P(scratch) per candidate. The candidates it accepts at the calibrated threshold are
+added to the label map as scratches and measured like any other defect.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from inspector.grading.components import Component, class_components
+from inspector.grading.line_shapes import shape_measures
+from inspector.grading.model import ModelError
+
+CONTRAST_LEVELS = 10.0
+"""A candidate line differs from its 7x7 median by at least this many grey levels."""
+MEDIAN_PX = 7  # wider than a scratch (1-3 px), narrower than a ring band or a stone
+MIN_PIXELS = 6  # fewer is a speck (dust, a sparkle), not a line
+STONE_CLASSES = ("missing_stone", "loose_stone")
+
+FEATURES: tuple[str, ...] = (
+    "log_length_mm",
+    "log_length_px",
+    "width_px",  # pixels / length: a scratch is 1-2 px wide
+    "straightness",
+    "solidity",
+    "bend_mm",
+    "log_contrast",  # mean |grey - median| on the line
+    "log_contrast_max",
+    "polarity_consistency",  # |mean sign|: a scratch is all bright or all dark
+    "polarity",  # + bright on its metal, - dark
+    "p_scratch",  # the network's mean P(scratch) on the line
+    "p_scratch_near_max",
+    "p_defect",
+    "p_stone_near_max",  # facets and prongs of a stone, and the seat of a missing one
+    "p_tarnish",
+    "saturation_near",  # stones are saturated colour; metal is not (gold a little)
+    "brightness_near",
+    "glare_near",  # share of clipped pixels around it: glare streaks and sparkles
+    "log_item_lines",  # a patterned or tarnished piece has hundreds
+    "p_background_near_min",
+    "clutter",  # mean |grey - median| in the 15x15 box around: texture, not a lone stroke
+    "across_shading",  # |cos| between the line and the shading gradient: bevel edges run along it
+    "ridge_ratio",  # Hessian line response per contrast: lines, not blobs or corners
+    "log_contrast_vs_crop",  # contrast against the crop's 90th percentile
+)
+
+
+@dataclass(frozen=True)
+class SurfaceLine:
+    """One candidate stroke in the crop and its measures (in ``FEATURES`` order)."""
+
+    part: Component
+    features: np.ndarray
+
+
+def _hessian_line(grey: np.ndarray, sigma: float = 1.0) -> np.ndarray:
+    """|largest| - |smallest| Hessian eigenvalue: high along a thin line, low on blobs and flat shading."""
+    g = cv2.GaussianBlur(grey.astype(np.float32), (0, 0), sigma)
+    hxx = cv2.Sobel(g, cv2.CV_32F, 2, 0, ksize=3)
+    hyy = cv2.Sobel(g, cv2.CV_32F, 0, 2, ksize=3)
+    hxy = cv2.Sobel(g, cv2.CV_32F, 1, 1, ksize=3)
+    half_trace = (hxx + hyy) / 2
+    d = np.sqrt(((hxx - hyy) / 2) ** 2 + hxy**2)
+    return np.asarray(np.abs(np.abs(half_trace + d) - np.abs(half_trace - d)), np.float32)
+
+
+def _across(mask: np.ndarray, gx: np.ndarray, gy: np.ndarray) -> float:
+    """Mean |cos| between the component's main axis and the shading gradient under it."""
+    ys, xs = np.nonzero(mask)
+    if len(xs) < 3:
+        return 0.5
+    pts = np.stack([xs, ys], axis=1).astype(np.float64)
+    pts -= pts.mean(axis=0)
+    _, vecs = np.linalg.eigh(pts.T @ pts)
+    axis = vecs[:, 1]
+    g = np.stack([gx[ys, xs], gy[ys, xs]], axis=1).astype(np.float64)
+    norm = np.linalg.norm(g, axis=1) + 1e-6
+    return float(np.mean(np.abs(g @ axis) / norm))
+
+
+def surface_lines(
+    crop_bgr: np.ndarray, probs: np.ndarray, classes: tuple[str, ...], mm_per_px: tuple[float, float]
+) -> list[SurfaceLine]:
+    """Every thin stroke of a jewelry crop with its measures."""
+    grey = cv2.cvtColor(crop_bgr, cv2.COLOR_BGR2GRAY)
+    signed = grey.astype(np.float32) - cv2.medianBlur(grey, MEDIAN_PX).astype(np.float32)
+    contrast = np.abs(signed)
+    strokes = (contrast >= CONTRAST_LEVELS).astype(np.uint8)
+    parts = [p for p in class_components(strokes, 1, 0.0, mm_per_px) if int(p.mask.sum()) >= MIN_PIXELS]
+    if not parts:
+        return []
+    clutter = cv2.blur(contrast, (15, 15))
+    shading = cv2.GaussianBlur(grey.astype(np.float32), (0, 0), 4)
+    gx, gy = cv2.Sobel(shading, cv2.CV_32F, 1, 0), cv2.Sobel(shading, cv2.CV_32F, 0, 1)
+    ridge = _hessian_line(grey) / (contrast + 1.0)
+    p90 = float(np.percentile(contrast, 90)) + 1.0
+    sat = cv2.cvtColor(crop_bgr, cv2.COLOR_BGR2HSV)[..., 1].astype(np.float32) / 255.0
+    defect_p = 1.0 - probs[0]
+    p_scratch = probs[classes.index("scratch")]
+    p_stone = sum(probs[classes.index(c)] for c in STONE_CLASSES if c in classes)
+    p_tarnish = probs[classes.index("tarnish")] if "tarnish" in classes else np.zeros_like(defect_p)
+    n_lines = math.log1p(len(parts))
+    near_kernel = np.ones((7, 7), np.uint8)
+    out = []
+    for p in parts:
+        on = p.mask > 0
+        near = cv2.dilate(p.mask, near_kernel) > 0
+        length_px = p.length_mm / float(mm_per_px[0])
+        straight, solid, bend = shape_measures(p.mask, mm_per_px, p.length_mm)
+        c_on = p.box(contrast)[on]
+        sign = np.sign(p.box(signed)[on])
+        grey_near = p.box(grey)[near]
+        feats = np.array(
+            [
+                math.log(max(p.length_mm, 0.05)),
+                math.log(max(length_px, 1.0)),
+                float(on.sum()) / max(length_px, 1.0),
+                straight,
+                solid,
+                bend,
+                math.log(float(c_on.mean())),
+                math.log(float(c_on.max())),
+                abs(float(sign.mean())),
+                float(sign.mean()),
+                float(p.box(p_scratch)[on].mean()),
+                float(p.box(p_scratch)[near].max()),
+                float(p.box(defect_p)[on].mean()),
+                float(p.box(p_stone)[near].max()),
+                float(p.box(p_tarnish)[on].mean()),
+                float(p.box(sat)[near].mean()),
+                float(grey_near.mean()) / 255.0,
+                float((grey_near >= 245).mean()),
+                n_lines,
+                float(p.box(probs[0])[near].min()),
+                float(p.box(clutter)[on].mean()),
+                _across(p.mask, p.box(gx), p.box(gy)),
+                float(p.box(ridge)[on].mean()),
+                math.log(float(c_on.mean()) / p90),
+            ],
+            np.float32,
+        )
+        out.append(SurfaceLine(p, feats))
+    return out
+
+
+def scorer_path(model_path: str | Path) -> Path:
+    """Where the scratch-line scorer of a segmentation model lives: beside it."""
+    p = Path(model_path)
+    return p.with_name(p.stem.removesuffix("_defects") + "_scratch_lines.onnx")
+
+
+class LineScorer:
+    """P(scratch) per candidate line: a classifier exported to ONNX, run on onnxruntime."""
+
+    def __init__(self, path: Path, threads: int = 1) -> None:
+        import onnxruntime as ort
+
+        if not path.is_file():
+            raise ModelError(
+                f"scratch-line scorer not found at {path}: the calibration uses it; rebuild it with "
+                "`python -m models.fit_surface_lines` or restore it from git"
+            )
+        blob = path.read_bytes()
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = threads
+        opts.log_severity_level = 3
+        try:
+            self.session = ort.InferenceSession(blob, sess_options=opts, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime raises several unrelated types for a damaged file
+            raise ModelError(
+                f"scratch-line scorer at {path} is corrupt or not an ONNX model ({type(exc).__name__}); "
+                "rebuild it with `python -m models.fit_surface_lines` or restore it from git"
+            ) from None
+        meta = self.session.get_modelmeta().custom_metadata_map
+        try:
+            features = tuple(json.loads(meta["features"]))
+        except (KeyError, ValueError):
+            raise ModelError(f"{path}: ONNX file lacks the scorer metadata (features)") from None
+        if features != FEATURES:
+            raise ModelError(
+                f"{path}: the scorer was trained on features {', '.join(features)}, but this grader "
+                f"measures {', '.join(FEATURES)}: re-run `python -m models.fit_surface_lines`"
+            )
+        self.path = path
+        self.sha256 = hashlib.sha256(blob).hexdigest()
+        self.segmentation_sha256 = meta.get("segmentation_sha256", "")
+        self.input_name = self.session.get_inputs()[0].name
+
+    def scores(self, lines: list[SurfaceLine]) -> np.ndarray:
+        """P(scratch) of each line."""
+        if not lines:
+            return np.zeros(0, np.float32)
+        x = np.ascontiguousarray(np.stack([ln.features for ln in lines]), np.float32)
+        (probs,) = self.session.run(None, {self.input_name: x})
+        return np.asarray(probs, np.float32).reshape(-1)
+
+
+def add_scratches(
+    labels: np.ndarray, lines: list[SurfaceLine], p_scratch: np.ndarray, threshold: float, scratch: int
+) -> np.ndarray:
+    """The label map with every line scored at least ``threshold`` marked as a scratch (over whatever
+    the pixel rule put there: the line is the better evidence for its own pixels)."""
+    out = labels.copy()
+    for ln, p in zip(lines, p_scratch, strict=True):
+        if p >= threshold:
+            ln.part.box(out)[ln.part.mask > 0] = scratch
+    return out

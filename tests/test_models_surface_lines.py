@@ -1,0 +1,87 @@
+"""Building the jewelry scratch-line scorer: rendered pieces in, an ONNX scorer the grader loads out,
+with what it was trained on and how it did on the pieces it did not see."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from inspector.grading.surface_lines import FEATURES, LineScorer, scorer_path
+from models.fit_surface_lines import PieceLines, report
+
+pytest.importorskip("torch")
+pytestmark = pytest.mark.slow
+
+MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
+REPO = MODELS_DIR.parent
+SMALL = ["--n", "60", "--procs", "1", "--minutes", "0.05"]
+
+
+def test_fit_writes_a_scorer_the_grader_loads(tmp_path: Path) -> None:
+    """A small run renders pieces, trains, and writes jewelry_scratch_lines.onnx beside the model:
+    it takes the grader's measures, names the segmentation model whose probabilities it read, and
+    reports its figures on the fifth of the pieces it was not trained on."""
+    shutil.copy(MODELS_DIR / "jewelry_defects.onnx", tmp_path / "jewelry_defects.onnx")
+    run = subprocess.run(
+        [sys.executable, "-m", "models.fit_surface_lines", "--models-dir", str(tmp_path), *SMALL],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert run.returncode == 0, run.stderr
+    assert "kept out" in run.stdout
+    out = scorer_path(tmp_path / "jewelry_defects.onnx")
+    scorer = LineScorer(out)
+
+    assert (
+        scorer.segmentation_sha256
+        == hashlib.sha256((tmp_path / "jewelry_defects.onnx").read_bytes()).hexdigest()
+    )
+    p = scorer.scores([])
+    assert p.shape == (0,)
+    meta = scorer.session.get_modelmeta().custom_metadata_map
+    held = json.loads(meta["held_out"])
+    assert held["pieces"] == 12
+    assert meta["trained_on"].startswith("48 rendered pieces")
+
+
+def test_fit_refuses_a_missing_model_and_too_few_pieces(tmp_path: Path) -> None:
+    """The scorer reads a segmentation model's output: without one, or with a handful of pieces, the
+    command says so instead of training on nothing."""
+    for args, message in (
+        (["--n", "60"], "jewelry_defects.onnx not found"),
+        (["--n", "5"], "at least 20 pieces"),
+    ):
+        run = subprocess.run(
+            [sys.executable, "-m", "models.fit_surface_lines", "--models-dir", str(tmp_path), *args],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert run.returncode != 0
+        assert message in run.stderr
+
+
+def test_report_counts_pieces_found_and_clean_pieces_marked() -> None:
+    """Per threshold: a scratched piece counts as found only when a true scratch line passes, and a
+    clean piece as marked when any line passes."""
+    f = np.zeros((2, len(FEATURES)), np.float32)
+    pieces = [
+        PieceLines(1, f, np.array([1.0, 0.0], np.float32), scratched=True, clean=False),
+        PieceLines(2, f, np.array([0.0, 0.0], np.float32), scratched=False, clean=True),
+    ]
+    scores = [np.array([0.6, 0.95], np.float32), np.array([0.4, 0.8], np.float32)]
+    r = report(pieces, scores)
+    assert r["by_threshold"]["0.5"] == {"scratched_found": 1.0, "clean_marked": 1.0}
+    assert r["by_threshold"]["0.7"] == {"scratched_found": 0.0, "clean_marked": 1.0}
+    assert r["by_threshold"]["0.9"] == {"scratched_found": 0.0, "clean_marked": 0.0}
+    assert r["line_auroc"] == pytest.approx(1 / 3, abs=1e-3)  # 0.6 beats one of 0.95, 0.4, 0.8
