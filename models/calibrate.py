@@ -429,7 +429,9 @@ def fit(
             edge_classes=EDGE_CLASSES[kind],
             scratch_lines=None
             if p["scratch_lines"] is None or scorer is None
-            else ScratchLines(threshold=p["scratch_lines"], scorer_sha256=scorer.sha256),
+            else ScratchLines(
+                threshold=p["scratch_lines"], scorer_sha256=scorer.sha256, fitted_on=scorer.trained_on
+            ),
         )
 
     # Each class's threshold and minimum length are searched jointly: a stricter threshold often

@@ -27,7 +27,9 @@ from inspector.grading.line_shapes import shape_measures
 from inspector.grading.model import ModelError
 
 CONTRAST_LEVELS = 10.0
-"""A candidate line differs from its 7x7 median by at least this many grey levels."""
+"""A candidate line differs from its 7x7 median by at least this many grey levels somewhere..."""
+TRACE_LEVELS = 10.0
+"""...and is followed along its pixels that differ by at least this many (hysteresis, as in Canny)."""
 MEDIAN_PX = 7  # wider than a scratch (1-3 px), narrower than a ring band or a stone
 MIN_PIXELS = 6  # fewer is a speck (dust, a sparkle), not a line
 STONE_CLASSES = ("missing_stone", "loose_stone")
@@ -68,6 +70,18 @@ class SurfaceLine:
     features: np.ndarray
 
 
+def _hysteresis(contrast: np.ndarray, strong: float, weak: float) -> np.ndarray:
+    """uint8 mask of the pixels >= ``weak`` connected to a pixel >= ``strong``."""
+    traced = (contrast >= weak).astype(np.uint8)
+    if weak >= strong:
+        return traced
+    n, comp = cv2.connectedComponents(traced, connectivity=8)
+    keep = np.zeros(n, bool)
+    keep[np.unique(comp[contrast >= strong])] = True
+    keep[0] = False
+    return keep[comp].astype(np.uint8)
+
+
 def _hessian_line(grey: np.ndarray, sigma: float = 1.0) -> np.ndarray:
     """|largest| - |smallest| Hessian eigenvalue: high along a thin line, low on blobs and flat shading."""
     g = cv2.GaussianBlur(grey.astype(np.float32), (0, 0), sigma)
@@ -100,7 +114,7 @@ def surface_lines(
     grey = cv2.cvtColor(crop_bgr, cv2.COLOR_BGR2GRAY)
     signed = grey.astype(np.float32) - cv2.medianBlur(grey, MEDIAN_PX).astype(np.float32)
     contrast = np.abs(signed)
-    strokes = (contrast >= CONTRAST_LEVELS).astype(np.uint8)
+    strokes = _hysteresis(contrast, CONTRAST_LEVELS, TRACE_LEVELS)
     parts = [p for p in class_components(strokes, 1, 0.0, mm_per_px) if int(p.mask.sum()) >= MIN_PIXELS]
     if not parts:
         return []
@@ -199,6 +213,7 @@ class LineScorer:
         self.path = path
         self.sha256 = hashlib.sha256(blob).hexdigest()
         self.segmentation_sha256 = meta.get("segmentation_sha256", "")
+        self.trained_on = meta.get("trained_on", "")
         self.input_name = self.session.get_inputs()[0].name
 
     def scores(self, lines: list[SurfaceLine]) -> np.ndarray:
