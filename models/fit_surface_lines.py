@@ -13,7 +13,7 @@ by ``python -m models.calibrate`` on its own validation renders.
 The scorer reads the segmentation model's probabilities, so it belongs to one model: re-run this after
 every jewelry model change (``make models`` does).
 
-    python -m models.fit_surface_lines [--models-dir models] [--n 2400] [--minutes 3]
+    python -m models.fit_surface_lines [--models-dir models] [--n 4800] [--minutes 3]
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from models.train import sample_defects
 
 MODELS_DIR = Path(__file__).resolve().parent
 LINE_SEED0 = 6_000_000
-DEFAULT_N = 2400
+DEFAULT_N = 4800
 TRUE_SHARE = 0.5  # a stroke is a scratch when this share of its pixels is within 2 px of one
 HIDDEN = (48, 24)
 REPORT_THRESHOLDS = (0.3, 0.5, 0.7, 0.9)

@@ -53,6 +53,8 @@ def _calibration(kind: str = "phone", **fields: object) -> str:
         (_calibration(border_margin_mm=-1), "border_margin_mm"),
         (_calibration(weak_classes={"chip": 0.8}), "weak_classes.chip"),
         (_calibration(weak_classes={"dent": 0.0}), "unknown class(es) dent"),
+        (_calibration(scratch_lines={"threshold": 0}), "scratch_lines.threshold"),
+        (_calibration(scratch_lines={"threshold": 0.5, "rule": "x"}), "scratch_lines.rule"),
     ],
 )
 def test_bad_calibration_is_a_clear_error(tmp_path: Path, content: str, message: str) -> None:

@@ -55,8 +55,7 @@ class ScratchLines(BaseModel):
     model_config = ConfigDict(extra="forbid")
     threshold: float = Field(gt=0, le=1, description="P(scratch) at which a candidate line is a scratch")
     scorer_sha256: str = Field(default="", description="the scorer this threshold was fitted for")
-    fitted_on: str = ""
-    validation: dict[str, object] = Field(default_factory=dict)
+    fitted_on: str = Field(default="", description="what the scorer was trained on")
 
 
 class Calibration(BaseModel):

@@ -26,9 +26,9 @@ from inspector.grading.components import Component, class_components
 from inspector.grading.line_shapes import shape_measures
 from inspector.grading.model import ModelError
 
-CONTRAST_LEVELS = 10.0
+CONTRAST_LEVELS = 8.0
 """A candidate line differs from its 7x7 median by at least this many grey levels somewhere..."""
-TRACE_LEVELS = 10.0
+TRACE_LEVELS = 5.0
 """...and is followed along its pixels that differ by at least this many (hysteresis, as in Canny)."""
 MEDIAN_PX = 7  # wider than a scratch (1-3 px), narrower than a ring band or a stone
 MIN_PIXELS = 6  # fewer is a speck (dust, a sparkle), not a line
