@@ -75,6 +75,34 @@ def test_ignores_rendered_glare_and_oil(grader: Grader, seed: int) -> None:
     assert res.grade in ("A", "B")
 
 
+@pytest.mark.parametrize("seed", [1, 8, 17])
+def test_finds_a_rendered_scratch_on_jewelry(grader: Grader, seed: int) -> None:
+    """A scratch on a pendant, a ring and a bracelet is found where it is (the scratch-line scorer),
+    measured in millimetres and named: the piece is Very good, not Excellent."""
+    from models.crop_labels import crop_labels
+    from models.synth.scene import JEWELRY_CLASSES
+
+    scene = render_scene("jewelry", seed=seed, defects=["scratch"], only_distractors=())
+    res = grader.grade(scene.image, "jewelry")
+    assert res.grade == "B"
+    assert res.measurements["scratch"].count >= 1 and res.measurements["scratch"].total_length_mm >= 3
+    assert "scratch" in res.reasons[0]
+    assert res.located is not None and res.labels is not None
+    truth = crop_labels(scene.masks, JEWELRY_CLASSES, res.located, scene.visibility) == 1
+    near = cv2.dilate(truth.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    assert np.count_nonzero((res.labels == 1) & near) >= 5
+
+
+@pytest.mark.parametrize("seed", range(30, 40))
+def test_glare_and_smudges_on_clean_jewelry_are_not_scratches(grader: Grader, seed: int) -> None:
+    """Glare, reflections, dust and fingerprints on an undamaged piece are thin bright or dark marks
+    too; none of them is reported as a scratch."""
+    scene = render_scene(
+        "jewelry", seed=seed, defects=[], only_distractors=("glare", "reflection", "dust", "fingerprint")
+    )
+    assert grader.grade(scene.image, "jewelry").measurements["scratch"].count == 0
+
+
 def test_jewelry_missing_stone_is_fair(grader: Grader) -> None:
     """A ring or pendant with an empty setting is graded no better than the scale's repair grade."""
     scene = render_scene("jewelry", seed=5, defects=["missing_stone"], only_distractors=())
