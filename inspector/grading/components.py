@@ -31,7 +31,7 @@ class ClassMeasurement:
         }
 
 
-def _skeleton_len(mask: np.ndarray) -> float:
+def skeleton_length(mask: np.ndarray) -> float:
     """Centre-line pixel count of a thin shape (morphological skeleton), i.e. its length in pixels."""
     img = mask.copy()
     skel = np.zeros_like(img)
@@ -78,7 +78,7 @@ def class_components(
             continue
         x, y, w, h = (int(v) for v in stats[j, :4])
         sub = (comp[y : y + h, x : x + w] == j).astype(np.uint8)
-        length = max(_skeleton_len(sub), float(max(w, h))) * px_len
+        length = max(skeleton_length(sub), float(max(w, h))) * px_len
         out.append(Component(length, area, x, y, sub))
     return out
 

@@ -321,7 +321,9 @@ class Grader:
         if cal.scratch_lines is not None:
             if scorer is None:
                 raise ModelError("the calibration asks for scratch lines, but no line scorer is loaded")
-            lines = surface_lines(loc.crop, probs, classes, loc.mm_per_px)
+            lines = surface_lines(
+                loc.crop, probs, classes, loc.mm_per_px, cal.min_length_mm.get("scratch", 0.0)
+            )
             labels = add_scratches(
                 labels, lines, scorer.scores(lines), cal.scratch_lines.threshold, classes.index("scratch")
             )
