@@ -61,6 +61,15 @@ def test_a_stroke_on_shaded_metal_is_the_one_candidate() -> None:
     assert f["width_px"] < 2.0
 
 
+def test_strokes_shorter_than_the_rule_allows_are_not_measured() -> None:
+    """The grader passes the rule's minimum scratch length: a 6 mm stroke is measured for a 5 mm rule
+    and skipped for a 10 mm one (it could not count), with the same measures either way."""
+    all_lines = surface_lines(_metal(True), _probs(), CLASSES, MM)
+    assert surface_lines(_metal(True), _probs(), CLASSES, MM, min_length_mm=10.0) == []
+    (kept,) = surface_lines(_metal(True), _probs(), CLASSES, MM, min_length_mm=5.0)
+    assert np.array_equal(kept.features, all_lines[0].features)
+
+
 def _scorer(tmp_path: Path, accept_contrast: bool = True) -> Path:
     """A stand-in scorer that accepts lines by their contrast (or rejects everything)."""
     w = np.zeros(len(FEATURES))
