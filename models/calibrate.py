@@ -521,6 +521,12 @@ def main() -> None:
             path.unlink()  # fit from the plain rule, not from an old calibration
         grader = Grader.load(models_dir=args.models_dir, kinds=(kind,))
         model = grader.models[kind]
+        scorer = LineScorer(scorer_path(model.info.path)) if scorer_path(model.info.path).is_file() else None
+        if scorer is not None and scorer.segmentation_sha256 != model.info.sha256:
+            raise SystemExit(
+                f"{scorer.path} was trained on another model's probabilities: retrain it first with "
+                f"`python -m models.fit_surface_lines --models-dir {args.models_dir}`, or delete it"
+            )
         n = args.n or DEFAULT_N[kind]
         items = validation_items(grader, kind, n)
         n_real = 0
@@ -531,7 +537,6 @@ def main() -> None:
                     loc = model.locate(img)
                     items.append(Item(loc, np.zeros(loc.crop.shape[:2], np.uint8), 0, False))
                     n_real += 1
-        scorer = LineScorer(scorer_path(model.info.path)) if scorer_path(model.info.path).is_file() else None
         for it in items:
             it.probs = probs = model.predict(it.loc.crop)
             if scorer is not None:

@@ -58,7 +58,7 @@ def tiny_model(
     return path
 
 
-def tiny_scorer(path: Path, features: list[str], weights: np.ndarray, bias: float = 0.0) -> Path:
+def tiny_scorer(path: Path, features: list[str], weights: np.ndarray, bias: float = 0.0, **meta: str) -> Path:
     """A stand-in scratch-line scorer: P(scratch) = sigmoid(features . ``weights`` + ``bias``), with
     the metadata the grader checks."""
     import onnx
@@ -80,7 +80,7 @@ def tiny_scorer(path: Path, features: list[str], weights: np.ndarray, bias: floa
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8
-    for k, v in {"kind": "jewelry", "features": json.dumps(features)}.items():
+    for k, v in {"kind": "jewelry", "features": json.dumps(features), **meta}.items():
         e = model.metadata_props.add()
         e.key, e.value = k, v
     onnx.save(model, str(path))

@@ -118,6 +118,29 @@ def test_a_calibration_that_uses_lines_needs_its_scorer(tmp_path: Path) -> None:
         Grader.load(models_dir=tmp_path, kinds=("jewelry",))
 
 
+def test_a_scorer_trained_for_another_model_is_flagged(tmp_path: Path) -> None:
+    """The scorer reads one network's probabilities: beside another network the grader warns, and the
+    calibration refuses to fit a rule on it, saying how to retrain it."""
+    import subprocess
+    import sys
+
+    model = _copy_jewelry(tmp_path, {"threshold": 0.5})
+    w = np.zeros(len(FEATURES))
+    tiny_scorer(scorer_path(model), list(FEATURES), w, segmentation_sha256="0" * 64)
+    with pytest.warns(UserWarning, match="trained on the probabilities of model 000000000000"):
+        Grader.load(models_dir=tmp_path, kinds=("jewelry",))
+    run = subprocess.run(
+        [sys.executable, "-m", "models.calibrate", "--models-dir", str(tmp_path), "--kind", "jewelry"],
+        cwd=MODELS_DIR.parent,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode != 0
+    assert "trained on another model's probabilities" in run.stderr
+    assert "models.fit_surface_lines" in run.stderr
+
+
 def test_a_calibration_without_lines_grades_without_a_scorer(tmp_path: Path) -> None:
     """A jewelry rule with no scratch lines loads and grades with no scorer file at all."""
     _copy_jewelry(tmp_path, None)

@@ -112,6 +112,12 @@ class SegModel:
         from inspector.grading.surface_lines import LineScorer, scorer_path
 
         scorer = LineScorer(scorer_path(path))
+        if scorer.segmentation_sha256 and scorer.segmentation_sha256 != self.info.sha256:
+            warnings.warn(
+                f"{scorer.path} was trained on the probabilities of model {scorer.segmentation_sha256[:12]}, "
+                f"not {self.info.sha256[:12]}: re-run `python -m models.fit_surface_lines`",
+                stacklevel=3,
+            )
         if rule.scorer_sha256 and rule.scorer_sha256 != scorer.sha256:
             warnings.warn(
                 f"{scorer.path} is not the scorer the calibration was fitted for "
