@@ -13,8 +13,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from inspector.grading.surface_lines import FEATURES, LineScorer, scorer_path
+from inspector.grading.model import SegModel
+from inspector.grading.surface_lines import FEATURES, LineScorer, scorer_path, surface_lines
 from models.fit_surface_lines import PieceLines, report
+from models.synth.scene import render_scene
 
 pytest.importorskip("torch")
 pytestmark = pytest.mark.slow
@@ -24,18 +26,22 @@ REPO = MODELS_DIR.parent
 SMALL = ["--n", "60", "--procs", "1", "--minutes", "0.05"]
 
 
-def test_fit_writes_a_scorer_the_grader_loads(tmp_path: Path) -> None:
-    """A small run renders pieces, trains, and writes jewelry_scratch_lines.onnx beside the model:
-    it takes the grader's measures, names the segmentation model whose probabilities it read, and
-    reports its figures on the fifth of the pieces it was not trained on."""
-    shutil.copy(MODELS_DIR / "jewelry_defects.onnx", tmp_path / "jewelry_defects.onnx")
-    run = subprocess.run(
-        [sys.executable, "-m", "models.fit_surface_lines", "--models-dir", str(tmp_path), *SMALL],
+def _fit(models_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "models.fit_surface_lines", "--models-dir", str(models_dir), *args],
         cwd=REPO,
         capture_output=True,
         text=True,
         timeout=240,
     )
+
+
+def test_fit_writes_a_scorer_the_grader_loads(tmp_path: Path) -> None:
+    """A small run renders pieces, trains, and writes jewelry_scratch_lines.onnx beside the model:
+    it takes the grader's measures, names the segmentation model whose probabilities it read, and
+    reports its figures on the fifth of the pieces it was not trained on."""
+    shutil.copy(MODELS_DIR / "jewelry_defects.onnx", tmp_path / "jewelry_defects.onnx")
+    run = _fit(tmp_path, *SMALL)
     assert run.returncode == 0, run.stderr
     assert "kept out" in run.stdout
     out = scorer_path(tmp_path / "jewelry_defects.onnx")
@@ -45,8 +51,12 @@ def test_fit_writes_a_scorer_the_grader_loads(tmp_path: Path) -> None:
         scorer.segmentation_sha256
         == hashlib.sha256((tmp_path / "jewelry_defects.onnx").read_bytes()).hexdigest()
     )
-    p = scorer.scores([])
-    assert p.shape == (0,)
+    seg = SegModel(tmp_path / "jewelry_defects.onnx", "jewelry")
+    scene = render_scene("jewelry", seed=8, defects=["scratch"], only_distractors=())
+    loc = seg.locate(scene.image)
+    lines = surface_lines(loc.crop, seg.predict(loc.crop), seg.info.classes, loc.mm_per_px)
+    p = scorer.scores(lines)
+    assert len(lines) > 0 and p.shape == (len(lines),) and ((p >= 0) & (p <= 1)).all()
     meta = scorer.session.get_modelmeta().custom_metadata_map
     held = json.loads(meta["held_out"])
     assert held["pieces"] == 12
@@ -60,13 +70,7 @@ def test_fit_refuses_a_missing_model_and_too_few_pieces(tmp_path: Path) -> None:
         (["--n", "60"], "jewelry_defects.onnx not found"),
         (["--n", "5"], "at least 20 pieces"),
     ):
-        run = subprocess.run(
-            [sys.executable, "-m", "models.fit_surface_lines", "--models-dir", str(tmp_path), *args],
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        run = _fit(tmp_path, *args)
         assert run.returncode != 0
         assert message in run.stderr
 

@@ -7,7 +7,7 @@ import json
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -43,30 +43,37 @@ class ModelInfo:
         return {"name": self.name, "version": self.version, "sha256": self.sha256}
 
 
+def open_onnx(path: Path, what: str, rebuild: str, threads: int) -> tuple[Any, bytes]:
+    """(onnxruntime session, file bytes) of an ONNX file the grader ships; ModelError naming ``what``
+    is missing or damaged, and how to ``rebuild`` it, instead of onnxruntime's own errors."""
+    import onnxruntime as ort
+
+    if not path.is_file():
+        raise ModelError(f"{what} not found at {path}: {rebuild}")
+    try:
+        blob = path.read_bytes()
+    except OSError as exc:
+        raise ModelError(f"{what} at {path} cannot be read: {exc.strerror}") from None
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = threads
+    opts.inter_op_num_threads = 1
+    opts.log_severity_level = 3
+    try:
+        session = ort.InferenceSession(blob, sess_options=opts, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # onnxruntime raises several unrelated types for a damaged file
+        raise ModelError(
+            f"{what} at {path} is corrupt or not an ONNX model ({type(exc).__name__}); "
+            f"{rebuild} or restore it from git"
+        ) from None
+    return session, blob
+
+
 class SegModel:
     """Per-pixel class probabilities for a normalised item crop."""
 
     def __init__(self, path: Path, kind: str, threads: int = 2) -> None:
-        import onnxruntime as ort
-
         self.kind = kind
-        if not path.is_file():
-            raise ModelError(f"{kind} model not found at {path}: build it with `make models`")
-        try:
-            blob = path.read_bytes()
-        except OSError as exc:
-            raise ModelError(f"{kind} model at {path} cannot be read: {exc.strerror}") from None
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = threads
-        opts.inter_op_num_threads = 1
-        opts.log_severity_level = 3
-        try:
-            self.session = ort.InferenceSession(blob, sess_options=opts, providers=["CPUExecutionProvider"])
-        except Exception as exc:  # onnxruntime raises several unrelated types for a damaged file
-            raise ModelError(
-                f"{kind} model at {path} is corrupt or not an ONNX model ({type(exc).__name__}); "
-                "rebuild it with `make models` or restore it from git"
-            ) from None
+        self.session, blob = open_onnx(path, f"{kind} model", "build it with `make models`", threads)
         meta = self.session.get_modelmeta().custom_metadata_map
         try:
             classes = tuple(json.loads(meta["classes"]))

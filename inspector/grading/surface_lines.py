@@ -24,7 +24,7 @@ import numpy as np
 
 from inspector.grading.components import Component, skeleton_length
 from inspector.grading.line_shapes import shape_measures
-from inspector.grading.model import ModelError
+from inspector.grading.model import ModelError, open_onnx
 
 CONTRAST_LEVELS = 8.0
 """A candidate line differs from its 7x7 median by at least this many grey levels somewhere..."""
@@ -238,24 +238,12 @@ class LineScorer:
     """P(scratch) per candidate line: a classifier exported to ONNX, run on onnxruntime."""
 
     def __init__(self, path: Path, threads: int = 1) -> None:
-        import onnxruntime as ort
-
-        if not path.is_file():
-            raise ModelError(
-                f"scratch-line scorer not found at {path}: the calibration uses it; rebuild it with "
-                "`python -m models.fit_surface_lines` or restore it from git"
-            )
-        blob = path.read_bytes()
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = threads
-        opts.log_severity_level = 3
-        try:
-            self.session = ort.InferenceSession(blob, sess_options=opts, providers=["CPUExecutionProvider"])
-        except Exception as exc:  # onnxruntime raises several unrelated types for a damaged file
-            raise ModelError(
-                f"scratch-line scorer at {path} is corrupt or not an ONNX model ({type(exc).__name__}); "
-                "rebuild it with `python -m models.fit_surface_lines` or restore it from git"
-            ) from None
+        self.session, blob = open_onnx(
+            path,
+            "scratch-line scorer",
+            "the calibration uses it; rebuild it with `python -m models.fit_surface_lines`",
+            threads,
+        )
         meta = self.session.get_modelmeta().custom_metadata_map
         try:
             features = tuple(json.loads(meta["features"]))
