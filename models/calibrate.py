@@ -11,6 +11,9 @@ lowest-grade item the rule grades best costs it one more misgraded item.
 Phones: the training half of the real good/oil/stain photos counts as clean items too. Phones then
 get a crack-or-scratch classifier for whole thin lines (``models.fit_lines``), kept only when it
 grades the validation items better under the same floors.
+Jewelry, when the scratch-line scorer lies beside the model (``models.fit_surface_lines``): the
+score at which a thin stroke of the crop counts as a scratch, or no strokes at all, is searched
+jointly with the scratch minimum length, like any other class.
 
     python -m models.calibrate [--kind phone|jewelry|both] [--n 480] [--best-cost 1]
 """
