@@ -56,14 +56,15 @@ typecheck:
 # kind only where the rebuild is not worse (models.promote; FORCE=1 ships regardless). The two kinds
 # calibrate side by side, and the two evaluations run side by side: ~55 min on 2 cores (measured
 # 2026-12-02; jewelry is now calibrated on 480 renders and evaluated on 600, a few minutes more).
-# Jewelry also gets its scratch-line scorer first, on half the default pieces, so that it takes about
-# as long on one core as the phone calibration beside it (not yet timed within the whole target).
+# Jewelry also gets its two candidate scorers first (scratch lines, stone seats), on half the default
+# pieces each, beside the phone calibration on the other core (not yet timed within the whole target).
 CANDIDATE := models/work/candidate
 models: train-deps
 	rm -rf models/work
 	mkdir -p $(CANDIDATE)
 	$(PY) -m models.train --out-dir $(CANDIDATE)
-	{ $(PY) -m models.fit_surface_lines --models-dir $(CANDIDATE) --procs 1 --n 2400 && \
+	{ $(PY) -m models.fit_candidates --target scratch_lines --models-dir $(CANDIDATE) --procs 1 --n 2400 && \
+	  $(PY) -m models.fit_candidates --target stone_seats --models-dir $(CANDIDATE) --procs 1 --n 2400 && \
 	  $(PY) -m models.calibrate --models-dir $(CANDIDATE) --kind jewelry; } & pid=$$!; \
 	  $(PY) -m models.calibrate --models-dir $(CANDIDATE) --kind phone && wait $$pid
 	$(PY) -m models.evaluate --out models/work/shipped_eval.json > models/work/shipped_eval.md & pid=$$!; \

@@ -11,9 +11,10 @@ lowest-grade item the rule grades best costs it one more misgraded item.
 Phones: the training half of the real good/oil/stain photos counts as clean items too. Phones then
 get a crack-or-scratch classifier for whole thin lines (``models.fit_lines``), kept only when it
 grades the validation items better under the same floors.
-Jewelry, when the scratch-line scorer lies beside the model (``models.fit_surface_lines``): the
-score at which a thin stroke of the crop counts as a scratch, or no strokes at all, is searched
-jointly with the scratch minimum length, like any other class.
+Jewelry, when candidate scorers lie beside the model (``models.fit_candidates``): the score at which
+a thin stroke of the crop counts as a scratch (or no strokes at all) is searched jointly with the
+scratch minimum length, and the score at which a seat the network marks stays a missing stone (or
+the network's own rule) on its own.
 
     python -m models.calibrate [--kind phone|jewelry|both] [--n 480] [--best-cost 1]
 """
@@ -37,22 +38,18 @@ from inspector.grading.calibration import (
     WEAK_RECALL,
     Calibration,
     LineClassifier,
-    ScratchLines,
+    ScoredCandidates,
     calibration_path,
     plain_rule,
 )
+from inspector.grading.candidates import Candidate, CandidateScorer, mark
 from inspector.grading.components import ClassMeasurement, Component, class_components, summarize
 from inspector.grading.grader import Grader, calibrated_labels, line_min_area, measure_labels
 from inspector.grading.line_shapes import LINE_CLASSES
 from inspector.grading.locate import Located
 from inspector.grading.scales import Scale
-from inspector.grading.surface_lines import (
-    LineScorer,
-    SurfaceLine,
-    add_scratches,
-    scorer_path,
-    surface_lines,
-)
+from inspector.grading.stone_seats import STONE_SEATS, stone_seats
+from inspector.grading.surface_lines import SCRATCH_LINES, surface_lines
 from models.crop_labels import crop_labels
 from models.evaluate import found_located, found_where_labelled
 from models.fit_lines import (
@@ -74,9 +71,9 @@ CLASSES = {"phone": PHONE_CLASSES, "jewelry": JEWELRY_CLASSES}
 THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98)
 MIN_LENGTHS = (0.0, 1.0, 2.0, 3.0, 5.0, 8.0, 12.0)
 MARGINS = {"phone": (0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0), "jewelry": (0.0,)}
-# P(scratch) at which a candidate line is a jewelry scratch (``inspector.grading.surface_lines``);
-# None leaves the lines out (the search keeps them only when they grade better).
-LINE_THRESHOLDS: tuple[float | None, ...] = (None, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
+# Score at which a jewelry candidate is the defect (``inspector.grading.candidates``); None leaves the
+# scorer out (the search keeps it only when it grades better).
+CANDIDATE_THRESHOLDS: tuple[float | None, ...] = (None, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
 # Cracks decide the lowest grade on their own: the rule may trade crack recall for precision only
 # down to this floor (9 in 10 cracked items found where the crack is), or to 2 points below the plain
 # rule when that is already lower. A relative floor alone froze every threshold: with ~50 cracked
@@ -129,10 +126,12 @@ class Item:
     crack_found: dict[tuple[int, float, float], bool] = field(default_factory=dict)
     # the classes the item truly has (its ground-truth measurements count at least one)
     gt_present: frozenset[str] = field(default_factory=frozenset)
-    # jewelry: the candidate lines of the crop and the scorer's P(scratch) of each
-    surface: tuple[list[SurfaceLine], np.ndarray] | None = None
+    # jewelry: per scorer name, the crop's candidates and the scorer's P(defect) of each
+    candidates: dict[str, tuple[list[Candidate], np.ndarray]] = field(default_factory=dict)
     # (scratch pixel threshold, line threshold) -> scratch components with the accepted lines added
     line_parts: dict[tuple[float, float], list[Component]] = field(default_factory=dict)
+    # seat threshold -> missing-stone components the seat scorer accepts
+    seat_parts: dict[float, list[Component]] = field(default_factory=dict)
 
     @staticmethod
     def key(classes: tuple[str, ...], ci: int, cal: Calibration) -> tuple[int, float, float]:
@@ -165,18 +164,31 @@ class Item:
         self, kind: str, classes: tuple[str, ...], cal: Calibration, scale: Scale
     ) -> list[Component]:
         """Scratch components as the grader measures them when ``cal`` adds the scored lines."""
-        assert cal.scratch_lines is not None and self.surface is not None and self.probs is not None
+        assert cal.scratch_lines is not None and self.probs is not None
         si = classes.index("scratch")
         key = (cal.threshold("scratch"), cal.scratch_lines.threshold)
         if key not in self.line_parts:
             rule = Calibration(kind=kind, thresholds={"scratch": key[0]})
             labels = calibrated_labels(self.probs, classes, rule, self.loc.mm_per_px, self.loc.inset_px)
-            lines, p = self.surface
-            labels = add_scratches(labels, lines, p, key[1], si)
+            lines, p = self.candidates["scratch_lines"]
+            labels = mark(labels, lines, p, key[1], si)
             self.line_parts[key] = class_components(
                 labels, si, scale.classes["scratch"].min_area_mm2, self.loc.mm_per_px
             )
         return self.line_parts[key]
+
+    def accepted_seats(self, classes: tuple[str, ...], cal: Calibration, scale: Scale) -> list[Component]:
+        """Missing-stone components as the grader measures them when ``cal`` judges the seats."""
+        assert cal.stone_seats is not None
+        key = cal.stone_seats.threshold
+        if key not in self.seat_parts:
+            mi = classes.index("missing_stone")
+            seats, p = self.candidates["stone_seats"]
+            labels = mark(np.zeros(self.loc.crop.shape[:2], np.int64), seats, p, key, mi)
+            self.seat_parts[key] = class_components(
+                labels, mi, scale.classes["missing_stone"].min_area_mm2, self.loc.mm_per_px
+            )
+        return self.seat_parts[key]
 
     def lines(self, classes: tuple[str, ...], cal: Calibration, scale: Scale) -> list[Line]:
         """The item's thin lines under ``cal``'s pixel rule, with P(scratch) when it has a classifier."""
@@ -260,6 +272,8 @@ def score(grader: Grader, kind: str, items: list[Item], cal: Calibration) -> dic
             if ci and name in scale.classes and not (by_shape and name in LINE_CLASSES):
                 if name == "scratch" and cal.scratch_lines is not None:
                     parts = it.scratch_with_lines(kind, classes, cal, scale)
+                elif name == "missing_stone" and cal.stone_seats is not None:
+                    parts = it.accepted_seats(classes, cal, scale)
                 else:
                     parts = it.components(kind, classes, ci, cal, scale)
                 meas[name] = summarize(parts, cal.min_length_mm.get(name, 0.0))
@@ -298,7 +312,11 @@ def score(grader: Grader, kind: str, items: list[Item], cal: Calibration) -> dic
 
 
 def found_rates(
-    grader: Grader, kind: str, items: list[Item], cal: Calibration, scorer: LineScorer | None = None
+    grader: Grader,
+    kind: str,
+    items: list[Item],
+    cal: Calibration,
+    scorers: dict[str, CandidateScorer] | None = None,
 ) -> dict[str, float]:
     """Per class: the share of validation items with that defect in which ``cal`` finds it where it is,
     counted as ``models.evaluate`` counts it held out (items without the class do not count)."""
@@ -310,7 +328,7 @@ def found_rates(
         gt_meas, _ = measure_labels(it.gt, it.loc, classes, scale)
         if not any(gt_meas[c].count for c in found):
             continue
-        meas, _, _, labels = grader._measure(it.probs, it.loc, classes, scale, cal, scorer)
+        meas, _, _, labels = grader._measure(it.probs, it.loc, classes, scale, cal, scorers)
         for c, hit in found_located(gt_meas, meas, labels, it.gt, classes).items():
             found[c].append(hit)
     return {c: round(float(np.mean(v)), 3) for c, v in found.items() if v}
@@ -388,6 +406,12 @@ def fit_line_rule(
     return best
 
 
+def _scored(threshold: float | None, scorer: CandidateScorer | None) -> ScoredCandidates | None:
+    if threshold is None or scorer is None:
+        return None
+    return ScoredCandidates(threshold=threshold, scorer_sha256=scorer.sha256, fitted_on=scorer.trained_on)
+
+
 def fit(
     grader: Grader,
     kind: str,
@@ -395,7 +419,7 @@ def fit(
     rounds: int = 3,
     lowest_floor: float = LOWEST_RECALL_FLOOR,
     best_cost: float = LOWEST_AS_BEST_COST,
-    scorer: LineScorer | None = None,
+    scorers: dict[str, CandidateScorer] | None = None,
 ) -> tuple[Calibration, dict[str, Any]]:
     classes = list(grader.models[kind].info.classes[1:])
     base = plain_rule(kind, grader.models[kind].info.classes)
@@ -420,6 +444,7 @@ def fit(
         "min_length_mm": {},
         "border_margin_mm": 0.0,
         "scratch_lines": None,
+        "stone_seats": None,
     }
     best = objective(base)
 
@@ -430,11 +455,8 @@ def fit(
             min_length_mm=dict(p["min_length_mm"]),
             border_margin_mm=p["border_margin_mm"],
             edge_classes=EDGE_CLASSES[kind],
-            scratch_lines=None
-            if p["scratch_lines"] is None or scorer is None
-            else ScratchLines(
-                threshold=p["scratch_lines"], scorer_sha256=scorer.sha256, fitted_on=scorer.trained_on
-            ),
+            scratch_lines=_scored(p["scratch_lines"], (scorers or {}).get("scratch_lines")),
+            stone_seats=_scored(p["stone_seats"], (scorers or {}).get("stone_seats")),
         )
 
     # Each class's threshold and minimum length are searched jointly: a stricter threshold often
@@ -444,8 +466,10 @@ def fit(
         knobs: list[tuple[str, str | None, list[Any]]] = [("border_margin_mm", None, list(MARGINS[kind]))]
         for c in classes:
             knobs.append(("joint", c, [(t, ln) for t in THRESHOLDS for ln in MIN_LENGTHS]))
-        if scorer is not None:  # the scored lines with the scratch minimum length they may need
-            knobs.append(("lines", "scratch", [(t, ln) for t in LINE_THRESHOLDS for ln in MIN_LENGTHS]))
+        if "scratch_lines" in (scorers or {}):  # the scored lines with the minimum length they may need
+            knobs.append(("lines", "scratch", [(t, ln) for t in CANDIDATE_THRESHOLDS for ln in MIN_LENGTHS]))
+        if "stone_seats" in (scorers or {}):
+            knobs.append(("stone_seats", None, list(CANDIDATE_THRESHOLDS)))
         for key, cls, values in knobs:
             for v in values:
                 trial = json.loads(json.dumps(params))
@@ -524,12 +548,18 @@ def main() -> None:
             path.unlink()  # fit from the plain rule, not from an old calibration
         grader = Grader.load(models_dir=args.models_dir, kinds=(kind,))
         model = grader.models[kind]
-        scorer = LineScorer(scorer_path(model.info.path)) if scorer_path(model.info.path).is_file() else None
-        if scorer is not None and scorer.segmentation_sha256 != model.info.sha256:
-            raise SystemExit(
-                f"{scorer.path} was trained on another model's probabilities: retrain it first with "
-                f"`python -m models.fit_surface_lines --models-dir {args.models_dir}`, or delete it"
-            )
+        scorers = {}
+        for sk in (SCRATCH_LINES, STONE_SEATS):
+            if not sk.path(model.info.path).is_file():
+                continue
+            scorer = CandidateScorer(sk.path(model.info.path), sk)
+            if scorer.segmentation_sha256 != model.info.sha256:
+                raise SystemExit(
+                    f"{scorer.path} was trained on another model's probabilities: retrain it first with "
+                    f"`python -m models.fit_candidates --target {sk.name} --models-dir {args.models_dir}`, "
+                    "or delete it"
+                )
+            scorers[sk.name] = scorer
         n = args.n or DEFAULT_N[kind]
         items = validation_items(grader, kind, n)
         n_real = 0
@@ -542,22 +572,23 @@ def main() -> None:
                     n_real += 1
         for it in items:
             it.probs = probs = model.predict(it.loc.crop)
-            if scorer is not None:
-                lines = surface_lines(it.loc.crop, probs, model.info.classes, it.loc.mm_per_px)
-                it.surface = (lines, scorer.scores(lines))
+            for name, scorer in scorers.items():
+                find = surface_lines if name == "scratch_lines" else stone_seats
+                regions = find(it.loc.crop, probs, model.info.classes, it.loc.mm_per_px)
+                it.candidates[name] = (regions, scorer.scores(regions))
         if args.keep_rule:
             kept = json.loads(path.read_text(encoding="utf-8"))
-            found = found_rates(grader, kind, items, model.calibration, model.line_scorer)
+            found = found_rates(grader, kind, items, model.calibration, model.scorers)
             kept["weak_classes"] = weak_classes(found)
             kept.setdefault("validation", {})["found_where_labelled"] = found
             path.write_text(json.dumps(kept, indent=2) + "\n")
             print(f"[{kind}] {path.name}: rule kept, weak classes {kept['weak_classes']}", flush=True)
             continue
         cal, figures = fit(
-            grader, kind, items, lowest_floor=args.lowest_floor, best_cost=args.best_cost, scorer=scorer
+            grader, kind, items, lowest_floor=args.lowest_floor, best_cost=args.best_cost, scorers=scorers
         )
         # named in every grade: a class the rule rarely finds must not read as checked and absent
-        figures["found_where_labelled"] = found = found_rates(grader, kind, items, cal, scorer)
+        figures["found_where_labelled"] = found = found_rates(grader, kind, items, cal, scorers)
         cal = cal.model_copy(update={"weak_classes": weak_classes(found)})
         out = cal.model_dump(by_alias=True)
         out.update(

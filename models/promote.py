@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from inspector.grading.calibration import calibration_path
-from inspector.grading.surface_lines import scorer_path
+from inspector.grading.stone_seats import STONE_SEATS
+from inspector.grading.surface_lines import SCRATCH_LINES
 
 MODELS_DIR = Path(__file__).resolve().parent
 
@@ -94,7 +95,7 @@ def compare(kind: str, shipped: dict[str, Any], candidate: dict[str, Any]) -> tu
 
 
 def promote(kind: str, candidate_dir: Path, models_dir: Path) -> list[Path]:
-    """Copy the candidate model, its fitted decision rule and (jewelry) its scratch-line scorer over the
+    """Copy the candidate model, its fitted decision rule and (jewelry) its candidate scorers over the
     shipped files; a shipped rule or scorer the candidate has none of is removed, since it was fitted
     for the old model."""
     model = candidate_dir / f"{kind}_defects.onnx"
@@ -102,7 +103,7 @@ def promote(kind: str, candidate_dir: Path, models_dir: Path) -> list[Path]:
         raise SystemExit(f"{model} is missing: the candidate was not built")
     copied = [models_dir / model.name]
     shutil.copyfile(model, copied[0])
-    for src in (calibration_path(model), scorer_path(model)):
+    for src in (calibration_path(model), SCRATCH_LINES.path(model), STONE_SEATS.path(model)):
         dst = models_dir / src.name
         if src.is_file():
             shutil.copyfile(src, dst)

@@ -14,16 +14,11 @@ import pytest
 from onnx_stub import tiny_scorer
 
 from inspector.grading import Grader, ModelError
-from inspector.grading.calibration import ScratchLines, calibration_path
+from inspector.grading.calibration import ScoredCandidates, calibration_path
+from inspector.grading.candidates import CandidateScorer, mark
 from inspector.grading.grader import measure_labels
 from inspector.grading.locate import Located
-from inspector.grading.surface_lines import (
-    FEATURES,
-    LineScorer,
-    add_scratches,
-    scorer_path,
-    surface_lines,
-)
+from inspector.grading.surface_lines import FEATURES, SCRATCH_LINES, surface_lines
 from models.synth.scene import render_scene
 
 MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
@@ -80,13 +75,13 @@ def _scorer(tmp_path: Path, accept_contrast: bool = True) -> Path:
 def test_accepted_lines_become_scratches_the_grader_measures(tmp_path: Path) -> None:
     """A line the scorer accepts at the threshold is marked as a scratch over the pixel rule's labels,
     and measured like any other defect; below the threshold nothing changes."""
-    scorer = LineScorer(_scorer(tmp_path))
+    scorer = CandidateScorer(_scorer(tmp_path), SCRATCH_LINES)
     lines = surface_lines(_metal(True), _probs(), CLASSES, MM)
     p = scorer.scores(lines)
     assert p.shape == (1,) and p[0] > 0.99  # contrast ~80 levels: log 4.4 * 10 - 20 > 20
     empty = np.zeros((256, 256), np.int64)
-    marked = add_scratches(empty, lines, p, 0.5, CLASSES.index("scratch"))
-    assert not add_scratches(empty, lines, p, float(p[0]) + 1e-6, 1).any()
+    marked = mark(empty, lines, p, 0.5, CLASSES.index("scratch"))
+    assert not mark(empty, lines, p, float(p[0]) + 1e-6, 1).any()
     grader = Grader.load(kinds=("jewelry",))
     loc = Located(_metal(True), np.zeros((4, 2), np.float32), np.eye(3), MM, True)
     meas, defects = measure_labels(marked, loc, CLASSES, grader.scales["jewelry"])
@@ -108,12 +103,14 @@ def test_a_calibration_that_uses_lines_needs_its_scorer(tmp_path: Path) -> None:
     """The rule names scratch lines: without the scorer file beside the model, loading says which file
     is missing and how to rebuild it; a damaged file or one trained on other measures is refused."""
     model = _copy_jewelry(tmp_path, {"threshold": 0.5})
-    with pytest.raises(ModelError, match=r"jewelry_scratch_lines\.onnx.*models\.fit_surface_lines"):
+    with pytest.raises(
+        ModelError, match=r"jewelry_scratch_lines\.onnx.*models\.fit_candidates --target scratch_lines"
+    ):
         Grader.load(models_dir=tmp_path, kinds=("jewelry",))
-    scorer_path(model).write_bytes(b"not an onnx file")
+    SCRATCH_LINES.path(model).write_bytes(b"not an onnx file")
     with pytest.raises(ModelError, match="corrupt or not an ONNX model"):
         Grader.load(models_dir=tmp_path, kinds=("jewelry",))
-    tiny_scorer(scorer_path(model), ["length", "contrast"], np.ones(2))
+    tiny_scorer(SCRATCH_LINES.path(model), ["length", "contrast"], np.ones(2))
     with pytest.raises(ModelError, match="trained on features length, contrast"):
         Grader.load(models_dir=tmp_path, kinds=("jewelry",))
 
@@ -126,7 +123,7 @@ def test_a_scorer_trained_for_another_model_is_flagged(tmp_path: Path) -> None:
 
     model = _copy_jewelry(tmp_path, {"threshold": 0.5})
     w = np.zeros(len(FEATURES))
-    tiny_scorer(scorer_path(model), list(FEATURES), w, segmentation_sha256="0" * 64)
+    tiny_scorer(SCRATCH_LINES.path(model), list(FEATURES), w, segmentation_sha256="0" * 64)
     with pytest.warns(UserWarning, match="trained on the probabilities of model 000000000000"):
         Grader.load(models_dir=tmp_path, kinds=("jewelry",))
     run = subprocess.run(
@@ -138,14 +135,14 @@ def test_a_scorer_trained_for_another_model_is_flagged(tmp_path: Path) -> None:
     )
     assert run.returncode != 0
     assert "trained on another model's probabilities" in run.stderr
-    assert "models.fit_surface_lines" in run.stderr
+    assert "models.fit_candidates --target scratch_lines" in run.stderr
 
 
 def test_a_calibration_without_lines_grades_without_a_scorer(tmp_path: Path) -> None:
     """A jewelry rule with no scratch lines loads and grades with no scorer file at all."""
     _copy_jewelry(tmp_path, None)
     grader = Grader.load(models_dir=tmp_path, kinds=("jewelry",))
-    assert grader.models["jewelry"].line_scorer is None
+    assert grader.models["jewelry"].scorers == {}
     scene = render_scene("jewelry", seed=5, defects=["scratch"], width=640, height=360)
     assert grader.grade(scene.image, "jewelry").grade in {s.grade for s in grader.scales["jewelry"].grades}
 
@@ -162,7 +159,7 @@ def test_the_threshold_decides_which_lines_are_scratches(tmp_path: Path) -> None
         loc = Located(_metal(True), np.zeros((4, 2), np.float32), np.eye(3), MM, True)
         model = grader.models["jewelry"]
         meas, *_ = grader._measure(
-            _probs(), loc, model.info.classes, grader.scales["jewelry"], model.calibration, model.line_scorer
+            _probs(), loc, model.info.classes, grader.scales["jewelry"], model.calibration, model.scorers
         )
         assert meas["scratch"].count == expected
 
@@ -174,7 +171,7 @@ def test_calibration_search_scores_line_rules_as_the_grader_measures_them(tmp_pa
 
     grader = Grader.load(kinds=("jewelry",))
     model, scale = grader.models["jewelry"], grader.scales["jewelry"]
-    scorer = LineScorer(_scorer(tmp_path))
+    scorer = CandidateScorer(_scorer(tmp_path), SCRATCH_LINES)
     items = []
     for crop in (_metal(True), _metal(False)):
         loc = Located(crop, np.zeros((4, 2), np.float32), np.eye(3), MM, True)
@@ -182,7 +179,14 @@ def test_calibration_search_scores_line_rules_as_the_grader_measures_them(tmp_pa
         probs[0, 20:24, 20:60], probs[1, 20:24, 20:60] = 0.3, 0.7  # a 4 mm scratch the network marks
         lines = surface_lines(crop, probs, CLASSES, MM)
         items.append(
-            Item(loc, np.zeros((256, 256), np.uint8), 0, False, probs, surface=(lines, scorer.scores(lines)))
+            Item(
+                loc,
+                np.zeros((256, 256), np.uint8),
+                0,
+                False,
+                probs,
+                candidates={"scratch_lines": (lines, scorer.scores(lines))},
+            )
         )
     seen = set()
     for threshold, scratch_p, min_len in (
@@ -195,12 +199,14 @@ def test_calibration_search_scores_line_rules_as_the_grader_measures_them(tmp_pa
             update={
                 "thresholds": {"scratch": scratch_p},
                 "min_length_mm": {"scratch": min_len},
-                "scratch_lines": ScratchLines(threshold=threshold),
+                "scratch_lines": ScoredCandidates(threshold=threshold),
             }
         )
         expected = []
         for it in items:
-            meas, *_ = grader._measure(it.probs, it.loc, model.info.classes, scale, rule, scorer)
+            meas, *_ = grader._measure(
+                it.probs, it.loc, model.info.classes, scale, rule, {"scratch_lines": scorer}
+            )
             expected.append(grader._decide(meas, scale)[0])
         seen.add(tuple(expected))
         assert score(grader, "jewelry", items, rule)["grade_accuracy"] == sum(g == 0 for g in expected) / 2

@@ -152,13 +152,18 @@ def test_shipping_jewelry_takes_its_rule_and_scorer_and_drops_stale_ones(tmp_pat
     cand, shipped = tmp_path / "candidate", tmp_path / "models"
     cand.mkdir()
     shipped.mkdir()
-    for name in ("jewelry_defects.onnx", "jewelry_defects.calibration.json", "jewelry_scratch_lines.onnx"):
+    names = ("jewelry_defects", "jewelry_defects.calibration", "jewelry_scratch_lines", "jewelry_stone_seats")
+    for name in (n + (".json" if n.endswith("calibration") else ".onnx") for n in names):
         (cand / name).write_text("new " + name)
         (shipped / name).write_text("old " + name)
     copied = promote("jewelry", cand, shipped)
     assert sorted(p.name for p in copied) == sorted(p.name for p in cand.iterdir())
     assert all((shipped / p.name).read_text().startswith("new ") for p in copied)
-    (cand / "jewelry_scratch_lines.onnx").unlink()
-    (cand / "jewelry_defects.calibration.json").unlink()
+    for name in (
+        "jewelry_scratch_lines.onnx",
+        "jewelry_stone_seats.onnx",
+        "jewelry_defects.calibration.json",
+    ):
+        (cand / name).unlink()
     promote("jewelry", cand, shipped)
     assert sorted(p.name for p in shipped.iterdir()) == ["jewelry_defects.onnx"]

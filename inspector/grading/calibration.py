@@ -48,12 +48,12 @@ class LineClassifier(BaseModel):
         return self
 
 
-class ScratchLines(BaseModel):
-    """Jewelry scratches from thin lines in the crop (``inspector.grading.surface_lines``): a line
-    the scorer beside the model rates at least ``threshold`` is a scratch."""
+class ScoredCandidates(BaseModel):
+    """Regions judged whole by a scorer beside the model (``inspector.grading.candidates``): one it
+    rates at least ``threshold`` is the defect."""
 
     model_config = ConfigDict(extra="forbid")
-    threshold: float = Field(gt=0, le=1, description="P(scratch) at which a candidate line is a scratch")
+    threshold: float = Field(gt=0, le=1, description="score at which a candidate is the defect")
     scorer_sha256: str = Field(default="", description="the scorer this threshold was fitted for")
     fitted_on: str = Field(default="", description="what the scorer was trained on")
 
@@ -87,8 +87,12 @@ class Calibration(BaseModel):
     line_classifier: LineClassifier | None = Field(
         default=None, description="crack-or-scratch by the shape of each thin line (phones)"
     )
-    scratch_lines: ScratchLines | None = Field(
+    scratch_lines: ScoredCandidates | None = Field(
         default=None, description="scratches from thin lines judged by a trained scorer (jewelry)"
+    )
+    stone_seats: ScoredCandidates | None = Field(
+        default=None,
+        description="missing stones only where a trained scorer accepts the network's seat (jewelry)",
     )
     fitted_on: str = ""
     validation: dict[str, object] = Field(default_factory=dict)
@@ -119,6 +123,8 @@ class Calibration(BaseModel):
             raise ModelError(f"{source}: calibration names unknown class(es) {', '.join(unknown)}")
         if self.scratch_lines is not None and "scratch" not in classes:
             raise ModelError(f"{source}: scratch_lines needs a model class 'scratch'")
+        if self.stone_seats is not None and "missing_stone" not in classes:
+            raise ModelError(f"{source}: stone_seats needs a model class 'missing_stone'")
         if self.line_classifier is not None:
             lacking = [c for c in LINE_CLASSES if c not in classes]
             if lacking:
@@ -173,3 +179,9 @@ def load_calibration(model_path: str | Path, kind: str, classes: tuple[str, ...]
             stacklevel=2,
         )
     return cal
+
+
+def scored_rules(cal: Calibration) -> dict[str, ScoredCandidates]:
+    """The calibration's candidate rules by name (``ScorerKind.name``)."""
+    rules = {"scratch_lines": cal.scratch_lines, "stone_seats": cal.stone_seats}
+    return {k: v for k, v in rules.items() if v is not None}

@@ -11,12 +11,14 @@ import cv2
 import numpy as np
 
 from inspector.grading.calibration import Calibration
+from inspector.grading.candidates import CandidateScorer, mark
 from inspector.grading.components import ClassMeasurement, class_components, summarize
 from inspector.grading.line_shapes import LINE_CLASSES, reclassify_lines
 from inspector.grading.locate import DEFAULT_PHONE_MM, Located
 from inspector.grading.model import ModelError, ModelInfo, SegModel, default_models_dir
 from inspector.grading.scales import SCALES_DIR, Scale, load_scale
-from inspector.grading.surface_lines import LineScorer, add_scratches, surface_lines
+from inspector.grading.stone_seats import stone_seats
+from inspector.grading.surface_lines import surface_lines
 
 KINDS = ("phone", "jewelry")
 SIDES = ("screen", "back")
@@ -195,6 +197,38 @@ def measure_labels(
     return meas, defects
 
 
+def apply_scored_candidates(
+    labels: np.ndarray,
+    probs: np.ndarray,
+    loc: Located,
+    classes: tuple[str, ...],
+    cal: Calibration,
+    scorers: dict[str, CandidateScorer],
+) -> np.ndarray:
+    """The label map under the calibration's candidate rules (jewelry): missing stones only where the
+    seat scorer accepts the network's seat; scratches added where the line scorer accepts a stroke."""
+    for name in ("stone_seats", "scratch_lines"):
+        rule = getattr(cal, name)
+        if rule is None:
+            continue
+        if name not in scorers:
+            raise ModelError(f"the calibration asks for {name}, but no such scorer is loaded")
+        if name == "stone_seats":
+            mi = classes.index("missing_stone")
+            found = stone_seats(loc.crop, probs, classes, loc.mm_per_px)
+            labels = mark(
+                np.where(labels == mi, 0, labels), found, scorers[name].scores(found), rule.threshold, mi
+            )
+        else:
+            found = surface_lines(
+                loc.crop, probs, classes, loc.mm_per_px, cal.min_length_mm.get("scratch", 0.0)
+            )
+            labels = mark(
+                labels, found, scorers[name].scores(found), rule.threshold, classes.index("scratch")
+            )
+    return labels
+
+
 def line_min_area(scale: Scale) -> float:
     """Smallest component the scale measures as a crack or a scratch: what the line classifier sees."""
     return min(scale.classes[c].min_area_mm2 for c in LINE_CLASSES if c in scale.classes)
@@ -264,7 +298,7 @@ class Grader:
         probs = model.predict(loc.crop)
         t2 = time.perf_counter()
         meas, defects, score, labels = self._measure(
-            probs, loc, model.info.classes, scale, model.calibration, model.line_scorer
+            probs, loc, model.info.classes, scale, model.calibration, model.scorers
         )
         t3 = time.perf_counter()
         gi, failed = self._decide(meas, scale)
@@ -311,22 +345,14 @@ class Grader:
         classes: tuple[str, ...],
         scale: Scale,
         cal: Calibration,
-        scorer: LineScorer | None = None,
+        scorers: dict[str, CandidateScorer] | None = None,
     ) -> tuple[dict[str, ClassMeasurement], list[Defect], float, np.ndarray]:
         labels = calibrated_labels(probs, classes, cal, loc.mm_per_px, loc.inset_px)
         if cal.line_classifier is not None:
             labels = reclassify_lines(
                 labels, probs, loc.crop, classes, cal.line_classifier, line_min_area(scale), loc.mm_per_px
             )
-        if cal.scratch_lines is not None:
-            if scorer is None:
-                raise ModelError("the calibration asks for scratch lines, but no line scorer is loaded")
-            lines = surface_lines(
-                loc.crop, probs, classes, loc.mm_per_px, cal.min_length_mm.get("scratch", 0.0)
-            )
-            labels = add_scratches(
-                labels, lines, scorer.scores(lines), cal.scratch_lines.threshold, classes.index("scratch")
-            )
+        labels = apply_scored_candidates(labels, probs, loc, classes, cal, scorers or {})
         meas, defects = measure_labels(labels, loc, classes, scale, cal.min_length_mm)
         return meas, defects, damage_score(probs, classes, cal, loc), labels
 

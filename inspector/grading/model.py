@@ -14,7 +14,7 @@ import numpy as np
 from inspector.grading.locate import DEFAULT_PHONE_MM, MAX_MARGIN_PX, Located, locate, phone_margin
 
 if TYPE_CHECKING:
-    from inspector.grading.surface_lines import LineScorer
+    from inspector.grading.candidates import CandidateScorer
 
 FRAMING_DEFAULTS = {"resample": "linear", "margin_px": "0"}
 """What a model file without these metadata keys means: models before v3 (bilinear crops) and v5
@@ -109,29 +109,35 @@ class SegModel:
 
         # The decision rule fitted for this model travels with it (also when models are regrouped).
         self.calibration = load_calibration(path, kind, classes, self.info.sha256)
-        self.line_scorer = self._line_scorer(path)
+        self.scorers = self._scorers(path)
 
-    def _line_scorer(self, path: Path) -> LineScorer | None:
-        """The scratch-line scorer the calibration relies on (jewelry); ModelError when it is gone."""
-        rule = self.calibration.scratch_lines
-        if rule is None:
-            return None
-        from inspector.grading.surface_lines import LineScorer, scorer_path
+    def _scorers(self, path: Path) -> dict[str, CandidateScorer]:
+        """The candidate scorers the calibration relies on (jewelry); ModelError when one is gone."""
+        from inspector.grading.calibration import scored_rules
+        from inspector.grading.candidates import CandidateScorer
+        from inspector.grading.stone_seats import STONE_SEATS
+        from inspector.grading.surface_lines import SCRATCH_LINES
 
-        scorer = LineScorer(scorer_path(path))
-        if scorer.segmentation_sha256 and scorer.segmentation_sha256 != self.info.sha256:
-            warnings.warn(
-                f"{scorer.path} was trained on the probabilities of model {scorer.segmentation_sha256[:12]}, "
-                f"not {self.info.sha256[:12]}: re-run `python -m models.fit_surface_lines`",
-                stacklevel=3,
-            )
-        if rule.scorer_sha256 and rule.scorer_sha256 != scorer.sha256:
-            warnings.warn(
-                f"{scorer.path} is not the scorer the calibration was fitted for "
-                f"({scorer.sha256[:12]}, not {rule.scorer_sha256[:12]}): re-run `python -m models.calibrate`",
-                stacklevel=3,
-            )
-        return scorer
+        out = {}
+        for name, rule in scored_rules(self.calibration).items():
+            kind = {k.name: k for k in (SCRATCH_LINES, STONE_SEATS)}[name]
+            scorer = CandidateScorer(kind.path(path), kind)
+            if scorer.segmentation_sha256 and scorer.segmentation_sha256 != self.info.sha256:
+                warnings.warn(
+                    f"{scorer.path} was trained on the probabilities of model "
+                    f"{scorer.segmentation_sha256[:12]}, not {self.info.sha256[:12]}: re-run "
+                    f"`python -m models.fit_candidates --target {name}`",
+                    stacklevel=3,
+                )
+            if rule.scorer_sha256 and rule.scorer_sha256 != scorer.sha256:
+                warnings.warn(
+                    f"{scorer.path} is not the scorer the calibration was fitted for "
+                    f"({scorer.sha256[:12]}, not {rule.scorer_sha256[:12]}): "
+                    "re-run `python -m models.calibrate`",
+                    stacklevel=3,
+                )
+            out[name] = scorer
+        return out
 
     def locate(self, image_bgr: np.ndarray, phone_size_mm: tuple[float, float] = DEFAULT_PHONE_MM) -> Located:
         """Find the item and frame it exactly as this model was trained to see it."""

@@ -5,26 +5,22 @@ a soft blob at the level of bevel shading and stone facets: jewelry v13 found sc
 scratched held-out pieces (jewelry model card). The line itself is plain to see: a thin stroke that a
 median filter removes while it keeps the smooth shading and the edges of the piece. So every such
 stroke is a candidate, measured (shape, contrast, how it lies against the shading, and what the
-network says under and around it, ``FEATURES``), and a small gradient-boosted classifier trained on
-rendered pieces (``python -m models.fit_surface_lines``), shipped as ONNX next to the segmentation
-model, gives P(scratch) per candidate. The candidates it accepts at the calibrated threshold are
-added to the label map as scratches and measured like any other defect.
+network says under and around it, ``FEATURES``), and a small MLP trained on rendered pieces
+(``python -m models.fit_candidates --target scratch_lines``), shipped as ONNX next to the
+segmentation model, gives P(scratch) per candidate. The candidates it accepts at the calibrated
+threshold are added to the label map as scratches and measured like any other defect.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
-from dataclasses import dataclass
-from pathlib import Path
 
 import cv2
 import numpy as np
 
+from inspector.grading.candidates import Candidate, ScorerKind
 from inspector.grading.components import Component, skeleton_length
 from inspector.grading.line_shapes import shape_measures
-from inspector.grading.model import ModelError, open_onnx
 
 CONTRAST_LEVELS = 8.0
 """A candidate line differs from its 7x7 median by at least this many grey levels somewhere..."""
@@ -60,14 +56,6 @@ FEATURES: tuple[str, ...] = (
     "ridge_ratio",  # Hessian line response per contrast: lines, not blobs or corners
     "log_contrast_vs_crop",  # contrast against the crop's 90th percentile
 )
-
-
-@dataclass(frozen=True)
-class SurfaceLine:
-    """One candidate stroke in the crop and its measures (in ``FEATURES`` order)."""
-
-    part: Component
-    features: np.ndarray
 
 
 def _hysteresis(contrast: np.ndarray, strong: float, weak: float) -> np.ndarray:
@@ -142,7 +130,7 @@ def surface_lines(
     classes: tuple[str, ...],
     mm_per_px: tuple[float, float],
     min_length_mm: float = 0.0,
-) -> list[SurfaceLine]:
+) -> list[Candidate]:
     """Every thin stroke of a jewelry crop at least ``min_length_mm`` long, with its measures.
 
     The grader passes the rule's minimum scratch length: a shorter stroke could not count as a
@@ -224,58 +212,8 @@ def surface_lines(
             ],
             np.float32,
         )
-        out.append(SurfaceLine(p, feats))
+        out.append(Candidate(p, feats))
     return out
 
 
-def scorer_path(model_path: str | Path) -> Path:
-    """Where the scratch-line scorer of a segmentation model lives: beside it."""
-    p = Path(model_path)
-    return p.with_name(p.stem.removesuffix("_defects") + "_scratch_lines.onnx")
-
-
-class LineScorer:
-    """P(scratch) per candidate line: a classifier exported to ONNX, run on onnxruntime."""
-
-    def __init__(self, path: Path, threads: int = 1) -> None:
-        self.session, blob = open_onnx(
-            path,
-            "scratch-line scorer",
-            "the calibration uses it; rebuild it with `python -m models.fit_surface_lines`",
-            threads,
-        )
-        meta = self.session.get_modelmeta().custom_metadata_map
-        try:
-            features = tuple(json.loads(meta["features"]))
-        except (KeyError, ValueError):
-            raise ModelError(f"{path}: ONNX file lacks the scorer metadata (features)") from None
-        if features != FEATURES:
-            raise ModelError(
-                f"{path}: the scorer was trained on features {', '.join(features)}, but this grader "
-                f"measures {', '.join(FEATURES)}: re-run `python -m models.fit_surface_lines`"
-            )
-        self.path = path
-        self.sha256 = hashlib.sha256(blob).hexdigest()
-        self.segmentation_sha256 = meta.get("segmentation_sha256", "")
-        self.trained_on = meta.get("trained_on", "")
-        self.input_name = self.session.get_inputs()[0].name
-
-    def scores(self, lines: list[SurfaceLine]) -> np.ndarray:
-        """P(scratch) of each line."""
-        if not lines:
-            return np.zeros(0, np.float32)
-        x = np.ascontiguousarray(np.stack([ln.features for ln in lines]), np.float32)
-        (probs,) = self.session.run(None, {self.input_name: x})
-        return np.asarray(probs, np.float32).reshape(-1)
-
-
-def add_scratches(
-    labels: np.ndarray, lines: list[SurfaceLine], p_scratch: np.ndarray, threshold: float, scratch: int
-) -> np.ndarray:
-    """The label map with every line scored at least ``threshold`` marked as a scratch (over whatever
-    the pixel rule put there: the line is the better evidence for its own pixels)."""
-    out = labels.copy()
-    for ln, p in zip(lines, p_scratch, strict=True):
-        if p >= threshold:
-            ln.part.box(out)[ln.part.mask > 0] = scratch
-    return out
+SCRATCH_LINES = ScorerKind("scratch_lines", "scratch-line scorer", "scratch_lines", FEATURES)

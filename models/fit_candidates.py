@@ -1,19 +1,26 @@
-"""Train the jewelry scratch-line scorer (``inspector.grading.surface_lines``) and export it to ONNX.
+"""Train a jewelry candidate scorer (``inspector.grading.candidates``) and export it to ONNX.
 
-Renders jewelry pieces (seeds from ``LINE_SEED0``, apart from training, validation and held-out
-scenes), frames each one and runs the segmentation model on it exactly as the grader does, and
-measures every candidate stroke. A stroke whose pixels lie mostly (``TRUE_SHARE``) within 2 px of a
-rendered, visible scratch is a scratch; everything else (bevel edges, stone facets, prongs,
-tarnish texture, sparkles, glare) is not. A small MLP on the standardised measures learns P(scratch);
-the standardisation and the sigmoid are part of the exported graph, so the grader feeds it raw
-measures. A fifth of the pieces is kept out of training and reported (line AUROC, and per piece:
-scratched pieces found and clean pieces marked at a few thresholds); the threshold itself is fitted
-by ``python -m models.calibrate`` on its own validation renders.
+Two targets, each a region the grader judges whole:
 
-The scorer reads the segmentation model's probabilities, so it belongs to one model: re-run this after
+- ``scratch_lines``: thin strokes of the crop (``inspector.grading.surface_lines``); a stroke whose
+  pixels lie mostly (half) within 2 px of a rendered, visible scratch is a scratch; everything else
+  (bevel edges, stone facets, prongs, tarnish texture, sparkles, glare) is not.
+- ``stone_seats``: the regions the network marks as a missing stone (``inspector.grading.stone_seats``);
+  one that lies at least 30 % on a rendered empty seat is a missing stone; a dark facet of an intact
+  stone, a pendant's bail or a shaded cut-out edge is not.
+
+Renders jewelry pieces (seeds from the target's own range, apart from training, validation and
+held-out scenes), frames each one and runs the segmentation model on it exactly as the grader does,
+and measures every candidate. A small MLP on the standardised measures learns P(defect); the
+standardisation and the sigmoid are part of the exported graph, so the grader feeds it raw measures.
+A fifth of the pieces is kept out of training and reported (candidate AUROC, and per piece: pieces
+with the defect found and clean pieces marked at a few thresholds); the threshold itself is fitted by
+``python -m models.calibrate`` on its own validation renders.
+
+A scorer reads the segmentation model's probabilities, so it belongs to one model: re-run this after
 every jewelry model change (``make models`` does).
 
-    python -m models.fit_surface_lines [--models-dir models] [--n 4800] [--minutes 3]
+    python -m models.fit_candidates --target scratch_lines|stone_seats [--models-dir models] [--n 4800]
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ import hashlib
 import json
 import multiprocessing as mp
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,28 +39,46 @@ from typing import Any
 import cv2
 import numpy as np
 
-from inspector.grading.surface_lines import FEATURES, scorer_path, surface_lines
+from inspector.grading.candidates import Candidate, ScorerKind
+from inspector.grading.stone_seats import STONE_SEATS, stone_seats
+from inspector.grading.surface_lines import SCRATCH_LINES, surface_lines
 from models.crop_labels import crop_labels
 from models.evaluate import auroc
 from models.synth.scene import JEWELRY_CLASSES, render_scene
 from models.train import sample_defects
 
 MODELS_DIR = Path(__file__).resolve().parent
-LINE_SEED0 = 6_000_000
 DEFAULT_N = 4800
-TRUE_SHARE = 0.5  # a stroke is a scratch when this share of its pixels is within 2 px of one
 HIDDEN = (48, 24)
+
+
+@dataclass(frozen=True)
+class Target:
+    """One scorer to train: its kind, how a piece's candidates are found, and their truth."""
+
+    kind: ScorerKind
+    find: Callable[[np.ndarray, np.ndarray, tuple[str, ...], tuple[float, float]], list[Candidate]]
+    cls: str  # the rendered class a candidate must lie on
+    near_px: int  # tolerance around that class's pixels (odd kernel size; 1 = none)
+    true_share: float  # share of the candidate's pixels that must lie there
+    seed0: int
+
+
+TARGETS = {
+    "scratch_lines": Target(SCRATCH_LINES, surface_lines, "scratch", 5, 0.5, 6_000_000),
+    "stone_seats": Target(STONE_SEATS, stone_seats, "missing_stone", 1, 0.3, 6_500_000),
+}
 REPORT_THRESHOLDS = (0.3, 0.5, 0.7, 0.9)
 
 
 @dataclass
-class PieceLines:
-    """The candidate strokes of one rendered piece and what they really are."""
+class PieceCandidates:
+    """The candidates of one rendered piece and what they really are."""
 
     seed: int
-    features: np.ndarray  # lines x len(FEATURES)
-    truth: np.ndarray  # 1.0 scratch, 0.0 not
-    scratched: bool  # the piece has a visible scratch (some may have no candidate on it)
+    features: np.ndarray  # candidates x features
+    truth: np.ndarray  # 1.0 the defect, 0.0 not
+    has: bool  # the piece has the defect where the camera sees it (it may have no candidate on it)
     clean: bool  # the piece has no visible defect at all
 
 
@@ -69,8 +95,8 @@ def _segmentation(models_dir: Path) -> Any:
     return _MODEL
 
 
-def piece_lines(args: tuple[str, int]) -> PieceLines:
-    models_dir, seed = Path(args[0]), args[1]
+def piece_candidates(args: tuple[str, str, int]) -> PieceCandidates:
+    target, models_dir, seed = TARGETS[args[0]], Path(args[1]), args[2]
     model = _segmentation(models_dir)
     rng = np.random.default_rng(seed)
     w = int(rng.choice([640, 960, 1280]))
@@ -86,32 +112,26 @@ def piece_lines(args: tuple[str, int]) -> PieceLines:
     loc = model.locate(scene.image)
     probs = model.predict(loc.crop)
     gt = crop_labels(scene.masks, JEWELRY_CLASSES, loc, scene.visibility)
-    lines = surface_lines(loc.crop, probs, model.info.classes, loc.mm_per_px)
-    near = cv2.dilate(
-        (gt == 1 + JEWELRY_CLASSES.index("scratch")).astype(np.uint8), np.ones((5, 5), np.uint8)
-    )
-    truth = [float(ln.part.box(near)[ln.part.mask > 0].mean() >= TRUE_SHARE) for ln in lines]
-    feats = np.stack([ln.features for ln in lines]) if lines else np.zeros((0, len(FEATURES)), np.float32)
-    return PieceLines(
-        seed,
-        feats,
-        np.array(truth, np.float32),
-        bool(near.any()),
-        not bool(gt.any()),
-    )
+    found = target.find(loc.crop, probs, model.info.classes, loc.mm_per_px)
+    on_class = (gt == 1 + JEWELRY_CLASSES.index(target.cls)).astype(np.uint8)
+    near = cv2.dilate(on_class, np.ones((target.near_px, target.near_px), np.uint8))
+    truth = [float(c.part.box(near)[c.part.mask > 0].mean() >= target.true_share) for c in found]
+    n_features = len(target.kind.features)
+    feats = np.stack([c.features for c in found]) if found else np.zeros((0, n_features), np.float32)
+    return PieceCandidates(seed, feats, np.array(truth, np.float32), bool(on_class.any()), not bool(gt.any()))
 
 
-def render_pieces(models_dir: Path, n: int, seed0: int, procs: int) -> list[PieceLines]:
-    jobs = [(str(models_dir), seed0 + i) for i in range(n)]
+def render_pieces(target: str, models_dir: Path, n: int, seed0: int, procs: int) -> list[PieceCandidates]:
+    jobs = [(target, str(models_dir), seed0 + i) for i in range(n)]
     if procs <= 1:
-        return [piece_lines(j) for j in jobs]
+        return [piece_candidates(j) for j in jobs]
     # spawn, not fork: see models.train.build_dataset
     with mp.get_context("spawn").Pool(procs) as pool:
-        return pool.map(piece_lines, jobs, chunksize=16)
+        return pool.map(piece_candidates, jobs, chunksize=16)
 
 
-def _stack(pieces: list[PieceLines]) -> tuple[np.ndarray, np.ndarray]:
-    x = np.concatenate([p.features for p in pieces]) if pieces else np.zeros((0, len(FEATURES)))
+def _stack(pieces: list[PieceCandidates]) -> tuple[np.ndarray, np.ndarray]:
+    x = np.concatenate([p.features for p in pieces])
     y = np.concatenate([p.truth for p in pieces]) if pieces else np.zeros(0)
     return x.astype(np.float32), y.astype(np.float32)
 
@@ -159,40 +179,38 @@ def predict(net: Any, mean: np.ndarray, scale: np.ndarray, x: np.ndarray) -> np.
     return np.asarray(torch.sigmoid(z).numpy(), np.float32)
 
 
-def report(pieces: list[PieceLines], scores: list[np.ndarray]) -> dict[str, Any]:
-    """Line AUROC and, per threshold, scratched pieces found (a true scratch line accepted) and clean
-    pieces marked (any line accepted), on pieces the scorer was not trained on."""
+def report(pieces: list[PieceCandidates], scores: list[np.ndarray]) -> dict[str, Any]:
+    """Candidate AUROC and, per threshold, pieces with the defect found (a true candidate accepted)
+    and clean pieces marked (any candidate accepted), on pieces the scorer was not trained on."""
     flat = np.concatenate(scores) if scores else np.zeros(0)
     truth = np.concatenate([p.truth for p in pieces]) if pieces else np.zeros(0)
-    scratched = [(p, s) for p, s in zip(pieces, scores, strict=True) if p.scratched]
+    having = [(p, s) for p, s in zip(pieces, scores, strict=True) if p.has]
     clean = [s for p, s in zip(pieces, scores, strict=True) if p.clean]
     per_threshold = {}
     for t in REPORT_THRESHOLDS:
         per_threshold[str(t)] = {
-            "scratched_found": round(
-                float(np.mean([((s >= t) & (p.truth > 0)).any() for p, s in scratched])), 3
-            )
-            if scratched
+            "found": round(float(np.mean([((s >= t) & (p.truth > 0)).any() for p, s in having])), 3)
+            if having
             else None,
             "clean_marked": round(float(np.mean([(s >= t).any() for s in clean])), 3) if clean else None,
         }
-    line_auroc = auroc(list(flat), list(truth.astype(int)))
+    candidate_auroc = auroc(list(flat), list(truth.astype(int)))
     return {
         "pieces": len(pieces),
-        "scratched_pieces": len(scratched),
+        "pieces_with_the_defect": len(having),
         "clean_pieces": len(clean),
-        "lines": len(truth),
-        "scratch_lines": int(truth.sum()),
-        "scratched_with_a_candidate": round(float(np.mean([(p.truth > 0).any() for p, _ in scratched])), 3)
-        if scratched
+        "candidates": len(truth),
+        "true_candidates": int(truth.sum()),
+        "with_a_true_candidate": round(float(np.mean([(p.truth > 0).any() for p, _ in having])), 3)
+        if having
         else None,
-        "line_auroc": round(line_auroc, 3) if line_auroc is not None else None,
+        "auroc": round(candidate_auroc, 3) if candidate_auroc is not None else None,
         "by_threshold": per_threshold,
     }
 
 
 def export(net: Any, mean: np.ndarray, scale: np.ndarray, out: Path, meta: dict[str, str]) -> None:
-    """ONNX with the standardisation and the sigmoid inside: raw measures in, P(scratch) out."""
+    """ONNX with the standardisation and the sigmoid inside: raw measures in, P(defect) out."""
     import onnx
     import torch
 
@@ -210,11 +228,11 @@ def export(net: Any, mean: np.ndarray, scale: np.ndarray, out: Path, meta: dict[
     tmp = out.with_suffix(".tmp.onnx")
     torch.onnx.export(
         Scorer().eval(),
-        (torch.zeros(1, len(FEATURES)),),
+        (torch.zeros(1, len(mean)),),
         str(tmp),
         input_names=["features"],
-        output_names=["p_scratch"],
-        dynamic_axes={"features": {0: "n"}, "p_scratch": {0: "n"}},
+        output_names=["p_defect"],
+        dynamic_axes={"features": {0: "n"}, "p_defect": {0: "n"}},
         opset_version=17,
         dynamo=False,
     )
@@ -228,29 +246,33 @@ def export(net: Any, mean: np.ndarray, scale: np.ndarray, out: Path, meta: dict[
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--target", choices=sorted(TARGETS), required=True, help="which scorer to train")
     ap.add_argument("--models-dir", type=Path, default=MODELS_DIR, help="holds jewelry_defects.onnx")
     ap.add_argument("--n", type=int, default=DEFAULT_N, help="rendered pieces (default %(default)s)")
-    ap.add_argument("--seed0", type=int, default=LINE_SEED0)
+    ap.add_argument("--seed0", type=int, default=None, help="first scene seed (default: the target's own)")
     ap.add_argument("--procs", type=int, default=2)
     ap.add_argument("--minutes", type=float, default=3.0, help="training time limit (default %(default)s)")
     args = ap.parse_args()
     if args.n < 20:
         ap.error(f"--n must be at least 20 pieces, not {args.n}")
+    target = TARGETS[args.target]
+    seed0 = target.seed0 if args.seed0 is None else args.seed0
     seg = args.models_dir / "jewelry_defects.onnx"
     if not seg.is_file():
         raise SystemExit(f"{seg} not found: the scorer reads that model's probabilities; build it first")
+    tag = f"[jewelry {args.target}]"
     t0 = time.monotonic()
-    pieces = render_pieces(args.models_dir, args.n, args.seed0, args.procs)
-    print(f"[jewelry lines] {args.n} pieces measured in {time.monotonic() - t0:.0f} s", flush=True)
+    pieces = render_pieces(args.target, args.models_dir, args.n, seed0, args.procs)
+    print(f"{tag} {args.n} pieces measured in {time.monotonic() - t0:.0f} s", flush=True)
     cut = len(pieces) * 4 // 5
     x, y = _stack(pieces[:cut])
     if y.sum() == 0 or y.min() == y.max():
-        raise SystemExit("no scratch lines (or nothing but) among the rendered pieces: render more (--n)")
+        raise SystemExit("no true candidates (or nothing but) among the rendered pieces: render more (--n)")
     net, mean, scale = train_mlp(x, y, args.minutes)
     held = pieces[cut:]
     figures = report(held, [predict(net, mean, scale, p.features) for p in held])
-    print(f"[jewelry lines] on {len(held)} pieces kept out: {json.dumps(figures)}", flush=True)
-    out = scorer_path(seg)
+    print(f"{tag} on {len(held)} pieces kept out: {json.dumps(figures)}", flush=True)
+    out = target.kind.path(seg)
     export(
         net,
         mean,
@@ -258,15 +280,15 @@ def main() -> None:
         out,
         {
             "kind": "jewelry",
-            "features": json.dumps(list(FEATURES)),
+            "target": args.target,
+            "features": json.dumps(list(target.kind.features)),
             "segmentation_sha256": hashlib.sha256(seg.read_bytes()).hexdigest(),
-            "trained_on": f"{cut} rendered pieces, seeds {args.seed0}.., "
-            f"{datetime.now(UTC).date().isoformat()}",
+            "trained_on": f"{cut} rendered pieces, seeds {seed0}.., {datetime.now(UTC).date().isoformat()}",
             "held_out": json.dumps(figures),
-            "output": "P(scratch) per candidate line",
+            "output": f"P({target.cls}) per candidate",
         },
     )
-    print(f"[jewelry lines] wrote {out} ({out.stat().st_size / 1e3:.0f} kB)", flush=True)
+    print(f"{tag} wrote {out} ({out.stat().st_size / 1e3:.0f} kB)", flush=True)
 
 
 if __name__ == "__main__":
