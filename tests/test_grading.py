@@ -103,6 +103,23 @@ def test_glare_and_smudges_on_clean_jewelry_are_not_scratches(grader: Grader, se
     assert grader.grade(scene.image, "jewelry").measurements["scratch"].count == 0
 
 
+@pytest.mark.parametrize("seed", [140, 143, 160, 170, 171])
+def test_a_dark_facet_or_bail_is_not_a_missing_stone(grader: Grader, seed: int) -> None:
+    """On these clean pieces the network marks a seat (a dark facet, a pendant's bail, a cut-out edge)
+    that the network's own rule would report as a missing stone, grading the piece Fair; the
+    stone-seat scorer rejects it and the piece keeps its grade."""
+    scene = render_scene("jewelry", seed=seed, defects=[])
+    res = grader.grade(scene.image, "jewelry")
+    model, scale = grader.models["jewelry"], grader.scales["jewelry"]
+    assert res.located is not None
+    probs = model.predict(res.located.crop)
+    network_rule = model.calibration.model_copy(update={"stone_seats": None})
+    before, *_ = grader._measure(probs, res.located, model.info.classes, scale, network_rule, model.scorers)
+    assert before["missing_stone"].count >= 1
+    assert res.measurements["missing_stone"].count == 0
+    assert res.grade != "D"
+
+
 def test_jewelry_missing_stone_is_fair(grader: Grader) -> None:
     """A ring or pendant with an empty setting is graded no better than the scale's repair grade."""
     scene = render_scene("jewelry", seed=5, defects=["missing_stone"], only_distractors=())
