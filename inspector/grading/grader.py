@@ -143,17 +143,24 @@ def labels_from_probs(probs: np.ndarray, threshold: float = DEFECT_THRESHOLD) ->
     return labels
 
 
+def most_likely_defect(probs: np.ndarray) -> np.ndarray:
+    """Per pixel, the defect class (1..) with the highest probability, whatever P(any defect) is."""
+    return np.asarray(probs[1:].argmax(axis=0) + 1)
+
+
 def calibrated_labels(
     probs: np.ndarray,
     classes: tuple[str, ...],
     cal: Calibration,
     mm_per_px: tuple[float, float],
     inset_px: int = 0,
+    best: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Per-pixel class map under a model's calibration: the most likely defect class, kept when
-    P(any defect) reaches that class's threshold; on the mat around the body and inside the ignored
-    border band only the edge classes (chips and dents live on the edge)."""
-    labels = probs[1:].argmax(axis=0) + 1
+    """Per-pixel class map under a model's calibration: the most likely defect class (``best``, when
+    the caller has it already), kept when P(any defect) reaches that class's threshold; on the mat
+    around the body and inside the ignored border band only the edge classes (chips and dents live
+    on the edge)."""
+    labels = most_likely_defect(probs) if best is None else best.copy()
     defect_p = 1.0 - probs[0]
     thr = np.array([1.0] + [cal.threshold(c) for c in classes[1:]], np.float32)
     labels[defect_p < thr[labels]] = 0
@@ -204,9 +211,11 @@ def apply_scored_candidates(
     classes: tuple[str, ...],
     cal: Calibration,
     scorers: dict[str, CandidateScorer],
+    best: np.ndarray | None = None,
 ) -> np.ndarray:
     """The label map under the calibration's candidate rules (jewelry): missing stones only where the
-    seat scorer accepts the network's seat; scratches added where the line scorer accepts a stroke."""
+    seat scorer accepts the network's seat; scratches added where the line scorer accepts a stroke.
+    ``best``: ``most_likely_defect(probs)`` when the caller has it."""
     for name in ("stone_seats", "scratch_lines"):
         rule = getattr(cal, name)
         if rule is None:
@@ -215,7 +224,7 @@ def apply_scored_candidates(
             raise ModelError(f"the calibration asks for {name}, but no such scorer is loaded")
         if name == "stone_seats":
             mi = classes.index("missing_stone")
-            found = stone_seats(loc.crop, probs, classes, loc.mm_per_px)
+            found = stone_seats(loc.crop, probs, classes, loc.mm_per_px, best)
             labels = mark(
                 np.where(labels == mi, 0, labels), found, scorers[name].scores(found), rule.threshold, mi
             )
@@ -347,12 +356,13 @@ class Grader:
         cal: Calibration,
         scorers: dict[str, CandidateScorer] | None = None,
     ) -> tuple[dict[str, ClassMeasurement], list[Defect], float, np.ndarray]:
-        labels = calibrated_labels(probs, classes, cal, loc.mm_per_px, loc.inset_px)
+        best = most_likely_defect(probs)
+        labels = calibrated_labels(probs, classes, cal, loc.mm_per_px, loc.inset_px, best)
         if cal.line_classifier is not None:
             labels = reclassify_lines(
                 labels, probs, loc.crop, classes, cal.line_classifier, line_min_area(scale), loc.mm_per_px
             )
-        labels = apply_scored_candidates(labels, probs, loc, classes, cal, scorers or {})
+        labels = apply_scored_candidates(labels, probs, loc, classes, cal, scorers or {}, best)
         meas, defects = measure_labels(labels, loc, classes, scale, cal.min_length_mm)
         return meas, defects, damage_score(probs, classes, cal, loc), labels
 

@@ -49,11 +49,16 @@ FEATURES: tuple[str, ...] = (
 
 
 def stone_seats(
-    crop_bgr: np.ndarray, probs: np.ndarray, classes: tuple[str, ...], mm_per_px: tuple[float, float]
+    crop_bgr: np.ndarray,
+    probs: np.ndarray,
+    classes: tuple[str, ...],
+    mm_per_px: tuple[float, float],
+    best: np.ndarray | None = None,
 ) -> list[Candidate]:
-    """Every region the network marks as a missing stone under the plain rule, with its measures."""
+    """Every region the network marks as a missing stone under the plain rule, with its measures.
+    ``best``: the most likely defect class per pixel, when the caller has it already."""
     mi = classes.index("missing_stone")
-    labels = probs[1:].argmax(axis=0) + 1
+    labels = (probs[1:].argmax(axis=0) + 1) if best is None else best.copy()
     labels[probs[0] > 0.5] = 0
     parts = class_components(labels, mi, MIN_AREA_MM2, mm_per_px)
     if not parts:

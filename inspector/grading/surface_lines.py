@@ -58,6 +58,16 @@ FEATURES: tuple[str, ...] = (
 )
 
 
+def _percentile_of_levels(levels: np.ndarray, q: float) -> float:
+    """``np.percentile(levels, q)`` (linear interpolation) for whole grey levels 0..255, from their
+    histogram instead of a partial sort."""
+    cum = np.cumsum(np.bincount(levels.astype(np.int32).ravel(), minlength=256))
+    pos = q / 100.0 * (int(cum[-1]) - 1)
+    lo, hi = math.floor(pos), math.ceil(pos)
+    v_lo, v_hi = (float(np.searchsorted(cum, k, side="right")) for k in (lo, hi))
+    return v_lo + (v_hi - v_lo) * (pos - lo)
+
+
 def _hysteresis(contrast: np.ndarray, strong: float, weak: float) -> np.ndarray:
     """uint8 mask of the pixels >= ``weak`` connected to a pixel >= ``strong``."""
     traced = (contrast >= weak).astype(np.uint8)
@@ -170,7 +180,7 @@ def surface_lines(
         "clutter": on_mean(cv2.blur(contrast, (15, 15))),
         "ridge": on_mean(_hessian_line(grey) / (contrast + 1.0)),
     }
-    p90 = float(np.percentile(contrast, 90)) + 1.0
+    p90 = _percentile_of_levels(contrast, 90.0) + 1.0
     n_lines = math.log1p(len(parts))
     near_kernel = np.ones((7, 7), np.uint8)
     out = []
