@@ -16,6 +16,7 @@ from inspector.grading.components import ClassMeasurement, class_components, sum
 from inspector.grading.line_shapes import LINE_CLASSES, reclassify_lines
 from inspector.grading.locate import DEFAULT_PHONE_MM, Located
 from inspector.grading.model import ModelError, ModelInfo, SegModel, default_models_dir
+from inspector.grading.pixel_labels import most_likely_defect
 from inspector.grading.scales import SCALES_DIR, Scale, load_scale
 from inspector.grading.stone_seats import stone_seats
 from inspector.grading.surface_lines import surface_lines
@@ -104,9 +105,6 @@ def _plural(n: int, one: str, many: str) -> str:
     return f"{n} {one if n == 1 else many}"
 
 
-DEFECT_THRESHOLD = 0.5
-
-
 def border_band(
     shape: tuple[int, ...], cal: Calibration, mm_per_px: tuple[float, float], inset_px: int = 0
 ) -> np.ndarray | None:
@@ -133,19 +131,6 @@ def damage_score(probs: np.ndarray, classes: tuple[str, ...], cal: Calibration, 
         defect_prob = np.where(band, edge_prob, defect_prob)
     k = min(30, defect_prob.size)
     return float(np.partition(defect_prob.reshape(-1), -k)[-k:].mean())
-
-
-def labels_from_probs(probs: np.ndarray, threshold: float = DEFECT_THRESHOLD) -> np.ndarray:
-    """Per-pixel class map: a pixel is a defect when P(any defect) >= threshold, and then the most
-    likely defect class; so two similar classes splitting their vote still count as a defect."""
-    labels = probs[1:].argmax(axis=0) + 1
-    labels[probs[0] > 1.0 - threshold] = 0
-    return labels
-
-
-def most_likely_defect(probs: np.ndarray) -> np.ndarray:
-    """Per pixel, the defect class (1..) with the highest probability, whatever P(any defect) is."""
-    return np.asarray(probs[1:].argmax(axis=0) + 1)
 
 
 def calibrated_labels(

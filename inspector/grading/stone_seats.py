@@ -21,6 +21,7 @@ import numpy as np
 from inspector.grading.candidates import Candidate, ScorerKind
 from inspector.grading.components import class_components
 from inspector.grading.line_shapes import shape_measures
+from inspector.grading.pixel_labels import labels_from_probs
 
 MIN_AREA_MM2 = 0.3  # smaller marks are below the scale's 0.5 mm² for a missing stone anyway
 RING_PX = 7  # the band around a region its surroundings are read from
@@ -58,9 +59,7 @@ def stone_seats(
     """Every region the network marks as a missing stone under the plain rule, with its measures.
     ``best``: the most likely defect class per pixel, when the caller has it already."""
     mi = classes.index("missing_stone")
-    labels = (probs[1:].argmax(axis=0) + 1) if best is None else best.copy()
-    labels[probs[0] > 0.5] = 0
-    parts = class_components(labels, mi, MIN_AREA_MM2, mm_per_px)
+    parts = class_components(labels_from_probs(probs, best=best), mi, MIN_AREA_MM2, mm_per_px)
     if not parts:
         return []
     grey = cv2.cvtColor(crop_bgr, cv2.COLOR_BGR2GRAY).astype(np.float32) / 255.0

@@ -1,0 +1,24 @@
+"""The network's per-pixel answer as a class map, before any fitted rule: the grader's calibrated
+rule and the stone-seat candidates both start from it."""
+
+from __future__ import annotations
+
+import numpy as np
+
+DEFECT_THRESHOLD = 0.5
+
+
+def most_likely_defect(probs: np.ndarray) -> np.ndarray:
+    """Per pixel, the defect class (1..) with the highest probability, whatever P(any defect) is."""
+    return np.asarray(probs[1:].argmax(axis=0) + 1)
+
+
+def labels_from_probs(
+    probs: np.ndarray, threshold: float = DEFECT_THRESHOLD, best: np.ndarray | None = None
+) -> np.ndarray:
+    """Per-pixel class map: a pixel is a defect when P(any defect) >= threshold, and then the most
+    likely defect class (``best``, when the caller has it already); so two similar classes splitting
+    their vote still count as a defect."""
+    labels = most_likely_defect(probs) if best is None else best.copy()
+    labels[probs[0] > 1.0 - threshold] = 0
+    return labels
