@@ -201,25 +201,21 @@ def apply_scored_candidates(
     """The label map under the calibration's candidate rules (jewelry): missing stones only where the
     seat scorer accepts the network's seat; scratches added where the line scorer accepts a stroke.
     ``best``: ``most_likely_defect(probs)`` when the caller has it."""
-    for name in ("stone_seats", "scratch_lines"):
-        rule = getattr(cal, name)
-        if rule is None:
-            continue
+
+    def scorer(name: str) -> CandidateScorer:
         if name not in scorers:
             raise ModelError(f"the calibration asks for {name}, but no such scorer is loaded")
-        if name == "stone_seats":
-            mi = classes.index("missing_stone")
-            found = stone_seats(loc.crop, probs, classes, loc.mm_per_px, best)
-            labels = mark(
-                np.where(labels == mi, 0, labels), found, scorers[name].scores(found), rule.threshold, mi
-            )
-        else:
-            found = surface_lines(
-                loc.crop, probs, classes, loc.mm_per_px, cal.min_length_mm.get("scratch", 0.0)
-            )
-            labels = mark(
-                labels, found, scorers[name].scores(found), rule.threshold, classes.index("scratch")
-            )
+        return scorers[name]
+
+    if cal.stone_seats is not None:
+        mi = classes.index("missing_stone")
+        seats = stone_seats(loc.crop, probs, classes, loc.mm_per_px, best)
+        p = scorer("stone_seats").scores(seats)
+        labels = mark(np.where(labels == mi, 0, labels), seats, p, cal.stone_seats.threshold, mi)
+    if cal.scratch_lines is not None:
+        lines = surface_lines(loc.crop, probs, classes, loc.mm_per_px, cal.min_length_mm.get("scratch", 0.0))
+        p = scorer("scratch_lines").scores(lines)
+        labels = mark(labels, lines, p, cal.scratch_lines.threshold, classes.index("scratch"))
     return labels
 
 
