@@ -48,8 +48,7 @@ from inspector.grading.grader import Grader, calibrated_labels, line_min_area, m
 from inspector.grading.line_shapes import LINE_CLASSES
 from inspector.grading.locate import Located
 from inspector.grading.scales import Scale
-from inspector.grading.stone_seats import STONE_SEATS, stone_seats
-from inspector.grading.surface_lines import SCRATCH_LINES, surface_lines
+from inspector.grading.scorer_kinds import SCORER_KINDS
 from models.crop_labels import crop_labels
 from models.evaluate import found_located, found_where_labelled
 from models.fit_lines import (
@@ -549,7 +548,7 @@ def main() -> None:
         grader = Grader.load(models_dir=args.models_dir, kinds=(kind,))
         model = grader.models[kind]
         scorers = {}
-        for sk in (SCRATCH_LINES, STONE_SEATS):
+        for sk in SCORER_KINDS.values():
             if not sk.path(model.info.path).is_file():
                 continue
             scorer = CandidateScorer(sk.path(model.info.path), sk)
@@ -573,8 +572,7 @@ def main() -> None:
         for it in items:
             it.probs = probs = model.predict(it.loc.crop)
             for name, scorer in scorers.items():
-                find = surface_lines if name == "scratch_lines" else stone_seats
-                regions = find(it.loc.crop, probs, model.info.classes, it.loc.mm_per_px)
+                regions = scorer.kind.find(it.loc.crop, probs, model.info.classes, it.loc.mm_per_px)
                 it.candidates[name] = (regions, scorer.scores(regions))
         if args.keep_rule:
             kept = json.loads(path.read_text(encoding="utf-8"))

@@ -31,7 +31,6 @@ import hashlib
 import json
 import multiprocessing as mp
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,9 +39,8 @@ from typing import Any
 import cv2
 import numpy as np
 
-from inspector.grading.candidates import Candidate, ScorerKind
-from inspector.grading.stone_seats import STONE_SEATS, stone_seats
-from inspector.grading.surface_lines import SCRATCH_LINES, surface_lines
+from inspector.grading.candidates import ScorerKind
+from inspector.grading.scorer_kinds import SCORER_KINDS
 from models.crop_labels import crop_labels
 from models.evaluate import auroc
 from models.synth.scene import JEWELRY_CLASSES, render_scene
@@ -55,10 +53,9 @@ HIDDEN = (48, 24)
 
 @dataclass(frozen=True)
 class Target:
-    """One scorer to train: its kind, how a piece's candidates are found, and their truth."""
+    """One scorer to train: its kind (which also finds a piece's candidates) and their truth."""
 
     kind: ScorerKind
-    find: Callable[[np.ndarray, np.ndarray, tuple[str, ...], tuple[float, float]], list[Candidate]]
     classes: tuple[str, ...]  # the rendered classes a candidate must lie on
     near_px: int  # tolerance around that class's pixels (odd kernel size; 1 = none)
     true_share: float  # share of the candidate's pixels that must lie there
@@ -66,9 +63,9 @@ class Target:
 
 
 TARGETS = {
-    "scratch_lines": Target(SCRATCH_LINES, surface_lines, ("scratch",), 5, 0.5, 6_000_000),
+    "scratch_lines": Target(SCORER_KINDS["scratch_lines"], ("scratch",), 5, 0.5, 6_000_000),
     # a loose stone the network reads as missing still makes the piece Fair: such a seat is kept
-    "stone_seats": Target(STONE_SEATS, stone_seats, ("missing_stone", "loose_stone"), 1, 0.3, 6_500_000),
+    "stone_seats": Target(SCORER_KINDS["stone_seats"], ("missing_stone", "loose_stone"), 1, 0.3, 6_500_000),
 }
 REPORT_THRESHOLDS = (0.3, 0.5, 0.7, 0.9)
 
@@ -114,7 +111,7 @@ def piece_candidates(args: tuple[str, str, int]) -> PieceCandidates:
     loc = model.locate(scene.image)
     probs = model.predict(loc.crop)
     gt = crop_labels(scene.masks, JEWELRY_CLASSES, loc, scene.visibility)
-    found = target.find(loc.crop, probs, model.info.classes, loc.mm_per_px)
+    found = target.kind.find(loc.crop, probs, model.info.classes, loc.mm_per_px)
     on_class = np.isin(gt, [1 + JEWELRY_CLASSES.index(c) for c in target.classes]).astype(np.uint8)
     near = cv2.dilate(on_class, np.ones((target.near_px, target.near_px), np.uint8))
     truth = [float(c.part.box(near)[c.part.mask > 0].mean() >= target.true_share) for c in found]

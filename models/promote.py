@@ -20,8 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from inspector.grading.calibration import calibration_path
-from inspector.grading.stone_seats import STONE_SEATS
-from inspector.grading.surface_lines import SCRATCH_LINES
+from inspector.grading.scorer_kinds import SCORER_KINDS
 
 MODELS_DIR = Path(__file__).resolve().parent
 
@@ -103,7 +102,7 @@ def promote(kind: str, candidate_dir: Path, models_dir: Path) -> list[Path]:
         raise SystemExit(f"{model} is missing: the candidate was not built")
     copied = [models_dir / model.name]
     shutil.copyfile(model, copied[0])
-    for src in (calibration_path(model), SCRATCH_LINES.path(model), STONE_SEATS.path(model)):
+    for src in (calibration_path(model), *(k.path(model) for k in SCORER_KINDS.values())):
         dst = models_dir / src.name
         if src.is_file():
             shutil.copyfile(src, dst)

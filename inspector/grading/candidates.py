@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,12 +32,14 @@ class Candidate:
 
 @dataclass(frozen=True)
 class ScorerKind:
-    """What one scorer judges: its file beside the model, its measures, and its rule's field."""
+    """What one scorer judges: its file beside the model, its measures, its rule's field, and how a
+    crop's candidates are found (crop, probabilities, classes, mm per pixel)."""
 
     name: str  # the calibration field and the --target of models.fit_candidates
     what: str  # in error messages
     suffix: str  # <kind>_<suffix>.onnx beside <kind>_defects.onnx
     features: tuple[str, ...]
+    find: Callable[[np.ndarray, np.ndarray, tuple[str, ...], tuple[float, float]], list[Candidate]]
 
     def path(self, model_path: str | Path) -> Path:
         p = Path(model_path)

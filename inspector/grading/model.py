@@ -115,12 +115,11 @@ class SegModel:
         """The candidate scorers the calibration relies on (jewelry); ModelError when one is gone."""
         from inspector.grading.calibration import scored_rules
         from inspector.grading.candidates import CandidateScorer
-        from inspector.grading.stone_seats import STONE_SEATS
-        from inspector.grading.surface_lines import SCRATCH_LINES
+        from inspector.grading.scorer_kinds import SCORER_KINDS
 
         out = {}
         for name, rule in scored_rules(self.calibration).items():
-            kind = {k.name: k for k in (SCRATCH_LINES, STONE_SEATS)}[name]
+            kind = SCORER_KINDS[name]
             scorer = CandidateScorer(kind.path(path), kind)
             if scorer.segmentation_sha256 and scorer.segmentation_sha256 != self.info.sha256:
                 warnings.warn(

@@ -114,4 +114,4 @@ def stone_seats(
     return out
 
 
-STONE_SEATS = ScorerKind("stone_seats", "stone-seat scorer", "stone_seats", FEATURES)
+STONE_SEATS = ScorerKind("stone_seats", "stone-seat scorer", "stone_seats", FEATURES, stone_seats)

@@ -226,4 +226,4 @@ def surface_lines(
     return out
 
 
-SCRATCH_LINES = ScorerKind("scratch_lines", "scratch-line scorer", "scratch_lines", FEATURES)
+SCRATCH_LINES = ScorerKind("scratch_lines", "scratch-line scorer", "scratch_lines", FEATURES, surface_lines)
