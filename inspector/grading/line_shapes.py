@@ -20,6 +20,7 @@ import cv2
 import numpy as np
 
 from inspector.grading.components import Component, class_components
+from inspector.grading.pixel_moments import bend, from_mask
 
 if TYPE_CHECKING:
     from inspector.grading.calibration import LineClassifier
@@ -53,29 +54,26 @@ class LineComponent:
     strong: np.ndarray  # uint8 in the part's box: the pixels the rule marks, bridges not included
 
 
-def shape_measures(
-    mask: np.ndarray, mm_per_px: tuple[float, float], length_mm: float
-) -> tuple[float, float, float]:
-    """(straightness, solidity, bend_mm) of a component mask."""
+def hull_measures(mask: np.ndarray, mm_per_px: tuple[float, float], length_mm: float) -> tuple[float, float]:
+    """(straightness, solidity) of a component mask, from its convex hull."""
     ys, xs = np.nonzero(mask)
     mx, my = float(mm_per_px[0]), float(mm_per_px[1])
-    pts = np.stack([xs * mx, ys * my], axis=1).astype(np.float64)
     hull_px = np.zeros_like(mask)
     hull = cv2.convexHull(np.stack([xs, ys], axis=1).astype(np.int32))
     cv2.fillConvexPoly(hull_px, hull, 1)
     solidity = float(len(xs)) / max(1.0, float(np.count_nonzero(hull_px)))
     hp = hull.reshape(-1, 2).astype(np.float64) * np.array([mx, my])
     extent = float(np.sqrt(((hp[:, None, :] - hp[None, :, :]) ** 2).sum(-1)).max()) if len(hp) > 1 else 0.0
-    straightness = min(1.5, extent / max(length_mm, 1e-6))
-    if len(pts) < 4:
-        return straightness, solidity, 0.0
-    c = pts - pts.mean(axis=0)
-    _, vecs = np.linalg.eigh(c.T @ c)
-    u, v = c @ vecs[:, 1], c @ vecs[:, 0]  # along and across the main direction
-    a = np.stack([u * u, u, np.ones_like(u)], axis=1)
-    coef, *_ = np.linalg.lstsq(a, v, rcond=None)
-    bend = float(np.sqrt(np.mean((v - a @ coef) ** 2)))
-    return straightness, solidity, bend
+    return min(1.5, extent / max(length_mm, 1e-6)), solidity
+
+
+def shape_measures(
+    mask: np.ndarray, mm_per_px: tuple[float, float], length_mm: float
+) -> tuple[float, float, float]:
+    """(straightness, solidity, bend_mm) of a component mask."""
+    straightness, solidity = hull_measures(mask, mm_per_px, length_mm)
+    bend_mm = float(bend(from_mask(mask).scaled(float(mm_per_px[0]), float(mm_per_px[1])))[0])
+    return straightness, solidity, bend_mm
 
 
 def line_components(

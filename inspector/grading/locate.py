@@ -131,6 +131,15 @@ def find_item(image: np.ndarray, kind: str = "phone") -> np.ndarray | None:
     return None if pts is None else (pts.astype(np.float32) + 0.5) / scale - 0.5
 
 
+def _max_abs_difference(values: np.ndarray, ref: np.ndarray) -> np.ndarray:
+    """max over the last axis of |values - ref|, a channel at a time (a reduction over a short last
+    axis is numpy's slow case: 2.3 ms on the search image, against 0.3)."""
+    out = np.abs(values[..., 0] - ref[0])
+    for c in range(1, values.shape[-1]):
+        np.maximum(out, np.abs(values[..., c] - ref[c]), out=out)
+    return out
+
+
 def _item_by_colour(small: np.ndarray, kind: str) -> np.ndarray | None:
     sh, sw = small.shape[:2]
     b = max(2, int(min(sh, sw) * 0.04))
@@ -146,10 +155,10 @@ def _item_by_colour(small: np.ndarray, kind: str) -> np.ndarray | None:
         ]
     )
     bg = np.median(border, axis=0)
-    spread = float(np.percentile(np.abs(border - bg).max(axis=1), 95))
-    diff = np.abs(lab - bg).max(axis=2)
+    spread = float(np.percentile(_max_abs_difference(border, bg), 95))
+    diff = _max_abs_difference(lab, bg)
     thr = max(14.0, spread * 1.5)
-    fg = (diff > thr).astype(np.uint8) * 255
+    fg: np.ndarray = (diff > thr).astype(np.uint8) * 255
     k = max(3, int(min(sh, sw) * 0.02) | 1)
     fg = cv2.morphologyEx(fg, cv2.MORPH_CLOSE, np.ones((k, k), np.uint8))
     fg = cv2.morphologyEx(fg, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))

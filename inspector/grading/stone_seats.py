@@ -20,7 +20,7 @@ import numpy as np
 
 from inspector.grading.candidates import Candidate, ScorerKind
 from inspector.grading.components import class_components
-from inspector.grading.line_shapes import shape_measures
+from inspector.grading.line_shapes import hull_measures
 from inspector.grading.pixel_labels import labels_from_probs
 
 MIN_AREA_MM2 = 0.3  # smaller marks are below the scale's 0.5 mm² for a missing stone anyway
@@ -81,7 +81,7 @@ def stone_seats(
         perimeter = cv2.arcLength(outline, True) + 1e-6
         (cx, cy), radius = cv2.minEnclosingCircle(outline)
         area_px = float(on.sum())
-        _, solid, _ = shape_measures(c.mask, mm_per_px, c.length_mm)
+        _, solid = hull_measures(c.mask, mm_per_px, c.length_mm)
         g_in, s_in = c.box(grey)[on], c.box(sat)[on]
         g_around = grey[y0:y1, x0:x1][around]
         s_around = sat[y0:y1, x0:x1][around]

@@ -20,7 +20,8 @@ import numpy as np
 
 from inspector.grading.candidates import Candidate, ScorerKind
 from inspector.grading.components import Component, skeleton_length
-from inspector.grading.line_shapes import shape_measures
+from inspector.grading.line_shapes import hull_measures
+from inspector.grading.pixel_moments import LabelledPixels, across_gradient, bend, principal_frame
 
 CONTRAST_LEVELS = 8.0
 """A candidate line differs from its 7x7 median by at least this many grey levels somewhere..."""
@@ -91,18 +92,26 @@ def _hessian_line(grey: np.ndarray, sigma: float = 1.0) -> np.ndarray:
     return np.asarray(np.abs(np.abs(half_trace + d) - np.abs(half_trace - d)), np.float32)
 
 
-def _across(mask: np.ndarray, gx: np.ndarray, gy: np.ndarray) -> float:
-    """Mean |cos| between the component's main axis and the shading gradient under it."""
-    ys, xs = np.nonzero(mask)
-    if len(xs) < 3:
-        return 0.5
-    pts = np.stack([xs, ys], axis=1).astype(np.float64)
-    pts -= pts.mean(axis=0)
-    _, vecs = np.linalg.eigh(pts.T @ pts)
-    axis = vecs[:, 1]
-    g = np.stack([gx[ys, xs], gy[ys, xs]], axis=1).astype(np.float64)
-    norm = np.linalg.norm(g, axis=1) + 1e-6
-    return float(np.mean(np.abs(g @ axis) / norm))
+def _axis_measures(
+    ids: np.ndarray, measured: list[int], mm_per_px: tuple[float, float], shading: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(bend_mm, across_shading) of the strokes ``measured`` (0-based; their pixels are ``ids`` ==
+    index + 1), all at once: how far each wanders from a smooth curve, and the mean |cos| between its
+    main axis and the gradient of the shading under it (bevel edges and contours run along the
+    shading's contours, a scratch crosses them at any angle)."""
+    ys, xs = np.nonzero(ids)
+    which = np.full(int(ids.max()), -1, np.intp)
+    which[measured] = np.arange(len(measured))
+    stroke = which[ids[ys, xs] - 1]
+    on = stroke >= 0
+    ys, xs = ys[on], xs[on]
+    px = LabelledPixels(xs.astype(np.float64), ys.astype(np.float64), stroke[on], len(measured))
+    mx, my = float(mm_per_px[0]), float(mm_per_px[1])
+    frame_mm = principal_frame(px.scaled(mx, my))
+    along = frame_mm.along if mx == my else principal_frame(px).along
+    gx = cv2.Sobel(shading, cv2.CV_32F, 1, 0)[ys, xs].astype(np.float64)
+    gy = cv2.Sobel(shading, cv2.CV_32F, 0, 1)[ys, xs].astype(np.float64)
+    return bend(px.scaled(mx, my), frame_mm), across_gradient(px, gx, gy, along)
 
 
 def _strokes(
@@ -154,7 +163,6 @@ def surface_lines(
     if not parts:
         return []
     shading = cv2.GaussianBlur(grey.astype(np.float32), (0, 0), 4)
-    gx, gy = cv2.Sobel(shading, cv2.CV_32F, 1, 0), cv2.Sobel(shading, cv2.CV_32F, 0, 1)
     sat = cv2.cvtColor(crop_bgr, cv2.COLOR_BGR2HSV)[..., 1].astype(np.float32) / 255.0
     p_scratch = probs[classes.index("scratch")]
     p_stone = sum(probs[classes.index(c)] for c in STONE_CLASSES if c in classes)
@@ -182,15 +190,25 @@ def surface_lines(
     }
     p90 = _percentile_of_levels(contrast, 90.0) + 1.0
     n_lines = math.log1p(len(parts))
+    measured = [i for i, p in enumerate(parts) if p.length_mm >= min_length_mm]
+    if not measured:
+        return []
+    bends, across = _axis_measures(ids, measured, mm_per_px, shading)
+    # what lies around each stroke (its box, 3 px out from it), taken in one slice per stroke
+    planes = np.stack(
+        [p_scratch, p_stone, probs[0], sat, grey.astype(np.float32) / 255.0, (grey >= 245).astype(np.float32)]
+    )
     near_kernel = np.ones((7, 7), np.uint8)
     out = []
-    for i, p in enumerate(parts):
-        if p.length_mm < min_length_mm:
-            continue
-        near = cv2.dilate(p.mask, near_kernel) > 0
+    for k, i in enumerate(measured):
+        p = parts[i]
+        h, w = p.mask.shape
+        near = planes[:, p.y : p.y + h, p.x : p.x + w][:, cv2.dilate(p.mask, near_kernel) > 0]
+        p_scratch_near, p_stone_near = near[:2].max(axis=1)
+        p_background_near = near[2].min()
+        saturation_near, brightness_near, glare_near = near[3:].mean(axis=1, dtype=np.float64)
         length_px = p.length_mm / float(mm_per_px[0])
-        straight, solid, bend = shape_measures(p.mask, mm_per_px, p.length_mm)
-        grey_near = p.box(grey)[near]
+        straight, solid = hull_measures(p.mask, mm_per_px, p.length_mm)
         contrast_mean = float(means["contrast"][i])
         sign_mean = float(means["sign"][i])
         feats = np.array(
@@ -200,23 +218,23 @@ def surface_lines(
                 float(count[i]) / max(length_px, 1.0),
                 straight,
                 solid,
-                bend,
+                bends[k],
                 math.log(contrast_mean),
                 math.log(float(c_max[i + 1])),
                 abs(sign_mean),
                 sign_mean,
                 float(means["p_scratch"][i]),
-                float(p.box(p_scratch)[near].max()),
+                p_scratch_near,
                 float(means["defect"][i]),
-                float(p.box(p_stone)[near].max()),
+                p_stone_near,
                 float(means["tarnish"][i]),
-                float(p.box(sat)[near].mean()),
-                float(grey_near.mean()) / 255.0,
-                float((grey_near >= 245).mean()),
+                saturation_near,
+                brightness_near,
+                glare_near,
                 n_lines,
-                float(p.box(probs[0])[near].min()),
+                p_background_near,
                 float(means["clutter"][i]),
-                _across(p.mask, p.box(gx), p.box(gy)),
+                across[k],
                 float(means["ridge"][i]),
                 math.log(contrast_mean / p90),
             ],
