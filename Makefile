@@ -63,8 +63,7 @@ models: train-deps
 	rm -rf models/work
 	mkdir -p $(CANDIDATE)
 	$(PY) -m models.train --out-dir $(CANDIDATE)
-	{ $(PY) -m models.fit_candidates --target scratch_lines --models-dir $(CANDIDATE) --procs 1 --n 2400 && \
-	  $(PY) -m models.fit_candidates --target stone_seats --models-dir $(CANDIDATE) --procs 1 --n 2400 && \
+	{ $(PY) -m models.fit_candidates --target scratch_lines stone_seats --models-dir $(CANDIDATE) --procs 1 --n 2400 && \
 	  $(PY) -m models.calibrate --models-dir $(CANDIDATE) --kind jewelry; } & pid=$$!; \
 	  $(PY) -m models.calibrate --models-dir $(CANDIDATE) --kind phone && wait $$pid
 	$(PY) -m models.evaluate --out models/work/shipped_eval.json > models/work/shipped_eval.md & pid=$$!; \

@@ -21,7 +21,10 @@ with the defect found and clean pieces marked at a few thresholds); the threshol
 A scorer reads the segmentation model's probabilities, so it belongs to one model: re-run this after
 every jewelry model change (``make models`` does).
 
-    python -m models.fit_candidates --target scratch_lines|stone_seats [--models-dir models] [--n 4800]
+    python -m models.fit_candidates --target scratch_lines [stone_seats] [--models-dir models] [--n 4800]
+
+Given both targets, each piece is rendered and segmented once and measured for both (``make models``
+does this: rendering is nearly all of the time); the pieces then come from the first target's seeds.
 """
 
 from __future__ import annotations
@@ -94,8 +97,9 @@ def _segmentation(models_dir: Path) -> Any:
     return _MODEL
 
 
-def piece_candidates(args: tuple[str, str, int]) -> PieceCandidates:
-    target, models_dir, seed = TARGETS[args[0]], Path(args[1]), args[2]
+def piece_candidates(args: tuple[tuple[str, ...], str, int]) -> dict[str, PieceCandidates]:
+    """One rendered piece, framed and segmented once, with the candidates of every target on it."""
+    targets, models_dir, seed = args[0], Path(args[1]), args[2]
     model = _segmentation(models_dir)
     rng = np.random.default_rng(seed)
     w = int(rng.choice([640, 960, 1280]))
@@ -111,17 +115,26 @@ def piece_candidates(args: tuple[str, str, int]) -> PieceCandidates:
     loc = model.locate(scene.image)
     probs = model.predict(loc.crop)
     gt = crop_labels(scene.masks, JEWELRY_CLASSES, loc, scene.visibility)
-    found = target.kind.find(loc.crop, probs, model.info.classes, loc.mm_per_px)
-    on_class = np.isin(gt, [1 + JEWELRY_CLASSES.index(c) for c in target.classes]).astype(np.uint8)
-    near = cv2.dilate(on_class, np.ones((target.near_px, target.near_px), np.uint8))
-    truth = [float(c.part.box(near)[c.part.mask > 0].mean() >= target.true_share) for c in found]
-    n_features = len(target.kind.features)
-    feats = np.stack([c.features for c in found]) if found else np.zeros((0, n_features), np.float32)
-    return PieceCandidates(seed, feats, np.array(truth, np.float32), bool(on_class.any()), not bool(gt.any()))
+    out = {}
+    for name in targets:
+        target = TARGETS[name]
+        found = target.kind.find(loc.crop, probs, model.info.classes, loc.mm_per_px)
+        on_class = np.isin(gt, [1 + JEWELRY_CLASSES.index(c) for c in target.classes]).astype(np.uint8)
+        near = cv2.dilate(on_class, np.ones((target.near_px, target.near_px), np.uint8))
+        truth = [float(c.part.box(near)[c.part.mask > 0].mean() >= target.true_share) for c in found]
+        n_features = len(target.kind.features)
+        feats = np.stack([c.features for c in found]) if found else np.zeros((0, n_features), np.float32)
+        out[name] = PieceCandidates(
+            seed, feats, np.array(truth, np.float32), bool(on_class.any()), not bool(gt.any())
+        )
+    return out
 
 
-def render_pieces(target: str, models_dir: Path, n: int, seed0: int, procs: int) -> list[PieceCandidates]:
-    jobs = [(target, str(models_dir), seed0 + i) for i in range(n)]
+def render_pieces(
+    targets: tuple[str, ...], models_dir: Path, n: int, seed0: int, procs: int
+) -> list[dict[str, PieceCandidates]]:
+    """Each piece rendered and segmented once for all ``targets``: rendering is most of the time."""
+    jobs = [(targets, str(models_dir), seed0 + i) for i in range(n)]
     if procs <= 1:
         return [piece_candidates(j) for j in jobs]
     # spawn, not fork: see models.train.build_dataset
@@ -243,31 +256,16 @@ def export(net: Any, mean: np.ndarray, scale: np.ndarray, out: Path, meta: dict[
     tmp.unlink()
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--target", choices=sorted(TARGETS), required=True, help="which scorer to train")
-    ap.add_argument("--models-dir", type=Path, default=MODELS_DIR, help="holds jewelry_defects.onnx")
-    ap.add_argument("--n", type=int, default=DEFAULT_N, help="rendered pieces (default %(default)s)")
-    ap.add_argument("--seed0", type=int, default=None, help="first scene seed (default: the target's own)")
-    ap.add_argument("--procs", type=int, default=2)
-    ap.add_argument("--minutes", type=float, default=3.0, help="training time limit (default %(default)s)")
-    args = ap.parse_args()
-    if args.n < 20:
-        ap.error(f"--n must be at least 20 pieces, not {args.n}")
-    target = TARGETS[args.target]
-    seed0 = target.seed0 if args.seed0 is None else args.seed0
-    seg = args.models_dir / "jewelry_defects.onnx"
-    if not seg.is_file():
-        raise SystemExit(f"{seg} not found: the scorer reads that model's probabilities; build it first")
-    tag = f"[jewelry {args.target}]"
-    t0 = time.monotonic()
-    pieces = render_pieces(args.target, args.models_dir, args.n, seed0, args.procs)
-    print(f"{tag} {args.n} pieces measured in {time.monotonic() - t0:.0f} s", flush=True)
+def fit_target(name: str, pieces: list[PieceCandidates], seg: Path, seed0: int, minutes: float) -> None:
+    """Train one scorer on the first four fifths of ``pieces``, report on the rest, export beside ``seg``."""
+    target, tag = TARGETS[name], f"[jewelry {name}]"
     cut = len(pieces) * 4 // 5
     x, y = _stack(pieces[:cut])
     if y.sum() == 0 or y.min() == y.max():
-        raise SystemExit("no true candidates (or nothing but) among the rendered pieces: render more (--n)")
-    net, mean, scale = train_mlp(x, y, args.minutes)
+        raise SystemExit(
+            f"{tag} no true candidates (or nothing but) among the rendered pieces: render more (--n)"
+        )
+    net, mean, scale = train_mlp(x, y, minutes)
     held = pieces[cut:]
     figures = report(held, [predict(net, mean, scale, p.features) for p in held])
     print(f"{tag} on {len(held)} pieces kept out: {json.dumps(figures)}", flush=True)
@@ -279,7 +277,7 @@ def main() -> None:
         out,
         {
             "kind": "jewelry",
-            "target": args.target,
+            "target": name,
             "features": json.dumps(list(target.kind.features)),
             "segmentation_sha256": hashlib.sha256(seg.read_bytes()).hexdigest(),
             "trained_on": f"{cut} rendered pieces, seeds {seed0}.., {datetime.now(UTC).date().isoformat()}",
@@ -288,6 +286,42 @@ def main() -> None:
         },
     )
     print(f"{tag} wrote {out} ({out.stat().st_size / 1e3:.0f} kB)", flush=True)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument(
+        "--target",
+        choices=sorted(TARGETS),
+        nargs="+",
+        required=True,
+        help="the scorer(s) to train; several share one rendering of the pieces",
+    )
+    ap.add_argument("--models-dir", type=Path, default=MODELS_DIR, help="holds jewelry_defects.onnx")
+    ap.add_argument("--n", type=int, default=DEFAULT_N, help="rendered pieces (default %(default)s)")
+    ap.add_argument(
+        "--seed0", type=int, default=None, help="first scene seed (default: the first target's own)"
+    )
+    ap.add_argument("--procs", type=int, default=2)
+    ap.add_argument(
+        "--minutes", type=float, default=3.0, help="training time limit per scorer (default %(default)s)"
+    )
+    args = ap.parse_args()
+    if args.n < 20:
+        ap.error(f"--n must be at least 20 pieces, not {args.n}")
+    targets = tuple(dict.fromkeys(args.target))
+    seed0 = TARGETS[targets[0]].seed0 if args.seed0 is None else args.seed0
+    seg = args.models_dir / "jewelry_defects.onnx"
+    if not seg.is_file():
+        raise SystemExit(f"{seg} not found: the scorer reads that model's probabilities; build it first")
+    t0 = time.monotonic()
+    pieces = render_pieces(targets, args.models_dir, args.n, seed0, args.procs)
+    print(
+        f"[jewelry {' + '.join(targets)}] {args.n} pieces measured in {time.monotonic() - t0:.0f} s",
+        flush=True,
+    )
+    for name in targets:
+        fit_target(name, [p[name] for p in pieces], seg, seed0, args.minutes)
 
 
 if __name__ == "__main__":

@@ -42,32 +42,31 @@ def _fit(models_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.mark.parametrize("target", sorted(TARGETS))
-def test_fit_writes_a_scorer_the_grader_loads(tmp_path: Path, target: str) -> None:
-    """A small run renders pieces, trains, and writes the target's scorer beside the model: it takes
-    the grader's measures of that target's candidates, names the segmentation model whose
+def test_fit_writes_the_scorers_the_grader_loads(tmp_path: Path) -> None:
+    """A small run renders the pieces once, trains both scorers on them, and writes each beside the
+    model: it takes the grader's measures of its candidates, names the segmentation model whose
     probabilities it read, and reports its figures on the fifth of the pieces it was not trained on."""
-    kind, find, defects, seed = TARGETS[target]
     shutil.copy(MODELS_DIR / "jewelry_defects.onnx", tmp_path / "jewelry_defects.onnx")
-    run = _fit(tmp_path, "--target", target, *SMALL)
+    run = _fit(tmp_path, "--target", *sorted(TARGETS), *SMALL)
     assert run.returncode == 0, run.stderr
-    assert "kept out" in run.stdout
-    scorer = CandidateScorer(kind.path(tmp_path / "jewelry_defects.onnx"), kind)
-
-    assert (
-        scorer.segmentation_sha256
-        == hashlib.sha256((tmp_path / "jewelry_defects.onnx").read_bytes()).hexdigest()
-    )
+    assert run.stdout.count("pieces measured") == 1
     seg = SegModel(tmp_path / "jewelry_defects.onnx", "jewelry")
-    scene = render_scene("jewelry", seed=seed, defects=defects, only_distractors=())
-    loc = seg.locate(scene.image)
-    found = find(loc.crop, seg.predict(loc.crop), seg.info.classes, loc.mm_per_px)
-    p = scorer.scores(found)
-    assert len(found) > 0 and p.shape == (len(found),) and ((p >= 0) & (p <= 1)).all()
-    meta = scorer.session.get_modelmeta().custom_metadata_map
-    held = json.loads(meta["held_out"])
-    assert held["pieces"] == 12
-    assert meta["trained_on"].startswith("48 rendered pieces")
+    for target, (kind, find, defects, seed) in TARGETS.items():
+        assert f"[jewelry {target}] on 12 pieces kept out" in run.stdout
+        scorer = CandidateScorer(kind.path(tmp_path / "jewelry_defects.onnx"), kind)
+        assert (
+            scorer.segmentation_sha256
+            == hashlib.sha256((tmp_path / "jewelry_defects.onnx").read_bytes()).hexdigest()
+        )
+        scene = render_scene("jewelry", seed=seed, defects=defects, only_distractors=())
+        loc = seg.locate(scene.image)
+        found = find(loc.crop, seg.predict(loc.crop), seg.info.classes, loc.mm_per_px)
+        p = scorer.scores(found)
+        assert len(found) > 0 and p.shape == (len(found),) and ((p >= 0) & (p <= 1)).all()
+        meta = scorer.session.get_modelmeta().custom_metadata_map
+        held = json.loads(meta["held_out"])
+        assert held["pieces"] == 12
+        assert meta["trained_on"].startswith("48 rendered pieces")
 
 
 def test_fit_refuses_a_missing_model_and_too_few_pieces(tmp_path: Path) -> None:
