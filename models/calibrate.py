@@ -60,7 +60,8 @@ from models.fit_lines import (
     set_probabilities,
     with_threshold,
 )
-from models.synth.scene import DISTRACTORS, JEWELRY_CLASSES, PHONE_CLASSES, render_scene
+from models.synth.scene import DISTRACTORS, JEWELRY_CLASSES, PHONE_CLASSES
+from models.synth.station_frames import FRAME_WIDTHS, station_frame
 from models.train import default_real_negatives, real_negative_files
 
 MODELS_DIR = Path(__file__).resolve().parent
@@ -234,18 +235,9 @@ def validation_items(grader: Grader, kind: str, n: int) -> list[Item]:
             defects = []
         else:
             defects = [c for c in classes if rng.random() < 0.35] or [str(rng.choice(classes))]
-        w = int(rng.choice([640, 960, 1280]))
-        scene = render_scene(
-            kind,
-            seed=VALIDATION_SEED0[kind] + i,
-            defects=defects,
-            side=str(rng.choice(["screen", "back"])),
-            angle_deg=float(rng.uniform(0, 360)),
-            light_level=float(rng.uniform(0.4, 1.0)),
-            width=w,
-            height=w * 9 // 16,
-            only_distractors=only,
-        )
+        w = int(rng.choice(FRAME_WIDTHS))
+        side = str(rng.choice(["screen", "back"]))
+        scene = station_frame(kind, VALIDATION_SEED0[kind] + i, rng, defects, w, side, only)
         loc = grader.models[kind].locate(scene.image)
         gt = crop_labels(scene.masks, classes, loc, scene.visibility)
         meas, _ = measure_labels(gt, loc, grader.models[kind].info.classes, scale)

@@ -22,7 +22,8 @@ from inspector.grading import Grader
 from inspector.grading.components import ClassMeasurement
 from inspector.grading.grader import measure_labels
 from models.crop_labels import crop_labels
-from models.synth.scene import JEWELRY_CLASSES, PHONE_CLASSES, render_scene
+from models.synth.scene import JEWELRY_CLASSES, PHONE_CLASSES
+from models.synth.station_frames import FRAME_WIDTHS, station_frame
 
 MODELS_DIR = Path(__file__).resolve().parent
 REPO_ROOT = MODELS_DIR.parent
@@ -90,18 +91,9 @@ def eval_synthetic(grader: Grader, kind: str, n: int) -> dict[str, Any]:
             defects: list[str] = []
         else:
             defects = [c for c in classes if rng.random() < 0.35] or [str(rng.choice(classes))]
-        w = int(rng.choice([640, 960, 1280]))
+        w = int(rng.choice(FRAME_WIDTHS))
         side = str(rng.choice(["screen", "back"]))
-        scene = render_scene(
-            kind,
-            seed=seed,
-            defects=defects,
-            side=side,
-            angle_deg=float(rng.uniform(0, 360)),
-            light_level=float(rng.uniform(0.4, 1.0)),
-            width=w,
-            height=w * 9 // 16,
-        )
+        scene = station_frame(kind, seed, rng, defects, w, side)
         res = grader.grade(scene.image, kind, side)
         loc, pred = res.located, res.labels
         if loc is None or pred is None:

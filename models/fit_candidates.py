@@ -46,7 +46,8 @@ from inspector.grading.candidates import ScorerKind
 from inspector.grading.scorer_kinds import SCORER_KINDS
 from models.crop_labels import crop_labels
 from models.evaluate import auroc
-from models.synth.scene import JEWELRY_CLASSES, render_scene
+from models.synth.scene import JEWELRY_CLASSES
+from models.synth.station_frames import FRAME_WIDTHS, station_frame
 from models.train import sample_defects
 
 MODELS_DIR = Path(__file__).resolve().parent
@@ -102,16 +103,8 @@ def piece_candidates(args: tuple[tuple[str, ...], str, int]) -> dict[str, PieceC
     targets, models_dir, seed = args[0], Path(args[1]), args[2]
     model = _segmentation(models_dir)
     rng = np.random.default_rng(seed)
-    w = int(rng.choice([640, 960, 1280]))
-    scene = render_scene(
-        "jewelry",
-        seed=seed,
-        defects=sample_defects("jewelry", rng),
-        angle_deg=float(rng.uniform(0, 360)),
-        light_level=float(rng.uniform(0.4, 1.0)),
-        width=w,
-        height=w * 9 // 16,
-    )
+    w = int(rng.choice(FRAME_WIDTHS))
+    scene = station_frame("jewelry", seed, rng, sample_defects("jewelry", rng), w)
     loc = model.locate(scene.image)
     probs = model.predict(loc.crop)
     gt = crop_labels(scene.masks, JEWELRY_CLASSES, loc, scene.visibility)

@@ -24,7 +24,7 @@ import numpy as np
 from inspector.grading.model import SegModel
 from models.crop_labels import crop_labels
 from models.evaluate import CLASSES, found_where_labelled
-from models.synth.scene import render_scene
+from models.synth.station_frames import FRAME_WIDTHS, station_frame
 
 PROBE_SEED0 = 11_500_000
 
@@ -66,17 +66,9 @@ def probe(
         for i in range(n):
             seed = PROBE_SEED0 + group * 10_000 + i
             rng = np.random.default_rng(seed)
-            w = int(rng.choice([640, 960, 1280]))
-            scene = render_scene(
-                kind,
-                seed=seed,
-                defects=[] if defect == "clean" else [defect],
-                side=str(rng.choice(["screen", "back"])),
-                angle_deg=float(rng.uniform(0, 360)),
-                light_level=float(rng.uniform(0.4, 1.0)),
-                width=w,
-                height=w * 9 // 16,
-            )
+            w = int(rng.choice(FRAME_WIDTHS))
+            side = str(rng.choice(["screen", "back"]))
+            scene = station_frame(kind, seed, rng, [] if defect == "clean" else [defect], w, side)
             loc = model.locate(scene.image)
             probs = model.predict(loc.crop)
             marked += int(np.count_nonzero(probs[ids].sum(axis=0) >= threshold) >= min_px)

@@ -1,0 +1,41 @@
+"""Frames as a station camera takes them, for everything that scores a model on renders.
+
+Calibration, evaluation, probes and the candidate scorers' training all render the same kind of
+frame: a 16:9 camera frame, the item at any angle, the light box anywhere from 40 % to full. The
+caller draws the frame width, the defects and the side from its own generator (each in its own order,
+which fixes which scenes its seeds render); this draws the pose and the light after them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from models.synth.scene import RenderedScene, render_scene
+
+FRAME_WIDTHS = (640, 960, 1280)
+LIGHT_RANGE = (0.4, 1.0)  # training renders go darker (0.35) than anything the figures are taken on
+
+
+def station_frame(
+    kind: str,
+    seed: int,
+    rng: np.random.Generator,
+    defects: Sequence[str],
+    width: int,
+    side: str = "screen",
+    only_distractors: Sequence[str] | None = None,
+) -> RenderedScene:
+    """One rendered frame of ``width`` x ``width`` * 9 / 16, its angle and light level drawn from ``rng``."""
+    return render_scene(
+        kind,
+        seed=seed,
+        defects=defects,
+        side=side,
+        angle_deg=float(rng.uniform(0, 360)),
+        light_level=float(rng.uniform(*LIGHT_RANGE)),
+        width=width,
+        height=width * 9 // 16,
+        only_distractors=only_distractors,
+    )
