@@ -54,16 +54,18 @@ typecheck:
 # Rebuild the grading models from scratch (renders data, trains on CPU, exports ONNX, calibrates and
 # evaluates) into models/work/candidate, evaluate the shipped models with the same code, and ship each
 # kind only where the rebuild is not worse (models.promote; FORCE=1 ships regardless). The two kinds
-# calibrate side by side, and the two evaluations run side by side: ~55 min on 2 cores (measured
-# 2026-12-02; jewelry is now calibrated on 480 renders and evaluated on 600, a few minutes more).
-# Jewelry also gets its two candidate scorers first (scratch lines, stone seats), on half the default
-# pieces each, beside the phone calibration on the other core (not yet timed within the whole target).
+# calibrate side by side, and the two evaluations run side by side. Jewelry also gets its two
+# candidate scorers first (scratch lines, stone seats; one rendering of the pieces for both), beside
+# the phone calibration on the other core: that chain is the longest. Measured 2026-12-05 on a fresh
+# clone with 2,400 scorer pieces and stage-1 budgets of 37.5 (phone) / 38 (jewelry) minutes: 60 min
+# 25 s. Cut to 1,600 pieces (about -2.3 min) and 35.5 / 36 minutes (-2 min; the two kinds train side
+# by side, so both budgets must shrink): about 56 min, not re-timed.
 CANDIDATE := models/work/candidate
 models: train-deps
 	rm -rf models/work
 	mkdir -p $(CANDIDATE)
-	$(PY) -m models.train --out-dir $(CANDIDATE)
-	{ $(PY) -m models.fit_candidates --target scratch_lines stone_seats --models-dir $(CANDIDATE) --procs 1 --n 2400 && \
+	$(PY) -m models.train --out-dir $(CANDIDATE) --minutes-phone 35.5 --minutes-jewelry 36
+	{ $(PY) -m models.fit_candidates --target scratch_lines stone_seats --models-dir $(CANDIDATE) --procs 1 --n 1600 && \
 	  $(PY) -m models.calibrate --models-dir $(CANDIDATE) --kind jewelry; } & pid=$$!; \
 	  $(PY) -m models.calibrate --models-dir $(CANDIDATE) --kind phone && wait $$pid
 	$(PY) -m models.evaluate --out models/work/shipped_eval.json > models/work/shipped_eval.md & pid=$$!; \
