@@ -133,7 +133,7 @@ def find_item(image: np.ndarray, kind: str = "phone") -> np.ndarray | None:
 
 def _max_abs_difference(values: np.ndarray, ref: np.ndarray) -> np.ndarray:
     """max over the last axis of |values - ref|, a channel at a time (a reduction over a short last
-    axis is numpy's slow case: 2.3 ms on the search image, against 0.3)."""
+    axis is numpy's slow case: 2.1 ms on the 320x180 search image, against 0.1)."""
     out = np.abs(values[..., 0] - ref[0])
     for c in range(1, values.shape[-1]):
         np.maximum(out, np.abs(values[..., c] - ref[c]), out=out)

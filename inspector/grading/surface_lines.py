@@ -93,25 +93,30 @@ def _hessian_line(grey: np.ndarray, sigma: float = 1.0) -> np.ndarray:
 
 
 def _axis_measures(
-    ids: np.ndarray, measured: list[int], mm_per_px: tuple[float, float], shading: np.ndarray
+    ys: np.ndarray,
+    xs: np.ndarray,
+    label: np.ndarray,
+    measured: list[int],
+    mm_per_px: tuple[float, float],
+    shading: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(bend_mm, across_shading) of the strokes ``measured`` (0-based; their pixels are ``ids`` ==
-    index + 1), all at once: how far each wanders from a smooth curve, and the mean |cos| between its
-    main axis and the gradient of the shading under it (bevel edges and contours run along the
-    shading's contours, a scratch crosses them at any angle)."""
-    ys, xs = np.nonzero(ids)
-    which = np.full(int(ids.max()), -1, np.intp)
+    """(bend_mm, across_shading) of the strokes ``measured`` (0-based; ``label`` is each stroke
+    pixel's index + 1), all at once: how far each wanders from a smooth curve, and the mean |cos|
+    between its main axis and the gradient of the shading under it (bevel edges and contours run
+    along the shading's contours, a scratch crosses them at any angle)."""
+    which = np.full(int(label.max()), -1, np.intp)
     which[measured] = np.arange(len(measured))
-    stroke = which[ids[ys, xs] - 1]
+    stroke = which[label - 1]
     on = stroke >= 0
     ys, xs = ys[on], xs[on]
     px = LabelledPixels(xs.astype(np.float64), ys.astype(np.float64), stroke[on], len(measured))
     mx, my = float(mm_per_px[0]), float(mm_per_px[1])
-    frame_mm = principal_frame(px.scaled(mx, my))
+    px_mm = px.scaled(mx, my)
+    frame_mm = principal_frame(px_mm)
     along = frame_mm.along if mx == my else principal_frame(px).along
     gx = cv2.Sobel(shading, cv2.CV_32F, 1, 0)[ys, xs].astype(np.float64)
     gy = cv2.Sobel(shading, cv2.CV_32F, 0, 1)[ys, xs].astype(np.float64)
-    return bend(px.scaled(mx, my), frame_mm), across_gradient(px, gx, gy, along)
+    return bend(px_mm, frame_mm), across_gradient(px, gx, gy, along)
 
 
 def _strokes(
@@ -169,14 +174,14 @@ def surface_lines(
     defect_p = 1.0 - probs[0]
     p_tarnish = probs[classes.index("tarnish")] if "tarnish" in classes else np.zeros_like(defect_p)
     # means on each stroke's own pixels, for all strokes at once
-    on_px = ids > 0
-    label = ids[on_px]
+    ys, xs = np.nonzero(ids)
+    label = ids[ys, xs]
     count = np.bincount(label, minlength=len(parts) + 1)[1:].astype(np.float64)
 
     def on_mean(image: np.ndarray) -> np.ndarray:
-        return np.bincount(label, weights=image[on_px], minlength=len(parts) + 1)[1:] / count
+        return np.bincount(label, weights=image[ys, xs], minlength=len(parts) + 1)[1:] / count
 
-    c_on = contrast[on_px]
+    c_on = contrast[ys, xs]
     c_max = np.zeros(len(parts) + 1, np.float32)
     np.maximum.at(c_max, label, c_on)
     means = {
@@ -193,7 +198,7 @@ def surface_lines(
     measured = [i for i, p in enumerate(parts) if p.length_mm >= min_length_mm]
     if not measured:
         return []
-    bends, across = _axis_measures(ids, measured, mm_per_px, shading)
+    bends, across = _axis_measures(ys, xs, label, measured, mm_per_px, shading)
     # what lies around each stroke (its box, 3 px out from it), taken in one slice per stroke
     planes = np.stack(
         [p_scratch, p_stone, probs[0], sat, grey.astype(np.float32) / 255.0, (grey >= 245).astype(np.float32)]
