@@ -11,6 +11,7 @@ import hashlib
 import json
 import math
 import multiprocessing as mp
+import shutil
 import subprocess
 import sys
 import time
@@ -682,20 +683,44 @@ def export_onnx(
 
 
 # Per-kind recipe. Phones: windows mostly on defects and a Dice stage (thin cracks against a large
-# background). Jewelry: uniform windows and cross-entropy only; the phone recipe, tried on jewelry in
-# 14 minutes, lost the stone classes (held-out IoU ~0, see models/jewelry_defects.md). Mosaics centred
-# on dents and scratches (``rare_tiles``, models/rare_windows.py) make the network learn them, but the
-# two recipes tried (v7, v8 in the jewelry card) graded worse than this one and are not the default.
+# background). Jewelry: the shape of the shipped v13 (models/experiments/jewelry_v13_loose.json) in
+# make models' budget: stage 1 with mosaics centred on rare defects and on intact stones (labelled
+# background, so stones are not all marked), scratches and dents weighted 40; then a clean-up with
+# missing and loose stones weighted 6 and windows on stage 1's own false marks at P >= 0.9
+# (``mine_stage1``). v13 ran 80 minutes of stage 1 on two threads; here it has one thread and ~36
+# minutes. The previous jewelry recipe (uniform windows, cross-entropy capped at 8) found no scratch
+# or dent (v2.0 in models/jewelry_defects.md).
+_JEWELRY_RARE: dict[str, Any] = {
+    "on_defect_p": 0.0,
+    "batch": 21,
+    "rare_classes": ("scratch", "dent", "missing_stone", "loose_stone", "tarnish"),
+    "rare_landmarks": ("intact_stone",),
+}
 RECIPES: dict[str, dict[str, dict[str, Any]]] = {
     "phone": {
         "stage1": {"max_weight": 4.0, "on_defect_p": 0.6, "rare_boost": 3.0, "dice_weight": 0.5},
         "stage2": {"max_weight": 2.0, "lr0": 1e-3, "on_defect_p": 0.4, "dice_weight": 1.0, "rare_boost": 3.0},
     },
     "jewelry": {
-        "stage1": {"max_weight": 8.0, "on_defect_p": 0.0},
-        "stage2": {"max_weight": 2.0, "lr0": 1e-3, "on_defect_p": 0.0, "dice_weight": 0.0},
+        "stage1": {
+            **_JEWELRY_RARE,
+            "max_weight": 8.0,
+            "rare_tiles": 6,
+            "weight_floor": {"scratch": 40.0, "dent": 40.0},
+        },
+        "stage2": {
+            **_JEWELRY_RARE,
+            "max_weight": 2.0,
+            "lr0": 1e-3,
+            "rare_tiles": 3,
+            "weight_floor": {"scratch": 12.0, "dent": 12.0, "missing_stone": 6.0, "loose_stone": 6.0},
+            "hard_windows": 4,
+            "mine_threshold": 0.9,
+        },
     },
 }
+MINE_STAGE1 = {"phone": False, "jewelry": True}
+"""Whether a kind's stage 2 mines stage 1's false marks (its recipe's ``hard_windows``)."""
 
 PARTS: dict[str, dict[str, Any]] = {
     "jewelry": {
@@ -890,14 +915,17 @@ def main() -> None:
         out = WORK_DIR / f"{kind}_base.onnx" if part_minutes > 0 else final
         base: Path = args.part_for or out
         record = WORK_DIR / f"{kind}_train.json"
+        stage1_model = WORK_DIR / f"{kind}_stage1.onnx"
         info: dict[str, Any] = json.loads(record.read_text()) if args.stage2_only and record.exists() else {}
         n_neg = args.negatives if args.negatives is not None else DEFAULT_NEGATIVES[kind]
         common: dict[str, Any] = {"n_negatives": n_neg, "real_negatives": real, "float32": args.float32}
         if args.part_for is None and not args.stage2_only:
             # Stage 1: windows mostly on defects, strong class weights: learn what defects look like.
             info["stage1"] = train(kind, n, minutes, out, args.threads, **RECIPES[kind]["stage1"], **common)
+            shutil.copyfile(out, stage1_model)  # stage 2 writes ``out`` too; it may mine this one
         minutes2 = args.stage2_minutes_phone if kind == "phone" else args.stage2_minutes_jewelry
         if args.part_for is None and minutes2 > 0:
+            mine: dict[str, Any] = {"mine_with": stage1_model} if MINE_STAGE1[kind] else {}
             # Stage 2: milder class weights and a lower learning rate (phones: fewer defect-centred
             # windows and a Dice term), so that the soft, over-marked maps of stage 1 (specks, lens
             # rims, glare edges) become sharp lines with clearly separated probabilities.
@@ -910,6 +938,7 @@ def main() -> None:
                 init=WORK_DIR / f"{kind}_state.pt",
                 state_path=WORK_DIR / f"{kind}_state2.pt",
                 **RECIPES[kind]["stage2"],
+                **mine,
                 **common,
             )
         if part_minutes > 0:
