@@ -54,22 +54,24 @@ typecheck:
 # Rebuild the grading models from scratch (renders data, trains on CPU, exports ONNX, calibrates and
 # evaluates) into models/work/candidate, evaluate the shipped models with the same code, and ship each
 # kind only where the rebuild is not worse (models.promote; FORCE=1 ships regardless). The two kinds
-# calibrate side by side, and the two evaluations run side by side. Jewelry also gets its two
-# candidate scorers first (scratch lines, stone seats; one rendering of the pieces for both), beside
-# the phone calibration on the other core: that chain is the longest. Measured 2026-12-05 on a fresh
-# clone with 2,400 scorer pieces and stage-1 budgets of 37.5 (phone) / 38 (jewelry) minutes: 60 min
-# 25 s. Cut to 1,600 pieces (about -2.3 min) and 35.5 / 36 minutes (-2 min; the two kinds train side
-# by side, so both budgets must shrink): about 56 min, not re-timed.
+# train side by side (one thread each); jewelry then gets its two candidate scorers (scratch lines,
+# stone seats; one rendering of the pieces for both) beside the phone calibration, and the two
+# evaluations run side by side, each tool held to one thread (--threads 1: at the default of two, four
+# busy threads on two cores made each evaluation 1.2x slower than both one after the other).
+# Timed 2026-12-05 on a fresh clone: 60 min 25 s (stage-1 budgets 37.5 / 38 min, 2,400 scorer
+# pieces), then 72 min 3 s (35.5 / 36, 1,600 pieces; the same evaluations took 14 min instead of 7
+# on a slower machine). Now 32 / 32.5 + 8 / 7 minutes and 1,200 pieces; see the README for its time.
 CANDIDATE := models/work/candidate
 models: train-deps
 	rm -rf models/work
 	mkdir -p $(CANDIDATE)
-	$(PY) -m models.train --out-dir $(CANDIDATE) --minutes-phone 35.5 --minutes-jewelry 36
-	{ $(PY) -m models.fit_candidates --target scratch_lines stone_seats --models-dir $(CANDIDATE) --procs 1 --n 1600 && \
+	$(PY) -m models.train --out-dir $(CANDIDATE) --minutes-phone 32 --minutes-jewelry 32.5 \
+	  --stage2-minutes-phone 8 --stage2-minutes-jewelry 7
+	{ $(PY) -m models.fit_candidates --target scratch_lines stone_seats --models-dir $(CANDIDATE) --procs 1 --n 1200 && \
 	  $(PY) -m models.calibrate --models-dir $(CANDIDATE) --kind jewelry; } & pid=$$!; \
-	  $(PY) -m models.calibrate --models-dir $(CANDIDATE) --kind phone && wait $$pid
-	$(PY) -m models.evaluate --out models/work/shipped_eval.json > models/work/shipped_eval.md & pid=$$!; \
-	  $(PY) -m models.evaluate --models-dir $(CANDIDATE) --out $(CANDIDATE)/eval.json && wait $$pid
+	  $(PY) -m models.calibrate --models-dir $(CANDIDATE) --kind phone --threads 1 && wait $$pid
+	$(PY) -m models.evaluate --threads 1 --out models/work/shipped_eval.json > models/work/shipped_eval.md & pid=$$!; \
+	  $(PY) -m models.evaluate --threads 1 --models-dir $(CANDIDATE) --out $(CANDIDATE)/eval.json && wait $$pid
 	$(PY) -m models.promote --candidate $(CANDIDATE) $(if $(FORCE),--force,)
 
 clean:

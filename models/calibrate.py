@@ -49,6 +49,7 @@ from inspector.grading.line_shapes import LINE_CLASSES
 from inspector.grading.locate import Located
 from inspector.grading.scales import Scale
 from inspector.grading.scorer_kinds import SCORER_KINDS
+from models.cpu_share import add_threads_argument, use_threads
 from models.crop_labels import crop_labels
 from models.evaluate import found_located, found_where_labelled
 from models.fit_lines import (
@@ -523,7 +524,9 @@ def main() -> None:
         "the rule this many misgraded items on top of its own miss (default %(default)s; 0 counts it "
         "as one misgraded item)",
     )
+    add_threads_argument(ap)
     args = ap.parse_args()
+    threads = use_threads(ap, args.threads)
     if not 0.0 <= args.lowest_floor <= 1.0:
         ap.error(f"--lowest-floor must be a share between 0 and 1, not {args.lowest_floor}")
     if args.best_cost < 0:
@@ -537,7 +540,7 @@ def main() -> None:
             raise SystemExit(f"--keep-rule: {path} does not exist (fit it first, without --keep-rule)")
         if path.exists() and not args.keep_rule:
             path.unlink()  # fit from the plain rule, not from an old calibration
-        grader = Grader.load(models_dir=args.models_dir, kinds=(kind,))
+        grader = Grader.load(models_dir=args.models_dir, kinds=(kind,), threads=threads)
         model = grader.models[kind]
         scorers = {}
         for sk in SCORER_KINDS.values():

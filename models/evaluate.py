@@ -21,6 +21,7 @@ import numpy as np
 from inspector.grading import Grader
 from inspector.grading.components import ClassMeasurement
 from inspector.grading.grader import measure_labels
+from models.cpu_share import add_threads_argument, use_threads
 from models.crop_labels import crop_labels
 from models.synth.scene import JEWELRY_CLASSES, PHONE_CLASSES
 from models.synth.station_frames import FRAME_WIDTHS, station_frame
@@ -307,9 +308,11 @@ def main() -> None:
     ap.add_argument("--data", type=Path, default=None, help="real photos (default ../shared/data)")
     ap.add_argument("--models-dir", type=Path, default=None)
     ap.add_argument("--out", type=Path, default=MODELS_DIR / "work" / "eval.json")
+    add_threads_argument(ap)
     args = ap.parse_args()
+    threads = use_threads(ap, args.threads)
     kinds = ("phone", "jewelry") if args.kind == "both" else (args.kind,)
-    grader = Grader.load(models_dir=args.models_dir, kinds=kinds)
+    grader = Grader.load(models_dir=args.models_dir, kinds=kinds, threads=threads)
     t0 = time.time()
     report: dict[str, Any] = {"models": {k: m.info.to_dict() for k, m in grader.models.items()}}
     for kind in kinds:
