@@ -60,7 +60,7 @@ typecheck:
 # busy threads on two cores made each evaluation 1.2x slower than both one after the other).
 # Timed 2026-12-05 on a fresh clone: 60 min 25 s (stage-1 budgets 37.5 / 38 min, 2,400 scorer
 # pieces), then 72 min 3 s (35.5 / 36, 1,600 pieces; the same evaluations took 14 min instead of 7
-# on a slower machine). Now 32 / 32.5 + 8 / 7 minutes and 1,200 pieces; see the README for its time.
+# on a slower machine). Now 32 / 32.5 + 8 / 7 minutes and 1,200 pieces: 53 min 5 s (same day).
 CANDIDATE := models/work/candidate
 models: train-deps
 	rm -rf models/work
