@@ -687,9 +687,9 @@ def export_onnx(
 # make models' budget: stage 1 with mosaics centred on rare defects and on intact stones (labelled
 # background, so stones are not all marked), scratches and dents weighted 40; then a clean-up with
 # missing and loose stones weighted 6 and windows on stage 1's own false marks at P >= 0.9
-# (``mine_stage1``). v13 ran 80 minutes of stage 1 on two threads; here it has one thread and ~36
-# minutes. The previous jewelry recipe (uniform windows, cross-entropy capped at 8) found no scratch
-# or dent (v2.0 in models/jewelry_defects.md).
+# (``hard_windows``). v13 ran 80 minutes of stage 1 on two threads; here it has one thread and the
+# minutes `make models` gives it. The previous jewelry recipe (uniform windows, cross-entropy capped
+# at 8) found no scratch or dent (v2.0 in models/jewelry_defects.md).
 _JEWELRY_RARE: dict[str, Any] = {
     "on_defect_p": 0.0,
     "batch": 21,
@@ -719,8 +719,6 @@ RECIPES: dict[str, dict[str, dict[str, Any]]] = {
         },
     },
 }
-MINE_STAGE1 = {"phone": False, "jewelry": True}
-"""Whether a kind's stage 2 mines stage 1's false marks (its recipe's ``hard_windows``)."""
 
 PARTS: dict[str, dict[str, Any]] = {
     "jewelry": {
@@ -925,7 +923,9 @@ def main() -> None:
             shutil.copyfile(out, stage1_model)  # stage 2 writes ``out`` too; it may mine this one
         minutes2 = args.stage2_minutes_phone if kind == "phone" else args.stage2_minutes_jewelry
         if args.part_for is None and minutes2 > 0:
-            mine: dict[str, Any] = {"mine_with": stage1_model} if MINE_STAGE1[kind] else {}
+            # a stage 2 with hard windows fills them with stage 1's own false marks
+            hard = RECIPES[kind]["stage2"].get("hard_windows")
+            mine: dict[str, Any] = {"mine_with": stage1_model} if hard else {}
             # Stage 2: milder class weights and a lower learning rate (phones: fewer defect-centred
             # windows and a Dice term), so that the soft, over-marked maps of stage 1 (specks, lens
             # rims, glare edges) become sharp lines with clearly separated probabilities.
