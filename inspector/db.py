@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,12 +19,27 @@ from inspector.config import Settings
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
+def _owner_only(db_file: Path) -> None:
+    """Create the SQLite file (and tighten an existing one) as 0600: it holds password and token hashes.
+
+    SQLite gives its -wal and -shm files the database file's mode.
+    """
+    try:
+        os.close(os.open(db_file, os.O_WRONLY | os.O_CREAT, 0o600))
+        for f in (Path(f"{db_file}{suffix}") for suffix in ("", "-wal", "-shm")):
+            if f.exists() and f.stat().st_mode & 0o077:
+                f.chmod(0o600)
+    except OSError:  # read-only location or someone else's file: SQLite reports what matters
+        pass
+
+
 def make_engine(url: str) -> Engine:
     """Create an engine; SQLite gets WAL and foreign keys so it behaves like a server database."""
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+            _owner_only(Path(path))
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
         @event.listens_for(engine, "connect")

@@ -6,6 +6,7 @@ listed once in ``ROUTER_MODULES`` so the app's surface is visible in one place.
 
 from __future__ import annotations
 
+import hmac
 import importlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,10 +15,14 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from inspector import __version__
+from inspector.certificates.identity import bind_keys_dir
+from inspector.certificates.keys import keys_dir
 from inspector.config import Settings, get_settings
 from inspector.db import make_engine, migrate
+from warranty.coverage import sale_for
 
 # One entry per component that serves HTTP. Add yours here.
 ROUTER_MODULES: list[str] = [
@@ -30,6 +35,17 @@ ROUTER_MODULES: list[str] = [
 ]
 
 STATIC_DIR = Path(__file__).parent / "static"
+
+
+def order_ref_matches(session: Session, human_id: str, order_ref: str) -> bool:
+    """Is ``order_ref`` the order reference of the recorded sale of certificate ``human_id``?
+
+    The certificate page's match form uses it to tell the buyer from other people; spacing and
+    case are forgiven as on the warranty claim form.
+    """
+    sale = sale_for(session, human_id)
+    given, recorded = ("".join(v.split()).upper() for v in (order_ref, sale.order_ref if sale else ""))
+    return bool(given and recorded) and hmac.compare_digest(given.encode(), recorded.encode())
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
@@ -51,6 +67,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app = FastAPI(title="Inspector station", version=__version__, lifespan=lifespan)
     app.state.settings = settings
     app.state.engine = engine
+    app.state.order_ref_matches = order_ref_matches
+    bind_keys_dir(engine, keys_dir(settings))  # for identity checks called without settings
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for name in ROUTER_MODULES:
         app.include_router(importlib.import_module(name).router)

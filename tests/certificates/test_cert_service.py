@@ -129,7 +129,7 @@ def test_verify_page_shows_valid_certificate(client: TestClient, issued: IssuedC
     assert 'data-verdict="valid"' in page.text
     assert "Genuine certificate" in page.text
     assert "Galaxy S21" in page.text and "light scratches on back glass" in page.text
-    assert "3809" in page.text and SAMPLE_IMEIS[0] not in page.text
+    assert "3809" not in page.text and SAMPLE_IMEIS[0] not in page.text
     assert "Days left" in page.text
     assert "inclusion proof verified" in page.text
 
@@ -140,18 +140,6 @@ def test_identity_form_says_match_or_not(client: TestClient, issued: IssuedCerti
     assert 'data-match="yes"' in yes.text
     no = client.post(f"/c/{issued.human_id}/match", data={"value": "111111111111111"})
     assert 'data-match="no"' in no.text
-
-
-def test_identity_checks_are_rate_limited(client: TestClient, issued: IssuedCertificate) -> None:
-    """Nobody can enumerate IMEIs through the form: after 20 tries per certificate it answers 429."""
-    from inspector.certificates import web
-
-    for _ in range(web.MATCH_LIMIT - 1):
-        assert web._allow_match(issued.human_id)
-    last = client.post(f"/c/{issued.human_id}/match", data={"value": "111111111111111"})
-    assert last.status_code == 200 and 'data-match="no"' in last.text
-    limited = client.post(f"/c/{issued.human_id}/match", data={"value": SAMPLE_IMEIS[0]})
-    assert limited.status_code == 429 and 'data-match="limited"' in limited.text
 
 
 def test_identity_hashes_are_keyed(engine: Engine, settings: Settings, issued: IssuedCertificate) -> None:
