@@ -5,8 +5,9 @@ counted in the database (``inspector.ratelimit``: they survive restarts and hold
 workers). Three kinds of limit, each aimed at a different attacker:
 
 * per client and certificate (small): a buyer's typos, not a search;
-* per client over all certificates, unknown ids included: bounds one client's enumeration
-  across certificates (unknown ids never create a counter of their own);
+* per client over all certificates, well-formed unknown ids included: bounds one client's
+  enumeration across certificates (unknown ids never create a counter of their own; ids
+  whose check symbol is wrong are refused before any database work);
 * per certificate, on FAILED answers only, from every client together: makes searching one
   item's 10^6 serial numbers (the model gives the TAC, Luhn the last digit) take decades, and
   a platform-wide ceiling on failed answers bounds a search spread over many certificates.
@@ -29,6 +30,7 @@ from enum import StrEnum
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from inspector.certificates import humanid
 from inspector.certificates.identity import IdentityKeyError, shows_digits
 from inspector.certificates.service import CertificateRecord, get_certificate, identity_matches
 from inspector.config import Settings
@@ -131,6 +133,8 @@ def check_match(
     order_ref = order_ref.strip()[:MAX_VALUE_CHARS]
     if not value.strip():
         return get_certificate(session, ref), MatchAnswer(MatchState.empty)
+    if humanid.normalize(ref) is None:  # cannot be any certificate: no database work, nothing learnt
+        return None, MatchAnswer(MatchState.no)
     per_client = PER_CLIENT.hit(engine, client)
     record = get_certificate(session, ref)
     if record is None:
