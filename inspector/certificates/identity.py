@@ -39,7 +39,7 @@ _MAX_SCRYPT_N = 2**17  # parameters are read from the (signed) credential; never
 KEYED_ALGORITHM = "scrypt(HMAC-SHA256(issuer key, id))"
 
 IDENTITY_KEY_FILE = "identity-hash.key"
-LEGACY_DB_KEY = "identity-hash-key"  # where versions before 0.2 kept the key itself
+LEGACY_DB_KEY = "identity-hash-key"  # where older versions kept the key itself
 KEY_FINGERPRINT = "identity-hash-key-fingerprint"
 
 
