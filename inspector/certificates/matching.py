@@ -9,8 +9,10 @@ workers). Three kinds of limit, each aimed at a different attacker:
   enumeration across certificates (unknown ids never create a counter of their own; ids
   whose check symbol is wrong are refused before any database work);
 * per certificate, on FAILED answers only, from every client together: makes searching one
-  item's 10^6 serial numbers (the model gives the TAC, Luhn the last digit) take decades, and
-  a platform-wide ceiling on failed answers bounds a search spread over many certificates.
+  item's 10^6 serial numbers (the model gives the TAC, Luhn the last digit) take decades.
+
+There is deliberately no platform-wide ceiling: a few clients could use it up every day and
+pause the check for every buyer at once.
 
 A lock-out must not hurt the buyer: whoever gives the order reference of the certificate's
 sale is counted on a separate per-certificate ceiling that nobody without that reference can
@@ -49,8 +51,6 @@ def no_sales(_session: Session, _human_id: str, _order_ref: str) -> bool:
 
 PER_CLIENT = AttemptLimiter(scope="cert-match-client", limit=20, window=timedelta(hours=1))
 PER_CLIENT_CERT = AttemptLimiter(scope="cert-match-client-cert", limit=5, window=timedelta(hours=1))
-ALL_PUBLIC_FAILURES = AttemptLimiter(scope="cert-match-fail-all", limit=1_000, window=timedelta(days=1))
-ALL_PUBLIC_KEY = "all certificates"
 
 
 @dataclass(frozen=True)
@@ -155,10 +155,6 @@ def check_match(
     room = ceiling.peek(engine, record.human_id)
     if not room.allowed:
         return record, _refused(MatchState.limited_cert, room, ref_state)
-    if ref_state is not OrderRefState.matches:
-        everyone = ALL_PUBLIC_FAILURES.peek(engine, ALL_PUBLIC_KEY)
-        if not everyone.allowed:
-            return record, _refused(MatchState.limited_cert, everyone, ref_state)
 
     try:
         ok = identity_matches(session, record.human_id, value, settings)
@@ -168,6 +164,4 @@ def check_match(
     session.commit()  # the first check may record the identity key's fingerprint; free SQLite's lock
     if not ok or ref_state is OrderRefState.wrong:
         ceiling.hit(engine, record.human_id)
-        if ref_state is not OrderRefState.matches:
-            ALL_PUBLIC_FAILURES.hit(engine, ALL_PUBLIC_KEY)
     return record, MatchAnswer(MatchState.yes if ok else MatchState.no, ref_state)
