@@ -92,10 +92,12 @@ def _fetch(url: str, what: str) -> bytes:
             return bytes(body)
     except httpx.InvalidURL as exc:
         raise CommandError(f"the {what} URL is not a valid URL") from exc
+    except httpx.ConnectError as exc:
+        raise CommandError(f"the {what} could not be fetched: cannot connect to the server") from exc
     except httpx.TimeoutException as exc:
         raise CommandError(f"the {what} could not be fetched: the server did not answer in time") from exc
     except httpx.HTTPError as exc:
-        raise CommandError(f"the {what} could not be fetched: {type(exc).__name__}") from exc
+        raise CommandError(f"the {what} could not be fetched: network error ({type(exc).__name__})") from exc
 
 
 def _read(ref: str, what: str) -> bytes:
