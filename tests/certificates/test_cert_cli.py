@@ -97,6 +97,31 @@ def test_a_retried_revoke_says_already_revoked(
         assert row.revoke_reason == "stolen"
 
 
+def test_files_the_admin_commands_cannot_write_are_a_clear_error(
+    settings: Settings,
+    issued: IssuedCertificate,
+    tmp_path: Path,
+    cli_env: CliEnv,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """keys export, certificates export-status and label into an unwritable place: one line, exit 1."""
+    cli_env(data_dir=settings.data_dir, database_url=settings.database_url)
+    a_file = tmp_path / "a-file"
+    a_file.write_text("")
+    cases = [
+        (
+            ["keys", "export", "-o", str(tmp_path / "no" / "keys.json")],
+            "cannot write the issuer key document",
+        ),
+        (["certificates", "export-status", str(a_file)], "cannot write the status lists"),
+        (["certificates", "label", issued.human_id, "-o", str(a_file / "x.pdf")], "cannot write the label"),
+    ]
+    for argv, message in cases:
+        code, _, err = _run(capsys, *argv)
+        assert code == 1 and err.startswith("inspector: error: ") and message in err, (argv, err)
+        assert str(tmp_path) not in err
+
+
 # --- inspector verify, offline ---------------------------------------------------------------------
 
 
@@ -150,7 +175,9 @@ def test_a_non_utf8_certificate_file_is_malformed(
     """A certificate file that is not UTF-8 gives the 'malformed' verdict (exit 3), not a usage error."""
     cli_env(public_base_url="http://testserver")
     latin1 = tmp_path / "latin1.json"
-    latin1.write_bytes(saved.text.encode("utf-8").replace(b'"grade":"B"', b'"grade":"\xe9"'))  # Latin-1 e-acute
+    latin1.write_bytes(
+        saved.text.encode("utf-8").replace(b'"grade":"B"', b'"grade":"\xe9"')
+    )  # Latin-1 e-acute
     code, out, err = _run(capsys, *_offline(saved, latin1))
     assert (code, err) == (3, "")
     assert out.startswith("MALFORMED") and "not UTF-8" in out
