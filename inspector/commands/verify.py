@@ -38,7 +38,7 @@ from inspector.config import get_settings
 
 TIMEOUT = httpx.Timeout(10.0)
 MAX_DOCUMENT_BYTES = 4 * 1024 * 1024  # a credential, key document or status list is a few kB
-MAX_SHOWN = 200  # characters of any text from a document that is printed
+MAX_SHOWN = 300  # characters of any text from a document that is printed
 ISSUER_PATH = "/issuer"
 # A certificate URL ends in /c/<id>, /c/<id>.json or /c/<id>/ (the platform may sit under a prefix).
 CERTIFICATE_PATH = re.compile(r"^(?P<prefix>(?:/[^/]+)*)/c/(?P<id>[A-Za-z0-9_-]{1,64})(?:\.json|/)?$")
@@ -62,6 +62,7 @@ class Outcome:
     issuer: str | None = None
     root_key: str | None = None
     trusted_because: str = ""
+    hint: str = ""  # what the reader can do about a refusal
 
 
 def _shown(value: object) -> str:
@@ -161,7 +162,7 @@ def _trust(args: argparse.Namespace) -> Trust:
         return Trust(given, args.root_key, f"trusted with --issuer; this platform's issuer is {platform}")
     if args.root_key:
         return Trust(None, args.root_key, "trusted because --root-key pins its root key")
-    return Trust(_platform_issuer(), None, "this platform's issuer (INSPECTOR_PUBLIC_BASE_URL)")
+    return Trust(_platform_issuer(), None, "this platform's issuer, from INSPECTOR_PUBLIC_BASE_URL")
 
 
 def _named_issuer(credential: dict[str, Any]) -> str | None:
@@ -178,6 +179,7 @@ def _print(outcome: Outcome, as_json: bool) -> None:
             "issuer": outcome.issuer,
             "issuer_trust": outcome.trusted_because,
             "root_key": outcome.root_key,
+            "hint": outcome.hint or None,
             "exit_code": result.exit_code,
         }
         print(json.dumps(body, indent=2))
@@ -191,6 +193,8 @@ def _print(outcome: Outcome, as_json: bool) -> None:
     print(f"  {_shown(result.message)}")
     for check in result.checks:
         print(f"  ok: {_shown(check)}")
+    if outcome.hint:
+        print(f"  {_shown(outcome.hint)}")
 
 
 def _refused(result: VerificationResult, trust: Trust, issuer: str | None, why: str) -> Outcome:
@@ -212,12 +216,13 @@ def _verify(args: argparse.Namespace, trust: Trust) -> Outcome:
         result = VerificationResult(Verdict.malformed, "the certificate names no issuer")
         return _refused(result, trust, trust.issuer, trust.reason)
     if trust.issuer is not None and named != trust.issuer:
-        message = (
-            f"issued by {named!r}, not by the trusted issuer {trust.issuer}; if you trust that issuer, "
-            "run again with --issuer URL (and compare its root key with the one it publishes)"
+        message = f"issued by {named!r}, not by the trusted issuer {trust.issuer} ({trust.reason})"
+        outcome = _refused(VerificationResult(Verdict.unknown_key, message), trust, named, "NOT trusted")
+        outcome.hint = (
+            f"to trust that issuer, run again with --issuer {named} once you have compared its root key "
+            "with the one it publishes"
         )
-        result = VerificationResult(Verdict.unknown_key, message)
-        return _refused(result, trust, named, f"NOT trusted: not {trust.reason}")
+        return outcome
 
     if args.keys:
         keys_doc = _load(args.keys, "issuer key document (--keys)")
@@ -248,7 +253,7 @@ def _verify(args: argparse.Namespace, trust: Trust) -> Outcome:
             Verdict.unknown_key,
             f"the issuer key document is for {keyset.issuer_id!r}, not for the trusted issuer {trust.issuer}",
         )
-        outcome.trusted_because = f"NOT trusted: not {trust.reason}"
+        outcome.trusted_because = "NOT trusted"
         return outcome
 
     local_lists: dict[str, Any] = {}
