@@ -23,7 +23,7 @@ from inspector.certificates import IssuedCertificate
 from inspector.certificates.keys import KeySet
 from inspector.certificates.merkle import MerkleTree, leaf_hash, verify_consistency, verify_inclusion
 from inspector.certificates.service import status_list_credential
-from inspector.certificates.tables import SigningKey
+from inspector.certificates.tables import Certificate, SigningKey
 from inspector.certificates.testing import issue_sample_certificate
 from inspector.certificates.verify import Verdict, verify_credential
 from inspector.cli import main
@@ -167,6 +167,33 @@ def test_duplicate_member_names_are_malformed_not_valid(
     assert code == 3
     assert out.startswith("MALFORMED") and "duplicate member name 'grade'" in out
     assert _run(capsys, *_offline(saved, saved.credential))[0] == 0
+
+
+def test_the_platform_refuses_a_stored_credential_with_duplicate_names(
+    client: TestClient, engine: Engine, issued: IssuedCertificate
+) -> None:
+    """An insider's duplicate name in a stored credential makes the platform's own verdict 'malformed'."""
+    with session_scope(engine) as session:
+        row = session.exec(select(Certificate).where(Certificate.human_id == issued.human_id)).one()
+        assert '"grade": "B"' in row.credential  # stored as json.dumps writes it
+        row.credential = row.credential.replace('"grade": "B"', '"grade": "A", "grade": "B"', 1)
+        session.add(row)
+    body = client.get(f"/c/{issued.human_id}/verify.json").json()
+    assert body["verdict"] == "malformed" and "duplicate member name" in body["message"]
+
+
+def test_text_from_a_certificate_cannot_drive_the_terminal(
+    saved: Saved, tmp_path: Path, cli_env: CliEnv, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Escape sequences in a (forged) certificate are printed as '?', so they cannot fake a VALID screen."""
+    cli_env(public_base_url="http://testserver")
+    doc = json.loads(saved.text)
+    doc["credentialSubject"]["human_id"] = "\x1b[2J\x1b[HVALID"
+    forged = tmp_path / "forged.json"
+    forged.write_text(json.dumps(doc))
+    code, out, _ = _run(capsys, *_offline(saved, forged))
+    assert code == 4 and out.startswith("TAMPERED")
+    assert "\x1b" not in out and "certificate: ?[2J?[HVALID" in out
 
 
 def test_a_non_utf8_certificate_file_is_malformed(
