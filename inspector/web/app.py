@@ -23,6 +23,7 @@ from inspector.db import make_engine, migrate
 ROUTER_MODULES: list[str] = [
     "inspector.web.auth_routes",
     "inspector.web.photo_routes",
+    "inspector.web.site_routes",
     "inspector.certificates.web",
     "inspector.station.routes",
     "warranty.web",
