@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import HTTPException, Request
+from fastapi import Request
 from pydantic import ValidationError
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
+from starlette.exceptions import HTTPException
 
 from inspector.photoclean import CleanPhoto, PhotoRejected, clean_photo
 from warranty.certificate_lookup import lookup
@@ -30,7 +31,10 @@ _TOO_LARGE = (
 
 
 async def read_form(request: Request) -> FormData:
-    """The form, parsed within the route's body limit (a body over it is refused while it arrives)."""
+    """The form, parsed within the route's body limit (a body over it is refused while it arrives).
+
+    A body declared too large (Content-Length) is answered 413 by the framework before this runs;
+    one that grows too large while it arrives (chunked) gets the form again with the reason."""
     try:
         return await request.form(max_files=MAX_CLAIM_PHOTOS + 8, max_fields=64)
     except HTTPException as exc:
