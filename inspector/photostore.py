@@ -79,7 +79,7 @@ class PhotoStore:
         path = self._path(digest)
         try:
             data = path.read_bytes()
-        except FileNotFoundError as exc:
+        except (FileNotFoundError, NotADirectoryError) as exc:
             raise PhotoStoreError("no photo with this digest") from exc
         if hashlib.sha256(data).hexdigest() != digest:
             raise PhotoStoreError("this photo is corrupt on disk")

@@ -17,13 +17,15 @@ from fastapi.testclient import TestClient
 from PIL import Image
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
-from wty_helpers import make_cert, sell
+from wty_helpers import IMEI, STAFF, add_user, buyer_claim, make_cert, sell
 
 from inspector.cli import main as cli_main
 from inspector.config import Settings, get_settings
+from inspector.db import session_scope
 from inspector.photoclean import MAX_SIDE_PX, clean_photo
 from inspector.photostore import PHOTOS_DIR, UPLOADS_DIR
 from inspector.web.app import create_app
+from warranty.service import transition
 from warranty.tables import Claim, ClaimUpload
 from warranty.uploads import UploadPurpose, expire_unreferenced, keep_photos, upload_store
 from warranty.web.limits import (
@@ -312,3 +314,63 @@ def test_order_reference_guessing_is_limited_per_certificate(app_dir: tuple[Engi
         assert 1 <= minutes <= 15
         fine = buyer.post("/claims/new", data=claim_form(other.human_id, "ORD-55121"), follow_redirects=False)
         assert fine.status_code == 303
+
+
+def test_reinspection_photos_are_kept_with_the_claim(app_dir: tuple[Engine, Path, Settings]) -> None:
+    """Photos staff upload with a re-inspection are re-encoded, recorded for the claim and survive expiry."""
+    engine, data_dir, settings = app_dir
+    token = add_user(engine, "desk", "staff")
+    cert = make_cert()
+    sell(engine, cert)
+    ref, _secret = buyer_claim(engine, cert.human_id)
+    with session_scope(engine) as s:
+        for step, args in (("accept", {}), ("receive", {"identity_value": IMEI})):
+            transition(s, ref, step, STAFF, **args)
+    with client_for(settings, engine, "198.51.100.8") as c:
+        r = c.post(
+            f"/staff/claims/{ref}/act",
+            data={"action": "reinspect", "grade": "C", "defects": "dent frame 2.5"},
+            files=[("photos", ("r.jpg", jpeg_with_gps(), "image/jpeg"))],
+            headers={"Authorization": f"Bearer {token}"},
+            follow_redirects=False,
+        )
+    assert r.status_code == 303, r.text[:300]
+    with Session(engine) as s:
+        (upload,) = s.exec(select(ClaimUpload)).all()
+    assert upload.purpose == UploadPurpose.REINSPECTION
+    store = upload_store(data_dir)
+    assert b"Exif" not in store.get(upload.sha256)
+    day_ago = time.time() - DAY - 60
+    os.utime(store.path(upload.sha256), (day_ago, day_ago))
+    assert expire_unreferenced(engine, store).deleted == 0 and store.exists(upload.sha256)
+
+
+def test_a_photo_store_that_cannot_be_written_refuses_the_claim_clearly(
+    app_dir: tuple[Engine, Path, Settings],
+) -> None:
+    """When uploads cannot be written (disk full, not a folder) the buyer gets 503 with a reason to retry,
+    and no claim is left open without its photos."""
+    engine, data_dir, settings = app_dir
+    (data_dir / UPLOADS_DIR).write_bytes(b"a file where the uploads folder should be")
+    cert = make_cert()
+    sell(engine, cert)
+    with client_for(settings, engine, "198.51.100.9") as c:
+        r = c.post("/claims/new", data=claim_form(cert.human_id), files=photo_files(png(1)))
+    assert r.status_code == 503 and "cannot be saved right now" in r.text
+    assert str(data_dir) not in r.text and "Errno" not in r.text
+    with Session(engine) as s:
+        assert s.exec(select(Claim)).all() == []
+
+
+def test_the_app_sweeps_expired_uploads_when_it_starts(app_dir: tuple[Engine, Path, Settings]) -> None:
+    """Starting the web app runs the sweep (then hourly): an unreferenced day-old upload is gone."""
+    engine, data_dir, settings = app_dir
+    store = upload_store(data_dir)
+    orphan = store.put(clean_photo(png(5)).data)
+    day_ago = time.time() - DAY - 60
+    os.utime(store.path(orphan), (day_ago, day_ago))
+    with client_for(settings, engine, "198.51.100.10"):
+        deadline = time.monotonic() + 30
+        while store.exists(orphan) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert not store.exists(orphan)
