@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from inspector.config import Settings
 from inspector.ratelimit import client_address
@@ -93,9 +94,9 @@ async def claim_new_submit(
         form = {k: field(data, k) for k in ("cert", "order_ref", "problem", "description")}
         cert_id = form["cert"] or cert_id
         if form["order_ref"].strip():
-            count_order_ref_attempt(engine, client, cert_id)
+            await run_in_threadpool(count_order_ref_attempt, engine, client, cert_id)
         photos = distinct(await read_photos(data, "photos"))
-        check_photo_quota(engine, client, cert_id, len(photos))
+        await run_in_threadpool(check_photo_quota, engine, client, cert_id, len(photos))
         # The public form always acts as the buyer: staff use the console to open on a buyer's behalf.
         claim, secret = open_claim(
             session,
@@ -115,7 +116,7 @@ async def claim_new_submit(
         if isinstance(exc, TooManyAttempts):
             page.headers["Retry-After"] = str(exc.retry_after_s)
         return page
-    spend_photo_quota(engine, client, cert_id, len(photos))
+    await run_in_threadpool(spend_photo_quota, engine, client, cert_id, len(photos))
     return RedirectResponse(f"/claims/s/{secret}?new=1", status_code=303)
 
 
