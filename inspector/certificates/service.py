@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 
 from inspector.certificates import humanid
 from inspector.certificates.dataintegrity import add_proof, jcs, utc_timestamp
+from inspector.certificates.encoding import NotIJSONError, loads_ijson
 from inspector.certificates.identity import (
     bind_keys_dir,
     bound_keys_dir,
@@ -41,7 +42,7 @@ from inspector.certificates.keys import (
 from inspector.certificates.merkle import MerkleTree, leaf_hash
 from inspector.certificates.statuslist import LIST_SIZE, encode_list
 from inspector.certificates.tables import Certificate, LogLeaf, TreeHead
-from inspector.certificates.verify import VerificationResult, verify_credential
+from inspector.certificates.verify import Verdict, VerificationResult, verify_credential
 from inspector.config import Settings, get_settings
 
 CHECK_STATUSES = ("pass", "fail", "unknown", "skipped")
@@ -605,4 +606,8 @@ def verify_stored(session: Session, settings: Settings, human_id: str) -> Verifi
         purpose, list_no = url[len(base) :].split("/", 1)
         return status_list_credential(session, settings, purpose, int(list_no))
 
-    return verify_credential(json.loads(row.credential), keys, fetch)
+    try:
+        credential = loads_ijson(row.credential)
+    except NotIJSONError as exc:
+        return VerificationResult(Verdict.malformed, f"stored credential unreadable: {exc}")
+    return verify_credential(credential, keys, fetch)

@@ -6,6 +6,7 @@ listed once in ``ROUTER_MODULES`` so the app's surface is visible in one place.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import importlib
 from collections.abc import AsyncIterator
@@ -13,6 +14,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -22,7 +24,9 @@ from inspector.certificates.identity import bind_keys_dir
 from inspector.certificates.keys import keys_dir
 from inspector.config import Settings, get_settings
 from inspector.db import make_engine, migrate
+from inspector.web.errors import validation_refused
 from warranty.coverage import sale_for
+from warranty.uploads import sweep_periodically, upload_store
 
 # One entry per component that serves HTTP. Add yours here.
 ROUTER_MODULES: list[str] = [
@@ -35,6 +39,9 @@ ROUTER_MODULES: list[str] = [
 ]
 
 STATIC_DIR = Path(__file__).parent / "static"
+# Every request body, counted as it arrives (chunked or not); photo uploads set a larger limit
+# on their own routes (``max_body_size=`` in warranty's forms).
+MAX_BODY_BYTES = 1024 * 1024
 
 
 def order_ref_matches(session: Session, human_id: str, order_ref: str) -> bool:
@@ -57,18 +64,25 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         engine = make_engine(url)
 
+    uploads = upload_store(settings.data_dir)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        sweeper = asyncio.create_task(sweep_periodically(engine, uploads))
         yield
+        sweeper.cancel()
         if own_engine:
             engine.dispose()
 
     migrate(url) if own_engine else None
-    app = FastAPI(title="Inspector station", version=__version__, lifespan=lifespan)
+    app = FastAPI(
+        title="Inspector station", version=__version__, lifespan=lifespan, max_body_size=MAX_BODY_BYTES
+    )
     app.state.settings = settings
     app.state.engine = engine
     app.state.order_ref_matches = order_ref_matches
     bind_keys_dir(engine, keys_dir(settings))  # for identity checks called without settings
+    app.add_exception_handler(RequestValidationError, validation_refused)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for name in ROUTER_MODULES:
         app.include_router(importlib.import_module(name).router)
