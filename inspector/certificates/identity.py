@@ -118,8 +118,9 @@ def identity_key(session: Session, directory: Path) -> bytes:
         key = _read_key_file(path)
         if legacy is not None and not hmac.compare_digest(bytes.fromhex(legacy.value), key):
             raise IdentityKeyError(
-                f"keys/{IDENTITY_KEY_FILE} differs from the identity key in the database; "
-                "remove the file so that the database's key is moved there"
+                f"keys/{IDENTITY_KEY_FILE} differs from the identity key an older version keeps in the "
+                "database (is an older version still running on this database?); stop it and keep both "
+                "keys: certificates may have been hashed with either"
             )
     elif legacy is not None:
         key = _write_key_file(path, bytes.fromhex(legacy.value))
