@@ -98,3 +98,18 @@ def test_sqlite_database_file_is_created_owner_only(tmp_path: Path) -> None:
     old.chmod(0o644)
     make_engine(f"sqlite:///{old}").dispose()
     assert stat.S_IMODE(old.stat().st_mode) == 0o600
+
+
+def test_a_different_key_left_in_the_database_is_reported_not_overwritten(
+    settings: Settings, engine: Engine, issued: IssuedCertificate, client: TestClient
+) -> None:
+    """If an older version put another key in the database, checks stop (503) and both keys are kept."""
+    path = keys_dir(settings) / IDENTITY_KEY_FILE
+    key_hex = path.read_text().strip()
+    other = "ab" * 32
+    with session_scope(engine) as session:
+        session.add(IssuerSecret(name=LEGACY_DB_KEY, value=other, created_at=datetime.now(UTC)))
+    resp = client.post(f"/c/{issued.human_id}/match", data={"value": SAMPLE_IMEIS[0]})
+    assert resp.status_code == 503 and 'data-match="unavailable"' in resp.text
+    assert path.read_text().strip() == key_hex
+    assert _secrets(engine)[LEGACY_DB_KEY] == other
