@@ -11,17 +11,20 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 
 from inspector import __version__
+from inspector.auth.csrf import csrf_protect
 from inspector.config import Settings, get_settings
 from inspector.db import make_engine, migrate
+from inspector.web.security_headers import SecurityHeadersMiddleware
 
 # One entry per component that serves HTTP. Add yours here.
 ROUTER_MODULES: list[str] = [
     "inspector.web.auth_routes",
+    "inspector.web.docs_routes",
     "inspector.web.photo_routes",
     "inspector.certificates.web",
     "inspector.station.routes",
@@ -47,7 +50,15 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             engine.dispose()
 
     migrate(url) if own_engine else None
-    app = FastAPI(title="Inspector station", version=__version__, lifespan=lifespan)
+    app = FastAPI(
+        title="Inspector station",
+        version=__version__,
+        lifespan=lifespan,
+        docs_url=None,  # served by inspector.web.docs_routes from local files, not a CDN
+        redoc_url=None,
+        dependencies=[Depends(csrf_protect)],  # every unsafe cookie request: same origin + token
+    )
+    app.add_middleware(SecurityHeadersMiddleware)
     app.state.settings = settings
     app.state.engine = engine
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
-
 from typing import Any
 
 from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, pass_context, select_autoescape
 from jinja2.runtime import Context
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from inspector.auth.csrf import CSRF_FIELD, request_csrf_token
 
@@ -43,7 +42,8 @@ def csrf_token(context: Context) -> str:
 @pass_context
 def csrf_input(context: Context) -> Markup:
     """``{{ csrf_input() }}`` inside every ``<form method="post">``."""
-    return Markup('<input type="hidden" name="{}" value="{}">').format(CSRF_FIELD, escape(csrf_token(context)))
+    field = Markup('<input type="hidden" name="{}" value="{}">')
+    return field.format(CSRF_FIELD, csrf_token(context))
 
 
 env.globals["csrf_token"] = csrf_token

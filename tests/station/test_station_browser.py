@@ -51,7 +51,8 @@ def test_console_runs_inspection_and_overlay_follows(sqlite_station: Station) ->
 
             console = browser.new_page(viewport={"width": 1440, "height": 1000})
             console.set_default_timeout(TIMEOUT_MS)
-            console.goto(f"{st.base}/station/console?token={st.token}")
+            console.goto(f"{st.base}/station/console#token={st.token}")
+            console.wait_for_url(f"{st.base}/station/console")  # signed in through the login page
             assert "token=" not in console.url  # the token is not left in the address bar
             console.wait_for_selector("#preview[src^='blob:']")
             console.wait_for_selector("#devices dt")
@@ -106,7 +107,7 @@ def test_console_shows_pulled_cable_and_resumes(sqlite_station: Station) -> None
             overlay.goto(f"{st.base}/station/overlay")
             console = browser.new_page(viewport={"width": 1440, "height": 1000})
             console.set_default_timeout(TIMEOUT_MS)
-            console.goto(f"{st.base}/station/console?token={st.token}")
+            console.goto(f"{st.base}/station/console#token={st.token}")
             console.wait_for_selector("#devices dt")
             console.keyboard.press("2")
             console.keyboard.press("s")

@@ -22,3 +22,18 @@
     }
   });
 })();
+
+// Sign-in links (`/auth/login?next=/station/console#token=...`): the token sits in the URL
+// fragment, which the browser never sends; it is traded for a session cookie with a Bearer
+// request, removed from the address bar, and the browser goes on to `next`.
+(() => {
+  "use strict";
+  const form = document.getElementById("login-form");
+  const match = /^#token=([A-Za-z0-9_-]+)$/.exec(location.hash);
+  if (!form || !match) return;
+  history.replaceState(null, "", location.pathname + location.search);
+  fetch("/auth/session", { method: "POST", headers: { Authorization: "Bearer " + match[1] }, credentials: "same-origin" })
+    .then((res) => {
+      if (res.ok) location.replace(form.elements.next.value || "/");
+    });
+})();
