@@ -3,27 +3,27 @@
 FastAPI's default ``/docs`` loads Swagger UI from a CDN and starts it with an inline script: a
 CDN that serves other code would run on the staff console's origin, and the inline script would
 need the Content-Security-Policy relaxed. Here the Swagger UI files come from the
-``swagger-ui-bundle`` package (only the two this page needs), and the page starts it with
-``/static/docs.js``. Calls made from the page with the session cookie send the page's CSRF token.
+``fastapi-offline`` package (only the files this page needs; Swagger UI 5, which reads
+OpenAPI 3.1), and the page starts it with ``/static/docs.js``. Calls made from the page with the session cookie send the page's CSRF token.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import fastapi_offline
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
-from swagger_ui_bundle import swagger_ui_path
 
 from inspector.web.templating import templates
 
 router = APIRouter(include_in_schema=False)
 
-SWAGGER_UI_DIR = Path(str(swagger_ui_path))
+SWAGGER_UI_DIR = Path(fastapi_offline.__file__).parent / "static"
 SWAGGER_UI_FILES = {
     "swagger-ui-bundle.js": "text/javascript",
     "swagger-ui.css": "text/css",
-    "favicon-32x32.png": "image/png",
+    "favicon.png": "image/png",
 }
 
 
