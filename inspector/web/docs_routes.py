@@ -4,7 +4,8 @@ FastAPI's default ``/docs`` loads Swagger UI from a CDN and starts it with an in
 CDN that serves other code would run on the staff console's origin, and the inline script would
 need the Content-Security-Policy relaxed. Here the Swagger UI files come from the
 ``fastapi-offline`` package (only the files this page needs; Swagger UI 5, which reads
-OpenAPI 3.1), and the page starts it with ``/static/docs.js``. Calls made from the page with the session cookie send the page's CSRF token.
+OpenAPI 3.1), and the page starts it with ``/static/docs.js``. Calls made from the page with
+the session cookie send the page's CSRF token.
 """
 
 from __future__ import annotations
