@@ -11,14 +11,31 @@ import hashlib
 import os
 import re
 import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 MAX_PHOTO_BYTES = 20 * 1024 * 1024
+_INCOMING = ".incoming-"
+# Folders of the data directory: what stations photograph (signed by certificates, kept for
+# good) and what people upload (buyers' and staff's claim photos, which may expire).
+PHOTOS_DIR = "photos"
+UPLOADS_DIR = "uploads"
 
 
 class PhotoStoreError(ValueError):
     """A photo that cannot be stored or found (too large, bad digest, missing)."""
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """A file in the store: a photo (``digest`` set) or a write that never finished."""
+
+    path: Path
+    digest: str | None
+    mtime: float
+    size: int
 
 
 class PhotoStore:
@@ -27,7 +44,7 @@ class PhotoStore:
 
     def _path(self, digest: str) -> Path:
         if not _SHA256.match(digest):
-            raise PhotoStoreError(f"not a SHA-256 hex digest: {digest[:80]!r}")
+            raise PhotoStoreError("a photo is named by the 64 hex digits of its SHA-256")
         return self.root / digest[:2] / digest
 
     def put(self, data: bytes) -> str:
@@ -39,9 +56,10 @@ class PhotoStore:
         digest = hashlib.sha256(data).hexdigest()
         path = self._path(digest)
         if path.exists():
+            os.utime(path)  # stored again: as young as a new file for anything that expires files
             return digest
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".incoming-")
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=_INCOMING)
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
@@ -61,11 +79,32 @@ class PhotoStore:
         path = self._path(digest)
         try:
             data = path.read_bytes()
-        except FileNotFoundError as exc:
-            raise PhotoStoreError(f"no photo {digest}") from exc
+        except (FileNotFoundError, NotADirectoryError) as exc:
+            raise PhotoStoreError("no photo with this digest") from exc
         if hashlib.sha256(data).hexdigest() != digest:
-            raise PhotoStoreError(f"photo {digest} is corrupt on disk")
+            raise PhotoStoreError("this photo is corrupt on disk")
         return data
 
     def path(self, digest: str) -> Path:
         return self._path(digest)
+
+    def delete(self, digest: str) -> None:
+        """Remove a photo (nothing happens when it is already gone)."""
+        self._path(digest).unlink(missing_ok=True)
+
+    def files(self) -> Iterator[StoredFile]:
+        """Every file in the store, with its age, including half-written ones a crash left."""
+        if not self.root.is_dir():
+            return
+        for folder in sorted(self.root.iterdir()):
+            if not folder.is_dir():
+                continue
+            for path in folder.iterdir():
+                try:
+                    st = path.stat()
+                except FileNotFoundError:  # removed meanwhile
+                    continue
+                digest = path.name if _SHA256.match(path.name) and folder.name == path.name[:2] else None
+                if digest is None and not path.name.startswith(_INCOMING):
+                    continue  # not ours: leave it alone
+                yield StoredFile(path, digest, st.st_mtime, st.st_size)

@@ -19,7 +19,7 @@ from sqlmodel import Session, select
 
 from inspector.certificates import humanid
 from inspector.certificates.dataintegrity import add_proof, jcs, utc_timestamp
-from inspector.certificates.encoding import b64url_decode, b64url_encode
+from inspector.certificates.encoding import NotIJSONError, b64url_decode, b64url_encode, loads_ijson
 from inspector.certificates.keys import (
     ISSUER_NAME,
     VC_CONTEXT,
@@ -33,7 +33,7 @@ from inspector.certificates.keys import (
 from inspector.certificates.merkle import MerkleTree, leaf_hash
 from inspector.certificates.statuslist import LIST_SIZE, encode_list
 from inspector.certificates.tables import Certificate, IssuerSecret, LogLeaf, TreeHead
-from inspector.certificates.verify import VerificationResult, verify_credential
+from inspector.certificates.verify import Verdict, VerificationResult, verify_credential
 from inspector.config import Settings
 
 CHECK_STATUSES = ("pass", "fail", "unknown", "skipped")
@@ -655,4 +655,8 @@ def verify_stored(session: Session, settings: Settings, human_id: str) -> Verifi
         purpose, list_no = url[len(base) :].split("/", 1)
         return status_list_credential(session, settings, purpose, int(list_no))
 
-    return verify_credential(json.loads(row.credential), keys, fetch)
+    try:
+        credential = loads_ijson(row.credential)
+    except NotIJSONError as exc:
+        return VerificationResult(Verdict.malformed, f"stored credential unreadable: {exc}")
+    return verify_credential(credential, keys, fetch)

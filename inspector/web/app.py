@@ -6,12 +6,14 @@ listed once in ``ROUTER_MODULES`` so the app's surface is visible in one place.
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import Depends, FastAPI
+from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 
@@ -19,19 +21,25 @@ from inspector import __version__
 from inspector.auth.csrf import csrf_protect
 from inspector.config import Settings, get_settings
 from inspector.db import make_engine, migrate
+from inspector.web.errors import validation_refused
 from inspector.web.security_headers import SecurityHeadersMiddleware
+from warranty.uploads import sweep_periodically, upload_store
 
 # One entry per component that serves HTTP. Add yours here.
 ROUTER_MODULES: list[str] = [
     "inspector.web.auth_routes",
     "inspector.web.docs_routes",
     "inspector.web.photo_routes",
+    "inspector.web.site_routes",
     "inspector.certificates.web",
     "inspector.station.routes",
     "warranty.web",
 ]
 
 STATIC_DIR = Path(__file__).parent / "static"
+# Every request body, counted as it arrives (chunked or not); photo uploads set a larger limit
+# on their own routes (``max_body_size=`` in warranty's forms).
+MAX_BODY_BYTES = 1024 * 1024
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
@@ -43,9 +51,13 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         engine = make_engine(url)
 
+    uploads = upload_store(settings.data_dir)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        sweeper = asyncio.create_task(sweep_periodically(engine, uploads))
         yield
+        sweeper.cancel()
         if own_engine:
             engine.dispose()
 
@@ -54,6 +66,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         title="Inspector station",
         version=__version__,
         lifespan=lifespan,
+        max_body_size=MAX_BODY_BYTES,
         docs_url=None,  # served by inspector.web.docs_routes from local files, not a CDN
         redoc_url=None,
         dependencies=[Depends(csrf_protect)],  # every unsafe cookie request: same origin + token
@@ -61,6 +74,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.add_middleware(SecurityHeadersMiddleware)
     app.state.settings = settings
     app.state.engine = engine
+    app.add_exception_handler(RequestValidationError, validation_refused)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for name in ROUTER_MODULES:
         app.include_router(importlib.import_module(name).router)

@@ -33,6 +33,8 @@ from inspector.cli import main
 from inspector.config import Settings
 from inspector.db import session_scope
 
+BASE = "http://testserver"  # the public_base_url of the ``settings`` fixture
+
 
 def _cli_verify(client: TestClient, human_id: str, tmp_path: Path, *extra: str) -> int:
     """Save what a buyer would download, then verify offline with the CLI."""
@@ -45,7 +47,7 @@ def _cli_verify(client: TestClient, human_id: str, tmp_path: Path, *extra: str) 
         p = tmp_path / f"{purpose}.json"
         p.write_text(client.get(f"/status/{purpose}/1").text)
         lists += ["--status-list", str(p)]
-    return main(["verify", str(cred), "--keys", str(keys), "--offline", *lists, *extra])
+    return main(["verify", str(cred), "--keys", str(keys), "--offline", "--issuer", BASE, *lists, *extra])
 
 
 def test_issue_lookup_and_identity_match(engine: Engine, settings: Settings) -> None:
@@ -219,11 +221,11 @@ def test_cli_verdicts_for_tampered_and_malformed(
     text = client.get(f"/c/{issued.human_id}.json").text
     bad = tmp_path / "tampered.json"
     bad.write_text(text.replace('"grade":"B"', '"grade":"A"'))
-    assert main(["verify", str(bad), "--keys", str(keys), "--offline"]) == 4
+    assert main(["verify", str(bad), "--keys", str(keys), "--offline", "--issuer", BASE]) == 4
     assert "TAMPERED" in capsys.readouterr().out
     broken = tmp_path / "broken.json"
     broken.write_text(text[:-20])
-    assert main(["verify", str(broken), "--keys", str(keys), "--offline"]) == 3
+    assert main(["verify", str(broken), "--keys", str(keys), "--offline", "--issuer", BASE]) == 3
     assert "MALFORMED" in capsys.readouterr().out
     assert main(["verify", str(tmp_path / "missing.json"), "--keys", str(keys)]) == 1
 
@@ -294,7 +296,8 @@ def test_revoked_key_and_rotation(
     late_file = tmp_path / "late.json"
     late_file.write_text(json.dumps(late))
     (tmp_path / "k.json").write_text(client.get("/issuer").text)
-    assert main(["verify", str(late_file), "--keys", str(tmp_path / "k.json"), "--offline"]) == 5
+    late_args = ["--keys", str(tmp_path / "k.json"), "--offline", "--issuer", BASE]
+    assert main(["verify", str(late_file), *late_args]) == 5
     with session_scope(engine) as session:
         revoke_key(session, old_fp, "laptop stolen")
         assert get_certificate(session, issued.human_id).key_status == "revoked"  # type: ignore[union-attr]
