@@ -68,7 +68,16 @@ def login_page(request: Request, next: str = "/") -> Response:
     return _login_page(request, next, None)
 
 
-@router.post("/auth/login", response_class=HTMLResponse)
+@router.post(
+    "/auth/login",
+    response_class=HTMLResponse,
+    responses={
+        303: {"description": "Signed in: the session cookie is set, on to `next` (a path on this site)"},
+        401: {"description": "Wrong user name or password (the sign-in page again)"},
+        403: {"description": "Posted from another site, or without the session's CSRF token"},
+        429: {"description": "Too many attempts from this client or for this user name; see Retry-After"},
+    },
+)
 def login(
     request: Request,
     username: str = Form(..., max_length=256),
@@ -96,7 +105,12 @@ def login(
     return _with_session_cookie(RedirectResponse(safe_next(next), status_code=303), request, settings, token)
 
 
-@router.post("/auth/session", status_code=204, summary="Trade an API token for a browser session cookie")
+@router.post(
+    "/auth/session",
+    status_code=204,
+    summary="Trade an API token for a browser session cookie",
+    responses={401: {"description": "No valid `Authorization: Bearer` token"}},
+)
 def session_from_token(
     request: Request,
     session: Session = Depends(get_session),
