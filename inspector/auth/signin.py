@@ -43,6 +43,7 @@ def check_password(session: Session, username: str, password: str) -> User | Non
     """The user when the password is right; the same hashing work when the user is unknown."""
     user = get_user(session, username)
     if user is None or user.disabled or not user.password_hash:
+        authenticate_password(session, username, password)  # the same queries as the real path
         verify_password(password, dummy_password_hash())
         return None
     return authenticate_password(session, username, password)
