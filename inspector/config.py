@@ -47,6 +47,11 @@ class Settings(BaseSettings):
         default="http://127.0.0.1:8000",
         description="Base URL printed on certificates and QR codes.",
     )
+    secure_cookies: bool = Field(
+        default=False,
+        description="Mark the sign-in cookie Secure even when the request arrived over plain HTTP "
+        "(behind a TLS-terminating proxy); HTTPS requests always get Secure cookies.",
+    )
 
     @property
     def resolved_database_url(self) -> str:

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
 from inspector.auth import Role, User, create_user, issue_token, require_roles
+from inspector.auth.csrf import csrf_token_for
 from inspector.cli import main
 from inspector.config import Settings
 from inspector.db import session_scope
@@ -69,8 +70,12 @@ def test_browser_login_sets_cookie_and_logout_ends_it(client: TestClient, engine
     )
     assert ok.status_code == 303 and ok.headers["location"] == "/"
     assert client.get("/_staff_only").status_code == 200
-    client.post("/auth/logout", follow_redirects=False)
+    session_token = client.cookies["inspector_session"]
+    form = {"csrf_token": csrf_token_for(session_token)}
+    out = client.post("/auth/logout", data=form, follow_redirects=False)
+    assert out.status_code == 303
     client.cookies.clear()
+    client.cookies.set("inspector_session", session_token)  # the old cookie no longer works
     assert client.get("/_staff_only").status_code == 401
 
 

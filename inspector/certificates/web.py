@@ -276,6 +276,8 @@ def get_qr(
     if record is None:
         raise HTTPException(404, "no such certificate")
     svg = qr_svg(certificate_url(settings, record.human_id), scale=8)
+    # A standalone document needs the SVG namespace, or <img src> (the stream overlay) shows nothing.
+    svg = svg.replace("<svg ", '<svg xmlns="http://www.w3.org/2000/svg" ', 1)
     return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "public, max-age=86400"})
 
 

@@ -199,7 +199,8 @@ def _demo(args: argparse.Namespace) -> int:
         if phone.get("certificate_id"):
             sale = (phone["certificate_id"], _record_demo_sale(running, phone["certificate_id"]))
         print("\nThe station is running:")
-        print(f"  operator console  {base}/station/console?token={token}")
+        # The token rides in the URL fragment, which browsers never send (no logs, no Referer).
+        print(f"  operator console  {base}/auth/login?next=/station/console#token={token}")
         print(f"  stream overlay    {base}/station/overlay   (OBS browser source, 1920x1080)")
         print(f"  API docs          {base}/docs")
         print(f"  home              {base}/")

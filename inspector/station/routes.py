@@ -8,12 +8,14 @@ only what the stream audience may see (IMEIs masked, no operator names).
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import threading
 from collections.abc import AsyncIterator, Callable, Coroutine
 from pathlib import Path
 from typing import Any, Literal
 
+import segno
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response, StreamingResponse
 from fastapi.routing import APIRoute
@@ -224,16 +226,15 @@ def live(station: StationService = Depends(get_station)) -> dict[str, Any]:
 
 
 @router.get("/api/station/inspections/{inspection_id}/qr.svg", tags=["station"])
-def certificate_qr(inspection_id: int, station: StationService = Depends(get_station)) -> Response:
-    """QR code of the inspection's certificate URL (public: the certificate page is public)."""
+def certificate_qr(
+    inspection_id: int, user: User = Depends(operator_only), station: StationService = Depends(get_station)
+) -> Response:
+    """QR code of the inspection's certificate URL, for operators: counting through inspection
+    numbers must not list every certificate. The public QR code is ``/c/{certificate id}/qr.svg``."""
     view = station.get(inspection_id, public=True)
     url = view.get("certificate_url")
     if not url:
         raise HTTPException(404, "no certificate issued for this inspection yet")
-    import io
-
-    import segno
-
     buf = io.BytesIO()  # a standalone SVG document (with its namespace) so <img src> can show it
     segno.make(url, error="m").save(buf, kind="svg", scale=8, border=2, dark="#000", light="#fff")
     return Response(buf.getvalue(), media_type="image/svg+xml")
@@ -280,8 +281,13 @@ async def events(
     )
 
 
+# What an event may carry on the public stream (e.g. not who resumed an inspection).
+PUBLIC_EVENT_KEYS = frozenset({"id", "type", "ts", "inspection_id", "step", "inspection", "reason"})
+
+
 def _sse(ev: dict[str, Any]) -> str:
-    return f"id: {ev['id']}\nevent: {ev['type']}\ndata: {json.dumps(ev, default=str)}\n\n"
+    public = {k: v for k, v in ev.items() if k in PUBLIC_EVENT_KEYS}
+    return f"id: {ev['id']}\nevent: {ev['type']}\ndata: {json.dumps(public, default=str)}\n\n"
 
 
 # ---- pages ------------------------------------------------------------------------------

@@ -31,6 +31,7 @@ from inspector.config import Settings
 from inspector.photostore import PhotoStore
 from inspector.station.events import EventBus
 from inspector.station.flows import ITEM_KINDS, StepSpec, flow_for
+from inspector.station.notices import inspection_notice, step_notice
 from inspector.station.ports import DeviceLost, GradeOutcome, StationHardware, StepFailed
 from inspector.station.tables import Inspection, InspectionStep
 
@@ -942,7 +943,10 @@ class StationService:
             "updated_at": _iso(insp.updated_at),
             "finished_at": _iso(insp.finished_at),
         }
-        if not public:
+        if public:  # a fixed notice, never the internal reason (paths, SQL, an operator's note)
+            notice = inspection_notice(insp.status, insp.error)
+            view.update(error=notice.message if notice else None, error_code=notice.value if notice else None)
+        else:
             view.update(operator=insp.operator, started_by=insp.started_by, auto_finish=insp.auto_finish)
         if steps:
             rows = s.exec(
@@ -980,6 +984,8 @@ class StationService:
         if public:
             # The stream shows what was measured, never IMEIs, serials or raw device reports.
             out.pop("answered_by")
+            notice = step_notice(st.error)
+            out.update(error=notice.message if notice else None, error_code=notice.value if notice else None)
         else:
             out["result"] = {k: v for k, v in res.items() if k != "report"} if st.key == "identity" else res
         return out

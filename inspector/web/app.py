@@ -13,24 +13,27 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from inspector import __version__
+from inspector.auth.csrf import csrf_protect
 from inspector.certificates.identity import bind_keys_dir
 from inspector.certificates.keys import keys_dir
 from inspector.config import Settings, get_settings
 from inspector.db import make_engine, migrate
 from inspector.web.errors import validation_refused
+from inspector.web.security_headers import SecurityHeadersMiddleware
 from warranty.coverage import sale_for
 from warranty.uploads import sweep_periodically, upload_store
 
 # One entry per component that serves HTTP. Add yours here.
 ROUTER_MODULES: list[str] = [
     "inspector.web.auth_routes",
+    "inspector.web.docs_routes",
     "inspector.web.photo_routes",
     "inspector.web.site_routes",
     "inspector.certificates.web",
@@ -76,8 +79,15 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
     migrate(url) if own_engine else None
     app = FastAPI(
-        title="Inspector station", version=__version__, lifespan=lifespan, max_body_size=MAX_BODY_BYTES
+        title="Inspector station",
+        version=__version__,
+        lifespan=lifespan,
+        max_body_size=MAX_BODY_BYTES,
+        docs_url=None,  # served by inspector.web.docs_routes from local files, not a CDN
+        redoc_url=None,
+        dependencies=[Depends(csrf_protect)],  # every unsafe cookie request: same origin + token
     )
+    app.add_middleware(SecurityHeadersMiddleware)
     app.state.settings = settings
     app.state.engine = engine
     app.state.order_ref_matches = order_ref_matches
