@@ -10,43 +10,25 @@ Limits (``inspector.ratelimit``, counted in the database so restarts and workers
 
 A successful sign-in clears the client's count for that user. Every attempt that reaches the
 password check costs one password hash, whether the user exists or not (an unknown, disabled or
-password-less user is checked against a dummy hash made by the same ``hash_password``), so the
+password-less user is checked against a dummy hash in ``authenticate_password``), so the
 answer time does not say which user names exist.
 """
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import cache
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from inspector.auth.service import authenticate_password, get_user, hash_password, verify_password
+from inspector.auth.service import authenticate_password
 from inspector.auth.tables import User
 from inspector.ratelimit import AttemptLimiter, Decision
 
 PER_CLIENT_AND_USER = AttemptLimiter("signin-client-user", limit=5, window=timedelta(minutes=15))
 PER_CLIENT = AttemptLimiter("signin-client", limit=30, window=timedelta(minutes=15))
 PER_USER = AttemptLimiter("signin-user", limit=50, window=timedelta(hours=1))
-
-
-@cache
-def dummy_password_hash() -> str:
-    """A hash of a random password, made like a real one, for users that do not exist."""
-    return hash_password(secrets.token_urlsafe(16))
-
-
-def check_password(session: Session, username: str, password: str) -> User | None:
-    """The user when the password is right; the same hashing work when the user is unknown."""
-    user = get_user(session, username)
-    if user is None or user.disabled or not user.password_hash:
-        authenticate_password(session, username, password)  # the same queries as the real path
-        verify_password(password, dummy_password_hash())
-        return None
-    return authenticate_password(session, username, password)
 
 
 @dataclass(frozen=True)
@@ -76,7 +58,7 @@ def sign_in(engine: Engine, session: Session, client: str, username: str, passwo
         decision = limiter.peek(engine, key)
         if not decision.allowed:
             return SignInResult(None, refused=decision)
-    user = check_password(session, username, password)
+    user = authenticate_password(session, username, password)
     if user is not None:
         PER_CLIENT_AND_USER.reset(engine, pair)
     else:
