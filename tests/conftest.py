@@ -9,9 +9,12 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from faultproxy import FaultProxy
 from hypothesis import HealthCheck, settings
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
@@ -44,12 +47,9 @@ def _postgres_reachable() -> bool:
     return _pg_reachable
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """An empty database URL, on SQLite and on PostgreSQL."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'test.db'}"
-        return
+@contextmanager
+def fresh_postgres_database() -> Iterator[str]:
+    """Create an empty PostgreSQL database, yield its URL, drop it afterwards (skip if unreachable)."""
     if not _postgres_reachable():
         pytest.skip(f"PostgreSQL unreachable at {POSTGRES_ADMIN_URL}")
     name = f"t_{uuid.uuid4().hex[:16]}"
@@ -62,6 +62,36 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database URL, on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'test.db'}"
+        return
+    with fresh_postgres_database() as url:
+        yield url
+
+
+@dataclass
+class ProxiedPostgres:
+    """A migrated PostgreSQL database reached directly (``direct_url``) and through ``proxy``."""
+
+    proxy: FaultProxy
+    direct_url: str
+    url: str
+
+
+@pytest.fixture
+def proxied_postgres() -> Iterator[ProxiedPostgres]:
+    """A fresh, migrated PostgreSQL database behind a fault proxy (tests/faultproxy.py)."""
+    with fresh_postgres_database() as direct:
+        migrate(direct)
+        target = make_url(direct)
+        with FaultProxy(target.host or "127.0.0.1", target.port or 5432) as proxy:
+            url = target.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+            yield ProxiedPostgres(proxy, direct, url)
 
 
 @pytest.fixture

@@ -17,7 +17,8 @@ from sqlalchemy.engine import Engine
 
 from inspector import __version__
 from inspector.config import Settings, get_settings
-from inspector.db import make_engine, migrate
+from inspector.db import DatabaseLimits, make_engine, migrate
+from inspector.web.availability import add_database_error_handlers
 
 # One entry per component that serves HTTP. Add yours here.
 ROUTER_MODULES: list[str] = [
@@ -26,6 +27,7 @@ ROUTER_MODULES: list[str] = [
     "inspector.certificates.web",
     "inspector.station.routes",
     "warranty.web",
+    "inspector.web.availability",
 ]
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -35,10 +37,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     """Build the app; migrates the database on start-up so a fresh station just works."""
     settings = settings or get_settings()
     url = settings.resolved_database_url
+    limits = DatabaseLimits.from_settings(settings)
     own_engine = engine is None
     if engine is None:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        engine = make_engine(url)
+        engine = make_engine(url, limits)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -46,11 +49,12 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         if own_engine:
             engine.dispose()
 
-    migrate(url) if own_engine else None
+    migrate(url, limits) if own_engine else None  # DatabaseUnavailable within seconds when down or hanging
     app = FastAPI(title="Inspector station", version=__version__, lifespan=lifespan)
     app.state.settings = settings
     app.state.engine = engine
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    add_database_error_handlers(app)
     for name in ROUTER_MODULES:
         app.include_router(importlib.import_module(name).router)
     return app
