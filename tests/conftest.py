@@ -2,6 +2,8 @@
 
 ``database_url`` runs a test once on SQLite and once on PostgreSQL (a fresh database per
 test). PostgreSQL is skipped, with the reason printed, only when the server is unreachable.
+``proxied_postgres`` is a fresh, migrated PostgreSQL database behind ``faultproxy.FaultProxy``,
+for tests that drop or hang the database.
 """
 
 from __future__ import annotations
@@ -10,12 +12,12 @@ import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from faultproxy import FaultProxy
 from hypothesis import HealthCheck, settings
+from proxied_postgres import ProxiedPostgres
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 
@@ -72,15 +74,6 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         return
     with fresh_postgres_database() as url:
         yield url
-
-
-@dataclass
-class ProxiedPostgres:
-    """A migrated PostgreSQL database reached directly (``direct_url``) and through ``proxy``."""
-
-    proxy: FaultProxy
-    direct_url: str
-    url: str
 
 
 @pytest.fixture

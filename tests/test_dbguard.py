@@ -13,8 +13,8 @@ from typing import TypeVar
 
 import pytest
 import sqlalchemy.exc as sa_exc
-from conftest import ProxiedPostgres
 from faultproxy import Mode
+from proxied_postgres import ProxiedPostgres
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import ProxiedPostgres
 from faultproxy import Mode
+from proxied_postgres import ProxiedPostgres
 
 from inspector.config import Settings
 from inspector.db import DatabaseLimits, make_engine
