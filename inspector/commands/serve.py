@@ -47,8 +47,8 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         running = RunningStation(settings, port=settings.port).start()
     except TRANSIENT_DATABASE_ERRORS as exc:  # the driver's text holds SQL: say what to check instead
-        why = unavailable(settings.resolved_database_url, exc, DatabaseLimits.from_settings(settings))
-        raise CommandError(f"could not start the station: {why}") from exc
+        down = unavailable(settings.resolved_database_url, exc, DatabaseLimits.from_settings(settings))
+        raise CommandError(f"could not start the station: {down}") from exc
     except Exception as exc:  # hardware/port/database problems are reported, not dumped
         raise CommandError(f"could not start the station: {exc}") from exc
     assert running.hardware is not None

@@ -145,7 +145,7 @@ class InterruptRecorder:
                 stop=stop_after_attempt(self._attempts),
                 wait=wait_exponential(multiplier=self._first_wait_s, max=self._max_wait_s),
                 retry=retry_if_exception_type(TRANSIENT_DATABASE_ERRORS),
-                sleep=self._stop.wait,
+                sleep=self._sleep,
                 reraise=True,
             ):
                 with attempt:
@@ -192,6 +192,9 @@ class InterruptRecorder:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
+
+    def _sleep(self, seconds: float) -> None:
+        self._stop.wait(seconds)  # close() cuts the wait short
 
     def _write(self, inspection_id: int, key: str | None, message: str) -> bool:
         with self._lock:
