@@ -121,6 +121,11 @@ class DatabaseGate:
         with self._lock:
             self._state, self._probing = GateState.UP, False
 
+    def abandoned(self) -> None:
+        """A connection attempt ended without telling whether the server is reachable."""
+        with self._lock:
+            self._probing = False
+
     def failed(self) -> None:
         """A connection attempt failed or a connection hung: fail fast for ``retry_after_s``."""
         with self._lock:
@@ -153,6 +158,9 @@ def guard_engine(engine: Engine, *, answer_deadline_s: float | None, retry_after
             conn = DeadlineConnection.connect(*cargs, **cparams)
         except psycopg.OperationalError:
             gate.failed()
+            raise
+        except BaseException:  # not the server's fault (bad settings, Ctrl-C): no verdict
+            gate.abandoned()
             raise
         conn.answer_deadline_s = answer_deadline_s
         gate.succeeded()

@@ -20,7 +20,7 @@ from sqlalchemy.engine import Engine
 
 from inspector.config import Settings
 from inspector.db import DatabaseLimits, DatabaseUnavailable, make_engine, migrate
-from inspector.dbguard import GateState, NoAnswer, RecentlyUnreachable, gate_for
+from inspector.dbguard import DatabaseGate, GateState, NoAnswer, RecentlyUnreachable, gate_for
 from inspector.web.app import create_app
 
 T = TypeVar("T")
@@ -137,3 +137,23 @@ def test_create_app_fails_fast_on_a_hanging_database(
     err = finishes(lambda: create_app(settings))
     assert isinstance(err, DatabaseUnavailable), repr(err)
     assert "did not answer within 2 s" in str(err)
+
+
+def test_gate_lets_one_probe_through_and_a_probe_without_verdict_does_not_lock_it() -> None:
+    """While down the gate admits one probe per retry time and refuses the rest; a probe that ends
+    without a verdict (bad settings, Ctrl-C) frees the slot instead of closing the gate for good."""
+    now = [100.0]
+    gate = DatabaseGate(retry_after_s=5.0, clock=lambda: now[0])
+    gate.admit()  # unknown: let through
+    gate.failed()
+    with pytest.raises(RecentlyUnreachable, match="about 5 s"):
+        gate.admit()
+    now[0] += 5.0
+    gate.admit()  # the probe
+    with pytest.raises(RecentlyUnreachable):
+        gate.admit()  # everyone else while it runs
+    gate.abandoned()
+    gate.admit()  # the next probe
+    gate.succeeded()
+    assert gate.state is GateState.UP and gate.seconds_until_retry() == 0.0
+    gate.admit()

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+import pytest
 from faultproxy import Mode
 from proxied_postgres import ProxiedPostgres
 from sqlalchemy.engine import Engine
@@ -41,13 +42,14 @@ def _row(engine: Engine, iid: int) -> tuple[Inspection, dict[str, InspectionStep
         return insp, {st.key: st for st in steps}
 
 
-def test_database_dropped_mid_inspection_ends_interrupted_and_a_new_inspection_starts(
-    proxied_postgres: ProxiedPostgres, tmp_path: Path
+@pytest.mark.parametrize("fault", [Mode.DROP, Mode.HANG])
+def test_database_lost_mid_inspection_ends_interrupted_and_a_new_inspection_starts(
+    proxied_postgres: ProxiedPostgres, tmp_path: Path, fault: Mode
 ) -> None:
-    """The database drops while the turntable photographs the back of a phone. The step's result
-    cannot be saved and neither can "interrupted": the station keeps that write and, once the
-    database is back, records the inspection interrupted at that step (resumable, no SQL in the
-    reason); the station is not left busy, so a new inspection starts."""
+    """The database drops (or hangs) while the turntable photographs the back of a phone. The
+    step's result cannot be saved and neither can "interrupted": the station keeps that write and,
+    once the database is back, records the inspection interrupted at that step (resumable, no SQL
+    in the reason); the station is not left busy, so a new inspection starts."""
     direct = make_engine(proxied_postgres.direct_url)  # the test's own view, around the proxy
     engine = make_engine(proxied_postgres.url, LIMITS)
     sim = SimulatedStation(scale_settle_s=0.1).start()
@@ -60,7 +62,7 @@ def test_database_dropped_mid_inspection_ends_interrupted_and_a_new_inspection_s
             assert r.status_code == 201, r.text
             iid = r.json()["id"]
         events.wait_for(lambda e: e["type"] == "step.started" and e["step"] == "photo_back")
-        proxied_postgres.proxy.set_mode(Mode.DROP)
+        proxied_postgres.proxy.set_mode(fault)
 
         station = st.running.station
         assert station is not None
