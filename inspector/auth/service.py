@@ -127,3 +127,36 @@ def revoke_token(session: Session, token: str) -> bool:
     row.revoked_at = _now()
     session.add(row)
     return True
+
+
+def list_users(session: Session) -> list[User]:
+    return list(session.exec(select(User).order_by(User.username)).all())
+
+
+def set_password(session: Session, user: User, password: str) -> None:
+    """A new password; every browser session of the user ends (a reset is often after a leak)."""
+    if len(password) < 8:
+        raise AuthError("password must be at least 8 characters")
+    user.password_hash = hash_password(password)
+    session.add(user)
+    revoke_user_tokens(session, user, kind="session")
+
+
+def set_disabled(session: Session, user: User, disabled: bool) -> None:
+    """Disabled users cannot sign in, and their tokens stop working at once."""
+    user.disabled = disabled
+    session.add(user)
+
+
+def revoke_user_tokens(session: Session, user: User, name: str | None = None, kind: str | None = None) -> int:
+    """Revoke a user's live tokens (all, or those with this label or kind); returns how many."""
+    query = select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))  # type: ignore[union-attr]
+    if name is not None:
+        query = query.where(ApiToken.name == name)
+    if kind is not None:
+        query = query.where(ApiToken.kind == kind)
+    rows = session.exec(query).all()
+    for row in rows:
+        row.revoked_at = _now()
+        session.add(row)
+    return len(rows)

@@ -213,6 +213,12 @@ def _demo(args: argparse.Namespace) -> int:
             print(f"  sign in as '{DEMO_OPERATOR}' with password {password} (shown once)")
         for name, pw in people.items():
             print(f"  sign in as '{name}' with password {pw} (shown once)")
+        if not password or len(people) < 2:
+            print(
+                "  accounts made by an earlier demo keep their passwords; set a new one with\n"
+                f"    inspector users passwd NAME --generate --data-dir {running.settings.data_dir}"
+                "   (NAME: operator, staff or supervisor)"
+            )
         ok = all(v["status"] == "completed" for v in (phone, jewel))
         if args.no_wait:
             return 0 if ok else 1

@@ -18,6 +18,7 @@ from inspector.db import LIMITS_ATTRIBUTE, DatabaseLimits, make_engine
 # One entry per component that owns tables. Add yours here.
 TABLE_MODULES: list[str] = [
     "inspector.auth.tables",
+    "inspector.ratelimit",
     "inspector.certificates.tables",
     "warranty.tables",
     "inspector.station.tables",

@@ -24,6 +24,7 @@ from inspector.web.availability import add_database_error_handlers
 ROUTER_MODULES: list[str] = [
     "inspector.web.auth_routes",
     "inspector.web.photo_routes",
+    "inspector.web.site_routes",
     "inspector.certificates.web",
     "inspector.station.routes",
     "warranty.web",
