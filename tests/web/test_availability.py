@@ -52,8 +52,8 @@ def test_hanging_database_gives_503_while_pages_without_database_answer(
     served: tuple[RunningStation, ProxiedPostgres],
 ) -> None:
     """45 concurrent requests on a hanging database all end in 503 "database unavailable" (no SQL,
-    a Retry-After), the overlay page and /healthz answer meanwhile, and once the database is back
-    the same route answers 200 again."""
+    a Retry-After), the overlay page, its script, its event stream and /healthz answer meanwhile,
+    and once the database is back the same route answers 200 again."""
     running, pg = served
     base = running.base_url
     with httpx.Client(base_url=base, timeout=CLIENT_TIMEOUT_S) as c:
@@ -69,11 +69,16 @@ def test_hanging_database_gives_503_while_pages_without_database_answer(
         pending = [pool.submit(live) for _ in range(HANGING_REQUESTS)]
         with httpx.Client(base_url=base, timeout=CLIENT_TIMEOUT_S) as c:
             overlay = c.get("/station/overlay")
+            script = c.get("/station/static/overlay.js")
             health = c.get("/healthz")
+            with c.stream("GET", "/api/station/events") as stream:
+                first = next(stream.iter_lines())
         answers = [f.result() for f in pending]
 
     assert overlay.status_code == 200 and "<html" in overlay.text.lower()
+    assert script.status_code == 200
     assert health.status_code == 200
+    assert first.startswith("retry:")  # the live event stream opened
     assert [r.status_code for r in answers] == [503] * HANGING_REQUESTS
     for r in answers:
         assert r.json() == {"detail": UNAVAILABLE}
