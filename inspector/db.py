@@ -130,7 +130,6 @@ def make_engine(url: str, limits: DatabaseLimits | None = None) -> Engine:
     options = f"-c statement_timeout={int(limits.statement_timeout_s * 1000)}"
     engine = create_engine(
         url,
-        pool_pre_ping=True,
         pool_size=limits.pool_size,
         max_overflow=limits.max_overflow,
         pool_timeout=limits.pool_timeout_s,
@@ -144,7 +143,12 @@ def make_engine(url: str, limits: DatabaseLimits | None = None) -> Engine:
             "keepalives_count": 3,
         },
     )
-    guard_engine(engine, answer_deadline_s=limits.answer_deadline_s, retry_after_s=limits.retry_after_s)
+    guard_engine(
+        engine,
+        answer_deadline_s=limits.answer_deadline_s,
+        ping_deadline_s=float(limits.connect_timeout_s),  # the pool's ping (guard_engine) replaces pre_ping
+        retry_after_s=limits.retry_after_s,
+    )
     return engine
 
 

@@ -22,14 +22,16 @@ import enum
 import threading
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import psycopg
+import sqlalchemy.exc as sa_exc
 from psycopg.abc import PQGen
 from sqlalchemy import event
 from sqlalchemy.engine import Dialect, Engine, ExceptionContext
-from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
 __all__ = [
     "DatabaseGate",
@@ -56,6 +58,16 @@ class DeadlineConnection(psycopg.Connection[Any]):
     """A psycopg connection whose every wait for the server ends after ``answer_deadline_s``."""
 
     answer_deadline_s: float | None = None
+    fresh = True  # not handed out yet: no need to ping it
+
+    @contextmanager
+    def answer_within(self, seconds: float) -> Iterator[None]:
+        """A shorter deadline for what runs inside (a ping needs no statement's time)."""
+        saved, self.answer_deadline_s = self.answer_deadline_s, seconds
+        try:
+            yield
+        finally:
+            self.answer_deadline_s = saved
 
     def wait(self, gen: PQGen[Any], interval: float = _WAIT_INTERVAL_S, timeout: float | None = None) -> Any:
         """Consume ``gen`` like psycopg does, but never for longer than the answer deadline."""
@@ -143,8 +155,12 @@ def gate_for(engine: Engine) -> DatabaseGate | None:
         return _GATES.get(engine)
 
 
-def guard_engine(engine: Engine, *, answer_deadline_s: float | None, retry_after_s: float) -> DatabaseGate:
-    """Make ``engine`` (psycopg) open ``DeadlineConnection``s through a ``DatabaseGate``."""
+def guard_engine(
+    engine: Engine, *, answer_deadline_s: float | None, ping_deadline_s: float, retry_after_s: float
+) -> DatabaseGate:
+    """Make ``engine`` (psycopg) open ``DeadlineConnection``s through a ``DatabaseGate`` and ping
+    each pooled connection before handing it out (instead of ``pool_pre_ping``, whose ping would
+    wait the whole answer deadline on a hanging server)."""
     gate = DatabaseGate(retry_after_s)
     with _GATES_LOCK:
         _GATES[engine] = gate
@@ -165,6 +181,23 @@ def guard_engine(engine: Engine, *, answer_deadline_s: float | None, retry_after
         conn.answer_deadline_s = answer_deadline_s
         gate.succeeded()
         return conn
+
+    @event.listens_for(engine, "checkout")
+    def _ping(dbapi_conn: Any, _record: ConnectionPoolEntry, _proxy: PoolProxiedConnection) -> None:
+        if not isinstance(dbapi_conn, DeadlineConnection):
+            return
+        if dbapi_conn.fresh:
+            dbapi_conn.fresh = False
+            return
+        try:
+            with dbapi_conn.answer_within(ping_deadline_s):
+                engine.dialect.do_ping(dbapi_conn)
+        except psycopg.Error as exc:
+            if isinstance(exc, NoAnswer):
+                gate.failed()
+            # The pool drops this connection and every other one it holds, then connects anew
+            # (through the gate, which fails fast while the server is known to be unreachable).
+            raise sa_exc.InvalidatePoolError("the database did not answer a ping") from exc
 
     @event.listens_for(engine, "handle_error")
     def _on_error(context: ExceptionContext) -> None:
