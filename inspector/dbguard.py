@@ -24,13 +24,14 @@ import time
 import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
 import psycopg
 import sqlalchemy.exc as sa_exc
 from psycopg.abc import PQGen
 from sqlalchemy import event
 from sqlalchemy.engine import Dialect, Engine, ExceptionContext
+from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
 __all__ = [
@@ -191,7 +192,7 @@ def guard_engine(
             return
         try:
             with dbapi_conn.answer_within(ping_deadline_s):
-                engine.dialect.do_ping(dbapi_conn)
+                engine.dialect.do_ping(cast(DBAPIConnection, dbapi_conn))  # psycopg's is one
         except psycopg.Error as exc:
             if isinstance(exc, NoAnswer):
                 gate.failed()
