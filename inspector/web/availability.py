@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from inspector.db import TRANSIENT_DATABASE_ERRORS
@@ -45,13 +45,19 @@ def _retry_after(request: Request) -> int:
     return max(1, math.ceil(gate.seconds_until_retry() or gate.retry_after_s))
 
 
-async def database_unavailable(request: Request, _exc: Exception) -> JSONResponse:
-    """503 with a fixed message: the driver's own text is never shown."""
-    return JSONResponse(
-        {"detail": UNAVAILABLE},
-        status_code=503,
-        headers={"Retry-After": str(_retry_after(request)), "Cache-Control": "no-store"},
-    )
+_PAGE = (
+    "<!doctype html><html lang=en><meta charset=utf-8><title>Database unavailable</title>"
+    "<body style='font-family:sans-serif;margin:3em'><h1>Database unavailable</h1>"
+    "<p>The station cannot reach its database right now. Try again in a few seconds.</p>"
+)
+
+
+async def database_unavailable(request: Request, _exc: Exception) -> Response:
+    """503 with a fixed message (a page for browsers, JSON otherwise): the driver's text is never shown."""
+    headers = {"Retry-After": str(_retry_after(request)), "Cache-Control": "no-store"}
+    if "text/html" in request.headers.get("accept", ""):
+        return HTMLResponse(_PAGE, status_code=503, headers=headers)
+    return JSONResponse({"detail": UNAVAILABLE}, status_code=503, headers=headers)
 
 
 def add_database_error_handlers(app: FastAPI) -> None:

@@ -85,6 +85,8 @@ def test_hanging_database_gives_503_while_pages_without_database_answer(
         assert int(r.headers["retry-after"]) >= 1
     with httpx.Client(base_url=base, timeout=CLIENT_TIMEOUT_S) as c:
         assert c.get("/healthz").json()["database"] == "down"
+        page = c.get("/api/station/live", headers={"Accept": "text/html"})  # a browser gets a page
+        assert page.status_code == 503 and "Database unavailable" in page.text
 
     pg.proxy.set_mode(Mode.PASS)
     gate = gate_for(running.engine)
