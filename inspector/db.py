@@ -107,6 +107,11 @@ def unavailable(url: str, exc: BaseException, limits: DatabaseLimits | None = No
     )
 
 
+def limit_option(statement_timeout_s: float) -> str:
+    """The libpq ``options`` that make the server cancel statements after ``statement_timeout_s``."""
+    return f"-c statement_timeout={int(statement_timeout_s * 1000)}"
+
+
 def make_engine(url: str, limits: DatabaseLimits | None = None) -> Engine:
     """Create an engine; SQLite gets WAL and foreign keys so it behaves like a server database."""
     limits = limits or DatabaseLimits()
@@ -127,7 +132,9 @@ def make_engine(url: str, limits: DatabaseLimits | None = None) -> Engine:
         return engine
     if make_url(url).get_driver_name() != "psycopg":
         return create_engine(url, pool_pre_ping=True)
-    options = f"-c statement_timeout={int(limits.statement_timeout_s * 1000)}"
+    given = make_url(url).query.get("options")  # the URL's own server options are kept
+    own = [given] if isinstance(given, str) else list(given or ())
+    options = " ".join([*own, limit_option(limits.statement_timeout_s)])
     engine = create_engine(
         url,
         pool_size=limits.pool_size,

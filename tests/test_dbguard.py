@@ -100,9 +100,11 @@ def test_after_a_hang_new_connections_fail_fast_until_the_database_is_back(
 
 
 def test_the_server_cancels_a_statement_over_the_statement_timeout(proxied_postgres: ProxiedPostgres) -> None:
-    """statement_timeout is set on every connection: a slow statement is cancelled, the connection lives."""
-    engine = make_engine(proxied_postgres.url, FAST)
+    """statement_timeout is set on every connection (server options in the URL are kept): a slow
+    statement is cancelled, the connection lives."""
+    engine = make_engine(f"{proxied_postgres.url}?options=-c%20application_name%3Dstation-7", FAST)
     with engine.connect() as conn:
+        assert conn.execute(text("show application_name")).scalar_one() == "station-7"
         with pytest.raises(sa_exc.OperationalError, match="statement timeout"):
             conn.execute(text("select pg_sleep(30)"))
         conn.rollback()
