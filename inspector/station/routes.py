@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 import segno
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response, StreamingResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
@@ -50,21 +51,27 @@ operator_only = require_roles(Role.operator)
 HEARTBEAT_S = 10.0
 
 
-def get_station(request: Request) -> StationService:
-    """The app's station; built on first use (hardware per settings) when the app has none yet."""
-    app = request.app
-    station: StationService | None = getattr(app.state, "station", None)
-    if station is None:
-        with _create_lock:
-            station = getattr(app.state, "station", None)
-            if station is None:
-                from inspector.station.hardware import build_hardware
+async def get_station(request: Request) -> StationService:
+    """The app's station; built on first use (hardware per settings) when the app has none yet.
 
-                station = StationService(
-                    app.state.engine, app.state.settings, build_hardware(app.state.settings)
-                )
-                station.start()
-                app.state.station = station
+    Async, so that routes needing no database (the event stream) do not wait for a worker thread
+    when every thread is busy with a database that hangs.
+    """
+    station: StationService | None = getattr(request.app.state, "station", None)
+    if station is None:
+        station = await run_in_threadpool(_build_station, request.app)
+    return station
+
+
+def _build_station(app: FastAPI) -> StationService:
+    with _create_lock:
+        station: StationService | None = getattr(app.state, "station", None)
+        if station is None:
+            from inspector.station.hardware import build_hardware
+
+            station = StationService(app.state.engine, app.state.settings, build_hardware(app.state.settings))
+            station.start()
+            app.state.station = station
     return station
 
 
@@ -200,7 +207,7 @@ def devices(
 
 
 @router.get("/api/station/flows", tags=["station"])
-def flows() -> dict[str, Any]:
+async def flows() -> dict[str, Any]:
     """The steps of each item kind (public: it is what the audience sees on the checklist)."""
     return {kind: [s.as_dict() for s in steps] for kind, steps in FLOWS.items()}
 
@@ -293,8 +300,11 @@ def _sse(ev: dict[str, Any]) -> str:
 # ---- pages ------------------------------------------------------------------------------
 
 
+# Pages that need no database are async: they answer even while every worker thread waits for one.
+
+
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
-def home(request: Request) -> Response:
+async def home(request: Request) -> Response:
     links = [
         ("/station/console", "Operator console", "Start inspections, answer checks, see the camera."),
         ("/station/overlay", "Stream overlay", "Transparent 1920x1080 page for an OBS browser source."),
@@ -322,12 +332,12 @@ def console(request: Request, user: User | None = Depends(optional_user)) -> Res
 
 
 @router.get("/station/overlay", response_class=HTMLResponse, include_in_schema=False)
-def overlay(request: Request) -> Response:
+async def overlay(request: Request) -> Response:
     return templates.TemplateResponse(request, "station/overlay.html", {"title": "Inspection overlay"})
 
 
 @router.get("/station/static/{name}", include_in_schema=False)
-def static(name: str) -> Response:
+async def static(name: str) -> Response:
     path = (STATIC / name).resolve()
     if path.parent != STATIC.resolve() or not path.is_file():
         raise HTTPException(404, "no such file")

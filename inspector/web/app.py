@@ -24,7 +24,8 @@ from inspector.auth.csrf import csrf_protect
 from inspector.certificates.identity import bind_keys_dir
 from inspector.certificates.keys import keys_dir
 from inspector.config import Settings, get_settings
-from inspector.db import make_engine, migrate
+from inspector.db import DatabaseLimits, make_engine, migrate
+from inspector.web.availability import add_database_error_handlers
 from inspector.web.errors import validation_refused
 from inspector.web.security_headers import SecurityHeadersMiddleware
 from warranty.coverage import sale_for
@@ -39,6 +40,7 @@ ROUTER_MODULES: list[str] = [
     "inspector.certificates.web",
     "inspector.station.routes",
     "warranty.web",
+    "inspector.web.availability",
 ]
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -62,10 +64,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     """Build the app; migrates the database on start-up so a fresh station just works."""
     settings = settings or get_settings()
     url = settings.resolved_database_url
+    limits = DatabaseLimits.from_settings(settings)
     own_engine = engine is None
     if engine is None:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        engine = make_engine(url)
+        engine = make_engine(url, limits)
 
     uploads = upload_store(settings.data_dir)
 
@@ -77,7 +80,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         if own_engine:
             engine.dispose()
 
-    migrate(url) if own_engine else None
+    migrate(url, limits) if own_engine else None  # DatabaseUnavailable within seconds when down or hanging
     app = FastAPI(
         title="Inspector station",
         version=__version__,
@@ -94,6 +97,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     bind_keys_dir(engine, keys_dir(settings))  # for identity checks called without settings
     app.add_exception_handler(RequestValidationError, validation_refused)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    add_database_error_handlers(app)
     for name in ROUTER_MODULES:
         app.include_router(importlib.import_module(name).router)
     return app
