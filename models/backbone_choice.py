@@ -1,0 +1,175 @@
+"""Choose the damage backbone by measurement on the real split (``models/real_split.csv``).
+
+For each candidate in ``models.backbones.BACKBONES``: features of every real photo (whole image + 3 x 3
+tiles, cached in ``models/work/features/``), a logistic head fitted on the train part only (damaged
+against intact phones and oil/stain crops), its threshold chosen on the validation part only (the lowest
+score that keeps the validation intact phones flagged <= 3 % and oil/stain crops <= 2 %), and figures
+on validation, overall and per folder, plus held out by source folder (fitted without that folder's
+photos, scored on its train and validation photos). ``--test NAME`` scores the chosen candidate once on
+the test part. The head is plain weights (``LinearHead``, JSON) that numpy applies without scikit-learn.
+
+    python -m models.backbone_choice [--data DIR]            # extract (cached), fit, validation figures
+    python -m models.backbone_choice --test efficientnet_lite0
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from models.backbones import BACKBONES, Backbone, head_input, image_features, session
+from models.evaluate import shared_data_dir
+from models.evaluate_real import TARGETS, Figures, Verdict, figures, markdown, table
+from models.real_split import SPLIT_CSV, Label, RealPhoto, Split, read_csv
+
+WORK = Path(__file__).resolve().parent / "work"
+FEATURES_DIR = WORK / "features"
+MAX_INTACT_FLAGGED = 0.03
+MAX_OIL_STAIN_FLAGGED = 0.02
+C = 0.05  # inverse L2 strength on standardised features; fixed, not searched
+
+
+@dataclass(frozen=True)
+class LinearHead:
+    """Standardise, then logistic: P(damaged) = sigmoid(coef . (x - mean) / scale + intercept)."""
+
+    backbone: str
+    mean: list[float]
+    scale: list[float]
+    coef: list[float]
+    intercept: float
+    threshold: float
+
+    def probability(self, x: np.ndarray) -> np.ndarray:
+        z = (np.atleast_2d(x) - np.asarray(self.mean)) / np.asarray(self.scale)
+        return np.asarray(1.0 / (1.0 + np.exp(-(z @ np.asarray(self.coef) + self.intercept))))
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> LinearHead:
+        return cls(**json.loads(text))
+
+
+def fit_head(backbone: str, x: np.ndarray, y: np.ndarray) -> LinearHead:
+    """Logistic regression on the standardised features, balanced classes (threshold set later)."""
+    from sklearn.linear_model import LogisticRegression  # train extra
+
+    mean = x.mean(axis=0)
+    scale = x.std(axis=0) + 1e-6
+    lr = LogisticRegression(C=C, class_weight="balanced", max_iter=5000)
+    lr.fit((x - mean) / scale, y)
+    return LinearHead(
+        backbone, mean.tolist(), scale.tolist(), lr.coef_[0].tolist(), float(lr.intercept_[0]), 0.5
+    )
+
+
+def choose_threshold(intact: np.ndarray, oil_stain: np.ndarray) -> float:
+    """The lowest threshold (P >= t is damage) that flags at most 3 % of the intact phones and 2 % of
+    the oil/stain crops given: just above the score of the intact/oil-stain photo ranked at the limit."""
+    limits = []
+    for scores, share in ((intact, MAX_INTACT_FLAGGED), (oil_stain, MAX_OIL_STAIN_FLAGGED)):
+        if len(scores):
+            allowed = int(np.floor(share * len(scores)))  # photos that may stay above the threshold
+            ranked = np.sort(scores)[::-1]
+            limits.append(float(np.nextafter(ranked[allowed], 1.0)) if allowed < len(ranked) else 0.0)
+    return max(limits, default=0.5)
+
+
+def extract(backbone: Backbone, photos: list[RealPhoto], data: Path) -> dict[str, np.ndarray]:
+    """(1 + tiles) x dim features per photo hash, computed once and cached on disk."""
+    cache = FEATURES_DIR / f"{backbone.name}.npz"
+    feats: dict[str, np.ndarray] = {}
+    if cache.is_file():
+        with np.load(cache) as z:
+            feats = dict(zip(z["sha256"].tolist(), z["features"], strict=True))
+    todo = [p for p in photos if p.sha256 not in feats]
+    if todo:
+        sess = session(backbone)
+        FEATURES_DIR.mkdir(parents=True, exist_ok=True)
+        for i, p in enumerate(todo, 1):
+            img = cv2.imread(str(data / p.file))
+            if img is None:
+                raise RuntimeError(f"{data / p.file}: not readable as an image")
+            feats[p.sha256] = image_features(sess, backbone, img)
+            if i % 50 == 0 or i == len(todo):
+                np.savez(cache, sha256=np.array(list(feats)), features=np.stack(list(feats.values())))
+                print(f"{backbone.name}: {i}/{len(todo)} photos", flush=True)
+    return feats
+
+
+def _xy(photos: Iterable[RealPhoto], feats: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    ps = list(photos)
+    x = np.stack([head_input(feats[p.sha256]) for p in ps])
+    return x, np.array([p.label == Label.DAMAGED for p in ps])
+
+
+def fit_and_threshold(
+    name: str, fit_on: list[RealPhoto], tune_on: list[RealPhoto], feats: dict[str, np.ndarray]
+) -> LinearHead:
+    head = fit_head(name, *_xy(fit_on, feats))
+    x, _ = _xy(tune_on, feats)
+    p = head.probability(x)
+    intact = np.array([q.label == Label.INTACT for q in tune_on])
+    oil = np.array([q.label == Label.OIL_STAIN for q in tune_on])
+    return LinearHead(**{**asdict(head), "threshold": choose_threshold(p[intact], p[oil])})
+
+
+def verdicts(head: LinearHead, photos: list[RealPhoto], feats: dict[str, np.ndarray]) -> dict[str, Verdict]:
+    """A probability alone grades two ways: the lowest grade at or above the threshold, else the best."""
+    p = head.probability(_xy(photos, feats)[0])
+    flagged = p >= head.threshold
+    return {q.file: Verdict(float(s), bool(f), bool(f)) for q, s, f in zip(photos, p, flagged, strict=True)}
+
+
+def evaluate_candidate(
+    name: str, photos: list[RealPhoto], feats: dict[str, np.ndarray]
+) -> tuple[LinearHead, list[Figures]]:
+    """Fit on train, threshold on validation; validation figures, then each source folder held out."""
+    train = [p for p in photos if p.split == Split.TRAIN]
+    val = [p for p in photos if p.split == Split.VALIDATION]
+    head = fit_and_threshold(name, train, val, feats)
+    rows = table(val, verdicts(head, val, feats), Split.VALIDATION, lambda p: p.folder)
+    for folder in sorted({p.folder for p in photos if p.label == Label.DAMAGED}):
+        held = [p for p in train + val if p.folder == folder]
+        rest_train = [p for p in train if p.folder != folder]
+        rest_val = [p for p in val if p.folder != folder]
+        h = fit_and_threshold(name, rest_train, rest_val, feats)
+        rows.append(figures(f"{folder} held out (fit without it)", held, verdicts(h, held, feats)))
+    return head, rows
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", type=Path, default=None, help="real photos (default ../shared/data)")
+    ap.add_argument("--csv", type=Path, default=SPLIT_CSV)
+    ap.add_argument("--backbones", nargs="+", choices=sorted(BACKBONES), default=sorted(BACKBONES))
+    ap.add_argument("--test", choices=sorted(BACKBONES), default=None, help="score this one on the test part")
+    ap.add_argument("--extract-only", action="store_true")
+    args = ap.parse_args(argv)
+    photos = read_csv(args.csv)
+    data = args.data or shared_data_dir()
+    names = [args.test] if args.test else args.backbones
+    for name in names:
+        feats = extract(BACKBONES[name], photos, data)
+        if args.extract_only:
+            continue
+        head, rows = evaluate_candidate(name, photos, feats)
+        (WORK / f"head_{name}.json").write_text(head.to_json())
+        print(f"\n### {name} (threshold {head.threshold:.3f}, chosen on validation)\n")
+        if args.test:
+            test = [p for p in photos if p.split == Split.TEST]
+            rows = table(test, verdicts(head, test, feats), Split.TEST, lambda p: p.folder)
+            print(TARGETS)
+        print(markdown(rows))
+
+
+if __name__ == "__main__":
+    main()
