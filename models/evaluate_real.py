@@ -39,7 +39,7 @@ class Verdict:
     score: float  # item-level damage score or probability, higher = more likely damaged
     below_best: bool  # graded below the scale's best grade
     lowest: bool  # graded the scale's lowest grade
-    item_found: bool = True
+    item_found: bool | None = None  # None: the grader does not locate items
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,7 @@ def figures(rows: str, photos: Iterable[RealPhoto], verdicts: Mapping[str, Verdi
         intact_lowest=_share([v.lowest for v in intact]),
         oil_stain_damage=_share([v.below_best for v in oil]),
         damaged_lowest=_share([v.lowest for v in dmg]),
-        item_found=_share([v.item_found for v in phones]),
+        item_found=_share([v.item_found for v in phones if v.item_found is not None]),
     )
 
 

@@ -58,7 +58,7 @@ def _photos(rng: np.random.Generator, n: int, dim: int) -> tuple[list[RealPhoto]
         split = [Split.TRAIN, Split.TRAIN, Split.TRAIN, Split.VALIDATION, Split.TEST][i % 5]
         folder = "screen-surface" if label == Label.OIL_STAIN else ["phones-a", "phones-b"][i % 2]
         sha = f"{i:064x}"
-        photos.append(RealPhoto(f"{folder}/{i}.jpg", folder, label, "", "", sha, split))
+        photos.append(RealPhoto(f"{folder}/{i}.jpg", folder, label, "", folder, sha, split))
         feats[sha] = rng.normal(size=(10, dim)).astype(np.float32) + (label == Label.DAMAGED)
     return photos, feats
 

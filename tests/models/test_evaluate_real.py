@@ -19,7 +19,7 @@ def test_figures_count_each_share_on_its_own_label() -> None:
     photos += [_photo(20 + i, "s", Label.OIL_STAIN) for i in range(10)]
     v = {}
     for i, p in enumerate(photos[:4]):  # damaged: 3 of 4 lowest, all scored above the intact ones
-        v[p.file] = Verdict(0.9, True, i < 3)
+        v[p.file] = Verdict(0.9, True, i < 3, item_found=True)
     for i, p in enumerate(photos[4:9]):  # intact: 2 below best, 1 of them lowest
         v[p.file] = Verdict(0.1 * i, i < 2, i == 0, item_found=i != 4)
     for i, p in enumerate(photos[9:]):  # oil/stain: 1 of 10 called damage
