@@ -17,7 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import cv2
@@ -26,6 +26,7 @@ import numpy as np
 from models.backbones import BACKBONES, Backbone, head_input, image_features, session
 from models.evaluate import shared_data_dir
 from models.evaluate_real import TARGETS, Figures, Verdict, figures, markdown, table
+from models.painted import base_image, paint_crack
 from models.real_split import SPLIT_CSV, Label, RealPhoto, Split, read_csv
 
 WORK = Path(__file__).resolve().parent / "work"
@@ -83,8 +84,41 @@ def choose_threshold(intact: np.ndarray, oil_stain: np.ndarray) -> float:
     return max(limits, default=0.5)
 
 
+PAINTED = "#crack"  # suffix of a photo's copy with a crack painted on (``models.painted``)
+BASE = "#base"  # suffix of the same photo at the painted copies' size, no crack
+
+
+def painted_copies(photos: Iterable[RealPhoto], split: Split) -> list[RealPhoto]:
+    """The intact phones of ``split``, each twice: as it is (intact) and with a crack painted on
+    (damaged). Their features are keyed by the photo's hash plus the suffix."""
+    out = []
+    for p in photos:
+        if p.split == split and p.label == Label.INTACT:
+            out.append(replace(p, file=p.file + BASE, sha256=p.sha256 + BASE))
+            out.append(
+                replace(
+                    p,
+                    file=p.file + PAINTED,
+                    label=Label.DAMAGED,
+                    subtype="painted",
+                    sha256=p.sha256 + PAINTED,
+                )
+            )
+    return out
+
+
+def _load(data: Path, p: RealPhoto) -> np.ndarray:
+    file, _, copy = p.file.partition("#")
+    img = cv2.imread(str(data / file))
+    if img is None:
+        raise RuntimeError(f"{data / file}: not readable as an image")
+    if not copy:
+        return img
+    return base_image(img) if "#" + copy == BASE else paint_crack(img, int(p.sha256[:8], 16))[0]
+
+
 def extract(backbone: Backbone, photos: list[RealPhoto], data: Path) -> dict[str, np.ndarray]:
-    """(1 + tiles) x dim features per photo hash, computed once and cached on disk."""
+    """(1 + tiles) x dim features per photo hash (and painted copy), computed once and cached on disk."""
     cache = FEATURES_DIR / f"{backbone.name}.npz"
     feats: dict[str, np.ndarray] = {}
     if cache.is_file():
@@ -95,10 +129,7 @@ def extract(backbone: Backbone, photos: list[RealPhoto], data: Path) -> dict[str
         sess = session(backbone)
         FEATURES_DIR.mkdir(parents=True, exist_ok=True)
         for i, p in enumerate(todo, 1):
-            img = cv2.imread(str(data / p.file))
-            if img is None:
-                raise RuntimeError(f"{data / p.file}: not readable as an image")
-            feats[p.sha256] = image_features(sess, backbone, img)
+            feats[p.sha256] = image_features(sess, backbone, _load(data, p))
             if i % 50 == 0 or i == len(todo):
                 np.savez(cache, sha256=np.array(list(feats)), features=np.stack(list(feats.values())))
                 print(f"{backbone.name}: {i}/{len(todo)} photos", flush=True)
@@ -154,18 +185,26 @@ def _source(p: RealPhoto) -> str:
 
 
 def evaluate_candidate(
-    name: str, photos: list[RealPhoto], feats: dict[str, np.ndarray]
+    name: str, photos: list[RealPhoto], feats: dict[str, np.ndarray], painted: bool = False
 ) -> tuple[LinearHead, list[Figures]]:
-    """Fit on train, threshold on validation; validation figures, then each source folder held out."""
+    """Fit on train (``painted``: plus its intact phones with and without a painted crack), threshold on
+    validation; validation figures, the validation intact phones with a crack painted on (the same
+    photos with and without damage), then each source group held out."""
     train = [p for p in photos if p.split == Split.TRAIN]
     val = [p for p in photos if p.split == Split.VALIDATION]
-    head = fit_and_threshold(name, train, val, feats)
+    extra = painted_copies(train, Split.TRAIN) if painted else []
+    head = fit_and_threshold(name, train + extra, val, feats)
     rows = table(val, verdicts(head, val, feats), Split.VALIDATION, lambda p: p.folder)
+    probe = painted_copies(val, Split.VALIDATION)
+    probe_v = verdicts(head, probe, feats)
+    rows += [
+        replace(f, rows=f.rows.replace("validation", "validation intact, crack painted on", 1))
+        for f in table(probe, probe_v, Split.VALIDATION, lambda p: p.folder)
+    ]
     for name_of, key in held_out_groups(train + val):
         held = [p for p in train + val if name_of(p) == key]
-        h = fit_and_threshold(
-            name, [p for p in train if name_of(p) != key], [p for p in val if name_of(p) != key], feats
-        )
+        fit_on = [p for p in train + extra if name_of(p) != key]
+        h = fit_and_threshold(name, fit_on, [p for p in val if name_of(p) != key], feats)
         rows.append(figures(f"{key} held out (fit without it)", held, verdicts(h, held, feats)))
     return head, rows
 
@@ -176,6 +215,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--csv", type=Path, default=SPLIT_CSV)
     ap.add_argument("--backbones", nargs="+", choices=sorted(BACKBONES), default=sorted(BACKBONES))
     ap.add_argument("--test", choices=sorted(BACKBONES), default=None, help="score this one on the test part")
+    ap.add_argument("--painted", action="store_true", help="fit on painted cracks too")
     ap.add_argument("--extract-only", action="store_true")
     args = ap.parse_args(argv)
     photos = read_csv(args.csv)
@@ -183,13 +223,15 @@ def main(argv: list[str] | None = None) -> None:
     names = [args.test] if args.test else args.backbones
     # the test part is read only for the one candidate chosen: the others never see it
     needed = photos if args.test else [p for p in photos if p.split != Split.TEST]
+    needed += painted_copies(photos, Split.VALIDATION) + painted_copies(photos, Split.TRAIN)
     for name in names:
         feats = extract(BACKBONES[name], needed, data)
         if args.extract_only:
             continue
-        head, rows = evaluate_candidate(name, photos, feats)
-        (WORK / f"head_{name}.json").write_text(head.to_json())
-        print(f"\n### {name} (threshold {head.threshold:.3f}, chosen on validation)\n")
+        head, rows = evaluate_candidate(name, photos, feats, args.painted)
+        tag = f"{name}{'_painted' if args.painted else ''}"
+        (WORK / f"head_{tag}.json").write_text(head.to_json())
+        print(f"\n### {tag} (threshold {head.threshold:.3f}, chosen on validation)\n")
         if args.test:
             test = [p for p in photos if p.split == Split.TEST]
             rows = table(test, verdicts(head, test, feats), Split.TEST, lambda p: p.folder)

@@ -8,8 +8,18 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 
-from models.backbone_choice import LinearHead, choose_threshold, evaluate_candidate, fit_head, verdicts
+from models.backbone_choice import (
+    BASE,
+    PAINTED,
+    LinearHead,
+    choose_threshold,
+    evaluate_candidate,
+    fit_head,
+    painted_copies,
+    verdicts,
+)
 from models.backbones import BACKBONES, GRID, SIZE, head_input, image_features, views
+from models.painted import REGION, base_image, paint_crack
 from models.real_split import Label, RealPhoto, Split
 
 
@@ -60,6 +70,8 @@ def _photos(rng: np.random.Generator, n: int, dim: int) -> tuple[list[RealPhoto]
         sha = f"{i:064x}"
         photos.append(RealPhoto(f"{folder}/{i}.jpg", folder, label, "", folder, sha, split))
         feats[sha] = rng.normal(size=(10, dim)).astype(np.float32) + (label == Label.DAMAGED)
+        feats[sha + BASE] = feats[sha]
+        feats[sha + PAINTED] = feats[sha] + 1.0  # a painted crack moves the features as damage does
     return photos, feats
 
 
@@ -68,6 +80,8 @@ def test_test_photos_change_neither_the_head_nor_its_threshold() -> None:
     photos, feats = _photos(rng, 150, 5)
     head, rows = evaluate_candidate("b", photos, feats)
     assert rows[0].rows == "validation split" and rows[0].n_damaged == 10
+    probe = next(r for r in rows if r.rows == "validation intact, crack painted on split")
+    assert probe.n_damaged == probe.n_intact == 10 and probe.auroc is not None and probe.auroc > 0.9
     assert [r.rows for r in rows[-2:]] == [
         "phones-a held out (fit without it)",
         "phones-b held out (fit without it)",
@@ -79,6 +93,8 @@ def test_test_photos_change_neither_the_head_nor_its_threshold() -> None:
             scrambled[p.sha256] = -100.0 * feats[p.sha256]
     head2, rows2 = evaluate_candidate("b", photos, scrambled)
     assert head2 == head and rows2 == rows
+    with_painted, _ = evaluate_candidate("b", photos, feats, painted=True)
+    assert with_painted != head  # the painted train copies do enter the fit
     test = [p for p in photos if p.split == Split.TEST]
     v = verdicts(head, test, feats)
     assert all(x.lowest == (x.score >= head.threshold) == x.below_best for x in v.values())
@@ -97,3 +113,27 @@ def test_backbone_builds_and_gives_one_feature_row_per_view(name: str, tmp_path:
     f = image_features(sess, b, img)
     assert f.shape == (1 + GRID * GRID, b.dim) and np.isfinite(f).all()
     assert not np.allclose(f[0], f[1])
+
+
+def test_painted_copies_are_the_split_intact_phones_twice() -> None:
+    photos, _ = _photos(np.random.default_rng(2), 30, 2)
+    copies = painted_copies(photos, Split.VALIDATION)
+    intact = [p for p in photos if p.split == Split.VALIDATION and p.label == Label.INTACT]
+    assert len(copies) == 2 * len(intact)
+    assert [c.label for c in copies[:2]] == [Label.INTACT, Label.DAMAGED]
+    assert copies[1].sha256 == intact[0].sha256 + PAINTED and copies[1].file.endswith(PAINTED)
+
+
+def test_crack_is_painted_inside_the_central_region_only() -> None:
+    img = np.full((1000, 500, 3), 40, np.uint8)
+    painted, mask = paint_crack(img, 3)
+    base = base_image(img)
+    assert painted.shape == base.shape == (800, 400, 3)
+    changed = np.abs(painted.astype(int) - base.astype(int)).max(axis=2) > 10
+    assert changed.sum() > 200 and mask.sum() > 200
+    x0, y0, x1, y1 = REGION
+    ys, xs = np.nonzero(changed)
+    assert xs.min() >= x0 * 400 - 3 and xs.max() <= x1 * 400 + 3
+    assert ys.min() >= y0 * 800 - 3 and ys.max() <= y1 * 800 + 3
+    again, _ = paint_crack(img, 3)
+    assert np.array_equal(again, painted)
