@@ -222,7 +222,7 @@ def main(argv: list[str] | None = None) -> None:
     data = args.data or shared_data_dir()
     names = [args.test] if args.test else args.backbones
     # the test part is read only for the one candidate chosen: the others never see it
-    needed = photos if args.test else [p for p in photos if p.split != Split.TEST]
+    needed = [p for p in photos if args.test or p.split != Split.TEST]
     needed += painted_copies(photos, Split.VALIDATION) + painted_copies(photos, Split.TRAIN)
     for name in names:
         feats = extract(BACKBONES[name], needed, data)
