@@ -1,15 +1,17 @@
 """Choose the damage backbone by measurement on the real split (``models/real_split.csv``).
 
-For each candidate in ``models.backbones.BACKBONES``: features of every real photo (whole image + 3 x 3
+For each candidate in ``models.backbones.BACKBONES``: features of the real photos (whole image + 3 x 3
 tiles, cached in ``models/work/features/``), a logistic head fitted on the train part only (damaged
-against intact phones and oil/stain crops), its threshold chosen on the validation part only (the lowest
-score that keeps the validation intact phones flagged <= 3 % and oil/stain crops <= 2 %), and figures
-on validation, overall and per folder, plus held out by source folder (fitted without that folder's
-photos, scored on its train and validation photos). ``--test NAME`` scores the chosen candidate once on
-the test part. The head is plain weights (``LinearHead``, JSON) that numpy applies without scikit-learn.
+against intact phones and oil/stain crops; ``--painted``: plus the train intact phones with and without
+a painted crack), its threshold chosen on the validation part only (the lowest score that keeps the
+validation intact phones flagged <= 3 % and oil/stain crops <= 2 %), and figures on validation, overall
+and per folder; on the validation intact phones with a crack painted on; and held out by source folder
+or repository (fitted without it, scored on its train and validation photos). ``--test NAME`` scores
+the chosen candidate once on the test part; until then no test photo is even read. The head is plain
+weights (``LinearHead``, JSON) that numpy applies without scikit-learn.
 
-    python -m models.backbone_choice [--data DIR]            # extract (cached), fit, validation figures
-    python -m models.backbone_choice --test efficientnet_lite0
+    python -m models.backbone_choice [--painted] [--data DIR]     # extract (cached), fit, validation figures
+    python -m models.backbone_choice --test efficientnet_lite0 --painted
 """
 
 from __future__ import annotations
