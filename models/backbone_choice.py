@@ -211,6 +211,13 @@ def evaluate_candidate(
     return head, rows
 
 
+def photos_to_read(photos: list[RealPhoto], test: bool) -> list[RealPhoto]:
+    """The photos and painted copies whose features a run needs: the test part only for the one
+    candidate chosen, so the others never see it."""
+    out = [p for p in photos if test or p.split != Split.TEST]
+    return out + painted_copies(photos, Split.VALIDATION) + painted_copies(photos, Split.TRAIN)
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, default=None, help="real photos (default ../shared/data)")
@@ -223,9 +230,7 @@ def main(argv: list[str] | None = None) -> None:
     photos = read_csv(args.csv)
     data = args.data or shared_data_dir()
     names = [args.test] if args.test else args.backbones
-    # the test part is read only for the one candidate chosen: the others never see it
-    needed = [p for p in photos if args.test or p.split != Split.TEST]
-    needed += painted_copies(photos, Split.VALIDATION) + painted_copies(photos, Split.TRAIN)
+    needed = photos_to_read(photos, test=args.test is not None)
     for name in names:
         feats = extract(BACKBONES[name], needed, data)
         if args.extract_only:

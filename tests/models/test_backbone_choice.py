@@ -16,6 +16,7 @@ from models.backbone_choice import (
     evaluate_candidate,
     fit_head,
     painted_copies,
+    photos_to_read,
     verdicts,
 )
 from models.backbones import BACKBONES, GRID, SIZE, head_input, image_features, views
@@ -137,3 +138,14 @@ def test_crack_is_painted_inside_the_central_region_only() -> None:
     assert ys.min() >= y0 * 800 - 3 and ys.max() <= y1 * 800 + 3
     again, _ = paint_crack(img, 3)
     assert np.array_equal(again, painted)
+
+
+def test_test_photos_are_read_only_for_the_test_run() -> None:
+    photos, _ = _photos(np.random.default_rng(3), 40, 2)
+    before = list(photos)
+    choosing = photos_to_read(photos, test=False)
+    assert not any(p.split == Split.TEST for p in choosing)
+    assert {p.file for p in photos if p.split != Split.TEST} <= {p.file for p in choosing}
+    assert any(p.file.endswith(PAINTED) for p in choosing)
+    assert any(p.split == Split.TEST for p in photos_to_read(photos, test=True))
+    assert photos == before  # the caller's list is left as it was
