@@ -60,6 +60,9 @@ def sign_in(engine: Engine, session: Session, client: str, username: str, passwo
             return SignInResult(None, refused=decision)
     user = authenticate_password(session, username, password)
     if user is not None:
+        # An upgraded password hash is written first: on SQLite the limiter's own transaction
+        # would otherwise wait for this session's write lock until the busy timeout.
+        session.commit()
         PER_CLIENT_AND_USER.reset(engine, pair)
     else:
         PER_CLIENT.hit(engine, client)
