@@ -2,11 +2,14 @@
 
 Certificates sign these digests, so a stored photo can never be swapped without the
 signature check failing. Writes are atomic (temp file + rename): a crash mid-write
-leaves either no photo or the whole photo, never a truncated one.
+leaves either no photo or the whole photo, never a truncated one. A store that cannot be
+written or read (disk full, read-only, wrong permissions) raises ``PhotoStoreUnavailable``,
+which the web app answers with a 503, and ``put_all`` stores a request's photos all or none.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -19,6 +22,13 @@ MAX_PHOTO_BYTES = 20 * 1024 * 1024
 
 class PhotoStoreError(ValueError):
     """A photo that cannot be stored or found (too large, bad digest, missing)."""
+
+
+class PhotoStoreUnavailable(Exception):
+    """The store's disk refused a read or write (full, read-only, permissions): try again later."""
+
+    def __init__(self) -> None:
+        super().__init__("photo storage unavailable")
 
 
 class PhotoStore:
@@ -38,23 +48,54 @@ class PhotoStore:
             )
         digest = hashlib.sha256(data).hexdigest()
         path = self._path(digest)
-        if path.exists():
-            return digest
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".incoming-")
+        try:
+            if path.exists():
+                return digest
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".incoming-")
+        except OSError as exc:
+            raise PhotoStoreUnavailable() from exc
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
                 fh.flush()
                 os.fsync(fh.fileno())
             os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
+        except BaseException as exc:
+            with contextlib.suppress(OSError):
+                Path(tmp).unlink(missing_ok=True)
+            if isinstance(exc, OSError):
+                raise PhotoStoreUnavailable() from exc
             raise
         return digest
 
+    def put_all(self, blobs: list[bytes]) -> list[str]:
+        """Store every photo or none: on a failure the photos this call added are removed again."""
+        added: list[Path] = []
+        digests: list[str] = []
+        try:
+            for data in blobs:
+                path = self._path(hashlib.sha256(data).hexdigest())
+                existed = self.exists_at(path)
+                digests.append(self.put(data))
+                if not existed:
+                    added.append(path)
+        except BaseException:
+            for path in added:
+                with contextlib.suppress(OSError):  # the store's own error is the one to report
+                    path.unlink(missing_ok=True)
+            raise
+        return digests
+
     def exists(self, digest: str) -> bool:
-        return self._path(digest).exists()
+        return self.exists_at(self._path(digest))
+
+    @staticmethod
+    def exists_at(path: Path) -> bool:
+        try:
+            return path.exists()
+        except OSError as exc:
+            raise PhotoStoreUnavailable() from exc
 
     def get(self, digest: str) -> bytes:
         """Return the photo's bytes, re-checking the digest so on-disk corruption is caught."""
@@ -63,6 +104,8 @@ class PhotoStore:
             data = path.read_bytes()
         except FileNotFoundError as exc:
             raise PhotoStoreError(f"no photo {digest}") from exc
+        except OSError as exc:
+            raise PhotoStoreUnavailable() from exc
         if hashlib.sha256(data).hexdigest() != digest:
             raise PhotoStoreError(f"photo {digest} is corrupt on disk")
         return data

@@ -23,6 +23,7 @@ from inspector.auth import Role, User, optional_user, require_roles
 from inspector.station.events import CLOSE
 from inspector.station.flows import FLOWS
 from inspector.station.service import StationError, StationService
+from inspector.web.params import OptionalRowIdQuery, RowId
 from inspector.web.templating import templates
 
 
@@ -123,7 +124,7 @@ def list_inspections(
 
 @router.get("/api/station/inspections/{inspection_id}", tags=["station"])
 def get_inspection(
-    inspection_id: int, user: User = Depends(operator_only), station: StationService = Depends(get_station)
+    inspection_id: RowId, user: User = Depends(operator_only), station: StationService = Depends(get_station)
 ) -> dict[str, Any]:
     """The inspection with every step: status, result, timing, photos, who answered."""
     return station.get(inspection_id)
@@ -131,7 +132,7 @@ def get_inspection(
 
 @router.get("/api/station/inspections/{inspection_id}/steps", tags=["station"])
 def get_steps(
-    inspection_id: int, user: User = Depends(operator_only), station: StationService = Depends(get_station)
+    inspection_id: RowId, user: User = Depends(operator_only), station: StationService = Depends(get_station)
 ) -> list[dict[str, Any]]:
     steps: list[dict[str, Any]] = station.get(inspection_id)["steps"]
     return steps
@@ -139,7 +140,7 @@ def get_steps(
 
 @router.post("/api/station/inspections/{inspection_id}/steps/{step_key}/answer", tags=["station"])
 def answer_step(
-    inspection_id: int,
+    inspection_id: RowId,
     step_key: str,
     body: AnswerRequest,
     user: User = Depends(operator_only),
@@ -154,7 +155,7 @@ def answer_step(
 
 @router.post("/api/station/inspections/{inspection_id}/finish", tags=["station"])
 def finish_inspection(
-    inspection_id: int, user: User = Depends(operator_only), station: StationService = Depends(get_station)
+    inspection_id: RowId, user: User = Depends(operator_only), station: StationService = Depends(get_station)
 ) -> dict[str, Any]:
     """Confirm the result: the verdict is recorded and the certificate issued."""
     station.finish(inspection_id, user.username)
@@ -163,7 +164,7 @@ def finish_inspection(
 
 @router.post("/api/station/inspections/{inspection_id}/abort", tags=["station"])
 def abort_inspection(
-    inspection_id: int,
+    inspection_id: RowId,
     body: AbortRequest | None = None,
     user: User = Depends(operator_only),
     station: StationService = Depends(get_station),
@@ -174,7 +175,7 @@ def abort_inspection(
 
 @router.post("/api/station/inspections/{inspection_id}/resume", tags=["station"])
 def resume_inspection(
-    inspection_id: int, user: User = Depends(operator_only), station: StationService = Depends(get_station)
+    inspection_id: RowId, user: User = Depends(operator_only), station: StationService = Depends(get_station)
 ) -> dict[str, Any]:
     """Continue an interrupted inspection (pulled cable, station restart) from its last completed step."""
     station.resume(inspection_id, user.username)
@@ -224,7 +225,7 @@ def live(station: StationService = Depends(get_station)) -> dict[str, Any]:
 
 
 @router.get("/api/station/inspections/{inspection_id}/qr.svg", tags=["station"])
-def certificate_qr(inspection_id: int, station: StationService = Depends(get_station)) -> Response:
+def certificate_qr(inspection_id: RowId, station: StationService = Depends(get_station)) -> Response:
     """QR code of the inspection's certificate URL (public: the certificate page is public)."""
     view = station.get(inspection_id, public=True)
     url = view.get("certificate_url")
@@ -241,7 +242,7 @@ def certificate_qr(inspection_id: int, station: StationService = Depends(get_sta
 
 @router.get("/api/station/events", tags=["station"])
 async def events(
-    request: Request, inspection_id: int | None = None, station: StationService = Depends(get_station)
+    request: Request, inspection_id: OptionalRowIdQuery = None, station: StationService = Depends(get_station)
 ) -> StreamingResponse:
     """Server-sent events: every step start/finish, operator answer and verdict, as JSON.
 
@@ -249,7 +250,9 @@ async def events(
     ``Last-Event-ID`` to receive what was missed (from a bounded buffer).
     """
     last = request.headers.get("last-event-id")
-    backlog = station.bus.since(int(last)) if last and last.isdigit() else []
+    backlog = (
+        station.bus.since(int(last)) if last and last.isascii() and last.isdigit() and len(last) < 19 else []
+    )
     queue = station.bus.subscribe()
 
     async def stream() -> AsyncIterator[str]:

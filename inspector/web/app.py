@@ -11,13 +11,16 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 
 from inspector import __version__
 from inspector.config import Settings, get_settings
 from inspector.db import make_engine, migrate
+from inspector.photostore import PhotoStoreUnavailable
+from inspector.web.input_guard import refuse_unstorable_input
+from inspector.web.responses import photo_store_unavailable
 
 # One entry per component that serves HTTP. Add yours here.
 ROUTER_MODULES: list[str] = [
@@ -47,7 +50,13 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             engine.dispose()
 
     migrate(url) if own_engine else None
-    app = FastAPI(title="Inspector station", version=__version__, lifespan=lifespan)
+    app = FastAPI(
+        title="Inspector station",
+        version=__version__,
+        lifespan=lifespan,
+        dependencies=[Depends(refuse_unstorable_input)],  # NUL, lone surrogates, 1e400: a 422 everywhere
+    )
+    app.add_exception_handler(PhotoStoreUnavailable, photo_store_unavailable)
     app.state.settings = settings
     app.state.engine = engine
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

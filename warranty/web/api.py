@@ -16,11 +16,13 @@ from sqlmodel import Session
 
 from inspector.auth import User, optional_user
 from inspector.web.deps import get_session
+from inspector.web.params import MAX_INT32
 from warranty.certificate_lookup import lookup
 from warranty.coverage import coverage_of, sale_for
 from warranty.errors import Invalid, NotFound
 from warranty.evidence import Reinspection
 from warranty.service import (
+    MAX_PRICE_MINOR,
     TRANSITIONS,
     Actor,
     claim_by_secret,
@@ -154,12 +156,12 @@ def api_claim(
 
 class TransitionIn(BaseModel):
     action: str = Field(max_length=24)
-    version: int | None = None
+    version: int | None = Field(default=None, ge=1, le=MAX_INT32)
     note: str = Field(default="", max_length=2000)
-    outcome: str | None = None
-    reason_code: str | None = None
+    outcome: str | None = Field(default=None, max_length=16)
+    reason_code: str | None = Field(default=None, max_length=40)
     identity_value: str | None = Field(default=None, max_length=64)
-    weight_mg: int | None = None
+    weight_mg: int | None = Field(default=None, ge=0, le=MAX_INT32)
 
 
 @router.post(
@@ -193,7 +195,7 @@ def api_transition(
 
 
 class ReinspectionIn(Reinspection):
-    version: int | None = None
+    version: int | None = Field(default=None, ge=1, le=MAX_INT32)
 
 
 def _record_reinspection(session: Session, ref: str, body: ReinspectionIn, actor: Actor) -> Response:
@@ -243,11 +245,11 @@ def api_reinspection_by_certificate(
 class SaleIn(BaseModel):
     cert: str = Field(max_length=32)
     order_ref: str = Field(max_length=64)
-    price_minor: int
+    price_minor: int = Field(ge=0, le=MAX_PRICE_MINOR, description="Price in minor units (fen, cents).")
     currency: str = Field(max_length=3)
     sold_at: datetime | None = None
     buyer_contact: str = Field(default="", max_length=256)
-    plan_id: str | None = None
+    plan_id: str | None = Field(default=None, max_length=48)
 
 
 @router.post("/api/warranty/sales", status_code=201, summary="Staff: record the sale of a certified item")

@@ -48,7 +48,7 @@ async def store_photos(form: FormData, field: str, settings: Settings) -> list[s
             raise Invalid(f"{f.filename!r} is not a JPEG, PNG or WebP photo")
         blobs.append(data)
     store = PhotoStore(settings.data_dir / "photos")
-    return [store.put(b) for b in blobs]
+    return store.put_all(blobs)  # all or none: a full disk keeps no orphan from this request
 
 
 def field(form: FormData, key: str) -> str:
