@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
 
 from inspector.auth import SESSION_COOKIE, authenticate_password, issue_token, revoke_token
 from inspector.web.deps import get_session
+from inspector.web.params import FormText
 from inspector.web.templating import templates
 
 router = APIRouter(tags=["auth"])
@@ -36,9 +37,9 @@ def login_page(request: Request, next: str = "/") -> Response:
 @router.post("/auth/login", response_class=HTMLResponse)
 def login(
     request: Request,
-    username: str = Form(...),
-    password: str = Form(...),
-    next: str = Form("/"),
+    username: FormText,
+    password: FormText,
+    next: FormText = "/",
     session: Session = Depends(get_session),
 ) -> Response:
     user = authenticate_password(session, username, password)

@@ -8,8 +8,8 @@ not be encoded, a driver error). ``refuse_unstorable_input`` is a dependency of 
 FastAPI's validation shape that says where the bad value is and never repeats it.
 
 It reads the URL path, the query string and bodies sent as JSON or as a URL-encoded form
-(both already held in memory by then); multipart fields are read by their handlers, whose
-text types (``inspector.web.params.SafeStr``) apply the same rule.
+(both small and already read by FastAPI for routes that declare them); multipart bodies are
+left to their handlers, whose text types (``inspector.web.params.SafeStr``) apply the rule.
 """
 
 from __future__ import annotations
@@ -22,20 +22,10 @@ from typing import Any
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 
-from inspector.web.params import MAX_INT64
+from inspector.web.params import MAX_INT64, unstorable_text
 
 Location = tuple[str | int, ...]
 MAX_NAME_IN_LOC = 40  # a field name shown in an error is cut here: errors never repeat whole input
-
-
-def _text_problem(text: str) -> str | None:
-    if "\x00" in text:
-        return "text must not contain NUL characters"
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return "text must be valid Unicode (no lone surrogates)"
-    return None
 
 
 def _value_problems(value: Any, loc: Location) -> Iterator[tuple[Location, str]]:
@@ -44,7 +34,7 @@ def _value_problems(value: Any, loc: Location) -> Iterator[tuple[Location, str]]
     while stack:
         item, where = stack.pop()
         if isinstance(item, str):
-            problem = _text_problem(item)
+            problem = unstorable_text(item)
             if problem:
                 yield where, problem
         elif isinstance(item, bool) or item is None:
@@ -57,7 +47,7 @@ def _value_problems(value: Any, loc: Location) -> Iterator[tuple[Location, str]]
                 yield where, "number must be finite (no NaN, Infinity or overflowing exponents)"
         elif isinstance(item, dict):
             for key, sub in item.items():
-                problem = _text_problem(key)
+                problem = unstorable_text(key)
                 if problem:
                     yield where, f"field name: {problem}"
                 else:
@@ -85,22 +75,28 @@ async def _body_problems(request: Request) -> list[tuple[Location, str]]:
             return []  # not JSON at all: FastAPI's own body parsing answers that
         return list(_value_problems(document, ("body",)))
     if sub == "x-www-form-urlencoded":
-        body = await request.body()
-        if b"\x00" in body or b"%00" in body:
-            return [(("body",), "text must not contain NUL characters")]
+        # The form, not the body: FastAPI may have read the stream into it already (Form routes).
+        form = await request.form()
+        problems: list[tuple[Location, str]] = []
+        for name, value in form.multi_items():
+            problem = unstorable_text(name) or (unstorable_text(value) if isinstance(value, str) else None)
+            if problem:
+                shown = name[:MAX_NAME_IN_LOC] if not unstorable_text(name) else "?"
+                problems.append((("body", shown), problem))
+        return problems
     return []
 
 
 async def refuse_unstorable_input(request: Request) -> None:
     """App-wide dependency: 422 for NUL or lone surrogates in text, non-finite or over-64-bit numbers."""
     problems: list[tuple[Location, str]] = []
-    path_problem = _text_problem(request.scope.get("path", ""))
+    path_problem = unstorable_text(request.scope.get("path", ""))
     if path_problem:
         problems.append((("path",), path_problem))
     for name, value in request.query_params.multi_items():
-        problem = _text_problem(name) or _text_problem(value)
+        problem = unstorable_text(name) or unstorable_text(value)
         if problem:
-            shown = name[:MAX_NAME_IN_LOC] if not _text_problem(name) else "?"
+            shown = name[:MAX_NAME_IN_LOC] if not unstorable_text(name) else "?"
             problems.append((("query", shown), problem))
     problems.extend(await _body_problems(request))
     if problems:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Path, Query
+from fastapi import Form, Path, Query
 from pydantic import AfterValidator
 
 # PostgreSQL INTEGER: row ids, versions, list numbers, tree sizes, weights in mg.
@@ -30,16 +30,28 @@ Offset = Annotated[int, Query(ge=0, le=MAX_INT32, description="Rows to skip (0 t
 """How many rows a list skips."""
 
 
-def _storable_text(value: str) -> str:
-    """Text every database stores as given: no NUL (PostgreSQL refuses it), valid Unicode."""
+def unstorable_text(value: str) -> str | None:
+    """Why ``value`` is not text every database stores as given (NUL: PostgreSQL refuses it;
+    lone surrogates: not Unicode), or None when it is fine."""
     if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
+        return "text must not contain NUL characters"
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        raise ValueError("must be valid Unicode text (no lone surrogates)") from None
+        return "text must be valid Unicode (no lone surrogates)"
+    return None
+
+
+def _storable_text(value: str) -> str:
+    reason = unstorable_text(value)
+    if reason:
+        raise ValueError(reason)
     return value
 
 
 SafeStr = Annotated[str, AfterValidator(_storable_text)]
 """A text parameter (form field, query value) that any database can store."""
+
+FormText = Annotated[str, AfterValidator(_storable_text), Form()]
+"""A form field of text (``name: FormText`` or ``name: FormText = "default"``). Spelled as one
+``Annotated`` on purpose: FastAPI drops an alias's validators when ``= Form(...)`` is the default."""
