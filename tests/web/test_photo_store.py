@@ -1,0 +1,95 @@
+"""A photo store that cannot write or read answers 503 and keeps nothing of the request."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from conftest import Edge
+
+from inspector.photostore import PhotoStore, PhotoStoreUnavailable
+from inspector.web.responses import PHOTO_STORE_UNAVAILABLE
+
+
+def _jpeg(shade: int) -> bytes:
+    ok, buf = cv2.imencode(".jpg", np.full((48, 64, 3), shade, np.uint8))
+    assert ok
+    return bytes(buf.tobytes())
+
+
+def _files(root: Path) -> list[Path]:
+    return [p for p in root.rglob("*") if p.is_file()] if root.is_dir() else []
+
+
+def test_claim_photos_on_an_unwritable_store_answer_503_and_open_no_claim(edge: Edge) -> None:
+    """A buyer's claim with a photo, while the store cannot be written: 503 page, no claim, no path shown."""
+    hid = edge.issue()
+    staff = edge.auth("staff")
+    sale = {"cert": hid, "order_ref": "O-1", "price_minor": 100, "currency": "CNY"}
+    assert edge.client.post("/api/warranty/sales", json=sale, headers=staff).status_code == 201
+    photos = edge.settings.data_dir / "photos"
+    photos.parent.mkdir(parents=True, exist_ok=True)
+    photos.write_text("not a directory: the store cannot create its folders")
+    form = {"cert": hid, "order_ref": "O-1", "problem": "functional_fault", "description": "screen dead"}
+    r = edge.client.post(
+        "/claims/new",
+        data=form,
+        files=[("photos", ("crack.jpg", _jpeg(90), "image/jpeg"))],
+        headers={"accept": "text/html"},
+    )
+    assert r.status_code == 503, r.text[:300]
+    assert r.headers["content-type"].startswith("text/html")
+    assert "unavailable" in r.text and str(edge.settings.data_dir) not in r.text
+    assert edge.client.get("/api/warranty/claims", headers=staff).json()["total"] == 0
+
+
+def test_reading_from_a_broken_store_is_503_not_500(edge: Edge) -> None:
+    """A photo whose file cannot be read (here: a folder in its place) answers 503 JSON to the API."""
+    digest = hashlib.sha256(b"x").hexdigest()
+    (edge.settings.data_dir / "photos" / digest[:2] / digest).mkdir(parents=True)
+    r = edge.client.get(f"/photos/{digest}")
+    assert r.status_code == 503
+    assert r.json() == {"detail": PHOTO_STORE_UNAVAILABLE}
+
+
+def test_a_request_whose_second_photo_fails_keeps_neither(tmp_path: Path) -> None:
+    """put_all stores every photo or none: the first photo is removed when the second cannot be written."""
+    store = PhotoStore(tmp_path / "photos")
+    first, second = _jpeg(10), _jpeg(200)
+    kept = store.put(_jpeg(120))  # an earlier request's photo must survive the clean-up
+    blocked = hashlib.sha256(second).hexdigest()[:2]
+    assert blocked != hashlib.sha256(first).hexdigest()[:2]
+    (tmp_path / "photos" / blocked).write_text("a file where the shard folder should be")
+    with pytest.raises(PhotoStoreUnavailable):
+        store.put_all([first, second])
+    assert not store.exists(hashlib.sha256(first).hexdigest())
+    assert store.get(kept) == _jpeg(120)
+    assert store.put_all([_jpeg(120)]) == [kept]
+
+
+def test_a_write_cut_short_by_the_disk_leaves_no_partial_photo(tmp_path: Path) -> None:
+    """The disk refusing a write midway (file size limit, as a full disk would) leaves no file behind."""
+    script = textwrap.dedent(
+        f"""
+        import resource, signal
+        from pathlib import Path
+        from inspector.photostore import PhotoStore, PhotoStoreUnavailable
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        store = PhotoStore(Path({str(tmp_path / "photos")!r}))
+        store.put(b"small enough")
+        resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 1024, resource.RLIM_INFINITY))
+        try:
+            store.put(bytes(range(256)) * 1024)
+        except PhotoStoreUnavailable as exc:
+            print("refused:", exc)
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == "refused: photo storage unavailable", out.stderr
+    assert [p.read_bytes() for p in _files(tmp_path / "photos")] == [b"small enough"]
