@@ -46,6 +46,7 @@ from inspector.certificates.service import (
 from inspector.certificates.verify import VerificationResult
 from inspector.config import Settings
 from inspector.web.deps import get_session, get_settings_dep
+from inspector.web.responses import body_of, refusals
 from inspector.web.templating import templates
 
 router = APIRouter(tags=["certificates"])
@@ -186,7 +187,11 @@ def get_issuer(
     return JSONResponse(doc, headers={"Cache-Control": "public, max-age=60"})
 
 
-@router.get("/status/{purpose}/{list_no}", summary="Signed Bitstring Status List credential")
+@router.get(
+    "/status/{purpose}/{list_no}",
+    summary="Signed Bitstring Status List credential",
+    responses={**body_of(VC_MEDIA), **refusals(404)},
+)
 def get_status_list(
     purpose: str,
     list_no: int,
@@ -200,7 +205,7 @@ def get_status_list(
     return JSONResponse(doc, media_type=VC_MEDIA, headers={"Cache-Control": "no-cache"})
 
 
-@router.get("/log/sth", summary="Latest signed tree head of the transparency log")
+@router.get("/log/sth", summary="Latest signed tree head of the transparency log", responses=refusals(404))
 def get_sth(session: Session = Depends(get_session)) -> Response:
     sth = signed_tree_head(session)
     if sth is None:
@@ -208,7 +213,7 @@ def get_sth(session: Session = Depends(get_session)) -> Response:
     return JSONResponse(sth)
 
 
-@router.get("/log/sth/{size}", summary="Signed tree head for a given tree size")
+@router.get("/log/sth/{size}", summary="Signed tree head for a given tree size", responses=refusals(404))
 def get_sth_at(size: int, session: Session = Depends(get_session)) -> Response:
     sth = signed_tree_head(session, size) if 0 < size <= MAX_INT32 else None
     if sth is None:
@@ -216,7 +221,9 @@ def get_sth_at(size: int, session: Session = Depends(get_session)) -> Response:
     return JSONResponse(sth)
 
 
-@router.get("/log/proof/{ref}", summary="Inclusion proof of a certificate in the log")
+@router.get(
+    "/log/proof/{ref}", summary="Inclusion proof of a certificate in the log", responses=refusals(400, 404)
+)
 def get_inclusion(
     ref: str, tree_size: int | None = None, session: Session = Depends(get_session)
 ) -> Response:
@@ -230,7 +237,9 @@ def get_inclusion(
     return JSONResponse(proof)
 
 
-@router.get("/log/consistency", summary="Consistency proof between two tree sizes")
+@router.get(
+    "/log/consistency", summary="Consistency proof between two tree sizes", responses=refusals(400)
+)
 def get_consistency(first: int, second: int, session: Session = Depends(get_session)) -> Response:
     try:
         return JSONResponse(consistency_proof(session, first, second))
@@ -244,7 +253,11 @@ def lookup(q: str = "") -> Response:
     return RedirectResponse(f"/c/{quote(q.strip()[:40], safe='')}", status_code=303)
 
 
-@router.get("/c/{ref}.json", summary="The certificate as a W3C Verifiable Credential")
+@router.get(
+    "/c/{ref}.json",
+    summary="The certificate as a W3C Verifiable Credential",
+    responses={**body_of(VC_MEDIA), **refusals(404)},
+)
 def get_credential(ref: str, session: Session = Depends(get_session)) -> Response:
     record = get_certificate(session, ref)
     if record is None:
@@ -252,7 +265,11 @@ def get_credential(ref: str, session: Session = Depends(get_session)) -> Respons
     return JSONResponse(record.credential, media_type=VC_MEDIA)
 
 
-@router.get("/c/{ref}/verify.json", summary="Verification result (signature, key, status, log)")
+@router.get(
+    "/c/{ref}/verify.json",
+    summary="Verification result (signature, key, status, log)",
+    responses=refusals(404),
+)
 def get_verification(
     ref: str, session: Session = Depends(get_session), settings: Settings = Depends(get_settings_dep)
 ) -> Response:
@@ -269,7 +286,11 @@ def get_verification(
     return JSONResponse(body)
 
 
-@router.get("/c/{ref}/qr.svg", summary="QR code of the certificate URL")
+@router.get(
+    "/c/{ref}/qr.svg",
+    summary="QR code of the certificate URL",
+    responses={**body_of("image/svg+xml"), **refusals(404)},
+)
 def get_qr(
     ref: str, session: Session = Depends(get_session), settings: Settings = Depends(get_settings_dep)
 ) -> Response:
@@ -280,7 +301,12 @@ def get_qr(
     return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "public, max-age=86400"})
 
 
-@router.get("/c/{ref}/label", response_class=HTMLResponse, summary="Printable parcel label")
+@router.get(
+    "/c/{ref}/label",
+    response_class=HTMLResponse,
+    summary="Printable parcel label",
+    responses=refusals(404, html=True),
+)
 def get_label(
     ref: str,
     request: Request,
@@ -305,7 +331,11 @@ def get_label(
     )
 
 
-@router.get("/c/{ref}/label.pdf", summary="Printable parcel label as PDF (62 x 100 mm)")
+@router.get(
+    "/c/{ref}/label.pdf",
+    summary="Printable parcel label as PDF (62 x 100 mm)",
+    responses={**body_of("application/pdf"), **refusals(404, html=True)},
+)
 def get_label_pdf(
     ref: str,
     request: Request,
@@ -323,7 +353,9 @@ def get_label_pdf(
     )
 
 
-@router.get("/c/{ref}", response_class=HTMLResponse, summary="Public verify page")
+@router.get(
+    "/c/{ref}", response_class=HTMLResponse, summary="Public verify page", responses=refusals(404, html=True)
+)
 def get_page(
     ref: str,
     request: Request,
@@ -353,7 +385,12 @@ def _allow_match(human_id: str) -> bool:
         return True
 
 
-@router.post("/c/{ref}/match", response_class=HTMLResponse, summary="Does the item in hand match?")
+@router.post(
+    "/c/{ref}/match",
+    response_class=HTMLResponse,
+    summary="Does the item in hand match?",
+    responses=refusals(404, 429, html=True),
+)
 def post_match(
     ref: str,
     request: Request,
@@ -376,7 +413,11 @@ class StatusAction(BaseModel):
     reason: str = ""
 
 
-@router.post("/api/certificates/{ref}/{action}", summary="Revoke, suspend or reinstate (supervisor/admin)")
+@router.post(
+    "/api/certificates/{ref}/{action}",
+    summary="Revoke, suspend or reinstate (supervisor/admin)",
+    responses=refusals(400, 401, 403, 404, 409),
+)
 def post_status(
     ref: str,
     action: str,

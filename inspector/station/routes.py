@@ -24,6 +24,7 @@ from inspector.station.events import CLOSE
 from inspector.station.flows import FLOWS
 from inspector.station.service import StationError, StationService
 from inspector.web.params import OptionalRowIdQuery, RowId
+from inspector.web.responses import body_of, refusals
 from inspector.web.templating import templates
 
 
@@ -42,7 +43,8 @@ class _StationRoute(APIRoute):
         return route
 
 
-router = APIRouter(route_class=_StationRoute)
+# Operator routes answer 401/403 before anything else; 400 is a body that is not UTF-8 JSON.
+router = APIRouter(route_class=_StationRoute, responses=refusals(400, 401, 403, 404, 409, 422))
 STATIC = Path(__file__).parent / "static"
 _create_lock = threading.Lock()
 operator_only = require_roles(Role.operator)
@@ -204,7 +206,9 @@ def flows() -> dict[str, Any]:
     return {kind: [s.as_dict() for s in steps] for kind, steps in FLOWS.items()}
 
 
-@router.get("/api/station/camera.jpg", tags=["station"])
+@router.get(
+    "/api/station/camera.jpg", tags=["station"], responses={**body_of("image/jpeg"), **refusals(503)}
+)
 def camera_preview(
     user: User = Depends(operator_only), station: StationService = Depends(get_station)
 ) -> Response:
@@ -224,7 +228,9 @@ def live(station: StationService = Depends(get_station)) -> dict[str, Any]:
     return {"inspection": station.live(), "last_event_id": station.bus.last_id}
 
 
-@router.get("/api/station/inspections/{inspection_id}/qr.svg", tags=["station"])
+@router.get(
+    "/api/station/inspections/{inspection_id}/qr.svg", tags=["station"], responses=body_of("image/svg+xml")
+)
 def certificate_qr(inspection_id: RowId, station: StationService = Depends(get_station)) -> Response:
     """QR code of the inspection's certificate URL (public: the certificate page is public)."""
     view = station.get(inspection_id, public=True)
@@ -240,7 +246,7 @@ def certificate_qr(inspection_id: RowId, station: StationService = Depends(get_s
     return Response(buf.getvalue(), media_type="image/svg+xml")
 
 
-@router.get("/api/station/events", tags=["station"])
+@router.get("/api/station/events", tags=["station"], responses=body_of("text/event-stream"))
 async def events(
     request: Request, inspection_id: OptionalRowIdQuery = None, station: StationService = Depends(get_station)
 ) -> StreamingResponse:

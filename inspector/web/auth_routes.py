@@ -12,6 +12,7 @@ from sqlmodel import Session
 from inspector.auth import SESSION_COOKIE, authenticate_password, issue_token, revoke_token
 from inspector.web.deps import get_session
 from inspector.web.params import FormText
+from inspector.web.responses import redirect, refusals
 from inspector.web.templating import templates
 
 router = APIRouter(tags=["auth"])
@@ -34,7 +35,9 @@ def login_page(request: Request, next: str = "/") -> Response:
     )
 
 
-@router.post("/auth/login", response_class=HTMLResponse)
+@router.post(
+    "/auth/login", response_class=HTMLResponse, responses={**redirect(), **refusals(401, 422, 429, html=True)}
+)
 def login(
     request: Request,
     username: FormText,
@@ -64,7 +67,7 @@ def login(
     return response
 
 
-@router.post("/auth/logout")
+@router.post("/auth/logout", responses=redirect())
 def logout(request: Request, session: Session = Depends(get_session)) -> Response:
     token = request.cookies.get(SESSION_COOKIE)
     if token:

@@ -8,6 +8,7 @@ from fastapi.responses import Response
 from inspector.config import Settings
 from inspector.photostore import PhotoStore, PhotoStoreError
 from inspector.web.deps import get_settings_dep
+from inspector.web.responses import body_of, refusals
 
 router = APIRouter(tags=["photos"])
 
@@ -22,7 +23,16 @@ def _sniff(data: bytes) -> str:
     return "application/octet-stream"
 
 
-@router.get("/photos/{digest}", summary="A stored photo by its SHA-256")
+@router.get(
+    "/photos/{digest}",
+    summary="A stored photo by its SHA-256",
+    response_class=Response,
+    responses={
+        **body_of("image/jpeg", "image/png", "image/webp", "application/octet-stream"),
+        **refusals(404),
+        **refusals(503, html=True),
+    },
+)
 def get_photo(digest: str, settings: Settings = Depends(get_settings_dep)) -> Response:
     store = PhotoStore(settings.data_dir / "photos")
     try:

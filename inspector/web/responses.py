@@ -24,8 +24,21 @@ class ErrorOut(BaseModel):
     detail: str
 
 
+class FieldError(BaseModel):
+    """Where a request was invalid (``loc``, e.g. ``["body", "price_minor"]``) and why."""
+
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class InvalidOut(BaseModel):
+    """A 422: one message, or the invalid fields one by one."""
+
+    detail: str | list[FieldError]
+
+
 _DESCRIPTIONS = {
-    303: "Sign in first (redirect to the sign-in page)",
     400: "Bad request",
     401: "Sign in first",
     403: "Not allowed for this role",
@@ -33,22 +46,59 @@ _DESCRIPTIONS = {
     409: "Not possible in the current state",
     413: "Too large",
     422: "Invalid input",
-    429: "Too many attempts",
+    429: "Too many attempts; try again later",
     503: "Temporarily unavailable",
 }
 
 
+def _inline_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """The model's JSON schema with its ``$defs`` written in place (for hand-built ``content``)."""
+    schema = model.model_json_schema()
+    defs = schema.pop("$defs", {})
+
+    def resolve(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref", "")
+            if ref.startswith("#/$defs/"):
+                return resolve(defs[ref.removeprefix("#/$defs/")])
+            return {k: resolve(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [resolve(v) for v in node]
+        return node
+
+    resolved: dict[str, Any] = resolve(schema)
+    return resolved
+
+
 def refusals(*codes: int, html: bool = False) -> dict[int | str, dict[str, Any]]:
-    """``responses=`` for a route: each code with the ``ErrorOut`` body (or an HTML page)."""
+    """``responses=`` for a router or route: each code with its JSON body (``ErrorOut``, or
+    ``InvalidOut`` for 422); ``html=True`` for pages, which answer a page or, from FastAPI's own
+    checks, JSON."""
     out: dict[int | str, dict[str, Any]] = {}
     for code in codes:
+        model = InvalidOut if code == 422 else ErrorOut
         entry: dict[str, Any] = {"description": _DESCRIPTIONS.get(code, "Refused")}
         if html:
-            entry["content"] = {"text/html": {"schema": {"type": "string"}}}
+            entry["content"] = {
+                "text/html": {"schema": {"type": "string"}},
+                "application/json": {"schema": _inline_schema(model)},
+            }
         else:
-            entry["model"] = ErrorOut
+            entry["model"] = model
         out[code] = entry
     return out
+
+
+def redirect(
+    description: str = "Redirect (to the sign-in page, or the page showing the result)",
+) -> dict[int | str, dict[str, Any]]:
+    """``responses=`` for a route that may answer 303 See Other."""
+    return {303: {"description": description}}
+
+
+def body_of(*media_types: str, description: str = "Successful Response") -> dict[int | str, dict[str, Any]]:
+    """``responses=`` for a 200 that is not JSON (an image, a PDF, CSV, a credential)."""
+    return {200: {"description": description, "content": {m: {"schema": {}} for m in media_types}}}
 
 
 def _wants_html(request: Request) -> bool:

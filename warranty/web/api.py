@@ -17,6 +17,7 @@ from sqlmodel import Session
 from inspector.auth import User, optional_user
 from inspector.web.deps import get_session
 from inspector.web.params import MAX_INT32
+from inspector.web.responses import refusals
 from warranty.certificate_lookup import lookup
 from warranty.coverage import coverage_of, sale_for
 from warranty.errors import Invalid, NotFound
@@ -39,7 +40,12 @@ from warranty.web.rendering import public_events
 from warranty.web.routing import ApiRoute, actor_of, api_actor, remember_session, staff_api
 from warranty.web.staff import queue_filter
 
-router = APIRouter(tags=["warranty"], route_class=ApiRoute, dependencies=[Depends(remember_session)])
+router = APIRouter(
+    tags=["warranty"],
+    route_class=ApiRoute,
+    dependencies=[Depends(remember_session)],
+    responses=refusals(400, 401, 403, 404, 409, 422),  # 400: a body that is not UTF-8 JSON
+)
 
 
 def _claim_json(claim: Claim) -> dict[str, Any]:

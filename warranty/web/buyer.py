@@ -15,6 +15,7 @@ from sqlmodel import Session
 from inspector.auth import User, optional_user
 from inspector.config import Settings
 from inspector.web.deps import get_session, get_settings_dep
+from inspector.web.responses import redirect, refusals
 from inspector.web.templating import templates
 from warranty.certificate_lookup import lookup
 from warranty.coverage import coverage_of, sale_for
@@ -25,7 +26,12 @@ from warranty.web.forms import MAX_CLAIM_PHOTO_BYTES, MAX_CLAIM_PHOTOS, field, r
 from warranty.web.rendering import label_page, public_events
 from warranty.web.routing import PageRoute, remember_session
 
-router = APIRouter(tags=["warranty"], route_class=PageRoute, dependencies=[Depends(remember_session)])
+router = APIRouter(
+    tags=["warranty"],
+    route_class=PageRoute,
+    dependencies=[Depends(remember_session)],
+    responses={**redirect(), **refusals(403, 404, 409, 413, 422, 503, html=True)},
+)
 
 
 def _claim_form(

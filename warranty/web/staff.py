@@ -19,6 +19,7 @@ from inspector.auth import User
 from inspector.config import Settings
 from inspector.web.deps import get_session, get_settings_dep
 from inspector.web.params import MAX_INT32
+from inspector.web.responses import redirect, refusals
 from inspector.web.templating import templates
 from warranty.certificate_lookup import lookup
 from warranty.errors import Forbidden, WarrantyError
@@ -45,6 +46,7 @@ router = APIRouter(
     tags=["warranty"],
     route_class=PageRoute,
     dependencies=[Depends(remember_session), Depends(remember_user)],
+    responses={**redirect(), **refusals(403, 404, 409, 413, 422, 503, html=True)},
 )
 
 
