@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import httpx
 import pytest
 from conftest import Edge
+
+from inspector.config import Settings
+from inspector.station.ports import StationHardware
+from inspector.station.runtime import RunningStation
 
 BEYOND_INT32 = [2**31, 2**63, 2**70]
 
@@ -37,3 +44,18 @@ def test_any_queue_offset_gives_a_page_not_a_500(edge: Edge, offset: str) -> Non
     assert api.json()["claims"] == [] or offset in ("-5", "x")
     page = edge.client.get("/staff/claims", params={"offset": offset}, headers=staff)
     assert page.status_code == 200
+
+
+@pytest.mark.parametrize("last_id", ["9" * 5000, "\u00b2", str(2**70)])
+def test_an_event_stream_resumed_from_an_impossible_id_opens_not_500(tmp_path: Path, last_id: str) -> None:
+    """A Last-Event-ID no counter reaches (5000 digits, a superscript digit) opens the stream, not a 500."""
+    url = f"sqlite:///{tmp_path / 'sse.db'}"
+    settings = Settings(data_dir=tmp_path / "data", database_url=url, port=0)
+    with RunningStation(settings, hardware=StationHardware()) as running:
+        headers = {"last-event-id": last_id.encode("latin-1")}
+        with (
+            httpx.Client(base_url=running.base_url, timeout=httpx.Timeout(10.0, read=30.0)) as client,
+            client.stream("GET", "/api/station/events", headers=headers) as r,
+        ):
+            assert r.status_code == 200
+            assert next(line for line in r.iter_lines() if line.startswith("event:")) == "event: hello"
