@@ -7,9 +7,10 @@ not be encoded, a driver error). ``refuse_unstorable_input`` is a dependency of 
 (``create_app``), so every route refuses them the same way, before its handler runs: a 422 in
 FastAPI's validation shape that says where the bad value is and never repeats it.
 
-It reads the URL path, the query string and bodies sent as JSON or as a URL-encoded form
-(both small and already read by FastAPI for routes that declare them); multipart bodies are
-left to their handlers, whose text types (``inspector.web.params.SafeStr``) apply the rule.
+It reads the URL path, the query string, and the JSON or URL-encoded body of routes that
+declare one (FastAPI has read those into memory already, so the check adds no read of its
+own); routes that read their own forms apply the same rule to each field (``SafeStr``,
+``FormText``, ``warranty.web.forms.field``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
 
 from inspector.web.params import MAX_INT64, unstorable_text
 
@@ -63,6 +65,10 @@ def _media_type(request: Request) -> tuple[str, str]:
 
 
 async def _body_problems(request: Request) -> list[tuple[Location, str]]:
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute) or route.body_field is None:
+        return []  # a route that reads no body, or reads its own (multipart: ``SafeStr`` fields)
+    # FastAPI has read the body of such a route into memory already: checking it costs no more.
     main, sub = _media_type(request)
     if main != "application":
         return []
@@ -75,8 +81,7 @@ async def _body_problems(request: Request) -> list[tuple[Location, str]]:
             return []  # not JSON at all: FastAPI's own body parsing answers that
         return list(_value_problems(document, ("body",)))
     if sub == "x-www-form-urlencoded":
-        # The form, not the body: FastAPI may have read the stream into it already (Form routes).
-        form = await request.form()
+        form = await request.form()  # the form FastAPI parsed, not the (consumed) stream
         problems: list[tuple[Location, str]] = []
         for name, value in form.multi_items():
             problem = unstorable_text(name) or (unstorable_text(value) if isinstance(value, str) else None)
