@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from inspector import __version__, commands
+from inspector.db import DatabaseUnavailable
 
 
 class CommandError(Exception):
@@ -42,7 +43,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         result = handler(args)
-    except CommandError as exc:
+    except (CommandError, DatabaseUnavailable) as exc:
         print(f"inspector: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

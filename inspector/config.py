@@ -40,12 +40,43 @@ class Settings(BaseSettings):
     camera_source: str = Field(
         default="0", description="OpenCV VideoCapture source: device index, file path or stream URL."
     )
+    db_connect_timeout_s: int = Field(
+        default=5, ge=2, le=120, description="Give up connecting to a server database after this."
+    )
+    db_statement_timeout_s: float = Field(
+        default=10.0,
+        ge=0,
+        le=3600,
+        description="The server cancels a statement after this (0: never); the station stops waiting "
+        "for any answer 2 s later.",
+    )
+    db_pool_size: int = Field(
+        default=5, ge=1, le=100, description="Connections kept open to a server database."
+    )
+    db_max_overflow: int = Field(default=5, ge=0, le=100, description="Extra connections allowed under load.")
+    db_pool_timeout_s: float = Field(
+        default=3.0,
+        gt=0,
+        le=60,
+        description="A request waits this long for a free connection, then gets 503.",
+    )
+    db_retry_after_s: float = Field(
+        default=5.0,
+        gt=0,
+        le=300,
+        description="After the database failed to answer, requests fail at once for this long.",
+    )
     station_id: str = Field(default="station-1", description="This station's registered id.")
     host: str = Field(default="127.0.0.1")
     port: int = Field(default=8000)
     public_base_url: str = Field(
         default="http://127.0.0.1:8000",
         description="Base URL printed on certificates and QR codes.",
+    )
+    secure_cookies: bool = Field(
+        default=False,
+        description="Mark the sign-in cookie Secure even when the request arrived over plain HTTP "
+        "(behind a TLS-terminating proxy); HTTPS requests always get Secure cookies.",
     )
 
     @property

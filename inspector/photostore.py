@@ -4,7 +4,7 @@ Certificates sign these digests, so a stored photo can never be swapped without 
 signature check failing. Writes are atomic (temp file + rename): a crash mid-write
 leaves either no photo or the whole photo, never a truncated one. A store that cannot be
 written or read (disk full, read-only, wrong permissions) raises ``PhotoStoreUnavailable``,
-which the web app answers with a 503, and ``put_all`` stores a request's photos all or none.
+which the web app answers with a 503 where no caller turned it into a refusal of its own.
 """
 
 from __future__ import annotations
@@ -14,21 +14,40 @@ import hashlib
 import os
 import re
 import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 MAX_PHOTO_BYTES = 20 * 1024 * 1024
+_INCOMING = ".incoming-"
+# Folders of the data directory: what stations photograph (signed by certificates, kept for
+# good) and what people upload (buyers' and staff's claim photos, which may expire).
+PHOTOS_DIR = "photos"
+UPLOADS_DIR = "uploads"
 
 
 class PhotoStoreError(ValueError):
     """A photo that cannot be stored or found (too large, bad digest, missing)."""
 
 
-class PhotoStoreUnavailable(Exception):
-    """The store's disk refused a read or write (full, read-only, permissions): try again later."""
+class PhotoStoreUnavailable(OSError):
+    """The store's disk refused a read or write (full, read-only, permissions): try again later.
+
+    An ``OSError``, so callers that already treat a failed write as "unavailable" still do."""
 
     def __init__(self) -> None:
         super().__init__("photo storage unavailable")
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """A file in the store: a photo (``digest`` set) or a write that never finished."""
+
+    path: Path
+    digest: str | None
+    mtime: float
+    size: int
 
 
 class PhotoStore:
@@ -37,7 +56,7 @@ class PhotoStore:
 
     def _path(self, digest: str) -> Path:
         if not _SHA256.match(digest):
-            raise PhotoStoreError(f"not a SHA-256 hex digest: {digest[:80]!r}")
+            raise PhotoStoreError("a photo is named by the 64 hex digits of its SHA-256")
         return self.root / digest[:2] / digest
 
     def put(self, data: bytes) -> str:
@@ -50,9 +69,10 @@ class PhotoStore:
         path = self._path(digest)
         try:
             if path.exists():
+                os.utime(path)  # stored again: as young as a new file for anything that expires files
                 return digest
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".incoming-")
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=_INCOMING)
         except OSError as exc:
             raise PhotoStoreUnavailable() from exc
         try:
@@ -69,24 +89,6 @@ class PhotoStore:
             raise
         return digest
 
-    def put_all(self, blobs: list[bytes]) -> list[str]:
-        """Store every photo or none: on a failure the photos this call added are removed again."""
-        added: list[Path] = []
-        digests: list[str] = []
-        try:
-            for data in blobs:
-                path = self._path(hashlib.sha256(data).hexdigest())
-                existed = self.exists_at(path)
-                digests.append(self.put(data))
-                if not existed:
-                    added.append(path)
-        except BaseException:
-            for path in added:
-                with contextlib.suppress(OSError):  # the store's own error is the one to report
-                    path.unlink(missing_ok=True)
-            raise
-        return digests
-
     def exists(self, digest: str) -> bool:
         return self.exists_at(self._path(digest))
 
@@ -102,13 +104,34 @@ class PhotoStore:
         path = self._path(digest)
         try:
             data = path.read_bytes()
-        except FileNotFoundError as exc:
-            raise PhotoStoreError(f"no photo {digest}") from exc
+        except (FileNotFoundError, NotADirectoryError) as exc:
+            raise PhotoStoreError("no photo with this digest") from exc
         except OSError as exc:
             raise PhotoStoreUnavailable() from exc
         if hashlib.sha256(data).hexdigest() != digest:
-            raise PhotoStoreError(f"photo {digest} is corrupt on disk")
+            raise PhotoStoreError("this photo is corrupt on disk")
         return data
 
     def path(self, digest: str) -> Path:
         return self._path(digest)
+
+    def delete(self, digest: str) -> None:
+        """Remove a photo (nothing happens when it is already gone)."""
+        self._path(digest).unlink(missing_ok=True)
+
+    def files(self) -> Iterator[StoredFile]:
+        """Every file in the store, with its age, including half-written ones a crash left."""
+        if not self.root.is_dir():
+            return
+        for folder in sorted(self.root.iterdir()):
+            if not folder.is_dir():
+                continue
+            for path in folder.iterdir():
+                try:
+                    st = path.stat()
+                except FileNotFoundError:  # removed meanwhile
+                    continue
+                digest = path.name if _SHA256.match(path.name) and folder.name == path.name[:2] else None
+                if digest is None and not path.name.startswith(_INCOMING):
+                    continue  # not ours: leave it alone
+                yield StoredFile(path, digest, st.st_mtime, st.st_size)

@@ -2,6 +2,8 @@
 
 ``database_url`` runs a test once on SQLite and once on PostgreSQL (a fresh database per
 test). PostgreSQL is skipped, with the reason printed, only when the server is unreachable.
+``proxied_postgres`` is a fresh, migrated PostgreSQL database behind ``faultproxy.FaultProxy``,
+for tests that drop or hang the database.
 """
 
 from __future__ import annotations
@@ -9,10 +11,13 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from faultproxy import FaultProxy
 from hypothesis import HealthCheck, settings
+from proxied_postgres import ProxiedPostgres
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 
@@ -44,12 +49,9 @@ def _postgres_reachable() -> bool:
     return _pg_reachable
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """An empty database URL, on SQLite and on PostgreSQL."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'test.db'}"
-        return
+@contextmanager
+def fresh_postgres_database() -> Iterator[str]:
+    """Create an empty PostgreSQL database, yield its URL, drop it afterwards (skip if unreachable)."""
     if not _postgres_reachable():
         pytest.skip(f"PostgreSQL unreachable at {POSTGRES_ADMIN_URL}")
     name = f"t_{uuid.uuid4().hex[:16]}"
@@ -62,6 +64,27 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database URL, on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'test.db'}"
+        return
+    with fresh_postgres_database() as url:
+        yield url
+
+
+@pytest.fixture
+def proxied_postgres() -> Iterator[ProxiedPostgres]:
+    """A fresh, migrated PostgreSQL database behind a fault proxy (tests/faultproxy.py)."""
+    with fresh_postgres_database() as direct:
+        migrate(direct)
+        target = make_url(direct)
+        with FaultProxy(target.host or "127.0.0.1", target.port or 5432) as proxy:
+            url = target.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+            yield ProxiedPostgres(proxy, direct, url)
 
 
 @pytest.fixture

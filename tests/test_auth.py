@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
 from inspector.auth import Role, User, create_user, issue_token, require_roles
+from inspector.auth.csrf import csrf_token_for
 from inspector.cli import main
 from inspector.config import Settings
 from inspector.db import session_scope
@@ -69,8 +70,12 @@ def test_browser_login_sets_cookie_and_logout_ends_it(client: TestClient, engine
     )
     assert ok.status_code == 303 and ok.headers["location"] == "/"
     assert client.get("/_staff_only").status_code == 200
-    client.post("/auth/logout", follow_redirects=False)
+    session_token = client.cookies["inspector_session"]
+    form = {"csrf_token": csrf_token_for(session_token)}
+    out = client.post("/auth/logout", data=form, follow_redirects=False)
+    assert out.status_code == 303
     client.cookies.clear()
+    client.cookies.set("inspector_session", session_token)  # the old cookie no longer works
     assert client.get("/_staff_only").status_code == 401
 
 
@@ -89,3 +94,39 @@ def test_cli_creates_user_and_prints_token(tmp_path, monkeypatch, capsys) -> Non
         assert main(["users", "token", "nobody"]) == 1
     finally:
         get_settings.cache_clear()
+
+
+def test_cli_resets_lists_disables_and_revokes(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """A forgotten demo password can be reset from the CLI; disabling and revoking take effect at once."""
+    from sqlmodel import Session
+
+    from inspector.auth import authenticate_password, authenticate_token
+    from inspector.db import make_engine
+
+    data = ["--data-dir", str(tmp_path)]
+    assert main(["users", "add", "op", "--role", "operator", "--password", "first-pass", *data]) == 0
+    assert main(["users", "token", "op", "--name", "obs", *data]) == 0
+    token = capsys.readouterr().out.strip().splitlines()[-1]
+    assert main(["users", "reset-password", "op", "--generate", *data]) == 0
+    out = capsys.readouterr().out
+    new_password = out.split("new password: ")[1].strip()
+    engine = make_engine(f"sqlite:///{tmp_path / 'inspector.db'}")
+    with Session(engine) as s:
+        assert authenticate_password(s, "op", "first-pass") is None
+        assert authenticate_password(s, "op", new_password) is not None
+        assert authenticate_token(s, token) is not None  # an API token survives a password reset
+    assert main(["users", "list", *data]) == 0
+    listing = capsys.readouterr().out.split()
+    assert listing[:3] == ["op", "operator", "active"]
+    assert main(["users", "disable", "op", *data]) == 0
+    with Session(engine) as s:
+        assert authenticate_password(s, "op", new_password) is None
+        assert authenticate_token(s, token) is None
+    assert main(["users", "enable", "op", *data]) == 0
+    assert main(["users", "revoke-token", "op", "--name", "obs", *data]) == 0
+    assert "revoked 1 token" in capsys.readouterr().out
+    with Session(engine) as s:
+        assert authenticate_token(s, token) is None
+    assert main(["users", "passwd", "nobody", "--password", "whatever-long", *data]) == 1
+    assert "no user 'nobody'" in capsys.readouterr().err
+    engine.dispose()

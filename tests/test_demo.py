@@ -40,7 +40,7 @@ def test_demo_inspects_a_phone_and_a_jewel_and_prints_where_to_go(tmp_path: Path
     assert "Weight (stable reading)" in out and "Identity: IMEI, model, storage" in out
     certs = re.findall(r"certificate\s+(http://\S+/c/[0-9A-Z]{10})", out)
     assert len(certs) == 2
-    assert "/station/console?token=" in out and "/station/overlay" in out
+    assert "/auth/login?next=/station/console#token=" in out and "/station/overlay" in out
     assert "/staff/claims" in out and re.search(r"/claims/new\?cert=[0-9A-Z]{10}\s+\(order reference", out)
     for who in ("operator", "staff", "supervisor"):
         assert f"sign in as '{who}' with password" in out

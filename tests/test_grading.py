@@ -263,12 +263,28 @@ def test_cli_json_and_bad_files(tmp_path: Path, capsys: pytest.CaptureFixture[st
     junk.write_bytes(b"nope")
     rc = cli_main(["grade", str(img), str(junk), "--kind", "jewelry", "--out", str(tmp_path), "--json"])
     assert rc == 1
-    captured = capsys.readouterr().out
-    assert "junk.jpg: error: not an image" in captured
-    payload = json.loads(captured[captured.index("[") :])
+    payload = json.loads(capsys.readouterr().out)  # stdout is one valid JSON list, errors included
     assert payload[0]["kind"] == "jewelry"
+    assert payload[1] == {"file": str(junk), "error": "not an image OpenCV can read"}
     assert cli_main(["grade", str(junk), "--out", str(tmp_path)]) == 1
     assert "none of the 1 file(s)" in capsys.readouterr().err
+
+
+def test_cli_grades_every_image_of_a_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`inspector grade FOLDER` grades the images in it; a folder without images is a clear error."""
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    scene = render_scene("phone", seed=11, defects=[], only_distractors=())
+    for name in ("b.png", "a.jpg"):
+        cv2.imwrite(str(photos / name), scene.image)
+    (photos / "notes.txt").write_text("not a photo")
+    assert cli_main(["grade", str(photos), "--kind", "phone", "--out", str(tmp_path / "out"), "--json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert [Path(p["file"]).name for p in payload] == ["a.jpg", "b.png"]
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert cli_main(["grade", str(empty), "--out", str(tmp_path / "out")]) == 1
+    assert "folder has no" in capsys.readouterr().out
 
 
 def test_cli_corrupt_model_is_clean_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -53,3 +53,20 @@ def test_photo_route_serves_bytes_and_404s_unknown(tmp_path: Path) -> None:
         missing = client.get("/photos/" + "0" * 64)
         assert missing.status_code == 404 and "no photo" in missing.json()["detail"]
         assert client.get("/photos/nothex").status_code == 404
+
+
+def test_a_stored_file_that_is_not_an_image_is_never_served_as_a_page(tmp_path: Path) -> None:
+    """Bytes that are no known image (e.g. HTML kept before uploads were decoded) are served as a
+    nosniff download, and an uploaded photo is found by the same URL as a station photo."""
+    html = b"<html><script>alert(1)</script></html>"
+    junk = PhotoStore(tmp_path / "photos").put(html)
+    uploaded = PhotoStore(tmp_path / "uploads").put(PNG + b"uploaded")
+    app = create_app(Settings(data_dir=tmp_path))
+    with TestClient(app) as client:
+        r = client.get(f"/photos/{junk}")
+        assert r.status_code == 200 and r.headers["content-type"] == "application/octet-stream"
+        assert r.headers["x-content-type-options"] == "nosniff"
+        assert r.headers["content-disposition"] == "attachment"
+        up = client.get(f"/photos/{uploaded}")
+        assert up.status_code == 200 and up.headers["content-type"] == "image/png"
+        assert up.headers["x-content-type-options"] == "nosniff"

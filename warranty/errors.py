@@ -33,3 +33,19 @@ class Invalid(WarrantyError):
 
 class TooLarge(WarrantyError):
     status = 413
+
+
+class TooManyAttempts(WarrantyError):
+    """Refused by an attempt limit; ``retry_after_s`` says when to try again."""
+
+    status = 429
+
+    def __init__(self, message: str, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+class Unavailable(WarrantyError):
+    """Refused because something the request needs is down (disk full, store not writable)."""
+
+    status = 503

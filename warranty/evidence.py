@@ -9,6 +9,7 @@ listed as *not found* (a repair or a grading miss), which staff should also see.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -66,12 +67,10 @@ class Reinspection(BaseModel):
     @field_validator("photos")
     @classmethod
     def _digests(cls, v: list[str]) -> list[str]:
-        import re
-
         out = [p.removeprefix("sha256:").lower() for p in v]
-        bad = [p for p in out if not re.match(SHA256_PATTERN, p)]
+        bad = [n for n, p in enumerate(out, start=1) if not re.match(SHA256_PATTERN, p)]
         if bad:
-            raise ValueError(f"photos must be SHA-256 hex digests; got {bad[0][:70]!r}")
+            raise ValueError(f"photo {bad[0]} is not a SHA-256 hex digest (64 hex digits)")
         return out
 
 

@@ -116,6 +116,17 @@ CSV_COLUMNS = [
 ]
 
 
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: object) -> object:
+    """A text cell a spreadsheet would run as a formula (``=HYPERLINK(...)`` in an order
+    reference) gets a leading single quote, so it is shown as text (OWASP "CSV injection")."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
 def claims_csv(session: Session, batch: int = 2000) -> Iterator[str]:
     """CSV of every claim (no buyer contact), streamed in batches so a big export stays small in memory."""
     buf = io.StringIO()
@@ -134,7 +145,9 @@ def claims_csv(session: Session, batch: int = 2000) -> Iterator[str]:
             values = []
             for name in CSV_COLUMNS:
                 v = getattr(c, name)
-                values.append(v.isoformat() if hasattr(v, "isoformat") else ("" if v is None else v))
+                values.append(
+                    v.isoformat() if hasattr(v, "isoformat") else ("" if v is None else spreadsheet_safe(v))
+                )
             writer.writerow(values)
         last = rows[-1].id or last
         yield buf.getvalue()
@@ -147,5 +160,5 @@ def rates_csv(session: Session) -> str:
     for dim in DIMENSIONS:
         for r in claim_rates(session, dim):
             rate = "" if r.rate is None else f"{r.rate:.4f}"
-            writer.writerow([dim, r.value, r.sold, r.claims, r.approved, r.denied, rate])
+            writer.writerow([dim, spreadsheet_safe(r.value), r.sold, r.claims, r.approved, r.denied, rate])
     return buf.getvalue()

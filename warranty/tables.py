@@ -95,3 +95,22 @@ class ClaimEvent(SQLModel, table=True):
     to_state: str = Field(max_length=16)
     reason: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
     data: str = Field(default="{}", sa_column=Column(Text, nullable=False, server_default="{}"))
+
+
+class ClaimUpload(SQLModel, table=True):
+    """A photo uploaded for a claim (by the buyer, or by staff with a re-inspection).
+
+    Written in the same transaction as the claim it belongs to, so a row exists only for a
+    request that passed every check. Uploaded files that no row names expire
+    (``warranty.uploads``): that is how a transaction that failed after writing its files
+    cleans up.
+    """
+
+    __tablename__ = "warranty_upload"
+
+    id: int | None = Field(default=None, primary_key=True)
+    claim_id: int = Field(foreign_key="warranty_claim.id", index=True)
+    sha256: str = Field(index=True, max_length=64)
+    purpose: str = Field(max_length=16)  # UploadPurpose
+    size_bytes: int
+    created_at: datetime

@@ -2,7 +2,9 @@
 
 Two ways to prove who you are, both backed by the same hashed-token table:
 * API tokens (``Authorization: Bearer <token>``) for stations and scripts;
-* a browser session cookie (``inspector_session``) set by ``POST /auth/login``.
+* a browser session cookie (``inspector_session``) set by ``POST /auth/login``; requests that
+  change something with it must carry its CSRF token (``inspector.auth.csrf``).
+Tokens are never read from a query string.
 
 Use ``require_roles(Role.staff, Role.supervisor)`` as a FastAPI dependency; it answers
 401 when nobody is signed in and 403 when the person lacks the role. Buyers never log in:

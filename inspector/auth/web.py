@@ -15,10 +15,12 @@ SESSION_COOKIE = "inspector_session"
 
 
 def _token_from(request: Request) -> str | None:
+    """The bearer token, else the session cookie. Never a query string: URLs end up in logs,
+    browser history and Referer headers."""
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
         return header[7:].strip() or None
-    return request.cookies.get(SESSION_COOKIE) or request.query_params.get("token") or None
+    return request.cookies.get(SESSION_COOKIE) or None
 
 
 def optional_user(request: Request, session: Session = Depends(get_session)) -> User | None:

@@ -11,7 +11,7 @@ Public API (stable; other components import only from ``inspector.certificates``
         # .key_status ("active"|"retired"|"revoked") .credential .warranty {plan_id, days}
         # .supersedes .log_index
     find_by_inspection(session, inspection_id) -> CertificateRecord | None
-    identity_matches(session, human_id, value) -> bool   # typed IMEI/serial vs salted hashes
+    identity_matches(session, human_id, value, settings=None) -> bool   # typed IMEI/serial vs keyed hashes
     certificate_url(settings, human_id) -> str;  qr_svg(url) -> str (inline <svg>)
     revoke_certificate / suspend_certificate(session, human_id, reason) -> CertificateRecord
     reinstate_certificate(session, human_id) -> CertificateRecord
@@ -26,7 +26,8 @@ at ``/status/<purpose>/<n>``. Every certificate is appended to an RFC 9162 Merkl
 
 Rules for callers: every value in the request is signed as-is, so measured values must be
 integers in stated units (``weight_mg``, ``depth_um``) or strings; floats are refused.
-IMEIs and serials are never stored in the credential: only masked last 4 and salted hashes.
+IMEIs and serials are never stored in the credential, not even their last digits: only keyed,
+salted hashes (``identity.py``; the key is ``<data_dir>/keys/identity-hash.key``).
 For tests: ``inspector.certificates.testing.issue_sample_certificate(session, settings)``.
 """
 

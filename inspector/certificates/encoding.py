@@ -1,12 +1,15 @@
-"""Byte encodings used by Data Integrity and Bitstring Status List: multibase, Multikey, base64url.
+"""Encodings of what is signed and verified: I-JSON documents, multibase, Multikey, base64url.
 
 Kept tiny and dependency-free because every function here is a fixed, published format
-(multibase ``z`` = base58btc, ``u`` = base64url without padding; Multikey Ed25519 = 0xed01 prefix).
+(I-JSON = RFC 7493, which RFC 8785 requires of every document it canonicalises; multibase
+``z`` = base58btc, ``u`` = base64url without padding; Multikey Ed25519 = 0xed01 prefix).
 """
 
 from __future__ import annotations
 
 import base64
+import json
+from typing import Any
 
 _B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 _B58_INDEX = {c: i for i, c in enumerate(_B58)}
@@ -16,6 +19,98 @@ ED25519_PRIV_PREFIX = b"\x80\x26"
 
 class EncodingError(ValueError):
     """A malformed multibase / multikey string."""
+
+
+class NotIJSONError(EncodingError):
+    """Bytes that are not an I-JSON message (RFC 7493), so no signature over them can be trusted."""
+
+
+MAX_SAFE_INTEGER = 2**53 - 1  # I-JSON 2.2 / RFC 8785 3.2.2.3: integers exact in an IEEE 754 double
+_MAX_INTEGER_DIGITS = len(str(MAX_SAFE_INTEGER))
+_NAME_SHOWN = 40  # characters of a duplicated member name quoted in an error
+
+
+def _parse_int(text: str) -> int:
+    digits = text.lstrip("-")
+    if len(digits) > _MAX_INTEGER_DIGITS or abs(int(text)) > MAX_SAFE_INTEGER:
+        raise NotIJSONError("an integer is outside the I-JSON range of +/-(2**53 - 1)")
+    return int(text)
+
+
+def _parse_float(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise NotIJSONError("a number is too large for an IEEE 754 double (I-JSON)")
+    return value
+
+
+def _parse_constant(name: str) -> Any:
+    raise NotIJSONError(f"{name} is not a JSON number")
+
+
+def _unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj: dict[str, Any] = {}
+    for name, value in pairs:
+        if name in obj:
+            shown = name if len(name) <= _NAME_SHOWN else name[:_NAME_SHOWN] + "..."
+            raise NotIJSONError(f"duplicate member name {shown!r} (I-JSON forbids it)")
+        obj[name] = value
+    return obj
+
+
+def _refuse_lone_surrogates(value: Any) -> None:
+    """I-JSON 2.1: strings are Unicode scalar values, so an escaped lone surrogate is refused."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            strings: list[str] = [item]
+        elif isinstance(item, dict):
+            strings = list(item)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            strings = []
+            stack.extend(item)
+        else:
+            continue
+        for text in strings:
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                raise NotIJSONError("a string holds a lone surrogate (not Unicode text)") from exc
+
+
+def loads_ijson(data: bytes | str) -> Any:
+    """Parse an I-JSON message (RFC 7493) or raise NotIJSONError saying what is wrong with it.
+
+    Refused: bytes that are not UTF-8, invalid JSON, duplicate member names (a reader keeping
+    the last value would verify a signature over a document a person reads differently),
+    NaN/Infinity, integers beyond +/-(2**53 - 1), numbers that overflow a double, lone
+    surrogates, and nesting deeper than the interpreter's recursion limit.
+    """
+    if isinstance(data, bytes):
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise NotIJSONError(f"not UTF-8 text (invalid byte at offset {exc.start})") from exc
+    else:
+        text = data
+    try:
+        value = json.loads(
+            text,
+            object_pairs_hook=_unique_members,
+            parse_int=_parse_int,
+            parse_float=_parse_float,
+            parse_constant=_parse_constant,
+        )
+    except NotIJSONError:
+        raise
+    except json.JSONDecodeError as exc:
+        raise NotIJSONError(f"not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from exc
+    except RecursionError as exc:
+        raise NotIJSONError("JSON nested too deeply") from exc
+    _refuse_lone_surrogates(value)
+    return value
 
 
 def b58encode(data: bytes) -> str:

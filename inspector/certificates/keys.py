@@ -384,15 +384,22 @@ class KeySet:
 
         verify_proof(doc, only_root)
         certified: dict[str, str] = {}
-        for cert in doc.get("stationKeyCertificates", []):
+        certs = doc.get("stationKeyCertificates", [])
+        if not isinstance(certs, list):
+            raise ValueError("issuer key document's stationKeyCertificates is not a list")
+        for cert in certs:
             try:
                 verify_proof(cert, only_root)
             except (ProofError, UnknownKeyError) as exc:
                 raise ValueError(f"a station key certification does not verify: {exc}") from exc
-            subj = cert.get("credentialSubject", {})
-            certified[subj.get("publicKeyMultibase", "")] = subj.get("station", "")
+            subj = cert.get("credentialSubject")
+            if not isinstance(subj, dict):
+                raise ValueError("a station key certification has no credentialSubject object")
+            certified[str(subj.get("publicKeyMultibase", ""))] = str(subj.get("station", ""))
         keys: dict[str, KeyInfo] = {}
         for vm in doc["verificationMethod"]:
+            if not isinstance(vm, dict):
+                raise ValueError("issuer key document lists a verificationMethod that is not an object")
             fp = vm.get("publicKeyMultibase", "")
             role = "root" if fp == root_fp else "station"
             if role == "station" and fp not in certified:

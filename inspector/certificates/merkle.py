@@ -4,7 +4,8 @@ Leaf hash = SHA-256(0x00 || leaf), node hash = SHA-256(0x01 || left || right). P
 generation follows the recursive PATH / SUBPROOF definitions (RFC 9162 2.1.3.1, 2.1.4.1);
 verification follows the iterative algorithms of RFC 9162 2.1.3.2 and 2.1.4.2.
 Subtree hashes of complete power-of-two blocks are memoised, so proofs cost O(log n) hashes
-after the first computation over a tree.
+after the first computation over a tree. Verifiers refuse any hash that is not 32 bytes: a
+longer or shorter proof element would let bytes shift between a node's two halves.
 """
 
 from __future__ import annotations
@@ -22,6 +23,12 @@ def node_hash(left: bytes, right: bytes) -> bytes:
 
 
 EMPTY_ROOT = hashlib.sha256(b"").digest()
+HASH_SIZE = 32  # SHA-256
+
+
+def _all_hashes(*hashes: bytes, proof: Sequence[bytes]) -> bool:
+    """True when every given value and proof element is a SHA-256 hash (32 bytes)."""
+    return all(len(h) == HASH_SIZE for h in (*hashes, *proof))
 
 
 def _split(n: int) -> int:
@@ -109,7 +116,7 @@ class MerkleTree:
 
 def verify_inclusion(leaf: bytes, index: int, size: int, proof: Sequence[bytes], root: bytes) -> bool:
     """RFC 9162 2.1.3.2: does ``leaf`` (a leaf hash) sit at ``index`` of the tree with ``root``?"""
-    if not 0 <= index < size:
+    if not 0 <= index < size or not _all_hashes(leaf, root, proof=proof):
         return False
     fn, sn = index, size - 1
     r = leaf
@@ -133,7 +140,7 @@ def verify_consistency(
     first: int, second: int, first_root: bytes, second_root: bytes, proof: Sequence[bytes]
 ) -> bool:
     """RFC 9162 2.1.4.2: is the tree of size ``second`` an append-only extension of ``first``?"""
-    if not 0 < first <= second:
+    if not 0 < first <= second or not _all_hashes(first_root, second_root, proof=proof):
         return False
     if first == second:
         return not proof and first_root == second_root

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import hmac
 import json
 import re
 import secrets
@@ -19,27 +18,35 @@ from sqlmodel import Session, select
 
 from inspector.certificates import humanid
 from inspector.certificates.dataintegrity import add_proof, jcs, utc_timestamp
-from inspector.certificates.encoding import b64url_decode, b64url_encode
+from inspector.certificates.encoding import NotIJSONError, loads_ijson
+from inspector.certificates.identity import (
+    bind_keys_dir,
+    bound_keys_dir,
+    hashes_match,
+    identity_key,
+    is_keyed,
+    normalize_identifier,
+    public_identity,
+)
 from inspector.certificates.keys import (
     ISSUER_NAME,
     VC_CONTEXT,
     KeySet,
     find_key,
     issuer_id,
+    keys_dir,
     root_key,
     station_signing_key,
     verification_method,
 )
 from inspector.certificates.merkle import MerkleTree, leaf_hash
 from inspector.certificates.statuslist import LIST_SIZE, encode_list
-from inspector.certificates.tables import Certificate, IssuerSecret, LogLeaf, TreeHead
-from inspector.certificates.verify import VerificationResult, verify_credential
-from inspector.config import Settings
+from inspector.certificates.tables import Certificate, LogLeaf, TreeHead
+from inspector.certificates.verify import Verdict, VerificationResult, verify_credential
+from inspector.config import Settings, get_settings
 
 CHECK_STATUSES = ("pass", "fail", "unknown", "skipped")
 STATUS_PURPOSES = ("revocation", "suspension")
-# Identity hashes: scrypt so that a leaked credential does not give away IMEIs by brute force cheaply.
-SCRYPT_PARAMS = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
 _SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -181,79 +188,26 @@ def _validate(req: CertificateRequest) -> None:
 # ---------------------------------------------------------------- identity hashing
 
 
-def normalize_identifier(value: str) -> str:
-    """IMEIs and serials as printed vary in spacing, dashes and case; compare on this form."""
-    return re.sub(r"[\s\-/.]", "", value or "").upper()
+def _identity_key(session: Session, settings: Settings | None) -> bytes:
+    """The identity key from the keys directory of ``settings`` (or the one bound to this database).
 
-
-IDENTITY_KEY = "identity-hash-key"
-
-
-def _identity_key(session: Session) -> bytes:
-    """The issuer's secret for identity hashes, created once and kept in the database.
-
-    IMEIs have little entropy (model TAC + last digits shown), so an unkeyed hash in a public
-    credential could be brute-forced offline; keyed, only the issuer can test a candidate,
-    and the verify page rate-limits that.
+    Callers without settings (the warranty desk's identity check) get the directory that an app
+    or an issuing call bound to the same database, else the configured data directory's.
     """
-    row = session.get(IssuerSecret, IDENTITY_KEY)
-    if row is None:
-        row = IssuerSecret(name=IDENTITY_KEY, value=secrets.token_hex(32), created_at=_now())
-        try:
-            with session.begin_nested():
-                session.add(row)
-                session.flush()
-        except IntegrityError:  # another process created it first
-            row = session.get(IssuerSecret, IDENTITY_KEY)
-            assert row is not None
-    return bytes.fromhex(row.value)
+    if settings is not None:
+        directory = keys_dir(settings)
+        bind_keys_dir(session.get_bind(), directory)
+    else:
+        directory = bound_keys_dir(session) or keys_dir(get_settings())
+    return identity_key(session, directory)
 
 
-def _id_hash(value: str, salt: bytes, key: bytes | None) -> str:
-    material = normalize_identifier(value).encode()
-    if key is not None:
-        material = hmac.new(key, material, hashlib.sha256).digest()
-    digest = hashlib.scrypt(material, salt=salt, maxmem=64 * 2**20, **SCRYPT_PARAMS)
-    return b64url_encode(digest)
-
-
-def _mask(value: str) -> str:
-    v = normalize_identifier(value)
-    return "•" * max(len(v) - 4, 0) + v[-4:]
-
-
-def _public_identity(identity: dict[str, Any], key: bytes) -> dict[str, Any]:
-    """Identity as signed: secret identifiers become masked text plus keyed, salted scrypt hashes."""
-    out = {k: v for k, v in identity.items() if k not in ("imeis", "serial")}
-    salt = secrets.token_bytes(16)
-    hashes: dict[str, Any] = {}
-    imeis = [i for i in identity.get("imeis", []) if normalize_identifier(i)]
-    if imeis:
-        out["imeis_masked"] = [_mask(i) for i in imeis]
-        hashes["imeis"] = [_id_hash(i, salt, key) for i in imeis]
-    serial = identity.get("serial")
-    if isinstance(serial, str) and normalize_identifier(serial):
-        out["serial_masked"] = _mask(serial)
-        hashes["serial"] = _id_hash(serial, salt, key)
-    if hashes:
-        hashes["algorithm"] = "scrypt(HMAC-SHA256(issuer key, id))"
-        hashes["params"] = {
-            "N": SCRYPT_PARAMS["n"],
-            "r": SCRYPT_PARAMS["r"],
-            "p": SCRYPT_PARAMS["p"],
-            "dkLen": 32,
-        }
-        hashes["normalization"] = "remove spaces, dashes, slashes and dots; uppercase"
-        hashes["salt"] = b64url_encode(salt)
-        out["identity_hashes"] = hashes
-    return out
-
-
-def identity_matches(session: Session, human_id: str, value: str) -> bool:
+def identity_matches(session: Session, human_id: str, value: str, settings: Settings | None = None) -> bool:
     """Does ``value`` (an IMEI or serial typed by a buyer) match the certified item?
 
     Compared as keyed, salted scrypt hashes; the stored identifiers are never revealed. False
-    for an unknown certificate or an empty value. Costs ~25 ms of CPU by design.
+    for an unknown certificate or an empty value. Costs ~25 ms of CPU by design. Raises
+    IdentityKeyError when the identity key file is missing or is not this database's.
     """
     record = get_certificate(session, human_id)
     if record is None or not normalize_identifier(value):
@@ -261,11 +215,8 @@ def identity_matches(session: Session, human_id: str, value: str) -> bool:
     hashes = record.credential.get("credentialSubject", {}).get("identity", {}).get("identity_hashes")
     if not isinstance(hashes, dict):
         return False
-    keyed = str(hashes.get("algorithm", "")).startswith("scrypt(HMAC")
-    key = _identity_key(session) if keyed else None
-    candidate = _id_hash(value, b64url_decode(str(hashes.get("salt", ""))), key)
-    stored = [*hashes.get("imeis", []), *([hashes["serial"]] if hashes.get("serial") else [])]
-    return any(hmac.compare_digest(candidate, s) for s in stored)
+    key = _identity_key(session, settings) if is_keyed(hashes) else None
+    return hashes_match(hashes, value, key)
 
 
 # ---------------------------------------------------------------- status lists
@@ -539,7 +490,7 @@ def issue_certificate(
         "human_id": hid,
         "inspection_id": request.inspection_id,
         "item_kind": request.item_kind,
-        "identity": _public_identity(request.identity, _identity_key(session)),
+        "identity": public_identity(request.identity, _identity_key(session, settings)),
         "checks": request.checks,
         "grade": request.grade,
         "photos": request.photos,
@@ -655,4 +606,8 @@ def verify_stored(session: Session, settings: Settings, human_id: str) -> Verifi
         purpose, list_no = url[len(base) :].split("/", 1)
         return status_list_credential(session, settings, purpose, int(list_no))
 
-    return verify_credential(json.loads(row.credential), keys, fetch)
+    try:
+        credential = loads_ijson(row.credential)
+    except NotIJSONError as exc:
+        return VerificationResult(Verdict.malformed, f"stored credential unreadable: {exc}")
+    return verify_credential(credential, keys, fetch)

@@ -200,13 +200,17 @@ def verify_credential(
         if fetch_status is None:
             return _done(res, Verdict.status_unavailable, "status list not available offline")
         try:
-            list_vc = fetch_status(str(entry["statusListCredential"]))
+            list_url = str(entry["statusListCredential"])
+            list_vc = fetch_status(list_url)
             verify_proof(list_vc, keys.resolver(allow_root=True))
+            if list_vc.get("id") != list_url:  # another signed list (or list number) swapped in
+                raise ProofError("the status list is not the one the certificate names")
             lsubj = _subject(list_vc)
             if lsubj.get("statusPurpose") != purpose:
                 raise ProofError("status list purpose mismatch")
             bits = decode_list(str(lsubj["encodedList"]))
             flagged = bit_at(bits, int(entry["statusListIndex"]))
+            dated = _list_date(list_vc)
         except (
             ProofError,
             UnknownKeyError,
@@ -220,9 +224,17 @@ def verify_credential(
             return _done(res, Verdict.status_unavailable, f"{purpose} status list unusable: {exc}")
         if flagged:
             verdict = Verdict.revoked if purpose == "revocation" else Verdict.suspended
-            return _done(res, verdict, f"the issuer's {purpose} list marks this certificate")
-        res.checks.append(f"not on the signed {purpose} list")
+            return _done(res, verdict, f"the issuer's {purpose} list {dated} marks this certificate")
+        res.checks.append(f"not on the signed {purpose} list {dated}")
     return _done(res, Verdict.valid, "signature valid, key trusted, certificate in force")
+
+
+def _list_date(list_vc: dict[str, Any]) -> str:
+    """When the status list was signed: a saved (offline) list says nothing of later changes."""
+    when = _parse_created(list_vc.get("validFrom"))
+    if when is None:
+        return "(undated)"
+    return f"dated {when.astimezone(UTC).strftime('%Y-%m-%d %H:%M:%S')} UTC"
 
 
 def _done(res: VerificationResult, verdict: Verdict, message: str) -> VerificationResult:

@@ -7,16 +7,14 @@ Everything here is public (buyers never log in) except the admin status actions 
 from __future__ import annotations
 
 import importlib
-import threading
-import time
-from collections import deque
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from inspector.auth import Role, User, require_roles
@@ -24,6 +22,7 @@ from inspector.certificates import humanid
 from inspector.certificates.dataintegrity import ProofError, jcs, verify_proof
 from inspector.certificates.keys import KeySet, issuer_document
 from inspector.certificates.label import label_pdf
+from inspector.certificates.matching import MatchAnswer, MatchState, OrderRefCheck, check_match, no_sales
 from inspector.certificates.merkle import leaf_hash, verify_inclusion
 from inspector.certificates.service import (
     STATUS_PURPOSES,
@@ -32,7 +31,6 @@ from inspector.certificates.service import (
     certificate_url,
     consistency_proof,
     get_certificate,
-    identity_matches,
     inclusion_proof,
     log_entry_for,
     qr_svg,
@@ -45,7 +43,9 @@ from inspector.certificates.service import (
 )
 from inspector.certificates.verify import VerificationResult
 from inspector.config import Settings
-from inspector.web.deps import get_session, get_settings_dep
+from inspector.ratelimit import client_address
+from inspector.web.deps import get_engine, get_session, get_settings_dep
+from inspector.web.params import SafeStr
 from inspector.web.responses import body_of, refusals
 from inspector.web.templating import templates
 
@@ -148,7 +148,7 @@ def transparency(session: Session, settings: Settings, record: CertificateRecord
 
 
 def _page(
-    request: Request, session: Session, settings: Settings, ref: str, match: str | None = None
+    request: Request, session: Session, settings: Settings, ref: str, match: MatchAnswer | None = None
 ) -> HTMLResponse:
     record = get_certificate(session, ref)
     if record is None:
@@ -237,9 +237,7 @@ def get_inclusion(
     return JSONResponse(proof)
 
 
-@router.get(
-    "/log/consistency", summary="Consistency proof between two tree sizes", responses=refusals(400)
-)
+@router.get("/log/consistency", summary="Consistency proof between two tree sizes", responses=refusals(400))
 def get_consistency(first: int, second: int, session: Session = Depends(get_session)) -> Response:
     try:
         return JSONResponse(consistency_proof(session, first, second))
@@ -298,6 +296,8 @@ def get_qr(
     if record is None:
         raise HTTPException(404, "no such certificate")
     svg = qr_svg(certificate_url(settings, record.human_id), scale=8)
+    # A standalone document needs the SVG namespace, or <img src> (the stream overlay) shows nothing.
+    svg = svg.replace("<svg ", '<svg xmlns="http://www.w3.org/2000/svg" ', 1)
     return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "public, max-age=86400"})
 
 
@@ -365,48 +365,48 @@ def get_page(
     return _page(request, session, settings, ref)
 
 
-MATCH_LIMIT = 20  # identity checks per certificate per window: enough for typos, too few to enumerate
-MATCH_WINDOW_S = 600.0
-_attempts: dict[str, deque[float]] = {}
-_attempts_lock = threading.Lock()
-
-
-def _allow_match(human_id: str) -> bool:
-    now = time.monotonic()
-    with _attempts_lock:
-        if len(_attempts) > 10_000:
-            _attempts.clear()
-        q = _attempts.setdefault(human_id, deque())
-        while q and now - q[0] > MATCH_WINDOW_S:
-            q.popleft()
-        if len(q) >= MATCH_LIMIT:
-            return False
-        q.append(now)
-        return True
+def get_order_ref_check(request: Request) -> OrderRefCheck:
+    """The sales register's order-reference check, as the app was wired (none: nothing proven)."""
+    check: OrderRefCheck = getattr(request.app.state, "order_ref_matches", no_sales)
+    return check
 
 
 @router.post(
     "/c/{ref}/match",
     response_class=HTMLResponse,
     summary="Does the item in hand match?",
-    responses=refusals(404, 429, html=True),
+    responses=refusals(404, 429, 503, html=True),
 )
 def post_match(
     ref: str,
     request: Request,
-    value: str = Form(""),
+    value: Annotated[SafeStr, Form()] = "",
+    order_ref: Annotated[SafeStr, Form()] = "",
     session: Session = Depends(get_session),
+    engine: Engine = Depends(get_engine),
     settings: Settings = Depends(get_settings_dep),
+    order_ref_matches: OrderRefCheck = Depends(get_order_ref_check),
 ) -> HTMLResponse:
-    value = value[:64]  # no IMEI or serial is longer; never hash unbounded input
-    if not value.strip():
-        return _page(request, session, settings, ref, match="empty")
-    if not _allow_match(humanid.normalize(ref) or ref):
-        page = _page(request, session, settings, ref, match="limited")
-        page.status_code = 429 if page.status_code == 200 else page.status_code
-        return page
-    ok = identity_matches(session, ref, value)
-    return _page(request, session, settings, ref, match="yes" if ok else "no")
+    """Answers match / no match; 429 with when to try again once a limit is reached."""
+    record, answer = check_match(
+        engine,
+        session,
+        settings,
+        ref=ref,
+        value=value,
+        order_ref=order_ref,
+        client=client_address(request),
+        order_ref_matches=order_ref_matches,
+    )
+    if record is None:
+        return _not_found(request, ref)
+    page = _page(request, session, settings, record.human_id, match=answer)
+    if answer.state in (MatchState.limited, MatchState.limited_cert):
+        page.status_code = 429
+        page.headers["Retry-After"] = str(answer.retry_after_s)
+    elif answer.state is MatchState.unavailable:
+        page.status_code = 503
+    return page
 
 
 class StatusAction(BaseModel):

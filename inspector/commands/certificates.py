@@ -7,7 +7,8 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from sqlmodel import Session
+from sqlalchemy import func
+from sqlmodel import Session, select
 
 from inspector.certificates import (
     CertificateError,
@@ -20,6 +21,8 @@ from inspector.certificates import (
     verify_stored,
 )
 from inspector.certificates.label import label_pdf
+from inspector.certificates.service import STATUS_PURPOSES, status_list_credential
+from inspector.certificates.tables import Certificate
 from inspector.cli import CommandError
 from inspector.commands.keys import _engine
 from inspector.config import get_settings
@@ -76,30 +79,30 @@ def _label(args: argparse.Namespace) -> int:
     with session_scope(_engine()) as session:
         record = _certificate(session, args.id)
         out = Path(args.output or f"label-{record.human_id}.pdf")
-        out.write_bytes(label_pdf(record, certificate_url(settings, record.human_id)))
+        try:
+            out.write_bytes(label_pdf(record, certificate_url(settings, record.human_id)))
+        except OSError as exc:
+            raise CommandError(f"cannot write the label: {exc.strerror}") from exc
     print(f"wrote {out}")
     return 0
 
 
 def _export_status(args: argparse.Namespace) -> int:
     """Save every signed status list, for ``inspector verify --offline --status-list FILE``."""
-    from sqlalchemy import func
-    from sqlmodel import select
-
-    from inspector.certificates.service import STATUS_PURPOSES, status_list_credential
-    from inspector.certificates.tables import Certificate
-
     settings = get_settings()
     out = Path(args.directory)
-    out.mkdir(parents=True, exist_ok=True)
-    with session_scope(_engine()) as session:
-        last = session.exec(select(func.max(Certificate.status_list))).one() or 1
-        for list_no in range(1, int(last) + 1):
-            for purpose in STATUS_PURPOSES:
-                doc = status_list_credential(session, settings, purpose, list_no)
-                path = out / f"{purpose}-{list_no}.json"
-                path.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
-                print(f"wrote {path}")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with session_scope(_engine()) as session:
+            last = session.exec(select(func.max(Certificate.status_list))).one() or 1
+            for list_no in range(1, int(last) + 1):
+                for purpose in STATUS_PURPOSES:
+                    doc = status_list_credential(session, settings, purpose, list_no)
+                    path = out / f"{purpose}-{list_no}.json"
+                    path.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+                    print(f"wrote {path}")
+    except OSError as exc:
+        raise CommandError(f"cannot write the status lists: {exc.strerror}") from exc
     return 0
 
 

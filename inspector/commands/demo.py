@@ -199,7 +199,8 @@ def _demo(args: argparse.Namespace) -> int:
         if phone.get("certificate_id"):
             sale = (phone["certificate_id"], _record_demo_sale(running, phone["certificate_id"]))
         print("\nThe station is running:")
-        print(f"  operator console  {base}/station/console?token={token}")
+        # The token rides in the URL fragment, which browsers never send (no logs, no Referer).
+        print(f"  operator console  {base}/auth/login?next=/station/console#token={token}")
         print(f"  stream overlay    {base}/station/overlay   (OBS browser source, 1920x1080)")
         print(f"  API docs          {base}/docs")
         print(f"  home              {base}/")
@@ -213,6 +214,12 @@ def _demo(args: argparse.Namespace) -> int:
             print(f"  sign in as '{DEMO_OPERATOR}' with password {password} (shown once)")
         for name, pw in people.items():
             print(f"  sign in as '{name}' with password {pw} (shown once)")
+        if not password or len(people) < 2:
+            print(
+                "  accounts made by an earlier demo keep their passwords; set a new one with\n"
+                f"    inspector users passwd NAME --generate --data-dir {running.settings.data_dir}"
+                "   (NAME: operator, staff or supervisor)"
+            )
         ok = all(v["status"] == "completed" for v in (phone, jewel))
         if args.no_wait:
             return 0 if ok else 1

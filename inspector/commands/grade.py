@@ -11,6 +11,7 @@ import cv2
 from inspector.cli import CommandError
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
+IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff"})
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -25,28 +26,23 @@ def _run(args: argparse.Namespace) -> int:
         grader = Grader.load(models_dir=args.models_dir, kinds=(args.kind,), threads=args.threads)
     except (ModelError, ScaleError) as exc:
         raise CommandError(str(exc)) from None
+    results: list[dict[str, object]] = []
     failures = 0
-    results = []
-    for name in args.images:
-        path = Path(name)
-        if not path.is_file():
-            print(f"{path}: error: no such file")
+    for path, problem in _inputs(args.images):
+        if problem is None:
+            image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+            if image is None:
+                problem = "not an image OpenCV can read"
+            else:
+                try:
+                    res = grader.grade(image, args.kind, args.side)
+                except GradingError as exc:
+                    problem = str(exc)
+        if problem is not None:
             failures += 1
-            continue
-        if path.stat().st_size > MAX_FILE_BYTES:
-            print(f"{path}: error: file larger than 50 MB")
-            failures += 1
-            continue
-        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-        if image is None:
-            print(f"{path}: error: not an image OpenCV can read")
-            failures += 1
-            continue
-        try:
-            res = grader.grade(image, args.kind, args.side)
-        except GradingError as exc:
-            print(f"{path}: error: {exc}")
-            failures += 1
+            results.append({"file": str(path), "error": problem})
+            if not args.json:
+                print(f"{path}: error: {problem}")
             continue
         overlay_path = out_dir / f"{path.stem}.grade.png"
         overlay_path.write_bytes(res.overlay_png())
@@ -61,9 +57,34 @@ def _run(args: argparse.Namespace) -> int:
             print(f"    overlay: {overlay_path}  ({res.timings_ms['total']:.0f} ms)")
     if args.json:
         print(json.dumps(results, indent=2, ensure_ascii=False))
-    if failures and not results:
+    if failures and failures == len(results):
         raise CommandError(f"none of the {failures} file(s) could be graded")
     return 1 if failures else 0
+
+
+def _inputs(names: list[str]) -> list[tuple[Path, str | None]]:
+    """Each file to grade with the reason it cannot be (None: try it); folders give their images."""
+    found: list[tuple[Path, str | None]] = []
+    for name in names:
+        path = Path(name)
+        if path.is_dir():
+            images = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+            if not images:
+                found.append((path, f"folder has no {'/'.join(sorted(IMAGE_SUFFIXES))} files"))
+            found.extend(_checked(p) for p in images)
+        else:
+            found.append(_checked(path))
+    return found
+
+
+def _checked(path: Path) -> tuple[Path, str | None]:
+    if not path.exists():
+        return path, "no such file"
+    if not path.is_file():
+        return path, "not a regular file"
+    if path.stat().st_size > MAX_FILE_BYTES:
+        return path, "file larger than 50 MB"
+    return path, None
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -74,7 +95,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "millimetres and grade it with the scale in inspector/grading/scales/. Writes "
         "<name>.grade.png overlays into --out.",
     )
-    p.add_argument("images", nargs="+", metavar="IMAGE", help="photo(s) to grade (JPEG, PNG, ...)")
+    p.add_argument("images", nargs="+", metavar="IMAGE", help="photos (JPEG, PNG, ...) or folders of them")
     p.add_argument("--kind", choices=["phone", "jewelry"], default="phone", help="what is in the photo")
     p.add_argument("--side", choices=["screen", "back"], default="screen", help="phone side shown")
     p.add_argument("--out", default="grades", help="directory for the overlay images (default: ./grades)")

@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 from inspector.certificates.keys import (
     KeyError_,
     all_keys,
+    find_key,
     issuer_document,
     register_station_key,
     revoke_key,
@@ -67,9 +68,10 @@ def _register(args: argparse.Namespace) -> int:
     try:
         with session_scope(_engine()) as session:
             row = register_station_key(session, settings, args.station, args.public_key)
+            fingerprint, station = row.fingerprint, row.station_id  # read before the commit expires row
     except KeyError_ as exc:
         raise CommandError(str(exc)) from exc
-    print(f"registered and certified key {row.fingerprint} for station {row.station_id}")
+    print(f"registered and certified key {fingerprint} for station {station}")
     return 0
 
 
@@ -78,21 +80,29 @@ def _rotate(args: argparse.Namespace) -> int:
     try:
         with session_scope(_engine()) as session:
             row = rotate_station_key(session, settings, args.station)
+            fingerprint, station = row.fingerprint, row.station_id  # read before the commit expires row
     except KeyError_ as exc:
         raise CommandError(str(exc)) from exc
-    print(f"station {row.station_id} now signs with {row.fingerprint}; the previous key is retired")
+    print(f"station {station} now signs with {fingerprint}; the previous key is retired")
     return 0
 
 
 def _revoke(args: argparse.Namespace) -> int:
+    """Revoke a key; a retry (e.g. after a lost connection) reports the earlier revocation, exit 0."""
     try:
         with session_scope(_engine()) as session:
+            earlier = find_key(session, args.fingerprint)
+            if earlier is not None and earlier.revoked_at is not None:
+                print(
+                    f"key {earlier.fingerprint} (station {earlier.station_id}) was already revoked on "
+                    f"{_fmt(earlier.revoked_at)} UTC ({earlier.revoke_reason}); nothing changed"
+                )
+                return 0
             row = revoke_key(session, args.fingerprint, args.reason)
+            fingerprint, station = row.fingerprint, row.station_id  # read before the commit expires row
     except KeyError_ as exc:
         raise CommandError(str(exc)) from exc
-    print(
-        f"revoked {row.fingerprint} (station {row.station_id}); certificates it signed now show 'key revoked'"
-    )
+    print(f"revoked {fingerprint} (station {station}); certificates it signed now show 'key revoked'")
     return 0
 
 
@@ -102,7 +112,10 @@ def _export(args: argparse.Namespace) -> int:
         doc = issuer_document(session, settings)
     text = json.dumps(doc, indent=2)
     if args.output:
-        Path(args.output).write_text(text + "\n", encoding="utf-8")
+        try:
+            Path(args.output).write_text(text + "\n", encoding="utf-8")
+        except OSError as exc:
+            raise CommandError(f"cannot write the issuer key document: {exc.strerror}") from exc
         print(f"wrote issuer key document to {args.output}")
     else:
         print(text)

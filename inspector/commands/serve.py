@@ -10,6 +10,7 @@ from typing import Any
 
 from inspector.cli import CommandError
 from inspector.config import Settings, get_settings
+from inspector.db import TRANSIENT_DATABASE_ERRORS, DatabaseLimits, unavailable
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
@@ -45,6 +46,9 @@ def _serve(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     try:
         running = RunningStation(settings, port=settings.port).start()
+    except TRANSIENT_DATABASE_ERRORS as exc:  # the driver's text holds SQL: say what to check instead
+        down = unavailable(settings.resolved_database_url, exc, DatabaseLimits.from_settings(settings))
+        raise CommandError(f"could not start the station: {down}") from exc
     except Exception as exc:  # hardware/port/database problems are reported, not dumped
         raise CommandError(f"could not start the station: {exc}") from exc
     assert running.hardware is not None

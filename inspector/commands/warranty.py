@@ -12,7 +12,7 @@ import getpass
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -209,6 +209,21 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _expire_uploads(args: argparse.Namespace) -> int:
+    from warranty.uploads import UPLOAD_TTL, expire_unreferenced, upload_store
+
+    settings = get_settings()
+    hours = UPLOAD_TTL.total_seconds() / 3600 if args.hours is None else args.hours
+    if hours < 0:
+        raise CommandError("--hours must be 0 or more")
+    report = expire_unreferenced(_engine(), upload_store(settings.data_dir), ttl=timedelta(hours=hours))
+    print(
+        f"deleted {report.deleted} uploaded photos no claim uses (older than {hours:g} h), "
+        f"freed {report.freed_bytes / 1e6:.1f} MB; {report.kept} old uploads belong to claims"
+    )
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     from warranty.service import STATES, TRANSITIONS
 
@@ -261,6 +276,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     ac.add_argument("--weight-mg", type=int, help="weight of the received jewelry in mg")
     ac.add_argument("--version", type=int, help="refuse if the claim changed since this version")
     ac.set_defaults(handler=_act)
+
+    ex = w.add_parser(
+        "expire-uploads",
+        help="delete uploaded photos no claim uses (the web app also does this hourly)",
+    )
+    ex.add_argument("--hours", type=float, help="age after which an unused upload goes (default 24)")
+    ex.set_defaults(handler=_expire_uploads)
 
     rp = w.add_parser("report", help="claim rates by grade/station/model/grader and time to resolution")
     rp.add_argument("--csv", help="write claim rates as CSV to this file")

@@ -13,7 +13,7 @@ from alembic import context
 from sqlalchemy import pool
 from sqlmodel import SQLModel
 
-from inspector.db import make_engine
+from inspector.db import LIMITS_ATTRIBUTE, DatabaseLimits, make_engine
 
 # One entry per component that owns tables. Add yours here.
 TABLE_MODULES: list[str] = [
@@ -44,7 +44,8 @@ def run_migrations_offline() -> None:
 def run_migrations_online() -> None:
     url = context.config.get_main_option("sqlalchemy.url")
     assert url is not None
-    engine = make_engine(url)
+    limits = context.config.attributes.get(LIMITS_ATTRIBUTE, DatabaseLimits().for_migrations())
+    engine = make_engine(url, limits)
     engine.pool = pool.NullPool(engine.pool._creator)
     with engine.connect() as connection:
         context.configure(

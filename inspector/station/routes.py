@@ -8,13 +8,16 @@ only what the stream audience may see (IMEIs masked, no operator names).
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import threading
 from collections.abc import AsyncIterator, Callable, Coroutine
 from pathlib import Path
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+import segno
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response, StreamingResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
@@ -51,21 +54,27 @@ operator_only = require_roles(Role.operator)
 HEARTBEAT_S = 10.0
 
 
-def get_station(request: Request) -> StationService:
-    """The app's station; built on first use (hardware per settings) when the app has none yet."""
-    app = request.app
-    station: StationService | None = getattr(app.state, "station", None)
-    if station is None:
-        with _create_lock:
-            station = getattr(app.state, "station", None)
-            if station is None:
-                from inspector.station.hardware import build_hardware
+async def get_station(request: Request) -> StationService:
+    """The app's station; built on first use (hardware per settings) when the app has none yet.
 
-                station = StationService(
-                    app.state.engine, app.state.settings, build_hardware(app.state.settings)
-                )
-                station.start()
-                app.state.station = station
+    Async, so that routes needing no database (the event stream) do not wait for a worker thread
+    when every thread is busy with a database that hangs.
+    """
+    station: StationService | None = getattr(request.app.state, "station", None)
+    if station is None:
+        station = await run_in_threadpool(_build_station, request.app)
+    return station
+
+
+def _build_station(app: FastAPI) -> StationService:
+    with _create_lock:
+        station: StationService | None = getattr(app.state, "station", None)
+        if station is None:
+            from inspector.station.hardware import build_hardware
+
+            station = StationService(app.state.engine, app.state.settings, build_hardware(app.state.settings))
+            station.start()
+            app.state.station = station
     return station
 
 
@@ -201,14 +210,12 @@ def devices(
 
 
 @router.get("/api/station/flows", tags=["station"])
-def flows() -> dict[str, Any]:
+async def flows() -> dict[str, Any]:
     """The steps of each item kind (public: it is what the audience sees on the checklist)."""
     return {kind: [s.as_dict() for s in steps] for kind, steps in FLOWS.items()}
 
 
-@router.get(
-    "/api/station/camera.jpg", tags=["station"], responses={**body_of("image/jpeg"), **refusals(503)}
-)
+@router.get("/api/station/camera.jpg", tags=["station"], responses={**body_of("image/jpeg"), **refusals(503)})
 def camera_preview(
     user: User = Depends(operator_only), station: StationService = Depends(get_station)
 ) -> Response:
@@ -231,16 +238,15 @@ def live(station: StationService = Depends(get_station)) -> dict[str, Any]:
 @router.get(
     "/api/station/inspections/{inspection_id}/qr.svg", tags=["station"], responses=body_of("image/svg+xml")
 )
-def certificate_qr(inspection_id: RowId, station: StationService = Depends(get_station)) -> Response:
-    """QR code of the inspection's certificate URL (public: the certificate page is public)."""
+def certificate_qr(
+    inspection_id: RowId, user: User = Depends(operator_only), station: StationService = Depends(get_station)
+) -> Response:
+    """QR code of the inspection's certificate URL, for operators: counting through inspection
+    numbers must not list every certificate. The public QR code is ``/c/{certificate id}/qr.svg``."""
     view = station.get(inspection_id, public=True)
     url = view.get("certificate_url")
     if not url:
         raise HTTPException(404, "no certificate issued for this inspection yet")
-    import io
-
-    import segno
-
     buf = io.BytesIO()  # a standalone SVG document (with its namespace) so <img src> can show it
     segno.make(url, error="m").save(buf, kind="svg", scale=8, border=2, dark="#000", light="#fff")
     return Response(buf.getvalue(), media_type="image/svg+xml")
@@ -289,15 +295,23 @@ async def events(
     )
 
 
+# What an event may carry on the public stream (e.g. not who resumed an inspection).
+PUBLIC_EVENT_KEYS = frozenset({"id", "type", "ts", "inspection_id", "step", "inspection", "reason"})
+
+
 def _sse(ev: dict[str, Any]) -> str:
-    return f"id: {ev['id']}\nevent: {ev['type']}\ndata: {json.dumps(ev, default=str)}\n\n"
+    public = {k: v for k, v in ev.items() if k in PUBLIC_EVENT_KEYS}
+    return f"id: {ev['id']}\nevent: {ev['type']}\ndata: {json.dumps(public, default=str)}\n\n"
 
 
 # ---- pages ------------------------------------------------------------------------------
 
 
+# Pages that need no database are async: they answer even while every worker thread waits for one.
+
+
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
-def home(request: Request) -> Response:
+async def home(request: Request) -> Response:
     links = [
         ("/station/console", "Operator console", "Start inspections, answer checks, see the camera."),
         ("/station/overlay", "Stream overlay", "Transparent 1920x1080 page for an OBS browser source."),
@@ -325,12 +339,12 @@ def console(request: Request, user: User | None = Depends(optional_user)) -> Res
 
 
 @router.get("/station/overlay", response_class=HTMLResponse, include_in_schema=False)
-def overlay(request: Request) -> Response:
+async def overlay(request: Request) -> Response:
     return templates.TemplateResponse(request, "station/overlay.html", {"title": "Inspection overlay"})
 
 
 @router.get("/station/static/{name}", include_in_schema=False)
-def static(name: str) -> Response:
+async def static(name: str) -> Response:
     path = (STATIC / name).resolve()
     if path.parent != STATIC.resolve() or not path.is_file():
         raise HTTPException(404, "no such file")

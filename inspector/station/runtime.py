@@ -17,7 +17,7 @@ import uvicorn
 from sqlalchemy.engine import Engine
 
 from inspector.config import Settings
-from inspector.db import make_engine, migrate
+from inspector.db import DatabaseLimits, make_engine, migrate
 from inspector.station.hardware import build_hardware
 from inspector.station.ports import StationHardware
 from inspector.station.service import StationService
@@ -70,8 +70,9 @@ class RunningStation:
             self.settings.data_dir.mkdir(parents=True, exist_ok=True)
             url = self.settings.resolved_database_url
             if self._engine is None:
-                migrate(url)
-                self._engine = make_engine(url)
+                limits = DatabaseLimits.from_settings(self.settings)
+                migrate(url, limits)  # DatabaseUnavailable within seconds when down or hanging
+                self._engine = make_engine(url, limits)
             if self.hardware is None:
                 self.hardware = build_hardware(self.settings, simulation=self.simulation)
             self.simulation = self.hardware.simulation

@@ -10,6 +10,9 @@ Why it is shaped like this:
 * A lost device (pulled cable) ends the step in ``error`` and the inspection in ``interrupted``
   with the reason; ``resume`` re-runs from that step. On start the service marks inspections
   left ``running`` by a crash as ``interrupted`` (they can be resumed or aborted).
+* A lost database does the same, and writing ``interrupted`` is retried until the database is
+  back (``recovery.py``), so an inspection never stays ``running`` without a worker.
+* Several stations may share one database: every query is scoped to ``settings.station_id``.
 """
 
 from __future__ import annotations
@@ -25,13 +28,17 @@ from typing import Any
 import cv2
 import numpy as np
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
 from inspector.config import Settings
+from inspector.db import TRANSIENT_DATABASE_ERRORS
 from inspector.photostore import PhotoStore
 from inspector.station.events import EventBus
 from inspector.station.flows import ITEM_KINDS, StepSpec, flow_for
+from inspector.station.notices import inspection_notice, step_notice
 from inspector.station.ports import DeviceLost, GradeOutcome, StationHardware, StepFailed
+from inspector.station.recovery import DATABASE_LOST, InterruptRecorder, interrupt_stuck
 from inspector.station.tables import Inspection, InspectionStep
 
 log = logging.getLogger(__name__)
@@ -73,10 +80,13 @@ def _iso(dt: datetime | None) -> str | None:
     return _aware(dt).isoformat() if dt else None
 
 
-def mask(value: str | None, keep: int = 4) -> str | None:
-    if not value:
-        return value
-    return "•" * max(0, len(value) - keep) + value[-keep:]
+def mask(value: str | None) -> str | None:
+    """An IMEI/serial as the stream and the public live view name it: read, but no digit of it.
+
+    The last four digits plus the model's TAC and the Luhn digit would leave 100 candidates to
+    try on the certificate's match form.
+    """
+    return "recorded" if value else value
 
 
 _GRADE_ORDER = ["A+", "A", "A-", "B+", "B", "B-", "C+", "C", "C-", "D+", "D", "D-", "F"]
@@ -106,6 +116,17 @@ class StationService:
         self._workers: dict[int, threading.Thread] = {}
         self._device_lock = threading.Lock()  # camera/turntable are shared with the preview
         self._started = False
+        self.recorder = InterruptRecorder(
+            engine,
+            settings.station_id,
+            lock=self._lock,
+            worker_alive=self._worker_alive,
+            on_recorded=lambda iid, key: self._publish("inspection.interrupted", iid, key),
+        )
+
+    @property
+    def station_id(self) -> str:
+        return self.settings.station_id
 
     # ---- lifecycle ------------------------------------------------------------------------
 
@@ -120,28 +141,9 @@ class StationService:
         return recovered
 
     def recover(self) -> list[int]:
-        """Mark inspections a dead process left ``running`` as ``interrupted`` (resumable)."""
-        ids: list[int] = []
-        with self._lock, Session(self.engine) as s:
-            rows = s.exec(select(Inspection).where(Inspection.status == "running")).all()
-            for insp in rows:
-                if insp.id in self._workers and self._workers[insp.id].is_alive():
-                    continue
-                step = s.exec(
-                    select(InspectionStep).where(
-                        InspectionStep.inspection_id == insp.id, InspectionStep.status == "running"
-                    )
-                ).first()
-                where = f" during step '{step.label}'" if step else ""
-                msg = f"the station stopped{where}; resume to continue from the last completed step"
-                if step is not None:
-                    step.status, step.error = "error", "interrupted by a station restart"
-                    s.add(step)
-                insp.status, insp.error, insp.updated_at = "interrupted", msg, _now()
-                s.add(insp)
-                assert insp.id is not None
-                ids.append(insp.id)
-            s.commit()
+        """Mark this station's inspections a dead worker left ``running`` as ``interrupted``."""
+        with self._lock:
+            ids = interrupt_stuck(self.engine, self.station_id, self._worker_alive)
         for i in ids:
             self._publish("inspection.interrupted", i)
         return ids
@@ -149,6 +151,11 @@ class StationService:
     def shutdown(self, timeout: float = 10.0) -> None:
         for t in list(self._workers.values()):
             t.join(timeout)
+        self.recorder.close()
+
+    def _worker_alive(self, inspection_id: int) -> bool:
+        t = self._workers.get(inspection_id)
+        return t is not None and t.is_alive()
 
     def wait_idle(self, inspection_id: int, timeout: float = 60.0) -> None:
         """Block until no worker runs for this inspection (tests, demo, bench)."""
@@ -173,6 +180,8 @@ class StationService:
             raise StationError(f"unknown item kind {kind!r}; expected one of {', '.join(ITEM_KINDS)}", 422)
         supersedes = supersedes.strip().upper() if supersedes and supersedes.strip() else None
         flow = flow_for(kind)
+        if self.recorder.pending():
+            self.recorder.flush()  # the database is back: write what it refused before
         with self._lock, Session(self.engine) as s:
             self._refuse_if_busy(s)
             if supersedes and self.hw.certifier is not None and not self.hw.certifier.exists(s, supersedes):
@@ -200,9 +209,9 @@ class StationService:
                 )
             s.commit()
             iid = insp.id
-        self.armed_kind = kind
-        self._publish("inspection.started", iid)
-        self._spawn(iid)
+            self.armed_kind = kind
+            self._publish("inspection.started", iid)
+            self._spawn(iid)  # under the lock: recovery never sees it running without its worker
         return iid
 
     def answer(
@@ -254,8 +263,8 @@ class StationService:
             s.add(step)
             s.add(insp)
             s.commit()
-        self._publish("step.finished", inspection_id, step_key)
-        self._spawn(inspection_id)
+            self._publish("step.finished", inspection_id, step_key)
+            self._spawn(inspection_id)
 
     def finish(self, inspection_id: int, user: str) -> None:
         """The operator confirms: run the result step (issue the certificate)."""
@@ -277,7 +286,7 @@ class StationService:
             s.add(step)
             s.add(insp)
             s.commit()
-        self._spawn(inspection_id)
+            self._spawn(inspection_id)
 
     def abort(self, inspection_id: int, user: str, reason: str | None = None) -> None:
         with self._lock, Session(self.engine) as s:
@@ -318,8 +327,8 @@ class StationService:
             insp.status, insp.error, insp.updated_at = "running", None, _now()
             s.add(insp)
             s.commit()
-        self._publish("inspection.resumed", inspection_id, by=user)
-        self._spawn(inspection_id)
+            self._publish("inspection.resumed", inspection_id, by=user)
+            self._spawn(inspection_id)
 
     def _on_start_button(self) -> None:
         try:
@@ -339,8 +348,14 @@ class StationService:
     def list(
         self, limit: int = 50, status: str | None = None, kind: str | None = None
     ) -> list[dict[str, Any]]:
+        """This station's inspections, newest first."""
         with Session(self.engine) as s:
-            q = select(Inspection).order_by(col(Inspection.id).desc()).limit(max(1, min(limit, 500)))
+            q = (
+                select(Inspection)
+                .where(Inspection.station_id == self.station_id)
+                .order_by(col(Inspection.id).desc())
+                .limit(max(1, min(limit, 500)))
+            )
             if status:
                 q = q.where(Inspection.status == status)
             if kind:
@@ -348,15 +363,15 @@ class StationService:
             return [self._view(s, i, public=False, steps=False) for i in s.exec(q).all()]
 
     def live(self) -> dict[str, Any] | None:
-        """The public view of the inspection the stream should show: the active one, else the last."""
+        """The public view of the inspection this station's stream should show: the active one, else
+        the last."""
         with Session(self.engine) as s:
+            mine = select(Inspection).where(Inspection.station_id == self.station_id)
             insp = s.exec(
-                select(Inspection)
-                .where(col(Inspection.status).in_(ACTIVE))
-                .order_by(col(Inspection.id).desc())
+                mine.where(col(Inspection.status).in_(ACTIVE)).order_by(col(Inspection.id).desc())
             ).first()
             if insp is None:
-                insp = s.exec(select(Inspection).order_by(col(Inspection.id).desc())).first()
+                insp = s.exec(mine.order_by(col(Inspection.id).desc())).first()
             return self._view(s, insp, public=True) if insp else None
 
     def devices(self) -> dict[str, Any]:
@@ -408,6 +423,9 @@ class StationService:
         try:
             while self._advance(inspection_id):
                 pass
+        except TRANSIENT_DATABASE_ERRORS:
+            log.warning("inspection %s: the database stopped answering", inspection_id, exc_info=True)
+            self._interrupt(inspection_id, None, DATABASE_LOST.format(where=""))
         except Exception:  # never let a worker die silently: the inspection shows the error
             log.exception("inspection %s: worker crashed", inspection_id)
             self._interrupt(inspection_id, None, "internal error in the station; see the service log")
@@ -466,6 +484,10 @@ class StationService:
 
         try:
             status = self._commit_step(inspection_id, key, position, outcome, elapsed)
+        except TRANSIENT_DATABASE_ERRORS:  # nothing of the step is kept: resume runs it again
+            log.warning("inspection %s step %s: database unavailable", inspection_id, key, exc_info=True)
+            self._interrupt(inspection_id, key, DATABASE_LOST.format(where=f" while saving '{spec.label}'"))
+            return False
         except Exception as exc:  # e.g. the certificate was refused: nothing of the step is kept
             log.exception("inspection %s step %s could not be committed", inspection_id, key)
             self._interrupt(inspection_id, key, f"{spec.label}: {exc}")
@@ -501,18 +523,8 @@ class StationService:
             return insp.status
 
     def _interrupt(self, inspection_id: int, key: str | None, message: str) -> None:
-        with self._lock, Session(self.engine) as s:
-            insp = self._get(s, inspection_id)
-            if key is not None:
-                step = self._step(s, inspection_id, key)
-                step.status, step.error, step.finished_at = "error", message[:2000], _now()
-                s.add(step)
-            if insp.status not in TERMINAL:
-                insp.status = "interrupted"
-            insp.error, insp.updated_at = message[:2000], _now()
-            s.add(insp)
-            s.commit()
-        self._publish("inspection.interrupted", inspection_id, key)
+        """End the inspection ``interrupted`` (resumable); retried until the database takes it."""
+        self.recorder.record(inspection_id, key, message)
 
     # ---- step actions ---------------------------------------------------------------------
 
@@ -850,7 +862,9 @@ class StationService:
     # ---- helpers --------------------------------------------------------------------------
 
     def _refuse_if_busy(self, s: Session, exclude: int | None = None) -> None:
-        q = select(Inspection).where(col(Inspection.status).in_(ACTIVE))
+        q = select(Inspection).where(
+            Inspection.station_id == self.station_id, col(Inspection.status).in_(ACTIVE)
+        )
         for other in s.exec(q).all():
             if other.id != exclude:
                 raise StationError(
@@ -858,11 +872,11 @@ class StationService:
                     "station; finish or abort it first"
                 )
 
-    @staticmethod
-    def _get(s: Session, inspection_id: int) -> Inspection:
+    def _get(self, s: Session, inspection_id: int) -> Inspection:
+        """This station's inspection; another station's is as unknown here as a missing one."""
         insp = s.get(Inspection, inspection_id)
-        if insp is None:
-            raise StationError(f"no inspection {inspection_id}", 404)
+        if insp is None or insp.station_id != self.station_id:
+            raise StationError(f"no inspection {inspection_id} on this station", 404)
         return insp
 
     @staticmethod
@@ -939,7 +953,10 @@ class StationService:
             "updated_at": _iso(insp.updated_at),
             "finished_at": _iso(insp.finished_at),
         }
-        if not public:
+        if public:  # a fixed notice, never the internal reason (paths, SQL, an operator's note)
+            notice = inspection_notice(insp.status, insp.error)
+            view.update(error=notice.message if notice else None, error_code=notice.value if notice else None)
+        else:
             view.update(operator=insp.operator, started_by=insp.started_by, auto_finish=insp.auto_finish)
         if steps:
             rows = s.exec(
@@ -977,6 +994,8 @@ class StationService:
         if public:
             # The stream shows what was measured, never IMEIs, serials or raw device reports.
             out.pop("answered_by")
+            notice = step_notice(st.error)
+            out.update(error=notice.message if notice else None, error_code=notice.value if notice else None)
         else:
             out["result"] = {k: v for k, v in res.items() if k != "report"} if st.key == "identity" else res
         return out
@@ -984,7 +1003,7 @@ class StationService:
     def _publish(self, type_: str, inspection_id: int, step_key: str | None = None, **extra: Any) -> None:
         try:
             snap = self.get(inspection_id, public=True)
-        except StationError:
+        except (StationError, SQLAlchemyError):  # the event goes out even when the database is down
             snap = None
         self.bus.publish(type_, inspection_id=inspection_id, step=step_key, inspection=snap, **extra)
 

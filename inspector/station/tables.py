@@ -20,6 +20,8 @@ def _now() -> datetime:
 
 class Inspection(SQLModel, table=True):
     __tablename__ = "station_inspection"
+    # Stations may share a database: their queries ask for one station's inspections by state.
+    __table_args__ = (sa.Index("ix_station_inspection_station_status", "station_id", "status"),)
 
     id: int | None = Field(default=None, primary_key=True)
     item_kind: str = Field(max_length=16)

@@ -1,70 +1,138 @@
-"""Sign-in and sign-out for the browser pages (operator console, staff console)."""
+"""Sign-in and sign-out for the browser pages (operator console, staff console).
+
+Sign-in goes through ``inspector.auth.signin`` (attempt limits in the database, no user-name
+timing signal). A token never travels in a query string: a sign-in link carries it in the URL
+fragment (``/auth/login#token=...``), which the browser keeps to itself; the login page's script
+trades it for a session cookie with ``POST /auth/session`` and ``Authorization: Bearer``.
+"""
 
 from __future__ import annotations
 
+import string
 from datetime import timedelta
+from typing import Annotated
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from inspector.auth import SESSION_COOKIE, authenticate_password, issue_token, revoke_token
-from inspector.web.deps import get_session
-from inspector.web.params import FormText
-from inspector.web.responses import redirect, refusals
+from inspector.auth import SESSION_COOKIE, User, authenticate_token, issue_token, revoke_token
+from inspector.auth.signin import sign_in
+from inspector.config import Settings
+from inspector.ratelimit import client_address
+from inspector.web.deps import get_engine, get_session, get_settings_dep
+from inspector.web.params import SafeStr
+from inspector.web.responses import redirect
 from inspector.web.templating import templates
 
 router = APIRouter(tags=["auth"])
 
 SESSION_TTL = timedelta(hours=12)
+_NEXT_ALLOWED = frozenset(string.ascii_letters + string.digits + "/-._~%!$&'()*+,;=:@?#")
 
 
-def _safe_next(target: str) -> str:
-    """Only same-site relative redirects, so the login page cannot bounce people elsewhere."""
+def safe_next(target: str) -> str:
+    """Only a path on this site: ``/x`` yes; ``//evil``, ``///evil``, ``/\\evil``, ``https:evil``,
+    anything with a backslash, a control character or a space no (browsers read those as another
+    host). Anything else becomes ``/``."""
+    if not target.startswith("/") or target[1:2] in ("/", "\\") or not set(target) <= _NEXT_ALLOWED:
+        return "/"
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/"):
+    if parts.scheme or parts.netloc:
         return "/"
     return target
 
 
-@router.get("/auth/login", response_class=HTMLResponse)
-def login_page(request: Request, next: str = "/") -> Response:
+def _login_page(request: Request, next_: str, error: str | None, status_code: int = 200) -> Response:
     return templates.TemplateResponse(
-        request, "login.html", {"next": _safe_next(next), "error": None, "title": "Sign in"}
+        request,
+        "login.html",
+        {"next": safe_next(next_), "error": error, "title": "Sign in"},
+        status_code=status_code,
     )
 
 
-@router.post(
-    "/auth/login", response_class=HTMLResponse, responses={**redirect(), **refusals(401, 422, 429, html=True)}
-)
-def login(
-    request: Request,
-    username: FormText,
-    password: FormText,
-    next: FormText = "/",
-    session: Session = Depends(get_session),
-) -> Response:
-    user = authenticate_password(session, username, password)
-    if user is None:
-        return templates.TemplateResponse(
-            request,
-            "login.html",
-            {"next": _safe_next(next), "error": "Wrong username or password.", "title": "Sign in"},
-            status_code=401,
-        )
-    token = issue_token(session, user, name="browser", kind="session", ttl=SESSION_TTL)
-    session.commit()
-    response = RedirectResponse(_safe_next(next), status_code=303)
+def _with_session_cookie(response: Response, request: Request, settings: Settings, token: str) -> Response:
     response.set_cookie(
         SESSION_COOKIE,
         token,
         max_age=int(SESSION_TTL.total_seconds()),
         httponly=True,
         samesite="lax",
-        secure=request.url.scheme == "https",
+        secure=settings.secure_cookies or request.url.scheme == "https",
     )
     return response
+
+
+@router.get("/auth/login", response_class=HTMLResponse)
+def login_page(request: Request, next: str = "/") -> Response:
+    return _login_page(request, next, None)
+
+
+@router.post(
+    "/auth/login",
+    response_class=HTMLResponse,
+    responses={
+        303: {"description": "Signed in: the session cookie is set, on to `next` (a path on this site)"},
+        401: {"description": "Wrong user name or password (the sign-in page again)"},
+        403: {"description": "Posted from another site, or without the session's CSRF token"},
+        429: {"description": "Too many attempts from this client or for this user name; see Retry-After"},
+    },
+)
+def login(
+    request: Request,
+    username: Annotated[SafeStr, Form(max_length=256)],
+    password: Annotated[SafeStr, Form(max_length=1024)],
+    next: Annotated[SafeStr, Form(max_length=2048)] = "/",
+    session: Session = Depends(get_session),
+    engine: Engine = Depends(get_engine),
+    settings: Settings = Depends(get_settings_dep),
+) -> Response:
+    result = sign_in(engine, session, client_address(request), username, password)
+    if result.refused is not None:
+        minutes = result.refused.retry_after_minutes
+        response = _login_page(
+            request,
+            next,
+            f"Too many sign-in attempts. Try again in {minutes} minute{'s' if minutes != 1 else ''}.",
+            status.HTTP_429_TOO_MANY_REQUESTS,
+        )
+        response.headers["Retry-After"] = str(result.retry_after_s)
+        return response
+    if result.user is None:
+        return _login_page(request, next, "Wrong username or password.", status.HTTP_401_UNAUTHORIZED)
+    token = issue_token(session, result.user, name="browser", kind="session", ttl=SESSION_TTL)
+    session.commit()
+    return _with_session_cookie(RedirectResponse(safe_next(next), status_code=303), request, settings, token)
+
+
+@router.post(
+    "/auth/session",
+    status_code=204,
+    summary="Trade an API token for a browser session cookie",
+    responses={401: {"description": "No valid `Authorization: Bearer` token"}},
+)
+def session_from_token(
+    request: Request,
+    session: Session = Depends(get_session),
+    settings: Settings = Depends(get_settings_dep),
+) -> Response:
+    """For sign-in links: ``Authorization: Bearer <token>`` in, a session cookie out."""
+    header = request.headers.get("authorization", "")
+    user: User | None = None
+    if header.lower().startswith("bearer "):
+        user = authenticate_token(session, header[7:].strip())
+    if user is None:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "send a valid 'Authorization: Bearer <token>'",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    token = issue_token(session, user, name="browser", kind="session", ttl=SESSION_TTL)
+    session.commit()
+    return _with_session_cookie(Response(status_code=204), request, settings, token)
 
 
 @router.post("/auth/logout", responses=redirect())

@@ -6,7 +6,7 @@ directly; these fixtures wrap it for the database-facing tests here (SQLite and 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 
 from inspector.certificates import IssuedCertificate
 from inspector.certificates.testing import issue_sample_certificate
-from inspector.config import Settings
+from inspector.config import Settings, get_settings
 from inspector.db import session_scope
 from inspector.web.app import create_app
 
@@ -37,3 +37,19 @@ def client(settings: Settings, engine: Engine) -> Iterator[TestClient]:
 def issued(settings: Settings, engine: Engine) -> IssuedCertificate:
     with session_scope(engine) as session:
         return issue_sample_certificate(session, settings)
+
+
+CliEnv = Callable[..., None]
+
+
+@pytest.fixture
+def cli_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[CliEnv]:
+    """Configure the ``inspector`` CLI as its environment would (``INSPECTOR_<NAME>`` variables)."""
+
+    def configure(**values: object) -> None:
+        for name, value in values.items():
+            monkeypatch.setenv(f"INSPECTOR_{name.upper()}", str(value))
+        get_settings.cache_clear()
+
+    yield configure
+    get_settings.cache_clear()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -50,10 +50,13 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Issued
 
 
 def test_cli_verifies_a_live_url(
-    live: tuple[str, IssuedCertificate, str], capsys: pytest.CaptureFixture[str]
+    live: tuple[str, IssuedCertificate, str],
+    capsys: pytest.CaptureFixture[str],
+    cli_env: Callable[..., None],
 ) -> None:
     """`inspector verify <page URL>` fetches credential, keys and status lists: exit 0 / 7 revoked."""
     base, issued, revoked = live
+    cli_env(public_base_url=base)  # the platform this CLI belongs to
     assert main(["verify", f"{base}/c/{issued.human_id}"]) == 0
     out = capsys.readouterr().out
     assert "VALID" in out and "in the transparency log: entry #0" in out

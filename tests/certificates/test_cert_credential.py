@@ -123,12 +123,14 @@ def test_round_trip_is_valid_through_json() -> None:
 
 
 def test_raw_identifiers_are_not_in_the_credential() -> None:
-    """IMEIs and serial appear only masked (last 4) and as salted hashes, never in clear."""
+    """IMEIs and serial appear only as keyed, salted hashes: not in clear, not even their last digits."""
     text = json.dumps(WORLD["credential"])
     for secret in ("356938035643809", "356938035643817", "R58N12ABCDE"):
         assert secret not in text
     ident = WORLD["credential"]["credentialSubject"]["identity"]
-    assert ident["imeis_masked"][0].endswith("3809")
+    assert "imeis_masked" not in ident and "serial_masked" not in ident
+    shown = json.dumps({k: v for k, v in ident.items() if k != "identity_hashes"})
+    assert "3809" not in shown and "3817" not in shown and "BCDE" not in shown
     assert len(ident["identity_hashes"]["imeis"]) == 2
 
 

@@ -33,6 +33,8 @@ from inspector.cli import main
 from inspector.config import Settings
 from inspector.db import session_scope
 
+BASE = "http://testserver"  # the public_base_url of the ``settings`` fixture
+
 
 def _cli_verify(client: TestClient, human_id: str, tmp_path: Path, *extra: str) -> int:
     """Save what a buyer would download, then verify offline with the CLI."""
@@ -45,7 +47,7 @@ def _cli_verify(client: TestClient, human_id: str, tmp_path: Path, *extra: str) 
         p = tmp_path / f"{purpose}.json"
         p.write_text(client.get(f"/status/{purpose}/1").text)
         lists += ["--status-list", str(p)]
-    return main(["verify", str(cred), "--keys", str(keys), "--offline", *lists, *extra])
+    return main(["verify", str(cred), "--keys", str(keys), "--offline", "--issuer", BASE, *lists, *extra])
 
 
 def test_issue_lookup_and_identity_match(engine: Engine, settings: Settings) -> None:
@@ -129,7 +131,7 @@ def test_verify_page_shows_valid_certificate(client: TestClient, issued: IssuedC
     assert 'data-verdict="valid"' in page.text
     assert "Genuine certificate" in page.text
     assert "Galaxy S21" in page.text and "light scratches on back glass" in page.text
-    assert "3809" in page.text and SAMPLE_IMEIS[0] not in page.text
+    assert "3809" not in page.text and SAMPLE_IMEIS[0] not in page.text
     assert "Days left" in page.text
     assert "inclusion proof verified" in page.text
 
@@ -140,18 +142,6 @@ def test_identity_form_says_match_or_not(client: TestClient, issued: IssuedCerti
     assert 'data-match="yes"' in yes.text
     no = client.post(f"/c/{issued.human_id}/match", data={"value": "111111111111111"})
     assert 'data-match="no"' in no.text
-
-
-def test_identity_checks_are_rate_limited(client: TestClient, issued: IssuedCertificate) -> None:
-    """Nobody can enumerate IMEIs through the form: after 20 tries per certificate it answers 429."""
-    from inspector.certificates import web
-
-    for _ in range(web.MATCH_LIMIT - 1):
-        assert web._allow_match(issued.human_id)
-    last = client.post(f"/c/{issued.human_id}/match", data={"value": "111111111111111"})
-    assert last.status_code == 200 and 'data-match="no"' in last.text
-    limited = client.post(f"/c/{issued.human_id}/match", data={"value": SAMPLE_IMEIS[0]})
-    assert limited.status_code == 429 and 'data-match="limited"' in limited.text
 
 
 def test_identity_hashes_are_keyed(engine: Engine, settings: Settings, issued: IssuedCertificate) -> None:
@@ -219,11 +209,11 @@ def test_cli_verdicts_for_tampered_and_malformed(
     text = client.get(f"/c/{issued.human_id}.json").text
     bad = tmp_path / "tampered.json"
     bad.write_text(text.replace('"grade":"B"', '"grade":"A"'))
-    assert main(["verify", str(bad), "--keys", str(keys), "--offline"]) == 4
+    assert main(["verify", str(bad), "--keys", str(keys), "--offline", "--issuer", BASE]) == 4
     assert "TAMPERED" in capsys.readouterr().out
     broken = tmp_path / "broken.json"
     broken.write_text(text[:-20])
-    assert main(["verify", str(broken), "--keys", str(keys), "--offline"]) == 3
+    assert main(["verify", str(broken), "--keys", str(keys), "--offline", "--issuer", BASE]) == 3
     assert "MALFORMED" in capsys.readouterr().out
     assert main(["verify", str(tmp_path / "missing.json"), "--keys", str(keys)]) == 1
 
@@ -294,7 +284,8 @@ def test_revoked_key_and_rotation(
     late_file = tmp_path / "late.json"
     late_file.write_text(json.dumps(late))
     (tmp_path / "k.json").write_text(client.get("/issuer").text)
-    assert main(["verify", str(late_file), "--keys", str(tmp_path / "k.json"), "--offline"]) == 5
+    late_args = ["--keys", str(tmp_path / "k.json"), "--offline", "--issuer", BASE]
+    assert main(["verify", str(late_file), *late_args]) == 5
     with session_scope(engine) as session:
         revoke_key(session, old_fp, "laptop stolen")
         assert get_certificate(session, issued.human_id).key_status == "revoked"  # type: ignore[union-attr]

@@ -45,13 +45,17 @@ def test_console_runs_inspection_and_overlay_follows(sqlite_station: Station) ->
         try:
             overlay = browser.new_page(viewport={"width": 1920, "height": 1080})
             overlay.set_default_timeout(TIMEOUT_MS)
+            csp_messages: list[str] = []  # Chromium logs every Content-Security-Policy violation
+            overlay.on("console", lambda m: csp_messages.append(m.text) if "Policy" in m.text else None)
             overlay.goto(f"{st.base}/station/overlay")
             bg = overlay.evaluate("getComputedStyle(document.body).backgroundColor")
             assert bg in ("rgba(0, 0, 0, 0)", "transparent")
 
             console = browser.new_page(viewport={"width": 1440, "height": 1000})
             console.set_default_timeout(TIMEOUT_MS)
-            console.goto(f"{st.base}/station/console?token={st.token}")
+            console.on("console", lambda m: csp_messages.append(m.text) if "Policy" in m.text else None)
+            console.goto(f"{st.base}/station/console#token={st.token}")
+            console.wait_for_url(f"{st.base}/station/console")  # signed in through the login page
             assert "token=" not in console.url  # the token is not left in the address bar
             console.wait_for_selector("#preview[src^='blob:']")
             console.wait_for_selector("#devices dt")
@@ -79,12 +83,13 @@ def test_console_runs_inspection_and_overlay_follows(sqlite_station: Station) ->
             console.screenshot(path=str(ARTIFACTS / "console-done.png"), full_page=True)
 
             overlay.wait_for_selector("#cert:not([hidden]) #qr[src$='qr.svg']")
-            overlay.wait_for_function("document.querySelector('#qr').naturalWidth > 0")
+            overlay.wait_for_function("() => document.querySelector('#qr').naturalWidth > 0")
             assert "/c/" in overlay.inner_text("#cert-url")
             checklist = overlay.inner_text("#steps")
             assert "Identity" in checklist and "Touch screen" in checklist
             assert overlay.locator("#steps li.failed").count() == 1
             overlay.screenshot(path=str(ARTIFACTS / "overlay-done.png"), omit_background=True)
+            assert csp_messages == []  # the console and overlay work under the strict policy
         finally:
             browser.close()
 
@@ -106,7 +111,7 @@ def test_console_shows_pulled_cable_and_resumes(sqlite_station: Station) -> None
             overlay.goto(f"{st.base}/station/overlay")
             console = browser.new_page(viewport={"width": 1440, "height": 1000})
             console.set_default_timeout(TIMEOUT_MS)
-            console.goto(f"{st.base}/station/console?token={st.token}")
+            console.goto(f"{st.base}/station/console#token={st.token}")
             console.wait_for_selector("#devices dt")
             console.keyboard.press("2")
             console.keyboard.press("s")

@@ -17,7 +17,7 @@ BEYOND_INT32 = [2**31, 2**63, 2**70]
 
 @pytest.mark.parametrize("number", BEYOND_INT32)
 def test_inspection_ids_beyond_32_bits_are_a_422_naming_the_bound(edge: Edge, number: int) -> None:
-    """Inspection ids >= 2**31 (PostgreSQL INTEGER) get a 422 on every station route, public qr.svg too."""
+    """Inspection ids >= 2**31 (PostgreSQL INTEGER) get a 422 on every station route, qr.svg too."""
     op = edge.auth("operator")
     answers = [
         edge.client.get(f"/api/station/inspections/{number}", headers=op),
@@ -26,13 +26,13 @@ def test_inspection_ids_beyond_32_bits_are_a_422_naming_the_bound(edge: Edge, nu
         edge.client.post(f"/api/station/inspections/{number}/abort", headers=op, json={"reason": "x"}),
         edge.client.post(f"/api/station/inspections/{number}/resume", headers=op),
         edge.client.post(f"/api/station/inspections/{number}/steps/screen/answer", headers=op, json={}),
-        edge.client.get(f"/api/station/inspections/{number}/qr.svg"),
+        edge.client.get(f"/api/station/inspections/{number}/qr.svg", headers=op),
     ]
     for r in answers:
         assert r.status_code == 422, (r.request.url.path, r.status_code, r.text[:200])
         assert "2147483647" in r.text
     # The largest id the column can hold is still just "not found".
-    assert edge.client.get(f"/api/station/inspections/{2**31 - 1}/qr.svg").status_code == 404
+    assert edge.client.get(f"/api/station/inspections/{2**31 - 1}/qr.svg", headers=op).status_code == 404
 
 
 @pytest.mark.parametrize("offset", [str(2**31), str(2**63), "9" * 40, "-5", "x"])

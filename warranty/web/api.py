@@ -12,10 +12,12 @@ from typing import Any
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from inspector.auth import User, optional_user
-from inspector.web.deps import get_session
+from inspector.ratelimit import client_address
+from inspector.web.deps import get_engine, get_session
 from inspector.web.params import MAX_INT32
 from inspector.web.responses import refusals
 from warranty.certificate_lookup import lookup
@@ -36,6 +38,7 @@ from warranty.service import (
     transition,
 )
 from warranty.tables import Claim
+from warranty.web.limits import count_order_ref_attempt
 from warranty.web.rendering import public_events
 from warranty.web.routing import ApiRoute, actor_of, api_actor, remember_session, staff_api
 from warranty.web.staff import queue_filter
@@ -91,11 +94,15 @@ def api_open_claim(
     body: OpenClaimIn,
     request: Request,
     session: Session = Depends(get_session),
+    engine: Engine = Depends(get_engine),
     user: User | None = Depends(optional_user),
 ) -> Response:
+    actor = actor_of(user)
+    if actor.role == "buyer" and body.order_ref.strip():
+        count_order_ref_attempt(engine, client_address(request), body.cert)
     claim, secret = open_claim(
         session,
-        actor_of(user),
+        actor,
         cert_human_id=body.cert,
         order_ref=body.order_ref,
         problem=body.problem,

@@ -10,19 +10,30 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
-from inspector.auth import User, optional_user
 from inspector.config import Settings
-from inspector.web.deps import get_session, get_settings_dep
+from inspector.ratelimit import client_address
+from inspector.web.deps import get_engine, get_session, get_settings_dep
 from inspector.web.responses import redirect, refusals
 from inspector.web.templating import templates
 from warranty.certificate_lookup import lookup
 from warranty.coverage import coverage_of, sale_for
-from warranty.errors import WarrantyError
+from warranty.errors import TooManyAttempts, WarrantyError
 from warranty.plans import get_plan
 from warranty.service import TRANSITIONS, Actor, claim_by_secret, open_claim, problems_for, transition
-from warranty.web.forms import MAX_CLAIM_PHOTO_BYTES, MAX_CLAIM_PHOTOS, field, read_form, store_photos
+from warranty.uploads import UploadPurpose, distinct, keep_photos, upload_store
+from warranty.web.forms import (
+    MAX_CLAIM_PHOTO_BYTES,
+    MAX_CLAIM_PHOTOS,
+    MAX_FORM_BYTES,
+    field,
+    read_form,
+    read_photos,
+)
+from warranty.web.limits import check_photo_quota, count_order_ref_attempt, spend_photo_quota
 from warranty.web.rendering import label_page, public_events
 from warranty.web.routing import PageRoute, remember_session
 
@@ -30,7 +41,7 @@ router = APIRouter(
     tags=["warranty"],
     route_class=PageRoute,
     dependencies=[Depends(remember_session)],
-    responses={**redirect(), **refusals(403, 404, 409, 413, 422, 503, html=True)},
+    responses={**redirect(), **refusals(403, 404, 409, 413, 422, 429, 503, html=True)},
 )
 
 
@@ -40,10 +51,7 @@ def _claim_form(
     cert = lookup(session, cert_id) if cert_id.strip() else None
     cov = coverage_of(cert, sale_for(session, cert.human_id)) if cert else None
     if cert_id.strip() and cert is None and not error:
-        error, status = (
-            f"There is no certificate {cert_id.strip().upper()}; check the id on the certificate.",
-            404,
-        )
+        error, status = ("There is no certificate with this id; check the id on the certificate.", 404)
     return templates.TemplateResponse(
         request,
         "warranty/claim_new.html",
@@ -67,21 +75,34 @@ def claim_new_page(request: Request, cert: str = "", session: Session = Depends(
     return _claim_form(request, session, cert)
 
 
-@router.post("/claims/new", response_class=HTMLResponse, summary="Buyer or staff: open a claim")
+@router.post(
+    "/claims/new",
+    response_class=HTMLResponse,
+    summary="Buyer or staff: open a claim",
+    max_body_size=MAX_FORM_BYTES,
+)
 async def claim_new_submit(
     request: Request,
     session: Session = Depends(get_session),
+    engine: Engine = Depends(get_engine),
     settings: Settings = Depends(get_settings_dep),
-    user: User | None = Depends(optional_user),
 ) -> Response:
-    """A refusal shows the form again, filled in, with the reason (not the error page)."""
+    """A refusal shows the form again, filled in, with the reason (not the error page).
+
+    Order matters: the attempt is counted before the order reference is checked, photos are
+    decoded in memory, and nothing is written until the claim has passed every check.
+    """
     cert_id = request.query_params.get("cert", "")
     form: dict[str, str] = {}
+    client = client_address(request)
     try:
         data = await read_form(request)
         form = {k: field(data, k) for k in ("cert", "order_ref", "problem", "description")}
         cert_id = form["cert"] or cert_id
-        photos = await store_photos(data, "photos", settings)
+        if form["order_ref"].strip():
+            await run_in_threadpool(count_order_ref_attempt, engine, client, cert_id)
+        photos = distinct(await read_photos(data, "photos"))
+        await run_in_threadpool(check_photo_quota, engine, client, cert_id, len(photos))
         # The public form always acts as the buyer: staff use the console to open on a buyer's behalf.
         claim, secret = open_claim(
             session,
@@ -90,13 +111,18 @@ async def claim_new_submit(
             order_ref=form["order_ref"],
             problem=form["problem"],
             description=form["description"],
-            photos=photos,
+            photos=[p.sha256 for p in photos],
         )
+        assert claim.id is not None
+        keep_photos(session, upload_store(settings.data_dir), claim.id, photos, UploadPurpose.BUYER)
         session.commit()
     except WarrantyError as exc:
         session.rollback()
-        return _claim_form(request, session, cert_id, error=exc.message, status=exc.status, form=form)
-    del user, claim
+        page = _claim_form(request, session, cert_id, error=exc.message, status=exc.status, form=form)
+        if isinstance(exc, TooManyAttempts):
+            page.headers["Retry-After"] = str(exc.retry_after_s)
+        return page
+    await run_in_threadpool(spend_photo_quota, engine, client, cert_id, len(photos))
     return RedirectResponse(f"/claims/s/{secret}?new=1", status_code=303)
 
 

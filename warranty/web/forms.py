@@ -1,4 +1,8 @@
-"""Reading the warranty HTML forms: size limits, uploaded photos, fields, the re-inspection form."""
+"""Reading the warranty HTML forms: size limits, uploaded photos, fields, the re-inspection form.
+
+Photos are read into memory, decoded and re-encoded (``inspector.photoclean``) but not stored:
+the handler stores them with ``warranty.uploads.keep_photos`` once the claim checks out.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +11,11 @@ from typing import Any
 from fastapi import Request
 from pydantic import ValidationError
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
+from starlette.exceptions import HTTPException
 
-from inspector.config import Settings
-from inspector.photostore import PhotoStore
+from inspector.photoclean import CleanPhoto, PhotoRejected, clean_photo
 from inspector.web.params import unstorable_text
 from warranty.certificate_lookup import lookup
 from warranty.errors import Invalid, NotFound, TooLarge
@@ -18,38 +23,45 @@ from warranty.evidence import Reinspection, parse_defects
 
 MAX_CLAIM_PHOTO_BYTES = 8 * 1024 * 1024
 MAX_CLAIM_PHOTOS = 4
-# Whole request limit, checked from Content-Length before the body is parsed.
+# Body limit of the routes that take photos (``max_body_size=``), counted while the body is read.
 MAX_FORM_BYTES = MAX_CLAIM_PHOTOS * MAX_CLAIM_PHOTO_BYTES + 256 * 1024
+_TOO_LARGE = (
+    f"the upload is too large: photos may be at most {MAX_CLAIM_PHOTO_BYTES // (1024 * 1024)} MB each, "
+    f"{MAX_CLAIM_PHOTOS} photos"
+)
 
 
 async def read_form(request: Request) -> FormData:
-    length = request.headers.get("content-length")
-    if length and length.isdigit() and int(length) > MAX_FORM_BYTES:
-        raise TooLarge(
-            f"the upload is {int(length) / 1e6:.1f} MB; photos may be at most "
-            f"{MAX_CLAIM_PHOTO_BYTES // (1024 * 1024)} MB each, {MAX_CLAIM_PHOTOS} photos"
-        )
-    return await request.form(max_files=MAX_CLAIM_PHOTOS + 8, max_fields=64)
+    """The form, parsed within the route's body limit (a body over it is refused while it arrives).
+
+    A body declared too large (Content-Length) is answered 413 by the framework before this runs;
+    one that grows too large while it arrives (chunked) gets the form again with the reason."""
+    try:
+        return await request.form(max_files=MAX_CLAIM_PHOTOS + 8, max_fields=64)
+    except HTTPException as exc:
+        if exc.status_code == 413:
+            raise TooLarge(_TOO_LARGE) from exc
+        raise
 
 
-async def store_photos(form: FormData, field: str, settings: Settings) -> list[str]:
-    """Store uploaded photos; refuse (413) any over the limit, and anything that is not an image."""
+async def read_photos(form: FormData, field: str) -> list[CleanPhoto]:
+    """The uploaded photos, decoded and re-encoded; 413 for one over the limit, 422 for a non-photo."""
     files = [f for f in form.getlist(field) if isinstance(f, UploadFile) and f.filename]
     if len(files) > MAX_CLAIM_PHOTOS:
         raise Invalid(f"at most {MAX_CLAIM_PHOTOS} photos")
-    blobs: list[bytes] = []
-    for f in files:
+    photos: list[CleanPhoto] = []
+    for number, f in enumerate(files, start=1):
         data = await f.read(MAX_CLAIM_PHOTO_BYTES + 1)
         if len(data) > MAX_CLAIM_PHOTO_BYTES:
             raise TooLarge(
-                f"photo {f.filename!r} is larger than {MAX_CLAIM_PHOTO_BYTES // (1024 * 1024)} MB; "
+                f"photo {number} is larger than {MAX_CLAIM_PHOTO_BYTES // (1024 * 1024)} MB; "
                 "send a smaller photo"
             )
-        if not (data.startswith(b"\x89PNG") or data.startswith(b"\xff\xd8") or data[8:12] == b"WEBP"):
-            raise Invalid(f"{f.filename!r} is not a JPEG, PNG or WebP photo")
-        blobs.append(data)
-    store = PhotoStore(settings.data_dir / "photos")
-    return store.put_all(blobs)  # all or none: a full disk keeps no orphan from this request
+        try:
+            photos.append(await run_in_threadpool(clean_photo, data))
+        except PhotoRejected as exc:
+            raise Invalid(f"photo {number}: {exc}") from exc
+    return photos
 
 
 def field(form: FormData, key: str) -> str:
@@ -70,17 +82,21 @@ def int_or_none(value: str, what: str) -> int | None:
     try:
         return int(value)
     except ValueError as exc:
-        raise Invalid(f"{what} must be a whole number, got {value!r}") from exc
+        raise Invalid(f"{what} must be a whole number") from exc
 
 
-async def reinspection_from_form(session: Session, data: FormData, settings: Settings) -> Reinspection:
+async def reinspection_from_form(session: Session, data: FormData) -> tuple[Reinspection, list[CleanPhoto]]:
     """Staff enter a re-inspection by the new certificate's id (its grade, photos and defects are
-    taken from it) and/or by hand: grade, defects one per line ``kind region [size_mm]``, photos."""
+    taken from it) and/or by hand: grade, defects one per line ``kind region [size_mm]``, photos.
+
+    Returns the re-inspection and the uploaded photos it names, which the caller keeps
+    (``keep_photos``) once the transition is accepted."""
     new_cert_id = field(data, "new_cert").strip().upper()
     grade = field(data, "grade").strip()
-    photos = await store_photos(data, "photos", settings)
+    uploaded = await read_photos(data, "photos")
+    photos = [p.sha256 for p in uploaded]
     defects: list[dict[str, Any]] = []
-    for line in field(data, "defects").splitlines():
+    for number, line in enumerate(field(data, "defects").splitlines(), start=1):
         parts = line.split()
         if not parts:
             continue
@@ -89,7 +105,7 @@ async def reinspection_from_form(session: Session, data: FormData, settings: Set
             try:
                 d["size_mm"] = float(parts[2])
             except ValueError as exc:
-                raise Invalid(f"defect line {line!r}: size must be a number of millimetres") from exc
+                raise Invalid(f"defect line {number}: the size must be a number of millimetres") from exc
         defects.append(d)
     if new_cert_id:
         new = lookup(session, new_cert_id)
@@ -99,7 +115,7 @@ async def reinspection_from_form(session: Session, data: FormData, settings: Set
         photos = photos or new.photos
         defects = defects or new.defects
     try:
-        return Reinspection(
+        reinspection = Reinspection(
             inspection_id=field(data, "inspection_id").strip() or (new_cert_id and f"cert:{new_cert_id}"),
             certificate_human_id=new_cert_id,
             grade=grade,
@@ -109,3 +125,4 @@ async def reinspection_from_form(session: Session, data: FormData, settings: Set
         )
     except ValidationError as exc:
         raise Invalid("re-inspection needs a grade (or the re-inspection certificate id)") from exc
+    return reinspection, uploaded

@@ -21,7 +21,7 @@ from sqlmodel import Session
 from inspector.auth import User, optional_user
 from inspector.web.deps import get_session
 from inspector.web.templating import templates
-from warranty.errors import WarrantyError
+from warranty.errors import TooManyAttempts, WarrantyError
 from warranty.service import ACTION_ROLES, Actor, require
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
@@ -49,11 +49,16 @@ def page_error(request: Request, exc: WarrantyError, user: User | None = None) -
         "warranty/error.html",
         {"title": "Not possible", "message": exc.message, "status": exc.status, "user": user},
         status_code=exc.status,
+        headers=_headers(exc),
     )
 
 
+def _headers(exc: WarrantyError) -> dict[str, str]:
+    return {"Retry-After": str(exc.retry_after_s)} if isinstance(exc, TooManyAttempts) else {}
+
+
 def api_error(exc: WarrantyError) -> JSONResponse:
-    return JSONResponse({"detail": exc.message}, status_code=exc.status)
+    return JSONResponse({"detail": exc.message}, status_code=exc.status, headers=_headers(exc))
 
 
 class _RefusalRoute(APIRoute):

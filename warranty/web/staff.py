@@ -38,7 +38,8 @@ from warranty.service import (
     transition,
 )
 from warranty.tables import Claim, Sale
-from warranty.web.forms import field, int_or_none, read_form, reinspection_from_form
+from warranty.uploads import UploadPurpose, keep_photos, upload_store
+from warranty.web.forms import MAX_FORM_BYTES, field, int_or_none, read_form, reinspection_from_form
 from warranty.web.rendering import label_page
 from warranty.web.routing import PageRoute, page_error, remember_session, remember_user, signed_in, staff_page
 
@@ -180,7 +181,12 @@ def staff_claim(
     return _claim_page(request, session, claim, user, done=request.query_params.get("done", ""))
 
 
-@router.post("/staff/claims/{ref}/act", response_class=HTMLResponse, summary="Staff: act on a claim")
+@router.post(
+    "/staff/claims/{ref}/act",
+    response_class=HTMLResponse,
+    summary="Staff: act on a claim",
+    max_body_size=MAX_FORM_BYTES,
+)
 async def staff_act(
     request: Request,
     ref: str,
@@ -196,8 +202,8 @@ async def staff_act(
     claim = get_claim(session, ref)
     try:
         version = int_or_none(field(data, "version"), "version")
-        reinspection = (
-            await reinspection_from_form(session, data, settings) if action == "reinspect" else None
+        reinspection, photos = (
+            await reinspection_from_form(session, data) if action == "reinspect" else (None, [])
         )
         transition(
             session,
@@ -212,6 +218,8 @@ async def staff_act(
             weight_mg=int_or_none(field(data, "weight_mg"), "weight (mg)"),
             reinspection=reinspection,
         )
+        assert claim.id is not None
+        keep_photos(session, upload_store(settings.data_dir), claim.id, photos, UploadPurpose.REINSPECTION)
         session.commit()
     except WarrantyError as exc:
         session.rollback()

@@ -4,14 +4,9 @@
 (() => {
   "use strict";
   const $ = (id) => document.getElementById(id);
-  const params = new URLSearchParams(location.search);
-  if (params.get("token")) {
-    sessionStorage.setItem("station-token", params.get("token"));
-    params.delete("token");
-    history.replaceState(null, "", location.pathname + (params.toString() ? "?" + params : ""));
-  }
-  const token = sessionStorage.getItem("station-token");
-  const authHeaders = token ? { Authorization: "Bearer " + token } : {};
+  // Signed in by the session cookie; changes carry the page's CSRF token.
+  const csrfMeta = document.querySelector('meta[name="csrf-token"]');
+  const csrfHeaders = csrfMeta && csrfMeta.content ? { "X-CSRF-Token": csrfMeta.content } : {};
   const ICON = { pending: "○", running: "◔", waiting: "▸", passed: "✔", warning: "!", failed: "✘", error: "⚠", skipped: "–" };
   const BADGE = { running: "badge", waiting_operator: "badge badge-warn", interrupted: "badge badge-bad",
                   completed: "badge badge-good", aborted: "badge badge-bad" };
@@ -21,7 +16,7 @@
   async function api(method, path, body) {
     const res = await fetch(path, {
       method, credentials: "same-origin",
-      headers: { ...authHeaders, ...(body ? { "Content-Type": "application/json" } : {}) },
+      headers: { ...csrfHeaders, ...(body ? { "Content-Type": "application/json" } : {}) },
       body: body ? JSON.stringify(body) : undefined,
     });
     let data = null;
@@ -200,7 +195,7 @@
   let previewUrl = null;
   async function refreshPreview() {
     try {
-      const res = await fetch("/api/station/camera.jpg", { headers: authHeaders, credentials: "same-origin", cache: "no-store" });
+      const res = await fetch("/api/station/camera.jpg", { credentials: "same-origin", cache: "no-store" });
       if (!res.ok) throw new Error((await res.json()).detail || res.statusText);
       const url = URL.createObjectURL(await res.blob());
       $("preview").src = url;

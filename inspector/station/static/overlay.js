@@ -53,7 +53,8 @@
     const cert = $("cert");
     cert.hidden = !v.certificate_url;
     if (v.certificate_url) {
-      const src = `/api/station/inspections/${v.id}/qr.svg`;
+      // By the certificate's public id: inspections are not public by their numbers.
+      const src = `/c/${encodeURIComponent(v.certificate_id)}/qr.svg`;
       if ($("qr").getAttribute("src") !== src) $("qr").src = src;
       $("cert-url").textContent = v.certificate_url.replace(/^https?:\/\//, "");
     }

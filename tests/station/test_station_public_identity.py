@@ -1,0 +1,35 @@
+"""The stream and the public live view name a phone's IMEI without any digit of it (finding 1)."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+from station_helpers import Station
+
+
+def _windows(identifier: str, size: int = 4) -> set[str]:
+    return {identifier[i : i + size] for i in range(len(identifier) - size + 1)}
+
+
+def test_public_live_view_and_events_show_no_digit_of_the_imei(station: Station) -> None:
+    """While a phone is on air, /api/station/live and the event stream carry no 4 characters of its IMEI."""
+    events = station.events()
+    station.sim.put_phone(seed=3)
+    with station.client() as c:
+        r = c.post("/api/station/inspections", json={"kind": "phone"})
+        assert r.status_code == 201, r.text
+        iid = r.json()["id"]
+        events.wait_for(lambda e: e["type"] == "step.finished" and e["step"] == "identity")
+        private = c.get(f"/api/station/inspections/{iid}").json()
+        live = httpx.get(f"{station.base}/api/station/live", timeout=10).json()
+        c.post(f"/api/station/inspections/{iid}/abort", json={"reason": "test over"})
+
+    identity = private["identity"]
+    identifiers = [i for i in [*identity["imeis"], identity.get("serial")] if i]
+    assert identifiers
+    public_text = json.dumps(live) + json.dumps([e.get("inspection") for e in events.events])
+    assert live["inspection"]["identity"].get("imei") == "recorded"
+    for identifier in identifiers:
+        for piece in _windows(identifier):
+            assert piece not in public_text, piece
