@@ -63,7 +63,7 @@ def test_a_write_cut_short_by_the_disk_leaves_no_partial_photo(tmp_path: Path) -
         f"""
         import resource, signal
         from pathlib import Path
-        from inspector.photostore import UPLOADS_DIR
+        from inspector.photostore import PhotoStore, PhotoStoreUnavailable
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         store = PhotoStore(Path({str(tmp_path / "photos")!r}))
         store.put(b"small enough")
