@@ -8,15 +8,14 @@ accepts, not about inspections.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
+from web_edge import Edge
 
 from inspector.auth import Role, create_user, issue_token
-from inspector.certificates.testing import issue_sample_certificate
 from inspector.config import Settings
 from inspector.db import session_scope
 from inspector.station.ports import StationHardware
@@ -24,23 +23,6 @@ from inspector.station.service import StationService
 from inspector.web.app import create_app
 
 ROLES = (Role.operator, Role.staff, Role.supervisor)
-
-
-@dataclass
-class Edge:
-    client: TestClient
-    engine: Engine
-    settings: Settings
-    tokens: dict[str, str]
-
-    def auth(self, role: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.tokens[role]}"}
-
-    def issue(self, kind: str = "phone") -> str:
-        """A signed certificate of ``kind``; its human id."""
-        with session_scope(self.engine) as s:
-            human_id: str = issue_sample_certificate(s, self.settings, kind=kind).human_id  # type: ignore[arg-type]
-        return human_id
 
 
 @pytest.fixture

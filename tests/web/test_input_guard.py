@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import Edge
+from web_edge import Edge
 
 JSON = {"content-type": "application/json"}
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import Edge
+from web_edge import Edge
 
 from inspector.certificates.testing import sample_request
 from warranty.plans import get_plan

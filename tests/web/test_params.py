@@ -6,7 +6,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import Edge
+from web_edge import Edge
 
 from inspector.config import Settings
 from inspector.station.ports import StationHardware

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from conftest import Edge
+from web_edge import Edge
 
 from inspector.photostore import UPLOADS_DIR
 from inspector.web.responses import PHOTO_STORE_UNAVAILABLE
