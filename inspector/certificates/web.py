@@ -46,7 +46,7 @@ from inspector.config import Settings
 from inspector.ratelimit import client_address
 from inspector.web.deps import get_engine, get_session, get_settings_dep
 from inspector.web.params import SafeStr
-from inspector.web.responses import body_of, refusals
+from inspector.web.responses import body_of, redirect, refusals
 from inspector.web.templating import templates
 
 router = APIRouter(tags=["certificates"])
@@ -354,7 +354,11 @@ def get_label_pdf(
 
 
 @router.get(
-    "/c/{ref}", response_class=HTMLResponse, summary="Public verify page", responses=refusals(404, html=True)
+    "/c/{ref}",
+    response_class=HTMLResponse,
+    summary="Public verify page",
+    # 303: an id that is only a line break reaches the look-up form's route (Starlette's "$")
+    responses={**redirect(), **refusals(404, html=True)},
 )
 def get_page(
     ref: str,

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import os
 import re
+import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,6 +27,8 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from devices.camera.simulated import SimulatedCamera
 from inspector.auth import Role, create_user, issue_token
@@ -45,10 +49,33 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 ENDLESS = "/api/station/events"
 
 
+@contextmanager
+def _database(root: Path) -> Iterator[str]:
+    """A fresh SQLite file, or (``SCHEMA_DB=postgresql``) a fresh PostgreSQL database."""
+    if os.environ.get("SCHEMA_DB", "sqlite") != "postgresql":
+        yield f"sqlite:///{root / 'schema.db'}"
+        return
+    admin_url = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    name = f"t_schema_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 @pytest.fixture(scope="module")
 def app_and_tokens(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, dict[str, str]]]:
     root: Path = tmp_path_factory.mktemp("schema")
-    url = f"sqlite:///{root / 'schema.db'}"
+    with _database(root) as url:
+        yield from _app_and_tokens(root, url)
+
+
+def _app_and_tokens(root: Path, url: str) -> Iterator[tuple[Any, dict[str, str]]]:
     migrate(url)
     engine = make_engine(url)
     settings_ = Settings(data_dir=root / "data", database_url=url, public_base_url="http://testserver")

@@ -47,7 +47,7 @@ router = APIRouter(
     tags=["warranty"],
     route_class=ApiRoute,
     dependencies=[Depends(remember_session)],
-    responses=refusals(400, 401, 403, 404, 409, 422),  # 400: a body that is not UTF-8 JSON
+    responses=refusals(400, 401, 403, 404, 409, 422, 429),  # 400: a body that is not UTF-8 JSON
 )
 
 
