@@ -49,9 +49,12 @@ def test_claim_photos_on_an_unwritable_store_answer_503_and_open_no_claim(edge: 
 
 
 def test_reading_from_a_broken_store_is_503_not_500(edge: Edge) -> None:
-    """A photo whose file cannot be read (here: a folder in its place) answers 503 JSON to the API."""
+    """A photo whose file cannot be read (a folder in its place): 503, a page for browsers, JSON else."""
     digest = hashlib.sha256(b"x").hexdigest()
     (edge.settings.data_dir / "photos" / digest[:2] / digest).mkdir(parents=True)
+    page = edge.client.get(f"/photos/{digest}", headers={"accept": "text/html"})
+    assert page.status_code == 503 and page.headers["content-type"].startswith("text/html")
+    assert str(edge.settings.data_dir) not in page.text
     r = edge.client.get(f"/photos/{digest}")
     assert r.status_code == 503
     assert r.json() == {"detail": PHOTO_STORE_UNAVAILABLE}
