@@ -2,11 +2,14 @@
 
 Certificates sign these digests, so a stored photo can never be swapped without the
 signature check failing. Writes are atomic (temp file + rename): a crash mid-write
-leaves either no photo or the whole photo, never a truncated one.
+leaves either no photo or the whole photo, never a truncated one. A store that cannot be
+written or read (disk full, read-only, wrong permissions) raises ``PhotoStoreUnavailable``,
+which the web app answers with a 503 where no caller turned it into a refusal of its own.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -26,6 +29,15 @@ UPLOADS_DIR = "uploads"
 
 class PhotoStoreError(ValueError):
     """A photo that cannot be stored or found (too large, bad digest, missing)."""
+
+
+class PhotoStoreUnavailable(OSError):
+    """The store's disk refused a read or write (full, read-only, permissions): try again later.
+
+    An ``OSError``, so callers that already treat a failed write as "unavailable" still do."""
+
+    def __init__(self) -> None:
+        super().__init__("photo storage unavailable")
 
 
 @dataclass(frozen=True)
@@ -55,24 +67,37 @@ class PhotoStore:
             )
         digest = hashlib.sha256(data).hexdigest()
         path = self._path(digest)
-        if path.exists():
-            os.utime(path)  # stored again: as young as a new file for anything that expires files
-            return digest
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=_INCOMING)
+        try:
+            if path.exists():
+                os.utime(path)  # stored again: as young as a new file for anything that expires files
+                return digest
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=_INCOMING)
+        except OSError as exc:
+            raise PhotoStoreUnavailable() from exc
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
                 fh.flush()
                 os.fsync(fh.fileno())
             os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
+        except BaseException as exc:
+            with contextlib.suppress(OSError):
+                Path(tmp).unlink(missing_ok=True)
+            if isinstance(exc, OSError):
+                raise PhotoStoreUnavailable() from exc
             raise
         return digest
 
     def exists(self, digest: str) -> bool:
-        return self._path(digest).exists()
+        return self.exists_at(self._path(digest))
+
+    @staticmethod
+    def exists_at(path: Path) -> bool:
+        try:
+            return path.exists()
+        except OSError as exc:
+            raise PhotoStoreUnavailable() from exc
 
     def get(self, digest: str) -> bytes:
         """Return the photo's bytes, re-checking the digest so on-disk corruption is caught."""
@@ -81,6 +106,8 @@ class PhotoStore:
             data = path.read_bytes()
         except (FileNotFoundError, NotADirectoryError) as exc:
             raise PhotoStoreError("no photo with this digest") from exc
+        except OSError as exc:
+            raise PhotoStoreUnavailable() from exc
         if hashlib.sha256(data).hexdigest() != digest:
             raise PhotoStoreError("this photo is corrupt on disk")
         return data

@@ -27,7 +27,7 @@ from warranty.certificate_lookup import CertificateView, identity_matches, looku
 from warranty.coverage import Coverage, coverage_of, plan_for_certificate, sale_for
 from warranty.errors import Conflict, Forbidden, Invalid, NotFound
 from warranty.evidence import Reinspection
-from warranty.plans import Plan, get_plan
+from warranty.plans import Plan, PlanError, all_plans, get_plan
 from warranty.tables import Claim, ClaimEvent, Sale
 
 STATES = (
@@ -139,6 +139,21 @@ def _new_ref() -> str:
 # --------------------------------------------------------------------------- sales
 
 
+# A sale's price times the largest refund multiple (10x for a fake) must still fit the BIGINT
+# payout column: 10**15 fen is ten trillion yuan, far above any item, far below 2**63 / 10.
+MAX_PRICE_MINOR = 10**15
+
+
+def _sale_plan(plan_id: str) -> Plan:
+    """The plan a sale names; an unknown id is the caller's mistake (422), not a server error."""
+    try:
+        return get_plan(plan_id)
+    except PlanError as exc:
+        raise Invalid(
+            f"there is no warranty plan with that id; plans: {', '.join(sorted(all_plans()))}"
+        ) from exc
+
+
 def record_sale(
     session: Session,
     actor: Actor,
@@ -161,6 +176,8 @@ def record_sale(
         raise Invalid("order reference must be 1-64 characters")
     if not isinstance(price_minor, int) or isinstance(price_minor, bool) or price_minor < 0:
         raise Invalid("price must be a non-negative whole number of minor units (e.g. cents)")
+    if price_minor > MAX_PRICE_MINOR:
+        raise Invalid(f"price must be at most {MAX_PRICE_MINOR} minor units")
     currency = currency.strip().upper()
     if len(currency) != 3 or not currency.isalpha():
         raise Invalid(f"currency must be a 3-letter ISO 4217 code, got {currency!r}")
@@ -171,7 +188,7 @@ def record_sale(
         raise Invalid("sale date is in the future")
     if sold_at < cert.issued_at - timedelta(minutes=5):
         raise Invalid(f"sale date is before the certificate was issued ({cert.issued_at:%Y-%m-%d %H:%M} UTC)")
-    plan = get_plan(plan_id) if plan_id else plan_for_certificate(cert, None)
+    plan = _sale_plan(plan_id) if plan_id else plan_for_certificate(cert, None)
     if plan.item_kind != cert.item_kind:
         raise Invalid(f"plan {plan.plan_id} covers {plan.item_kind}, the certificate is for {cert.item_kind}")
     if sale_for(session, cert.human_id) is not None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, Index, Text
+from sqlalchemy import BigInteger, Column, Index, Text
 from sqlmodel import Field, SQLModel
 
 
@@ -21,7 +21,7 @@ class Sale(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     cert_human_id: str = Field(index=True, unique=True, max_length=32)
     order_ref: str = Field(index=True, max_length=64)
-    price_minor: int
+    price_minor: int = Field(sa_type=BigInteger)  # BIGINT: a jewel's price in fen passes 2**31
     currency: str = Field(max_length=3)
     sold_at: datetime
     buyer_contact: str = Field(default="", max_length=256)  # private: staff only, never public
@@ -66,7 +66,7 @@ class Claim(SQLModel, table=True):
     version: int = Field(default=1)
     outcome: str | None = Field(default=None, max_length=16)  # repair | replace | refund
     deny_reason: str | None = Field(default=None, max_length=40)
-    payout_minor: int | None = None
+    payout_minor: int | None = Field(default=None, sa_type=BigInteger)  # up to 10x a price
     payout_currency: str | None = Field(default=None, max_length=3)
     received_identity: str | None = Field(default=None, max_length=64)  # masked IMEI/serial
     received_weight_mg: int | None = None

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
@@ -45,6 +45,8 @@ from inspector.certificates.verify import VerificationResult
 from inspector.config import Settings
 from inspector.ratelimit import client_address
 from inspector.web.deps import get_engine, get_session, get_settings_dep
+from inspector.web.params import SafeStr
+from inspector.web.responses import body_of, redirect, refusals
 from inspector.web.templating import templates
 
 router = APIRouter(tags=["certificates"])
@@ -185,7 +187,11 @@ def get_issuer(
     return JSONResponse(doc, headers={"Cache-Control": "public, max-age=60"})
 
 
-@router.get("/status/{purpose}/{list_no}", summary="Signed Bitstring Status List credential")
+@router.get(
+    "/status/{purpose}/{list_no}",
+    summary="Signed Bitstring Status List credential",
+    responses={**body_of(VC_MEDIA), **refusals(404)},
+)
 def get_status_list(
     purpose: str,
     list_no: int,
@@ -199,7 +205,7 @@ def get_status_list(
     return JSONResponse(doc, media_type=VC_MEDIA, headers={"Cache-Control": "no-cache"})
 
 
-@router.get("/log/sth", summary="Latest signed tree head of the transparency log")
+@router.get("/log/sth", summary="Latest signed tree head of the transparency log", responses=refusals(404))
 def get_sth(session: Session = Depends(get_session)) -> Response:
     sth = signed_tree_head(session)
     if sth is None:
@@ -207,7 +213,7 @@ def get_sth(session: Session = Depends(get_session)) -> Response:
     return JSONResponse(sth)
 
 
-@router.get("/log/sth/{size}", summary="Signed tree head for a given tree size")
+@router.get("/log/sth/{size}", summary="Signed tree head for a given tree size", responses=refusals(404))
 def get_sth_at(size: int, session: Session = Depends(get_session)) -> Response:
     sth = signed_tree_head(session, size) if 0 < size <= MAX_INT32 else None
     if sth is None:
@@ -215,7 +221,9 @@ def get_sth_at(size: int, session: Session = Depends(get_session)) -> Response:
     return JSONResponse(sth)
 
 
-@router.get("/log/proof/{ref}", summary="Inclusion proof of a certificate in the log")
+@router.get(
+    "/log/proof/{ref}", summary="Inclusion proof of a certificate in the log", responses=refusals(400, 404)
+)
 def get_inclusion(
     ref: str, tree_size: int | None = None, session: Session = Depends(get_session)
 ) -> Response:
@@ -229,7 +237,7 @@ def get_inclusion(
     return JSONResponse(proof)
 
 
-@router.get("/log/consistency", summary="Consistency proof between two tree sizes")
+@router.get("/log/consistency", summary="Consistency proof between two tree sizes", responses=refusals(400))
 def get_consistency(first: int, second: int, session: Session = Depends(get_session)) -> Response:
     try:
         return JSONResponse(consistency_proof(session, first, second))
@@ -243,7 +251,11 @@ def lookup(q: str = "") -> Response:
     return RedirectResponse(f"/c/{quote(q.strip()[:40], safe='')}", status_code=303)
 
 
-@router.get("/c/{ref}.json", summary="The certificate as a W3C Verifiable Credential")
+@router.get(
+    "/c/{ref}.json",
+    summary="The certificate as a W3C Verifiable Credential",
+    responses={**body_of(VC_MEDIA), **refusals(404)},
+)
 def get_credential(ref: str, session: Session = Depends(get_session)) -> Response:
     record = get_certificate(session, ref)
     if record is None:
@@ -251,7 +263,11 @@ def get_credential(ref: str, session: Session = Depends(get_session)) -> Respons
     return JSONResponse(record.credential, media_type=VC_MEDIA)
 
 
-@router.get("/c/{ref}/verify.json", summary="Verification result (signature, key, status, log)")
+@router.get(
+    "/c/{ref}/verify.json",
+    summary="Verification result (signature, key, status, log)",
+    responses=refusals(404),
+)
 def get_verification(
     ref: str, session: Session = Depends(get_session), settings: Settings = Depends(get_settings_dep)
 ) -> Response:
@@ -268,7 +284,11 @@ def get_verification(
     return JSONResponse(body)
 
 
-@router.get("/c/{ref}/qr.svg", summary="QR code of the certificate URL")
+@router.get(
+    "/c/{ref}/qr.svg",
+    summary="QR code of the certificate URL",
+    responses={**body_of("image/svg+xml"), **refusals(404)},
+)
 def get_qr(
     ref: str, session: Session = Depends(get_session), settings: Settings = Depends(get_settings_dep)
 ) -> Response:
@@ -281,7 +301,12 @@ def get_qr(
     return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "public, max-age=86400"})
 
 
-@router.get("/c/{ref}/label", response_class=HTMLResponse, summary="Printable parcel label")
+@router.get(
+    "/c/{ref}/label",
+    response_class=HTMLResponse,
+    summary="Printable parcel label",
+    responses=refusals(404, html=True),
+)
 def get_label(
     ref: str,
     request: Request,
@@ -306,7 +331,11 @@ def get_label(
     )
 
 
-@router.get("/c/{ref}/label.pdf", summary="Printable parcel label as PDF (62 x 100 mm)")
+@router.get(
+    "/c/{ref}/label.pdf",
+    summary="Printable parcel label as PDF (62 x 100 mm)",
+    responses={**body_of("application/pdf"), **refusals(404, html=True)},
+)
 def get_label_pdf(
     ref: str,
     request: Request,
@@ -324,7 +353,13 @@ def get_label_pdf(
     )
 
 
-@router.get("/c/{ref}", response_class=HTMLResponse, summary="Public verify page")
+@router.get(
+    "/c/{ref}",
+    response_class=HTMLResponse,
+    summary="Public verify page",
+    # 303: an id that is only a line break reaches the look-up form's route (Starlette's "$")
+    responses={**redirect(), **refusals(404, html=True)},
+)
 def get_page(
     ref: str,
     request: Request,
@@ -340,12 +375,17 @@ def get_order_ref_check(request: Request) -> OrderRefCheck:
     return check
 
 
-@router.post("/c/{ref}/match", response_class=HTMLResponse, summary="Does the item in hand match?")
+@router.post(
+    "/c/{ref}/match",
+    response_class=HTMLResponse,
+    summary="Does the item in hand match?",
+    responses=refusals(404, 429, 503, html=True),
+)
 def post_match(
     ref: str,
     request: Request,
-    value: str = Form(""),
-    order_ref: str = Form(""),
+    value: Annotated[SafeStr, Form()] = "",
+    order_ref: Annotated[SafeStr, Form()] = "",
     session: Session = Depends(get_session),
     engine: Engine = Depends(get_engine),
     settings: Settings = Depends(get_settings_dep),
@@ -377,7 +417,11 @@ class StatusAction(BaseModel):
     reason: str = ""
 
 
-@router.post("/api/certificates/{ref}/{action}", summary="Revoke, suspend or reinstate (supervisor/admin)")
+@router.post(
+    "/api/certificates/{ref}/{action}",
+    summary="Revoke, suspend or reinstate (supervisor/admin)",
+    responses=refusals(400, 401, 403, 404, 409),
+)
 def post_status(
     ref: str,
     action: str,

@@ -26,6 +26,8 @@ from inspector.auth import Role, User, optional_user, require_roles
 from inspector.station.events import CLOSE
 from inspector.station.flows import FLOWS
 from inspector.station.service import StationError, StationService
+from inspector.web.params import OptionalRowIdQuery, RowId
+from inspector.web.responses import body_of, refusals
 from inspector.web.templating import templates
 
 
@@ -44,7 +46,8 @@ class _StationRoute(APIRoute):
         return route
 
 
-router = APIRouter(route_class=_StationRoute)
+# Operator routes answer 401/403 before anything else; 400 is a body that is not UTF-8 JSON.
+router = APIRouter(route_class=_StationRoute, responses=refusals(400, 401, 403, 404, 409, 422))
 STATIC = Path(__file__).parent / "static"
 _create_lock = threading.Lock()
 operator_only = require_roles(Role.operator)
@@ -132,7 +135,7 @@ def list_inspections(
 
 @router.get("/api/station/inspections/{inspection_id}", tags=["station"])
 def get_inspection(
-    inspection_id: int, user: User = Depends(operator_only), station: StationService = Depends(get_station)
+    inspection_id: RowId, user: User = Depends(operator_only), station: StationService = Depends(get_station)
 ) -> dict[str, Any]:
     """The inspection with every step: status, result, timing, photos, who answered."""
     return station.get(inspection_id)
@@ -140,7 +143,7 @@ def get_inspection(
 
 @router.get("/api/station/inspections/{inspection_id}/steps", tags=["station"])
 def get_steps(
-    inspection_id: int, user: User = Depends(operator_only), station: StationService = Depends(get_station)
+    inspection_id: RowId, user: User = Depends(operator_only), station: StationService = Depends(get_station)
 ) -> list[dict[str, Any]]:
     steps: list[dict[str, Any]] = station.get(inspection_id)["steps"]
     return steps
@@ -148,7 +151,7 @@ def get_steps(
 
 @router.post("/api/station/inspections/{inspection_id}/steps/{step_key}/answer", tags=["station"])
 def answer_step(
-    inspection_id: int,
+    inspection_id: RowId,
     step_key: str,
     body: AnswerRequest,
     user: User = Depends(operator_only),
@@ -163,7 +166,7 @@ def answer_step(
 
 @router.post("/api/station/inspections/{inspection_id}/finish", tags=["station"])
 def finish_inspection(
-    inspection_id: int, user: User = Depends(operator_only), station: StationService = Depends(get_station)
+    inspection_id: RowId, user: User = Depends(operator_only), station: StationService = Depends(get_station)
 ) -> dict[str, Any]:
     """Confirm the result: the verdict is recorded and the certificate issued."""
     station.finish(inspection_id, user.username)
@@ -172,7 +175,7 @@ def finish_inspection(
 
 @router.post("/api/station/inspections/{inspection_id}/abort", tags=["station"])
 def abort_inspection(
-    inspection_id: int,
+    inspection_id: RowId,
     body: AbortRequest | None = None,
     user: User = Depends(operator_only),
     station: StationService = Depends(get_station),
@@ -183,7 +186,7 @@ def abort_inspection(
 
 @router.post("/api/station/inspections/{inspection_id}/resume", tags=["station"])
 def resume_inspection(
-    inspection_id: int, user: User = Depends(operator_only), station: StationService = Depends(get_station)
+    inspection_id: RowId, user: User = Depends(operator_only), station: StationService = Depends(get_station)
 ) -> dict[str, Any]:
     """Continue an interrupted inspection (pulled cable, station restart) from its last completed step."""
     station.resume(inspection_id, user.username)
@@ -212,7 +215,7 @@ async def flows() -> dict[str, Any]:
     return {kind: [s.as_dict() for s in steps] for kind, steps in FLOWS.items()}
 
 
-@router.get("/api/station/camera.jpg", tags=["station"])
+@router.get("/api/station/camera.jpg", tags=["station"], responses={**body_of("image/jpeg"), **refusals(503)})
 def camera_preview(
     user: User = Depends(operator_only), station: StationService = Depends(get_station)
 ) -> Response:
@@ -232,9 +235,11 @@ def live(station: StationService = Depends(get_station)) -> dict[str, Any]:
     return {"inspection": station.live(), "last_event_id": station.bus.last_id}
 
 
-@router.get("/api/station/inspections/{inspection_id}/qr.svg", tags=["station"])
+@router.get(
+    "/api/station/inspections/{inspection_id}/qr.svg", tags=["station"], responses=body_of("image/svg+xml")
+)
 def certificate_qr(
-    inspection_id: int, user: User = Depends(operator_only), station: StationService = Depends(get_station)
+    inspection_id: RowId, user: User = Depends(operator_only), station: StationService = Depends(get_station)
 ) -> Response:
     """QR code of the inspection's certificate URL, for operators: counting through inspection
     numbers must not list every certificate. The public QR code is ``/c/{certificate id}/qr.svg``."""
@@ -247,9 +252,9 @@ def certificate_qr(
     return Response(buf.getvalue(), media_type="image/svg+xml")
 
 
-@router.get("/api/station/events", tags=["station"])
+@router.get("/api/station/events", tags=["station"], responses=body_of("text/event-stream"))
 async def events(
-    request: Request, inspection_id: int | None = None, station: StationService = Depends(get_station)
+    request: Request, inspection_id: OptionalRowIdQuery = None, station: StationService = Depends(get_station)
 ) -> StreamingResponse:
     """Server-sent events: every step start/finish, operator answer and verdict, as JSON.
 
@@ -257,7 +262,9 @@ async def events(
     ``Last-Event-ID`` to receive what was missed (from a bounded buffer).
     """
     last = request.headers.get("last-event-id")
-    backlog = station.bus.since(int(last)) if last and last.isdigit() else []
+    backlog = (
+        station.bus.since(int(last)) if last and last.isascii() and last.isdigit() and len(last) < 19 else []
+    )
     queue = station.bus.subscribe()
 
     async def stream() -> AsyncIterator[str]:

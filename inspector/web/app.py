@@ -25,8 +25,11 @@ from inspector.certificates.identity import bind_keys_dir
 from inspector.certificates.keys import keys_dir
 from inspector.config import Settings, get_settings
 from inspector.db import DatabaseLimits, make_engine, migrate
+from inspector.photostore import PhotoStoreUnavailable
 from inspector.web.availability import add_database_error_handlers
 from inspector.web.errors import validation_refused
+from inspector.web.input_guard import refuse_unstorable_input
+from inspector.web.responses import photo_store_unavailable
 from inspector.web.security_headers import SecurityHeadersMiddleware
 from warranty.coverage import sale_for
 from warranty.uploads import sweep_periodically, upload_store
@@ -88,9 +91,13 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         max_body_size=MAX_BODY_BYTES,
         docs_url=None,  # served by inspector.web.docs_routes from local files, not a CDN
         redoc_url=None,
-        dependencies=[Depends(csrf_protect)],  # every unsafe cookie request: same origin + token
+        dependencies=[
+            Depends(csrf_protect),  # every unsafe cookie request: same origin + token
+            Depends(refuse_unstorable_input),  # NUL, lone surrogates, 1e400: a 422 everywhere
+        ],
     )
     app.add_middleware(SecurityHeadersMiddleware)
+    app.add_exception_handler(PhotoStoreUnavailable, photo_store_unavailable)
     app.state.settings = settings
     app.state.engine = engine
     app.state.order_ref_matches = order_ref_matches

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import string
 from datetime import timedelta
+from typing import Annotated
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request, status
@@ -22,6 +23,8 @@ from inspector.auth.signin import sign_in
 from inspector.config import Settings
 from inspector.ratelimit import client_address
 from inspector.web.deps import get_engine, get_session, get_settings_dep
+from inspector.web.params import SafeStr
+from inspector.web.responses import redirect
 from inspector.web.templating import templates
 
 router = APIRouter(tags=["auth"])
@@ -80,9 +83,9 @@ def login_page(request: Request, next: str = "/") -> Response:
 )
 def login(
     request: Request,
-    username: str = Form(..., max_length=256),
-    password: str = Form(..., max_length=1024),
-    next: str = Form("/", max_length=2048),
+    username: Annotated[SafeStr, Form(max_length=256)],
+    password: Annotated[SafeStr, Form(max_length=1024)],
+    next: Annotated[SafeStr, Form(max_length=2048)] = "/",
     session: Session = Depends(get_session),
     engine: Engine = Depends(get_engine),
     settings: Settings = Depends(get_settings_dep),
@@ -132,7 +135,7 @@ def session_from_token(
     return _with_session_cookie(Response(status_code=204), request, settings, token)
 
 
-@router.post("/auth/logout")
+@router.post("/auth/logout", responses=redirect())
 def logout(request: Request, session: Session = Depends(get_session)) -> Response:
     token = request.cookies.get(SESSION_COOKIE)
     if token:

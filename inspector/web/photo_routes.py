@@ -13,6 +13,7 @@ from fastapi.responses import Response
 from inspector.config import Settings
 from inspector.photostore import PHOTOS_DIR, UPLOADS_DIR, PhotoStore, PhotoStoreError
 from inspector.web.deps import get_settings_dep
+from inspector.web.responses import body_of, refusals
 
 router = APIRouter(tags=["photos"])
 
@@ -40,7 +41,16 @@ def _find(settings: Settings, digest: str) -> bytes:
     raise missing
 
 
-@router.get("/photos/{digest}", summary="A stored photo by its SHA-256")
+@router.get(
+    "/photos/{digest}",
+    summary="A stored photo by its SHA-256",
+    response_class=Response,
+    responses={
+        **body_of("image/jpeg", "image/png", "image/webp", "application/octet-stream"),
+        **refusals(404),
+        **refusals(503, html=True),
+    },
+)
 def get_photo(digest: str, settings: Settings = Depends(get_settings_dep)) -> Response:
     try:
         data = _find(settings, digest.split(".", 1)[0].lower())

@@ -18,11 +18,14 @@ from sqlmodel import Session
 from inspector.auth import User, optional_user
 from inspector.ratelimit import client_address
 from inspector.web.deps import get_engine, get_session
+from inspector.web.params import MAX_INT32
+from inspector.web.responses import refusals
 from warranty.certificate_lookup import lookup
 from warranty.coverage import coverage_of, sale_for
 from warranty.errors import Invalid, NotFound
 from warranty.evidence import Reinspection
 from warranty.service import (
+    MAX_PRICE_MINOR,
     TRANSITIONS,
     Actor,
     claim_by_secret,
@@ -40,7 +43,12 @@ from warranty.web.rendering import public_events
 from warranty.web.routing import ApiRoute, actor_of, api_actor, remember_session, staff_api
 from warranty.web.staff import queue_filter
 
-router = APIRouter(tags=["warranty"], route_class=ApiRoute, dependencies=[Depends(remember_session)])
+router = APIRouter(
+    tags=["warranty"],
+    route_class=ApiRoute,
+    dependencies=[Depends(remember_session)],
+    responses=refusals(400, 401, 403, 404, 409, 422, 429),  # 400: a body that is not UTF-8 JSON
+)
 
 
 def _claim_json(claim: Claim) -> dict[str, Any]:
@@ -161,12 +169,12 @@ def api_claim(
 
 class TransitionIn(BaseModel):
     action: str = Field(max_length=24)
-    version: int | None = None
+    version: int | None = Field(default=None, ge=1, le=MAX_INT32)
     note: str = Field(default="", max_length=2000)
-    outcome: str | None = None
-    reason_code: str | None = None
+    outcome: str | None = Field(default=None, max_length=16)
+    reason_code: str | None = Field(default=None, max_length=40)
     identity_value: str | None = Field(default=None, max_length=64)
-    weight_mg: int | None = None
+    weight_mg: int | None = Field(default=None, ge=0, le=MAX_INT32)
 
 
 @router.post(
@@ -200,7 +208,7 @@ def api_transition(
 
 
 class ReinspectionIn(Reinspection):
-    version: int | None = None
+    version: int | None = Field(default=None, ge=1, le=MAX_INT32)
 
 
 def _record_reinspection(session: Session, ref: str, body: ReinspectionIn, actor: Actor) -> Response:
@@ -250,11 +258,11 @@ def api_reinspection_by_certificate(
 class SaleIn(BaseModel):
     cert: str = Field(max_length=32)
     order_ref: str = Field(max_length=64)
-    price_minor: int
+    price_minor: int = Field(ge=0, le=MAX_PRICE_MINOR, description="Price in minor units (fen, cents).")
     currency: str = Field(max_length=3)
     sold_at: datetime | None = None
     buyer_contact: str = Field(default="", max_length=256)
-    plan_id: str | None = None
+    plan_id: str | None = Field(default=None, max_length=48)
 
 
 @router.post("/api/warranty/sales", status_code=201, summary="Staff: record the sale of a certified item")

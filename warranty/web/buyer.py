@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from inspector.config import Settings
 from inspector.ratelimit import client_address
 from inspector.web.deps import get_engine, get_session, get_settings_dep
+from inspector.web.responses import redirect, refusals
 from inspector.web.templating import templates
 from warranty.certificate_lookup import lookup
 from warranty.coverage import coverage_of, sale_for
@@ -36,7 +37,12 @@ from warranty.web.limits import check_photo_quota, count_order_ref_attempt, spen
 from warranty.web.rendering import label_page, public_events
 from warranty.web.routing import PageRoute, remember_session
 
-router = APIRouter(tags=["warranty"], route_class=PageRoute, dependencies=[Depends(remember_session)])
+router = APIRouter(
+    tags=["warranty"],
+    route_class=PageRoute,
+    dependencies=[Depends(remember_session)],
+    responses={**redirect(), **refusals(403, 404, 409, 413, 422, 429, 503, html=True)},
+)
 
 
 def _claim_form(

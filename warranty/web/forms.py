@@ -16,6 +16,7 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException
 
 from inspector.photoclean import CleanPhoto, PhotoRejected, clean_photo
+from inspector.web.params import unstorable_text
 from warranty.certificate_lookup import lookup
 from warranty.errors import Invalid, NotFound, TooLarge
 from warranty.evidence import Reinspection, parse_defects
@@ -64,9 +65,14 @@ async def read_photos(form: FormData, field: str) -> list[CleanPhoto]:
 
 
 def field(form: FormData, key: str) -> str:
-    """A text field, "" when absent (or a file)."""
+    """A text field, "" when absent (or a file); text no database can store is refused (422)."""
     v = form.get(key)
-    return v if isinstance(v, str) else ""
+    if not isinstance(v, str):
+        return ""
+    reason = unstorable_text(v)
+    if reason:
+        raise Invalid(f"{key}: {reason}")
+    return v
 
 
 def int_or_none(value: str, what: str) -> int | None:

@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from inspector.auth import User
 from inspector.web.deps import get_session
+from inspector.web.responses import body_of, redirect, refusals
 from inspector.web.templating import templates
 from warranty.reports import DIMENSIONS, claim_rates, claims_csv, rates_csv, time_to_resolution
 from warranty.web.routing import PageRoute, remember_session, remember_user, signed_in, staff_page
@@ -18,6 +19,7 @@ router = APIRouter(
     tags=["warranty"],
     route_class=PageRoute,
     dependencies=[Depends(remember_session), Depends(remember_user), Depends(staff_page("reports"))],
+    responses={**redirect(), **refusals(403, html=True)},
 )
 
 
@@ -37,7 +39,10 @@ def staff_reports(
     )
 
 
-@router.get("/staff/reports/claims.csv", summary="Supervisor: every claim as CSV")
+CSV = body_of("text/csv")
+
+
+@router.get("/staff/reports/claims.csv", summary="Supervisor: every claim as CSV", responses=CSV)
 def staff_claims_csv(session: Session = Depends(get_session)) -> Response:
     stamp = datetime.now(UTC).strftime("%Y%m%d")
     return StreamingResponse(
@@ -47,7 +52,7 @@ def staff_claims_csv(session: Session = Depends(get_session)) -> Response:
     )
 
 
-@router.get("/staff/reports/rates.csv", summary="Supervisor: claim rates as CSV")
+@router.get("/staff/reports/rates.csv", summary="Supervisor: claim rates as CSV", responses=CSV)
 def staff_rates_csv(session: Session = Depends(get_session)) -> Response:
     return Response(
         rates_csv(session),

@@ -18,6 +18,8 @@ from sqlmodel import Session
 from inspector.auth import User
 from inspector.config import Settings
 from inspector.web.deps import get_session, get_settings_dep
+from inspector.web.params import MAX_INT32
+from inspector.web.responses import redirect, refusals
 from inspector.web.templating import templates
 from warranty.certificate_lookup import lookup
 from warranty.errors import Forbidden, WarrantyError
@@ -45,6 +47,7 @@ router = APIRouter(
     tags=["warranty"],
     route_class=PageRoute,
     dependencies=[Depends(remember_session), Depends(remember_user)],
+    responses={**redirect(), **refusals(403, 404, 409, 413, 422, 503, html=True)},
 )
 
 
@@ -52,7 +55,7 @@ def queue_filter(request: Request) -> QueueFilter:
     """The queue's filter from the query string (the page and the JSON API read the same)."""
     qp = request.query_params
     try:
-        offset = max(0, int(qp.get("offset", "0") or 0))
+        offset = min(max(0, int(qp.get("offset", "0") or 0)), MAX_INT32)
     except ValueError:
         offset = 0
     return QueueFilter(
