@@ -6,14 +6,14 @@ PIP := $(PY) -m pip
 # Debian packages the test suite talks to as real peers (browser, adb host, AVR toolchain, ptys).
 TEST_DEBS := chromium adb gcc-avr avr-libc binutils-avr simavr libsimavr-dev socat
 
-.PHONY: setup train-deps system-deps test demo lint typecheck firmware models bench clean
+.PHONY: setup train-deps system-deps test demo lint typecheck firmware models bench clean lock
 
 setup: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
-	$(PIP) install -q -e '.[dev]'
+	$(PIP) install -q -c requirements.lock -e '.[dev]'
 	touch $@
 
 # The training extra (torch CPU build, onnx): `make models` trains with it, and the tests of the
@@ -21,8 +21,19 @@ $(VENV)/.installed: pyproject.toml
 train-deps: $(VENV)/.train-installed
 
 $(VENV)/.train-installed: $(VENV)/.installed
-	$(PIP) install -q -e '.[train]'
+	$(PIP) install -q -c requirements.lock -e '.[train]'
 	touch $@
+
+# Re-resolve every dependency (dev and train extras) in a scratch virtualenv and pin what it got.
+LOCK_VENV := .lock-venv
+lock:
+	rm -rf $(LOCK_VENV)
+	$(PYTHON) -m venv $(LOCK_VENV)
+	$(LOCK_VENV)/bin/pip install -q --upgrade pip
+	$(LOCK_VENV)/bin/pip install -q -e '.[dev,train]'
+	{ sed -n '1,2p' requirements.lock; $(LOCK_VENV)/bin/pip freeze --exclude-editable | sort -f; } > requirements.lock.new
+	mv requirements.lock.new requirements.lock
+	rm -rf $(LOCK_VENV)
 
 system-deps:
 	@missing=""; for p in $(TEST_DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
