@@ -53,4 +53,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for name in ROUTER_MODULES:
         app.include_router(importlib.import_module(name).router)
+    if settings.simulate:  # debug-only cable pulls for the fault campaign (bench/faults.py)
+        app.include_router(importlib.import_module("inspector.station.simulator_routes").router)
     return app
