@@ -9,6 +9,7 @@ unbroken chain from ``submitted`` to the claim's state and its version counts th
 
 from __future__ import annotations
 
+import itertools
 import json
 from typing import Any
 
@@ -132,7 +133,9 @@ def check_claim(engine: Engine, staff: httpx.Client, photos: PhotoStore, ref: st
         claim = s.exec(select(Claim).where(Claim.ref == ref)).first()
         if claim is None:
             return [f"claim {ref} is not in the database"]
-        log = list(s.exec(select(ClaimEvent).where(ClaimEvent.claim_id == claim.id).order_by(col(ClaimEvent.id))))
+        log = list(
+            s.exec(select(ClaimEvent).where(ClaimEvent.claim_id == claim.id).order_by(col(ClaimEvent.id)))
+        )
         state, version, open_cert, cert = claim.state, claim.version, claim.open_cert, claim.cert_human_id
         buyer_photos = claim.buyer_photos
     if state not in STATES:
@@ -142,7 +145,7 @@ def check_claim(engine: Engine, staff: httpx.Client, photos: PhotoStore, ref: st
     else:
         if log[0].action != "open" or log[0].from_state is not None or log[0].to_state != "submitted":
             issues.append(f"the log starts with {log[0].action} {log[0].from_state}->{log[0].to_state}")
-        for prev, ev in zip(log, log[1:], strict=False):
+        for prev, ev in itertools.pairwise(log):
             if ev.from_state != prev.to_state:
                 issues.append(f"log gap: {prev.to_state} then {ev.action} from {ev.from_state}")
         if log[-1].to_state != state:
