@@ -49,7 +49,7 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import Engine, make_url  # noqa: E402
-from sqlmodel import Session, select  # noqa: E402
+from sqlmodel import Session, col, select  # noqa: E402
 
 from bench.faultkit.checks import (  # noqa: E402
     all_claim_refs,
@@ -74,7 +74,7 @@ PG_URL = os.environ.get(
     os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"),
 )
 STATION_ID = "station-1"
-SETTLE_S = 60.0  # an inspection still "running" this long after a fault cleared has no worker
+SETTLE_S = 30.0  # an inspection still "running" this long after a fault cleared has no worker
 UP_S = 30.0  # the station must answer again this soon after a fault cleared
 ANSWERS: dict[str, dict[str, Any]] = {"declare": {"fields": {"metal": "gold", "hallmark": "750"}}}
 DEVICES = {"phone": ("phone", "rig"), "jewelry": ("scale", "rig")}
@@ -338,7 +338,14 @@ class Campaign:
                 self.buyer = httpx.Client(base_url=base, timeout=timeout)
                 self.server.start()
                 try:
+                    stop_at = t0 + 60 * self.args.max_minutes if self.args.max_minutes else None
                     for i in range(self.args.faults):
+                        if stop_at is not None and time.monotonic() > stop_at:
+                            budget = f"--max-minutes {self.args.max_minutes}"
+                            self.report.notes.append(
+                                f"stopped after {i} of {self.args.faults} faults: {budget}"
+                            )
+                            break
                         self._one(i)
                     self._finish_open_work()
                     self._final_sweep()
@@ -414,12 +421,24 @@ class Campaign:
         if iid is None:
             kind = rng.choice(("phone", "jewelry"))
             r = self.op.post("/api/station/inspections", json={"kind": kind})
-            if r.status_code != 201:
+            if r.status_code == 409:  # one is still active (e.g. left by an abort a fault ate): carry it on
+                iid = self._active_inspection()
+            elif r.status_code == 201:
+                iid = int(r.json()["id"])
+            if iid is None:
                 return None, f"inspection start {r.status_code}"
-            iid = int(r.json()["id"])
             self.current_inspection, self.inspection_faults = iid, 0
         self.inspection_faults += 1
         return InspectionDriver(self.op, iid), f"inspection {iid}"
+
+    def _active_inspection(self) -> int | None:
+        with Session(self.engine) as s:
+            active = s.exec(
+                select(Inspection.id)
+                .where(col(Inspection.status).in_(("running", "waiting_operator")))
+                .order_by(col(Inspection.id).desc())
+            ).first()
+        return active
 
     def _claim_driver(self, rng: random.Random) -> tuple[Driver | None, str]:
         if self.current_claim is None:
@@ -524,10 +543,11 @@ class Campaign:
             self.server.start()
 
     def _settle(self, driver: Driver | None, on_claim: bool) -> list[str]:
-        """Let the driver carry the work on until it ends or waits, then check it."""
+        """Let the driver carry the work on until it ends or waits (at most SETTLE_S), then check it."""
         if driver is None:
             return []
-        driver.join(SETTLE_S if not on_claim else 20.0)
+        deadline = time.monotonic() + SETTLE_S
+        driver.join(SETTLE_S)
         driver.stop.set()
         driver.join(15)
         if on_claim:
@@ -535,7 +555,6 @@ class Campaign:
             return check_claim(self.engine, self.staff, self.photos, self.current_claim[0])
         iid = self.current_inspection
         assert iid is not None
-        deadline = time.monotonic() + SETTLE_S
         while inspection_status(self.engine, iid) == "running" and time.monotonic() < deadline:
             time.sleep(0.2)
         issues = check_inspection(self.engine, self.op, self.photos, STATION_ID, iid)
@@ -694,6 +713,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--max-faults-per-inspection", type=int, default=5, help="then it is aborted (default 5)")
     ap.add_argument(
         "--disk-mb", type=int, default=1024, help="size of the tmpfs for disk_full (default 1024)"
+    )
+    ap.add_argument(
+        "--max-minutes",
+        type=float,
+        default=None,
+        help="stop injecting after this long, then check and report",
     )
     ap.add_argument("--json", type=Path, help="also write the report as JSON to this file")
     ap.add_argument("--workdir", type=Path, help="keep the data, database and server log here")
