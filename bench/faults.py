@@ -399,6 +399,8 @@ class Campaign:
                 f"-> {state:<16} {mark}",
                 flush=True,
             )
+            for issue in issues:
+                print(f"         {issue}", flush=True)
 
     def _find(self, i: int, kind: str, label: str, issue: str) -> None:
         self.findings.append(Finding(i + 1, kind, label, issue))
@@ -484,7 +486,7 @@ class Campaign:
     def _inject(self, kind: FaultKind, rng: random.Random) -> str:
         if kind is FaultKind.kill:
             self.server.kill()
-            self.server.start()
+            self._restart()
             return "SIGKILL, restarted"
         if kind is FaultKind.cable:
             iid = self.current_inspection
@@ -514,6 +516,16 @@ class Campaign:
         self.disk.release()
         return f"disk full ({leave} B) {hold:.1f} s"
 
+    def _restart(self) -> None:
+        """Start the server again; a start that fails is a finding, and it is tried twice more."""
+        for attempt in range(3):
+            try:
+                self.server.start()
+                return
+            except RuntimeError as exc:
+                self.report.notes.append(f"restart {attempt + 1} failed: {str(exc)[-600:]}")
+        raise SystemExit("the station would not start again three times in a row; see the notes")
+
     def _cable(self, device: str, action: str) -> None:
         for _ in range(20):  # the fault must happen: retry while the station is busy or restarting
             try:
@@ -529,7 +541,7 @@ class Campaign:
             self.report.notes.append(
                 f"fault #{i + 1}: the server exited by itself {when}:\n{self.server.tail(600)}"
             )
-            self.server.start()
+            self._restart()
             return
         if not self.server.wait_up(UP_S):
             self.report.unresponsive_after_fault += 1
@@ -540,7 +552,7 @@ class Campaign:
                 f"the station did not answer for {UP_S:.0f} s {when}",
             )
             self.server.kill()
-            self.server.start()
+            self._restart()
 
     def _settle(self, driver: Driver | None, on_claim: bool) -> list[str]:
         """Let the driver carry the work on until it ends or waits (at most SETTLE_S), then check it."""
@@ -560,7 +572,7 @@ class Campaign:
         issues = check_inspection(self.engine, self.op, self.photos, STATION_ID, iid)
         if inspection_status(self.engine, iid) == "running":  # stuck: a restart frees it for the next fault
             self.server.kill()
-            self.server.start()
+            self._restart()
         return issues
 
     def _after(self, on_claim: bool) -> str:
