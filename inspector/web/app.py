@@ -107,4 +107,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     add_database_error_handlers(app)
     for name in ROUTER_MODULES:
         app.include_router(importlib.import_module(name).router)
+    if settings.simulate:  # debug-only cable pulls for the fault campaign (bench/faults.py)
+        app.include_router(importlib.import_module("inspector.station.simulator_routes").router)
     return app

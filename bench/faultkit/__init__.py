@@ -1,0 +1,1 @@
+"""Parts of the fault campaign (``bench/faults.py``): the station process, the disk, the checks."""
