@@ -34,13 +34,14 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import create_engine, insert, text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy import insert, text
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from inspector.certificates.humanid import new_human_id
 from inspector.certificates.tables import Certificate
 from inspector.db import make_engine, migrate
+from tests.scratch_db import scratch_postgres_database
 from warranty.coverage import coverage_for
 from warranty.errors import Conflict
 from warranty.reports import claim_rates, time_to_resolution
@@ -75,16 +76,8 @@ def database(kind: str) -> Iterator[str]:
         with tempfile.TemporaryDirectory() as tmp:
             yield f"sqlite:///{Path(tmp) / 'bench.db'}"
         return
-    name = f"bench_claims_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_postgres_database(PG_URL, "bench_claims") as url:
+        yield url
 
 
 def fill(engine: Engine, n_certs: int, n_claims: int, rng: random.Random) -> dict[str, Any]:

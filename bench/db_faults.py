@@ -19,18 +19,17 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
-from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from faultproxy import FaultProxy, Mode
+from scratch_db import scratch_postgres_database
 
 from inspector.config import Settings
 from inspector.db import DatabaseLimits, make_engine, migrate
@@ -42,16 +41,8 @@ ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@1
 
 @contextmanager
 def scratch_database() -> Iterator[str]:
-    name = f"bench_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_postgres_database(ADMIN_URL, "bench") as url:
+        yield url
 
 
 def serve_exit_s(url: str, data_dir: Path) -> tuple[float, int, str]:

@@ -47,7 +47,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
-from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import Engine, make_url  # noqa: E402
 from sqlmodel import Session, col, select  # noqa: E402
 
@@ -66,6 +65,7 @@ from inspector.photostore import PhotoStore  # noqa: E402
 from inspector.station.runtime import free_port  # noqa: E402
 from inspector.station.tables import Inspection  # noqa: E402
 from tests.faultproxy import FaultProxy, Mode  # noqa: E402
+from tests.scratch_db import scratch_postgres_database  # noqa: E402
 from warranty.plans import get_plan  # noqa: E402
 from warranty.tables import Claim  # noqa: E402
 
@@ -159,16 +159,8 @@ def scratch_database(kind: str, workdir: Path, data_dir: Path) -> Iterator[str]:
     if kind == "sqlite":
         yield f"sqlite:///{data_dir / 'inspector.db'}"
         return
-    name = f"faults_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_postgres_database(PG_URL, "faults") as url:
+        yield url
 
 
 def via_proxy(url: str, proxy: FaultProxy) -> str:

@@ -9,7 +9,6 @@ for tests that drop or hang the database.
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,6 +17,7 @@ import pytest
 from faultproxy import FaultProxy
 from hypothesis import HealthCheck, settings
 from proxied_postgres import ProxiedPostgres
+from scratch_db import scratch_postgres_database
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 
@@ -54,16 +54,8 @@ def fresh_postgres_database() -> Iterator[str]:
     """Create an empty PostgreSQL database, yield its URL, drop it afterwards (skip if unreachable)."""
     if not _postgres_reachable():
         pytest.skip(f"PostgreSQL unreachable at {POSTGRES_ADMIN_URL}")
-    name = f"t_{uuid.uuid4().hex[:16]}"
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_postgres_database(POSTGRES_ADMIN_URL) as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -27,8 +26,7 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from scratch_db import scratch_postgres_database
 
 from devices.camera.simulated import SimulatedCamera
 from inspector.auth import Role, create_user, issue_token
@@ -56,16 +54,8 @@ def _database(root: Path) -> Iterator[str]:
         yield f"sqlite:///{root / 'schema.db'}"
         return
     admin_url = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-    name = f"t_schema_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_postgres_database(admin_url, "t_schema") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
