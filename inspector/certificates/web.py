@@ -45,13 +45,12 @@ from inspector.certificates.verify import VerificationResult
 from inspector.config import Settings
 from inspector.ratelimit import client_address
 from inspector.web.deps import get_engine, get_session, get_settings_dep
-from inspector.web.params import SafeStr
+from inspector.web.params import MAX_INT32, SafeStr
 from inspector.web.responses import body_of, redirect, refusals
 from inspector.web.templating import templates
 
 router = APIRouter(tags=["certificates"])
 
-MAX_INT32 = 2**31 - 1  # database integer columns: larger path numbers cannot exist
 
 VC_MEDIA = "application/vc+ld+json"
 
