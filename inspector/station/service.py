@@ -114,6 +114,7 @@ class StationService:
         self.armed_kind = "phone"
         self._lock = threading.RLock()  # serialises state transitions of all inspections
         self._workers: dict[int, threading.Thread] = {}
+        self._again: set[int] = set()  # inspections whose worker must look again before it leaves
         self._device_lock = threading.Lock()  # camera/turntable are shared with the preview
         self._started = False
         self.recorder = InterruptRecorder(
@@ -412,7 +413,10 @@ class StationService:
         with self._lock:
             t = self._workers.get(inspection_id)
             if t is not None and t.is_alive() and t is not threading.current_thread():
-                return  # the running worker will pick the new state up
+                # The worker may be on its way out (it just saw a waiting step): it reads the
+                # state again before it leaves, so the new state is never left without a worker.
+                self._again.add(inspection_id)
+                return
             t = threading.Thread(
                 target=self._run, args=(inspection_id,), name=f"inspection-{inspection_id}", daemon=True
             )
@@ -420,15 +424,23 @@ class StationService:
             t.start()
 
     def _run(self, inspection_id: int) -> None:
-        try:
-            while self._advance(inspection_id):
-                pass
-        except TRANSIENT_DATABASE_ERRORS:
-            log.warning("inspection %s: the database stopped answering", inspection_id, exc_info=True)
-            self._interrupt(inspection_id, None, DATABASE_LOST.format(where=""))
-        except Exception:  # never let a worker die silently: the inspection shows the error
-            log.exception("inspection %s: worker crashed", inspection_id)
-            self._interrupt(inspection_id, None, "internal error in the station; see the service log")
+        while True:
+            try:
+                while self._advance(inspection_id):
+                    pass
+            except TRANSIENT_DATABASE_ERRORS:
+                log.warning("inspection %s: the database stopped answering", inspection_id, exc_info=True)
+                self._interrupt(inspection_id, None, DATABASE_LOST.format(where=""))
+            except Exception:  # never let a worker die silently: the inspection shows the error
+                log.exception("inspection %s: worker crashed", inspection_id)
+                self._interrupt(inspection_id, None, "internal error in the station; see the service log")
+            with self._lock:  # leave only when nobody handed this worker new work meanwhile
+                if inspection_id in self._again:
+                    self._again.discard(inspection_id)
+                    continue
+                if self._workers.get(inspection_id) is threading.current_thread():
+                    del self._workers[inspection_id]
+                return
 
     def _advance(self, inspection_id: int) -> bool:
         """Run one step. Returns False when the worker should stop."""
