@@ -3,10 +3,11 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
-# Debian packages the test suite talks to as real peers (browser, adb host, AVR toolchain, ptys).
-TEST_DEBS := chromium adb gcc-avr avr-libc binutils-avr simavr libsimavr-dev socat
+# Debian packages the test suite talks to as real peers (browser, adb host, AVR toolchain, ptys), and
+# the CJK font the pages, the overlay and the labels are drawn with (Noto Sans CJK, as on Android).
+TEST_DEBS := chromium fonts-noto-cjk adb gcc-avr avr-libc binutils-avr simavr libsimavr-dev socat
 
-.PHONY: setup train-deps system-deps test demo lint typecheck firmware models bench clean lock
+.PHONY: setup translations messages train-deps system-deps test demo lint typecheck firmware models bench clean lock
 
 setup: $(VENV)/.installed
 
@@ -14,7 +15,16 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q -c requirements.lock -e '.[dev]'
+	$(PY) -m inspector.i18n compile
 	touch $@
+
+# The zh-CN catalogues: `make translations` after editing a .po (setup compiles them too);
+# `make messages` adds new marked messages to every .po for a translator.
+translations: setup
+	$(PY) -m inspector.i18n compile
+
+messages: setup
+	$(PY) -m inspector.i18n update
 
 # The training extra (torch CPU build, onnx): `make models` trains with it, and the tests of the
 # training path run on it. The product itself runs on onnxruntime alone.
@@ -46,7 +56,7 @@ system-deps:
 firmware:
 	$(MAKE) -C hardware/firmware
 
-test: setup train-deps system-deps
+test: setup train-deps system-deps translations
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy

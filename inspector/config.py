@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from inspector.i18n import DEFAULT_LOCALE, AppLocale, parse_locale
 
 
 class Settings(BaseSettings):
@@ -84,6 +87,36 @@ class Settings(BaseSettings):
         description="Mark the sign-in cookie Secure even when the request arrived over plain HTTP "
         "(behind a TLS-terminating proxy); HTTPS requests always get Secure cookies.",
     )
+
+    locale: AppLocale = Field(
+        default=DEFAULT_LOCALE,
+        description="The station's language (zh-CN or en): the stream overlay, printed labels, and "
+        "pages for readers whose browser asks for neither language.",
+    )
+    timezone: str = Field(default="Asia/Shanghai", description="IANA time zone dates and times are shown in.")
+
+    @field_validator("locale", mode="before")
+    @classmethod
+    def _locale_tag(cls, value: object) -> object:
+        if isinstance(value, str) and not isinstance(value, AppLocale):
+            locale = parse_locale(value)
+            if locale is None:
+                raise ValueError(f"unsupported locale {value!r}; use zh-CN or en")
+            return locale
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}; use an IANA name like Asia/Shanghai") from exc
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
 
     @property
     def resolved_database_url(self) -> str:

@@ -23,6 +23,10 @@ from sqlalchemy.engine import Engine, make_url
 
 from inspector.db import make_engine, migrate
 
+# Tests read the pages in English unless they choose a language (Settings, Accept-Language or the
+# language cookie); the servers they start as subprocesses inherit this too.
+os.environ.setdefault("INSPECTOR_LOCALE", "en")
+
 # Property tests judge correctness, not speed: a busy 2-core CI machine must not fail them
 # on timing (speed lives in bench/).
 settings.register_profile(
@@ -84,5 +88,21 @@ def engine(database_url: str) -> Iterator[Engine]:
     """A migrated database (every component's schema), on SQLite and on PostgreSQL."""
     migrate(database_url)
     eng = make_engine(database_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    """A SQLite database URL, for tests where which database it is does not matter (page language,
+    layout): they run once instead of twice."""
+    return f"sqlite:///{tmp_path / 'test.db'}"
+
+
+@pytest.fixture
+def sqlite_engine(sqlite_url: str) -> Iterator[Engine]:
+    """A migrated SQLite database (every component's schema)."""
+    migrate(sqlite_url)
+    eng = make_engine(sqlite_url)
     yield eng
     eng.dispose()

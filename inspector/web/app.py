@@ -37,6 +37,7 @@ from warranty.uploads import sweep_periodically, upload_store
 # One entry per component that serves HTTP. Add yours here.
 ROUTER_MODULES: list[str] = [
     "inspector.web.auth_routes",
+    "inspector.web.language",
     "inspector.web.docs_routes",
     "inspector.web.photo_routes",
     "inspector.web.site_routes",

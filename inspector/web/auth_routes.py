@@ -8,10 +8,8 @@ trades it for a session cookie with ``POST /auth/session`` and ``Authorization: 
 
 from __future__ import annotations
 
-import string
 from datetime import timedelta
 from typing import Annotated
-from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -21,35 +19,25 @@ from sqlmodel import Session
 from inspector.auth import SESSION_COOKIE, User, authenticate_token, issue_token, revoke_token
 from inspector.auth.signin import sign_in
 from inspector.config import Settings
+from inspector.i18n import translate, translate_plural
 from inspector.ratelimit import client_address
 from inspector.web.deps import get_engine, get_session, get_settings_dep
+from inspector.web.language import request_locale
 from inspector.web.params import SafeStr
 from inspector.web.responses import redirect
+from inspector.web.safe_redirect import safe_next
 from inspector.web.templating import templates
 
 router = APIRouter(tags=["auth"])
 
 SESSION_TTL = timedelta(hours=12)
-_NEXT_ALLOWED = frozenset(string.ascii_letters + string.digits + "/-._~%!$&'()*+,;=:@?#")
-
-
-def safe_next(target: str) -> str:
-    """Only a path on this site: ``/x`` yes; ``//evil``, ``///evil``, ``/\\evil``, ``https:evil``,
-    anything with a backslash, a control character or a space no (browsers read those as another
-    host). Anything else becomes ``/``."""
-    if not target.startswith("/") or target[1:2] in ("/", "\\") or not set(target) <= _NEXT_ALLOWED:
-        return "/"
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc:
-        return "/"
-    return target
 
 
 def _login_page(request: Request, next_: str, error: str | None, status_code: int = 200) -> Response:
     return templates.TemplateResponse(
         request,
         "login.html",
-        {"next": safe_next(next_), "error": error, "title": "Sign in"},
+        {"next": safe_next(next_), "error": error, "title": translate(request_locale(request), "Sign in")},
         status_code=status_code,
     )
 
@@ -96,13 +84,19 @@ def login(
         response = _login_page(
             request,
             next,
-            f"Too many sign-in attempts. Try again in {minutes} minute{'s' if minutes != 1 else ''}.",
+            translate_plural(
+                request_locale(request),
+                "Too many sign-in attempts. Try again in %(num)s minute.",
+                "Too many sign-in attempts. Try again in %(num)s minutes.",
+                minutes,
+            ),
             status.HTTP_429_TOO_MANY_REQUESTS,
         )
         response.headers["Retry-After"] = str(result.retry_after_s)
         return response
     if result.user is None:
-        return _login_page(request, next, "Wrong username or password.", status.HTTP_401_UNAUTHORIZED)
+        wrong = translate(request_locale(request), "Wrong username or password.")
+        return _login_page(request, next, wrong, status.HTTP_401_UNAUTHORIZED)
     token = issue_token(session, result.user, name="browser", kind="session", ttl=SESSION_TTL)
     session.commit()
     return _with_session_cookie(RedirectResponse(safe_next(next), status_code=303), request, settings, token)

@@ -1,0 +1,23 @@
+"""The site-wide pages in a real browser: both languages, phone and desktop width."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from browser import LOCALES, WIDTHS, LiveServer, chromium, look_at, reader_page
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_the_sign_in_page_reads_well_in_each_language_and_width(tmp_path: Path, locale: str) -> None:
+    """Nothing wider than the screen, no serious accessibility problem, the words in the reader's
+    language; screenshots in test-artifacts/screens/ to look at."""
+    server = LiveServer(tmp_path)
+    with server.running() as base, chromium() as browser:
+        for width in WIDTHS:
+            with reader_page(browser, locale, width) as page:
+                page.goto(f"{base}/auth/login")
+                look = look_at(page, f"login-{locale}-{width}")
+                assert look.problems() == [], look.problems()
+                heading = page.locator("h1").inner_text()
+                assert heading == ("登录" if locale == "zh-CN" else "Sign in")
