@@ -74,6 +74,10 @@ def _read(path: Path, locale: AppLocale, domain: str) -> Catalog:
         return read_po(fp, locale=locale.value, domain=domain)
 
 
+def _messages(catalog: Catalog) -> list[tuple[object, object, object]]:
+    return sorted(((m.id, m.context, m.string) for m in catalog if m.id), key=repr)
+
+
 def update(components: Iterable[Component] = COMPONENTS) -> list[Path]:
     """Merge freshly extracted messages into each ``.po`` (new ones empty, gone ones obsolete)."""
     written = []
@@ -87,8 +91,12 @@ def update(components: Iterable[Component] = COMPONENTS) -> list[Path]:
                 catalog = Catalog(locale=locale.value, domain=component.domain, project="inspector")
             else:
                 continue
+            before, created = _messages(catalog), catalog.creation_date
             catalog.update(template, no_fuzzy_matching=True)
             catalog.obsolete.clear()
+            if path.is_file() and _messages(catalog) == before:
+                continue  # nothing new: leave the file (and its dates) alone, no churn in git
+            catalog.creation_date = created
             path.parent.mkdir(parents=True, exist_ok=True)
             with path.open("wb") as fp:
                 write_po(fp, catalog, width=100, omit_header=False, sort_output=True)

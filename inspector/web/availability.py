@@ -9,6 +9,7 @@ so a load balancer or the operator can tell "process up, database down" apart.
 from __future__ import annotations
 
 import math
+from string import Template
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -16,6 +17,8 @@ from pydantic import BaseModel, Field
 
 from inspector.db import TRANSIENT_DATABASE_ERRORS
 from inspector.dbguard import GateState, gate_for
+from inspector.i18n import translate
+from inspector.web.language import request_locale
 
 UNAVAILABLE = "database unavailable, try again in a few seconds"
 DEFAULT_RETRY_AFTER_S = 5
@@ -45,18 +48,31 @@ def _retry_after(request: Request) -> int:
     return max(1, math.ceil(gate.seconds_until_retry() or gate.retry_after_s))
 
 
-_PAGE = (
-    "<!doctype html><html lang=en><meta charset=utf-8><title>Database unavailable</title>"
-    "<body style='font-family:sans-serif;margin:3em'><h1>Database unavailable</h1>"
-    "<p>The station cannot reach its database right now. Try again in a few seconds.</p>"
+_PAGE = Template(
+    "<!doctype html><html lang=$lang><meta charset=utf-8>"
+    "<meta name=viewport content='width=device-width, initial-scale=1'><title>$title</title>"
+    "<body style='font-family:system-ui,\"Noto Sans CJK SC\",sans-serif;margin:2em'><h1>$title</h1>"
+    "<p>$body</p>"
 )
+
+
+def _page(request: Request) -> str:
+    """The 503 page in the reader's language (fixed texts only, so nothing needs escaping)."""
+    locale = request_locale(request)
+    return _PAGE.substitute(
+        lang=locale.tag,
+        title=translate(locale, "Database unavailable"),
+        body=translate(
+            locale, "The station cannot reach its database right now. Try again in a few seconds."
+        ),
+    )
 
 
 async def database_unavailable(request: Request, _exc: Exception) -> Response:
     """503 with a fixed message (a page for browsers, JSON otherwise): the driver's text is never shown."""
     headers = {"Retry-After": str(_retry_after(request)), "Cache-Control": "no-store"}
     if "text/html" in request.headers.get("accept", ""):
-        return HTMLResponse(_PAGE, status_code=503, headers=headers)
+        return HTMLResponse(_page(request), status_code=503, headers=headers)
     return JSONResponse({"detail": UNAVAILABLE}, status_code=503, headers=headers)
 
 

@@ -87,6 +87,8 @@ def test_hanging_database_gives_503_while_pages_without_database_answer(
         assert c.get("/healthz").json()["database"] == "down"
         page = c.get("/api/station/live", headers={"Accept": "text/html"})  # a browser gets a page
         assert page.status_code == 503 and "Database unavailable" in page.text
+        page = c.get("/api/station/live", headers={"Accept": "text/html", "Accept-Language": "zh-CN"})
+        assert page.status_code == 503 and "数据库暂时不可用" in page.text  # in the reader's language
 
     pg.proxy.set_mode(Mode.PASS)
     gate = gate_for(running.engine)
