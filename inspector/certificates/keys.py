@@ -216,6 +216,27 @@ def station_signing_key(
     return row, _read_key(path)
 
 
+def signing_key_problem(session: Session, settings: Settings, station_id: str) -> str | None:
+    """Why this station could not sign now (a key file missing, unreadable or not the registered
+    one), or None when it can. Creates nothing: keys made on first use are not a problem."""
+    root_path = keys_dir(settings) / ROOT_KEY_FILE
+    root_row = session.exec(select(SigningKey).where(SigningKey.role == "root")).first()
+    try:
+        if root_path.exists():
+            if root_row is not None and public_fingerprint(_read_key(root_path)) != root_row.fingerprint:
+                return "the issuer root key file does not match the one registered in the database"
+        elif root_row is not None:
+            return f"the issuer root key is registered but {ROOT_KEY_FILE} is not in the data directory"
+        for row in active_station_keys(session, station_id)[-1:]:
+            path = _station_key_path(settings, row.fingerprint)
+            if not path.exists():
+                return f"the private half of station key {row.fingerprint[:12]} is not in the data directory"
+            _read_key(path)
+    except (OSError, ValueError) as exc:
+        return f"a signing key could not be read: {exc}"
+    return None
+
+
 def rotate_station_key(session: Session, settings: Settings, station_id: str) -> SigningKey:
     return register_station_key(session, settings, station_id)
 

@@ -66,6 +66,10 @@ class RigAdapter:
     def home(self) -> None:
         self._call(lambda: self.driver.home(timeout=20.0))
 
+    def counters(self) -> dict[str, int]:
+        """The link's frame counters (sent, retransmits, bad CRC, timeouts, reconnects)."""
+        return dict(self.driver.stats)
+
     def identity(self) -> dict[str, Any]:
         ident = self.driver.identity
         if ident is None:
@@ -116,6 +120,10 @@ class ScaleAdapter:
             raise StepFailed(f"balance: {exc}") from exc
         except ScaleError as exc:
             raise StepFailed(f"balance: {exc}") from exc
+
+    def counters(self) -> dict[str, int]:
+        """The link's counters (commands sent, retries, reconnects)."""
+        return dict(self.driver.stats)
 
     def identity(self) -> dict[str, Any]:
         try:

@@ -29,6 +29,7 @@ from inspector.photostore import PhotoStoreUnavailable
 from inspector.web.availability import add_database_error_handlers
 from inspector.web.errors import validation_refused
 from inspector.web.input_guard import refuse_unstorable_input
+from inspector.web.metrics import install_metrics
 from inspector.web.responses import photo_store_unavailable
 from inspector.web.security_headers import SecurityHeadersMiddleware
 from warranty.coverage import sale_for
@@ -38,6 +39,8 @@ from warranty.uploads import sweep_periodically, upload_store
 ROUTER_MODULES: list[str] = [
     "inspector.web.auth_routes",
     "inspector.web.language",
+    "inspector.web.metrics",
+    "inspector.web.readiness",
     "inspector.web.docs_routes",
     "inspector.web.photo_routes",
     "inspector.web.site_routes",
@@ -98,6 +101,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         ],
     )
     app.add_middleware(SecurityHeadersMiddleware)
+    install_metrics(app)
     app.add_exception_handler(PhotoStoreUnavailable, photo_store_unavailable)
     app.state.settings = settings
     app.state.engine = engine

@@ -107,3 +107,24 @@ def test_hanging_database_gives_503_while_pages_without_database_answer(
         assert statuses[-1] == 200, statuses
         assert set(statuses) <= {200, 503}
         assert c.get("/healthz").json()["database"] == "up"
+
+
+def test_readiness_fails_fast_and_says_the_database_is_the_problem(
+    served: tuple[RunningStation, ProxiedPostgres],
+) -> None:
+    """A hanging database takes the station out of rotation (503 from /readyz, within the limits)
+    while /healthz still says the process is up; the checks that need the database are skipped."""
+    running, pg = served
+    with httpx.Client(base_url=running.base_url, timeout=CLIENT_TIMEOUT_S) as c:
+        assert c.get("/readyz").status_code == 200
+        pg.proxy.set_mode(Mode.HANG)
+        r = c.get("/readyz")
+        assert c.get("/healthz").status_code == 200
+    assert r.status_code == 503
+    checks = {ch["name"]: ch["state"] for ch in r.json()["checks"]}
+    assert checks == {
+        "database": "failed",
+        "hardware": "ok",
+        "migrations": "skipped",
+        "signing_keys": "skipped",
+    }
