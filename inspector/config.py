@@ -88,6 +88,9 @@ class Settings(BaseSettings):
         "(behind a TLS-terminating proxy); HTTPS requests always get Secure cookies.",
     )
 
+    access_log: bool = Field(
+        default=False, description="Log every HTTP request (client, method, path, status) at level info."
+    )
     locale: AppLocale = Field(
         default=DEFAULT_LOCALE,
         description="The station's language (zh-CN or en): the stream overlay, printed labels, and "

@@ -19,6 +19,7 @@ import httpx
 
 from inspector.cli import CommandError
 from inspector.commands.serve import add_common, settings_from_args, wait_until_stopped
+from inspector.logsetup import configure_from_args
 
 ICON = {"passed": "✔", "warning": "!", "failed": "✘", "skipped": "-", "error": "⚠"}
 DEMO_OPERATOR = "operator"
@@ -144,6 +145,7 @@ def _demo(args: argparse.Namespace) -> int:
 
     if args.data_dir is None:
         args.data_dir = "var/demo"
+    configure_from_args(args)
     settings = settings_from_args(args)
     port = settings.port
     if args.port is None and not _port_free(settings.host, port):

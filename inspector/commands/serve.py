@@ -11,6 +11,7 @@ from typing import Any
 from inspector.cli import CommandError
 from inspector.config import Settings, get_settings
 from inspector.db import TRANSIENT_DATABASE_ERRORS, DatabaseLimits, unavailable
+from inspector.logsetup import add_logging_options, configure_from_args
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
@@ -27,6 +28,8 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         updates["port"] = args.port
     if getattr(args, "simulate", None) is not None:
         updates["simulate"] = args.simulate
+    if getattr(args, "access_log", None) is not None:
+        updates["access_log"] = args.access_log
     settings = base.model_copy(update=updates)
     if "public_base_url" not in base.model_fields_set and (args.host is not None or args.port is not None):
         settings = settings.model_copy(update={"public_base_url": f"http://{settings.host}:{settings.port}"})
@@ -38,11 +41,13 @@ def add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--database-url", help="SQLAlchemy URL (default: SQLite file in the data dir)")
     p.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, help="port to listen on (default 8000)")
+    add_logging_options(p)
 
 
 def _serve(args: argparse.Namespace) -> int:
     from inspector.station.runtime import RunningStation
 
+    configure_from_args(args)
     settings = settings_from_args(args)
     try:
         running = RunningStation(settings, port=settings.port).start()

@@ -84,7 +84,9 @@ class RunningStation:
                 app,
                 host=self.settings.host,
                 port=self.port,
-                log_level="warning",
+                log_config=None,  # our handlers (inspector.logsetup), not uvicorn's own
+                log_level=None,
+                access_log=self.settings.access_log,
                 timeout_graceful_shutdown=1,
                 lifespan="on",
                 proxy_headers=True,
