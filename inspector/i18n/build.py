@@ -8,6 +8,7 @@ no translation, is fuzzy, or is obsolete; ``compile`` writes the ``.mo`` files p
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -130,17 +131,33 @@ def gaps(components: Iterable[Component] = COMPONENTS) -> list[Gap]:
     return found
 
 
+def compiled(component: Component, locale: AppLocale) -> bytes:
+    """The ``.mo`` bytes of a component's ``.po`` (what ``compile`` writes)."""
+    buffer = io.BytesIO()
+    write_mo(buffer, _read(component.po_path(locale), locale, component.domain))
+    return buffer.getvalue()
+
+
+def stale(components: Iterable[Component] = COMPONENTS) -> list[Path]:
+    """``.mo`` files missing or older in content than their ``.po`` (pages would show old words)."""
+    found = []
+    for component in components:
+        for locale in TRANSLATED_LOCALES:
+            if not component.po_path(locale).is_file():
+                continue
+            mo = component.mo_path(locale)
+            if not mo.is_file() or mo.read_bytes() != compiled(component, locale):
+                found.append(mo)
+    return found
+
+
 def compile_all(components: Iterable[Component] = COMPONENTS) -> list[Path]:
     """Write each ``.po`` as the ``.mo`` the pages load."""
     written = []
     for component in components:
         for locale in TRANSLATED_LOCALES:
-            po = component.po_path(locale)
-            if not po.is_file():
-                continue
-            catalog = _read(po, locale, component.domain)
-            mo = component.mo_path(locale)
-            with mo.open("wb") as fp:
-                write_mo(fp, catalog)
-            written.append(mo)
+            if component.po_path(locale).is_file():
+                mo = component.mo_path(locale)
+                mo.write_bytes(compiled(component, locale))
+                written.append(mo)
     return written
