@@ -16,6 +16,8 @@ key_revoked             6    signed by a key that was later revoked (compromised
 revoked                 7    the certificate itself was revoked (status list bit set)
 suspended               8    the certificate is suspended (status list bit set)
 status_unavailable      9    signature fine but the status list could not be checked
+not_logged             10    (online) the issuer's transparency log does not hold it, or
+                             proves a different certificate under its id
 =====================  ====  ===========================================================
 """
 
@@ -42,6 +44,7 @@ class Verdict(StrEnum):
     revoked = "revoked"
     suspended = "suspended"
     status_unavailable = "status_unavailable"
+    not_logged = "not_logged"
 
 
 EXIT_CODES: dict[Verdict, int] = {
@@ -53,6 +56,7 @@ EXIT_CODES: dict[Verdict, int] = {
     Verdict.revoked: 7,
     Verdict.suspended: 8,
     Verdict.status_unavailable: 9,
+    Verdict.not_logged: 10,
 }
 
 HEADLINES: dict[Verdict, str] = {
@@ -64,6 +68,7 @@ HEADLINES: dict[Verdict, str] = {
     Verdict.revoked: "This certificate has been revoked",
     Verdict.suspended: "This certificate is suspended pending review",
     Verdict.status_unavailable: "Signature valid, but revocation status could not be checked",
+    Verdict.not_logged: "Not in the issuer's public log: it may be shown to you alone; do not trust it",
 }
 
 

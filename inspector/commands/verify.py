@@ -20,6 +20,7 @@ import json
 import re
 import sys
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -75,6 +76,16 @@ def _is_url(ref: str) -> bool:
     return ref.lower().startswith(("http://", "https://"))
 
 
+class NotFoundError(CommandError):
+    """The server answered that the document does not exist (not that it could not answer)."""
+
+
+class LogCheck(StrEnum):
+    LOGGED = "logged"
+    NOT_LOGGED = "not_logged"  # the issuer's own log does not have it, or proves something else
+    UNCHECKED = "unchecked"  # the log could not be asked; the certificate itself may be fine
+
+
 def _fetch(url: str, what: str) -> bytes:
     """GET a JSON document (bounded size); every failure is a CommandError naming ``what``."""
     try:
@@ -82,7 +93,7 @@ def _fetch(url: str, what: str) -> bytes:
             "GET", url, timeout=TIMEOUT, follow_redirects=True, headers={"Accept": "application/json"}
         ) as resp:
             if resp.status_code == 404:
-                raise CommandError(f"the {what} was not found (HTTP 404)")
+                raise NotFoundError(f"the {what} was not found (HTTP 404)")
             if resp.status_code != 200:
                 raise CommandError(f"the {what} could not be fetched (HTTP {resp.status_code})")
             body = bytearray()
@@ -281,9 +292,11 @@ def _verify(args: argparse.Namespace, trust: Trust) -> Outcome:
             f"issuer keys as of {_shown(keys_doc['updated'])} (key revocations after that are unknown)"
         )
     if result.signature_valid and not args.offline:
-        note = _check_logged(credential, keyset)
-        if note.startswith("in the transparency log"):
+        logged, note = _check_logged(credential, keyset)
+        if logged is LogCheck.LOGGED:
             result.checks.append(note)
+        elif logged is LogCheck.NOT_LOGGED and result.ok:
+            result.verdict, result.message = Verdict.not_logged, note
         else:
             print(f"warning: {_shown(note)}")
     outcome.result = result
@@ -306,12 +319,16 @@ def _hashes(values: Any) -> list[bytes]:
     return [bytes.fromhex(str(h)) for h in values]
 
 
-def _check_logged(credential: dict[str, Any], keyset: KeySet) -> str:
-    """Fetch and check the certificate's inclusion proof against a root-signed tree head."""
+def _check_logged(credential: dict[str, Any], keyset: KeySet) -> tuple[LogCheck, str]:
+    """Fetch and check the certificate's inclusion proof against a root-signed tree head.
+
+    A certificate the issuer's own log does not hold (or holds as something else) is one the
+    issuer may be showing to this buyer alone: that is a verdict, not a warning.
+    """
     subject = credential.get("credentialSubject")
     human_id = subject.get("human_id") if isinstance(subject, dict) else None
     if not isinstance(human_id, str):
-        return "transparency log inclusion not checked: the certificate has no id"
+        return LogCheck.UNCHECKED, "transparency log inclusion not checked: the certificate has no id"
     try:
         proof = _load(f"{_log_base(keyset)}/log/proof/{quote(human_id, safe='')}", "log inclusion proof")
         sth = proof["sth"]
@@ -324,6 +341,8 @@ def _check_logged(credential: dict[str, Any], keyset: KeySet) -> str:
             _hashes(proof["audit_path"]),
             bytes.fromhex(str(sth["root_hash"])),
         )
+    except NotFoundError:
+        return LogCheck.NOT_LOGGED, f"certificate {human_id} is not in the issuer's transparency log"
     except (
         CommandError,
         ProofError,
@@ -333,10 +352,11 @@ def _check_logged(credential: dict[str, Any], keyset: KeySet) -> str:
         ValueError,
         TypeError,
     ) as exc:
-        return f"transparency log inclusion not checked: {exc}"
+        return LogCheck.UNCHECKED, f"transparency log inclusion not checked: {exc}"
     if not ok:
-        return "the transparency log's inclusion proof does NOT match this certificate"
-    return f"in the transparency log: entry #{proof['leaf_index']} of {sth['tree_size']}, proof verified"
+        return LogCheck.NOT_LOGGED, "the transparency log's inclusion proof does NOT match this certificate"
+    logged = f"in the transparency log: entry #{proof['leaf_index']} of {sth['tree_size']}, proof verified"
+    return LogCheck.LOGGED, logged
 
 
 def _tree_head(doc: Any) -> tuple[int, bytes]:

@@ -23,7 +23,7 @@ from inspector.certificates import IssuedCertificate
 from inspector.certificates.keys import KeySet
 from inspector.certificates.merkle import MerkleTree, leaf_hash, verify_consistency, verify_inclusion
 from inspector.certificates.service import status_list_credential
-from inspector.certificates.tables import Certificate, SigningKey
+from inspector.certificates.tables import Certificate, LogLeaf, SigningKey
 from inspector.certificates.testing import issue_sample_certificate
 from inspector.certificates.verify import Verdict, verify_credential
 from inspector.cli import main
@@ -460,3 +460,23 @@ def test_verify_of_a_bare_host_url_in_a_real_process_has_no_traceback(
         assert proc.returncode == 1, (url, proc.stderr)
         assert proc.stderr.startswith("inspector: error: ") and message in proc.stderr, proc.stderr
         assert "Traceback" not in proc.stderr and proc.stdout == ""
+
+
+def test_a_certificate_missing_from_the_issuers_log_is_not_valid_online(
+    tmp_path: Path, cli_env: CliEnv, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A correctly signed certificate that the issuer's own transparency log does not hold may be
+    shown to this buyer alone (a split view): online verification says NOT LOGGED and exits 10
+    instead of VALID with a warning."""
+    server = LiveServer(tmp_path)
+    with session_scope(server.engine) as session:
+        issue_sample_certificate(session, server.settings)
+        hidden = issue_sample_certificate(session, server.settings).human_id
+    with session_scope(server.engine) as session:  # the issuer "forgets" to log the newest one
+        leaf = session.exec(select(LogLeaf).where(LogLeaf.human_id == hidden)).one()
+        session.delete(leaf)
+    with server.running() as base:
+        cli_env(public_base_url=base)
+        code, out, _ = _run(capsys, "verify", f"{base}/c/{hidden}")
+    assert code == 10 and out.startswith("NOT LOGGED")
+    assert f"certificate {hidden} is not in the issuer's transparency log" in out
