@@ -18,6 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from inspector import __version__
 from inspector.auth.csrf import csrf_protect
@@ -30,6 +31,7 @@ from inspector.web.availability import add_database_error_handlers
 from inspector.web.errors import validation_refused
 from inspector.web.input_guard import refuse_unstorable_input
 from inspector.web.metrics import install_metrics
+from inspector.web.page_not_found import not_found
 from inspector.web.responses import photo_store_unavailable
 from inspector.web.security_headers import SecurityHeadersMiddleware
 from warranty.coverage import sale_for
@@ -108,6 +110,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.order_ref_matches = order_ref_matches
     bind_keys_dir(engine, keys_dir(settings))  # for identity checks called without settings
     app.add_exception_handler(RequestValidationError, validation_refused)
+    app.add_exception_handler(StarletteHTTPException, not_found)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     add_database_error_handlers(app)
     for name in ROUTER_MODULES:

@@ -64,3 +64,15 @@ def test_every_page_offers_the_switch_back_to_the_same_page(client: TestClient) 
     page = client.get("/auth/login?next=/warranty/queue", headers={"Accept-Language": "zh-CN"}).text
     assert 'href="/lang/en?next=%2Fauth%2Flogin%3Fnext%3D%2Fwarranty%2Fqueue"' in page
     assert 'aria-current="true">中文' in page
+
+
+def test_a_browser_at_an_address_that_is_no_page_gets_a_page_in_its_language(client: TestClient) -> None:
+    """A mistyped link or an old QR code shows a page with a way home, not a JSON error; API
+    clients keep the JSON body."""
+    page = client.get("/no/such/page", headers={"Accept": "text/html", "Accept-Language": "zh-CN"})
+    assert page.status_code == 404 and "页面不存在" in visible_text(page.text)
+    assert untranslated(page.text) == []
+    api = client.get("/api/station/inspections/999999", headers={"Accept": "text/html"})
+    assert api.status_code in (401, 404) and api.headers["content-type"].startswith("application/json")
+    plain = client.get("/no/such/page")
+    assert plain.status_code == 404 and plain.json() == {"detail": "Not Found"}

@@ -21,3 +21,15 @@ def test_the_sign_in_page_reads_well_in_each_language_and_width(tmp_path: Path, 
                 assert look.problems() == [], look.problems()
                 heading = page.locator("h1").inner_text()
                 assert heading == ("登录" if locale == "zh-CN" else "Sign in")
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_the_page_not_found_reads_well_in_each_language_and_width(tmp_path: Path, locale: str) -> None:
+    server = LiveServer(tmp_path)
+    with server.running() as base, chromium() as browser:
+        for width in WIDTHS:
+            with reader_page(browser, locale, width) as page:
+                response = page.goto(f"{base}/c/no-such-page/at/all")
+                assert response is not None and response.status == 404
+                look = look_at(page, f"not-found-{locale}-{width}")
+                assert look.problems() == [], look.problems()
