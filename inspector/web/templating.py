@@ -12,7 +12,7 @@ import importlib.util
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 from zoneinfo import ZoneInfo
 
 from fastapi.templating import Jinja2Templates
@@ -24,6 +24,7 @@ from inspector.auth.csrf import CSRF_FIELD, request_csrf_token
 from inspector.config import Settings
 from inspector.i18n import AppLocale, formatting, translations
 from inspector.web.language import request_locale
+from inspector.web.safe_redirect import safe_next
 
 # Packages whose ``templates/`` folder holds pages; a page extends "base.html" from here.
 _TEMPLATE_PACKAGES = ["inspector.web", "inspector.certificates", "inspector.station", "warranty"]
@@ -98,11 +99,21 @@ def _html_lang(context: Context) -> str:
     return page_locale(context).tag
 
 
+def _this_page(request: Any) -> str:
+    """This page's path and query, to come back to after switching; a ``next`` parameter in the
+    query is passed on only as a path on this site (a hostile one is never written into a page)."""
+    query = [
+        (name, safe_next(value) if name == "next" else value)
+        for name, value in parse_qsl(request.url.query, keep_blank_values=True)
+    ]
+    return request.url.path + (f"?{urlencode(query)}" if query else "")
+
+
 @pass_context
 def _language_links(context: Context) -> list[dict[str, Any]]:
     """The language switch: one link per locale, back to this page, the current one marked."""
     request: Any = context.get("request")
-    here = request.url.path + (f"?{request.url.query}" if request.url.query else "") if request else "/"
+    here = _this_page(request) if request is not None else "/"
     current = page_locale(context)
     return [
         {
