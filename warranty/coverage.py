@@ -14,9 +14,12 @@ from typing import Literal
 
 from sqlmodel import Session, select
 
+from inspector.i18n import N_
 from warranty.certificate_lookup import CertificateView, lookup
+from warranty.messages import Message
 from warranty.plans import CodeText, Plan, PlanError, default_plan_for, get_plan
 from warranty.tables import Sale
+from warranty.words import CERTIFICATE_STATUS_WORDS, word
 
 
 class UnknownCertificate(LookupError):
@@ -56,14 +59,21 @@ class Coverage:
         return self.plan.exclusions
 
     @property
-    def inactive_reason(self) -> str:
+    def inactive_text(self) -> Message | None:
+        """Why no claim can be opened (None while one can), to show in a reader's language."""
         if self.certificate_status != "valid":
-            return f"the certificate is {self.certificate_status}"
+            status = word(CERTIFICATE_STATUS_WORDS, self.certificate_status)
+            return Message(N_("the certificate is %(status)s"), {"status": status})
         if self.as_of < self.start:
-            return "the warranty has not started yet"
+            return Message(N_("the warranty has not started yet"))
         if self.as_of >= self.end:
-            return f"the warranty ended on {self.end:%Y-%m-%d}"
-        return ""
+            return Message(N_("the warranty ended on %(end)s"), {"end": self.end})
+        return None
+
+    @property
+    def inactive_reason(self) -> str:
+        """``inactive_text`` in English ("" while active)."""
+        return str(self.inactive_text or "")
 
     def public_dict(self) -> dict[str, object]:
         return {

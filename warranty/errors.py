@@ -1,15 +1,23 @@
 """Warranty errors carry the HTTP status the web layer answers with, so CLI, API and pages
-all refuse the same things with the same words."""
+all refuse the same things with the same words.
+
+The words are a ``Message``: ``message`` is its English text (the API, the CLI), ``text`` the
+message itself, which a page renders in its reader's language. Raise with the catalogue's
+message id marked for extraction and its values: ``NotFound(N_("there is no claim %(ref)s"), ref=r)``.
+"""
 
 from __future__ import annotations
+
+from warranty.messages import Message
 
 
 class WarrantyError(Exception):
     status = 400
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str, **values: object) -> None:
+        self.text = Message(message, values)
+        self.message = str(self.text)
+        super().__init__(self.message)
 
 
 class NotFound(WarrantyError):
@@ -40,8 +48,8 @@ class TooManyAttempts(WarrantyError):
 
     status = 429
 
-    def __init__(self, message: str, retry_after_s: int) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, retry_after_s: int, **values: object) -> None:
+        super().__init__(message, **values)
         self.retry_after_s = retry_after_s
 
 

@@ -16,13 +16,15 @@ from dataclasses import dataclass
 from sqlalchemy import case, func
 from sqlmodel import Session, col, select
 
+from inspector.i18n import N_
 from warranty.tables import Claim, Sale
 
+# Column codes (stable: the CSV and the API use them) and their English names (translated on pages).
 DIMENSIONS = {
-    "grade": "Grade",
-    "station_id": "Station",
-    "device_model": "Device model",
-    "grader_version": "Grader version",
+    "grade": N_("Grade"),
+    "station_id": N_("Station"),
+    "device_model": N_("Device model"),
+    "grader_version": N_("Grader version"),
 }
 
 

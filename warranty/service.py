@@ -23,12 +23,25 @@ from sqlalchemy import func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from inspector.i18n import N_
 from warranty.certificate_lookup import CertificateView, identity_matches, lookup
 from warranty.coverage import Coverage, coverage_of, plan_for_certificate, sale_for
 from warranty.errors import Conflict, Forbidden, Invalid, NotFound
 from warranty.evidence import Reinspection
+from warranty.messages import Message
 from warranty.plans import Plan, PlanError, all_plans, get_plan
 from warranty.tables import Claim, ClaimEvent, Sale
+from warranty.words import (
+    CERTIFICATE_STATUS_WORDS,
+    KIND_WORDS,
+    PERMISSION_WORDS,
+    PROBLEM_WORDS,
+    ROLE_WORDS,
+    VERB_WORDS,
+    state_word,
+    states_words,
+    word,
+)
 
 STATES = (
     "submitted",
@@ -48,6 +61,8 @@ STAFF = ("staff", "supervisor")
 
 @dataclass(frozen=True)
 class Transition:
+    """One move of the workflow; ``label`` is the English words of its button (a catalogue message)."""
+
     action: str
     sources: tuple[str, ...]
     target: str
@@ -59,21 +74,23 @@ class Transition:
 TRANSITIONS: dict[str, Transition] = {
     t.action: t
     for t in (
-        Transition("accept", ("submitted",), "awaiting_item", STAFF, "Accept, ask for the item"),
-        Transition("receive", ("awaiting_item",), "received", STAFF, "Item received"),
-        Transition("reinspect", ("received",), "reinspected", ("operator", *STAFF), "Record re-inspection"),
-        Transition("approve", ("reinspected",), "approved", STAFF, "Approve", needs_note=True),
+        Transition("accept", ("submitted",), "awaiting_item", STAFF, N_("Accept, ask for the item")),
+        Transition("receive", ("awaiting_item",), "received", STAFF, N_("Item received")),
+        Transition(
+            "reinspect", ("received",), "reinspected", ("operator", *STAFF), N_("Record re-inspection")
+        ),
+        Transition("approve", ("reinspected",), "approved", STAFF, N_("Approve"), needs_note=True),
         Transition(
             "deny",
             ("submitted", "awaiting_item", "received", "reinspected"),
             "denied",
             STAFF,
-            "Deny",
+            N_("Deny"),
             needs_note=True,
         ),
-        Transition("resolve", ("approved", "denied"), "resolved", STAFF, "Resolved", needs_note=True),
-        Transition("close", ("resolved",), "closed", STAFF, "Close"),
-        Transition("withdraw", ("submitted", "awaiting_item"), "closed", ("buyer", *STAFF), "Withdraw"),
+        Transition("resolve", ("approved", "denied"), "resolved", STAFF, N_("Resolve"), needs_note=True),
+        Transition("close", ("resolved",), "closed", STAFF, N_("Close")),
+        Transition("withdraw", ("submitted", "awaiting_item"), "closed", ("buyer", *STAFF), N_("Withdraw")),
     )
 }
 # Who may do the non-transition actions (checked by the web layer with the same words).
@@ -86,6 +103,56 @@ ACTION_ROLES: dict[str, tuple[str, ...]] = {
     "reports": ("supervisor",),
     **{a: t.roles for a, t in TRANSITIONS.items()},
 }
+
+
+# What the audit log says when staff give no note (English, as stored; pages show it translated).
+NOTE_ACCEPTED = N_("accepted; waiting for the item")
+NOTE_RECEIVED_IDENTITY = N_("item received; IMEI/serial matches the certificate")
+NOTE_RECEIVED_WEIGHT = N_("item received; weight %(weight)s mg matches %(certified)s mg")
+NOTE_REINSPECTED = N_("re-inspected: grade %(grade)s, %(count)s defect(s)")
+NOTE_WITHDRAWN = N_("withdrawn by the buyer")
+NOTE_CLOSED = N_("closed")
+NOTES = (
+    NOTE_ACCEPTED,
+    NOTE_RECEIVED_IDENTITY,
+    NOTE_RECEIVED_WEIGHT,
+    NOTE_REINSPECTED,
+    NOTE_WITHDRAWN,
+    NOTE_CLOSED,
+)
+
+
+def unknown_action(action: str) -> Invalid:
+    return Invalid(
+        N_("unknown action %(action)s; actions: %(actions)s"), action=repr(action), actions=tuple(TRANSITIONS)
+    )
+
+
+def _refuse_from_here(claim: Claim, t: Transition) -> None:
+    """409 for a move the claim's state does not allow, saying what is possible instead."""
+    nexts = tuple(word(VERB_WORDS, x.action) for x in TRANSITIONS.values() if claim.state in x.sources)
+    values = {
+        "action": word(VERB_WORDS, t.action),
+        "ref": claim.ref,
+        "state": state_word(claim.state),
+        "sources": states_words(t.sources),
+    }
+    if nexts:
+        raise Conflict(
+            N_(
+                "cannot %(action)s claim %(ref)s: it is %(state)s; %(action)s is only possible when "
+                "%(sources)s. Possible now: %(nexts)s."
+            ),
+            nexts=nexts,
+            **values,
+        )
+    raise Conflict(
+        N_(
+            "cannot %(action)s claim %(ref)s: it is %(state)s; %(action)s is only possible when "
+            "%(sources)s. The claim is closed."
+        ),
+        **values,
+    )
 
 
 @dataclass(frozen=True)
@@ -109,9 +176,16 @@ class Actor:
 
 def require(actor: Actor, action: str) -> None:
     if not actor.may(action):
-        who = "a buyer" if actor.role == "buyer" else f"role '{actor.role}'"
-        needs = ", ".join(ACTION_ROLES[action])
-        raise Forbidden(f"{who} may not {action.replace('_', ' ')}; it needs: {needs}")
+        what = word(PERMISSION_WORDS, action)
+        needs = tuple(word(ROLE_WORDS, r) for r in ACTION_ROLES[action])
+        if actor.role == "buyer":
+            raise Forbidden(N_("a buyer may not %(what)s; it needs: %(needs)s"), what=what, needs=needs)
+        raise Forbidden(
+            N_("the role %(role)s may not %(what)s; it needs: %(needs)s"),
+            role=word(ROLE_WORDS, actor.role),
+            what=what,
+            needs=needs,
+        )
 
 
 def _now() -> datetime:
@@ -150,7 +224,7 @@ def _sale_plan(plan_id: str) -> Plan:
         return get_plan(plan_id)
     except PlanError as exc:
         raise Invalid(
-            f"there is no warranty plan with that id; plans: {', '.join(sorted(all_plans()))}"
+            N_("there is no warranty plan with that id; plans: %(plans)s"), plans=tuple(sorted(all_plans()))
         ) from exc
 
 
@@ -173,26 +247,34 @@ def record_sale(
     cert = _cert(session, cert_human_id)
     order_ref = order_ref.strip()
     if not 1 <= len(order_ref) <= 64:
-        raise Invalid("order reference must be 1-64 characters")
+        raise Invalid(N_("order reference must be 1-64 characters"))
     if not isinstance(price_minor, int) or isinstance(price_minor, bool) or price_minor < 0:
-        raise Invalid("price must be a non-negative whole number of minor units (e.g. cents)")
+        raise Invalid(N_("price must be a non-negative whole number of minor units (e.g. cents)"))
     if price_minor > MAX_PRICE_MINOR:
-        raise Invalid(f"price must be at most {MAX_PRICE_MINOR} minor units")
+        raise Invalid(N_("price must be at most %(most)s minor units"), most=MAX_PRICE_MINOR)
     currency = currency.strip().upper()
     if len(currency) != 3 or not currency.isalpha():
-        raise Invalid(f"currency must be a 3-letter ISO 4217 code, got {currency!r}")
+        raise Invalid(N_("currency must be a 3-letter ISO 4217 code, got %(got)s"), got=repr(currency))
     sold_at = sold_at or now
     if sold_at.tzinfo is None:
-        raise Invalid("sale date needs a time zone (use UTC)")
+        raise Invalid(N_("sale date needs a time zone (use UTC)"))
     if sold_at > now + timedelta(minutes=5):
-        raise Invalid("sale date is in the future")
+        raise Invalid(N_("sale date is in the future"))
     if sold_at < cert.issued_at - timedelta(minutes=5):
-        raise Invalid(f"sale date is before the certificate was issued ({cert.issued_at:%Y-%m-%d %H:%M} UTC)")
+        raise Invalid(
+            N_("sale date is before the certificate was issued (%(issued)s UTC)"),
+            issued=f"{cert.issued_at:%Y-%m-%d %H:%M}",
+        )
     plan = _sale_plan(plan_id) if plan_id else plan_for_certificate(cert, None)
     if plan.item_kind != cert.item_kind:
-        raise Invalid(f"plan {plan.plan_id} covers {plan.item_kind}, the certificate is for {cert.item_kind}")
+        raise Invalid(
+            N_("plan %(plan)s covers %(covers)s, the certificate is for %(kind)s"),
+            plan=plan.plan_id,
+            covers=word(KIND_WORDS, plan.item_kind),
+            kind=word(KIND_WORDS, cert.item_kind),
+        )
     if sale_for(session, cert.human_id) is not None:
-        raise Conflict(f"a sale is already recorded for certificate {cert.human_id}")
+        raise Conflict(N_("a sale is already recorded for certificate %(cert)s"), cert=cert.human_id)
     sale = Sale(
         cert_human_id=cert.human_id,
         order_ref=order_ref,
@@ -214,7 +296,7 @@ def record_sale(
         session.flush()
     except IntegrityError as exc:
         session.rollback()
-        raise Conflict(f"a sale is already recorded for certificate {cert.human_id}") from exc
+        raise Conflict(N_("a sale is already recorded for certificate %(cert)s"), cert=cert.human_id) from exc
     return sale
 
 
@@ -224,35 +306,49 @@ def record_sale(
 def _cert(session: Session, human_id: str) -> CertificateView:
     human_id = (human_id or "").strip().upper()
     if not human_id:
-        raise Invalid("enter the certificate id printed on the certificate (e.g. from its QR code)")
+        raise Invalid(N_("enter the certificate id printed on the certificate (e.g. from its QR code)"))
     cert = lookup(session, human_id)
     if cert is None:
-        raise NotFound(f"there is no certificate {human_id}; check the id on the certificate")
+        raise NotFound(N_("there is no certificate %(cert)s; check the id on the certificate"), cert=human_id)
     return cert
 
 
-def problems_for(plan: Plan) -> list[tuple[str, str]]:
+def problems_for(plan: Plan) -> list[tuple[str, Message]]:
     """The problems a buyer can claim under ``plan`` (code, label)."""
-    out = [(c.code, c.text) for c in plan.covers]
+    out = [(c.code, Message(PROBLEM_WORDS.get(c.code, c.text))) for c in plan.covers]
     if plan.return_window_days:
-        out.append((NO_REASON_RETURN, f"Return without a reason (within {plan.return_window_days} days)"))
+        label = Message(
+            N_("Return without a reason (within %(days)s days)"), {"days": plan.return_window_days}
+        )
+        out.append((NO_REASON_RETURN, label))
     return out
 
 
 def check_claimable(cov: Coverage, problem: str) -> None:
     if cov.certificate_status != "valid":
-        raise Conflict(f"no claim can be opened: certificate {cov.human_id} is {cov.certificate_status}")
+        raise Conflict(
+            N_("no claim can be opened: certificate %(cert)s is %(status)s"),
+            cert=cov.human_id,
+            status=word(CERTIFICATE_STATUS_WORDS, cov.certificate_status),
+        )
     if not cov.active:
-        raise Conflict(f"no claim can be opened: {cov.inactive_reason}")
-    codes = [c for c, _ in problems_for(cov.plan)]
+        raise Conflict(N_("no claim can be opened: %(reason)s"), reason=cov.inactive_text)
+    codes = tuple(c for c, _ in problems_for(cov.plan))
     if problem not in codes:
-        raise Invalid(f"unknown problem {problem!r}; this plan covers: {', '.join(codes)}")
+        raise Invalid(
+            N_("unknown problem %(problem)s; this plan covers: %(codes)s"), problem=repr(problem), codes=codes
+        )
     if problem == NO_REASON_RETURN and not cov.return_window_open:
         end = cov.return_window_end
+        if end is None:
+            raise Conflict(
+                N_(
+                    "the no-reason return window is not part of this plan; "
+                    "you can still claim a covered fault"
+                )
+            )
         raise Conflict(
-            "the no-reason return window "
-            + (f"closed on {end:%Y-%m-%d}" if end else "is not part of this plan")
-            + "; you can still claim a covered fault"
+            N_("the no-reason return window closed on %(end)s; you can still claim a covered fault"), end=end
         )
 
 
@@ -278,23 +374,31 @@ def open_claim(
     given = _norm_ref(order_ref)
     if actor.role == "buyer" or given:
         if not given:
-            raise Invalid("enter the order reference of your purchase")
+            raise Invalid(N_("enter the order reference of your purchase"))
         if sale is None:
             raise Forbidden(
-                f"no sale is recorded for certificate {cert.human_id}, so the order reference cannot be "
-                "checked; contact the seller's support to open the claim for you"
+                N_(
+                    "no sale is recorded for certificate %(cert)s, so the order reference cannot be "
+                    "checked; contact the seller's support to open the claim for you"
+                ),
+                cert=cert.human_id,
             )
         if not hmac.compare_digest(given.encode(), _norm_ref(sale.order_ref).encode()):
-            raise Forbidden("the order reference does not match this certificate's sale")
+            raise Forbidden(N_("the order reference does not match this certificate's sale"))
     cov = coverage_of(cert, sale, now)
     check_claimable(cov, problem)
     if len(description) > 4000:
-        raise Invalid("description is too long (4000 characters at most)")
+        raise Invalid(N_("description is too long (4000 characters at most)"))
     existing = session.exec(select(Claim).where(Claim.open_cert == cert.human_id)).first()
     if existing is not None:
         raise Conflict(
-            f"claim {existing.ref} is already open for certificate {cert.human_id} ({existing.state}); "
-            "only one open claim per certificate"
+            N_(
+                "claim %(ref)s is already open for certificate %(cert)s (%(state)s); "
+                "only one open claim per certificate"
+            ),
+            ref=existing.ref,
+            cert=cert.human_id,
+            state=state_word(existing.state),
         )
     secret = secrets.token_urlsafe(24)
     claim = Claim(
@@ -326,8 +430,8 @@ def open_claim(
     except IntegrityError as exc:
         session.rollback()
         raise Conflict(
-            f"another claim was just opened for certificate {cert.human_id}; "
-            "only one open claim per certificate"
+            N_("another claim was just opened for certificate %(cert)s; only one open claim per certificate"),
+            cert=cert.human_id,
         ) from exc
     assert claim.id is not None
     _log(session, claim.id, actor, "open", None, "submitted", description.strip()[:500] or problem, now)
@@ -364,14 +468,16 @@ def _log(
 def get_claim(session: Session, ref: str) -> Claim:
     claim = session.exec(select(Claim).where(Claim.ref == ref.strip().upper())).first()
     if claim is None:
-        raise NotFound(f"there is no claim {ref}")
+        raise NotFound(N_("there is no claim %(ref)s"), ref=ref)
     return claim
 
 
 def claim_by_secret(session: Session, secret: str) -> Claim:
     claim = session.exec(select(Claim).where(Claim.buyer_secret_hash == _hash_secret(secret))).first()
     if claim is None:
-        raise NotFound("this claim link is not valid; use the link you received when you opened the claim")
+        raise NotFound(
+            N_("this claim link is not valid; use the link you received when you opened the claim")
+        )
     return claim
 
 
@@ -403,24 +509,20 @@ def transition(
     now = now or _now()
     t = TRANSITIONS.get(action)
     if t is None:
-        raise Invalid(f"unknown action {action!r}; actions: {', '.join(TRANSITIONS)}")
+        raise unknown_action(action)
     claim = get_claim(session, claim_ref)
     require(actor, action)
     if expected_version is not None and expected_version != claim.version:
         raise Conflict(
-            f"claim {claim.ref} was changed by someone else (now {claim.state.replace('_', ' ')}); "
-            "reload it and decide again"
+            N_("claim %(ref)s was changed by someone else (now %(state)s); reload it and decide again"),
+            ref=claim.ref,
+            state=state_word(claim.state),
         )
     if claim.state not in t.sources:
-        nexts = [x.action for x in TRANSITIONS.values() if claim.state in x.sources]
-        raise Conflict(
-            f"cannot {action} claim {claim.ref}: it is {claim.state.replace('_', ' ')}; "
-            f"{action} is only possible when {' or '.join(s.replace('_', ' ') for s in t.sources)}. "
-            + (f"Possible now: {', '.join(nexts)}." if nexts else "The claim is closed.")
-        )
+        _refuse_from_here(claim, t)
     note = (note or "").strip()
     if t.needs_note and not note:
-        raise Invalid(f"say why: a note is required to {action} a claim")
+        raise Invalid(N_("say why: a note is required to %(what)s"), what=word(PERMISSION_WORDS, action))
     plan = get_plan(claim.plan_id)
     changes: dict[str, Any] = {}
     data: dict[str, Any] = {}
@@ -429,13 +531,13 @@ def transition(
         changes["received_at"] = now
     elif action == "reinspect":
         if reinspection is None:
-            raise Invalid("a re-inspection result is required (grade, photos, defects)")
+            raise Invalid(N_("a re-inspection result is required (grade, photos, defects)"))
         changes["reinspection"] = reinspection.model_dump_json()
         data = {"inspection_id": reinspection.inspection_id, "grade": reinspection.grade}
-        note = note or f"re-inspected: grade {reinspection.grade}, {len(reinspection.defects)} defect(s)"
+        note = note or NOTE_REINSPECTED % {"grade": reinspection.grade, "count": len(reinspection.defects)}
     elif action == "approve":
         if outcome not in OUTCOMES:
-            raise Invalid(f"choose an outcome: {', '.join(OUTCOMES)}")
+            raise Invalid(N_("choose an outcome: %(outcomes)s"), outcomes=OUTCOMES)
         changes.update(outcome=outcome, decided_at=now)
         payout = _payout(session, claim, plan, outcome)
         if payout is not None:
@@ -444,8 +546,10 @@ def transition(
     elif action == "deny":
         if reason_code not in plan.deny_codes:
             raise Invalid(
-                f"choose a deny reason from plan {plan.plan_id}: {', '.join(plan.deny_codes)}"
-                + (f" (got {reason_code!r})" if reason_code else "")
+                N_("choose a deny reason from plan %(plan)s: %(codes)s (got %(got)s)"),
+                plan=plan.plan_id,
+                codes=plan.deny_codes,
+                got=repr(reason_code or ""),
             )
         changes.update(deny_reason=reason_code, decided_at=now)
         data = {"reason_code": reason_code}
@@ -453,9 +557,9 @@ def transition(
         changes["resolved_at"] = now
     if t.target == "closed":
         changes.update(open_cert=None, closed_at=now)
-        note = note or ("withdrawn by the buyer" if action == "withdraw" else "closed")
+        note = note or (NOTE_WITHDRAWN if action == "withdraw" else NOTE_CLOSED)
     if action in ("accept",):
-        note = note or "accepted; waiting for the item"
+        note = note or NOTE_ACCEPTED
     result = session.execute(
         update(Claim)
         .where(col(Claim.id) == claim.id, col(Claim.version) == claim.version)
@@ -464,7 +568,10 @@ def transition(
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         session.rollback()
-        raise Conflict(f"claim {claim.ref} was changed by someone else just now; reload it and decide again")
+        raise Conflict(
+            N_("claim %(ref)s was changed by someone else just now; reload it and decide again"),
+            ref=claim.ref,
+        )
     assert claim.id is not None
     _log(session, claim.id, actor, action, claim.state, t.target, note, now, data)
     session.refresh(claim)
@@ -484,32 +591,44 @@ def _receive(
     if plan.identity.kind == "imei_or_serial":
         value = (identity_value or "").strip()
         if not value:
-            raise Invalid("enter the IMEI or serial number of the item received")
+            raise Invalid(N_("enter the IMEI or serial number of the item received"))
         if not identity_matches(session, cert.human_id, value):
             raise Conflict(
-                f"identity mismatch: {mask_identity(value)} is not the IMEI/serial certified on "
-                f"{cert.human_id}; do not accept the item (deny with reason identity_mismatch)"
+                N_(
+                    "identity mismatch: %(given)s is not the IMEI/serial certified on %(cert)s; "
+                    "do not accept the item (deny with reason identity_mismatch)"
+                ),
+                given=mask_identity(value),
+                cert=cert.human_id,
             )
         return (
             {"received_identity": mask_identity(value)},
             {"identity": mask_identity(value)},
-            (note or "item received; IMEI/serial matches the certificate"),
+            (note or NOTE_RECEIVED_IDENTITY),
         )
     if weight_mg is None or weight_mg <= 0:
-        raise Invalid("weigh the item and enter its weight in milligrams")
+        raise Invalid(N_("weigh the item and enter its weight in milligrams"))
     certified = cert.weight_mg
     if certified is None:
-        raise Conflict(f"certificate {cert.human_id} states no weight; cannot identify the item by weight")
+        raise Conflict(
+            N_("certificate %(cert)s states no weight; cannot identify the item by weight"),
+            cert=cert.human_id,
+        )
     tol = plan.identity.weight_tolerance_mg or 0
     if abs(weight_mg - certified) > tol:
         raise Conflict(
-            f"identity mismatch: the item weighs {weight_mg} mg, the certificate states {certified} mg "
-            f"(tolerance {tol} mg); do not accept the item (deny with reason identity_mismatch)"
+            N_(
+                "identity mismatch: the item weighs %(weight)s mg, the certificate states %(certified)s mg "
+                "(tolerance %(tolerance)s mg); do not accept the item (deny with reason identity_mismatch)"
+            ),
+            weight=weight_mg,
+            certified=certified,
+            tolerance=tol,
         )
     return (
         {"received_weight_mg": weight_mg},
         {"weight_mg": weight_mg, "certified_mg": certified},
-        (note or f"item received; weight {weight_mg} mg matches {certified} mg"),
+        (note or NOTE_RECEIVED_WEIGHT % {"weight": weight_mg, "certified": certified}),
     )
 
 
@@ -541,7 +660,7 @@ def record_reinspection(
         try:
             reinspection = Reinspection.model_validate(reinspection)
         except ValueError as exc:
-            raise Invalid(f"bad re-inspection: {exc}") from exc
+            raise Invalid(N_("bad re-inspection: %(problem)s"), problem=str(exc)) from exc
     return transition(
         session, claim_ref, "reinspect", actor, expected_version=expected_version, reinspection=reinspection
     )
@@ -574,7 +693,9 @@ def queue(session: Session, f: QueueFilter) -> tuple[list[Claim], int]:
         conds.append(col(Claim.open_cert).is_not(None))
     elif f.state != "all":
         if f.state not in STATES:
-            raise Invalid(f"unknown state {f.state!r}; states: {', '.join(STATES)}")
+            raise Invalid(
+                N_("unknown state %(state)s; states: %(states)s"), state=repr(f.state), states=STATES
+            )
         conds.append(col(Claim.state) == f.state)
     if f.station:
         conds.append(col(Claim.station_id) == f.station)

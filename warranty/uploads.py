@@ -27,6 +27,7 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from inspector.i18n import N_
 from inspector.photoclean import CleanPhoto
 from inspector.photostore import UPLOADS_DIR, PhotoStore
 from warranty.errors import Unavailable
@@ -79,7 +80,7 @@ def keep_photos(
             store.put(photo.data)
         except OSError as exc:
             log.error("cannot write an uploaded photo: %s", exc)
-            raise Unavailable("the photos cannot be saved right now; try again in a few minutes") from exc
+            raise Unavailable(N_("the photos cannot be saved right now; try again in a few minutes")) from exc
         session.add(
             ClaimUpload(
                 claim_id=claim_id,

@@ -3,7 +3,6 @@ re-inspection evidence and decision to resolution. Screenshots go to test-artifa
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 from browser import LiveServer, chromium
-from wty_helpers import add_user
+from wty_helpers import add_user, phone_photo
 
 from inspector.certificates.testing import SAMPLE_IMEIS, issue_sample_certificate
 from inspector.db import session_scope
@@ -21,31 +20,13 @@ from warranty.service import Actor, record_sale
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "warranty"
 
 
-def _phone_photo(crack: bool) -> bytes:
-    """A phone back seen from above; the re-inspection photo has a new crack in the lower half."""
-    import cv2
-    import numpy as np
-
-    img = np.full((500, 400, 3), (225, 228, 232), dtype=np.uint8)
-    cv2.rectangle(img, (90, 40), (310, 460), (60, 60, 70), -1)
-    cv2.circle(img, (130, 90), 18, (20, 20, 20), -1)
-    cv2.line(img, (140, 150), (250, 165), (200, 200, 210), 2)  # the certified light scratch
-    if crack:
-        pts = [(150, 330), (190, 350), (205, 390), (250, 405), (270, 440)]
-        for a, b in itertools.pairwise(pts):
-            cv2.line(img, a, b, (235, 235, 240), 3)
-    ok, buf = cv2.imencode(".png", img)
-    assert ok
-    return bytes(buf)
-
-
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """A uvicorn server with a sold, signed phone certificate (real photos) and staff accounts."""
     server = LiveServer(tmp_path_factory.mktemp("wlive"))
     settings, engine = server.settings, server.engine
     store = PhotoStore(settings.data_dir / "photos")
-    certified = store.put(_phone_photo(crack=False))
+    certified = store.put(phone_photo(crack=False))
     # bbox in permille of the photo: x, y, w, h
     scratch = {
         "kind": "scratch",
@@ -142,7 +123,7 @@ def test_staff_console_handles_a_claim_from_receipt_to_resolution(live: dict[str
 
         # --- the station's pipeline reports its re-inspection through the API
         ref = staff.locator("h1").inner_text().split()[1]
-        new_photo = live["store"].put(_phone_photo(crack=True))
+        new_photo = live["store"].put(phone_photo(crack=True))
         body = {
             "inspection_id": "insp-reinspect-1",
             "grade": "D",
@@ -172,7 +153,7 @@ def test_staff_console_handles_a_claim_from_receipt_to_resolution(live: dict[str
         )
         assert r.status_code == 200, r.text
         staff.reload()
-        expect(staff.locator("#claim-state")).to_have_text("reinspected")
+        expect(staff.locator("#claim-state")).to_have_text("re-inspected")
         expect(staff.locator("#new-defects")).to_contain_text("1 new")
         expect(staff.locator("#defect-table tr.new")).to_contain_text("crack")
         staff.locator("#evidence").screenshot(path=str(ARTIFACTS / "06-evidence-side-by-side.png"))
@@ -201,7 +182,7 @@ def test_staff_console_handles_a_claim_from_receipt_to_resolution(live: dict[str
 
         # --- the supervisor's reports; staff may not see them
         staff.goto(f"{base}/staff/reports")
-        expect(staff.get_by_text("may not reports")).to_be_visible()
+        expect(staff.get_by_text("may not see the reports")).to_be_visible()
         sup = browser.new_page(viewport={"width": 390, "height": 844})
         sup.set_default_timeout(15000)
         sup.goto(f"{base}/auth/login?next=/staff/reports")

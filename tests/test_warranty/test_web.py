@@ -359,7 +359,9 @@ def test_staff_records_reinspection_by_new_certificate_and_photos(world: dict[st
     )
     assert r.status_code == 303, r.text[:400]
     page = c.get(f"/staff/claims/{ref}", headers=h)
-    assert "NEW since certificate" in page.text and "e" * 64 in page.text and new_cert.human_id in page.text
+    assert (
+        "new since the certificate" in page.text and "e" * 64 in page.text and new_cert.human_id in page.text
+    )
 
     ref2, _, _ = _claim(world["engine"], ["accept", "receive"])
     bad = c.post(
@@ -376,7 +378,7 @@ def test_staff_records_reinspection_by_new_certificate_and_photos(world: dict[st
         follow_redirects=False,
     )
     assert ok.status_code == 303
-    assert c.get(f"/staff/claims/{ref2}", headers=h).text.count("NEW since certificate") == 2
+    assert c.get(f"/staff/claims/{ref2}", headers=h).text.count("new since the certificate") == 2
 
 
 def test_station_reports_reinspection_by_original_certificate(world: dict[str, Any]) -> None:

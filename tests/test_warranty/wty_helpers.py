@@ -93,3 +93,21 @@ def buyer_claim(
             s, Actor.buyer(), cert_human_id=cert_id, order_ref=order_ref, problem=problem
         )
         return claim.ref, secret
+
+
+def phone_photo(crack: bool) -> bytes:
+    """A phone back seen from above; the re-inspection photo has a new crack in the lower half."""
+    import cv2
+    import numpy as np
+
+    img = np.full((500, 400, 3), (225, 228, 232), dtype=np.uint8)
+    cv2.rectangle(img, (90, 40), (310, 460), (60, 60, 70), -1)
+    cv2.circle(img, (130, 90), 18, (20, 20, 20), -1)
+    cv2.line(img, (140, 150), (250, 165), (200, 200, 210), 2)  # the certified light scratch
+    if crack:
+        pts = [(150, 330), (190, 350), (205, 390), (250, 405), (270, 440)]
+        for a, b in itertools.pairwise(pts):
+            cv2.line(img, a, b, (235, 235, 240), 3)
+    ok, buf = cv2.imencode(".png", img)
+    assert ok
+    return bytes(buf)

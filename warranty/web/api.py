@@ -16,13 +16,14 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from inspector.auth import User, optional_user
+from inspector.i18n import N_
 from inspector.ratelimit import client_address
 from inspector.web.deps import get_engine, get_session
 from inspector.web.params import MAX_INT32
 from inspector.web.responses import refusals
 from warranty.certificate_lookup import lookup
 from warranty.coverage import coverage_of, sale_for
-from warranty.errors import Invalid, NotFound
+from warranty.errors import NotFound
 from warranty.evidence import Reinspection
 from warranty.service import (
     MAX_PRICE_MINOR,
@@ -36,6 +37,7 @@ from warranty.service import (
     queue,
     record_sale,
     transition,
+    unknown_action,
 )
 from warranty.tables import Claim
 from warranty.web.limits import count_order_ref_attempt
@@ -126,7 +128,7 @@ def api_claim_status(secret: str, session: Session = Depends(get_session)) -> Re
             "outcome": claim.outcome,
             "deny_reason": claim.deny_reason,
             "events": [
-                {"at": e["at"].isoformat(), "state": e["to_state"], "reason": e["reason"]}
+                {"at": e["at"].isoformat(), "state": e["to_state"], "reason": str(e["reason"])}
                 for e in public_events(session, claim)
             ],
         }
@@ -187,7 +189,7 @@ def api_transition(
     user: User | None = Depends(optional_user),
 ) -> Response:
     if body.action not in TRANSITIONS:
-        raise Invalid(f"unknown action {body.action!r}; actions: {', '.join(TRANSITIONS)}")
+        raise unknown_action(body.action)
     actor = api_actor(user, body.action)
     if user is None:  # buyers act through their secret link, not this endpoint
         raise HTTPException(401, "sign in first, or use the claim's status link")
@@ -251,7 +253,9 @@ def api_reinspection_by_certificate(
     (its new certificate ``supersedes`` it): finds the certificate's open claim and records it."""
     claim = find_open_claim(session, human_id)
     if claim is None:
-        raise NotFound(f"certificate {human_id} has no open claim to record a re-inspection for")
+        raise NotFound(
+            N_("certificate %(cert)s has no open claim to record a re-inspection for"), cert=human_id
+        )
     return _record_reinspection(session, claim.ref, body, actor)
 
 

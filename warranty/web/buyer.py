@@ -15,13 +15,14 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from inspector.config import Settings
+from inspector.i18n import N_
 from inspector.ratelimit import client_address
 from inspector.web.deps import get_engine, get_session, get_settings_dep
 from inspector.web.responses import redirect, refusals
-from inspector.web.templating import templates
 from warranty.certificate_lookup import lookup
 from warranty.coverage import coverage_of, sale_for
 from warranty.errors import TooManyAttempts, WarrantyError
+from warranty.messages import Message
 from warranty.plans import get_plan
 from warranty.service import TRANSITIONS, Actor, claim_by_secret, open_claim, problems_for, transition
 from warranty.uploads import UploadPurpose, distinct, keep_photos, upload_store
@@ -34,6 +35,7 @@ from warranty.web.forms import (
     read_photos,
 )
 from warranty.web.limits import check_photo_quota, count_order_ref_attempt, spend_photo_quota
+from warranty.web.pages import templates
 from warranty.web.rendering import label_page, public_events
 from warranty.web.routing import PageRoute, remember_session
 
@@ -46,17 +48,25 @@ router = APIRouter(
 
 
 def _claim_form(
-    request: Request, session: Session, cert_id: str, *, error: str = "", status: int = 200, form: Any = None
+    request: Request,
+    session: Session,
+    cert_id: str,
+    *,
+    error: Message | str = "",
+    status: int = 200,
+    form: Any = None,
 ) -> Response:
     cert = lookup(session, cert_id) if cert_id.strip() else None
     cov = coverage_of(cert, sale_for(session, cert.human_id)) if cert else None
     if cert_id.strip() and cert is None and not error:
-        error, status = ("There is no certificate with this id; check the id on the certificate.", 404)
+        error, status = (
+            Message(N_("There is no certificate with this id; check the id on the certificate.")),
+            404,
+        )
     return templates.TemplateResponse(
         request,
         "warranty/claim_new.html",
         {
-            "title": "Open a warranty claim",
             "cert_id": cert.human_id if cert else cert_id.strip().upper(),
             "cert": cert,
             "cov": cov,
@@ -118,7 +128,7 @@ async def claim_new_submit(
         session.commit()
     except WarrantyError as exc:
         session.rollback()
-        page = _claim_form(request, session, cert_id, error=exc.message, status=exc.status, form=form)
+        page = _claim_form(request, session, cert_id, error=exc.text, status=exc.status, form=form)
         if isinstance(exc, TooManyAttempts):
             page.headers["Retry-After"] = str(exc.retry_after_s)
         return page
@@ -134,23 +144,12 @@ def claim_status_page(request: Request, secret: str, session: Session = Depends(
         request,
         "warranty/claim_status.html",
         {
-            "title": f"Claim {claim.ref}",
             "claim": claim,
             "plan": plan,
             "secret": secret,
             "events": public_events(session, claim),
-            "deny_text": plan.deny_text(claim.deny_reason) if claim.deny_reason else "",
             "can_withdraw": claim.state in TRANSITIONS["withdraw"].sources,
             "new": request.query_params.get("new") == "1",
-            "steps": [
-                "submitted",
-                "awaiting_item",
-                "received",
-                "reinspected",
-                "decided",
-                "resolved",
-                "closed",
-            ],
         },
     )
 

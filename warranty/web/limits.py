@@ -16,8 +16,10 @@ from datetime import timedelta
 
 from sqlalchemy.engine import Engine
 
+from inspector.i18n import N_
 from inspector.ratelimit import AttemptLimiter, Decision
 from warranty.errors import TooManyAttempts
+from warranty.messages import Message
 
 ORDER_REF_PER_CLIENT = AttemptLimiter("claim-order-ref-client", limit=10, window=timedelta(minutes=15))
 ORDER_REF_PER_CERTIFICATE = AttemptLimiter("claim-order-ref-cert", limit=10, window=timedelta(minutes=15))
@@ -29,11 +31,11 @@ def _cert_key(cert_id: str) -> str:
     return cert_id.strip().upper()
 
 
-def _wait(decision: Decision) -> str:
+def _wait(decision: Decision) -> Message:
     minutes = decision.retry_after_minutes
     if minutes >= 120:
-        return f"{round(minutes / 60)} hours"
-    return "1 minute" if minutes == 1 else f"{minutes} minutes"
+        return Message(N_("%(num)s hours"), {"num": round(minutes / 60)})
+    return Message(N_("1 minute")) if minutes == 1 else Message(N_("%(num)s minutes"), {"num": minutes})
 
 
 def count_order_ref_attempt(engine: Engine, client: str, cert_id: str) -> None:
@@ -41,15 +43,19 @@ def count_order_ref_attempt(engine: Engine, client: str, cert_id: str) -> None:
     by_client = ORDER_REF_PER_CLIENT.hit(engine, client)
     if not by_client.allowed:
         raise TooManyAttempts(
-            f"too many attempts from your connection; try again in {_wait(by_client)}",
+            N_("too many attempts from your connection; try again in %(wait)s"),
             by_client.retry_after_s,
+            wait=_wait(by_client),
         )
     by_cert = ORDER_REF_PER_CERTIFICATE.hit(engine, _cert_key(cert_id))
     if not by_cert.allowed:
         raise TooManyAttempts(
-            f"too many attempts for this certificate; try again in {_wait(by_cert)}, "
-            "or ask the seller's support to open the claim for you",
+            N_(
+                "too many attempts for this certificate; try again in %(wait)s, "
+                "or ask the seller's support to open the claim for you"
+            ),
             by_cert.retry_after_s,
+            wait=_wait(by_cert),
         )
 
 
@@ -57,22 +63,37 @@ def check_photo_quota(engine: Engine, client: str, cert_id: str, count: int) -> 
     """429 when ``count`` more photos would exceed the client's or the certificate's quota."""
     if count == 0:
         return
-    for limiter, key, whose in (
-        (PHOTOS_PER_CLIENT, client, "from your connection"),
-        (PHOTOS_PER_CERTIFICATE, _cert_key(cert_id), "for this certificate"),
+    for limiter, key, used_up, too_few in (
+        (
+            PHOTOS_PER_CLIENT,
+            client,
+            N_(
+                "too many photos were uploaded from your connection; send the claim without photos "
+                "or try again in %(wait)s"
+            ),
+            N_(
+                "only %(remaining)s more photos may be uploaded from your connection for now; "
+                "send fewer photos"
+            ),
+        ),
+        (
+            PHOTOS_PER_CERTIFICATE,
+            _cert_key(cert_id),
+            N_(
+                "too many photos were uploaded for this certificate; send the claim without photos "
+                "or try again in %(wait)s"
+            ),
+            N_(
+                "only %(remaining)s more photos may be uploaded for this certificate for now; "
+                "send fewer photos"
+            ),
+        ),
     ):
         decision = limiter.peek(engine, key)
         if not decision.allowed:
-            raise TooManyAttempts(
-                f"too many photos were uploaded {whose}; send the claim without photos or try again "
-                f"in {_wait(decision)}",
-                decision.retry_after_s,
-            )
+            raise TooManyAttempts(used_up, decision.retry_after_s, wait=_wait(decision))
         if decision.remaining < count:
-            raise TooManyAttempts(
-                f"only {decision.remaining} more photos may be uploaded {whose} for now; send fewer photos",
-                60,
-            )
+            raise TooManyAttempts(too_few, 60, remaining=decision.remaining)
 
 
 def spend_photo_quota(engine: Engine, client: str, cert_id: str, count: int) -> None:

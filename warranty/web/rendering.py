@@ -1,4 +1,4 @@
-"""Template filters and views shared by several pages: the return label, the buyer's event list."""
+"""Views shared by several pages: the return label, the buyer's event list."""
 
 from __future__ import annotations
 
@@ -9,31 +9,25 @@ from fastapi import Request
 from fastapi.responses import Response
 from sqlmodel import Session
 
-from inspector.web.templating import templates
+from inspector.i18n import N_
+from warranty.messages import Message
 from warranty.service import events
-from warranty.tables import Claim
-
-
-def money(minor: int | None, currency: str | None) -> str:
-    if minor is None:
-        return "-"
-    return f"{minor / 100:,.2f} {currency or ''}".strip()
-
-
-templates.env.filters["w_money"] = lambda c: money(
-    getattr(c, "payout_minor", None), getattr(c, "payout_currency", "")
-)
-templates.env.filters["w_human_state"] = lambda s: (s or "").replace("_", " ")
-templates.env.filters["w_ts"] = lambda d: d.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if d else "-"
-templates.env.filters["w_day"] = lambda d: d.astimezone(UTC).strftime("%Y-%m-%d") if d else "-"
+from warranty.tables import Claim, ClaimEvent
+from warranty.web.pages import note, templates
 
 
 def label_page(request: Request, claim: Claim, back: str) -> Response:
     return templates.TemplateResponse(
         request,
         "warranty/label.html",
-        {"title": f"Return label {claim.ref}", "claim": claim, "back": back, "printed": datetime.now(UTC)},
+        {"claim": claim, "back": back, "printed": datetime.now(UTC)},
     )
+
+
+def _who(event: ClaimEvent) -> str:
+    if event.actor_role == "buyer":
+        return N_("you")
+    return N_("support") if event.action == "open" else N_("warehouse")
 
 
 def public_events(session: Session, claim: Claim) -> list[dict[str, Any]]:
@@ -42,8 +36,8 @@ def public_events(session: Session, claim: Claim) -> list[dict[str, Any]]:
         {
             "at": e.at,
             "to_state": e.to_state,
-            "who": "you" if e.actor_role == "buyer" else ("support" if e.action == "open" else "warehouse"),
-            "reason": e.reason if e.action in ("approve", "deny", "resolve", "withdraw") else "",
+            "who": Message(_who(e)),
+            "reason": note(e) if e.action in ("approve", "deny", "resolve", "withdraw") else "",
         }
         for e in events(session, claim)
     ]

@@ -11,8 +11,8 @@ from sqlmodel import Session
 from inspector.auth import User
 from inspector.web.deps import get_session
 from inspector.web.responses import body_of, redirect, refusals
-from inspector.web.templating import templates
 from warranty.reports import DIMENSIONS, claim_rates, claims_csv, rates_csv, time_to_resolution
+from warranty.web.pages import templates
 from warranty.web.routing import PageRoute, remember_session, remember_user, signed_in, staff_page
 
 router = APIRouter(
@@ -31,7 +31,6 @@ def staff_reports(
         request,
         "warranty/reports.html",
         {
-            "title": "Claim reports",
             "user": user,
             "tables": [(dim, label, claim_rates(session, dim)) for dim, label in DIMENSIONS.items()],
             "ttr": [(k or "all", time_to_resolution(session, k)) for k in ("", "phone", "jewelry")],

@@ -20,9 +20,9 @@ from sqlmodel import Session
 
 from inspector.auth import User, optional_user
 from inspector.web.deps import get_session
-from inspector.web.templating import templates
 from warranty.errors import TooManyAttempts, WarrantyError
 from warranty.service import ACTION_ROLES, Actor, require
+from warranty.web.pages import templates
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 
@@ -47,7 +47,7 @@ def page_error(request: Request, exc: WarrantyError, user: User | None = None) -
     return templates.TemplateResponse(
         request,
         "warranty/error.html",
-        {"title": "Not possible", "message": exc.message, "status": exc.status, "user": user},
+        {"message": exc.text, "status": exc.status, "user": user},
         status_code=exc.status,
         headers=_headers(exc),
     )

@@ -20,10 +20,10 @@ from inspector.config import Settings
 from inspector.web.deps import get_session, get_settings_dep
 from inspector.web.params import MAX_INT32
 from inspector.web.responses import redirect, refusals
-from inspector.web.templating import templates
 from warranty.certificate_lookup import lookup
 from warranty.errors import Forbidden, WarrantyError
 from warranty.evidence import Reinspection, compare_defects, parse_defects
+from warranty.messages import Message
 from warranty.plans import get_plan
 from warranty.service import (
     OUTCOMES,
@@ -40,8 +40,10 @@ from warranty.service import (
 from warranty.tables import Claim, Sale
 from warranty.uploads import UploadPurpose, keep_photos, upload_store
 from warranty.web.forms import MAX_FORM_BYTES, field, int_or_none, read_form, reinspection_from_form
+from warranty.web.pages import templates
 from warranty.web.rendering import label_page
 from warranty.web.routing import PageRoute, page_error, remember_session, remember_user, signed_in, staff_page
+from warranty.words import PROBLEM_WORDS
 
 router = APIRouter(
     tags=["warranty"],
@@ -81,12 +83,12 @@ def staff_queue(
         request,
         "warranty/queue.html",
         {
-            "title": "Claim queue",
             "user": user,
             "claims": claims,
             "total": total,
             "f": f,
             "states": STATES,
+            "problem_codes": tuple(PROBLEM_WORDS),
             "next_url": f"/staff/claims?{urlencode({**params, 'offset': f.offset + f.limit})}"
             if f.offset + f.limit < total
             else "",
@@ -140,7 +142,7 @@ def _claim_page(
     claim: Claim,
     user: User,
     *,
-    error: str = "",
+    error: Message | str = "",
     status: int = 200,
     done: str = "",
 ) -> Response:
@@ -151,7 +153,6 @@ def _claim_page(
         request,
         "warranty/claim.html",
         {
-            "title": f"Claim {claim.ref}",
             "user": user,
             "claim": claim,
             "plan": plan,
@@ -226,7 +227,7 @@ async def staff_act(
         if isinstance(exc, Forbidden):
             return page_error(request, exc, user)
         fresh = get_claim(session, ref)
-        return _claim_page(request, session, fresh, user, error=exc.message, status=exc.status)
+        return _claim_page(request, session, fresh, user, error=exc.text, status=exc.status)
     return RedirectResponse(f"/staff/claims/{claim.ref}?done={action}", status_code=303)
 
 
