@@ -106,7 +106,7 @@ def _this_page(request: Any) -> str:
         (name, safe_next(value) if name == "next" else value)
         for name, value in parse_qsl(request.url.query, keep_blank_values=True)
     ]
-    return request.url.path + (f"?{urlencode(query)}" if query else "")
+    return request.url.path + (f"?{urlencode(query, safe='/')}" if query else "")
 
 
 @pass_context
