@@ -284,3 +284,61 @@ def test_a_refused_start_is_explained_in_the_readers_language(site: Station) -> 
     assert r.json()["detail"] == said % {"id": "NOSUCHCERT"}
     chinese = translate(AppLocale.ZH_CN, said, id="NOSUCHCERT")
     assert r.json()["message"] == chinese and chinese != r.json()["detail"] and "NOSUCHCERT" in chinese
+
+
+def test_a_jewel_stopped_by_a_pulled_cable_then_declared_and_certified(
+    site: Station, browser: Browser, operator_cookies: list[Any]
+) -> None:
+    """A jewelry inspection whose rig cable is pulled: the Chinese console names the step it stopped
+    at and what to do, the overlay tells the audience only that it is paused; once resumed, the
+    declaration form offers the metals in Chinese, and the overlay of the certified piece (four
+    photos, its declared metal in the title) fits both screens in both languages."""
+    site.sim.put_jewelry(mg=2_345, seed=3)
+    site.sim.rig.unplug()
+    try:
+        with site.client() as c:
+            r = c.post("/api/station/inspections", json={"kind": "jewelry", "auto_finish": False})
+            iid = int(r.json()["id"])
+        stopped = site.wait_status(iid, "interrupted")
+        assert "rig" in str(stopped["error"]).lower()
+        with reader_page(browser, "zh-CN", 390) as page:
+            open_console(page, site, operator_cookies)
+            page.wait_for_selector("#insp-error:not([hidden])")
+            headline = page.inner_text("#insp-error-text")
+            assert headline.startswith("检测停在“打开灯箱”"), headline
+            assert page.is_visible("#resume")
+            check_look(page, "station-console-interrupted-zh-CN-390", "zh-CN")
+        with station_speaks(site, "zh-CN"), reader_page(browser, "zh-CN", 1366) as page:
+            open_overlay(page, site)
+            assert page.inner_text("#error") == "检测已暂停，工位稍后会继续。"  # noqa: RUF001
+            check_overlay(page, "station-overlay-interrupted-zh-CN-1366", "zh-CN", [site.sim.rig_port])
+    finally:
+        site.sim.rig.replug()
+
+    with site.client() as c:
+        assert c.post(f"/api/station/inspections/{iid}/resume").status_code == 200
+    site.wait_status(iid, "waiting_operator")
+    with reader_page(browser, "zh-CN", 390) as page:
+        open_console(page, site, operator_cookies)
+        page.wait_for_selector("#prompt select[name=metal]")
+        options = page.locator("#prompt select[name=metal] option").all_inner_texts()
+        assert "铂金" in options and "platinum" not in options
+        page.select_option("#prompt select[name=metal]", "platinum")  # the stored value stays English
+        page.fill("#prompt input[name=hallmark]", "PT950")
+        page.press("#prompt input[name=hallmark]", "Enter")
+        page.wait_for_selector("#prompt:has-text('所有检测项已完成')")
+        check_look(page, "station-console-declare-done-zh-CN-390", "zh-CN")
+        page.keyboard.press("Enter")
+        page.wait_for_selector("#cert-link")
+    done = site.wait_status(iid, "completed")
+    assert done["identity"]["declared"]["metal"] == "platinum"
+
+    for locale in LOCALES:
+        for width in WIDTHS:
+            with station_speaks(site, locale), reader_page(browser, locale, width) as page:
+                open_overlay(page, site)
+                page.wait_for_selector("#cert:not([hidden])")
+                assert page.locator("#photos figure").count() == 4
+                title = page.inner_text("#item-title")
+                assert title == ("铂金首饰" if locale == "zh-CN" else "platinum jewelry")
+                check_overlay(page, f"station-overlay-jewelry-{locale}-{width}", locale, [site.sim.rig_port])
