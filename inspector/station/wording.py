@@ -99,6 +99,8 @@ def _defect(scale: Scale, cls: str, m: Mapping[str, Any]) -> Said | None:
         return said(N_("%(count)s %(what)s, %(mm)s mm in total"), count=count, what=what, mm=mm)
     if spec.measure == "area":
         area = f"{int(m.get('total_area_um2') or 0) / 1e6:.1f}"
+        if count == 1:
+            return said(N_("%(count)s %(what)s, %(area)s mm²"), count=count, what=what, area=area)
         return said(N_("%(count)s %(what)s, %(area)s mm² in total"), count=count, what=what, area=area)
     return said(N_("%(count)s %(what)s"), count=count, what=what)
 

@@ -231,7 +231,7 @@ def test_console_and_overlay_read_well_during_and_after_an_inspection(
     for locale in LOCALES:
         app_locale = parse_locale(locale)
         assert app_locale is not None
-        with station_speaks(site, locale), reader_page(browser, locale, 1366) as page:
+        with station_speaks(site, locale), reader_page(browser, locale, 1920, 1080) as page:  # OBS's size
             live = httpx.get(f"{site.base}/api/station/live", timeout=10).json()["inspection"]
             open_overlay(page, site)
             page.wait_for_selector("#cert:not([hidden])")
@@ -245,6 +245,7 @@ def test_console_and_overlay_read_well_during_and_after_an_inspection(
             status = {s["key"]: s["shown"]["status"] for s in live["steps"]}
             assert page.locator("#steps li.failed").count() == 1
             assert status["check_touch"] == ("未通过" if app_locale is AppLocale.ZH_CN else "failed")
+            check_overlay(page, f"station-overlay-obs-{locale}", locale, secrets)
 
 
 def test_recent_list_and_header_agree_in_the_readers_language(
