@@ -3,7 +3,8 @@
 The pipeline never branches on the item kind; it walks the list and dispatches on each
 step's ``action``. Adding a check (or reordering the flow) is an edit here, not new code
 paths, and every inspection stores the flow it was started with so an old inspection can
-still be resumed after the lists change.
+still be resumed after the lists change. Labels, hints, field names and choices are English
+message ids (``N_``): stored as written, shown in a reader's language (``wording.py``).
 """
 
 from __future__ import annotations

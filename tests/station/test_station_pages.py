@@ -18,8 +18,9 @@ import pytest
 from browser import LOCALES, WIDTHS, chromium, look_at, reader_page
 from page_language import untranslated, visible_text
 from sqlalchemy.engine import Engine
-from station_helpers import Station, start_station, stop_station
+from station_helpers import Station, make_user, start_station, stop_station
 
+from inspector.auth import Role
 from inspector.db import make_engine, migrate
 from inspector.i18n import AppLocale, parse_locale, translate
 
@@ -343,3 +344,19 @@ def test_a_jewel_stopped_by_a_pulled_cable_then_declared_and_certified(
                 title = page.inner_text("#item-title")
                 assert title == ("铂金首饰" if locale == "zh-CN" else "platinum jewelry")
                 check_overlay(page, f"station-overlay-jewelry-{locale}-{width}", locale, [site.sim.rig_port])
+
+
+def test_a_viewer_is_told_in_their_language_that_the_console_is_for_operators(site: Station) -> None:
+    """Staff who open the console get a page saying their role may not drive the station, in Chinese
+    for a Chinese reader (not a bare English line)."""
+    staff = make_user(site.engine, "viewer", Role.staff)
+    r = httpx.get(
+        f"{site.base}/station/console",
+        headers={"Authorization": f"Bearer {staff}", "Accept-Language": "zh-CN"},
+        follow_redirects=False,
+        timeout=10,
+    )
+    assert r.status_code == 403
+    said = translate(AppLocale.ZH_CN, "Your role “%(role)s” may not drive the station.", role="staff")
+    assert said in r.text and '<html lang="zh-CN">' in r.text
+    assert untranslated(r.text) == []

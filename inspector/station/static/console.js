@@ -77,7 +77,7 @@
 
   async function start() {
     flash("");
-    if (!armed) return;
+    if (!armed) { flash(_("Choose the item type first (1 or 2).")); return; }
     try {
       const sup = $("supersedes").value.trim();
       current = await api("POST", "/api/station/inspections", { kind: armed, supersedes: sup || null, auto_finish: false });
