@@ -3,13 +3,16 @@
 The pipeline never branches on the item kind; it walks the list and dispatches on each
 step's ``action``. Adding a check (or reordering the flow) is an edit here, not new code
 paths, and every inspection stores the flow it was started with so an old inspection can
-still be resumed after the lists change.
+still be resumed after the lists change. Labels, hints, field names and choices are English
+message ids (``N_``): stored as written, shown in a reader's language (``wording.py``).
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
+
+from inspector.i18n import N_
 
 ItemKind = Literal["phone", "jewelry"]
 ITEM_KINDS: tuple[str, ...] = ("phone", "jewelry")
@@ -49,74 +52,74 @@ class StepSpec:
 
 
 PHONE_FLOW: list[StepSpec] = [
-    StepSpec("connect", "phone.connect", "Phone connected over USB"),
-    StepSpec("identity", "phone.identity", "Identity: IMEI, model, storage"),
-    StepSpec("battery", "phone.battery", "Battery level and health", {"min_capacity_pct": 80}),
-    StepSpec("lock", "phone.lock", "Screen lock, FRP and root"),
-    StepSpec("light", "rig.light", "Light box on", {"percent": 80}),
-    StepSpec("photo_screen", "camera.photos", "Photo of the screen", {"side": "screen", "angles": [0]}),
-    StepSpec("photo_back", "camera.photos", "Photo of the back", {"side": "back", "angles": [180]}),
-    StepSpec("grade", "grade", "Cosmetic grade"),
+    StepSpec("connect", "phone.connect", N_("Phone connected over USB")),
+    StepSpec("identity", "phone.identity", N_("Identity: IMEI, model, storage")),
+    StepSpec("battery", "phone.battery", N_("Battery level and health"), {"min_capacity_pct": 80}),
+    StepSpec("lock", "phone.lock", N_("Screen lock, FRP and root")),
+    StepSpec("light", "rig.light", N_("Light box on"), {"percent": 80}),
+    StepSpec("photo_screen", "camera.photos", N_("Photo of the screen"), {"side": "screen", "angles": [0]}),
+    StepSpec("photo_back", "camera.photos", N_("Photo of the back"), {"side": "back", "angles": [180]}),
+    StepSpec("grade", "grade", N_("Cosmetic grade")),
     StepSpec(
         "check_buttons",
         "operator.check",
-        "Buttons (power, volume) work",
-        {"hint": "Press every hardware button; each must respond."},
+        N_("Buttons (power, volume) work"),
+        {"hint": N_("Press every hardware button; each must respond.")},
     ),
     StepSpec(
         "check_speaker",
         "operator.check",
-        "Speaker and microphone work",
-        {"hint": "Play a sound, record a voice note and play it back."},
+        N_("Speaker and microphone work"),
+        {"hint": N_("Play a sound, record a voice note and play it back.")},
     ),
     StepSpec(
         "check_cameras",
         "operator.check",
-        "Front and rear cameras work",
-        {"hint": "Open the camera app; both cameras focus and show a clean image."},
+        N_("Front and rear cameras work"),
+        {"hint": N_("Open the camera app; both cameras focus and show a clean image.")},
     ),
     StepSpec(
         "check_touch",
         "operator.check",
-        "Touch screen responds everywhere",
-        {"hint": "Drag a finger over the whole screen; no dead zones."},
+        N_("Touch screen responds everywhere"),
+        {"hint": N_("Drag a finger over the whole screen; no dead zones.")},
     ),
-    StepSpec("result", "result", "Result and certificate"),
+    StepSpec("result", "result", N_("Result and certificate")),
 ]
 
 JEWELRY_FLOW: list[StepSpec] = [
-    StepSpec("weigh", "scale.weigh", "Weight (stable reading)"),
-    StepSpec("light", "rig.light", "Light box on", {"percent": 90}),
+    StepSpec("weigh", "scale.weigh", N_("Weight (stable reading)")),
+    StepSpec("light", "rig.light", N_("Light box on"), {"percent": 90}),
     StepSpec(
-        "photos", "camera.photos", "Photos on the turntable", {"side": "top", "angles": [0, 90, 180, 270]}
+        "photos", "camera.photos", N_("Photos on the turntable"), {"side": "top", "angles": [0, 90, 180, 270]}
     ),
-    StepSpec("grade", "grade", "Condition grade"),
+    StepSpec("grade", "grade", N_("Condition grade")),
     StepSpec(
         "declare",
         "operator.declare",
-        "Declared metal, hallmark and stones",
+        N_("Declared metal, hallmark and stones"),
         {
             "fields": [
                 {
                     "name": "metal",
-                    "label": "Metal",
+                    "label": N_("Metal"),
                     "required": True,
                     "choices": [
-                        "gold",
-                        "white gold",
-                        "rose gold",
-                        "silver",
-                        "platinum",
-                        "palladium",
-                        "other",
+                        N_("gold"),
+                        N_("white gold"),
+                        N_("rose gold"),
+                        N_("silver"),
+                        N_("platinum"),
+                        N_("palladium"),
+                        N_("other"),
                     ],
                 },
-                {"name": "hallmark", "label": "Hallmark", "required": False},
-                {"name": "stones", "label": "Stones", "required": False},
+                {"name": "hallmark", "label": N_("Hallmark"), "required": False},
+                {"name": "stones", "label": N_("Stones"), "required": False},
             ]
         },
     ),
-    StepSpec("result", "result", "Result and certificate"),
+    StepSpec("result", "result", N_("Result and certificate")),
 ]
 
 FLOWS: dict[str, list[StepSpec]] = {"phone": PHONE_FLOW, "jewelry": JEWELRY_FLOW}

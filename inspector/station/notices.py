@@ -3,12 +3,14 @@
 The reason recorded for the operator is free text: an operator's abort note, a driver's message,
 an exception with a file path or SQL in it. The public live view and event stream show none of
 it, only one of these fixed notices: a stable code (for a translation table or a styled badge)
-and a plain message.
+and a plain English message, which pages translate.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
+
+from inspector.i18n import N_
 
 
 class PublicNotice(StrEnum):
@@ -24,9 +26,9 @@ class PublicNotice(StrEnum):
 
 
 _MESSAGES = {
-    PublicNotice.aborted: "The inspection was stopped by the station.",
-    PublicNotice.interrupted: "The inspection is paused; the station will resume it.",
-    PublicNotice.check_error: "This check could not finish.",
+    PublicNotice.aborted: N_("The inspection was stopped by the station."),
+    PublicNotice.interrupted: N_("The inspection is paused; the station will resume it."),
+    PublicNotice.check_error: N_("This check could not finish."),
 }
 
 

@@ -18,21 +18,32 @@ from typing import Any, Literal
 import segno
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response, StreamingResponse
+from fastapi.responses import (
+    FileResponse,
+    HTMLResponse,
+    JSONResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
+)
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 
 from inspector.auth import Role, User, optional_user, require_roles
+from inspector.i18n import N_, translate
 from inspector.station.events import CLOSE
 from inspector.station.flows import FLOWS
+from inspector.station.script_strings import script_strings
 from inspector.station.service import StationError, StationService
+from inspector.web.language import request_locale, station_locale
 from inspector.web.params import OptionalRowIdQuery, RowId
 from inspector.web.responses import body_of, refusals
 from inspector.web.templating import templates
 
 
 class _StationRoute(APIRoute):
-    """Every station endpoint answers a refused action (StationError) with its status and reason."""
+    """Every station endpoint answers a refused action (StationError) with its status and reason:
+    ``detail`` in English for programs, ``message`` in the reader's language for the console."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
@@ -41,7 +52,8 @@ class _StationRoute(APIRoute):
             try:
                 return await handler(request)
             except StationError as exc:
-                raise HTTPException(exc.status, str(exc)) from exc
+                body = {"detail": str(exc), "message": exc.text(request_locale(request))}
+                return JSONResponse(body, status_code=exc.status)
 
         return route
 
@@ -109,7 +121,10 @@ class ArmRequest(BaseModel):
 
 @router.post("/api/station/inspections", status_code=201, tags=["station"])
 def start_inspection(
-    body: StartRequest, user: User = Depends(operator_only), station: StationService = Depends(get_station)
+    body: StartRequest,
+    request: Request,
+    user: User = Depends(operator_only),
+    station: StationService = Depends(get_station),
 ) -> dict[str, Any]:
     """Start an inspection of the item on the station; steps run at once, watch the event stream."""
     iid = station.start_inspection(
@@ -119,33 +134,41 @@ def start_inspection(
         supersedes=body.supersedes,
         auto_finish=body.auto_finish,
     )
-    return station.get(iid)
+    return station.get(iid, locale=request_locale(request))
 
 
 @router.get("/api/station/inspections", tags=["station"])
 def list_inspections(
+    request: Request,
     status: str | None = None,
     kind: str | None = None,
     limit: int = Query(50, ge=1, le=500),
     user: User = Depends(operator_only),
     station: StationService = Depends(get_station),
 ) -> list[dict[str, Any]]:
-    return station.list(limit=limit, status=status, kind=kind)
+    return station.list(limit=limit, status=status, kind=kind, locale=request_locale(request))
 
 
 @router.get("/api/station/inspections/{inspection_id}", tags=["station"])
 def get_inspection(
-    inspection_id: RowId, user: User = Depends(operator_only), station: StationService = Depends(get_station)
+    inspection_id: RowId,
+    request: Request,
+    user: User = Depends(operator_only),
+    station: StationService = Depends(get_station),
 ) -> dict[str, Any]:
-    """The inspection with every step: status, result, timing, photos, who answered."""
-    return station.get(inspection_id)
+    """The inspection with every step: status, result, timing, photos, who answered; ``shown``:
+    the same as the console shows it, in the reader's language."""
+    return station.get(inspection_id, locale=request_locale(request))
 
 
 @router.get("/api/station/inspections/{inspection_id}/steps", tags=["station"])
 def get_steps(
-    inspection_id: RowId, user: User = Depends(operator_only), station: StationService = Depends(get_station)
+    inspection_id: RowId,
+    request: Request,
+    user: User = Depends(operator_only),
+    station: StationService = Depends(get_station),
 ) -> list[dict[str, Any]]:
-    steps: list[dict[str, Any]] = station.get(inspection_id)["steps"]
+    steps: list[dict[str, Any]] = station.get(inspection_id, locale=request_locale(request))["steps"]
     return steps
 
 
@@ -154,6 +177,7 @@ def answer_step(
     inspection_id: RowId,
     step_key: str,
     body: AnswerRequest,
+    request: Request,
     user: User = Depends(operator_only),
     station: StationService = Depends(get_station),
 ) -> dict[str, Any]:
@@ -161,43 +185,51 @@ def answer_step(
     station.answer(
         inspection_id, step_key, user.username, passed=body.passed, fields=body.fields, note=body.note
     )
-    return station.get(inspection_id)
+    return station.get(inspection_id, locale=request_locale(request))
 
 
 @router.post("/api/station/inspections/{inspection_id}/finish", tags=["station"])
 def finish_inspection(
-    inspection_id: RowId, user: User = Depends(operator_only), station: StationService = Depends(get_station)
+    inspection_id: RowId,
+    request: Request,
+    user: User = Depends(operator_only),
+    station: StationService = Depends(get_station),
 ) -> dict[str, Any]:
     """Confirm the result: the verdict is recorded and the certificate issued."""
     station.finish(inspection_id, user.username)
-    return station.get(inspection_id)
+    return station.get(inspection_id, locale=request_locale(request))
 
 
 @router.post("/api/station/inspections/{inspection_id}/abort", tags=["station"])
 def abort_inspection(
     inspection_id: RowId,
+    request: Request,
     body: AbortRequest | None = None,
     user: User = Depends(operator_only),
     station: StationService = Depends(get_station),
 ) -> dict[str, Any]:
     station.abort(inspection_id, user.username, body.reason if body else None)
-    return station.get(inspection_id)
+    return station.get(inspection_id, locale=request_locale(request))
 
 
 @router.post("/api/station/inspections/{inspection_id}/resume", tags=["station"])
 def resume_inspection(
-    inspection_id: RowId, user: User = Depends(operator_only), station: StationService = Depends(get_station)
+    inspection_id: RowId,
+    request: Request,
+    user: User = Depends(operator_only),
+    station: StationService = Depends(get_station),
 ) -> dict[str, Any]:
     """Continue an interrupted inspection (pulled cable, station restart) from its last completed step."""
     station.resume(inspection_id, user.username)
-    return station.get(inspection_id)
+    return station.get(inspection_id, locale=request_locale(request))
 
 
 @router.post("/api/station/arm", tags=["station"])
 def arm(
     body: ArmRequest, user: User = Depends(operator_only), station: StationService = Depends(get_station)
 ) -> dict[str, Any]:
-    """Choose what the rig's start button inspects next."""
+    """Choose what the rig's start button inspects next (the operator's choice: opening the
+    console never arms the station)."""
     station.armed_kind = body.kind
     return {"armed_kind": station.armed_kind}
 
@@ -296,7 +328,9 @@ async def events(
 
 
 # What an event may carry on the public stream (e.g. not who resumed an inspection).
-PUBLIC_EVENT_KEYS = frozenset({"id", "type", "ts", "inspection_id", "step", "inspection", "reason"})
+PUBLIC_EVENT_KEYS = frozenset(
+    {"id", "type", "ts", "inspection_id", "step", "inspection", "reason", "reason_text"}
+)
 
 
 def _sse(ev: dict[str, Any]) -> str:
@@ -310,37 +344,46 @@ def _sse(ev: dict[str, Any]) -> str:
 # Pages that need no database are async: they answer even while every worker thread waits for one.
 
 
+HOME_LINKS = (
+    ("/station/console", N_("Operator console"), N_("Start inspections, answer checks, see the camera.")),
+    ("/station/overlay", N_("Stream overlay"), N_("Transparent 1920x1080 page for an OBS browser source.")),
+    ("/docs", N_("API documentation"), N_("OpenAPI docs of the station service.")),
+    ("/staff/claims", N_("Staff console"), N_("Returns, warranty claims and reports.")),
+)
+
+
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
 async def home(request: Request) -> Response:
-    links = [
-        ("/station/console", "Operator console", "Start inspections, answer checks, see the camera."),
-        ("/station/overlay", "Stream overlay", "Transparent 1920x1080 page for an OBS browser source."),
-        ("/docs", "API documentation", "OpenAPI docs of the station service."),
-        ("/staff/claims", "Staff console", "Returns, warranty claims and reports."),
-    ]
-    return templates.TemplateResponse(request, "station/home.html", {"links": links, "title": "Inspector"})
+    return templates.TemplateResponse(request, "station/home.html", {"links": HOME_LINKS})
 
 
 @router.get("/station/console", response_class=HTMLResponse, include_in_schema=False)
 def console(request: Request, user: User | None = Depends(optional_user)) -> Response:
+    """The operator console, in the operator's language."""
     if user is None:
         return RedirectResponse(f"/auth/login?next={request.url.path}", status_code=303)
+    locale = request_locale(request)
     if user.role not in (Role.operator.value, Role.admin.value):
-        return HTMLResponse(f"<p>Your role '{user.role}' may not drive the station.</p>", status_code=403)
+        refusal = translate(locale, N_("Your role “%(role)s” may not drive the station."), role=user.role)
+        return templates.TemplateResponse(
+            request, "station/refused.html", {"message": refusal}, status_code=403
+        )
     return templates.TemplateResponse(
         request,
         "station/console.html",
-        {
-            "title": "Operator console",
-            "user": user,
-            "flows": {k: [s.as_dict() for s in v] for k, v in FLOWS.items()},
-        },
+        {"user": user, "strings": script_strings(STATIC / "console.js", locale)},
     )
 
 
 @router.get("/station/overlay", response_class=HTMLResponse, include_in_schema=False)
 async def overlay(request: Request) -> Response:
-    return templates.TemplateResponse(request, "station/overlay.html", {"title": "Inspection overlay"})
+    """The stream overlay, in the station's language: it is shown to an audience, not a reader."""
+    locale = station_locale(request)
+    return templates.TemplateResponse(
+        request,
+        "station/overlay.html",
+        {"locale": locale, "strings": script_strings(STATIC / "overlay.js", locale)},
+    )
 
 
 @router.get("/station/static/{name}", include_in_schema=False)

@@ -33,13 +33,24 @@ from sqlmodel import Session, col, select
 
 from inspector.config import Settings
 from inspector.db import TRANSIENT_DATABASE_ERRORS
+from inspector.i18n import N_, AppLocale
 from inspector.photostore import PhotoStore
 from inspector.station.events import EventBus
 from inspector.station.flows import ITEM_KINDS, StepSpec, flow_for
 from inspector.station.notices import inspection_notice, step_notice
 from inspector.station.ports import DeviceLost, GradeOutcome, StationHardware, StepFailed
 from inspector.station.recovery import DATABASE_LOST, InterruptRecorder, interrupt_stuck
+from inspector.station.said import Said, english, said, say
 from inspector.station.tables import Inspection, InspectionStep
+from inspector.station.wording import (
+    HEALTH_WORDS,
+    LOCK_WORDS,
+    STATUS_WORDS,
+    VERDICT_WORDS,
+    grade_said,
+    inspection_shown,
+    step_shown,
+)
 
 log = logging.getLogger(__name__)
 
@@ -50,11 +61,19 @@ JPEG_QUALITY = 90
 
 
 class StationError(Exception):
-    """A request the station cannot honour now; ``status`` is the HTTP code to answer with."""
+    """A request the station cannot honour now; ``status`` is the HTTP code to answer with.
 
-    def __init__(self, message: str, status: int = 409) -> None:
-        super().__init__(message)
+    ``message`` is an English message id with ``%(name)s`` placeholders for ``values``: ``str()``
+    is the English (the API's ``detail``), ``text(locale)`` what the console shows.
+    """
+
+    def __init__(self, message: str, status: int = 409, **values: Any) -> None:
+        self.said = said(message, **values)
+        super().__init__(english([self.said]))
         self.status = status
+
+    def text(self, locale: AppLocale) -> str:
+        return say(self.said, locale)
 
 
 @dataclass
@@ -178,7 +197,12 @@ class StationService:
         auto_finish: bool = True,
     ) -> int:
         if kind not in ITEM_KINDS:
-            raise StationError(f"unknown item kind {kind!r}; expected one of {', '.join(ITEM_KINDS)}", 422)
+            raise StationError(
+                N_("unknown item kind %(kind)s; expected one of %(kinds)s"),
+                422,
+                kind=repr(kind),
+                kinds=ITEM_KINDS,
+            )
         supersedes = supersedes.strip().upper() if supersedes and supersedes.strip() else None
         flow = flow_for(kind)
         if self.recorder.pending():
@@ -186,7 +210,9 @@ class StationService:
         with self._lock, Session(self.engine) as s:
             self._refuse_if_busy(s)
             if supersedes and self.hw.certifier is not None and not self.hw.certifier.exists(s, supersedes):
-                raise StationError(f"no certificate {supersedes}: check the id on the item's label", 422)
+                raise StationError(
+                    N_("no certificate %(id)s: check the id on the item's label"), 422, id=supersedes
+                )
             if self.hw.prepare is not None:
                 self.hw.prepare(kind)
             insp = Inspection(
@@ -232,23 +258,31 @@ class StationService:
             spec = StepSpec(step.key, step.action, step.label, self._spec(insp, step.position).params)
             if insp.status != "waiting_operator" or step.status != "waiting":
                 raise StationError(
-                    f"step '{step_key}' is not waiting for an answer (inspection {insp.status}, "
-                    f"step {step.status})"
+                    N_("“%(step)s” is not waiting for an answer (inspection %(state)s, step %(step_state)s)"),
+                    step=said(step.label),
+                    state=said(STATUS_WORDS.get(insp.status, insp.status)),
+                    step_state=said(STATUS_WORDS.get(step.status, step.status)),
                 )
             if spec.action == "operator.check":
                 if passed is None:
-                    raise StationError("answer this check with passed: true or false", 422)
+                    raise StationError(N_("answer this check with passed: true or false"), 422)
                 status = "passed" if passed else "failed"
-                result: dict[str, Any] = {"passed": passed, "summary": "pass" if passed else "FAIL"}
+                result: dict[str, Any] = {
+                    "passed": passed,
+                    "summary": "pass" if passed else "FAIL",
+                    "said": [said(N_("pass") if passed else N_("FAIL"))],
+                }
             elif spec.action == "operator.declare":
                 clean = self._validate_fields(spec, fields or {})
                 status = "passed"
-                shown = ", ".join(f"{k}: {v}" for k, v in clean.items() if v)
-                result = {"fields": clean, "summary": shown or "nothing declared"}
+                declared = _declared(spec, clean)
+                result = {"fields": clean, "summary": english(declared), "said": declared}
             elif spec.action == "result":
-                raise StationError("the result step is completed with 'finish', not with an answer")
+                raise StationError(N_("the result step is completed with 'finish', not with an answer"))
             else:
-                raise StationError(f"step '{step_key}' is automatic; it cannot be answered")
+                raise StationError(
+                    N_("“%(step)s” is automatic; it cannot be answered"), step=said(step.label)
+                )
             if note:
                 result["note"] = note[:500]
             now = _now()
@@ -272,15 +306,21 @@ class StationService:
         with self._lock, Session(self.engine) as s:
             insp = self._get(s, inspection_id)
             if insp.status != "waiting_operator":
-                raise StationError(f"inspection {inspection_id} is {insp.status}; nothing to finish")
+                raise StationError(
+                    N_("inspection %(id)s is %(state)s; nothing to finish"),
+                    id=inspection_id,
+                    state=said(STATUS_WORDS.get(insp.status, insp.status)),
+                )
             step = s.exec(
                 select(InspectionStep).where(
                     InspectionStep.inspection_id == inspection_id, InspectionStep.status == "waiting"
                 )
             ).first()
             if step is None or step.action != "result":
-                label = step.label if step else "?"
-                raise StationError(f"answer the pending check '{label}' before finishing")
+                raise StationError(
+                    N_("answer the pending check “%(step)s” before finishing"),
+                    step=said(step.label) if step else "?",
+                )
             step.status, step.answered_by, step.answered_at = "pending", user, _now()
             insp.status, insp.updated_at = "running", _now()
             insp.auto_finish = True
@@ -293,7 +333,11 @@ class StationService:
         with self._lock, Session(self.engine) as s:
             insp = self._get(s, inspection_id)
             if insp.status in TERMINAL:
-                raise StationError(f"inspection {inspection_id} is already {insp.status}")
+                raise StationError(
+                    N_("inspection %(id)s is already %(state)s"),
+                    id=inspection_id,
+                    state=said(STATUS_WORDS.get(insp.status, insp.status)),
+                )
             insp.status = "aborted"
             insp.error = f"aborted by {user}" + (f": {reason}" if reason else "")
             insp.finished_at = insp.updated_at = _now()
@@ -314,7 +358,9 @@ class StationService:
             insp = self._get(s, inspection_id)
             if insp.status != "interrupted":
                 raise StationError(
-                    f"inspection {inspection_id} is {insp.status}; only an interrupted one can be resumed"
+                    N_("inspection %(id)s is %(state)s; only an interrupted one can be resumed"),
+                    id=inspection_id,
+                    state=said(STATUS_WORDS.get(insp.status, insp.status)),
                 )
             self._refuse_if_busy(s, exclude=inspection_id)
             for st in s.exec(
@@ -337,17 +383,24 @@ class StationService:
                 self.armed_kind, "rig-button", started_by="rig_button", auto_finish=False
             )
             log.info("start button: inspection %s (%s)", iid, self.armed_kind)
-        except StationError as exc:
-            self.bus.publish("button.ignored", reason=str(exc))
+        except StationError as exc:  # the console says why, in the station's language
+            self.bus.publish("button.ignored", reason=str(exc), reason_text=exc.text(self.settings.locale))
 
     # ---- queries --------------------------------------------------------------------------
 
-    def get(self, inspection_id: int, public: bool = False) -> dict[str, Any]:
+    def get(
+        self, inspection_id: int, public: bool = False, locale: AppLocale | None = None
+    ) -> dict[str, Any]:
+        """The inspection with its steps; ``shown`` in ``locale`` (default: the station's)."""
         with Session(self.engine) as s:
-            return self._view(s, self._get(s, inspection_id), public)
+            return self._view(s, self._get(s, inspection_id), public, locale=locale)
 
     def list(
-        self, limit: int = 50, status: str | None = None, kind: str | None = None
+        self,
+        limit: int = 50,
+        status: str | None = None,
+        kind: str | None = None,
+        locale: AppLocale | None = None,
     ) -> list[dict[str, Any]]:
         """This station's inspections, newest first."""
         with Session(self.engine) as s:
@@ -361,11 +414,11 @@ class StationService:
                 q = q.where(Inspection.status == status)
             if kind:
                 q = q.where(Inspection.item_kind == kind)
-            return [self._view(s, i, public=False, steps=False) for i in s.exec(q).all()]
+            return [self._view(s, i, public=False, steps=False, locale=locale) for i in s.exec(q).all()]
 
     def live(self) -> dict[str, Any] | None:
         """The public view of the inspection this station's stream should show: the active one, else
-        the last."""
+        the last; in the station's language, as the overlay shows it to the audience."""
         with Session(self.engine) as s:
             mine = select(Inspection).where(Inspection.station_id == self.station_id)
             insp = s.exec(
@@ -396,7 +449,7 @@ class StationService:
 
     def preview_jpeg(self, width: int = 640) -> bytes:
         if self.hw.camera is None:
-            raise StationError("no camera configured", 503)
+            raise StationError(N_("no camera configured"), 503)
         with self._device_lock:
             frame = self.hw.camera.capture()
         h, w = frame.shape[:2]
@@ -404,7 +457,7 @@ class StationService:
             frame = cv2.resize(frame, (width, int(h * width / w)), interpolation=cv2.INTER_AREA)
         ok, buf = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 80])
         if not ok:
-            raise StationError("camera frame could not be encoded", 500)
+            raise StationError(N_("camera frame could not be encoded"), 500)
         return bytes(buf.tobytes())
 
     # ---- worker ---------------------------------------------------------------------------
@@ -569,12 +622,9 @@ class StationService:
         return dev
 
     def _phone_connect(self, spec: StepSpec, *_: Any) -> StepOutcome:
-        info = self._need("phone").connect()
-        return StepOutcome(
-            "passed",
-            f"connected ({info.get('transport', 'usb')} {info.get('serial', '')})",
-            {"connection": info},
-        )
+        info = self._need("phone").connect()  # how and where: for the operator, never on the stream
+        parts = [said(N_("connected"))]
+        return StepOutcome("passed", english(parts), {"connection": info, "said": parts})
 
     def _phone_identity(
         self, spec: StepSpec, kind: str, ctx: Any, inspection_id: int, supersedes: str | None
@@ -594,9 +644,15 @@ class StationService:
             "storage_gb": _storage_gb(total),
         }
         known = bool(imeis) and bool(v.get("model"))
-        gb = f", {identity['storage_gb']} GB" if identity["storage_gb"] else ""
-        imei_txt = f", IMEI {mask(imeis[0])}" if imeis else ", IMEI unknown"
-        summary = f"{identity['brand'] or ''} {identity['model'] or 'unknown model'}{gb}{imei_txt}".strip()
+        name = " ".join(str(x) for x in (identity["brand"], identity["model"] or "") if x).strip()
+        values: dict[str, Any] = {
+            "name": name if identity["model"] else said(N_("unknown model")),
+            "imei": said(N_("recorded")) if imeis else said(N_("unknown")),
+        }
+        if identity["storage_gb"]:
+            parts = [said(N_("%(name)s, %(gb)s GB, IMEI %(imei)s"), gb=identity["storage_gb"], **values)]
+        else:
+            parts = [said(N_("%(name)s, IMEI %(imei)s"), **values)]
         status = "passed" if known else "warning"
         result: dict[str, Any] = {"identity": identity, "report": report}
         certifier = self.hw.certifier
@@ -607,11 +663,12 @@ class StationService:
                 matched = any(certifier.identity_matches(s, supersedes, i) for i in ids)
             result["matches_certificate"] = matched
             if matched:
-                summary += f"; matches certificate {supersedes}"
+                parts.append(said(N_("matches certificate %(id)s"), id=supersedes))
             else:
                 status = "failed"
-                summary += f"; NOT the phone certified on {supersedes}"
-        return StepOutcome(status, summary, result, inspection={"identity": identity})
+                parts.append(said(N_("NOT the phone certified on %(id)s"), id=supersedes))
+        result["said"] = parts
+        return StepOutcome(status, english(parts), result, inspection={"identity": identity})
 
     def _phone_battery(
         self, spec: StepSpec, kind: str, ctx: dict[str, dict[str, Any]], *_: Any
@@ -627,20 +684,20 @@ class StationService:
             "temperature_dc": v.get("battery_temperature_dc"),
         }
         parts = [
-            f"{level}% charged" if level is not None else "charge unknown",
-            f"health {health or 'unknown'}",
+            said(N_("%(level)s%% charged"), level=level) if level is not None else said(N_("charge unknown")),
+            said(N_("health %(health)s"), health=said(HEALTH_WORDS.get(health or "unknown", health or ""))),
         ]
         if cap is not None:
-            parts.append(f"capacity {cap}%")
+            parts.append(said(N_("capacity %(pct)s%%"), pct=cap))
         if cycles is not None:
-            parts.append(f"{cycles} cycles")
+            parts.append(said(N_("%(cycles)s charge cycles"), cycles=cycles))
         status = "passed"
         min_cap = int(spec.params.get("min_capacity_pct", 80))
         if (health not in (None, "good")) or (cap is not None and cap < min_cap):
             status = "failed"
         elif health is None:
             status = "warning"
-        return StepOutcome(status, ", ".join(parts), res)
+        return StepOutcome(status, english(parts), {**res, "said": parts})
 
     def _phone_lock(self, spec: StepSpec, kind: str, ctx: dict[str, dict[str, Any]], *_: Any) -> StepOutcome:
         v = _facts(ctx.get("identity", {}).get("report", {}))
@@ -656,21 +713,22 @@ class StationService:
                 "google_accounts",
             )
         }
-        problems = []
+        problems: list[Said] = []
         if v.get("frp_locked"):
-            problems.append("FRP locked to an owner account")
+            problems.append(said(N_("FRP locked to an owner account")))
         if v.get("rooted"):
-            problems.append("rooted")
+            problems.append(said(N_("rooted")))
         if v.get("bootloader_locked") is False:
-            problems.append("bootloader unlocked")
-        warn = []
+            problems.append(said(N_("bootloader unlocked")))
+        warn: list[Said] = []
         if v.get("screen_lock_set"):
-            warn.append(f"screen lock set ({v.get('screen_lock')})")
+            lock = str(v.get("screen_lock"))
+            warn.append(said(N_("screen lock set (%(lock)s)"), lock=said(LOCK_WORDS.get(lock, lock))))
         if v.get("frp_locked") is None:
-            warn.append("FRP state unknown")
+            warn.append(said(N_("FRP state unknown")))
         status = "failed" if problems else ("warning" if warn else "passed")
-        summary = "; ".join(problems + warn) or "no screen lock, no FRP lock, not rooted"
-        return StepOutcome(status, summary, res)
+        parts = problems + warn or [said(N_("no screen lock, no FRP lock, not rooted"))]
+        return StepOutcome(status, english(parts), {**res, "said": parts})
 
     def _weigh(
         self, spec: StepSpec, kind: str, ctx: Any, inspection_id: int, supersedes: str | None
@@ -680,7 +738,8 @@ class StationService:
             raise StepFailed("the balance reads nothing: put the item on the pan and resume")
         grams = f"{mg / 1000:.3f}"
         carats = f"{mg / 200:.3f}"
-        status, summary = "passed", f"{grams} g / {carats} ct"
+        # A piece is weighed in grams; carats are for stones, and "27.160 ct" would read as one.
+        status, parts = "passed", [said(N_("%(grams)s g"), grams=grams)]
         result: dict[str, Any] = {"weight_mg": mg, "grams": grams, "carats": carats, "millicarats": mg * 5}
         certifier = self.hw.certifier
         if supersedes and certifier is not None:
@@ -692,12 +751,22 @@ class StationService:
                 result.update(certified_mg=certified, difference_mg=diff, tolerance_mg=tolerance)
                 if abs(diff) > tolerance:
                     status = "failed"
-                    summary += f"; {diff:+d} mg against certificate {supersedes} (tolerance {tolerance} mg)"
+                    parts.append(
+                        said(
+                            N_("%(diff)s mg against certificate %(id)s (tolerance %(tolerance)s mg)"),
+                            diff=f"{diff:+d}",
+                            id=supersedes,
+                            tolerance=tolerance,
+                        )
+                    )
                 else:
-                    summary += f"; matches certificate {supersedes} ({diff:+d} mg)"
+                    parts.append(
+                        said(N_("matches certificate %(id)s (%(diff)s mg)"), id=supersedes, diff=f"{diff:+d}")
+                    )
+        result["said"] = parts
         return StepOutcome(
             status,
-            summary,
+            english(parts),
             result,
             inspection={"identity": {"weight_mg": mg, "grams": grams, "carats": carats}},
         )
@@ -708,7 +777,8 @@ class StationService:
         with self._device_lock:
             rig.set_light(pct)
             rig.home()
-        return StepOutcome("passed", f"light {pct:.0f}%, turntable homed", {"light_pct": pct})
+        parts = [said(N_("light %(pct)s%%, turntable homed"), pct=f"{pct:.0f}")]
+        return StepOutcome("passed", english(parts), {"light_pct": pct, "said": parts})
 
     def _photos(self, spec: StepSpec, kind: str, ctx: dict[str, dict[str, Any]], *_: Any) -> StepOutcome:
         rig, cam = self._need("rig"), self._need("camera")
@@ -737,17 +807,19 @@ class StationService:
                     "height": int(frame.shape[0]),
                 }
             )
-        return StepOutcome("passed", f"{len(photos)} photo(s) of the {side}", {"photos": photos})
+        parts = [said(N_("1 photo")) if len(photos) == 1 else said(N_("%(count)s photos"), count=len(photos))]
+        return StepOutcome("passed", english(parts), {"photos": photos, "said": parts})
 
     def _grade(self, spec: StepSpec, kind: str, ctx: dict[str, dict[str, Any]], *_: Any) -> StepOutcome:
         photos = [p for r in ctx.values() for p in r.get("photos", [])]
         supports = getattr(self.hw.grader, "supports", None)
         if self.hw.grader is None or (supports is not None and not supports(kind)):
             # The full reason (with paths) is on the devices panel; the record says only what happened.
+            parts = [said(N_("not graded: no grading model for this item type on this station"))]
             return StepOutcome(
                 "skipped",
-                f"not graded: no {kind} grading model installed on this station",
-                {"photos": photos},
+                english(parts),
+                {"photos": photos, "said": parts},
                 inspection={"grade": None, "grade_reasons": []},
             )
         graded, worst, worst_rank = [], None, -1
@@ -787,8 +859,14 @@ class StationService:
         reasons = list(dict.fromkeys(reasons + caveats))
         return StepOutcome(
             "passed",
-            f"grade {worst}" + (f": {reasons[0]}" if reasons else ""),
-            {"grade": worst, "reasons": reasons, "photos": graded, "model_versions": versions},
+            f"grade {worst}" + (f": {reasons[0]}" if reasons else ""),  # the record quotes the grader
+            {
+                "grade": worst,
+                "reasons": reasons,
+                "photos": graded,
+                "model_versions": versions,
+                "said": [grade_said(kind, str(worst))],  # pages show the measured defects themselves
+            },
             inspection={"grade": worst, "grade_reasons": reasons},
         )
 
@@ -803,7 +881,10 @@ class StationService:
         failed = [k for k, r in ctx.items() if r.get("_status") == "failed"]
         verdict = "fail" if failed else "pass"
         certifier = self.hw.certifier
-        summary = f"verdict {verdict}" + (f" ({', '.join(failed)} failed)" if failed else "")
+        labels = {s.key: s.label for s in flow_for(kind)}
+        parts = [said(N_("verdict: %(verdict)s"), verdict=said(VERDICT_WORDS[verdict]))]
+        if failed:
+            parts.append(said(N_("failed: %(checks)s"), checks=[said(labels.get(k, k)) for k in failed]))
 
         def issue(session: Session, insp: Inspection) -> dict[str, Any] | None:
             insp.verdict = verdict
@@ -817,11 +898,14 @@ class StationService:
                 return {"warranty_claim": report_reinspection(session, insp, record)}
             return None
 
-        if certifier is None:
-            summary += (
-                f"; no certificate: {self.hw.missing.get('certifier', 'no certificate issuer configured')}"
-            )
-        return StepOutcome("passed", summary, {"verdict": verdict, "failed_steps": failed}, in_commit=issue)
+        if certifier is None:  # why is on the devices panel; the summary is public
+            parts.append(said(N_("no certificate: this station has no certificate issuer")))
+        return StepOutcome(
+            "passed",
+            english(parts),
+            {"verdict": verdict, "failed_steps": failed, "said": parts},
+            in_commit=issue,
+        )
 
     def _certificate_record(self, session: Session, insp: Inspection) -> dict[str, Any]:
         """Everything the certificate states, gathered from the committed steps."""
@@ -880,15 +964,15 @@ class StationService:
         for other in s.exec(q).all():
             if other.id != exclude:
                 raise StationError(
-                    f"inspection {other.id} ({other.item_kind}) is in progress on this "
-                    "station; finish or abort it first"
+                    N_("inspection %(id)s is in progress on this station; finish or abort it first"),
+                    id=other.id,
                 )
 
     def _get(self, s: Session, inspection_id: int) -> Inspection:
         """This station's inspection; another station's is as unknown here as a missing one."""
         insp = s.get(Inspection, inspection_id)
         if insp is None or insp.station_id != self.station_id:
-            raise StationError(f"no inspection {inspection_id} on this station", 404)
+            raise StationError(N_("no inspection %(id)s on this station"), 404, id=inspection_id)
         return insp
 
     @staticmethod
@@ -899,7 +983,7 @@ class StationService:
             )
         ).first()
         if step is None:
-            raise StationError(f"inspection {inspection_id} has no step '{key}'", 404)
+            raise StationError(N_("inspection %(id)s has no step '%(key)s'"), 404, id=inspection_id, key=key)
         return step
 
     @staticmethod
@@ -923,18 +1007,31 @@ class StationService:
         allowed = {f["name"]: f for f in spec.params.get("fields", [])}
         unknown = set(given) - set(allowed)
         if unknown:
-            raise StationError(f"unknown field(s): {', '.join(sorted(unknown))}", 422)
+            raise StationError(N_("unknown field(s): %(names)s"), 422, names=sorted(unknown))
         clean: dict[str, str] = {}
         for name, f in allowed.items():
             value = str(given.get(name) or "").strip()[:200]
             if f.get("required") and not value:
-                raise StationError(f"{f['label']} is required", 422)
+                raise StationError(N_("%(field)s is required"), 422, field=said(f["label"]))
             if value and f.get("choices") and value not in f["choices"]:
-                raise StationError(f"{f['label']} must be one of: {', '.join(f['choices'])}", 422)
+                raise StationError(
+                    N_("%(field)s must be one of: %(choices)s"),
+                    422,
+                    field=said(f["label"]),
+                    choices=[said(c) for c in f["choices"]],
+                )
             clean[name] = value
         return clean
 
-    def _view(self, s: Session, insp: Inspection, public: bool, steps: bool = True) -> dict[str, Any]:
+    def _view(
+        self,
+        s: Session,
+        insp: Inspection,
+        public: bool,
+        steps: bool = True,
+        locale: AppLocale | None = None,
+    ) -> dict[str, Any]:
+        locale = locale or self.settings.locale
         ident = dict(insp.identity or {})
         if public:
             ident = {
@@ -965,21 +1062,42 @@ class StationService:
             "updated_at": _iso(insp.updated_at),
             "finished_at": _iso(insp.finished_at),
         }
+        notice = inspection_notice(insp.status, insp.error)
         if public:  # a fixed notice, never the internal reason (paths, SQL, an operator's note)
-            notice = inspection_notice(insp.status, insp.error)
             view.update(error=notice.message if notice else None, error_code=notice.value if notice else None)
         else:
             view.update(operator=insp.operator, started_by=insp.started_by, auto_finish=insp.auto_finish)
-        if steps:
-            rows = s.exec(
+        rows = (
+            s.exec(
                 select(InspectionStep)
                 .where(InspectionStep.inspection_id == insp.id)
                 .order_by(col(InspectionStep.position))
             ).all()
-            view["steps"] = [self._step_view(insp, st, public) for st in rows]
+            if steps
+            else []
+        )
+        graded = next((st.result or {} for st in rows if st.action == "grade"), {})
+        stopped = next((st.label for st in rows if st.status == "error"), None)
+        view["shown"] = inspection_shown(
+            locale,
+            kind=insp.item_kind,
+            status=insp.status,
+            identity=insp.identity or {},
+            grade=insp.grade,
+            verdict=insp.verdict,
+            notice=notice,
+            error=insp.error,
+            error_step=stopped,
+            graded_photos=graded.get("photos", []) if steps else None,
+            public=public,
+        )
+        if steps:
+            view["steps"] = [self._step_view(insp, st, public, locale) for st in rows]
         return view
 
-    def _step_view(self, insp: Inspection, st: InspectionStep, public: bool) -> dict[str, Any]:
+    def _step_view(
+        self, insp: Inspection, st: InspectionStep, public: bool, locale: AppLocale
+    ) -> dict[str, Any]:
         res = st.result or {}
         spec = self._spec(insp, st.position)
         out: dict[str, Any] = {
@@ -1003,13 +1121,23 @@ class StationService:
         }
         if spec.operator or st.action == "result":
             out["params"] = spec.params
+        notice = step_notice(st.error)
         if public:
             # The stream shows what was measured, never IMEIs, serials or raw device reports.
             out.pop("answered_by")
-            notice = step_notice(st.error)
             out.update(error=notice.message if notice else None, error_code=notice.value if notice else None)
         else:
             out["result"] = {k: v for k, v in res.items() if k != "report"} if st.key == "identity" else res
+        out["shown"] = step_shown(
+            locale,
+            label=st.label,
+            status=st.status,
+            result=res,
+            params=spec.params,
+            error=st.error,
+            notice=notice,
+            public=public,
+        )
         return out
 
     def _publish(self, type_: str, inspection_id: int, step_key: str | None = None, **extra: Any) -> None:
@@ -1018,6 +1146,21 @@ class StationService:
         except (StationError, SQLAlchemyError):  # the event goes out even when the database is down
             snap = None
         self.bus.publish(type_, inspection_id=inspection_id, step=step_key, inspection=snap, **extra)
+
+
+def _declared(spec: StepSpec, clean: dict[str, str]) -> list[Said]:
+    """The declared fields as the step summary says them (a choice is a word to translate)."""
+    specs = {f["name"]: f for f in spec.params.get("fields", [])}
+    parts = [
+        said(
+            N_("%(field)s: %(value)s"),
+            field=said(specs[name]["label"]),
+            value=said(value) if specs[name].get("choices") else value,
+        )
+        for name, value in clean.items()
+        if value
+    ]
+    return parts or [said(N_("nothing declared"))]
 
 
 def weight_tolerance_mg(kind: str) -> int:

@@ -79,7 +79,8 @@ def test_console_runs_inspection_and_overlay_follows(sqlite_station: Station) ->
             console.keyboard.press("Enter")
             console.wait_for_selector("#cert-link")
             assert console.inner_text("#insp-status") == "completed"
-            assert "fail" in console.inner_text("#result")
+            result = console.inner_text("#result")
+            assert "Verdict Fail" in result and "Failed checks: Touch screen responds everywhere" in result
             console.screenshot(path=str(ARTIFACTS / "console-done.png"), full_page=True)
 
             overlay.wait_for_selector("#cert:not([hidden]) #qr[src$='qr.svg']")

@@ -1,16 +1,35 @@
 // Operator console: start inspections, watch the checks run live, answer operator checks.
-// Keyboard: 1/2 pick the item type, S starts, P/F answer a check, Enter submits or finishes,
+// Keyboard: 1/2 arm the item type, S starts, P/F answer a check, Enter submits or finishes,
 // R resumes an interrupted inspection, Esc aborts (after a confirmation).
+// Words come in the operator's language: the script's own through _() from the page's
+// #console-config block, the inspection's as the server says them (`shown`).
 (() => {
   "use strict";
   const $ = (id) => document.getElementById(id);
+  const config = JSON.parse($("console-config").textContent);
+  const STRINGS = config.strings || {};
+  const LANG = document.documentElement.lang || "en";
+  const LIST_SEPARATOR = LANG.startsWith("zh") ? "、" : ", ";
+  // A message in the page's language, its %(name)s placeholders filled from `values`.
+  const _ = (msg, values) => (STRINGS[msg] || msg).replace(/%\((\w+)\)s/g, (m, k) => (values && k in values ? String(values[k]) : m));
+  // Words used inside template literals, where the message extractor does not look.
+  const WORDS = {
+    pass: _("Pass"), fail: _("Fail"), save: _("Save"), finish: _("Finish"), verdict: _("Verdict"),
+    allDone: _("All checks done"), finishHint: _("Finish to record the verdict and issue the certificate."),
+  };
+  const grams = (g) => _("%(grams)s g", { grams: g });
+  const SIDES = { screen: _("Screen"), back: _("Back"), top: _("Top") };
+  const photoAlt = (p) => _("Photo: %(side)s, %(angle)s°", { side: SIDES[p.side] || p.side, angle: p.angle });
+  const time = (iso) => (iso ? new Date(iso).toLocaleTimeString(LANG, { timeZone: config.zone }) : "");
+  const moment = (iso) => (iso ? new Date(iso).toLocaleString(LANG, { timeZone: config.zone, dateStyle: "medium", timeStyle: "short" }) : "");
+
   // Signed in by the session cookie; changes carry the page's CSRF token.
   const csrfMeta = document.querySelector('meta[name="csrf-token"]');
   const csrfHeaders = csrfMeta && csrfMeta.content ? { "X-CSRF-Token": csrfMeta.content } : {};
   const ICON = { pending: "○", running: "◔", waiting: "▸", passed: "✔", warning: "!", failed: "✘", error: "⚠", skipped: "–" };
   const BADGE = { running: "badge", waiting_operator: "badge badge-warn", interrupted: "badge badge-bad",
                   completed: "badge badge-good", aborted: "badge badge-bad" };
-  let kind = localStorage.getItem("station-kind") || "phone";
+  let armed = null; // the item type the station is armed for, as the station says
   let current = null; // the inspection shown (full operator view)
 
   async function api(method, path, body) {
@@ -22,8 +41,12 @@
     let data = null;
     try { data = await res.json(); } catch (e) { data = null; }
     if (!res.ok) {
-      const msg = data && data.detail ? (typeof data.detail === "string" ? data.detail : JSON.stringify(data.detail)) : res.statusText;
       if (res.status === 401) location.href = "/auth/login?next=/station/console";
+      // The station says why in the reader's language (`message`); other refusals in `detail`.
+      const said = data && (data.message || data.detail);
+      const msg = typeof said === "string" ? said
+        : Array.isArray(said) ? _("Invalid input: %(fields)s", { fields: said.map((d) => (d.loc || []).join(".")).join(", ") })
+        : _("The station refused (%(status)s).", { status: res.status });
       throw new Error(msg);
     }
     return data;
@@ -40,48 +63,64 @@
     return String(s ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
   }
 
-  function setKind(k) {
-    kind = k;
-    localStorage.setItem("station-kind", k);
+  function showArmed(k) {
+    armed = k;
     document.querySelectorAll(".kind").forEach((b) => b.setAttribute("aria-checked", String(b.dataset.kind === k)));
-    api("POST", "/api/station/arm", { kind: k }).catch((e) => flash(e.message));
+  }
+
+  // Arming is the operator's act (a click or 1/2), never a side effect of opening the page.
+  async function arm(k) {
+    showArmed(k); // at once: S right after 1/2 starts what the operator just chose
+    try { showArmed((await api("POST", "/api/station/arm", { kind: k })).armed_kind); }
+    catch (e) { flash(e.message); loadDevices(); }
   }
 
   async function start() {
     flash("");
+    if (!armed) { flash(_("Choose the item type first (1 or 2).")); return; }
     try {
       const sup = $("supersedes").value.trim();
-      current = await api("POST", "/api/station/inspections", { kind, supersedes: sup || null, auto_finish: false });
+      current = await api("POST", "/api/station/inspections", { kind: armed, supersedes: sup || null, auto_finish: false });
       render();
     } catch (e) { flash(e.message); }
   }
 
-  function fmtMs(ms) { return ms == null ? "" : (ms / 1000).toFixed(2) + " s"; }
+  function fmtMs(ms) { return ms == null ? "" : _("%(seconds)s s", { seconds: (ms / 1000).toFixed(2) }); }
+
+  function statusBadge(el, v) {
+    el.textContent = v.shown.status;
+    el.className = BADGE[v.status] || "badge";
+    el.dataset.status = v.status;
+  }
 
   function render() {
     const v = current;
     if (!v) return;
-    $("insp-title").textContent = `#${v.id} ${v.item_kind}` + (v.supersedes ? ` (re-inspection of ${v.supersedes})` : "");
-    const st = $("insp-status");
-    st.textContent = v.status.replace("_", " ");
-    st.className = BADGE[v.status] || "badge";
-    $("insp-error").hidden = !v.error;
-    $("insp-error").textContent = v.error || "";
+    $("insp-title").textContent = v.supersedes
+      ? _("#%(id)s %(kind)s, re-inspection of %(certificate)s", { id: v.id, kind: v.shown.kind, certificate: v.supersedes })
+      : _("#%(id)s %(kind)s", { id: v.id, kind: v.shown.kind });
+    statusBadge($("insp-status"), v);
+    $("insp-error").hidden = !v.shown.error;
+    $("insp-error-text").textContent = v.shown.error || "";
+    $("insp-error-detail").textContent = v.shown.error_detail ? _("Details: %(detail)s", { detail: v.shown.error_detail }) : "";
     const id = v.identity || {};
     const bits = [];
     if (id.model) bits.push(`<strong>${esc(id.brand || "")} ${esc(id.model)}</strong>`);
-    if (id.storage_gb) bits.push(`${id.storage_gb} GB`);
-    if (id.imeis && id.imeis.length) bits.push(`IMEI ${esc(id.imeis.join(", "))}`);
-    if (id.serial) bits.push(`serial ${esc(id.serial)}`);
-    if (id.grams) bits.push(`<strong>${esc(id.grams)} g</strong> / ${esc(id.carats)} ct`);
-    if (id.declared) bits.push(Object.entries(id.declared).filter(([, x]) => x).map(([k, x]) => `${esc(k)}: ${esc(x)}`).join(", "));
+    if (id.storage_gb) bits.push(esc(_("%(gb)s GB", { gb: id.storage_gb })));
+    if (id.imeis && id.imeis.length) bits.push(esc(_("IMEI %(imei)s", { imei: id.imeis.join(", ") })));
+    if (id.serial) bits.push(esc(_("Serial number %(serial)s", { serial: id.serial })));
+    if (id.grams) bits.push(`<strong>${esc(grams(id.grams))}</strong>`);
+    if (id.declared) {
+      const declared = v.steps.find((s) => s.action === "operator.declare");
+      if (declared && declared.shown.summary) bits.push(esc(declared.shown.summary));
+    }
     $("identity").innerHTML = bits.join(" · ");
     $("steps").innerHTML = v.steps.map((s) => {
-      const thumbs = (s.photos || []).map((p) => `<img src="/photos/${p.overlay_sha256 || p.sha256}" alt="${esc(p.side)} ${p.angle}°">`).join("");
-      const who = s.answered_by ? ` — ${esc(s.answered_by)} ${new Date(s.answered_at).toLocaleTimeString()}` : "";
-      return `<li class="${s.status}" data-step="${esc(s.key)}"><span class="icon" title="${s.status}">${ICON[s.status] || "?"}</span>
-        <span><strong>${esc(s.label)}</strong>${s.summary ? `<span class="summary">${esc(s.summary)}${who}</span>` : ""}
-        ${s.error ? `<span class="err">${esc(s.error)}</span>` : ""}<span class="thumbs">${thumbs}</span></span>
+      const thumbs = (s.photos || []).map((p) => `<img src="/photos/${esc(p.overlay_sha256 || p.sha256)}" alt="${esc(photoAlt(p))}">`).join("");
+      const who = s.answered_by ? ` — ${esc(s.answered_by)} ${time(s.answered_at)}` : "";
+      return `<li class="${esc(s.status)}" data-step="${esc(s.key)}"><span class="icon" role="img" aria-label="${esc(s.shown.status)}" title="${esc(s.shown.status)}">${ICON[s.status] || "?"}</span>
+        <span class="what"><strong>${esc(s.shown.label)}</strong>${s.shown.summary ? `<span class="summary">${esc(s.shown.summary)}${who}</span>` : ""}
+        ${s.shown.error ? `<span class="err">${esc(s.shown.error)}</span>` : ""}<span class="thumbs">${thumbs}</span></span>
         <span class="time">${fmtMs(s.duration_ms)}</span></li>`;
     }).join("");
     renderPrompt(v);
@@ -89,12 +128,19 @@
     if (v.status === "completed") {
       res.hidden = false;
       res.className = "result " + (v.verdict === "pass" ? "alert-good" : "alert-bad");
-      res.innerHTML = `<span class="grade">${esc(v.grade || "–")}</span><span>Verdict <strong>${esc(v.verdict)}</strong>
-        ${v.grade_reasons && v.grade_reasons.length ? "<br>" + v.grade_reasons.map(esc).join("; ") : ""}
-        ${v.certificate_url ? `<br>Certificate <a id="cert-link" href="${esc(v.certificate_url)}" target="_blank">${esc(v.certificate_id)}</a>` : ""}</span>`;
+      const reasons = v.shown.reasons || [];
+      const failed = v.steps.filter((s) => s.status === "failed").map((s) => s.shown.label);
+      res.innerHTML = `<span class="grade">${esc(v.shown.grade || "–")}</span><span class="why">
+        ${esc(WORDS.verdict)} <strong>${esc(v.shown.verdict || "")}</strong>${v.shown.grade_title ? ` · ${esc(v.shown.grade_title)}` : ""}
+        ${reasons.length ? `<br>${reasons.map(esc).join("<br>")}` : ""}
+        ${failed.length ? `<br>${esc(_("Failed checks: %(checks)s", { checks: failed.join(LIST_SEPARATOR) }))}` : ""}
+        ${v.certificate_url ? `<br>${esc(_("Certificate"))} <a id="cert-link" href="${esc(v.certificate_url)}" target="_blank">${esc(v.certificate_id)}</a>` : ""}</span>`;
     } else { res.hidden = true; }
     $("resume").hidden = v.status !== "interrupted";
     $("abort").hidden = !["running", "waiting_operator", "interrupted"].includes(v.status);
+    // The recent list shows the same state as the header, the moment the header changes.
+    const row = document.querySelector(`#recent li[data-id="${v.id}"] .badge`);
+    if (row) statusBadge(row, v);
   }
 
   function waitingStep(v) {
@@ -109,18 +155,18 @@
     p.hidden = false;
     p.dataset.step = s.key;
     if (s.action === "operator.check") {
-      p.innerHTML = `<h3>${esc(s.label)}</h3><p>${esc((s.params || {}).hint || "")}</p>
-        <div class="buttons"><button class="btn btn-pass" id="pass"><kbd>P</kbd> Pass</button>
-        <button class="btn btn-fail" id="fail"><kbd>F</kbd> Fail</button></div>`;
+      p.innerHTML = `<h3>${esc(s.shown.label)}</h3><p>${esc(s.shown.hint || "")}</p>
+        <div class="buttons"><button class="btn btn-pass" id="pass"><kbd>P</kbd> ${esc(WORDS.pass)}</button>
+        <button class="btn btn-fail" id="fail"><kbd>F</kbd> ${esc(WORDS.fail)}</button></div>`;
       $("pass").onclick = () => answer({ passed: true });
       $("fail").onclick = () => answer({ passed: false });
     } else if (s.action === "operator.declare") {
-      const fields = (s.params || {}).fields || [];
-      p.innerHTML = `<h3>${esc(s.label)}</h3><form id="declare">${fields.map((f) => f.choices
+      const fields = s.shown.fields || [];
+      p.innerHTML = `<h3>${esc(s.shown.label)}</h3><form id="declare">${fields.map((f) => f.choices
         ? `<label>${esc(f.label)}${f.required ? " *" : ""}<select name="${esc(f.name)}" ${f.required ? "required" : ""}>
-             <option value=""></option>${f.choices.map((c) => `<option>${esc(c)}</option>`).join("")}</select></label>`
+             <option value="">${esc(_("Choose one"))}</option>${f.choices.map(([value, word]) => `<option value="${esc(value)}">${esc(word)}</option>`).join("")}</select></label>`
         : `<label>${esc(f.label)}<input name="${esc(f.name)}" maxlength="200" autocomplete="off"></label>`).join("")}
-        <button class="btn btn-primary" type="submit"><kbd>Enter</kbd> Save</button></form>`;
+        <button class="btn btn-primary" type="submit"><kbd>Enter</kbd> ${esc(WORDS.save)}</button></form>`;
       const form = $("declare");
       form.onsubmit = (e) => {
         e.preventDefault();
@@ -129,8 +175,8 @@
       const first = form.querySelector("select, input");
       if (first) first.focus();
     } else if (s.action === "result") {
-      p.innerHTML = `<h3>All checks done</h3><p>Finish to record the verdict and issue the certificate.</p>
-        <div class="buttons"><button class="btn btn-primary" id="finish"><kbd>Enter</kbd> Finish</button></div>`;
+      p.innerHTML = `<h3>${esc(WORDS.allDone)}</h3><p>${esc(WORDS.finishHint)}</p>
+        <div class="buttons"><button class="btn btn-primary" id="finish"><kbd>Enter</kbd> ${esc(WORDS.finish)}</button></div>`;
       $("finish").onclick = finish;
     }
   }
@@ -156,8 +202,8 @@
   }
 
   async function abort() {
-    if (!current || !confirm(`Abort inspection #${current.id}?`)) return;
-    try { current = await api("POST", `/api/station/inspections/${current.id}/abort`, { reason: "aborted at the console" }); render(); }
+    if (!current || !confirm(_("Abort inspection #%(id)s?", { id: current.id }))) return;
+    try { current = await api("POST", `/api/station/inspections/${current.id}/abort`); render(); }
     catch (e) { flash(e.message); }
   }
 
@@ -168,11 +214,14 @@
   async function loadRecent() {
     try {
       const rows = await api("GET", "/api/station/inspections?limit=10");
-      $("recent").querySelector("tbody").innerHTML = rows.map((r) => `<tr data-id="${r.id}"><td>${r.id}</td><td>${esc(r.item_kind)}</td>
-        <td><span class="${BADGE[r.status] || "badge"}">${esc(r.status)}</span></td><td>${esc(r.grade || "")}</td>
-        <td>${r.certificate_url ? `<a href="${esc(r.certificate_url)}" target="_blank">${esc(r.certificate_id)}</a>` : ""}</td>
-        <td>${new Date(r.created_at).toLocaleString()}</td></tr>`).join("");
-      $("recent").querySelectorAll("tbody tr").forEach((tr) => { tr.onclick = () => refresh(tr.dataset.id); });
+      $("recent").innerHTML = rows.map((r) => `<li data-id="${r.id}">
+        <button class="link open" data-id="${r.id}">${esc(_("#%(id)s %(kind)s", { id: r.id, kind: r.shown.kind }))}</button>
+        <span class="badge"></span>
+        ${r.shown.grade ? `<span class="grade-name">${esc(r.shown.grade)}</span>` : ""}
+        ${r.certificate_url ? `<a href="${esc(r.certificate_url)}" target="_blank">${esc(r.certificate_id)}</a>` : ""}
+        <span class="muted">${esc(moment(r.created_at))}</span></li>`).join("");
+      rows.forEach((r) => statusBadge(document.querySelector(`#recent li[data-id="${r.id}"] .badge`), current && current.id === r.id ? current : r));
+      $("recent").querySelectorAll("button.open").forEach((b) => { b.onclick = () => refresh(b.dataset.id); });
       if (!current && rows.length) refresh(rows[0].id);
     } catch (e) { flash(e.message); }
   }
@@ -180,15 +229,17 @@
   async function loadDevices() {
     try {
       const d = await api("GET", "/api/station/devices");
-      const rows = [["station", `${d.station_id}${d.simulate ? " (simulated)" : ""}`]];
+      const NAMES = { rig: _("Rig"), scale: _("Balance"), phone: _("Phone cable"), camera: _("Camera"),
+                      grader: _("Grader"), certifier: _("Certificates") };
+      const rows = [[_("Station"), d.simulate ? _("%(station)s (simulated)", { station: d.station_id }) : d.station_id]];
       for (const name of ["rig", "scale"]) {
         const x = d[name];
-        rows.push([name, x ? (x.error ? "error: " + x.error : [x.model, x.serial || x.serial_number, x.firmware].filter(Boolean).join(" · ") || "connected") : "—"]);
+        rows.push([NAMES[name], x ? (x.error ? _("error: %(error)s", { error: x.error }) : [x.model, x.serial || x.serial_number, x.firmware].filter(Boolean).join(" · ") || _("connected")) : "—"]);
       }
-      for (const name of ["phone", "camera", "grader", "certifier"]) rows.push([name, d[name] || "—"]);
-      for (const [name, why] of Object.entries(d.missing || {})) rows.push([name + " ⚠", why]);
+      for (const name of ["phone", "camera", "grader", "certifier"]) rows.push([NAMES[name], d[name] ? _("available") : "—"]);
+      for (const [name, why] of Object.entries(d.missing || {})) rows.push([_("%(device)s: not available", { device: NAMES[name] || name }), why]);
       $("devices").innerHTML = rows.map(([k, x]) => `<dt>${esc(k)}</dt><dd>${esc(typeof x === "object" ? JSON.stringify(x) : x)}</dd>`).join("");
-      if (d.armed_kind && d.armed_kind !== kind) setKind(kind);
+      showArmed(d.armed_kind); // what the station is armed for; opening the page changes nothing
     } catch (e) { flash(e.message); }
   }
 
@@ -196,13 +247,17 @@
   async function refreshPreview() {
     try {
       const res = await fetch("/api/station/camera.jpg", { credentials: "same-origin", cache: "no-store" });
-      if (!res.ok) throw new Error((await res.json()).detail || res.statusText);
+      if (!res.ok) {
+        let data = null;
+        try { data = await res.json(); } catch (e) { data = null; }
+        throw new Error((data && (data.message || data.detail)) || res.statusText);
+      }
       const url = URL.createObjectURL(await res.blob());
       $("preview").src = url;
       if (previewUrl) URL.revokeObjectURL(previewUrl);
       previewUrl = url;
-      $("camera-status").textContent = "live · " + new Date().toLocaleTimeString();
-    } catch (e) { $("camera-status").textContent = "camera: " + e.message; }
+      $("camera-status").textContent = _("Live · %(time)s", { time: time(new Date().toISOString()) });
+    } catch (e) { $("camera-status").textContent = _("Camera: %(error)s", { error: e.message }); }
     setTimeout(refreshPreview, 1000);
   }
 
@@ -215,11 +270,14 @@
       if (!current || e.inspection_id === current.id || e.type === "inspection.started") {
         refresh(e.inspection_id);
       }
-      if (e.type.startsWith("inspection.")) loadRecent();
+      if (e.type.startsWith("inspection.") || e.type === "step.waiting") loadRecent();
     };
     for (const t of ["inspection.started", "inspection.completed", "inspection.interrupted", "inspection.aborted",
                      "inspection.resumed", "step.started", "step.finished", "step.waiting"]) es.addEventListener(t, handler);
-    es.addEventListener("button.ignored", (ev) => flash(JSON.parse(ev.data).reason, "alert-warn"));
+    es.addEventListener("button.ignored", (ev) => {
+      const e = JSON.parse(ev.data);
+      flash(_("The start button was ignored: %(reason)s", { reason: e.reason_text || e.reason }), "alert-warn");
+    });
   }
 
   document.addEventListener("keydown", (e) => {
@@ -228,8 +286,8 @@
     if (typing || e.ctrlKey || e.metaKey || e.altKey) return;
     const s = waitingStep(current);
     const k = e.key.toLowerCase();
-    if (k === "1") setKind("phone");
-    else if (k === "2") setKind("jewelry");
+    if (k === "1") arm("phone");
+    else if (k === "2") arm("jewelry");
     else if (k === "s") start();
     else if (k === "r" && current && current.status === "interrupted") resume();
     else if (s && s.action === "operator.check" && k === "p") answer({ passed: true });
@@ -239,11 +297,10 @@
     e.preventDefault();
   });
 
-  document.querySelectorAll(".kind").forEach((b) => { b.onclick = () => setKind(b.dataset.kind); });
+  document.querySelectorAll(".kind").forEach((b) => { b.onclick = () => arm(b.dataset.kind); });
   $("start").onclick = start;
   $("resume").onclick = resume;
   $("abort").onclick = abort;
-  setKind(kind);
   loadDevices();
   loadRecent();
   refreshPreview();

@@ -1,9 +1,15 @@
 // Stream overlay: follows the public event stream; shows the checklist, photos with the grader's
-// defect overlays, the grade with its reasons and a QR code to the certificate once issued.
+// defect overlays, the grade with what was measured and a QR code to the certificate once issued.
+// It speaks the station's language: the inspection's words as the server says them (`shown`),
+// the script's own through _() from the page's #overlay-config block.
 (() => {
   "use strict";
   const $ = (id) => document.getElementById(id);
+  const STRINGS = JSON.parse($("overlay-config").textContent).strings || {};
+  const _ = (msg, values) => (STRINGS[msg] || msg).replace(/%\((\w+)\)s/g, (m, k) => (values && k in values ? String(values[k]) : m));
   const ICON = { pending: "○", running: "●", waiting: "▸", passed: "✔", warning: "!", failed: "✘", error: "⚠", skipped: "–" };
+  const SIDES = { screen: _("Screen"), back: _("Back"), top: _("Top") };
+  const MAX_REASONS = 4; // what fits the verdict panel at its type size; whole lines, never cut
   let shown = null;
   const esc = (s) => String(s ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
 
@@ -12,21 +18,19 @@
     shown = v;
     const id = v.identity || {};
     $("checklist").hidden = false;
-    $("item-title").textContent = v.item_kind === "phone"
-      ? [id.brand, id.model].filter(Boolean).join(" ") || "Phone"
-      : (id.declared && id.declared.metal ? id.declared.metal + " jewelry" : "Jewelry");
+    $("item-title").textContent = v.shown.title;
     const sub = [];
-    if (id.storage_gb) sub.push(id.storage_gb + " GB");
-    if (id.imei) sub.push("IMEI " + id.imei);
-    if (id.grams) sub.push(id.grams + " g · " + id.carats + " ct");
-    if (id.declared && id.declared.hallmark) sub.push("hallmark " + id.declared.hallmark);
-    if (id.declared && id.declared.stones) sub.push(id.declared.stones);
+    if (id.storage_gb) sub.push(_("%(gb)s GB", { gb: id.storage_gb }));
+    if (id.imei) sub.push(_("IMEI recorded"));
+    if (id.grams) sub.push(_("%(grams)s g", { grams: id.grams }));
+    if (id.declared && id.declared.hallmark) sub.push(_("Hallmark %(mark)s", { mark: id.declared.hallmark }));
+    if (id.declared && id.declared.stones) sub.push(_("Stones: %(stones)s", { stones: id.declared.stones }));
     $("item-id").textContent = sub.join(" · ");
     $("steps").innerHTML = (v.steps || []).filter((s) => s.action !== "result").map((s) =>
-      `<li class="${s.status}"><span class="icon">${ICON[s.status] || "?"}</span><span>${esc(s.label)}` +
-      `${s.summary && s.status !== "pending" ? `<span class="summary">${esc(s.summary)}</span>` : ""}</span></li>`).join("");
-    $("error").hidden = !(v.status === "interrupted" || v.status === "aborted");
-    $("error").textContent = v.status === "aborted" ? "Inspection aborted" : (v.error || "");
+      `<li class="${esc(s.status)}"><span class="icon" role="img" aria-label="${esc(s.shown.status)}">${ICON[s.status] || "?"}</span><span>${esc(s.shown.label)}` +
+      `${s.shown.summary && s.status !== "pending" ? `<span class="summary">${esc(s.shown.summary)}</span>` : ""}</span></li>`).join("");
+    $("error").hidden = !v.shown.error;
+    $("error").textContent = v.shown.error || "";
     // Photos: the graded ones (with defects marked) once graded, else the latest taken.
     const stepsWithPhotos = (v.steps || []).filter((s) => (s.photos || []).length);
     const graded = stepsWithPhotos.find((s) => s.action === "grade" && s.photos.some((p) => p.overlay_sha256));
@@ -36,20 +40,25 @@
     const box = $("photos");
     box.hidden = !photos.length;
     box.className = "panel" + (photos.length === 1 ? " single" : "");
-    box.style.height = photos.length > 2 ? "" : "auto";
-    box.innerHTML = photos.slice(0, 4).map((p) =>
-      `<figure><img src="/photos/${p.overlay_sha256 || p.sha256}" alt="${esc(p.side)}">` +
-      `<figcaption>${esc(p.side)} ${p.angle}°${p.grade ? " · " + esc(p.grade) : ""}</figcaption></figure>`).join("");
+    box.innerHTML = photos.map((p) => {
+      const side = SIDES[p.side] || p.side;
+      const caption = v.item_kind === "phone" ? side : _("%(side)s %(angle)s°", { side, angle: p.angle });
+      return `<figure><img src="/photos/${esc(p.overlay_sha256 || p.sha256)}" alt="${esc(caption)}"><figcaption>${esc(caption)}</figcaption></figure>`;
+    }).join("");
     const verdict = $("verdict");
     verdict.hidden = !(v.grade || v.verdict);
-    $("grade").textContent = v.grade || "not graded";
-    $("grade").className = v.grade ? "" : "none";
-    $("verdict-word").textContent = v.verdict ? v.verdict.toUpperCase() : "";
+    const grade = v.shown.grade || _("Not graded");
+    $("grade").textContent = grade;
+    $("grade").className = !v.grade ? "none" : grade.length > 3 ? "long" : grade.length > 1 ? "medium" : "";
+    $("grade-title").textContent = v.shown.grade_title || "";
+    $("verdict-word").textContent = v.shown.verdict || "";
     $("verdict-word").className = v.verdict || "";
-    const failed = (v.steps || []).filter((s) => s.status === "failed").map((s) => `${s.label}: failed`);
-    // The stream shows why the grade is what it is; the "not X:" explanations stay on the certificate.
-    const main = (v.grade_reasons || []).filter((r) => !/^([^:]*°: )?not [A-Z]/.test(r));
-    $("reasons").innerHTML = [...main, ...failed].slice(0, 3).map((r) => `<li>${esc(r)}</li>`).join("");
+    // Why the grade is what it is, in whole sentences; failed checks first (they decide the verdict).
+    const failed = (v.steps || []).filter((s) => s.status === "failed").map((s) => _("%(check)s: failed", { check: s.shown.label }));
+    const lines = [...failed, ...(v.shown.reasons || [])];
+    const kept = lines.slice(0, MAX_REASONS);
+    if (lines.length > kept.length) kept[kept.length - 1] = _("and %(count)s more on the certificate", { count: lines.length - kept.length + 1 });
+    $("reasons").innerHTML = kept.map((r) => `<li>${esc(r)}</li>`).join("");
     const cert = $("cert");
     cert.hidden = !v.certificate_url;
     if (v.certificate_url) {
