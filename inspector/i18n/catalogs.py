@@ -75,5 +75,7 @@ def translations(locale: AppLocale) -> gettext.NullTranslations:
                 "run `make setup` or `python -m inspector.i18n compile`"
             )
         with mo.open("rb") as fp:
-            merged.merge(Translations(fp, domain=component.domain))
+            catalog = Translations(fp, domain=component.domain)
+        merged.merge(catalog)
+        merged.plural = catalog.plural  # the empty start would count plurals as English does
     return merged
