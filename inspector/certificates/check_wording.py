@@ -106,7 +106,7 @@ def _battery(detail: str, locale: AppLocale) -> str:
             "unspecified_failure": t.pgettext("battery health", "failing"),
         }
         state = words.get(health["health"], t.pgettext("battery health", "not reported"))
-        parts.append(translate(locale, "health: %(state)s", state=state))
+        parts.append(translate(locale, "Health: %(state)s", state=state))
     capacity = _CAPACITY.search(detail)
     if capacity:
         parts.append(translate(locale, "%(pct)s%% of its original capacity", pct=capacity["pct"]))

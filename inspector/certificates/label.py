@@ -60,8 +60,7 @@ def _item(record: CertificateRecord, locale: AppLocale) -> str:
         return name
     parts = []
     if ident.get("metal"):
-        metal = metal_name(str(ident["metal"]), locale)
-        parts.append(metal[:1].upper() + metal[1:])
+        parts.append(metal_name(str(ident["metal"]), locale))
     if ident.get("hallmark"):
         parts.append(str(ident["hallmark"]))
     if isinstance(ident.get("weight_mg"), int):

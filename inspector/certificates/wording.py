@@ -139,4 +139,5 @@ def metal_name(metal: str, locale: AppLocale) -> str:
         "palladium": t.pgettext("metal", "palladium"),
         "other": t.pgettext("metal", "other"),
     }
-    return names.get(metal.strip().lower(), metal)
+    name = names.get(metal.strip().lower(), metal)
+    return name[:1].upper() + name[1:]
