@@ -30,7 +30,7 @@ from inspector.i18n.json_messages import grade_context
 VERDICT_ADVICE: dict[Verdict, str] = {
     Verdict.valid: N_(
         "The station's signature matches everything on this page, and the platform has not "
-        "withdrawn the certificate."
+        "revoked the certificate."
     ),
     Verdict.malformed: N_("This is not a certificate this platform can read. Do not rely on it."),
     Verdict.tampered: N_(
@@ -40,14 +40,14 @@ VERDICT_ADVICE: dict[Verdict, str] = {
         "It was not signed by a station of this platform. Do not rely on it, and ask the seller."
     ),
     Verdict.key_revoked: N_(
-        "The station's signing key was withdrawn after a security problem. Do not rely on it."
+        "The station's signing key was revoked after a security problem. Do not rely on it."
     ),
-    Verdict.revoked: N_("The platform withdrew this certificate. Do not rely on what it says."),
+    Verdict.revoked: N_("The platform revoked this certificate. Do not rely on what it says."),
     Verdict.suspended: N_(
         "The platform is reviewing this certificate. Wait for the review before you rely on it."
     ),
     Verdict.status_unavailable: N_(
-        "The signature is genuine, but whether the certificate was withdrawn could not be checked "
+        "The signature is genuine, but whether the certificate was revoked could not be checked "
         "just now. Try again later."
     ),
 }
@@ -233,7 +233,7 @@ def _verification(result: VerificationResult, log: dict[str, Any], locale: AppLo
         )
     if result.verdict is Verdict.valid:
         proofs.append(
-            translate(locale, "Not on the platform's signed lists of withdrawn or suspended certificates.")
+            translate(locale, "Not on the platform's signed lists of revoked or suspended certificates.")
         )
     if log.get("ok"):
         proofs.append(

@@ -23,6 +23,7 @@ from browser import LOCALES, WIDTHS, LiveServer, chromium, look_at, reader_page
 from page_language import untranslated, visible_text
 from playwright.sync_api import Browser, Page
 
+from inspector.certificates import revoke_certificate
 from inspector.certificates.testing import (
     CAVEAT,
     issue_sample_certificate,
@@ -142,6 +143,7 @@ class Site:
     phone: str
     jewel: str
     zh_phone: str
+    withdrawn: str
     browser: Browser
 
 
@@ -160,8 +162,12 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
                     session, server.settings, "jewelry", **jewel_missing_a_stone(store)
                 ).human_id
             )
+    with session_scope(en.engine) as session:
+        fields = jewel_missing_a_stone(PhotoStore(en.settings.data_dir / PHOTOS_DIR))
+        withdrawn = issue_sample_certificate(session, en.settings, "jewelry", **fields).human_id
+        revoke_certificate(session, withdrawn, "stone found to be glass on re-inspection")
     with en.running() as base, zh.running() as zh_base, chromium() as browser:
-        yield Site(base, zh_base, ids[0], ids[1], ids[2], browser)
+        yield Site(base, zh_base, ids[0], ids[1], ids[2], withdrawn, browser)
 
 
 def _open(page: Page, url: str) -> dict[str, int]:
@@ -321,3 +327,25 @@ def test_the_not_found_page_and_the_label_read_well(site: Site) -> None:
                 if station == "zh-CN":
                     assert untranslated(page.content()) == []
                 _says_only_what_a_buyer_can_act_on(page)
+
+
+def test_a_withdrawn_certificate_says_so_first(site: Site) -> None:
+    """The verdict leads in the reader's language with the platform's reason, and the warranty
+    says it ended because the certificate was revoked."""
+    for locale in LOCALES:
+        zh = locale == "zh-CN"
+        for width in WIDTHS:
+            with reader_page(site.browser, locale, width) as page:
+                _open(page, f"{site.base}/c/{site.withdrawn}")
+                look = look_at(page, f"cert-withdrawn-{locale}-{width}")
+                assert look.problems() == [], look.problems()
+                _in_reader_language(page, locale)
+                verdict = page.locator("[data-verdict]")
+                assert verdict.get_attribute("data-verdict") == "revoked"
+                box = verdict.bounding_box()
+                assert box is not None and box["y"] + box["height"] <= 844  # seen without scrolling
+                said = verdict.inner_text()
+                assert ("此证书已被撤销" if zh else "This certificate has been revoked") in said
+                assert "stone found to be glass on re-inspection" in said
+                warranty = page.locator("[data-section=warranty]").inner_text()
+                assert ("证书已被撤销" if zh else "the certificate was revoked") in warranty
