@@ -13,12 +13,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
 
 from inspector.certificates.check_wording import Outcome, check_lines
 from inspector.certificates.matching import in_words
 from inspector.certificates.measured import Place, deciding_photo, findings, weak_classes
+from inspector.certificates.testing import issue_sample_certificate
 from inspector.certificates.wording import defect_sentence, weak_classes_note
 from inspector.config import Settings
+from inspector.db import session_scope
 from inspector.grading import Grader
 from inspector.grading.scales import default_scale
 from inspector.i18n import AppLocale
@@ -170,3 +174,16 @@ def test_waiting_times_are_said_in_the_readers_language() -> None:
     assert in_words(1, ZH) == "一两分钟后"
     assert in_words(300, EN) == "in about 5 minutes"
     assert in_words(3 * 86400, ZH) == "约 3 天后"
+
+
+def test_an_ungraded_item_says_so_and_points_to_the_photos(
+    client: TestClient, engine: Engine, settings: Settings
+) -> None:
+    """A station without a grading model signs "ungraded": the page says it was not graded and why,
+    rather than showing an empty grade or a legend with nothing marked."""
+    ungraded = {"grade": "ungraded", "reasons": [], "measurements": {}}
+    with session_scope(engine) as session:
+        hid = issue_sample_certificate(session, settings, grade=ungraded).human_id
+    page = client.get(f"/c/{hid}", headers={"Accept-Language": "zh-CN"}).text
+    assert "未评级" in page and "请根据照片自行判断成色" in page
+    assert 'aria-current="true"' not in page.split('data-section="grade"')[1].split("</section>")[0]
