@@ -36,6 +36,7 @@ from inspector.certificates import humanid
 from inspector.certificates.identity import IdentityKeyError, shows_digits
 from inspector.certificates.service import CertificateRecord, get_certificate, identity_matches
 from inspector.config import Settings
+from inspector.i18n import AppLocale, translate, translate_plural
 from inspector.ratelimit import AttemptLimiter, Decision
 
 MAX_VALUE_CHARS = 64  # no IMEI or serial is longer; never hash unbounded input
@@ -94,23 +95,23 @@ class MatchAnswer:
     order_ref: OrderRefState = OrderRefState.not_given
     retry_after_s: int = 0
 
-    @property
-    def retry_in(self) -> str:
+    def retry_in(self, locale: AppLocale = AppLocale.EN) -> str:
         """When to try again, in plain words."""
-        return in_words(self.retry_after_s)
+        return in_words(self.retry_after_s, locale)
 
 
-def in_words(seconds: int) -> str:
-    """'in about 5 minutes', 'in about 3 hours', 'in about 2 days'."""
+def in_words(seconds: int, locale: AppLocale = AppLocale.EN) -> str:
+    """'in about 5 minutes', 'in about 3 hours', 'in about 2 days' (in ``locale``)."""
     if seconds <= 90:
-        return "in a minute or two"
+        return translate(locale, "in a minute or two")
     minutes = math.ceil(seconds / 60)
     if minutes < 90:
-        return f"in about {minutes} minutes"
+        return translate_plural(locale, "in about %(num)s minute", "in about %(num)s minutes", minutes)
     hours = math.ceil(seconds / 3600)
     if hours < 48:
-        return f"in about {hours} hours"
-    return f"in about {math.ceil(seconds / 86400)} days"
+        return translate_plural(locale, "in about %(num)s hour", "in about %(num)s hours", hours)
+    days = math.ceil(seconds / 86400)
+    return translate_plural(locale, "in about %(num)s day", "in about %(num)s days", days)
 
 
 def _refused(state: MatchState, decision: Decision, order_ref: OrderRefState) -> MatchAnswer:

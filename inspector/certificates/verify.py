@@ -33,6 +33,7 @@ from inspector.certificates.dataintegrity import ProofError, verify_proof
 from inspector.certificates.encoding import EncodingError
 from inspector.certificates.keys import KeySet, RevokedKeyError, UnknownKeyError
 from inspector.certificates.statuslist import bit_at, decode_list
+from inspector.i18n import N_
 
 
 class Verdict(StrEnum):
@@ -59,16 +60,17 @@ EXIT_CODES: dict[Verdict, int] = {
     Verdict.not_logged: 10,
 }
 
+# English here (CLI, JSON); the verify page translates them.
 HEADLINES: dict[Verdict, str] = {
-    Verdict.valid: "Genuine certificate",
-    Verdict.malformed: "Not a readable certificate",
-    Verdict.tampered: "Signature does not match: this certificate was altered or forged",
-    Verdict.unknown_key: "Signed by an unknown key: not issued by this platform's stations",
-    Verdict.key_revoked: "Signed by a revoked station key: do not trust this certificate",
-    Verdict.revoked: "This certificate has been revoked",
-    Verdict.suspended: "This certificate is suspended pending review",
-    Verdict.status_unavailable: "Signature valid, but revocation status could not be checked",
-    Verdict.not_logged: "Not in the issuer's public log: it may be shown to you alone; do not trust it",
+    Verdict.valid: N_("Genuine certificate"),
+    Verdict.malformed: N_("Not a readable certificate"),
+    Verdict.tampered: N_("Signature does not match: this certificate was altered or forged"),
+    Verdict.unknown_key: N_("Signed by an unknown key: not issued by this platform's stations"),
+    Verdict.key_revoked: N_("Signed by a revoked station key: do not trust this certificate"),
+    Verdict.revoked: N_("This certificate has been revoked"),
+    Verdict.suspended: N_("This certificate is suspended pending review"),
+    Verdict.status_unavailable: N_("Signature valid, but revocation status could not be checked"),
+    Verdict.not_logged: N_("Not in the issuer's public log: it may be shown to you alone; do not trust it"),
 }
 
 

@@ -6,8 +6,6 @@ Everything here is public (buyers never log in) except the admin status actions 
 
 from __future__ import annotations
 
-import importlib
-from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -19,9 +17,11 @@ from sqlmodel import Session
 
 from inspector.auth import Role, User, require_roles
 from inspector.certificates import humanid
+from inspector.certificates.buyer_page import buyer_page
+from inspector.certificates.coverage_view import warranty_status
 from inspector.certificates.dataintegrity import ProofError, jcs, verify_proof
 from inspector.certificates.keys import KeySet, issuer_document
-from inspector.certificates.label import label_pdf
+from inspector.certificates.label import LabelFontMissing, label_pdf, label_text
 from inspector.certificates.matching import MatchAnswer, MatchState, OrderRefCheck, check_match, no_sales
 from inspector.certificates.merkle import leaf_hash, verify_inclusion
 from inspector.certificates.service import (
@@ -41,10 +41,14 @@ from inspector.certificates.service import (
     suspend_certificate,
     verify_stored,
 )
+from inspector.certificates.thumbnails import NoThumbnail, thumbnail
 from inspector.certificates.verify import VerificationResult
 from inspector.config import Settings
+from inspector.i18n import translate
+from inspector.photostore import PHOTOS_DIR, PhotoStore, PhotoStoreError
 from inspector.ratelimit import client_address
 from inspector.web.deps import get_engine, get_session, get_settings_dep
+from inspector.web.language import request_locale, station_locale
 from inspector.web.params import MAX_INT32, SafeStr
 from inspector.web.responses import body_of, redirect, refusals
 from inspector.web.templating import templates
@@ -57,63 +61,17 @@ VC_MEDIA = "application/vc+ld+json"
 
 def _not_found(request: Request, ref: str) -> HTMLResponse:
     typo = humanid.normalize(ref) is None
+    title = translate(request_locale(request), "Certificate not found")
     return templates.TemplateResponse(
         request,
         "certificates/not_found.html",
-        {"ref": ref[:40], "typo": typo, "title": "Certificate not found"},
+        {"ref": ref[:40], "typo": typo, "title": title},
         status_code=404,
     )
 
 
 def _json_not_found(ref: str) -> JSONResponse:
     return JSONResponse({"error": "not_found", "detail": f"no certificate {ref[:40]!r}"}, status_code=404)
-
-
-def warranty_status(session: Session, record: CertificateRecord) -> dict[str, Any]:
-    """Coverage from the warranty component (``warranty.coverage_for``); else from the certificate.
-
-    The fallback (warranty component absent or failing) counts the plan's days from the
-    certificate's issue date and says so on the page.
-    """
-    try:
-        warranty_mod: Any = importlib.import_module("warranty")
-    except ImportError:
-        warranty_mod = None
-    coverage_for = getattr(warranty_mod, "coverage_for", None)
-    if callable(coverage_for):
-        try:
-            cov = coverage_for(session, record.human_id)
-        except (LookupError, ValueError):
-            cov = None
-        if cov is not None:
-            return {
-                "source": "warranty",
-                "plan_id": getattr(cov.plan, "title", "") or getattr(cov.plan, "plan_id", ""),
-                "days": getattr(cov.plan, "days", 0),
-                "days_left": cov.days_left,
-                "ends_at": cov.end,
-                "basis": cov.basis,
-                "status": "active" if cov.active else "ended",
-                "reason": cov.inactive_reason,
-                "exclusions": [getattr(e, "text", str(e)) for e in cov.exclusions],
-                "claim_url": f"/claims/new?cert={record.human_id}" if cov.active else None,
-            }
-    days = int(record.warranty.get("days", 0) or 0)
-    if not days:
-        return {"source": "certificate", "status": "none", "days": 0}
-    ends = record.issued_at + timedelta(days=days)
-    left = (ends - datetime.now(UTC)).days
-    return {
-        "source": "certificate",
-        "plan_id": record.warranty.get("plan_id", ""),
-        "days": days,
-        "ends_at": ends,
-        "days_left": max(left, 0),
-        "status": "active" if left >= 0 and record.status == "valid" else "ended",
-        "reason": "" if record.status == "valid" else f"the certificate is {record.status}",
-        "exclusions": [],
-        "claim_url": None,
-    }
 
 
 def transparency(session: Session, settings: Settings, record: CertificateRecord) -> dict[str, Any]:
@@ -155,23 +113,26 @@ def _page(
     result = verify_stored(session, settings, record.human_id)
     assert result is not None
     session.commit()  # the first visit may register the issuer root key
-    subject = record.credential.get("credentialSubject", {})
     url = certificate_url(settings, record.human_id)
+    locale = request_locale(request)
+    log = transparency(session, settings, record)
+    pretty = humanid.pretty(record.human_id)
     return templates.TemplateResponse(
         request,
         "certificates/verify.html",
         {
-            "title": f"Certificate {humanid.pretty(record.human_id)}",
+            "title": translate(locale, "Certificate %(id)s", id=pretty),
             "record": record,
-            "result": result,
-            "s": subject,
-            "pretty_id": humanid.pretty(record.human_id),
+            "page": buyer_page(record, result, log, locale),
+            "s": record.credential.get("credentialSubject", {}),
+            "pretty_id": pretty,
             "issuer": record.credential.get("issuer", {}),
             "warranty": warranty_status(session, record),
-            "log": transparency(session, settings, record),
+            "log": log,
             "qr": qr_svg(url, scale=3),
             "url": url,
             "match": match,
+            "retry_in": match.retry_in(locale) if match is not None else "",
         },
     )
 
@@ -301,6 +262,30 @@ def get_qr(
 
 
 @router.get(
+    "/c/{ref}/photos/{index}/thumb.jpg",
+    summary="A small copy of one of the certificate's photos (its defects outlined, when marked)",
+    responses={**body_of("image/jpeg"), **refusals(404)},
+)
+def get_thumbnail(
+    ref: str,
+    index: int,
+    session: Session = Depends(get_session),
+    settings: Settings = Depends(get_settings_dep),
+) -> Response:
+    record = get_certificate(session, ref)
+    photos = record.credential.get("credentialSubject", {}).get("photos", []) if record else []
+    if not 0 <= index < len(photos) or not isinstance(photos[index], dict):
+        raise HTTPException(404, "no such photo on this certificate")
+    digest = str(photos[index].get("overlay_sha256") or photos[index].get("sha256", ""))
+    try:
+        data = thumbnail(PhotoStore(settings.data_dir / PHOTOS_DIR), digest)
+    except (PhotoStoreError, NoThumbnail) as exc:
+        raise HTTPException(404, str(exc)) from exc
+    headers = {"Cache-Control": "public, max-age=31536000, immutable", "X-Content-Type-Options": "nosniff"}
+    return Response(data, media_type="image/jpeg", headers=headers)
+
+
+@router.get(
     "/c/{ref}/label",
     response_class=HTMLResponse,
     summary="Printable parcel label",
@@ -316,14 +301,16 @@ def get_label(
     if record is None:
         return _not_found(request, ref)
     url = certificate_url(settings, record.human_id)
+    locale = station_locale(request)  # printed for whoever holds the parcel
+    text = label_text(record, url, locale, settings.zone)
     return templates.TemplateResponse(
         request,
         "certificates/label.html",
         {
-            "title": f"Label {humanid.pretty(record.human_id)}",
+            "title": f"{text.heading} {text.pretty_id}",
+            "locale": locale,
             "record": record,
-            "s": record.credential.get("credentialSubject", {}),
-            "pretty_id": humanid.pretty(record.human_id),
+            "label": text,
             "qr": qr_svg(url, scale=6),
             "url": url,
         },
@@ -333,7 +320,7 @@ def get_label(
 @router.get(
     "/c/{ref}/label.pdf",
     summary="Printable parcel label as PDF (62 x 100 mm)",
-    responses={**body_of("application/pdf"), **refusals(404, html=True)},
+    responses={**body_of("application/pdf"), **refusals(404, 503, html=True)},
 )
 def get_label_pdf(
     ref: str,
@@ -344,7 +331,12 @@ def get_label_pdf(
     record = get_certificate(session, ref)
     if record is None:
         return _not_found(request, ref)
-    pdf = label_pdf(record, certificate_url(settings, record.human_id))
+    try:
+        pdf = label_pdf(
+            record, certificate_url(settings, record.human_id), station_locale(request), settings.zone
+        )
+    except LabelFontMissing as exc:
+        raise HTTPException(503, str(exc)) from exc
     return Response(
         pdf,
         media_type="application/pdf",

@@ -20,7 +20,7 @@ from inspector.certificates import (
     suspend_certificate,
     verify_stored,
 )
-from inspector.certificates.label import label_pdf
+from inspector.certificates.label import LabelFontMissing, label_pdf
 from inspector.certificates.service import STATUS_PURPOSES, status_list_credential
 from inspector.certificates.tables import Certificate
 from inspector.cli import CommandError
@@ -80,7 +80,10 @@ def _label(args: argparse.Namespace) -> int:
         record = _certificate(session, args.id)
         out = Path(args.output or f"label-{record.human_id}.pdf")
         try:
-            out.write_bytes(label_pdf(record, certificate_url(settings, record.human_id)))
+            url = certificate_url(settings, record.human_id)
+            out.write_bytes(label_pdf(record, url, settings.locale, settings.zone))
+        except LabelFontMissing as exc:
+            raise CommandError(str(exc)) from exc
         except OSError as exc:
             raise CommandError(f"cannot write the label: {exc.strerror}") from exc
     print(f"wrote {out}")

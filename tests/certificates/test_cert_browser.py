@@ -79,7 +79,10 @@ def test_verify_page_on_a_phone_screen(live: tuple[str, IssuedCertificate, str])
         box = verdict.bounding_box()
         assert box is not None and box["y"] + box["height"] <= 844
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
-        page.wait_for_function("[...document.images].every(i => i.complete && i.naturalWidth > 0)")
+        for image in page.locator("img").all():  # the photos load lazily, as they come into view
+            image.scroll_into_view_if_needed()
+        page.wait_for_load_state("networkidle")
+        assert page.evaluate("[...document.images].every(i => i.complete && i.naturalWidth > 0)")
         page.screenshot(path=str(ARTIFACTS / "certificate-verify-phone.png"), full_page=True)
         page.fill("input[name=value]", SAMPLE_IMEIS[0])
         page.click("text=Check it matches")
