@@ -7,7 +7,7 @@ PIP := $(PY) -m pip
 # the CJK font the pages, the overlay and the labels are drawn with (Noto Sans CJK, as on Android).
 TEST_DEBS := chromium fonts-noto-cjk adb gcc-avr avr-libc binutils-avr simavr libsimavr-dev socat
 
-.PHONY: setup translations messages train-deps system-deps test demo lint typecheck firmware models bench clean lock
+.PHONY: setup translations messages train-deps system-deps node-deps test demo lint typecheck firmware models bench clean lock
 
 setup: $(VENV)/.installed
 
@@ -53,10 +53,21 @@ system-deps:
 	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $$missing; \
 	fi
 
+# Node tools the tests drive (Lighthouse), pinned in tests/lighthouse/package-lock.json. Uses the
+# machine's Node (Lighthouse 12 needs Node 18.16 or newer); installs Debian's when there is none.
+LIGHTHOUSE := tests/lighthouse/node_modules/.bin/lighthouse
+node-deps: $(LIGHTHOUSE)
+
+$(LIGHTHOUSE): tests/lighthouse/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q nodejs npm; }
+	npm ci --prefix tests/lighthouse --no-audit --no-fund --loglevel=error
+	touch $@
+
 firmware:
 	$(MAKE) -C hardware/firmware
 
-test: setup train-deps system-deps translations
+test: setup train-deps system-deps node-deps translations
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy

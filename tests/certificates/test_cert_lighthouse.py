@@ -1,0 +1,82 @@
+"""Lighthouse's mobile audit of the verify page a buyer opens from a QR code.
+
+Lighthouse (npm, pinned in ``tests/lighthouse/package.json``, installed by ``make node-deps``)
+drives Debian's chromium in its default mobile mode: a mid-range phone on a slow 4G network,
+simulated. The scores are printed and the JSON report is kept under
+``test-artifacts/lighthouse/``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from browser import CHROMIUM_ARGS, CHROMIUM_PATH, LiveServer
+
+from inspector.certificates.testing import issue_sample_certificate
+from inspector.db import session_scope
+from inspector.photostore import PhotoStore
+
+ROOT = Path(__file__).resolve().parents[2]
+LIGHTHOUSE = ROOT / "tests" / "lighthouse" / "node_modules" / ".bin" / "lighthouse"
+REPORTS = ROOT / "test-artifacts" / "lighthouse"
+TARGET = 0.90
+
+
+def _photo(seed: int) -> bytes:
+    """A phone-camera-sized photo (the station keeps full-size photos; the page shows thumbnails)."""
+    rng = np.random.default_rng(seed)
+    img = rng.integers(0, 255, (1500, 2000, 3), dtype=np.uint8)
+    cv2.rectangle(img, (500, 300), (1500, 1200), (30, 30, 30), 12)
+    ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, 90])
+    assert ok
+    return bytes(buf)
+
+
+@pytest.fixture(scope="module")
+def verify_page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    server = LiveServer(tmp_path_factory.mktemp("lighthouse"))
+    store = PhotoStore(server.settings.data_dir / "photos")
+    photos = [{"sha256": store.put(_photo(n)), "role": role} for n, role in enumerate(("screen", "back"))]
+    with session_scope(server.engine) as session:
+        human_id = issue_sample_certificate(session, server.settings, photos=photos).human_id
+    with server.running() as base:
+        yield f"{base}/c/{human_id}"
+
+
+@pytest.mark.parametrize("locale", ["zh-CN", "en"])
+def test_the_verify_page_scores_90_for_performance_and_accessibility_on_a_phone(
+    verify_page: str, locale: str
+) -> None:
+    assert LIGHTHOUSE.exists(), "Lighthouse is not installed: run `make node-deps`"
+    REPORTS.mkdir(parents=True, exist_ok=True)
+    report = REPORTS / f"verify-{locale}.json"
+    flags = " ".join([*CHROMIUM_ARGS, f"--lang={locale}"])
+    done = subprocess.run(
+        [
+            str(LIGHTHOUSE),
+            verify_page,
+            "--only-categories=performance,accessibility",
+            "--output=json",
+            f"--output-path={report}",
+            f"--chrome-flags={flags}",
+            f"--extra-headers={json.dumps({'Accept-Language': locale})}",
+            "--quiet",
+        ],
+        env={**os.environ, "CHROME_PATH": CHROMIUM_PATH},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(report.read_text())
+    scores = {name: cat["score"] for name, cat in result["categories"].items()}
+    print(f"lighthouse verify page ({locale}, mobile): {scores}")
+    assert result["finalDisplayedUrl"] == verify_page
+    assert scores["performance"] >= TARGET and scores["accessibility"] >= TARGET, scores
