@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from inspector.i18n.build import compile_all, gaps, update
+from inspector.i18n.build import compile_all, conflicts, gaps, update
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -15,7 +15,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("update", help="add new messages to the .po files, drop the ones no longer used")
-    sub.add_parser("check", help="exit 1 when a message has no translation (or a fuzzy or obsolete one)")
+    sub.add_parser(
+        "check",
+        help="exit 1 when a message has no translation (or a fuzzy or obsolete one), or two "
+        "components translate it differently",
+    )
     sub.add_parser("compile", help="write the .mo files the pages read")
     args = parser.parse_args(argv)
     if args.command == "update":
@@ -26,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
         written = compile_all()
         print(f"compiled {len(written)} catalogue(s)")
         return 0
-    found = gaps()
+    found = gaps() + conflicts()
     for gap in found:
         print(f"{gap.component} {gap.locale.tag}: {gap.problem}: {gap.msgid!r}", file=sys.stderr)
     print(f"{len(found)} message(s) need a translator" if found else "every message is translated")

@@ -131,6 +131,30 @@ def gaps(components: Iterable[Component] = COMPONENTS) -> list[Gap]:
     return found
 
 
+def conflicts(components: Iterable[Component] = COMPONENTS) -> list[Gap]:
+    """Messages two components translate differently. The catalogues are merged into one, so only
+    one translation can win: the same English must read the same everywhere (a glossary), and a
+    word with two meanings needs a context (``pgettext``) or different English."""
+    found: list[Gap] = []
+    for locale in TRANSLATED_LOCALES:
+        seen: dict[tuple[str | None, str], tuple[str, str]] = {}
+        for component in components:
+            path = component.po_path(locale)
+            if not path.is_file():
+                continue
+            for message in _read(path, locale, component.domain):
+                if not message.id or not message.string:
+                    continue
+                msgid = message.id if isinstance(message.id, str) else message.id[0]
+                text = message.string if isinstance(message.string, str) else message.string[0]
+                key = (message.context, msgid)
+                if key in seen and seen[key][1] != text:
+                    other = seen[key][0]
+                    found.append(Gap(component.domain, locale, msgid, f"translated differently in {other}"))
+                seen.setdefault(key, (component.domain, text))
+    return found
+
+
 def compiled(component: Component, locale: AppLocale) -> bytes:
     """The ``.mo`` bytes of a component's ``.po`` (what ``compile`` writes)."""
     buffer = io.BytesIO()
