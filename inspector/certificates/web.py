@@ -28,9 +28,9 @@ from inspector.certificates.service import (
     STATUS_PURPOSES,
     CertificateError,
     CertificateRecord,
-    certificate_url,
     consistency_proof,
     get_certificate,
+    home_url,
     inclusion_proof,
     log_entry_for,
     qr_svg,
@@ -156,7 +156,7 @@ def _page(
     assert result is not None
     session.commit()  # the first visit may register the issuer root key
     subject = record.credential.get("credentialSubject", {})
-    url = certificate_url(settings, record.human_id)
+    url = home_url(settings, record)
     return templates.TemplateResponse(
         request,
         "certificates/verify.html",
@@ -294,7 +294,7 @@ def get_qr(
     record = get_certificate(session, ref)
     if record is None:
         raise HTTPException(404, "no such certificate")
-    svg = qr_svg(certificate_url(settings, record.human_id), scale=8)
+    svg = qr_svg(home_url(settings, record), scale=8)
     # A standalone document needs the SVG namespace, or <img src> (the stream overlay) shows nothing.
     svg = svg.replace("<svg ", '<svg xmlns="http://www.w3.org/2000/svg" ', 1)
     return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "public, max-age=86400"})
@@ -315,7 +315,7 @@ def get_label(
     record = get_certificate(session, ref)
     if record is None:
         return _not_found(request, ref)
-    url = certificate_url(settings, record.human_id)
+    url = home_url(settings, record)
     return templates.TemplateResponse(
         request,
         "certificates/label.html",
@@ -344,7 +344,7 @@ def get_label_pdf(
     record = get_certificate(session, ref)
     if record is None:
         return _not_found(request, ref)
-    pdf = label_pdf(record, certificate_url(settings, record.human_id))
+    pdf = label_pdf(record, home_url(settings, record))
     return Response(
         pdf,
         media_type="application/pdf",
