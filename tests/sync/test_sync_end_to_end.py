@@ -158,9 +158,13 @@ def test_issued_while_platform_down_verifies_at_platform_url_once_it_is_up(
         live = httpx.get(f"{station.base}/api/station/live", timeout=10).json()["inspection"]
         assert live["certificate_on_platform"] is True and live["certificate_url"]
         state = httpx.get(f"{station.base}/api/station/sync", headers=auth, timeout=10).json()
-        assert state["waiting"] == {"certificate": 0, "photo": 0} and state["condition"] in (
-            "idle",
-            "sending",
+        assert state["waiting"] == {"certificate": 0, "photo": 0}
+        assert state["condition"] in ("idle", "sending")
+        online = _inspect_phone(station.base, auth)  # with the platform up: there within moments
+        done = time.monotonic()
+        wait_until("the next certificate verifying", lambda: _verify(platform, online["certificate_id"]), 60)
+        print(
+            f"online: verifiable on the platform {time.monotonic() - done:.2f} s after the inspection ended"
         )
     finally:
         station.stop()
