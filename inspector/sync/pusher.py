@@ -190,6 +190,9 @@ class Pusher:
             with Session(self.engine) as session:
                 mark_refused(session, item.seq, str(exc))
                 session.commit()
+            self._note(
+                Condition.SENDING, f"the platform refused {item.kind} {item.ref}: {exc}", enrolment=enrolment
+            )
             return 0.0
         with Session(self.engine) as session:
             mark_sent(session, item.seq, receipt)

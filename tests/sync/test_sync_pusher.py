@@ -87,3 +87,25 @@ def test_an_unreachable_platform_is_retried_with_bounded_waits_and_logged_once(
         left = backlog(s, "st-off")
     assert left.waiting == {"certificate": 2, "photo": 2} and left.refused == {"certificate": 0, "photo": 0}
     engine.dispose()
+
+
+def test_a_photo_gone_from_the_station_is_set_aside_and_the_queue_goes_on(tmp_path: Path) -> None:
+    """A photo file lost from the station's disk cannot ever be sent: it is set aside with the
+    reason in words (kept in the outbox, shown in the sync state) instead of blocking the
+    certificates behind it."""
+    data = tmp_path / "station"
+    url = f"http://127.0.0.1:{free_port()}"
+    _enrolled_offline(data, "st-lost", url)
+    engine = station_engine(data)
+    _, digests = issue(engine, data, "st-lost", photos=1)
+    lost = data / "photos" / digests[0][:2] / digests[0]
+    lost.unlink()
+    pusher = Pusher(engine, station_settings(data, "st-lost"))
+    assert pusher.run_once() == 0.0  # set aside: the next item goes at once
+    with Session(engine) as s:
+        left = backlog(s, "st-lost")
+        enrolment = s.get(Enrolment, "st-lost")
+        assert enrolment is not None
+        assert f"photo {digests[0][:12]} is no longer on this station" in enrolment.last_error
+    assert left.refused == {"certificate": 0, "photo": 1} and left.waiting == {"certificate": 1, "photo": 0}
+    engine.dispose()
