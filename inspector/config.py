@@ -7,6 +7,7 @@ Every setting can be given as an environment variable prefixed with ``INSPECTOR_
 
 from __future__ import annotations
 
+from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -17,6 +18,15 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from inspector.i18n import DEFAULT_LOCALE, AppLocale, parse_locale
 
 
+class ServerRole(StrEnum):
+    """What one process is: a station beside a camera, or the platform its stations sync to."""
+
+    STATION = "station"
+    """Drives the hardware, grades, signs with its own key; SQLite by default; works offline."""
+    PLATFORM = "platform"
+    """No hardware: the public verify pages and JSON, the transparency log, the sync API."""
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="INSPECTOR_",
@@ -25,6 +35,11 @@ class Settings(BaseSettings):
         extra="ignore",
     )
 
+    role: ServerRole = Field(
+        default=ServerRole.STATION,
+        description="station (default: hardware, grading, signing) or platform (verify pages, "
+        "transparency log and the API stations sync to; PostgreSQL in production).",
+    )
     data_dir: Path = Field(
         default=Path("var"),
         description="Where the station keeps its database, photos and signing keys.",
@@ -88,6 +103,12 @@ class Settings(BaseSettings):
         "(behind a TLS-terminating proxy); HTTPS requests always get Secure cookies.",
     )
 
+    sync_max_backoff_s: float = Field(
+        default=30.0,
+        ge=1,
+        le=3600,
+        description="Station: the longest wait between two tries to reach an unreachable platform.",
+    )
     access_log: bool = Field(
         default=False, description="Log every HTTP request (client, method, path, status) at level info."
     )

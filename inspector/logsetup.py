@@ -46,6 +46,9 @@ def configure_logging(level: str = "info", fmt: LogFormat = LogFormat.TEXT) -> N
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    # One line per HTTP request the station makes to its platform is noise; failures are ours to log.
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(max(logging.getLevelName(level.upper()), logging.WARNING))
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logger = logging.getLogger(name)
         logger.handlers.clear()

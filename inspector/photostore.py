@@ -17,6 +17,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 MAX_PHOTO_BYTES = 20 * 1024 * 1024
@@ -89,6 +90,10 @@ class PhotoStore:
             raise
         return digest
 
+    def incoming(self, digest: str, limit: int = MAX_PHOTO_BYTES) -> IncomingPhoto:
+        """A photo that arrives in pieces and is kept only if its bytes have ``digest``."""
+        return IncomingPhoto(self, self._path(digest), digest, limit)
+
     def exists(self, digest: str) -> bool:
         return self.exists_at(self._path(digest))
 
@@ -135,3 +140,65 @@ class PhotoStore:
                 if digest is None and not path.name.startswith(_INCOMING):
                     continue  # not ours: leave it alone
                 yield StoredFile(path, digest, st.st_mtime, st.st_size)
+
+
+class IncomingPhoto:
+    """A photo written as it arrives (never whole in memory), hashed and counted on the way.
+
+    ``commit`` keeps it under its digest (atomically, like ``put``) only when the bytes match;
+    leaving the ``with`` block without a commit removes what was written.
+    """
+
+    def __init__(self, store: PhotoStore, path: Path, digest: str, limit: int) -> None:
+        self.path = path
+        self.digest = digest
+        self.limit = limit
+        self.size = 0
+        self._hash = hashlib.sha256()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=_INCOMING)
+        except OSError as exc:
+            raise PhotoStoreUnavailable() from exc
+        self._tmp = Path(tmp)
+        self._fh: BinaryIO | None = os.fdopen(fd, "wb")
+
+    def write(self, chunk: bytes) -> None:
+        assert self._fh is not None, "already committed or aborted"
+        self.size += len(chunk)
+        if self.size > self.limit:
+            raise PhotoStoreError(f"photo is larger than {self.limit / 1e6:.0f} MB")
+        self._hash.update(chunk)
+        try:
+            self._fh.write(chunk)
+        except OSError as exc:
+            raise PhotoStoreUnavailable() from exc
+
+    def commit(self) -> int:
+        """Keep the photo; its size. ``PhotoStoreError`` when the bytes are not the digest's."""
+        assert self._fh is not None, "already committed or aborted"
+        if self._hash.hexdigest() != self.digest:
+            raise PhotoStoreError("the photo's bytes do not have the digest it was sent under")
+        try:
+            self._fh.flush()
+            os.fsync(self._fh.fileno())
+            self._fh.close()
+            self._fh = None
+            os.replace(self._tmp, self.path)
+        except OSError as exc:
+            raise PhotoStoreUnavailable() from exc
+        return self.size
+
+    def abort(self) -> None:
+        if self._fh is not None:
+            with contextlib.suppress(OSError):
+                self._fh.close()
+            self._fh = None
+            with contextlib.suppress(OSError):
+                self._tmp.unlink(missing_ok=True)
+
+    def __enter__(self) -> IncomingPhoto:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.abort()

@@ -138,6 +138,39 @@ def identity_key(session: Session, directory: Path) -> bytes:
     return key
 
 
+def adopt_identity_key(session: Session, directory: Path, key: bytes, *, issued: int) -> None:
+    """Hash identifiers with ``key`` from now on (a station enrolling with its platform, which
+    checks the buyers' IMEIs with the same key).
+
+    Refused (``IdentityKeyError``) when this database already holds ``issued`` certificates
+    hashed with another key: replacing it would make their identity checks fail.
+    """
+    if len(key) != 32:
+        raise IdentityKeyError("the platform's identity key is not 32 bytes")
+    path = directory / IDENTITY_KEY_FILE
+    known = session.get(IssuerSecret, KEY_FINGERPRINT)
+    current = known.value if known is not None else None
+    if path.exists():
+        current = key_fingerprint(_read_key_file(path))
+    if current == key_fingerprint(key):
+        return
+    if current is not None and issued:
+        raise IdentityKeyError(
+            f"this station already issued {issued} certificate(s) of its own, hashed with its own identity "
+            "key; enrol a fresh data directory so that those stay checkable here"
+        )
+    tmp = directory / f".{IDENTITY_KEY_FILE}.new"
+    tmp.unlink(missing_ok=True)
+    _write_key_file(tmp, key)
+    os.replace(tmp, path)
+    if known is None:
+        session.add(IssuerSecret(name=KEY_FINGERPRINT, value=key_fingerprint(key), created_at=_now()))
+    else:
+        known.value = key_fingerprint(key)
+        session.add(known)
+    session.flush()
+
+
 _bound_dirs: dict[str, Path] = {}
 _bound_lock = threading.Lock()
 

@@ -61,8 +61,13 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def issuer_id_at(base_url: str) -> str:
+    """The issuer id of the platform at ``base_url`` (an enrolled station signs for its platform)."""
+    return base_url.rstrip("/") + "/issuer"
+
+
 def issuer_id(settings: Settings) -> str:
-    return settings.public_base_url.rstrip("/") + "/issuer"
+    return issuer_id_at(settings.public_base_url)
 
 
 def verification_method(settings: Settings, fingerprint: str) -> str:
@@ -115,6 +120,32 @@ def _read_key(path: Path) -> Ed25519PrivateKey:
 
 def _station_key_path(settings: Settings, fingerprint: str) -> Path:
     return keys_dir(settings) / f"station-{fingerprint}.pem"
+
+
+def new_station_private_key(settings: Settings) -> tuple[str, Ed25519PrivateKey]:
+    """Make a station key in this data directory (for enrolment with a platform): its fingerprint
+    and private half. The file is ``keys/station-<fingerprint>.pem``, mode 0600."""
+    tmp = keys_dir(settings) / f".new-{os.getpid()}-{_now().timestamp():.6f}.pem"
+    private = _write_new_key(tmp)
+    fp = public_fingerprint(private)
+    tmp.rename(_station_key_path(settings, fp))
+    return fp, private
+
+
+def station_private_key(settings: Settings, fingerprint: str) -> Ed25519PrivateKey:
+    """The private half of a station key kept in this data directory."""
+    path = _station_key_path(settings, fingerprint)
+    if not path.exists():
+        raise KeyError_(
+            f"the private half of station key {fingerprint[:12]} is not in this data directory "
+            f"({path}); restore it, or enrol the station again"
+        )
+    return _read_key(path)
+
+
+def forget_station_private_key(settings: Settings, fingerprint: str) -> None:
+    """Delete a station key the platform never certified (an enrolment that failed)."""
+    _station_key_path(settings, fingerprint).unlink(missing_ok=True)
 
 
 def root_key(session: Session, settings: Settings) -> tuple[SigningKey, Ed25519PrivateKey]:

@@ -12,9 +12,10 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 import segno
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import func, text
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from inspector.certificates import humanid
 from inspector.certificates.dataintegrity import add_proof, jcs, utc_timestamp
@@ -34,6 +35,7 @@ from inspector.certificates.keys import (
     KeySet,
     find_key,
     issuer_id,
+    issuer_id_at,
     keys_dir,
     root_key,
     station_signing_key,
@@ -78,6 +80,22 @@ class CertificateRequest:
 
 
 @dataclass(frozen=True)
+class Signer:
+    """Who signs a new certificate for which issuer, when it is not this database's own issuer.
+
+    A station enrolled with a platform signs with its own key (certified by the platform's root)
+    for the platform at ``base_url``: the certificate's URL, issuer and status lists are the
+    platform's, the status slot is taken from the lists the platform set aside for the station,
+    and the platform (not this database) logs it when it arrives.
+    """
+
+    base_url: str
+    fingerprint: str
+    private_key: Ed25519PrivateKey
+    status_lists: range
+
+
+@dataclass(frozen=True)
 class IssuedCertificate:
     human_id: str
     url: str
@@ -107,7 +125,20 @@ def _now() -> datetime:
 
 def certificate_url(settings: Settings, human_id: str) -> str:
     """Public verify page URL, as printed on labels and shown in the stream's QR code."""
-    return f"{settings.public_base_url.rstrip('/')}/c/{human_id}"
+    return _url_at(settings.public_base_url, human_id)
+
+
+def _url_at(base_url: str, human_id: str) -> str:
+    return f"{base_url.rstrip('/')}/c/{human_id}"
+
+
+def home_url(settings: Settings, record: CertificateRecord) -> str:
+    """Where the certificate says it is verified: its signed ``id`` (an enrolled station's
+    certificates live on the platform), else this server's verify page."""
+    signed = record.credential.get("id")
+    if isinstance(signed, str) and signed.startswith(("https://", "http://")):
+        return signed
+    return certificate_url(settings, record.human_id)
 
 
 def qr_svg(url: str, *, scale: int = 4, dark: str = "#000", light: str | None = "#fff") -> str:
@@ -223,13 +254,32 @@ def identity_matches(session: Session, human_id: str, value: str, settings: Sett
 
 
 def status_list_url(settings: Settings, purpose: str, list_no: int) -> str:
-    return f"{settings.public_base_url.rstrip('/')}/status/{purpose}/{list_no}"
+    return _status_url_at(settings.public_base_url, purpose, list_no)
 
 
-def _allocate_status_slot(session: Session) -> tuple[int, int]:
-    """A random free slot (herd privacy); a new list starts when the current one is half full."""
-    count = session.exec(select(func.count()).select_from(Certificate)).one()
-    list_no = 1 + count // (LIST_SIZE // 2)
+def _status_url_at(base_url: str, purpose: str, list_no: int) -> str:
+    return f"{base_url.rstrip('/')}/status/{purpose}/{list_no}"
+
+
+def _allocate_status_slot(session: Session, lists: range | None = None) -> tuple[int, int]:
+    """A random free slot (herd privacy); a new list starts when the current one is half full.
+
+    ``lists``: the list numbers set aside for an enrolled station (None: this issuer's own).
+    """
+    if lists is None:
+        count = session.exec(select(func.count()).select_from(Certificate)).one()
+        list_no = 1 + count // (LIST_SIZE // 2)
+    else:
+        count = session.exec(
+            select(func.count())
+            .select_from(Certificate)
+            .where(col(Certificate.status_list) >= lists.start, col(Certificate.status_list) < lists.stop)
+        ).one()
+        list_no = lists.start + count // (LIST_SIZE // 2)
+        if list_no not in lists:
+            raise CertificateError(
+                "this station has used every status list the platform set aside for it; enrol it again"
+            )
     for _ in range(64):
         idx = secrets.randbelow(LIST_SIZE)
         taken = session.exec(
@@ -287,7 +337,7 @@ def status_list_credential(
 
 
 def _set_status(session: Session, human_id: str, action: str, reason: str) -> CertificateRecord:
-    row = _row(session, human_id)
+    row = find_row(session, human_id)
     if row is None:
         raise CertificateError(f"no certificate {human_id!r}")
     if action != "reinstate" and not reason.strip():
@@ -378,7 +428,7 @@ def _sign_tree_head(
     return add_proof(body, root_private, verification_method(settings, root_row.fingerprint))
 
 
-def _append_to_log(session: Session, settings: Settings, credential: dict[str, Any]) -> int:
+def append_to_log(session: Session, settings: Settings, credential: dict[str, Any]) -> int:
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(6962)"))  # one appender at a time
     tree = _log_tree(session)
@@ -448,7 +498,7 @@ def consistency_proof(session: Session, first: int, second: int) -> dict[str, An
 # ---------------------------------------------------------------- issue and look up
 
 
-def _row(session: Session, human_id: str) -> Certificate | None:
+def find_row(session: Session, human_id: str) -> Certificate | None:
     norm = humanid.normalize(human_id)
     if norm is None:
         return None
@@ -456,34 +506,47 @@ def _row(session: Session, human_id: str) -> Certificate | None:
 
 
 def issue_certificate(
-    session: Session, request: CertificateRequest, *, settings: Settings
+    session: Session, request: CertificateRequest, *, settings: Settings, signer: Signer | None = None
 ) -> IssuedCertificate:
     """Sign, store and log a certificate for a finished inspection (in the caller's transaction).
 
     Raises CertificateError with a clear message on bad input; nothing is stored then. The
     station's signing key is created and certified on first use. Idempotent per
     ``inspection_id``: calling again (e.g. after a crash) returns the certificate already issued.
+    With a ``signer`` (an enrolled station) the certificate is the platform's and is not logged
+    here: the platform logs it when it arrives.
     """
     _validate(request)
     existing = session.exec(
         select(Certificate).where(Certificate.inspection_id == request.inspection_id)
     ).first()
     if existing is not None:  # a retried call after a crash or timeout: one inspection, one certificate
+        credential = json.loads(existing.credential)
         return IssuedCertificate(
             human_id=existing.human_id,
-            url=certificate_url(settings, existing.human_id),
-            credential=json.loads(existing.credential),
+            url=str(credential.get("id") or certificate_url(settings, existing.human_id)),
+            credential=credential,
         )
-    key_row, private = station_signing_key(session, settings, request.station_id)
+    if signer is None:
+        key_row, private = station_signing_key(session, settings, request.station_id)
+        base, fingerprint, lists = settings.public_base_url, key_row.fingerprint, None
+    else:
+        base, fingerprint, private, lists = (
+            signer.base_url,
+            signer.fingerprint,
+            signer.private_key,
+            signer.status_lists,
+        )
+    iid = issuer_id_at(base)
     for _ in range(5):
         hid = humanid.new_human_id()
-        if _row(session, hid) is None:
+        if find_row(session, hid) is None:
             break
     else:  # pragma: no cover - 45 bits of randomness
         raise CertificateError("could not allocate a unique certificate id")
-    list_no, index = _allocate_status_slot(session)
+    list_no, index = _allocate_status_slot(session, lists)
     now = _now()
-    url = certificate_url(settings, hid)
+    url = _url_at(base, hid)
     subject: dict[str, Any] = {
         "id": f"{url}#item",
         "type": "InspectedItem",
@@ -503,11 +566,11 @@ def issue_certificate(
         subject["supersedes"] = request.supersedes
     status = [
         {
-            "id": f"{status_list_url(settings, purpose, list_no)}#{index}",
+            "id": f"{_status_url_at(base, purpose, list_no)}#{index}",
             "type": "BitstringStatusListEntry",
             "statusPurpose": purpose,
             "statusListIndex": str(index),
-            "statusListCredential": status_list_url(settings, purpose, list_no),
+            "statusListCredential": _status_url_at(base, purpose, list_no),
         }
         for purpose in STATUS_PURPOSES
     ]
@@ -516,18 +579,18 @@ def issue_certificate(
         "id": url,
         "type": ["VerifiableCredential", "InspectionCertificate"],
         "name": f"Inspection certificate {humanid.pretty(hid)}",
-        "issuer": {"id": issuer_id(settings), "name": ISSUER_NAME},
+        "issuer": {"id": iid, "name": ISSUER_NAME},
         "validFrom": utc_timestamp(now),
         "credentialSubject": subject,
         "credentialStatus": status,
     }
-    signed = add_proof(credential, private, verification_method(settings, key_row.fingerprint), created=now)
+    signed = add_proof(credential, private, f"{iid}#{fingerprint}", created=now)
     row = Certificate(
         human_id=hid,
         inspection_id=request.inspection_id,
         item_kind=request.item_kind,
         station_id=request.station_id,
-        key_fingerprint=key_row.fingerprint,
+        key_fingerprint=fingerprint,
         issued_at=now,
         credential=json.dumps(signed, ensure_ascii=False),
         status_list=list_no,
@@ -542,9 +605,10 @@ def issue_certificate(
         session.flush()
     except IntegrityError as exc:
         raise CertificateError("certificate id or status slot collided; please retry") from exc
-    row.log_index = _append_to_log(session, settings, signed)
-    session.add(row)
-    session.flush()
+    if signer is None:
+        row.log_index = append_to_log(session, settings, signed)
+        session.add(row)
+        session.flush()
     return IssuedCertificate(human_id=hid, url=url, credential=signed)
 
 
@@ -583,7 +647,7 @@ def _record(session: Session, row: Certificate) -> CertificateRecord:
 
 def get_certificate(session: Session, human_id: str) -> CertificateRecord | None:
     """Look a certificate up by its human id (case and lookalikes forgiven); None if unknown."""
-    row = _row(session, human_id)
+    row = find_row(session, human_id)
     return _record(session, row) if row else None
 
 
@@ -594,7 +658,7 @@ def find_by_inspection(session: Session, inspection_id: str) -> CertificateRecor
 
 def verify_stored(session: Session, settings: Settings, human_id: str) -> VerificationResult | None:
     """Full verification of a stored certificate with the same code the CLI uses offline."""
-    row = _row(session, human_id)
+    row = find_row(session, human_id)
     if row is None:
         return None
     keys = KeySet.from_db(session, settings)

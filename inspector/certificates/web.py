@@ -28,9 +28,9 @@ from inspector.certificates.service import (
     STATUS_PURPOSES,
     CertificateError,
     CertificateRecord,
-    certificate_url,
     consistency_proof,
     get_certificate,
+    home_url,
     inclusion_proof,
     log_entry_for,
     qr_svg,
@@ -113,7 +113,7 @@ def _page(
     result = verify_stored(session, settings, record.human_id)
     assert result is not None
     session.commit()  # the first visit may register the issuer root key
-    url = certificate_url(settings, record.human_id)
+    url = home_url(settings, record)
     locale = request_locale(request)
     log = transparency(session, settings, record)
     pretty = humanid.pretty(record.human_id)
@@ -255,7 +255,7 @@ def get_qr(
     record = get_certificate(session, ref)
     if record is None:
         raise HTTPException(404, "no such certificate")
-    svg = qr_svg(certificate_url(settings, record.human_id), scale=8)
+    svg = qr_svg(home_url(settings, record), scale=8)
     # A standalone document needs the SVG namespace, or <img src> (the stream overlay) shows nothing.
     svg = svg.replace("<svg ", '<svg xmlns="http://www.w3.org/2000/svg" ', 1)
     return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "public, max-age=86400"})
@@ -300,7 +300,7 @@ def get_label(
     record = get_certificate(session, ref)
     if record is None:
         return _not_found(request, ref)
-    url = certificate_url(settings, record.human_id)
+    url = home_url(settings, record)
     locale = station_locale(request)  # printed for whoever holds the parcel
     text = label_text(record, url, locale, settings.zone)
     return templates.TemplateResponse(
@@ -332,9 +332,7 @@ def get_label_pdf(
     if record is None:
         return _not_found(request, ref)
     try:
-        pdf = label_pdf(
-            record, certificate_url(settings, record.human_id), station_locale(request), settings.zone
-        )
+        pdf = label_pdf(record, home_url(settings, record), station_locale(request), settings.zone)
     except LabelFontMissing as exc:
         raise HTTPException(503, str(exc)) from exc
     return Response(

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from inspector.cli import CommandError
-from inspector.config import Settings, get_settings
+from inspector.config import ServerRole, Settings, get_settings
 from inspector.db import TRANSIENT_DATABASE_ERRORS, DatabaseLimits, unavailable
 from inspector.logsetup import add_logging_options, configure_from_args
 
@@ -30,6 +30,8 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         updates["simulate"] = args.simulate
     if getattr(args, "access_log", None) is not None:
         updates["access_log"] = args.access_log
+    if getattr(args, "role", None) is not None:
+        updates["role"] = ServerRole(args.role)
     settings = base.model_copy(update=updates)
     if "public_base_url" not in base.model_fields_set and (args.host is not None or args.port is not None):
         settings = settings.model_copy(update={"public_base_url": f"http://{settings.host}:{settings.port}"})
@@ -44,11 +46,28 @@ def add_common(p: argparse.ArgumentParser) -> None:
     add_logging_options(p)
 
 
+def _serve_platform(args: argparse.Namespace, settings: Settings) -> int:
+    from inspector.platform.runtime import PlatformSetupError, serve_platform
+
+    try:
+        serve_platform(settings, workers=args.workers, log_level=args.log_level, log_format=args.log_format)
+    except PlatformSetupError as exc:
+        raise CommandError(f"could not start the platform: {exc}") from exc
+    except TRANSIENT_DATABASE_ERRORS as exc:
+        down = unavailable(settings.resolved_database_url, exc, DatabaseLimits.from_settings(settings))
+        raise CommandError(f"could not start the platform: {down}") from exc
+    return 0
+
+
 def _serve(args: argparse.Namespace) -> int:
     from inspector.station.runtime import RunningStation
 
     configure_from_args(args)
     settings = settings_from_args(args)
+    if settings.role is ServerRole.PLATFORM:
+        return _serve_platform(args, settings)
+    if args.workers != 1:
+        raise CommandError("--workers is for the platform; a station runs one process")
     try:
         running = RunningStation(settings, port=settings.port).start()
     except TRANSIENT_DATABASE_ERRORS as exc:  # the driver's text holds SQL: say what to check instead
@@ -89,12 +108,23 @@ def wait_until_stopped(hint: str) -> None:
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "serve",
-        help="run the station service: operator console, stream overlay, REST API and event stream",
+        help="run the station service (console, overlay, API) or, with --role platform, the platform",
         description="Run the station web service. Uses simulated hardware when INSPECTOR_SIMULATE is true "
         "(default) or --simulate; --real uses the configured serial ports, ADB phone and camera. Inspections "
-        "a crash left running are marked interrupted at start and can be resumed from the console.",
+        "a crash left running are marked interrupted at start and can be resumed from the console. "
+        "--role platform runs the platform instead: no hardware; the public verify pages and JSON, the "
+        "transparency log and the API enrolled stations send their certificates to (PostgreSQL in "
+        "production; SQLite only for a one-machine demo, one worker).",
     )
     add_common(p)
+    p.add_argument(
+        "--role",
+        choices=[r.value for r in ServerRole],
+        help="station (default; INSPECTOR_ROLE) or platform",
+    )
+    p.add_argument(
+        "--workers", type=int, default=1, help="platform only: web processes on the port (PostgreSQL for >1)"
+    )
     g = p.add_mutually_exclusive_group()
     g.add_argument(
         "--simulate",

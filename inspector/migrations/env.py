@@ -22,6 +22,8 @@ TABLE_MODULES: list[str] = [
     "inspector.certificates.tables",
     "warranty.tables",
     "inspector.station.tables",
+    "inspector.sync.tables",
+    "inspector.platform.tables",
 ]
 
 for _name in TABLE_MODULES:

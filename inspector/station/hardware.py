@@ -23,6 +23,9 @@ from sqlmodel import Session
 
 from inspector.config import Settings
 from inspector.station.ports import DeviceLost, GradeOutcome, IssuedCert, StationHardware, StepFailed
+from inspector.sync.enrolment import current_enrolment
+from inspector.sync.issuing import issue_for_platform
+from inspector.sync.outbox import on_platform
 
 log = logging.getLogger(__name__)
 
@@ -272,7 +275,12 @@ class CertifierAdapter:
         request: Any = inspection
         if request_cls is not None:
             request = _build_request(request_cls, inspection, self.settings)
-        issued = self.module.issue_certificate(session, request, settings=self.settings)
+        enrolment = current_enrolment(session, self.settings.station_id)
+        issued: Any
+        if enrolment is not None:  # signed for the platform and queued for it, in this transaction
+            issued = issue_for_platform(session, request, self.settings, enrolment)
+        else:
+            issued = self.module.issue_certificate(session, request, settings=self.settings)
         human_id = str(getattr(issued, "human_id", None) or issued["human_id"])
         url = getattr(issued, "url", None) or self.module.certificate_url(self.settings, human_id)
         qr = None
@@ -280,6 +288,16 @@ class CertifierAdapter:
             with contextlib.suppress(Exception):
                 qr = self.module.qr_svg(str(url))
         return IssuedCert(human_id, str(url), qr)
+
+
+class OutboxPublication:
+    """Whether the platform has a certificate yet, from this station's outbox (``PublicationPort``)."""
+
+    def __init__(self, station_id: str) -> None:
+        self.station_id = station_id
+
+    def on_platform(self, session: Session, human_id: str) -> bool | None:
+        return on_platform(session, self.station_id, human_id)
 
 
 def _build_request(cls: Any, inspection: dict[str, Any], settings: Settings) -> Any:
@@ -338,6 +356,7 @@ def load_certifier(hw: StationHardware, settings: Settings) -> None:
         if not hasattr(mod, "issue_certificate"):
             raise ImportError("inspector.certificates has no issue_certificate yet")
         hw.certifier = CertifierAdapter(mod, settings)
+        hw.publication = OutboxPublication(settings.station_id)
     except Exception as exc:  # no certificates: the result says so, nothing is faked
         hw.missing["certifier"] = f"certificates unavailable ({type(exc).__name__}: {exc})"
 

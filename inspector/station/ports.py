@@ -96,6 +96,11 @@ class CertifierPort(Protocol):
         """The weight a jewelry certificate states."""
 
 
+class PublicationPort(Protocol):
+    def on_platform(self, session: Session, human_id: str) -> bool | None:
+        """Has the platform this certificate yet? None: a stand-alone certificate (no platform)."""
+
+
 @dataclass
 class StationHardware:
     """The devices one station drives; ``None`` where the station has no such device."""
@@ -106,6 +111,7 @@ class StationHardware:
     camera: CameraPort | None = None
     grader: GraderPort | None = None
     certifier: CertifierPort | None = None
+    publication: PublicationPort | None = None
     missing: dict[str, str] = field(default_factory=dict)  # component -> why it is unavailable
     simulation: Any = None  # the SimulatedStation behind the devices, when simulated
     # Called when an inspection of a kind starts; a simulated station puts such an item in place.

@@ -1063,6 +1063,12 @@ class StationService:
             "finished_at": _iso(insp.finished_at),
         }
         notice = inspection_notice(insp.status, insp.error)
+        pub = self.hw.publication
+        view["certificate_on_platform"] = (
+            pub.on_platform(s, insp.certificate_id) if pub is not None and insp.certificate_id else None
+        )
+        if public and view["certificate_on_platform"] is False:  # the QR code once buyers can open it
+            view.update(certificate_id=None, certificate_url=None)
         if public:  # a fixed notice, never the internal reason (paths, SQL, an operator's note)
             view.update(error=notice.message if notice else None, error_code=notice.value if notice else None)
         else:

@@ -24,9 +24,11 @@ from inspector import __version__
 from inspector.auth.csrf import csrf_protect
 from inspector.certificates.identity import bind_keys_dir
 from inspector.certificates.keys import keys_dir
-from inspector.config import Settings, get_settings
+from inspector.config import ServerRole, Settings, get_settings
 from inspector.db import DatabaseLimits, make_engine, migrate
 from inspector.photostore import PhotoStoreUnavailable
+from inspector.station.publication import announce_published
+from inspector.sync.pusher import Pusher
 from inspector.web.availability import add_database_error_handlers
 from inspector.web.errors import validation_refused
 from inspector.web.input_guard import refuse_unstorable_input
@@ -48,9 +50,17 @@ ROUTER_MODULES: list[str] = [
     "inspector.web.site_routes",
     "inspector.certificates.web",
     "inspector.station.routes",
+    "inspector.sync.routes",
+    "inspector.platform.routes",
     "warranty.web",
     "inspector.web.availability",
 ]
+# Routers that belong to one role only: a platform drives no hardware, a station takes no uploads.
+ONLY_ON: dict[str, ServerRole] = {
+    "inspector.station.routes": ServerRole.STATION,
+    "inspector.sync.routes": ServerRole.STATION,
+    "inspector.platform.routes": ServerRole.PLATFORM,
+}
 
 STATIC_DIR = Path(__file__).parent / "static"
 # Every request body, counted as it arrives (chunked or not); photo uploads set a larger limit
@@ -69,6 +79,13 @@ def order_ref_matches(session: Session, human_id: str, order_ref: str) -> bool:
     return bool(given and recorded) and hmac.compare_digest(given.encode(), recorded.encode())
 
 
+def _announce(app: FastAPI, human_id: str) -> None:
+    """A certificate reached the platform: the station's stream may offer its QR code now."""
+    station = getattr(app.state, "station", None)
+    if station is not None:
+        announce_published(station, human_id)
+
+
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
     """Build the app; migrates the database on start-up so a fresh station just works."""
     settings = settings or get_settings()
@@ -84,14 +101,19 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         sweeper = asyncio.create_task(sweep_periodically(engine, uploads))
+        pusher = None
+        if settings.role is ServerRole.STATION:  # certificates go to the platform once enrolled
+            pusher = Pusher(engine, settings, on_sent=lambda human_id: _announce(app, human_id)).start()
         yield
         sweeper.cancel()
+        if pusher is not None:
+            await asyncio.to_thread(pusher.stop)
         if own_engine:
             engine.dispose()
 
     migrate(url, limits) if own_engine else None  # DatabaseUnavailable within seconds when down or hanging
     app = FastAPI(
-        title="Inspector station",
+        title=f"Inspector {settings.role.value}",
         version=__version__,
         lifespan=lifespan,
         max_body_size=MAX_BODY_BYTES,
@@ -114,7 +136,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     add_database_error_handlers(app)
     for name in ROUTER_MODULES:
-        app.include_router(importlib.import_module(name).router)
-    if settings.simulate:  # debug-only cable pulls for the fault campaign (bench/faults.py)
+        if ONLY_ON.get(name, settings.role) is settings.role:
+            app.include_router(importlib.import_module(name).router)
+    if settings.simulate and settings.role is ServerRole.STATION:  # debug-only cable pulls (bench/faults.py)
         app.include_router(importlib.import_module("inspector.station.simulator_routes").router)
     return app

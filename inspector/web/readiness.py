@@ -20,7 +20,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from inspector.certificates.keys import signing_key_problem
-from inspector.config import Settings
+from inspector.config import ServerRole, Settings
 from inspector.db import TRANSIENT_DATABASE_ERRORS, alembic_config
 
 router = APIRouter(tags=["health"])
@@ -77,6 +77,8 @@ def _keys(engine: Engine, settings: Settings) -> Check:
 
 
 def _hardware(request: Request, settings: Settings) -> Check:
+    if settings.role is ServerRole.PLATFORM:
+        return Check(name="hardware", state=CheckState.OK, detail="none needed: this is the platform")
     station = getattr(request.app.state, "station", None)
     missing = dict(station.hw.missing) if station is not None else {}
     if missing:
