@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from sqlalchemy.engine import Engine
 from devices.simulated_station import SimulatedStation
 from inspector.auth import Role, create_user, issue_token
 from inspector.config import Settings
-from inspector.db import session_scope
+from inspector.db import make_engine, migrate, session_scope
 from inspector.station.runtime import RunningStation, free_port
 
 WAIT_S = 60.0
@@ -149,3 +150,19 @@ def stop_station(st: Station) -> None:
     for c in st.collectors:
         c.close()
     st.running.stop()
+
+
+@contextmanager
+def running_sqlite_station(folder: Path, name: str = "station.db") -> Iterator[Station]:
+    """A running station on its own SQLite database in ``folder`` (tests where the database kind
+    does not matter: pages, browser flows); everything is stopped and disposed afterwards."""
+    url = f"sqlite:///{folder / name}"
+    migrate(url)
+    engine = make_engine(url)
+    st = start_station(engine, url, folder)
+    try:
+        yield st
+    finally:
+        stop_station(st)
+        st.sim.stop()
+        engine.dispose()

@@ -7,10 +7,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy.engine import Engine
-from station_helpers import Station, start_station, stop_station
-
-from inspector.db import make_engine, migrate
+from station_helpers import Station, running_sqlite_station
 
 pytestmark = pytest.mark.browser
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "station"
@@ -20,16 +17,8 @@ TIMEOUT_MS = 60_000
 
 @pytest.fixture
 def sqlite_station(tmp_path: Path) -> Iterator[Station]:
-    url = f"sqlite:///{tmp_path / 'browser.db'}"
-    migrate(url)
-    engine: Engine = make_engine(url)
-    st = start_station(engine, url, tmp_path)
-    try:
+    with running_sqlite_station(tmp_path, "browser.db") as st:
         yield st
-    finally:
-        stop_station(st)
-        st.sim.stop()
-        engine.dispose()
 
 
 def test_console_runs_inspection_and_overlay_follows(sqlite_station: Station) -> None:

@@ -17,11 +17,9 @@ import httpx
 import pytest
 from browser import LOCALES, WIDTHS, chromium, look_at, reader_page
 from page_language import untranslated, visible_text
-from sqlalchemy.engine import Engine
-from station_helpers import Station, make_user, start_station, stop_station
+from station_helpers import Station, make_user, running_sqlite_station
 
 from inspector.auth import Role
-from inspector.db import make_engine, migrate
 from inspector.i18n import AppLocale, parse_locale, translate
 
 if TYPE_CHECKING:
@@ -34,17 +32,8 @@ PHONE_CHECKS = ("check_buttons", "check_speaker", "check_cameras", "check_touch"
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Station]:
-    tmp = tmp_path_factory.mktemp("station-pages")
-    url = f"sqlite:///{tmp / 'pages.db'}"
-    migrate(url)
-    engine: Engine = make_engine(url)
-    st = start_station(engine, url, tmp)
-    try:
+    with running_sqlite_station(tmp_path_factory.mktemp("station-pages"), "pages.db") as st:
         yield st
-    finally:
-        stop_station(st)
-        st.sim.stop()
-        engine.dispose()
 
 
 @pytest.fixture(scope="module")
