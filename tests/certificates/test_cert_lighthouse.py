@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parents[2]
 LIGHTHOUSE = ROOT / "tests" / "lighthouse" / "node_modules" / ".bin" / "lighthouse"
 REPORTS = ROOT / "test-artifacts" / "lighthouse"
 TARGET = 0.90
+ATTEMPTS = 3  # a run whose trace Lighthouse itself failed to record is run again, at most this often
 
 
 def _photo(seed: int) -> bytes:
@@ -58,22 +59,28 @@ def test_the_verify_page_scores_90_for_performance_and_accessibility_on_a_phone(
     REPORTS.mkdir(parents=True, exist_ok=True)
     report = REPORTS / f"verify-{locale}.json"
     flags = " ".join([*CHROMIUM_ARGS, f"--lang={locale}"])
-    done = subprocess.run(
-        [
-            str(LIGHTHOUSE),
-            verify_page,
-            "--only-categories=performance,accessibility",
-            "--output=json",
-            f"--output-path={report}",
-            f"--chrome-flags={flags}",
-            f"--extra-headers={json.dumps({'Accept-Language': locale})}",
-            "--quiet",
-        ],
-        env={**os.environ, "CHROME_PATH": CHROMIUM_PATH},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    command = [
+        str(LIGHTHOUSE),
+        verify_page,
+        "--only-categories=performance,accessibility",
+        "--output=json",
+        f"--output-path={report}",
+        f"--chrome-flags={flags}",
+        f"--extra-headers={json.dumps({'Accept-Language': locale})}",
+        "--quiet",
+    ]
+    for attempt in range(1, ATTEMPTS + 1):
+        done = subprocess.run(
+            command,
+            env={**os.environ, "CHROME_PATH": CHROMIUM_PATH},
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        if done.returncode == 0 or "Please run Lighthouse again" not in done.stderr:
+            break
+        # Lighthouse lost its own trace (NO_NAVSTART, NO_FCP on a busy machine): that is no score.
+        print(f"lighthouse attempt {attempt}: {done.stderr.strip().splitlines()[-1]}")
     assert done.returncode == 0, done.stderr[-2000:]
     result = json.loads(report.read_text())
     scores = {name: cat["score"] for name, cat in result["categories"].items()}
