@@ -148,5 +148,5 @@ def sync_shown(facts: SyncFacts, locale: AppLocale, zone: ZoneInfo, now: datetim
         advice=advice,
         detail=translate(locale, "Details: %(detail)s", detail=detail) if detail else None,
         refused=refused,
-        platform=translate(locale, "Platform: %(address)s", address=address),
+        platform=translate(locale, "Sends to %(address)s", address=address),
     )
