@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001  (Chinese text is written with its own full-width punctuation)
 """What the console says about the sync with the platform, in each language, from the stored state."""
 
 from __future__ import annotations
