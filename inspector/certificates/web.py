@@ -6,6 +6,7 @@ Everything here is public (buyers never log in) except the admin status actions 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -57,6 +58,27 @@ router = APIRouter(tags=["certificates"])
 
 
 VC_MEDIA = "application/vc+ld+json"
+# Where a certificate that this server only keeps a copy of is verified (None: here). A station
+# enrolled with a platform wires one in (``app.state.certificate_elsewhere``); by default: here.
+Elsewhere = Callable[[Session, CertificateRecord], str | None]
+ON_PLATFORM = redirect("To the platform's copy, on a station enrolled with a platform (signed for it)")
+
+
+def _here(_session: Session, _record: CertificateRecord) -> str | None:
+    return None
+
+
+def get_elsewhere(request: Request) -> Elsewhere:
+    found: Elsewhere = getattr(request.app.state, "certificate_elsewhere", _here)
+    return found
+
+
+def _sent_on(
+    session: Session, record: CertificateRecord, elsewhere: Elsewhere, suffix: str = ""
+) -> RedirectResponse | None:
+    """303 to the certificate's home when it is verified elsewhere (its signed URL + ``suffix``)."""
+    there = elsewhere(session, record)
+    return RedirectResponse(there + suffix, status_code=303) if there else None
 
 
 def _not_found(request: Request, ref: str) -> HTMLResponse:
@@ -214,26 +236,35 @@ def lookup(q: str = "") -> Response:
 @router.get(
     "/c/{ref}.json",
     summary="The certificate as a W3C Verifiable Credential",
-    responses={**body_of(VC_MEDIA), **refusals(404)},
+    responses={**body_of(VC_MEDIA), **ON_PLATFORM, **refusals(404)},
 )
-def get_credential(ref: str, session: Session = Depends(get_session)) -> Response:
+def get_credential(
+    ref: str, session: Session = Depends(get_session), elsewhere: Elsewhere = Depends(get_elsewhere)
+) -> Response:
     record = get_certificate(session, ref)
     if record is None:
         return _json_not_found(ref)
+    if moved := _sent_on(session, record, elsewhere, ".json"):
+        return moved
     return JSONResponse(record.credential, media_type=VC_MEDIA)
 
 
 @router.get(
     "/c/{ref}/verify.json",
     summary="Verification result (signature, key, status, log)",
-    responses=refusals(404),
+    responses={**ON_PLATFORM, **refusals(404)},
 )
 def get_verification(
-    ref: str, session: Session = Depends(get_session), settings: Settings = Depends(get_settings_dep)
+    ref: str,
+    session: Session = Depends(get_session),
+    settings: Settings = Depends(get_settings_dep),
+    elsewhere: Elsewhere = Depends(get_elsewhere),
 ) -> Response:
     record = get_certificate(session, ref)
     if record is None:
         return _json_not_found(ref)
+    if moved := _sent_on(session, record, elsewhere, "/verify.json"):
+        return moved
     result: VerificationResult | None = verify_stored(session, settings, record.human_id)
     assert result is not None
     body = result.as_dict()
@@ -289,17 +320,20 @@ def get_thumbnail(
     "/c/{ref}/label",
     response_class=HTMLResponse,
     summary="Printable parcel label",
-    responses=refusals(404, html=True),
+    responses={**ON_PLATFORM, **refusals(404, html=True)},
 )
 def get_label(
     ref: str,
     request: Request,
     session: Session = Depends(get_session),
     settings: Settings = Depends(get_settings_dep),
-) -> HTMLResponse:
+    elsewhere: Elsewhere = Depends(get_elsewhere),
+) -> Response:
     record = get_certificate(session, ref)
     if record is None:
         return _not_found(request, ref)
+    if moved := _sent_on(session, record, elsewhere, "/label"):
+        return moved
     url = home_url(settings, record)
     locale = station_locale(request)  # printed for whoever holds the parcel
     text = label_text(record, url, locale, settings.zone)
@@ -320,17 +354,20 @@ def get_label(
 @router.get(
     "/c/{ref}/label.pdf",
     summary="Printable parcel label as PDF (62 x 100 mm)",
-    responses={**body_of("application/pdf"), **refusals(404, 503, html=True)},
+    responses={**body_of("application/pdf"), **ON_PLATFORM, **refusals(404, 503, html=True)},
 )
 def get_label_pdf(
     ref: str,
     request: Request,
     session: Session = Depends(get_session),
     settings: Settings = Depends(get_settings_dep),
+    elsewhere: Elsewhere = Depends(get_elsewhere),
 ) -> Response:
     record = get_certificate(session, ref)
     if record is None:
         return _not_found(request, ref)
+    if moved := _sent_on(session, record, elsewhere, "/label.pdf"):
+        return moved
     try:
         pdf = label_pdf(record, home_url(settings, record), station_locale(request), settings.zone)
     except LabelFontMissing as exc:
@@ -354,7 +391,11 @@ def get_page(
     request: Request,
     session: Session = Depends(get_session),
     settings: Settings = Depends(get_settings_dep),
-) -> HTMLResponse:
+    elsewhere: Elsewhere = Depends(get_elsewhere),
+) -> Response:
+    record = get_certificate(session, ref)
+    if record is not None and (moved := _sent_on(session, record, elsewhere)):
+        return moved
     return _page(request, session, settings, ref)
 
 
@@ -368,7 +409,7 @@ def get_order_ref_check(request: Request) -> OrderRefCheck:
     "/c/{ref}/match",
     response_class=HTMLResponse,
     summary="Does the item in hand match?",
-    responses=refusals(404, 429, 503, html=True),
+    responses={**ON_PLATFORM, **refusals(404, 429, 503, html=True)},
 )
 def post_match(
     ref: str,
@@ -379,8 +420,12 @@ def post_match(
     engine: Engine = Depends(get_engine),
     settings: Settings = Depends(get_settings_dep),
     order_ref_matches: OrderRefCheck = Depends(get_order_ref_check),
-) -> HTMLResponse:
+    elsewhere: Elsewhere = Depends(get_elsewhere),
+) -> Response:
     """Answers match / no match; 429 with when to try again once a limit is reached."""
+    found = get_certificate(session, ref)
+    if found is not None and (moved := _sent_on(session, found, elsewhere)):
+        return moved  # the platform's page, where the buyer can ask again
     record, answer = check_match(
         engine,
         session,

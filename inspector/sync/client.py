@@ -17,7 +17,7 @@ import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pydantic import BaseModel, ValidationError
 
-from inspector.sync.tables import Enrolment
+from inspector.sync.tables import Enrolment, Problem
 from inspector.sync.wire import (
     CERTIFICATE_PATH,
     PHOTO_PATH,
@@ -35,6 +35,10 @@ Answer = TypeVar("Answer", bound=BaseModel)
 
 class PlatformUnreachable(Exception):
     """No usable answer (down, network, 5xx, 429, an answer that is not the protocol's)."""
+
+    def __init__(self, detail: str, problem: Problem = Problem.ERROR_ANSWER) -> None:
+        super().__init__(detail)
+        self.problem = problem
 
 
 class StationRefused(Exception):
@@ -109,8 +113,9 @@ class PlatformClient:
         try:
             response = self._http.request(method, url, headers=headers, content=content)
         except httpx.HTTPError as exc:
+            problem = Problem.TIMEOUT if isinstance(exc, httpx.TimeoutException) else Problem.NO_CONNECTION
             raise PlatformUnreachable(
-                f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+                f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__, problem
             ) from exc
         if response.status_code == 200:
             try:

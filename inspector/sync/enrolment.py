@@ -157,7 +157,8 @@ def enrol(engine: Engine, settings: Settings, platform_url: str, code: str) -> E
             row.status_list_first = grant.status_list_first
             row.status_list_count = grant.status_list_count
             row.enrolled_at = datetime.now(UTC)
-            row.condition, row.last_error, row.last_error_at = "idle", "", None
+            row.condition, row.condition_since = "idle", row.enrolled_at
+            row.last_error, row.last_error_kind, row.last_error_at = "", "", None
             session.add(row)
             session.flush()
             session.expunge(row)

@@ -31,7 +31,7 @@ from inspector.sync.client import ItemRefused, PlatformClient, PlatformUnreachab
 from inspector.sync.enrolment import current_enrolment
 from inspector.sync.outbox import add_waiter, mark_refused, mark_sent, next_waiting, remove_waiter
 from inspector.sync.receipts import BadReceipt, check_inclusion
-from inspector.sync.tables import Enrolment, ItemKind, OutboxItem
+from inspector.sync.tables import Enrolment, ItemKind, OutboxItem, Problem
 
 log = logging.getLogger("inspector.sync")
 
@@ -118,12 +118,16 @@ class Pusher:
                 wait = self.run_once()
             except TRANSIENT_DATABASE_ERRORS as exc:
                 self._note(
-                    Condition.OFFLINE, f"this station's database does not answer: {type(exc).__name__}"
+                    Condition.OFFLINE,
+                    f"this station's database does not answer: {type(exc).__name__}",
+                    Problem.DATABASE,
                 )
                 wait = self.backoff.next()
             except Exception as exc:  # the thread must outlive any one surprise; it says what it was
                 log.exception("sync: unexpected failure; trying again in %.0f s", self.backoff.cap)
-                self._note(Condition.OFFLINE, f"unexpected failure: {type(exc).__name__}: {exc}")
+                self._note(
+                    Condition.OFFLINE, f"unexpected failure: {type(exc).__name__}: {exc}", Problem.UNEXPECTED
+                )
                 wait = self.backoff.cap
             if wait <= 0:
                 continue
@@ -153,7 +157,7 @@ class Pusher:
         try:
             client = self._client_for(enrolment)
         except KeyError_ as exc:
-            self._note(Condition.REFUSED, str(exc), enrolment=enrolment)
+            self._note(Condition.REFUSED, str(exc), Problem.KEY_MISSING, enrolment=enrolment)
             return self.backoff.cap
         return self._send(client, enrolment, item)
 
@@ -178,10 +182,11 @@ class Pusher:
             else:
                 receipt = self._send_certificate(client, enrolment, item.ref)
         except (PlatformUnreachable, BadReceipt) as exc:
-            self._note(Condition.OFFLINE, f"{enrolment.platform_url}: {exc}", enrolment=enrolment)
+            problem = exc.problem if isinstance(exc, PlatformUnreachable) else Problem.BAD_RECEIPT
+            self._note(Condition.OFFLINE, f"{enrolment.platform_url}: {exc}", problem, enrolment=enrolment)
             return self.backoff.next()
         except StationRefused as exc:
-            self._note(Condition.REFUSED, str(exc), enrolment=enrolment)
+            self._note(Condition.REFUSED, str(exc), exc.refusal.value, enrolment=enrolment)
             return self.backoff.cap
         except ItemRefused as exc:
             log.warning(
@@ -191,7 +196,10 @@ class Pusher:
                 mark_refused(session, item.seq, str(exc))
                 session.commit()
             self._note(
-                Condition.SENDING, f"the platform refused {item.kind} {item.ref}: {exc}", enrolment=enrolment
+                Condition.SENDING,
+                f"the platform refused {item.kind} {item.ref}: {exc}",
+                exc.refusal.value if exc.refusal is not None else Problem.ERROR_ANSWER,
+                enrolment=enrolment,
             )
             return 0.0
         with Session(self.engine) as session:
@@ -219,11 +227,16 @@ class Pusher:
         self,
         condition: Condition,
         error: str = "",
+        problem: str = "",
         *,
         enrolment: Enrolment | None = None,
         session: Session | None = None,
     ) -> None:
-        """Remember the state on the enrolment row; log only when the condition changes."""
+        """Remember the state on the enrolment row; log only when the condition changes.
+
+        ``problem`` is the error's kind (a ``Problem`` or a refusal), so people can be told in
+        their language; ``condition_since`` keeps when the condition began, across restarts.
+        """
         changed = condition is not self._said
         if changed:
             self._log(condition, error)
@@ -235,9 +248,12 @@ class Pusher:
         try:
             row = current_enrolment(s, self.station_id)
             if row is not None:
+                if row.condition != condition.value or row.condition_since is None:
+                    row.condition_since = _now()
                 row.condition = condition.value
                 if error:
                     row.last_error, row.last_error_at = error[:2000], _now()
+                    row.last_error_kind = problem or Problem.UNEXPECTED.value
                 elif condition is Condition.SENDING:
                     row.last_success_at = _now()
                 s.add(row)

@@ -28,11 +28,31 @@ class ItemKind(StrEnum):
     CERTIFICATE = "certificate"
 
 
+class Problem(StrEnum):
+    """What kind of problem the sync met last, besides a refusal (``wire.Refusal`` values)."""
+
+    NO_CONNECTION = "no_connection"
+    """No connection to the platform (down, network, address)."""
+    TIMEOUT = "timeout"
+    """The platform took too long to answer."""
+    ERROR_ANSWER = "error_answer"
+    """The platform answered with an error or with something that is not the protocol's."""
+    BAD_RECEIPT = "bad_receipt"
+    """The platform's inclusion proof did not check."""
+    KEY_MISSING = "key_missing"
+    """The enrolled key's private half is not in the data directory."""
+    DATABASE = "database"
+    """This station's own database did not answer."""
+    UNEXPECTED = "unexpected"
+    """Anything else (logged with its traceback)."""
+
+
 class Enrolment(SQLModel, table=True):
     """This station's enrolment: the platform it signs for and the key the platform certified.
 
     The private half of the key is ``keys/station-<fingerprint>.pem`` in the data directory.
-    ``condition`` and ``last_error`` are the pusher's state, written when it changes.
+    ``condition`` (since ``condition_since``) and ``last_error`` (of ``last_error_kind``: a
+    ``Problem`` or a ``wire.Refusal`` value) are the pusher's state, written when it changes.
     """
 
     __tablename__ = "sync_enrolment"
@@ -47,7 +67,11 @@ class Enrolment(SQLModel, table=True):
     status_list_count: int
     enrolled_at: datetime = Field(default_factory=_now, sa_column=_when())
     condition: str = Field(default="idle", max_length=16)
+    condition_since: datetime | None = Field(default=None, sa_column=_when(nullable=True))
     last_error: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    last_error_kind: str = Field(
+        default="", sa_column=Column(sa.String(32), nullable=False, server_default="")
+    )
     last_error_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
     last_success_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
 

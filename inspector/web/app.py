@@ -28,6 +28,7 @@ from inspector.config import ServerRole, Settings, get_settings
 from inspector.db import DatabaseLimits, make_engine, migrate
 from inspector.photostore import PhotoStoreUnavailable
 from inspector.station.publication import announce_published
+from inspector.sync.copies import platform_home
 from inspector.sync.pusher import Pusher
 from inspector.web.availability import add_database_error_handlers
 from inspector.web.errors import validation_refused
@@ -130,6 +131,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.settings = settings
     app.state.engine = engine
     app.state.order_ref_matches = order_ref_matches
+    if settings.role is ServerRole.STATION:  # an enrolled station's certificates are verified on the platform
+        app.state.certificate_elsewhere = platform_home(settings.station_id)
     bind_keys_dir(engine, keys_dir(settings))  # for identity checks called without settings
     app.add_exception_handler(RequestValidationError, validation_refused)
     app.add_exception_handler(StarletteHTTPException, not_found)

@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from inspector.auth import Role, create_user, issue_token
 from inspector.certificates.service import CertificateRequest
 from inspector.certificates.testing import sample_request
 from inspector.config import Settings
@@ -33,6 +34,7 @@ from inspector.sync.wire import SignedRequest
 
 ROOT = Path(__file__).resolve().parents[2]
 WAIT_S = 90.0
+PHONE_CHECKS = ["check_buttons", "check_speaker", "check_cameras", "check_touch"]
 
 
 def wait_until(what: str, predicate: Callable[[], Any], timeout: float = WAIT_S, every: float = 0.2) -> Any:
@@ -191,3 +193,31 @@ def signed_put(
     digest = content_sha256 or hashlib.sha256(body).hexdigest()
     headers = SignedRequest.new("PUT", path, station_id, key, digest).headers(private)
     return httpx.put(base + path, content=body, headers=headers, timeout=30), headers
+
+
+def operator_auth(engine: Engine, name: str = "night-op") -> dict[str, str]:
+    """An operator of the station whose database this is, and the headers of its API token."""
+    with session_scope(engine) as s:
+        token = issue_token(s, create_user(s, name, Role.operator, f"pw-{name}"), name="test")
+    return {"Authorization": f"Bearer {token}"}
+
+
+def inspect_phone(base: str, auth: dict[str, str]) -> dict[str, Any]:
+    """A whole phone inspection through the station's API, the operator passing every check."""
+    with httpx.Client(base_url=base, headers=auth, timeout=30) as c:
+        r = c.post("/api/station/inspections", json={"kind": "phone"})
+        assert r.status_code == 201, r.text
+        iid = r.json()["id"]
+        for key in PHONE_CHECKS:
+            wait_until(
+                f"the check {key}",
+                lambda: c.get(f"/api/station/inspections/{iid}").json()["status"] == "waiting_operator",
+            )
+            assert c.post(
+                f"/api/station/inspections/{iid}/steps/{key}/answer", json={"passed": True}
+            ).is_success
+        view: dict[str, Any] = wait_until(
+            "the certificate",
+            lambda: (v := c.get(f"/api/station/inspections/{iid}").json())["status"] == "completed" and v,
+        )
+    return view

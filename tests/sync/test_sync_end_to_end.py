@@ -24,7 +24,9 @@ from sync_processes import (
     ServeProcess,
     cli,
     enrol_in_process,
+    inspect_phone,
     issue,
+    operator_auth,
     signed_put,
     station_engine,
     station_process,
@@ -32,42 +34,11 @@ from sync_processes import (
     wait_until,
 )
 
-from inspector.auth import Role, create_user, issue_token
 from inspector.certificates.dataintegrity import add_proof
 from inspector.certificates.keys import public_fingerprint, station_private_key
 from inspector.certificates.service import find_row
-from inspector.db import session_scope
 from inspector.sync.tables import Enrolment, OutboxItem
 from inspector.sync.wire import CERTIFICATE_PATH, PHOTO_PATH
-
-PHONE_CHECKS = ["check_buttons", "check_speaker", "check_cameras", "check_touch"]
-
-
-def _operator(engine: Engine) -> dict[str, str]:
-    with session_scope(engine) as s:
-        token = issue_token(s, create_user(s, "night-op", Role.operator, "pw-night-op"), name="test")
-    return {"Authorization": f"Bearer {token}"}
-
-
-def _inspect_phone(base: str, auth: dict[str, str]) -> dict[str, Any]:
-    """A whole phone inspection through the station's API, the operator passing every check."""
-    with httpx.Client(base_url=base, headers=auth, timeout=30) as c:
-        r = c.post("/api/station/inspections", json={"kind": "phone"})
-        assert r.status_code == 201, r.text
-        iid = r.json()["id"]
-        for key in PHONE_CHECKS:
-            wait_until(
-                f"the check {key}",
-                lambda: c.get(f"/api/station/inspections/{iid}").json()["status"] == "waiting_operator",
-            )
-            assert c.post(
-                f"/api/station/inspections/{iid}/steps/{key}/answer", json={"passed": True}
-            ).is_success
-        view: dict[str, Any] = wait_until(
-            "the certificate",
-            lambda: (v := c.get(f"/api/station/inspections/{iid}").json())["status"] == "completed" and v,
-        )
-    return view
 
 
 def _verify(platform: ServeProcess, human_id: str) -> dict[str, Any] | None:
@@ -111,7 +82,7 @@ def test_issued_while_platform_down_verifies_at_platform_url_once_it_is_up(
     keeps the platform's inclusion proof, and the stream gets the URL."""
     data = tmp_path / "station"
     engine = station_engine(data)
-    auth = _operator(engine)
+    auth = operator_auth(engine)
     out = cli(
         "platform", "enrol-code", "st-live", "--data-dir", str(platform_data), "--database-url", platform_url
     )
@@ -124,7 +95,7 @@ def test_issued_while_platform_down_verifies_at_platform_url_once_it_is_up(
     platform.stop()
     station = station_process(data, "st-live", free_port()).start()
     try:
-        view = _inspect_phone(station.base, auth)
+        view = inspect_phone(station.base, auth)
         hid = view["certificate_id"]
         assert view["certificate_url"] == f"{platform.base}/c/{hid}"
         assert view["certificate_on_platform"] is False
@@ -143,6 +114,7 @@ def test_issued_while_platform_down_verifies_at_platform_url_once_it_is_up(
             ),
         )
         assert platform.base in state["last_error"] and state["oldest_waiting_at"]
+        assert state["shown"]["problem"].startswith("Platform unreachable since "), state["shown"]
 
         platform.start()
         started = time.monotonic()
@@ -160,7 +132,7 @@ def test_issued_while_platform_down_verifies_at_platform_url_once_it_is_up(
         state = httpx.get(f"{station.base}/api/station/sync", headers=auth, timeout=10).json()
         assert state["waiting"] == {"certificate": 0, "photo": 0}
         assert state["condition"] in ("idle", "sending")
-        online = _inspect_phone(station.base, auth)  # with the platform up: there within moments
+        online = inspect_phone(station.base, auth)  # with the platform up: there within moments
         done = time.monotonic()
         wait_until("the next certificate verifying", lambda: _verify(platform, online["certificate_id"]), 60)
         print(
@@ -260,7 +232,7 @@ def test_revoked_station_is_refused_and_keeps_its_certificates(
     photos, and the certificate it had sent before now verifies as signed by a revoked key."""
     data = tmp_path / "station"
     engine = enrol_in_process(platform, platform_engine, data, "st-rev")
-    auth = _operator(engine)
+    auth = operator_auth(engine)
     before, _ = issue(engine, data, "st-rev")
     station = station_process(data, "st-rev", free_port()).start()
     try:
@@ -282,6 +254,7 @@ def test_revoked_station_is_refused_and_keeps_its_certificates(
             ),
         )
         assert "revoked" in state["last_error"] and "station laptop stolen" in state["last_error"]
+        assert state["shown"]["problem"] == "The platform refused this station: its key was revoked"
         assert state["waiting"]["certificate"] == 1 and state["waiting"]["photo"] == len(photos)
         assert _verify(platform, after) is None
         assert (_verify(platform, before) or {}).get("verdict") == "key_revoked"

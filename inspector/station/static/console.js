@@ -16,7 +16,11 @@
   const WORDS = {
     pass: _("Pass"), fail: _("Fail"), save: _("Save"), finish: _("Finish"), verdict: _("Verdict"),
     allDone: _("All checks done"), finishHint: _("Finish to record the verdict and issue the certificate."),
+    notOnPlatform: _("Waiting for the platform"),
   };
+  // An enrolled station's certificate opens at the platform's address only once the platform has it.
+  const platformNote = (v) => (v.certificate_on_platform === false
+    ? ` <span class="badge badge-warn">${esc(WORDS.notOnPlatform)}</span>` : "");
   const grams = (g) => _("%(grams)s g", { grams: g });
   const SIDES = { screen: _("Screen"), back: _("Back"), top: _("Top") };
   const photoAlt = (p) => _("Photo: %(side)s, %(angle)s°", { side: SIDES[p.side] || p.side, angle: p.angle });
@@ -134,7 +138,7 @@
         ${esc(WORDS.verdict)} <strong>${esc(v.shown.verdict || "")}</strong>${v.shown.grade_title ? ` · ${esc(v.shown.grade_title)}` : ""}
         ${reasons.length ? `<br>${reasons.map(esc).join("<br>")}` : ""}
         ${failed.length ? `<br>${esc(_("Failed checks: %(checks)s", { checks: failed.join(LIST_SEPARATOR) }))}` : ""}
-        ${v.certificate_url ? `<br>${esc(_("Certificate"))} <a id="cert-link" href="${esc(v.certificate_url)}" target="_blank">${esc(v.certificate_id)}</a>` : ""}</span>`;
+        ${v.certificate_url ? `<br>${esc(_("Certificate"))} <a id="cert-link" href="${esc(v.certificate_url)}" target="_blank">${esc(v.certificate_id)}</a>${platformNote(v)}` : ""}</span>`;
     } else { res.hidden = true; }
     $("resume").hidden = v.status !== "interrupted";
     $("abort").hidden = !["running", "waiting_operator", "interrupted"].includes(v.status);
@@ -218,7 +222,7 @@
         <button class="link open" data-id="${r.id}">${esc(_("#%(id)s %(kind)s", { id: r.id, kind: r.shown.kind }))}</button>
         <span class="badge"></span>
         ${r.shown.grade ? `<span class="grade-name">${esc(r.shown.grade)}</span>` : ""}
-        ${r.certificate_url ? `<a href="${esc(r.certificate_url)}" target="_blank">${esc(r.certificate_id)}</a>` : ""}
+        ${r.certificate_url ? `<a href="${esc(r.certificate_url)}" target="_blank">${esc(r.certificate_id)}</a>${platformNote(r)}` : ""}
         <span class="muted">${esc(moment(r.created_at))}</span></li>`).join("");
       rows.forEach((r) => statusBadge(document.querySelector(`#recent li[data-id="${r.id}"] .badge`), current && current.id === r.id ? current : r));
       $("recent").querySelectorAll("button.open").forEach((b) => { b.onclick = () => refresh(b.dataset.id); });
@@ -241,6 +245,37 @@
       $("devices").innerHTML = rows.map(([k, x]) => `<dt>${esc(k)}</dt><dd>${esc(typeof x === "object" ? JSON.stringify(x) : x)}</dd>`).join("");
       showArmed(d.armed_kind); // what the station is armed for; opening the page changes nothing
     } catch (e) { flash(e.message); }
+  }
+
+  // The sync with the platform, in the operator's language; nothing at all on a stand-alone station.
+  const SYNC_EVERY_MS = 3000;
+  const STANDALONE_EVERY_MS = 30000;
+  const PROBLEM = { warn: "alert alert-warn", bad: "alert alert-bad" };
+  let syncTimer = null;
+  async function loadSync() {
+    clearTimeout(syncTimer);
+    let next = SYNC_EVERY_MS;
+    try {
+      const state = await api("GET", "/api/station/sync");
+      const w = state.shown;
+      const panel = $("sync-panel");
+      panel.hidden = !w;
+      if (!w) next = STANDALONE_EVERY_MS;
+      else {
+        panel.dataset.tone = w.tone;
+        panel.dataset.condition = state.condition;
+        $("sync-where").textContent = w.platform;
+        $("sync-headline").textContent = w.headline;
+        $("sync-problem").hidden = !w.problem;
+        $("sync-problem").className = PROBLEM[w.tone] || "alert alert-warn";
+        $("sync-problem-text").textContent = w.problem || "";
+        $("sync-advice").textContent = w.advice || "";
+        $("sync-detail").textContent = w.detail || "";
+        $("sync-refused").hidden = !w.refused;
+        $("sync-refused").textContent = w.refused || "";
+      }
+    } catch (e) { /* the last state stays on screen; the next look tries again */ }
+    syncTimer = setTimeout(loadSync, next);
   }
 
   let previewUrl = null;
@@ -270,10 +305,12 @@
       if (!current || e.inspection_id === current.id || e.type === "inspection.started") {
         refresh(e.inspection_id);
       }
-      if (e.type.startsWith("inspection.") || e.type === "step.waiting") loadRecent();
+      if (e.type.startsWith("inspection.") || e.type.startsWith("certificate.") || e.type === "step.waiting") loadRecent();
+      if (e.type === "inspection.completed" || e.type === "certificate.published") loadSync();
     };
     for (const t of ["inspection.started", "inspection.completed", "inspection.interrupted", "inspection.aborted",
-                     "inspection.resumed", "step.started", "step.finished", "step.waiting"]) es.addEventListener(t, handler);
+                     "inspection.resumed", "step.started", "step.finished", "step.waiting",
+                     "certificate.published"]) es.addEventListener(t, handler);
     es.addEventListener("button.ignored", (ev) => {
       const e = JSON.parse(ev.data);
       flash(_("The start button was ignored: %(reason)s", { reason: e.reason_text || e.reason }), "alert-warn");
@@ -303,6 +340,7 @@
   $("abort").onclick = abort;
   loadDevices();
   loadRecent();
+  loadSync();
   refreshPreview();
   listen();
 })();

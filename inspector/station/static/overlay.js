@@ -1,5 +1,6 @@
 // Stream overlay: follows the public event stream; shows the checklist, photos with the grader's
-// defect overlays, the grade with what was measured and a QR code to the certificate once issued.
+// defect overlays, the grade with what was measured and a QR code to the certificate once buyers can
+// open it (on an enrolled station: once the platform has it, meanwhile a note that it is on its way).
 // It speaks the station's language: the inspection's words as the server says them (`shown`),
 // the script's own through _() from the page's #overlay-config block.
 (() => {
@@ -59,6 +60,7 @@
     const kept = lines.slice(0, MAX_REASONS);
     if (lines.length > kept.length) kept[kept.length - 1] = _("and %(count)s more on the certificate", { count: lines.length - kept.length + 1 });
     $("reasons").innerHTML = kept.map((r) => `<li>${esc(r)}</li>`).join("");
+    $("publishing").hidden = !(v.certificate_on_platform === false && !v.certificate_url);
     const cert = $("cert");
     cert.hidden = !v.certificate_url;
     if (v.certificate_url) {
@@ -83,7 +85,8 @@
     if (!shown || e.inspection.id >= shown.id) render(e.inspection);
   };
   for (const t of ["inspection.started", "inspection.completed", "inspection.interrupted", "inspection.aborted",
-                   "inspection.resumed", "step.started", "step.finished", "step.waiting"]) es.addEventListener(t, onEvent);
+                   "inspection.resumed", "step.started", "step.finished", "step.waiting",
+                   "certificate.published"]) es.addEventListener(t, onEvent);
   es.addEventListener("hello", load);
   load();
 })();

@@ -1,8 +1,9 @@
-"""``inspector demo``: the whole station on simulated hardware, two inspections end to end, then the server.
+"""``inspector demo``: a platform, a station enrolled with it, two inspections, then both servers.
 
-What it shows: a phone and a piece of jewelry inspected through the station's own HTTP API
-(the same calls the console makes), each step printed with its timing as it happens, the
-certificates issued, and the console/overlay/API left running for a person to try.
+What it shows: a phone and a piece of jewelry inspected on simulated hardware through the
+station's own HTTP API (the same calls the console makes), each step printed with its timing as
+it happens, the certificates issued and sent to the platform, where buyers verify them, and the
+console, overlay, verify pages and staff console left running for a person to try.
 """
 
 from __future__ import annotations
@@ -16,13 +17,23 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlalchemy.engine import Engine
 
 from inspector.cli import CommandError
+from inspector.commands.demo.platform_process import (
+    DemoPlatform,
+    choose_port,
+    enrol_station,
+    enrolled_platform,
+    port_free,
+)
 from inspector.commands.serve import add_common, settings_from_args, wait_until_stopped
+from inspector.config import Settings
 from inspector.logsetup import configure_from_args
 
 ICON = {"passed": "✔", "warning": "!", "failed": "✘", "skipped": "-", "error": "⚠"}
 DEMO_OPERATOR = "operator"
+PUBLISH_WAIT_S = 60.0  # the pusher sends at once; this only bounds a platform that went away
 
 
 def _ensure_operator(running: Any) -> tuple[str, str | None]:
@@ -40,13 +51,13 @@ def _ensure_operator(running: Any) -> tuple[str, str | None]:
     return token, password
 
 
-def _ensure_people(running: Any) -> dict[str, str]:
+def _ensure_people(engine: Engine) -> dict[str, str]:
     """Staff and supervisor accounts for the warranty console; passwords printed only when new."""
     from inspector.auth import Role, create_user, get_user
     from inspector.db import session_scope
 
     created: dict[str, str] = {}
-    with session_scope(running.engine) as s:
+    with session_scope(engine) as s:
         for name, role in (("staff", Role.staff), ("supervisor", Role.supervisor)):
             if get_user(s, name) is None:
                 created[name] = secrets.token_urlsafe(9)
@@ -54,13 +65,13 @@ def _ensure_people(running: Any) -> dict[str, str]:
     return created
 
 
-def _record_demo_sale(running: Any, human_id: str) -> str:
+def _record_demo_sale(engine: Engine, human_id: str) -> str:
     """Sell the demo phone so its warranty runs from a sale and a buyer can open a claim."""
     from inspector.db import session_scope
     from warranty.service import Actor, record_sale
 
     order_ref = f"DEMO-{human_id}"
-    with session_scope(running.engine) as s:
+    with session_scope(engine) as s:
         record_sale(
             s,
             Actor("demo", "staff"),
@@ -140,28 +151,63 @@ def _run_inspection(
     return dict(view)
 
 
-def _demo(args: argparse.Namespace) -> int:
-    from inspector.station.runtime import RunningStation, free_port
+def _wait_published(client: httpx.Client, views: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The inspections again once the platform has their certificates (at most ``PUBLISH_WAIT_S``)."""
+    started = time.monotonic()
+    deadline = started + PUBLISH_WAIT_S
+    while True:
+        views = [client.get(f"/api/station/inspections/{v['id']}").json() for v in views]
+        if all(v.get("certificate_on_platform") is not False for v in views):
+            took = time.monotonic() - started
+            print(f"\nCertificates on the platform {took:.1f} s after the last one was issued")
+            return views
+        if time.monotonic() > deadline:
+            why = client.get("/api/station/sync").json().get("last_error") or "no error reported"
+            print(f"\nThe platform does not have every certificate yet ({why}); the station keeps sending")
+            return views
+        time.sleep(0.1)
 
-    if args.data_dir is None:
-        args.data_dir = "var/demo"
+
+def _demo(args: argparse.Namespace) -> int:
+    from inspector.station.runtime import free_port
+
+    data_dir = Path(args.data_dir if args.data_dir is not None else "var/demo")
+    args.data_dir = str(data_dir / "station")
     configure_from_args(args)
     settings = settings_from_args(args)
     port = settings.port
-    if args.port is None and not _port_free(settings.host, port):
+    if args.port is None and not port_free(settings.host, port):
         port = free_port(settings.host)
         print(f"port {settings.port} is busy; using {port}")
     settings = settings.model_copy(
         update={"simulate": True, "port": port, "public_base_url": f"http://{settings.host}:{port}"}
     )
-    print(
-        f"Starting the station on simulated hardware (data: {Path(settings.data_dir).resolve()}) ...",
-        flush=True,
-    )
+    print(f"Demo data in {data_dir.resolve()}: station/ and platform/", flush=True)
+    enrolled_with = enrolled_platform(settings)
+    platform_port = choose_port(settings.host, port, enrolled_with)
+    platform = DemoPlatform(data_dir / "platform", settings.host, platform_port)
+    print(f"Starting the platform (SQLite) on {platform.base_url} ...", flush=True)
+    platform.start()
     try:
-        running = RunningStation(settings, port=port).start()
+        if enrolled_with is None:
+            enrol_station(settings, platform)
+            print(f"  enrolled station {settings.station_id} with the platform (a one-time code, used once)")
+        else:
+            print(f"  station {settings.station_id} is enrolled with it since an earlier run")
+        return _run_station(args, settings, platform)
+    finally:
+        platform.stop()
+
+
+def _run_station(args: argparse.Namespace, settings: Settings, platform: DemoPlatform) -> int:
+    from inspector.station.runtime import RunningStation
+
+    print("Starting the station on simulated hardware ...", flush=True)
+    try:
+        running = RunningStation(settings, port=settings.port).start()
     except Exception as exc:  # show the reason, not a traceback
         raise CommandError(f"could not start the station: {exc}") from exc
+    platform_engine = platform.engine()
     try:
         assert running.hardware is not None and running.station is not None
         for name, why in running.hardware.missing.items():
@@ -194,33 +240,37 @@ def _demo(args: argparse.Namespace) -> int:
                 {"declare": {"fields": {"metal": "gold", "hallmark": "750", "stones": "1 diamond"}}},
                 "Jewelry inspection (MT-SICS balance on a pty, turntable photos):",
             )
+            phone, jewel = _wait_published(client, [phone, jewel])
         running.station.bus.remove_listener(progress)
-        base = running.base_url
-        people = _ensure_people(running)
+        base, there = running.base_url, platform.base_url
+        people = _ensure_people(platform_engine)
         sale = None
-        if phone.get("certificate_id"):
-            sale = (phone["certificate_id"], _record_demo_sale(running, phone["certificate_id"]))
+        if phone.get("certificate_on_platform"):  # sold where buyers and staff find it
+            sale = (phone["certificate_id"], _record_demo_sale(platform_engine, phone["certificate_id"]))
         print("\nThe station is running:")
         # The token rides in the URL fragment, which browsers never send (no logs, no Referer).
         print(f"  operator console  {base}/auth/login?next=/station/console#token={token}")
         print(f"  stream overlay    {base}/station/overlay   (OBS browser source, 1920x1080)")
         print(f"  API docs          {base}/docs")
-        print(f"  home              {base}/")
+        print(f"\nThe platform is running (log: {platform.log.resolve()}):")
+        print(f"  home              {there}/")
         for view in (phone, jewel):
             if view.get("certificate_url"):
-                print(f"  certificate       {view['certificate_url']}  ({view['item_kind']})")
-        print(f"  staff console     {base}/staff/claims   (supervisor reports: {base}/staff/reports)")
+                print(f"  certificate       {view['certificate_url']}  ({view['item_kind']}, verify page)")
+        print(f"  staff console     {there}/staff/claims   (supervisor reports: {there}/staff/reports)")
         if sale:
-            print(f"  buyer's claim     {base}/claims/new?cert={sale[0]}   (order reference {sale[1]})")
+            print(f"  buyer's claim     {there}/claims/new?cert={sale[0]}   (order reference {sale[1]})")
+        print()
         if password:
-            print(f"  sign in as '{DEMO_OPERATOR}' with password {password} (shown once)")
+            print(f"  sign in as '{DEMO_OPERATOR}' with password {password} (shown once; station)")
         for name, pw in people.items():
-            print(f"  sign in as '{name}' with password {pw} (shown once)")
+            print(f"  sign in as '{name}' with password {pw} (shown once; platform)")
         if not password or len(people) < 2:
             print(
                 "  accounts made by an earlier demo keep their passwords; set a new one with\n"
-                f"    inspector users passwd NAME --generate --data-dir {running.settings.data_dir}"
-                "   (NAME: operator, staff or supervisor)"
+                f"    inspector users passwd operator --generate --data-dir {running.settings.data_dir}\n"
+                f"    inspector users passwd NAME --generate --data-dir {platform.data_dir}"
+                "   (NAME: staff or supervisor)"
             )
         ok = all(v["status"] == "completed" for v in (phone, jewel))
         if args.no_wait:
@@ -228,29 +278,22 @@ def _demo(args: argparse.Namespace) -> int:
         wait_until_stopped("Ctrl-C stops the demo.")
         return 0
     finally:
+        platform_engine.dispose()
         running.stop()
         sys.stdout.flush()
-
-
-def _port_free(host: str, port: int) -> bool:
-    import socket
-
-    with socket.socket() as s:
-        try:
-            s.bind((host, port))
-        except OSError:
-            return False
-    return True
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "demo",
-        help="run the station on simulated hardware: a phone and a jewelry inspection, then the web UI",
-        description="Start the station on simulated devices with SQLite in a data directory "
-        "(default var/demo), run a phone and a jewelry inspection end to end printing each step with "
-        "its timing, then keep the server up and print the console, overlay, API docs and certificate "
-        "URLs. No hardware, network or account needed.",
+        help="run a platform and a station on simulated hardware: a phone and a jewelry inspection, "
+        "then the web UI",
+        description="Start a platform and a station on simulated devices, each with SQLite in the data "
+        "directory (default var/demo: station/ and platform/), the station enrolled with the platform on "
+        "the first run. Run a phone and a jewelry inspection end to end printing each step with its "
+        "timing, send the certificates to the platform, then keep both servers up and print the console, "
+        "overlay, API docs, verify page and staff console URLs. No hardware, network or account needed. "
+        "--port is the station's; the platform takes the next one (the same again on later runs).",
     )
     add_common(p)
     p.add_argument("--seed", type=int, default=7, help="which simulated items to render (default 7)")
