@@ -58,7 +58,10 @@ def configure_logging(level: str = "info", fmt: LogFormat = LogFormat.TEXT) -> N
 def add_logging_options(parser: argparse.ArgumentParser) -> None:
     """``--log-level``, ``--log-format`` and ``--access-log`` for a command that runs for a while."""
     parser.add_argument(
-        "--log-level", choices=LEVELS, default="info", help="least severe messages shown (default info)"
+        "--log-level",
+        choices=LEVELS,
+        default="info",
+        help="least severe messages shown (default %(default)s)",
     )
     parser.add_argument(
         "--log-format",

@@ -296,7 +296,7 @@ class Grader:
         caveats = self._caveats(model.calibration, scale)
         reasons = self._reasons(grade.grade, meas, failed, scale, side, loc.found) + caveats
         t4 = time.perf_counter()
-        overlay = self._overlay(image_bgr, loc, defects, grade.grade, grade.title, meas, scale)
+        overlay = self._overlay(image_bgr, loc, defects)
         t5 = time.perf_counter()
         return GradeResult(
             kind=kind,
@@ -417,15 +417,10 @@ class Grader:
         return reasons
 
     @staticmethod
-    def _overlay(
-        image: np.ndarray,
-        loc: Located,
-        defects: list[Defect],
-        grade: str,
-        title: str,
-        meas: dict[str, ClassMeasurement],
-        scale: Scale,
-    ) -> np.ndarray:
+    def _overlay(image: np.ndarray, loc: Located, defects: list[Defect]) -> np.ndarray:
+        """The photo with the item outlined and each defect filled in its class colour. No words:
+        the overlay is stored with the certificate and shown to readers of any language, and the
+        pages say the grade and the defects in theirs."""
         out = image.copy()
         w = out.shape[1]
         th = max(1, round(w / 640))
@@ -436,44 +431,4 @@ class Grader:
         out = cv2.addWeighted(fill, 0.45, out, 0.55, 0)
         for d in defects:
             cv2.polylines(out, [d.contour_frame], True, COLORS.get(d.cls, (0, 0, 255)), th + 1, cv2.LINE_AA)
-        fs = max(0.4, w / 1600)
-        rows = [(c, scale.classes[c].plural, m) for c, m in meas.items()]
-        lh = int(26 * fs / 0.8)
-        box_w, box_h = int(330 * fs / 0.8), lh * (len(rows) + 1) + 8
-        cv2.rectangle(out, (8, 8), (8 + box_w, 8 + box_h), (30, 30, 30), -1)
-        cv2.putText(
-            out, "defects", (16, 8 + lh - 6), cv2.FONT_HERSHEY_SIMPLEX, fs, (230, 230, 230), 1, cv2.LINE_AA
-        )
-        for i, (c, label, m) in enumerate(rows):
-            y = 8 + lh * (i + 2) - 6
-            cv2.rectangle(out, (16, y - lh // 2 - 2), (16 + lh // 2, y + 2), COLORS.get(c, (0, 0, 255)), -1)
-            cv2.putText(
-                out,
-                f"{label}: {m.count}",
-                (24 + lh // 2, y),
-                cv2.FONT_HERSHEY_SIMPLEX,
-                fs,
-                (230, 230, 230),
-                1,
-                cv2.LINE_AA,
-            )
-        gs = fs * 2.2
-        text = f"{grade}  {title}"
-        (tw, tth), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, gs * 0.45, 2)
-        (gw, gh), _ = cv2.getTextSize(grade, cv2.FONT_HERSHEY_SIMPLEX, gs, 3)
-        x0 = w - max(gw, tw) - 24
-        cv2.rectangle(out, (x0 - 8, 8), (w - 8, 8 + gh + tth + 28), (30, 30, 30), -1)
-        cv2.putText(
-            out, grade, (x0, 8 + gh + 8), cv2.FONT_HERSHEY_SIMPLEX, gs, (255, 255, 255), 3, cv2.LINE_AA
-        )
-        cv2.putText(
-            out,
-            title,
-            (x0, 8 + gh + tth + 20),
-            cv2.FONT_HERSHEY_SIMPLEX,
-            gs * 0.45,
-            (220, 220, 220),
-            1,
-            cv2.LINE_AA,
-        )
         return out

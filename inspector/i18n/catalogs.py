@@ -55,6 +55,7 @@ COMPONENTS: tuple[Component, ...] = (
     Component("inspector.web", "web"),
     Component("inspector.station", "station"),
     Component("inspector.certificates", "certificates"),
+    Component("inspector.platform", "platform"),
     Component("warranty", "warranty"),
 )
 

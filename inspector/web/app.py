@@ -53,6 +53,7 @@ ROUTER_MODULES: list[str] = [
     "inspector.station.routes",
     "inspector.sync.routes",
     "inspector.platform.routes",
+    "inspector.platform.pages",
     "warranty.web",
     "inspector.web.availability",
 ]
@@ -61,6 +62,7 @@ ONLY_ON: dict[str, ServerRole] = {
     "inspector.station.routes": ServerRole.STATION,
     "inspector.sync.routes": ServerRole.STATION,
     "inspector.platform.routes": ServerRole.PLATFORM,
+    "inspector.platform.pages": ServerRole.PLATFORM,
 }
 
 STATIC_DIR = Path(__file__).parent / "static"

@@ -27,7 +27,13 @@ from inspector.web.language import request_locale
 from inspector.web.safe_redirect import safe_next
 
 # Packages whose ``templates/`` folder holds pages; a page extends "base.html" from here.
-_TEMPLATE_PACKAGES = ["inspector.web", "inspector.certificates", "inspector.station", "warranty"]
+_TEMPLATE_PACKAGES = [
+    "inspector.web",
+    "inspector.certificates",
+    "inspector.station",
+    "inspector.platform",
+    "warranty",
+]
 
 
 def _template_dirs() -> list[str]:

@@ -298,4 +298,5 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_common(p)
     p.add_argument("--seed", type=int, default=7, help="which simulated items to render (default 7)")
     p.add_argument("--no-wait", action="store_true", help="exit after the two inspections (for scripts)")
-    p.set_defaults(handler=_demo)
+    # The demo's own lines are what a first-time user reads: the services' log says only problems.
+    p.set_defaults(handler=_demo, log_level="warning")
