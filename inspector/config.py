@@ -85,11 +85,15 @@ class Settings(BaseSettings):
         description="After the database failed to answer, requests fail at once for this long.",
     )
     station_id: str = Field(default="station-1", description="This station's registered id.")
-    host: str = Field(default="127.0.0.1")
-    port: int = Field(default=8000)
+    host: str = Field(
+        default="127.0.0.1",
+        description="Address to listen on; 0.0.0.0 listens on every interface (behind a firewall or proxy).",
+    )
+    port: int = Field(default=8000, ge=1, le=65535, description="Port to listen on.")
     public_base_url: str = Field(
         default="http://127.0.0.1:8000",
-        description="Base URL printed on certificates and QR codes.",
+        description="The address buyers open: signed into every certificate, status-list URL and QR "
+        "code. A station on real hardware refuses to start while it is a loopback or unspecified address.",
     )
     forwarded_allow_ips: str = Field(
         default="127.0.0.1",

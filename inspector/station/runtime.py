@@ -15,12 +15,15 @@ from typing import Any
 
 import uvicorn
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from inspector.config import Settings
 from inspector.db import DatabaseLimits, make_engine, migrate
+from inspector.public_address import require_public
 from inspector.station.hardware import build_hardware
 from inspector.station.ports import StationHardware
 from inspector.station.service import StationService
+from inspector.sync.enrolment import current_enrolment, issuer_base
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -73,6 +76,8 @@ class RunningStation:
                 limits = DatabaseLimits.from_settings(self.settings)
                 migrate(url, limits)  # DatabaseUnavailable within seconds when down or hanging
                 self._engine = make_engine(url, limits)
+            if self.simulation is None and not self.settings.simulate:
+                self._require_public_address()
             if self.hardware is None:
                 self.hardware = build_hardware(self.settings, simulation=self.simulation)
             self.simulation = self.hardware.simulation
@@ -107,6 +112,18 @@ class RunningStation:
                 raise RuntimeError(f"the web server did not start on {self.base_url}")
             time.sleep(0.02)
         return self
+
+    def _require_public_address(self) -> None:
+        """On real hardware, refuse to sign certificates with an address only this computer opens."""
+        with Session(self.engine) as session:
+            enrolment = current_enrolment(session, self.settings.station_id)
+        if enrolment is None:
+            require_public(self.settings.public_base_url, "INSPECTOR_PUBLIC_BASE_URL")
+        else:  # an enrolled station signs the platform's address
+            require_public(
+                issuer_base(enrolment),
+                "the platform's INSPECTOR_PUBLIC_BASE_URL (then enrol this station again)",
+            )
 
     def _listen(self) -> socket.socket:
         """Bind the web port first, before the simulators take ephemeral ports (one of them could be
