@@ -19,13 +19,26 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from pydantic import ValidationError
 from sqlmodel import Session
 
 from inspector.config import Settings
-from inspector.station.ports import DeviceLost, GradeOutcome, IssuedCert, StationHardware, StepFailed
+from inspector.station.ports import (
+    DeviceLost,
+    GradeOutcome,
+    IssuedCert,
+    PlanTerms,
+    ReturnedItem,
+    StationHardware,
+    StepFailed,
+    WarrantyPort,
+)
+from inspector.station.requests import certificate_request
 from inspector.sync.enrolment import current_enrolment
 from inspector.sync.issuing import issue_for_platform
 from inspector.sync.outbox import on_platform
+from warranty import Actor, PlanError, default_plan_for, find_open_claim, record_reinspection
+from warranty.errors import WarrantyError
 
 log = logging.getLogger(__name__)
 
@@ -253,9 +266,10 @@ class GraderAdapter:
 class CertifierAdapter:
     """``inspector.certificates.issue_certificate`` behind ``CertifierPort``."""
 
-    def __init__(self, module: Any, settings: Settings) -> None:
+    def __init__(self, module: Any, settings: Settings, warranty: WarrantyPort | None = None) -> None:
         self.module = module
         self.settings = settings
+        self.warranty = warranty
 
     def exists(self, session: Session, human_id: str) -> bool:
         return self.module.get_certificate(session, human_id) is not None
@@ -274,7 +288,8 @@ class CertifierAdapter:
         request_cls = getattr(self.module, "CertificateRequest", None)
         request: Any = inspection
         if request_cls is not None:
-            request = _build_request(request_cls, inspection, self.settings)
+            plan = self.warranty.plan_terms(inspection["item_kind"]) if self.warranty is not None else None
+            request = certificate_request(request_cls, inspection, self.settings, plan)
         enrolment = current_enrolment(session, self.settings.station_id)
         issued: Any
         if enrolment is not None:  # signed for the platform and queued for it, in this transaction
@@ -298,13 +313,6 @@ class OutboxPublication:
 
     def on_platform(self, session: Session, human_id: str) -> bool | None:
         return on_platform(session, self.station_id, human_id)
-
-
-def _build_request(cls: Any, inspection: dict[str, Any], settings: Settings) -> Any:
-    """Fill the certificate request from the inspection record, by field name."""
-    from inspector.station.requests import certificate_request
-
-    return certificate_request(cls, inspection, settings)
 
 
 def _encode_png(image: Any) -> bytes | None:
@@ -355,10 +363,46 @@ def load_certifier(hw: StationHardware, settings: Settings) -> None:
         mod = importlib.import_module("inspector.certificates")
         if not hasattr(mod, "issue_certificate"):
             raise ImportError("inspector.certificates has no issue_certificate yet")
-        hw.certifier = CertifierAdapter(mod, settings)
+        hw.warranty = WarrantyDesk()
+        hw.certifier = CertifierAdapter(mod, settings, hw.warranty)
         hw.publication = OutboxPublication(settings.station_id)
     except Exception as exc:  # no certificates: the result says so, nothing is faked
         hw.missing["certifier"] = f"certificates unavailable ({type(exc).__name__}: {exc})"
+
+
+class WarrantyDesk:
+    """The ``warranty`` package behind ``WarrantyPort``: plans for new certificates, and returned
+    items handed to the claim waiting for their re-inspection."""
+
+    def plan_terms(self, kind: str) -> PlanTerms | None:
+        try:
+            plan = default_plan_for(kind)
+        except PlanError:
+            return None
+        return PlanTerms(str(plan.plan_id), int(plan.days), plan.identity.weight_tolerance_mg)
+
+    def record_return(self, session: Session, item: ReturnedItem) -> str:
+        claim = find_open_claim(session, item.certificate_id)
+        if claim is None:
+            return f"no open claim on {item.certificate_id}"
+        if claim.state != "received":
+            return f"claim {claim.ref} is {claim.state}, not waiting for a re-inspection"
+        data = {
+            "inspection_id": item.inspection_id,
+            "certificate_human_id": item.new_certificate_id,
+            "grade": item.grade,
+            "photos": item.photos[:24],
+            "defects": item.defects[:200],
+            "weight_mg": item.weight_mg,
+            "notes": item.notes,
+        }
+        try:
+            with session.begin_nested():
+                record_reinspection(session, claim.ref, data, Actor(item.operator, "operator"))
+        except (WarrantyError, ValidationError) as exc:  # the certificate stands; staff see why
+            log.warning("re-inspection not recorded on claim %s: %s", claim.ref, exc)
+            return f"claim {claim.ref} not updated: {exc}"
+        return f"recorded on claim {claim.ref}"
 
 
 def place_simulated_item(sim: Any, kind: str, *, seed: int | None = None) -> None:

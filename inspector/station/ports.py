@@ -96,6 +96,39 @@ class CertifierPort(Protocol):
         """The weight a jewelry certificate states."""
 
 
+@dataclass(frozen=True)
+class PlanTerms:
+    """What the station needs of an item kind's default warranty plan."""
+
+    plan_id: str
+    days: int
+    weight_tolerance_mg: int | None  # how far a re-weighed piece may differ from its certificate
+
+
+@dataclass(frozen=True)
+class ReturnedItem:
+    """A returned item's re-inspection, for the warranty claim that waits for it."""
+
+    certificate_id: str  # the original certificate, the one the claim is on
+    inspection_id: str
+    new_certificate_id: str
+    grade: str
+    photos: list[str]  # SHA-256 of each photo, in the photo store
+    defects: list[dict[str, Any]]
+    weight_mg: int | None
+    notes: str
+    operator: str
+
+
+class WarrantyPort(Protocol):
+    def plan_terms(self, kind: str) -> PlanTerms | None:
+        """The default plan a new certificate of this kind carries; None when there is none."""
+
+    def record_return(self, session: Session, item: ReturnedItem) -> str:
+        """Hand a re-inspection to the claim waiting for it (in a savepoint of ``session``); says in
+        words what happened, for the step result staff read."""
+
+
 class PublicationPort(Protocol):
     def on_platform(self, session: Session, human_id: str) -> bool | None:
         """Has the platform this certificate yet? None: a stand-alone certificate (no platform)."""
@@ -112,6 +145,7 @@ class StationHardware:
     grader: GraderPort | None = None
     certifier: CertifierPort | None = None
     publication: PublicationPort | None = None
+    warranty: WarrantyPort | None = None
     missing: dict[str, str] = field(default_factory=dict)  # component -> why it is unavailable
     simulation: Any = None  # the SimulatedStation behind the devices, when simulated
     # Called when an inspection of a kind starts; a simulated station puts such an item in place.

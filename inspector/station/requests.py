@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from inspector.config import Settings
+from inspector.station.ports import PlanTerms
 
 _CHECK_STATUS = {"passed": "pass", "warning": "pass", "failed": "fail", "skipped": "skipped"}
 
@@ -26,18 +27,9 @@ def signable(value: Any) -> Any:
     return str(value)
 
 
-def warranty_for(kind: str) -> dict[str, Any]:
-    """The default coverage plan of this item kind (empty when the warranty module has none)."""
-    try:
-        from warranty import default_plan_for
-
-        plan = default_plan_for(kind)
-    except Exception:  # no plan configured: the certificate states no warranty rather than a guess
-        return {}
-    return {"plan_id": str(plan.plan_id), "days": int(plan.days)}
-
-
-def certificate_request(cls: Any, rec: dict[str, Any], settings: Settings) -> Any:
+def certificate_request(
+    cls: Any, rec: dict[str, Any], settings: Settings, plan: PlanTerms | None = None
+) -> Any:
     ident = dict(rec.get("identity") or {})
     declared = ident.pop("declared", None) or {}
     if rec["item_kind"] == "phone":
@@ -98,6 +90,7 @@ def certificate_request(cls: Any, rec: dict[str, Any], settings: Settings) -> An
         station_id=rec["station_id"],
         operator=rec["operator"],
         model_versions=signable(rec.get("model_versions") or {}),
-        warranty=warranty_for(rec["item_kind"]),
+        # no plan configured: the certificate states no warranty rather than a guess
+        warranty={"plan_id": plan.plan_id, "days": plan.days} if plan is not None else {},
         supersedes=rec.get("supersedes"),
     )

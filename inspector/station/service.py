@@ -38,7 +38,7 @@ from inspector.photostore import PhotoStore
 from inspector.station.events import EventBus
 from inspector.station.flows import ITEM_KINDS, StepSpec, flow_for
 from inspector.station.notices import inspection_notice, step_notice
-from inspector.station.ports import DeviceLost, GradeOutcome, StationHardware, StepFailed
+from inspector.station.ports import DeviceLost, GradeOutcome, ReturnedItem, StationHardware, StepFailed
 from inspector.station.recovery import DATABASE_LOST, InterruptRecorder, interrupt_stuck
 from inspector.station.said import Said, english, said, say
 from inspector.station.tables import Inspection, InspectionStep
@@ -614,6 +614,14 @@ class StationService:
         }[spec.action]
         return handler(spec, kind, ctx, inspection_id, supersedes)
 
+    def _weight_tolerance_mg(self, kind: str) -> int:
+        """How far a re-weighed item may differ from its certificate: the warranty plan's rule, or
+        a strict 10 mg when the station has no plan for the kind."""
+        terms = self.hw.warranty.plan_terms(kind) if self.hw.warranty is not None else None
+        if terms is None or terms.weight_tolerance_mg is None:
+            return 10
+        return terms.weight_tolerance_mg
+
     def _need(self, name: str) -> Any:
         dev = getattr(self.hw, name)
         if dev is None:
@@ -746,7 +754,7 @@ class StationService:
             with Session(self.engine) as s:
                 certified = certifier.certified_weight_mg(s, supersedes)
             if certified is not None:
-                tolerance = weight_tolerance_mg(kind)
+                tolerance = self._weight_tolerance_mg(kind)
                 diff = mg - certified
                 result.update(certified_mg=certified, difference_mg=diff, tolerance_mg=tolerance)
                 if abs(diff) > tolerance:
@@ -895,7 +903,10 @@ class StationService:
             cert = certifier.issue(session, record)
             insp.certificate_id, insp.certificate_url = cert.human_id, cert.url
             if insp.supersedes:
-                return {"warranty_claim": report_reinspection(session, insp, record)}
+                if self.hw.warranty is None:
+                    return {"warranty_claim": "no warranty desk on this station"}
+                said_by_claim = self.hw.warranty.record_return(session, returned_item(insp, record))
+                return {"warranty_claim": said_by_claim}
             return None
 
         if certifier is None:  # why is on the devices panel; the summary is public
@@ -1169,17 +1180,6 @@ def _declared(spec: StepSpec, clean: dict[str, str]) -> list[Said]:
     return parts or [said(N_("nothing declared"))]
 
 
-def weight_tolerance_mg(kind: str) -> int:
-    """How far a re-weighed item may differ from its certificate (the warranty plan's rule)."""
-    try:
-        from warranty import default_plan_for
-
-        tol = default_plan_for(kind).identity.weight_tolerance_mg
-    except Exception:  # no plan: fall back to a strict 10 mg
-        return 10
-    return int(tol) if tol is not None else 10
-
-
 def _facts(report: dict[str, Any]) -> dict[str, Any]:
     """Plain values of a PhoneReport dict (each field is {"value", "source", "unknown"})."""
     out: dict[str, Any] = {}
@@ -1199,40 +1199,22 @@ def _storage_gb(total: int | None) -> int | None:
     return round(gb)
 
 
-def report_reinspection(session: Session, insp: Inspection, record: dict[str, Any]) -> str:
-    """Hand a re-inspection to the warranty claim waiting for it (state "received"), if any.
-
-    Runs in a savepoint: a claim that cannot take it leaves the certificate untouched and the
-    reason in the step result, for staff to record by hand.
-    """
-    try:
-        from warranty.service import Actor, find_open_claim, record_reinspection
-    except ImportError:
-        return "warranty module not installed"
+def returned_item(insp: Inspection, record: dict[str, Any]) -> ReturnedItem:
+    """A re-inspection's findings, in the words the warranty claim records them."""
     assert insp.supersedes is not None
-    claim = find_open_claim(session, insp.supersedes)
-    if claim is None:
-        return f"no open claim on {insp.supersedes}"
-    if claim.state != "received":
-        return f"claim {claim.ref} is {claim.state}, not waiting for a re-inspection"
     defects = []
     for i, p in enumerate(record.get("photos", [])):
         for cls, m in (p.get("measurements") or {}).items():
             if isinstance(m, dict) and m.get("count"):
                 defects += [{"kind": cls, "region": str(p.get("side", "")), "photo": i}] * int(m["count"])
-    data = {
-        "inspection_id": f"{insp.station_id}:{insp.id}",
-        "certificate_human_id": insp.certificate_id or "",
-        "grade": insp.grade or "ungraded",
-        "photos": [p["sha256"] for p in record.get("photos", [])][:24],
-        "defects": defects[:200],
-        "weight_mg": (insp.identity or {}).get("weight_mg"),
-        "notes": f"station re-inspection, verdict {insp.verdict}",
-    }
-    try:
-        with session.begin_nested():
-            record_reinspection(session, claim.ref, data, Actor(insp.operator, "operator"))
-    except Exception as exc:  # the certificate still stands; staff see why the claim was not updated
-        log.warning("re-inspection not recorded on claim %s: %s", claim.ref, exc)
-        return f"claim {claim.ref} not updated: {exc}"
-    return f"recorded on claim {claim.ref}"
+    return ReturnedItem(
+        certificate_id=insp.supersedes,
+        inspection_id=f"{insp.station_id}:{insp.id}",
+        new_certificate_id=insp.certificate_id or "",
+        grade=insp.grade or "ungraded",
+        photos=[p["sha256"] for p in record.get("photos", [])],
+        defects=defects,
+        weight_mg=(insp.identity or {}).get("weight_mg"),
+        notes=f"station re-inspection, verdict {insp.verdict}",
+        operator=insp.operator,
+    )
