@@ -71,7 +71,7 @@ test: setup train-deps system-deps node-deps translations
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n 2 --dist loadfile
 
 demo: setup
 	$(VENV)/bin/inspector demo
