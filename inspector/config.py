@@ -89,7 +89,7 @@ class Settings(BaseSettings):
         default="127.0.0.1",
         description="Address to listen on; 0.0.0.0 listens on every interface (behind a firewall or proxy).",
     )
-    port: int = Field(default=8000, ge=1, le=65535, description="Port to listen on.")
+    port: int = Field(default=8000, ge=0, le=65535, description="Port to listen on (0: any free port).")
     public_base_url: str = Field(
         default="http://127.0.0.1:8000",
         description="The address buyers open: signed into every certificate, status-list URL and QR "

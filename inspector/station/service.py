@@ -20,13 +20,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 import cv2
-import numpy as np
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
@@ -37,19 +33,15 @@ from inspector.i18n import N_, AppLocale
 from inspector.photostore import PhotoStore
 from inspector.station.events import EventBus
 from inspector.station.flows import ITEM_KINDS, StepSpec, flow_for
-from inspector.station.notices import inspection_notice, step_notice
-from inspector.station.ports import DeviceLost, GradeOutcome, ReturnedItem, StationHardware, StepFailed
+from inspector.station.ports import DeviceLost, StationHardware, StepFailed
 from inspector.station.recovery import DATABASE_LOST, InterruptRecorder, interrupt_stuck
 from inspector.station.said import Said, english, said, say
+from inspector.station.steps import StepOutcome, StepRunner
 from inspector.station.tables import Inspection, InspectionStep
+from inspector.station.times import aware, now
+from inspector.station.views import inspection_view
 from inspector.station.wording import (
-    HEALTH_WORDS,
-    LOCK_WORDS,
     STATUS_WORDS,
-    VERDICT_WORDS,
-    grade_said,
-    inspection_shown,
-    step_shown,
 )
 
 log = logging.getLogger(__name__)
@@ -57,7 +49,6 @@ log = logging.getLogger(__name__)
 ACTIVE = ("running", "waiting_operator")
 TERMINAL = ("completed", "aborted")
 DONE_STEP = ("passed", "warning", "failed", "skipped")
-JPEG_QUALITY = 90
 
 
 class StationError(Exception):
@@ -76,49 +67,6 @@ class StationError(Exception):
         return say(self.said, locale)
 
 
-@dataclass
-class StepOutcome:
-    status: str  # passed | warning | failed | skipped
-    summary: str
-    result: dict[str, Any] = field(default_factory=dict)
-    inspection: dict[str, Any] = field(default_factory=dict)  # columns of Inspection to update
-    # Runs inside the step's commit; what it returns is added to the step's result.
-    in_commit: Callable[[Session, Inspection], dict[str, Any] | None] | None = None
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _aware(dt: datetime) -> datetime:
-    """SQLite hands datetimes back without their zone; they were stored in UTC."""
-    return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
-
-
-def _iso(dt: datetime | None) -> str | None:
-    return _aware(dt).isoformat() if dt else None
-
-
-def mask(value: str | None) -> str | None:
-    """An IMEI/serial as the stream and the public live view name it: read, but no digit of it.
-
-    The last four digits plus the model's TAC and the Luhn digit would leave 100 candidates to
-    try on the certificate's match form.
-    """
-    return "recorded" if value else value
-
-
-_GRADE_ORDER = ["A+", "A", "A-", "B+", "B", "B-", "C+", "C", "C-", "D+", "D", "D-", "F"]
-
-
-def grade_rank(outcome: GradeOutcome) -> int:
-    """Position on the scale (0 = best): the grader's own rank when given, else by letter."""
-    if outcome.rank is not None:
-        return outcome.rank
-    g = outcome.grade.strip().upper()
-    return _GRADE_ORDER.index(g) if g in _GRADE_ORDER else len(_GRADE_ORDER)
-
-
 class StationService:
     """One station: its hardware, its database and its live event bus."""
 
@@ -135,6 +83,7 @@ class StationService:
         self._workers: dict[int, threading.Thread] = {}
         self._again: set[int] = set()  # inspections whose worker must look again before it leaves
         self._device_lock = threading.Lock()  # camera/turntable are shared with the preview
+        self.steps = StepRunner(hardware, engine, self.photos, self._device_lock)
         self._started = False
         self.recorder = InterruptRecorder(
             engine,
@@ -285,16 +234,16 @@ class StationService:
                 )
             if note:
                 result["note"] = note[:500]
-            now = _now()
-            step.status, step.result, step.answered_by, step.answered_at = status, result, user, now
-            step.finished_at = now
+            answered = now()
+            step.status, step.result, step.answered_by, step.answered_at = status, result, user, answered
+            step.finished_at = answered
             step.duration_ms = (
-                int((now - _aware(step.started_at)).total_seconds() * 1000) if step.started_at else None
+                int((answered - aware(step.started_at)).total_seconds() * 1000) if step.started_at else None
             )
             if spec.action == "operator.declare":
                 insp.identity = {**insp.identity, "declared": result["fields"]}
             insp.current_step = step.position + 1
-            insp.status, insp.updated_at = "running", now
+            insp.status, insp.updated_at = "running", answered
             s.add(step)
             s.add(insp)
             s.commit()
@@ -321,8 +270,8 @@ class StationService:
                     N_("answer the pending check “%(step)s” before finishing"),
                     step=said(step.label) if step else "?",
                 )
-            step.status, step.answered_by, step.answered_at = "pending", user, _now()
-            insp.status, insp.updated_at = "running", _now()
+            step.status, step.answered_by, step.answered_at = "pending", user, now()
+            insp.status, insp.updated_at = "running", now()
             insp.auto_finish = True
             s.add(step)
             s.add(insp)
@@ -340,7 +289,7 @@ class StationService:
                 )
             insp.status = "aborted"
             insp.error = f"aborted by {user}" + (f": {reason}" if reason else "")
-            insp.finished_at = insp.updated_at = _now()
+            insp.finished_at = insp.updated_at = now()
             for st in s.exec(
                 select(InspectionStep).where(
                     InspectionStep.inspection_id == inspection_id, col(InspectionStep.status).in_(["waiting"])
@@ -371,7 +320,7 @@ class StationService:
             ):
                 st.status = "pending"
                 s.add(st)
-            insp.status, insp.error, insp.updated_at = "running", None, _now()
+            insp.status, insp.error, insp.updated_at = "running", None, now()
             s.add(insp)
             s.commit()
             self._publish("inspection.resumed", inspection_id, by=user)
@@ -393,7 +342,7 @@ class StationService:
     ) -> dict[str, Any]:
         """The inspection with its steps; ``shown`` in ``locale`` (default: the station's)."""
         with Session(self.engine) as s:
-            return self._view(s, self._get(s, inspection_id), public, locale=locale)
+            return self._view(s, self._get(s, inspection_id), public=public, locale=locale)
 
     def list(
         self,
@@ -510,18 +459,18 @@ class StationService:
                 .order_by(col(InspectionStep.position))
             ).first()
             if step is None:
-                insp.status, insp.finished_at, insp.updated_at = "completed", _now(), _now()
+                insp.status, insp.finished_at, insp.updated_at = "completed", now(), now()
                 s.add(insp)
                 s.commit()
                 self._publish("inspection.completed", inspection_id)
                 return False
             spec = self._spec(insp, step.position)
             wait = spec.operator or (spec.action == "result" and not insp.auto_finish)
-            step.started_at = step.started_at if (wait and step.started_at) else _now()
+            step.started_at = step.started_at if (wait and step.started_at) else now()
             step.status = "waiting" if wait else "running"
             step.attempts += 0 if wait else 1
             insp.status = "waiting_operator" if wait else "running"
-            insp.current_step, insp.updated_at = step.position, _now()
+            insp.current_step, insp.updated_at = step.position, now()
             s.add(step)
             s.add(insp)
             s.commit()
@@ -534,7 +483,7 @@ class StationService:
 
         t0 = time.monotonic()
         try:
-            outcome = self._execute(spec, kind, ctx, inspection_id, supersedes)
+            outcome = self.steps.run(spec, kind, ctx, inspection_id, supersedes)
         except DeviceLost as exc:
             self._interrupt(inspection_id, key, f"{spec.label}: device lost: {exc}")
             return False
@@ -570,7 +519,7 @@ class StationService:
             step = self._step(s, inspection_id, key)
             step.status, step.error = outcome.status, None
             step.result = {**outcome.result, "summary": outcome.summary}
-            step.finished_at, step.duration_ms = _now(), elapsed
+            step.finished_at, step.duration_ms = now(), elapsed
             if insp.status == "running":  # an abort during the step keeps the step's data, not its effects
                 for name, value in outcome.inspection.items():
                     setattr(insp, name, value)
@@ -581,7 +530,7 @@ class StationService:
                     if extra:
                         step.result = {**step.result, **extra}
                     step.duration_ms = elapsed + int((time.monotonic() - t0) * 1000)
-            insp.updated_at = _now()
+            insp.updated_at = now()
             s.add(step)
             s.add(insp)
             s.commit()  # the step, its data and the inspection's progress: all or nothing
@@ -590,381 +539,6 @@ class StationService:
     def _interrupt(self, inspection_id: int, key: str | None, message: str) -> None:
         """End the inspection ``interrupted`` (resumable); retried until the database takes it."""
         self.recorder.record(inspection_id, key, message)
-
-    # ---- step actions ---------------------------------------------------------------------
-
-    def _execute(
-        self,
-        spec: StepSpec,
-        kind: str,
-        ctx: dict[str, dict[str, Any]],
-        inspection_id: int,
-        supersedes: str | None,
-    ) -> StepOutcome:
-        handler = {
-            "phone.connect": self._phone_connect,
-            "phone.identity": self._phone_identity,
-            "phone.battery": self._phone_battery,
-            "phone.lock": self._phone_lock,
-            "scale.weigh": self._weigh,
-            "rig.light": self._light,
-            "camera.photos": self._photos,
-            "grade": self._grade,
-            "result": self._result,
-        }[spec.action]
-        return handler(spec, kind, ctx, inspection_id, supersedes)
-
-    def _weight_tolerance_mg(self, kind: str) -> int:
-        """How far a re-weighed item may differ from its certificate: the warranty plan's rule, or
-        a strict 10 mg when the station has no plan for the kind."""
-        terms = self.hw.warranty.plan_terms(kind) if self.hw.warranty is not None else None
-        if terms is None or terms.weight_tolerance_mg is None:
-            return 10
-        return terms.weight_tolerance_mg
-
-    def _need(self, name: str) -> Any:
-        dev = getattr(self.hw, name)
-        if dev is None:
-            why = self.hw.missing.get(name, "not configured on this station")
-            raise DeviceLost(f"no {name}: {why}")
-        return dev
-
-    def _phone_connect(self, spec: StepSpec, *_: Any) -> StepOutcome:
-        info = self._need("phone").connect()  # how and where: for the operator, never on the stream
-        parts = [said(N_("connected"))]
-        return StepOutcome("passed", english(parts), {"connection": info, "said": parts})
-
-    def _phone_identity(
-        self, spec: StepSpec, kind: str, ctx: Any, inspection_id: int, supersedes: str | None
-    ) -> StepOutcome:
-        report = self._need("phone").probe()
-        v = _facts(report)
-        imeis = v.get("imeis") or []
-        total = v.get("storage_total_bytes")
-        identity = {
-            "brand": v.get("brand"),
-            "manufacturer": v.get("manufacturer"),
-            "model": v.get("model"),
-            "serial": v.get("device_serial"),
-            "imeis": imeis,
-            "android_version": v.get("android_version"),
-            "storage_total_bytes": total,
-            "storage_gb": _storage_gb(total),
-        }
-        known = bool(imeis) and bool(v.get("model"))
-        name = " ".join(str(x) for x in (identity["brand"], identity["model"] or "") if x).strip()
-        values: dict[str, Any] = {
-            "name": name if identity["model"] else said(N_("unknown model")),
-            "imei": said(N_("recorded")) if imeis else said(N_("unknown")),
-        }
-        if identity["storage_gb"]:
-            parts = [said(N_("%(name)s, %(gb)s GB, IMEI %(imei)s"), gb=identity["storage_gb"], **values)]
-        else:
-            parts = [said(N_("%(name)s, IMEI %(imei)s"), **values)]
-        status = "passed" if known else "warning"
-        result: dict[str, Any] = {"identity": identity, "report": report}
-        certifier = self.hw.certifier
-        if supersedes and certifier is not None:
-            # A re-inspection must be of the certified phone: compare against the certificate's hashes.
-            ids = [i for i in [*imeis, identity["serial"]] if i]
-            with Session(self.engine) as s:
-                matched = any(certifier.identity_matches(s, supersedes, i) for i in ids)
-            result["matches_certificate"] = matched
-            if matched:
-                parts.append(said(N_("matches certificate %(id)s"), id=supersedes))
-            else:
-                status = "failed"
-                parts.append(said(N_("NOT the phone certified on %(id)s"), id=supersedes))
-        result["said"] = parts
-        return StepOutcome(status, english(parts), result, inspection={"identity": identity})
-
-    def _phone_battery(
-        self, spec: StepSpec, kind: str, ctx: dict[str, dict[str, Any]], *_: Any
-    ) -> StepOutcome:
-        v = _facts(ctx.get("identity", {}).get("report", {}))
-        level, health = v.get("battery_level_pct"), v.get("battery_health")
-        cap, cycles = v.get("battery_capacity_pct"), v.get("battery_cycle_count")
-        res = {
-            "level_pct": level,
-            "health": health,
-            "capacity_pct": cap,
-            "cycle_count": cycles,
-            "temperature_dc": v.get("battery_temperature_dc"),
-        }
-        parts = [
-            said(N_("%(level)s%% charged"), level=level) if level is not None else said(N_("charge unknown")),
-            said(N_("health %(health)s"), health=said(HEALTH_WORDS.get(health or "unknown", health or ""))),
-        ]
-        if cap is not None:
-            parts.append(said(N_("capacity %(pct)s%%"), pct=cap))
-        if cycles is not None:
-            parts.append(said(N_("%(cycles)s charge cycles"), cycles=cycles))
-        status = "passed"
-        min_cap = int(spec.params.get("min_capacity_pct", 80))
-        if (health not in (None, "good")) or (cap is not None and cap < min_cap):
-            status = "failed"
-        elif health is None:
-            status = "warning"
-        return StepOutcome(status, english(parts), {**res, "said": parts})
-
-    def _phone_lock(self, spec: StepSpec, kind: str, ctx: dict[str, dict[str, Any]], *_: Any) -> StepOutcome:
-        v = _facts(ctx.get("identity", {}).get("report", {}))
-        res = {
-            k: v.get(k)
-            for k in (
-                "frp_locked",
-                "screen_lock_set",
-                "screen_lock",
-                "rooted",
-                "bootloader_locked",
-                "verified_boot_state",
-                "google_accounts",
-            )
-        }
-        problems: list[Said] = []
-        if v.get("frp_locked"):
-            problems.append(said(N_("FRP locked to an owner account")))
-        if v.get("rooted"):
-            problems.append(said(N_("rooted")))
-        if v.get("bootloader_locked") is False:
-            problems.append(said(N_("bootloader unlocked")))
-        warn: list[Said] = []
-        if v.get("screen_lock_set"):
-            lock = str(v.get("screen_lock"))
-            warn.append(said(N_("screen lock set (%(lock)s)"), lock=said(LOCK_WORDS.get(lock, lock))))
-        if v.get("frp_locked") is None:
-            warn.append(said(N_("FRP state unknown")))
-        status = "failed" if problems else ("warning" if warn else "passed")
-        parts = problems + warn or [said(N_("no screen lock, no FRP lock, not rooted"))]
-        return StepOutcome(status, english(parts), {**res, "said": parts})
-
-    def _weigh(
-        self, spec: StepSpec, kind: str, ctx: Any, inspection_id: int, supersedes: str | None
-    ) -> StepOutcome:
-        mg = int(self._need("scale").stable_weight_mg())
-        if mg <= 0:
-            raise StepFailed("the balance reads nothing: put the item on the pan and resume")
-        grams = f"{mg / 1000:.3f}"
-        carats = f"{mg / 200:.3f}"
-        # A piece is weighed in grams; carats are for stones, and "27.160 ct" would read as one.
-        status, parts = "passed", [said(N_("%(grams)s g"), grams=grams)]
-        result: dict[str, Any] = {"weight_mg": mg, "grams": grams, "carats": carats, "millicarats": mg * 5}
-        certifier = self.hw.certifier
-        if supersedes and certifier is not None:
-            with Session(self.engine) as s:
-                certified = certifier.certified_weight_mg(s, supersedes)
-            if certified is not None:
-                tolerance = self._weight_tolerance_mg(kind)
-                diff = mg - certified
-                result.update(certified_mg=certified, difference_mg=diff, tolerance_mg=tolerance)
-                if abs(diff) > tolerance:
-                    status = "failed"
-                    parts.append(
-                        said(
-                            N_("%(diff)s mg against certificate %(id)s (tolerance %(tolerance)s mg)"),
-                            diff=f"{diff:+d}",
-                            id=supersedes,
-                            tolerance=tolerance,
-                        )
-                    )
-                else:
-                    parts.append(
-                        said(N_("matches certificate %(id)s (%(diff)s mg)"), id=supersedes, diff=f"{diff:+d}")
-                    )
-        result["said"] = parts
-        return StepOutcome(
-            status,
-            english(parts),
-            result,
-            inspection={"identity": {"weight_mg": mg, "grams": grams, "carats": carats}},
-        )
-
-    def _light(self, spec: StepSpec, *_: Any) -> StepOutcome:
-        rig = self._need("rig")
-        pct = float(spec.params.get("percent", 80))
-        with self._device_lock:
-            rig.set_light(pct)
-            rig.home()
-        parts = [said(N_("light %(pct)s%%, turntable homed"), pct=f"{pct:.0f}")]
-        return StepOutcome("passed", english(parts), {"light_pct": pct, "said": parts})
-
-    def _photos(self, spec: StepSpec, kind: str, ctx: dict[str, dict[str, Any]], *_: Any) -> StepOutcome:
-        rig, cam = self._need("rig"), self._need("camera")
-        side = str(spec.params.get("side", "top"))
-        photos = []
-        # After a restart or a replug the rig has power-cycled: light off, table not homed.
-        light = [r["light_pct"] for r in ctx.values() if "light_pct" in r]
-        if light:
-            with self._device_lock:
-                rig.set_light(float(light[-1]))
-        for angle in spec.params.get("angles", [0]):
-            with self._device_lock:
-                rig.rotate_to(float(angle))
-                cam.set_scene(kind, side, float(angle))
-                frame = cam.capture()
-            ok, buf = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
-            if not ok:
-                raise StepFailed("camera frame could not be encoded")
-            sha = self.photos.put(bytes(buf.tobytes()))
-            photos.append(
-                {
-                    "sha256": sha,
-                    "side": side,
-                    "angle": angle,
-                    "width": int(frame.shape[1]),
-                    "height": int(frame.shape[0]),
-                }
-            )
-        parts = [said(N_("1 photo")) if len(photos) == 1 else said(N_("%(count)s photos"), count=len(photos))]
-        return StepOutcome("passed", english(parts), {"photos": photos, "said": parts})
-
-    def _grade(self, spec: StepSpec, kind: str, ctx: dict[str, dict[str, Any]], *_: Any) -> StepOutcome:
-        photos = [p for r in ctx.values() for p in r.get("photos", [])]
-        supports = getattr(self.hw.grader, "supports", None)
-        if self.hw.grader is None or (supports is not None and not supports(kind)):
-            # The full reason (with paths) is on the devices panel; the record says only what happened.
-            parts = [said(N_("not graded: no grading model for this item type on this station"))]
-            return StepOutcome(
-                "skipped",
-                english(parts),
-                {"photos": photos, "said": parts},
-                inspection={"grade": None, "grade_reasons": []},
-            )
-        graded, worst, worst_rank = [], None, -1
-        reasons: list[str] = []
-        caveats: list[str] = []
-        versions: dict[str, str] = {}
-        for p in photos:
-            img = cv2.imdecode(np.frombuffer(self.photos.get(p["sha256"]), np.uint8), cv2.IMREAD_COLOR)
-            if img is None:
-                raise StepFailed(f"stored photo {p['sha256'][:12]} cannot be decoded")
-            try:
-                out = self.hw.grader.grade(img, kind, p["side"])
-            except (ValueError, RuntimeError) as exc:  # e.g. no item found in the frame
-                raise StepFailed(
-                    f"could not grade the {p['side']} photo at {p['angle']}°: {exc}; "
-                    "check the item's position and resume"
-                ) from exc
-            overlay = self.photos.put(out.overlay_png) if out.overlay_png else None
-            graded.append(
-                {
-                    **p,
-                    "grade": out.grade,
-                    "reasons": out.reasons,
-                    "measurements": out.measurements,
-                    "overlay_sha256": overlay,
-                }
-            )
-            versions.update(out.model_versions)
-            own = [r for r in out.reasons if r not in out.caveats]  # caveats: once, at the end
-            reasons += [f"{p['side']} {p['angle']}°: {r}" if len(photos) > 1 else r for r in own]
-            caveats += out.caveats
-            rank = grade_rank(out)
-            if rank > worst_rank:
-                worst, worst_rank = out.grade, rank
-        if not graded:
-            raise StepFailed("no photos to grade")
-        reasons = list(dict.fromkeys(reasons + caveats))
-        return StepOutcome(
-            "passed",
-            f"grade {worst}" + (f": {reasons[0]}" if reasons else ""),  # the record quotes the grader
-            {
-                "grade": worst,
-                "reasons": reasons,
-                "photos": graded,
-                "model_versions": versions,
-                "said": [grade_said(kind, str(worst))],  # pages show the measured defects themselves
-            },
-            inspection={"grade": worst, "grade_reasons": reasons},
-        )
-
-    def _result(
-        self,
-        spec: StepSpec,
-        kind: str,
-        ctx: dict[str, dict[str, Any]],
-        inspection_id: int,
-        supersedes: str | None,
-    ) -> StepOutcome:
-        failed = [k for k, r in ctx.items() if r.get("_status") == "failed"]
-        verdict = "fail" if failed else "pass"
-        certifier = self.hw.certifier
-        labels = {s.key: s.label for s in flow_for(kind)}
-        parts = [said(N_("verdict: %(verdict)s"), verdict=said(VERDICT_WORDS[verdict]))]
-        if failed:
-            parts.append(said(N_("failed: %(checks)s"), checks=[said(labels.get(k, k)) for k in failed]))
-
-        def issue(session: Session, insp: Inspection) -> dict[str, Any] | None:
-            insp.verdict = verdict
-            insp.status, insp.finished_at = "completed", _now()
-            if certifier is None:
-                return None
-            record = self._certificate_record(session, insp)
-            cert = certifier.issue(session, record)
-            insp.certificate_id, insp.certificate_url = cert.human_id, cert.url
-            if insp.supersedes:
-                if self.hw.warranty is None:
-                    return {"warranty_claim": "no warranty desk on this station"}
-                said_by_claim = self.hw.warranty.record_return(session, returned_item(insp, record))
-                return {"warranty_claim": said_by_claim}
-            return None
-
-        if certifier is None:  # why is on the devices panel; the summary is public
-            parts.append(said(N_("no certificate: this station has no certificate issuer")))
-        return StepOutcome(
-            "passed",
-            english(parts),
-            {"verdict": verdict, "failed_steps": failed, "said": parts},
-            in_commit=issue,
-        )
-
-    def _certificate_record(self, session: Session, insp: Inspection) -> dict[str, Any]:
-        """Everything the certificate states, gathered from the committed steps."""
-        steps = session.exec(
-            select(InspectionStep)
-            .where(InspectionStep.inspection_id == insp.id)
-            .order_by(col(InspectionStep.position))
-        ).all()
-        photos: list[dict[str, Any]] = []
-        versions: dict[str, str] = {}
-        checks = []
-        for st in steps:
-            if st.action == "result":
-                continue
-            res = st.result or {}
-            checks.append(
-                {
-                    "key": st.key,
-                    "label": st.label,
-                    "status": st.status,
-                    "summary": res.get("summary"),
-                    "answered_by": st.answered_by,
-                    "answered_at": _iso(st.answered_at),
-                }
-            )
-            if st.action == "grade":
-                photos = res.get("photos", photos)
-                versions.update(res.get("model_versions", {}))
-            elif st.action == "camera.photos" and not any(
-                p["sha256"] == x["sha256"] for x in res.get("photos", []) for p in photos
-            ):
-                photos += res.get("photos", [])
-        return {
-            "inspection_id": insp.id,
-            "item_kind": insp.item_kind,
-            "station_id": insp.station_id,
-            "operator": insp.operator,
-            "identity": insp.identity,
-            "grade": insp.grade,
-            "grade_reasons": insp.grade_reasons,
-            "verdict": insp.verdict,
-            "checks": checks,
-            "photos": photos,
-            "model_versions": versions,
-            "supersedes": insp.supersedes,
-            "started_at": _iso(insp.created_at),
-            "finished_at": _iso(_now()),
-        }
 
     # ---- helpers --------------------------------------------------------------------------
 
@@ -1038,124 +612,19 @@ class StationService:
         self,
         s: Session,
         insp: Inspection,
+        *,
         public: bool,
         steps: bool = True,
         locale: AppLocale | None = None,
     ) -> dict[str, Any]:
-        locale = locale or self.settings.locale
-        ident = dict(insp.identity or {})
-        if public:
-            ident = {
-                "brand": ident.get("brand"),
-                "model": ident.get("model"),
-                "storage_gb": ident.get("storage_gb"),
-                "imei": mask((ident.get("imeis") or [None])[0]),
-                "grams": ident.get("grams"),
-                "carats": ident.get("carats"),
-                "declared": ident.get("declared"),
-            }
-            ident = {k: v for k, v in ident.items() if v}
-        view: dict[str, Any] = {
-            "id": insp.id,
-            "item_kind": insp.item_kind,
-            "status": insp.status,
-            "station_id": insp.station_id,
-            "current_step": insp.current_step,
-            "identity": ident,
-            "grade": insp.grade,
-            "grade_reasons": insp.grade_reasons,
-            "verdict": insp.verdict,
-            "certificate_id": insp.certificate_id,
-            "certificate_url": insp.certificate_url,
-            "error": insp.error,
-            "supersedes": insp.supersedes,
-            "created_at": _iso(insp.created_at),
-            "updated_at": _iso(insp.updated_at),
-            "finished_at": _iso(insp.finished_at),
-        }
-        notice = inspection_notice(insp.status, insp.error)
-        pub = self.hw.publication
-        view["certificate_on_platform"] = (
-            pub.on_platform(s, insp.certificate_id) if pub is not None and insp.certificate_id else None
-        )
-        if public and view["certificate_on_platform"] is False:  # the QR code once buyers can open it
-            view.update(certificate_id=None, certificate_url=None)
-        if public:  # a fixed notice, never the internal reason (paths, SQL, an operator's note)
-            view.update(error=notice.message if notice else None, error_code=notice.value if notice else None)
-        else:
-            view.update(operator=insp.operator, started_by=insp.started_by, auto_finish=insp.auto_finish)
-        rows = (
-            s.exec(
-                select(InspectionStep)
-                .where(InspectionStep.inspection_id == insp.id)
-                .order_by(col(InspectionStep.position))
-            ).all()
-            if steps
-            else []
-        )
-        graded = next((st.result or {} for st in rows if st.action == "grade"), {})
-        stopped = next((st.label for st in rows if st.status == "error"), None)
-        view["shown"] = inspection_shown(
-            locale,
-            kind=insp.item_kind,
-            status=insp.status,
-            identity=insp.identity or {},
-            grade=insp.grade,
-            verdict=insp.verdict,
-            notice=notice,
-            error=insp.error,
-            error_step=stopped,
-            graded_photos=graded.get("photos", []) if steps else None,
+        return inspection_view(
+            s,
+            insp,
             public=public,
+            locale=locale or self.settings.locale,
+            publication=self.hw.publication,
+            steps=steps,
         )
-        if steps:
-            view["steps"] = [self._step_view(insp, st, public, locale) for st in rows]
-        return view
-
-    def _step_view(
-        self, insp: Inspection, st: InspectionStep, public: bool, locale: AppLocale
-    ) -> dict[str, Any]:
-        res = st.result or {}
-        spec = self._spec(insp, st.position)
-        out: dict[str, Any] = {
-            "key": st.key,
-            "label": st.label,
-            "action": st.action,
-            "status": st.status,
-            "operator": spec.operator,
-            "summary": res.get("summary"),
-            "error": st.error,
-            "duration_ms": st.duration_ms,
-            "attempts": st.attempts,
-            "started_at": _iso(st.started_at),
-            "finished_at": _iso(st.finished_at),
-            "answered_by": st.answered_by,
-            "answered_at": _iso(st.answered_at),
-            "photos": [
-                {k: p.get(k) for k in ("sha256", "overlay_sha256", "side", "angle", "grade")}
-                for p in res.get("photos", [])
-            ],
-        }
-        if spec.operator or st.action == "result":
-            out["params"] = spec.params
-        notice = step_notice(st.error)
-        if public:
-            # The stream shows what was measured, never IMEIs, serials or raw device reports.
-            out.pop("answered_by")
-            out.update(error=notice.message if notice else None, error_code=notice.value if notice else None)
-        else:
-            out["result"] = {k: v for k, v in res.items() if k != "report"} if st.key == "identity" else res
-        out["shown"] = step_shown(
-            locale,
-            label=st.label,
-            status=st.status,
-            result=res,
-            params=spec.params,
-            error=st.error,
-            notice=notice,
-            public=public,
-        )
-        return out
 
     def _publish(self, type_: str, inspection_id: int, step_key: str | None = None, **extra: Any) -> None:
         try:
@@ -1178,43 +647,3 @@ def _declared(spec: StepSpec, clean: dict[str, str]) -> list[Said]:
         if value
     ]
     return parts or [said(N_("nothing declared"))]
-
-
-def _facts(report: dict[str, Any]) -> dict[str, Any]:
-    """Plain values of a PhoneReport dict (each field is {"value", "source", "unknown"})."""
-    out: dict[str, Any] = {}
-    for k, v in (report or {}).items():
-        out[k] = v.get("value") if isinstance(v, dict) and "value" in v else v
-    return out
-
-
-def _storage_gb(total: int | None) -> int | None:
-    """Marketed capacity (64, 128, 256 ...) from the bytes the filesystem reports."""
-    if not total:
-        return None
-    gb = total / 1e9
-    for size in (8, 16, 32, 64, 128, 256, 512, 1024, 2048):
-        if gb <= size:
-            return size
-    return round(gb)
-
-
-def returned_item(insp: Inspection, record: dict[str, Any]) -> ReturnedItem:
-    """A re-inspection's findings, in the words the warranty claim records them."""
-    assert insp.supersedes is not None
-    defects = []
-    for i, p in enumerate(record.get("photos", [])):
-        for cls, m in (p.get("measurements") or {}).items():
-            if isinstance(m, dict) and m.get("count"):
-                defects += [{"kind": cls, "region": str(p.get("side", "")), "photo": i}] * int(m["count"])
-    return ReturnedItem(
-        certificate_id=insp.supersedes,
-        inspection_id=f"{insp.station_id}:{insp.id}",
-        new_certificate_id=insp.certificate_id or "",
-        grade=insp.grade or "ungraded",
-        photos=[p["sha256"] for p in record.get("photos", [])],
-        defects=defects,
-        weight_mg=(insp.identity or {}).get("weight_mg"),
-        notes=f"station re-inspection, verdict {insp.verdict}",
-        operator=insp.operator,
-    )
