@@ -23,11 +23,11 @@ from inspector.cli import main as cli_main
 from inspector.config import Settings, get_settings
 from inspector.db import session_scope
 from inspector.photoclean import MAX_SIDE_PX, clean_photo
-from inspector.photostore import PHOTOS_DIR, UPLOADS_DIR
+from inspector.photostore import PHOTOS_DIR, UPLOADS_DIR, FileSystemPhotoStore
 from inspector.web.app import create_app
 from warranty.service import transition
 from warranty.tables import Claim, ClaimUpload
-from warranty.uploads import UploadPurpose, expire_unreferenced, keep_photos, upload_store
+from warranty.uploads import UploadPurpose, expire_unreferenced, keep_photos
 from warranty.web.limits import (
     ORDER_REF_PER_CERTIFICATE,
     ORDER_REF_PER_CLIENT,
@@ -230,7 +230,7 @@ def test_expiry_deletes_unreferenced_uploads_and_keeps_referenced(
             "/claims/new", data=claim_form(cert.human_id), files=photo_files(png(1)), follow_redirects=False
         )
         assert r.status_code == 303
-    store = upload_store(data_dir)
+    store = FileSystemPhotoStore(data_dir / UPLOADS_DIR)
     (referenced,) = [f.digest for f in store.files()]
     # A claim whose transaction failed after its photo was written: the file exists, no row names it.
     with Session(engine) as s:
@@ -338,7 +338,7 @@ def test_reinspection_photos_are_kept_with_the_claim(app_dir: tuple[Engine, Path
     with Session(engine) as s:
         (upload,) = s.exec(select(ClaimUpload)).all()
     assert upload.purpose == UploadPurpose.REINSPECTION
-    store = upload_store(data_dir)
+    store = FileSystemPhotoStore(data_dir / UPLOADS_DIR)
     assert b"Exif" not in store.get(upload.sha256)
     day_ago = time.time() - DAY - 60
     os.utime(store.path(upload.sha256), (day_ago, day_ago))
@@ -365,7 +365,7 @@ def test_a_photo_store_that_cannot_be_written_refuses_the_claim_clearly(
 def test_the_app_sweeps_expired_uploads_when_it_starts(app_dir: tuple[Engine, Path, Settings]) -> None:
     """Starting the web app runs the sweep (then hourly): an unreferenced day-old upload is gone."""
     engine, data_dir, settings = app_dir
-    store = upload_store(data_dir)
+    store = FileSystemPhotoStore(data_dir / UPLOADS_DIR)
     orphan = store.put(clean_photo(png(5)).data)
     day_ago = time.time() - DAY - 60
     os.utime(store.path(orphan), (day_ago, day_ago))
