@@ -214,9 +214,13 @@ class Pusher:
     def _send_photo(self, client: PlatformClient, sha256: str) -> str:
         """Stream the photo from the store; one gone or corrupt here is refused for good."""
         try:
-            with self.photos.open(sha256) as photo:
-                return client.put_photo(photo).model_dump_json()
+            photo = self.photos.open(sha256)
         except PhotoStoreError as exc:
+            raise ItemRefused(None, f"photo {sha256[:12]} is no longer on this station") from exc
+        try:
+            with photo:
+                return client.put_photo(photo).model_dump_json()
+        except PhotoStoreError as exc:  # corrupt: found while streaming it
             raise ItemRefused(None, f"photo {sha256[:12]} cannot be sent: {exc}") from exc
 
     def _send_certificate(self, client: PlatformClient, enrolment: Enrolment, human_id: str) -> str:
