@@ -61,7 +61,7 @@ from bench.faultkit.disk import DiskUnavailable, SmallDisk  # noqa: E402
 from bench.faultkit.server import StationProcess  # noqa: E402
 from inspector.auth import Role, create_user, issue_token  # noqa: E402
 from inspector.db import make_engine, migrate, session_scope  # noqa: E402
-from inspector.photostore import FileSystemPhotoStore  # noqa: E402
+from inspector.photostore import FileSystemPhotoStore, PhotoStore  # noqa: E402
 from inspector.station.runtime import free_port  # noqa: E402
 from inspector.station.tables import Inspection  # noqa: E402
 from tests.faultproxy import FaultProxy, Mode  # noqa: E402

@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, func, insert, select
+from sqlalchemy import and_, delete, exists, func, insert, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
@@ -218,6 +218,10 @@ class _IncomingRows(IncomingPhoto):
         piece = bytes(self._buffer[:n])
         del self._buffer[:n]
         with _reachable(), self._store.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                # No flush to disk per chunk: the photo row's own (synchronous) commit flushes the
+                # log up to it, chunks included; a chunk lost in a crash belonged to no photo yet.
+                conn.execute(text("SET LOCAL synchronous_commit = off"))
             conn.execute(insert(chunk_table).values(upload_id=self.upload_id, seq=self._seq, data=piece))
         self._seq += 1
 

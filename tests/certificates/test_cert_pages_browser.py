@@ -35,7 +35,7 @@ from inspector.certificates.testing import (
 )
 from inspector.db import session_scope
 from inspector.i18n import AppLocale
-from inspector.photostore import PHOTOS_DIR, FileSystemPhotoStore
+from inspector.photostore import PHOTOS_DIR, FileSystemPhotoStore, PhotoStore
 
 pytestmark = pytest.mark.browser
 
