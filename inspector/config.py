@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from inspector.i18n import DEFAULT_LOCALE, AppLocale, parse_locale
@@ -33,7 +33,7 @@ class PhotoBackend(StrEnum):
     FS = "fs"
     """Files under the data directory (``photos/``, ``uploads/``): one machine."""
     DATABASE = "database"
-    """Chunks in the database: every platform worker on every machine sees the same photos."""
+    """Chunks in PostgreSQL: every platform worker on every machine sees the same photos."""
 
 
 class Settings(BaseSettings):
@@ -61,7 +61,7 @@ class Settings(BaseSettings):
     photo_store: PhotoBackend = Field(
         default=PhotoBackend.FS,
         description="Where photos are kept: fs (files in the data directory) or database (in the "
-        "database, shared by platform workers on several machines).",
+        "PostgreSQL database, shared by platform workers on several machines).",
     )
     simulate: bool = Field(default=True, description="Run on simulated hardware.")
     rig_port: str | None = Field(default=None, description="Serial port of the rig controller.")
@@ -151,6 +151,15 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r}; use an IANA name like Asia/Shanghai") from exc
         return value
+
+    @model_validator(mode="after")
+    def _photos_in_a_server_database(self) -> Settings:
+        if self.photo_store is PhotoBackend.DATABASE and self.resolved_database_url.startswith("sqlite"):
+            raise ValueError(
+                "INSPECTOR_PHOTO_STORE=database needs a PostgreSQL DATABASE_URL; "
+                "with SQLite keep photos as files (fs)"
+            )
+        return self
 
     @property
     def zone(self) -> ZoneInfo:

@@ -4,8 +4,9 @@ Every platform worker on every machine reaches the same PostgreSQL, so a photo o
 is served by any other, and backups of the database include the photos. Chunked ``bytea`` rows
 rather than PostgreSQL large objects: rows follow transactions, ``ON DELETE CASCADE`` and the
 tables' permissions like any other data, need no ``lo_unlink`` bookkeeping (a forgotten large
-object leaks until ``vacuumlo``), replicate logically, and work on SQLite as well; one chunk per
-query keeps a read or a write to one chunk in memory.
+object leaks until ``vacuumlo``) and replicate logically; one chunk per query keeps a read or a
+write to one chunk in memory. PostgreSQL only: on SQLite a photo written while the request's own
+transaction is open (a claim and its photos) would wait for that transaction, which waits for it.
 
 A write inserts its chunks under a fresh ``upload_id``, each chunk in its own short transaction
 (a slow sender never holds a connection); the photo becomes visible only when ``commit`` inserts
@@ -24,7 +25,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import and_, delete, exists, func, insert, select, text
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Engine
 
 from inspector.db import TRANSIENT_DATABASE_ERRORS
@@ -44,7 +45,6 @@ from inspector.photostore.tables import chunk_table, object_table, upload_table
 
 CHUNKS_PER_QUERY = 4  # 1 MiB per round trip when reading
 _LIST_PAGE = 500
-DIALECTS = ("postgresql", "sqlite")
 
 
 @contextlib.contextmanager
@@ -56,24 +56,18 @@ def _reachable() -> Iterator[None]:
         raise PhotoStoreUnavailable() from exc
 
 
-def _utc(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)  # SQLite drops the zone
-
-
 def _drop_upload(conn: Connection, upload_id: str) -> None:
     """Delete a write's chunks and the write, unless a photo row names it (then it is a photo)."""
     if conn.execute(select(object_table.c.sha256).where(object_table.c.upload_id == upload_id)).first():
         return
-    conn.execute(delete(chunk_table).where(chunk_table.c.upload_id == upload_id))  # SQLite may lack cascades
+    conn.execute(delete(chunk_table).where(chunk_table.c.upload_id == upload_id))
     conn.execute(delete(upload_table).where(upload_table.c.upload_id == upload_id))
 
 
 class DatabasePhotoStore(PhotoStore):
     def __init__(self, engine: Engine, shelf: Shelf) -> None:
-        if engine.dialect.name not in DIALECTS:
-            raise ValueError(
-                f"the database photo store runs on PostgreSQL or SQLite, not {engine.dialect.name}"
-            )
+        if engine.dialect.name != "postgresql":
+            raise ValueError(f"the database photo store needs PostgreSQL, not {engine.dialect.name}")
         self.engine = engine
         self.shelf = shelf
 
@@ -146,7 +140,7 @@ class DatabasePhotoStore(PhotoStore):
                     .limit(_LIST_PAGE)
                 ).all()
             for row in rows:
-                yield StoredFile(row.sha256, row.sha256, _utc(row.stored_at).timestamp(), int(row.size))
+                yield StoredFile(row.sha256, row.sha256, row.stored_at.timestamp(), int(row.size))
             if len(rows) < _LIST_PAGE:
                 break
             after = rows[-1].sha256
@@ -166,7 +160,7 @@ class DatabasePhotoStore(PhotoStore):
                     upload_table.c.shelf == self.shelf.value, ~named
                 )
             ).all()
-        return [StoredFile(r.upload_id, None, _utc(r.started_at).timestamp(), int(r.size)) for r in rows]
+        return [StoredFile(r.upload_id, None, r.started_at.timestamp(), int(r.size)) for r in rows]
 
     def discard(self, entry: StoredFile) -> None:
         if entry.digest is not None:
@@ -182,17 +176,12 @@ class DatabasePhotoStore(PhotoStore):
                 _drop_upload(conn, entry.name)
 
 
-def _upsert(conn: Connection, values: dict[str, Any]) -> Any:
+def _upsert(values: dict[str, Any]) -> Any:
     """Insert the photo's row, or only renew ``stored_at`` when the digest is stored already."""
-    keys = ["shelf", "sha256"]
-    renew = {"stored_at": values["stored_at"]}
-    if conn.dialect.name == "postgresql":
-        return (
-            postgresql.insert(object_table)
-            .values(**values)
-            .on_conflict_do_update(index_elements=keys, set_=renew)
-        )
-    return sqlite.insert(object_table).values(**values).on_conflict_do_update(index_elements=keys, set_=renew)
+    stmt = postgresql.insert(object_table).values(**values)
+    return stmt.on_conflict_do_update(
+        index_elements=["shelf", "sha256"], set_={"stored_at": values["stored_at"]}
+    )
 
 
 class _IncomingRows(IncomingPhoto):
@@ -218,10 +207,9 @@ class _IncomingRows(IncomingPhoto):
         piece = bytes(self._buffer[:n])
         del self._buffer[:n]
         with _reachable(), self._store.engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                # No flush to disk per chunk: the photo row's own (synchronous) commit flushes the
-                # log up to it, chunks included; a chunk lost in a crash belonged to no photo yet.
-                conn.execute(text("SET LOCAL synchronous_commit = off"))
+            # No flush to disk per chunk: the photo row's own (synchronous) commit flushes the log
+            # up to it, chunks included; a chunk lost in a crash belonged to no photo yet.
+            conn.execute(text("SET LOCAL synchronous_commit = off"))
             conn.execute(insert(chunk_table).values(upload_id=self.upload_id, seq=self._seq, data=piece))
         self._seq += 1
 
@@ -237,7 +225,7 @@ class _IncomingRows(IncomingPhoto):
             "stored_at": datetime.now(UTC),
         }
         with _reachable(), store.engine.begin() as conn:
-            conn.execute(_upsert(conn, values))
+            conn.execute(_upsert(values))
             owner = conn.execute(select(object_table.c.upload_id).where(store._is(self.digest))).scalar_one()
             if owner != self.upload_id:  # stored before (or by a concurrent writer): ours is a spare copy
                 _drop_upload(conn, self.upload_id)

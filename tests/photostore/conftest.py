@@ -1,8 +1,8 @@
 """Fixtures: every photo store backend behind one fixture, so one suite proves they behave alike.
 
-``case`` is the filesystem store, the database store on PostgreSQL (one migrated database per
-module, emptied before each test) and the database store on SQLite. ``case.code`` is the Python
-expression that opens the same store in another process.
+``case`` is the filesystem store and the database store on PostgreSQL (one migrated database per
+module, emptied before each test). ``case.code`` is the Python expression that opens the same
+store in another process.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from inspector.db import make_engine, migrate
 from inspector.photostore import DatabasePhotoStore, FileSystemPhotoStore, Shelf
 
 POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-BACKENDS = ["fs", "database-postgresql", "database-sqlite"]
+BACKENDS = ["fs", "database-postgresql"]
 
 
 def postgres_reachable() -> bool:
@@ -60,9 +60,5 @@ def case(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreCase]:
     if request.param == "fs":
         root = tmp_path / "photos"
         yield StoreCase("fs", FileSystemPhotoStore(root), f"FileSystemPhotoStore(Path({str(root)!r}))")
-    elif request.param == "database-sqlite":
-        url = f"sqlite:///{tmp_path / 'photos.db'}"
-        migrate(url)
-        yield from _database_case(request.param, url)
     else:
         yield from _database_case(request.param, request.getfixturevalue("postgres_store_url"))

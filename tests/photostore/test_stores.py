@@ -1,4 +1,4 @@
-"""Every photo store backend behaves the same: one suite, run on files, PostgreSQL and SQLite.
+"""Every photo store backend behaves the same: one suite, run on files and on PostgreSQL.
 
 What a deployment would notice if a backend differed: a photo that comes back different, a
 half-sent photo that shows up, the same photo stored twice, a 50 MB upload accepted, a corrupt
