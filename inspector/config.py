@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from inspector.i18n import DEFAULT_LOCALE, AppLocale, parse_locale
@@ -151,15 +151,6 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r}; use an IANA name like Asia/Shanghai") from exc
         return value
-
-    @model_validator(mode="after")
-    def _photos_in_a_server_database(self) -> Settings:
-        if self.photo_store is PhotoBackend.DATABASE and self.resolved_database_url.startswith("sqlite"):
-            raise ValueError(
-                "INSPECTOR_PHOTO_STORE=database needs a PostgreSQL DATABASE_URL; "
-                "with SQLite keep photos as files (fs)"
-            )
-        return self
 
     @property
     def zone(self) -> ZoneInfo:

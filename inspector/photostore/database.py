@@ -67,7 +67,10 @@ def _drop_upload(conn: Connection, upload_id: str) -> None:
 class DatabasePhotoStore(PhotoStore):
     def __init__(self, engine: Engine, shelf: Shelf) -> None:
         if engine.dialect.name != "postgresql":
-            raise ValueError(f"the database photo store needs PostgreSQL, not {engine.dialect.name}")
+            raise ValueError(
+                f"INSPECTOR_PHOTO_STORE=database needs a PostgreSQL DATABASE_URL, not {engine.dialect.name}; "
+                "keep photos as files (fs) with SQLite"
+            )
         self.engine = engine
         self.shelf = shelf
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from pydantic import ValidationError
 from sqlalchemy import create_engine
 
 from inspector.config import Settings
 from inspector.photostore import FileSystemPhotoStore, Shelf, photo_store
+from inspector.web.app import create_app
 
 
 def test_by_default_photos_are_files_where_they_always_were(tmp_path: Path) -> None:
@@ -24,6 +24,7 @@ def test_by_default_photos_are_files_where_they_always_were(tmp_path: Path) -> N
 
 
 def test_the_database_store_on_sqlite_is_refused_naming_the_fix(tmp_path: Path) -> None:
-    """``database`` without a PostgreSQL URL fails at start-up, saying what to set instead."""
-    with pytest.raises(ValidationError, match="needs a PostgreSQL DATABASE_URL"):
-        Settings(data_dir=tmp_path, photo_store="database", database_url=None)
+    """``database`` on a SQLite database is refused when the app is built, saying what to set."""
+    settings = Settings(data_dir=tmp_path, photo_store="database")
+    with pytest.raises(ValueError, match="needs a PostgreSQL DATABASE_URL"):
+        create_app(settings)
