@@ -61,7 +61,7 @@ from bench.faultkit.disk import DiskUnavailable, SmallDisk  # noqa: E402
 from bench.faultkit.server import StationProcess  # noqa: E402
 from inspector.auth import Role, create_user, issue_token  # noqa: E402
 from inspector.db import make_engine, migrate, session_scope  # noqa: E402
-from inspector.photostore import PhotoStore  # noqa: E402
+from inspector.photostore import FileSystemPhotoStore, PhotoStore  # noqa: E402
 from inspector.station.runtime import free_port  # noqa: E402
 from inspector.station.tables import Inspection  # noqa: E402
 from tests.faultproxy import FaultProxy, Mode  # noqa: E402
@@ -326,7 +326,7 @@ class Campaign:
                     target = make_url(url)
                     self.proxy = FaultProxy(target.host or "127.0.0.1", target.port or 5432)
                     server_url = via_proxy(url, self.proxy)
-                self.photos = PhotoStore(data_dir / "photos")
+                self.photos = FileSystemPhotoStore(data_dir / "photos")
                 port = free_port()
                 self.server = StationProcess(data_dir, server_url, port, self.workdir / "serve.log")
                 op_token, staff_token = self._people()

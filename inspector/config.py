@@ -27,6 +27,15 @@ class ServerRole(StrEnum):
     """No hardware: the public verify pages and JSON, the transparency log, the sync API."""
 
 
+class PhotoBackend(StrEnum):
+    """Where photos are kept."""
+
+    FS = "fs"
+    """Files under the data directory (``photos/``, ``uploads/``): one machine."""
+    DATABASE = "database"
+    """Chunks in PostgreSQL: every platform worker on every machine sees the same photos."""
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="INSPECTOR_",
@@ -48,6 +57,11 @@ class Settings(BaseSettings):
         default=None,
         validation_alias=AliasChoices("INSPECTOR_DATABASE_URL", "DATABASE_URL"),
         description="SQLAlchemy URL; SQLite file in the data directory when unset.",
+    )
+    photo_store: PhotoBackend = Field(
+        default=PhotoBackend.FS,
+        description="Where photos are kept: fs (files in the data directory) or database (in the "
+        "PostgreSQL database, shared by platform workers on several machines).",
     )
     simulate: bool = Field(default=True, description="Run on simulated hardware.")
     rig_port: str | None = Field(default=None, description="Serial port of the rig controller.")

@@ -2,7 +2,8 @@
 
 A request's photos are decoded and re-encoded in memory first (``inspector.photoclean``);
 nothing is written until the claim (or the re-inspection) they belong to has been checked
-and inserted. Then the files are written to the uploads store and a ``ClaimUpload`` row per
+and inserted. Then the photos are written to the uploads store (``Shelf.UPLOADS`` of the
+configured backend, served at ``/photos/{sha256}`` like station photos) and a ``ClaimUpload`` row per
 photo is added in the claim's own transaction. If that transaction never commits (a race
 lost, a crash, a full database), the files stay without a row; ``expire_unreferenced``
 deletes uploaded files that no row names once they are older than ``UPLOAD_TTL``, together
@@ -22,14 +23,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from pathlib import Path
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from inspector.i18n import N_
 from inspector.photoclean import CleanPhoto
-from inspector.photostore import UPLOADS_DIR, PhotoStore
+from inspector.photostore import PhotoStore
 from warranty.errors import Unavailable
 from warranty.tables import ClaimUpload
 
@@ -45,11 +45,6 @@ class UploadPurpose(StrEnum):
 
     BUYER = "buyer"  # with the claim, by the buyer
     REINSPECTION = "reinspection"  # with a re-inspection, by staff
-
-
-def upload_store(data_dir: Path) -> PhotoStore:
-    """The store of uploaded claim photos (served at ``/photos/{sha256}`` like station photos)."""
-    return PhotoStore(data_dir / UPLOADS_DIR)
 
 
 def distinct(photos: Iterable[CleanPhoto]) -> list[CleanPhoto]:
@@ -118,7 +113,7 @@ def expire_unreferenced(
 ) -> SweepReport:
     """Delete uploaded files older than ``ttl`` that no claim names, and stale half-written files.
 
-    A file is judged by its modification time, which ``PhotoStore.put`` renews when the same
+    An entry is judged by when it was last stored, which ``PhotoStore.put`` renews when the same
     photo is stored again, so a re-upload in flight is never old.
     """
     cutoff = (now or datetime.now(UTC)).timestamp() - ttl.total_seconds()
@@ -128,7 +123,7 @@ def expire_unreferenced(
     for f in old:
         if f.digest in referenced:
             continue
-        f.path.unlink(missing_ok=True)
+        store.discard(f)
         deleted += 1
         freed += f.size
     if deleted:

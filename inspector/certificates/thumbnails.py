@@ -8,7 +8,6 @@ these thumbnails and links each to the full-size signed photo.
 from __future__ import annotations
 
 from functools import lru_cache
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -24,8 +23,9 @@ class NoThumbnail(LookupError):
 
 
 @lru_cache(maxsize=64)  # a photo never changes under its digest
-def _scaled(root: Path, digest: str) -> bytes:
-    image = cv2.imdecode(np.frombuffer(PhotoStore(root).get(digest), np.uint8), cv2.IMREAD_COLOR)
+def _scaled(store: PhotoStore, digest: str) -> bytes:
+    # One photo whole in memory: the decoder needs all of it (a station frame, a few MB at most).
+    image = cv2.imdecode(np.frombuffer(store.get(digest), np.uint8), cv2.IMREAD_COLOR)
     if image is None:
         raise NoThumbnail(f"photo {digest[:12]} is not an image")
     height, width = image.shape[:2]
@@ -40,4 +40,4 @@ def _scaled(root: Path, digest: str) -> bytes:
 
 def thumbnail(store: PhotoStore, digest: str) -> bytes:
     """A JPEG at most ``THUMB_WIDTH_PX`` wide of the stored photo ``digest``."""
-    return _scaled(store.root, digest)
+    return _scaled(store, digest)

@@ -46,9 +46,9 @@ from inspector.certificates.thumbnails import NoThumbnail, thumbnail
 from inspector.certificates.verify import VerificationResult
 from inspector.config import Settings
 from inspector.i18n import translate
-from inspector.photostore import PHOTOS_DIR, PhotoStore, PhotoStoreError
+from inspector.photostore import PhotoStore, PhotoStoreError
 from inspector.ratelimit import client_address
-from inspector.web.deps import get_engine, get_session, get_settings_dep
+from inspector.web.deps import get_engine, get_session, get_settings_dep, get_station_photos
 from inspector.web.language import request_locale, station_locale
 from inspector.web.params import MAX_INT32, SafeStr
 from inspector.web.responses import body_of, redirect, refusals
@@ -301,7 +301,7 @@ def get_thumbnail(
     ref: str,
     index: int,
     session: Session = Depends(get_session),
-    settings: Settings = Depends(get_settings_dep),
+    store: PhotoStore = Depends(get_station_photos),
 ) -> Response:
     record = get_certificate(session, ref)
     photos = record.credential.get("credentialSubject", {}).get("photos", []) if record else []
@@ -309,7 +309,7 @@ def get_thumbnail(
         raise HTTPException(404, "no such photo on this certificate")
     digest = str(photos[index].get("overlay_sha256") or photos[index].get("sha256", ""))
     try:
-        data = thumbnail(PhotoStore(settings.data_dir / PHOTOS_DIR), digest)
+        data = thumbnail(store, digest)
     except (PhotoStoreError, NoThumbnail) as exc:
         raise HTTPException(404, str(exc)) from exc
     headers = {"Cache-Control": "public, max-age=31536000, immutable", "X-Content-Type-Options": "nosniff"}

@@ -22,6 +22,7 @@ from sqlalchemy.engine import Engine
 from inspector.cli import CommandError
 from inspector.config import get_settings
 from inspector.db import open_database, session_scope
+from inspector.photostore import Shelf, photo_store
 
 if TYPE_CHECKING:
     from warranty.service import Actor
@@ -210,13 +211,15 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _expire_uploads(args: argparse.Namespace) -> int:
-    from warranty.uploads import UPLOAD_TTL, expire_unreferenced, upload_store
+    from warranty.uploads import UPLOAD_TTL, expire_unreferenced
 
     settings = get_settings()
     hours = UPLOAD_TTL.total_seconds() / 3600 if args.hours is None else args.hours
     if hours < 0:
         raise CommandError("--hours must be 0 or more")
-    report = expire_unreferenced(_engine(), upload_store(settings.data_dir), ttl=timedelta(hours=hours))
+    engine = _engine()
+    uploads = photo_store(settings, engine, Shelf.UPLOADS)
+    report = expire_unreferenced(engine, uploads, ttl=timedelta(hours=hours))
     print(
         f"deleted {report.deleted} uploaded photos no claim uses (older than {hours:g} h), "
         f"freed {report.freed_bytes / 1e6:.1f} MB; {report.kept} old uploads belong to claims"

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from inspector.config import Settings
-from inspector.photostore import MAX_PHOTO_BYTES, PHOTOS_DIR, PhotoStore, PhotoStoreError
+from inspector.photostore import MAX_PHOTO_BYTES, PhotoStoreError
 from inspector.platform.enrolment import EnrolmentRefused, enrol
 from inspector.platform.uploads import Uploader, UploadRefused, authenticate, record_photo, take_certificate
 from inspector.sync.wire import (
@@ -31,6 +31,7 @@ from inspector.sync.wire import (
     Refusal,
     RefusalOut,
 )
+from inspector.web.deps import get_station_photos
 
 # Streaming a photo in: one photo, never more than the store takes, plus headroom for framing.
 PHOTO_BODY_BYTES = MAX_PHOTO_BYTES + 64 * 1024
@@ -121,21 +122,23 @@ async def put_photo(sha256: str, request: Request) -> PhotoReceipt:
         async for _ in request.stream():  # read it all: a sender cut off mid-body never sees why
             pass
         raise
-    store = PhotoStore(_settings(request).data_dir / PHOTOS_DIR)
+    store = get_station_photos(request)
     try:
-        incoming = store.incoming(sha256)
+        incoming = await run_in_threadpool(store.incoming, sha256)
     except PhotoStoreError as exc:
         raise UploadRefused(422, Refusal.MALFORMED, str(exc)) from exc
-    with incoming:
+    try:  # every store call in a thread: a database store's writes are queries
         try:
             async for chunk in request.stream():
-                incoming.write(chunk)
+                await run_in_threadpool(incoming.write, chunk)
         except PhotoStoreError as exc:
             raise UploadRefused(413, Refusal.TOO_LARGE, str(exc)) from exc
         try:
             size = await run_in_threadpool(incoming.commit)
         except PhotoStoreError as exc:
             raise UploadRefused(422, Refusal.DIGEST_MISMATCH, str(exc)) from exc
+    finally:
+        await run_in_threadpool(incoming.abort)
 
     def note() -> bool:
         with _session(request) as session:

@@ -30,7 +30,7 @@ from sqlmodel import Session, col, select
 from inspector.config import Settings
 from inspector.db import TRANSIENT_DATABASE_ERRORS
 from inspector.i18n import N_, AppLocale
-from inspector.photostore import PhotoStore
+from inspector.photostore import Shelf, photo_store
 from inspector.station.events import EventBus
 from inspector.station.flows import ITEM_KINDS, StepSpec, flow_for
 from inspector.station.ports import DeviceLost, StationHardware, StepFailed
@@ -77,7 +77,7 @@ class StationService:
         self.settings = settings
         self.hw = hardware
         self.bus = bus or EventBus()
-        self.photos = PhotoStore(settings.data_dir / "photos")
+        self.photos = photo_store(settings, engine, Shelf.STATION)
         self.armed_kind = "phone"
         self._lock = threading.RLock()  # serialises state transitions of all inspections
         self._workers: dict[int, threading.Thread] = {}

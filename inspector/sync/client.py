@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
-from pathlib import Path
 from typing import TypeVar
 
 import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pydantic import BaseModel, ValidationError
 
+from inspector.photostore import PhotoReader
 from inspector.sync.tables import Enrolment, Problem
 from inspector.sync.wire import (
     CERTIFICATE_PATH,
@@ -28,7 +28,6 @@ from inspector.sync.wire import (
     SignedRequest,
 )
 
-CHUNK_BYTES = 256 * 1024
 TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 Answer = TypeVar("Answer", bound=BaseModel)
 
@@ -57,12 +56,6 @@ class ItemRefused(Exception):
         self.refusal = refusal
 
 
-def _chunks(path: Path) -> Iterator[bytes]:
-    with path.open("rb") as fh:
-        while chunk := fh.read(CHUNK_BYTES):
-            yield chunk
-
-
 class PlatformClient:
     """One connection pool to the platform, signing every request with the enrolled key."""
 
@@ -80,19 +73,15 @@ class PlatformClient:
         )
         return request.headers(self._key)
 
-    def put_photo(self, sha256: str, path: Path) -> PhotoReceipt:
-        """Stream one photo from its file (never whole in memory)."""
-        url = PHOTO_PATH.format(sha256=sha256)
-        try:
-            size = path.stat().st_size
-        except FileNotFoundError as exc:
-            raise ItemRefused(None, f"photo {sha256[:12]} is no longer on this station") from exc
+    def put_photo(self, photo: PhotoReader) -> PhotoReceipt:
+        """Stream one photo from the store, chunk by chunk (never whole in memory)."""
+        url = PHOTO_PATH.format(sha256=photo.digest)
         headers = {
-            **self._signed("PUT", url, sha256),
+            **self._signed("PUT", url, photo.digest),
             "Content-Type": "application/octet-stream",
-            "Content-Length": str(size),
+            "Content-Length": str(photo.size),
         }
-        return self._send("PUT", url, headers, _chunks(path), PhotoReceipt)
+        return self._send("PUT", url, headers, iter(photo), PhotoReceipt)
 
     def put_certificate(self, human_id: str, body: bytes) -> CertificateReceipt:
         url = CERTIFICATE_PATH.format(human_id=human_id)

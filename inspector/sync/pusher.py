@@ -26,7 +26,7 @@ from inspector.certificates.keys import KeyError_, station_private_key
 from inspector.certificates.service import find_row
 from inspector.config import Settings
 from inspector.db import TRANSIENT_DATABASE_ERRORS
-from inspector.photostore import PHOTOS_DIR, PhotoStore
+from inspector.photostore import PhotoStoreError, Shelf, photo_store
 from inspector.sync.client import ItemRefused, PlatformClient, PlatformUnreachable, StationRefused
 from inspector.sync.enrolment import current_enrolment
 from inspector.sync.outbox import add_waiter, mark_refused, mark_sent, next_waiting, remove_waiter
@@ -84,7 +84,7 @@ class Pusher:
         self.settings = settings
         self.station_id = settings.station_id
         self.on_sent = on_sent
-        self.photos = PhotoStore(settings.data_dir / PHOTOS_DIR)
+        self.photos = photo_store(settings, engine, Shelf.STATION)
         self.backoff = Backoff(FIRST_RETRY_S, settings.sync_max_backoff_s)
         self._ready = threading.Event()
         self._stop = threading.Event()
@@ -178,7 +178,7 @@ class Pusher:
         assert item.seq is not None
         try:
             if item.kind == ItemKind.PHOTO.value:
-                receipt = client.put_photo(item.ref, self.photos.path(item.ref)).model_dump_json()
+                receipt = self._send_photo(client, item.ref)
             else:
                 receipt = self._send_certificate(client, enrolment, item.ref)
         except (PlatformUnreachable, BadReceipt) as exc:
@@ -210,6 +210,18 @@ class Pusher:
         if item.kind == ItemKind.CERTIFICATE.value and self.on_sent is not None:
             self.on_sent(item.ref)
         return 0.0
+
+    def _send_photo(self, client: PlatformClient, sha256: str) -> str:
+        """Stream the photo from the store; one gone or corrupt here is refused for good."""
+        try:
+            photo = self.photos.open(sha256)
+        except PhotoStoreError as exc:
+            raise ItemRefused(None, f"photo {sha256[:12]} is no longer on this station") from exc
+        try:
+            with photo:
+                return client.put_photo(photo).model_dump_json()
+        except PhotoStoreError as exc:  # corrupt: found while streaming it
+            raise ItemRefused(None, f"photo {sha256[:12]} cannot be sent: {exc}") from exc
 
     def _send_certificate(self, client: PlatformClient, enrolment: Enrolment, human_id: str) -> str:
         with Session(self.engine) as session:

@@ -26,7 +26,7 @@ from inspector.certificates.identity import bind_keys_dir
 from inspector.certificates.keys import keys_dir
 from inspector.config import ServerRole, Settings, get_settings
 from inspector.db import DatabaseLimits, make_engine, migrate
-from inspector.photostore import PhotoStoreUnavailable
+from inspector.photostore import PhotoStoreUnavailable, Shelf, photo_store
 from inspector.station.publication import announce_published
 from inspector.sync.copies import platform_home
 from inspector.sync.pusher import Pusher
@@ -38,7 +38,7 @@ from inspector.web.page_not_found import not_found
 from inspector.web.responses import photo_store_unavailable
 from inspector.web.security_headers import SecurityHeadersMiddleware
 from warranty.coverage import sale_for
-from warranty.uploads import sweep_periodically, upload_store
+from warranty.uploads import sweep_periodically
 
 # One entry per component that serves HTTP. Add yours here.
 ROUTER_MODULES: list[str] = [
@@ -99,11 +99,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         engine = make_engine(url, limits)
 
-    uploads = upload_store(settings.data_dir)
+    stores = {shelf: photo_store(settings, engine, shelf) for shelf in Shelf}
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        sweeper = asyncio.create_task(sweep_periodically(engine, uploads))
+        sweeper = asyncio.create_task(sweep_periodically(engine, stores[Shelf.UPLOADS]))
         pusher = None
         if settings.role is ServerRole.STATION:  # certificates go to the platform once enrolled
             pusher = Pusher(engine, settings, on_sent=lambda human_id: _announce(app, human_id)).start()
@@ -132,6 +132,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.add_exception_handler(PhotoStoreUnavailable, photo_store_unavailable)
     app.state.settings = settings
     app.state.engine = engine
+    app.state.photo_stores = stores
     app.state.order_ref_matches = order_ref_matches
     if settings.role is ServerRole.STATION:  # an enrolled station's certificates are verified on the platform
         app.state.certificate_elsewhere = platform_home(settings.station_id)

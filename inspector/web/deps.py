@@ -9,6 +9,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from inspector.config import Settings
+from inspector.photostore import PhotoStore, Shelf
 
 
 def get_engine(request: Request) -> Engine:
@@ -19,6 +20,20 @@ def get_engine(request: Request) -> Engine:
 def get_settings_dep(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
+
+
+def photo_stores(request: Request) -> dict[Shelf, PhotoStore]:
+    """The configured store of each shelf, made once by ``create_app``."""
+    stores: dict[Shelf, PhotoStore] = request.app.state.photo_stores
+    return stores
+
+
+def get_station_photos(request: Request) -> PhotoStore:
+    return photo_stores(request)[Shelf.STATION]
+
+
+def get_uploaded_photos(request: Request) -> PhotoStore:
+    return photo_stores(request)[Shelf.UPLOADS]
 
 
 def get_session(request: Request) -> Iterator[Session]:

@@ -13,7 +13,7 @@ from inspector.certificates import IssuedCertificate, revoke_certificate
 from inspector.certificates.testing import SAMPLE_IMEIS, issue_sample_certificate
 from inspector.cli import main
 from inspector.db import session_scope
-from inspector.photostore import PhotoStore
+from inspector.photostore import FileSystemPhotoStore
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 LIVE: dict[str, Any] = {}
@@ -35,7 +35,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Issued
     """A real uvicorn server on loopback with one phone certificate that has real photos."""
     server = LiveServer(tmp_path_factory.mktemp("live"))
     settings, engine = server.settings, server.engine
-    store = PhotoStore(settings.data_dir / "photos")
+    store = FileSystemPhotoStore(settings.data_dir / "photos")
     photos = [
         {"sha256": store.put(_photo((180, 200, 220))), "role": "back"},
         {"sha256": store.put(_photo((90, 160, 90))), "role": "screen"},

@@ -21,7 +21,7 @@ from browser import CHROMIUM_ARGS, CHROMIUM_PATH, LiveServer
 
 from inspector.certificates.testing import issue_sample_certificate
 from inspector.db import session_scope
-from inspector.photostore import PhotoStore
+from inspector.photostore import FileSystemPhotoStore
 
 ROOT = Path(__file__).resolve().parents[2]
 LIGHTHOUSE = ROOT / "tests" / "lighthouse" / "node_modules" / ".bin" / "lighthouse"
@@ -43,7 +43,7 @@ def _photo(seed: int) -> bytes:
 @pytest.fixture(scope="module")
 def verify_page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     server = LiveServer(tmp_path_factory.mktemp("lighthouse"))
-    store = PhotoStore(server.settings.data_dir / "photos")
+    store = FileSystemPhotoStore(server.settings.data_dir / "photos")
     photos = [{"sha256": store.put(_photo(n)), "role": role} for n, role in enumerate(("screen", "back"))]
     with session_scope(server.engine) as session:
         human_id = issue_sample_certificate(session, server.settings, photos=photos).human_id

@@ -35,7 +35,7 @@ from inspector.certificates.testing import (
 )
 from inspector.db import session_scope
 from inspector.i18n import AppLocale
-from inspector.photostore import PHOTOS_DIR, PhotoStore
+from inspector.photostore import PHOTOS_DIR, FileSystemPhotoStore, PhotoStore
 
 pytestmark = pytest.mark.browser
 
@@ -154,7 +154,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     zh.settings = zh.settings.model_copy(update={"locale": AppLocale.ZH_CN})
     ids = []
     for server in (en, zh):
-        store = PhotoStore(server.settings.data_dir / PHOTOS_DIR)
+        store = FileSystemPhotoStore(server.settings.data_dir / PHOTOS_DIR)
         with session_scope(server.engine) as session:
             ids.append(issue_sample_certificate(session, server.settings, **cracked_phone(store)).human_id)
             ids.append(
@@ -163,7 +163,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
                 ).human_id
             )
     with session_scope(en.engine) as session:
-        fields = jewel_missing_a_stone(PhotoStore(en.settings.data_dir / PHOTOS_DIR))
+        fields = jewel_missing_a_stone(FileSystemPhotoStore(en.settings.data_dir / PHOTOS_DIR))
         withdrawn = issue_sample_certificate(session, en.settings, "jewelry", **fields).human_id
         revoke_certificate(session, withdrawn, "stone found to be glass on re-inspection")
     with en.running() as base, zh.running() as zh_base, chromium() as browser:

@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 from inspector.certificates.testing import issue_sample_certificate
 from inspector.config import Settings
 from inspector.db import session_scope
-from inspector.photostore import PHOTOS_DIR, PhotoStore
+from inspector.photostore import PHOTOS_DIR, FileSystemPhotoStore
 
 
 def test_a_thumbnail_is_a_small_jpeg_of_the_signed_photo_and_nothing_else(
@@ -18,7 +18,7 @@ def test_a_thumbnail_is_a_small_jpeg_of_the_signed_photo_and_nothing_else(
 ) -> None:
     """A 1280 px frame comes back 480 px wide (the defect overlay when there is one); an index the
     certificate does not have, or a photo the station never stored, is a 404."""
-    store = PhotoStore(settings.data_dir / PHOTOS_DIR)
+    store = FileSystemPhotoStore(settings.data_dir / PHOTOS_DIR)
     frame = np.full((720, 1280, 3), 90, np.uint8)
     photo = store.put(bytes(cv2.imencode(".jpg", frame)[1]))
     marked = store.put(

@@ -26,7 +26,7 @@ from inspector.certificates.service import CertificateRequest
 from inspector.certificates.testing import sample_request
 from inspector.config import Settings
 from inspector.db import make_engine, migrate, session_scope
-from inspector.photostore import PhotoStore
+from inspector.photostore import FileSystemPhotoStore
 from inspector.platform.enrolment import make_code
 from inspector.sync.enrolment import current_enrolment, enrol
 from inspector.sync.issuing import issue_for_platform
@@ -163,7 +163,7 @@ def issue(
 ) -> tuple[str, list[str]]:
     """Issue a certificate on an enrolled station as an inspection would: photos stored, then
     signed for the platform and queued in one commit. Its id and its photos' digests."""
-    store = PhotoStore(data_dir / "photos")
+    store = FileSystemPhotoStore(data_dir / "photos")
     digests = [store.put(os.urandom(photo_bytes)) for _ in range(photos)]
     request: CertificateRequest = sample_request(
         station_id=station_id,

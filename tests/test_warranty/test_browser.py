@@ -14,7 +14,7 @@ from wty_helpers import add_user, phone_photo
 
 from inspector.certificates.testing import SAMPLE_IMEIS, issue_sample_certificate
 from inspector.db import session_scope
-from inspector.photostore import PhotoStore
+from inspector.photostore import FileSystemPhotoStore
 from warranty.service import Actor, record_sale
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "warranty"
@@ -25,7 +25,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """A uvicorn server with a sold, signed phone certificate (real photos) and staff accounts."""
     server = LiveServer(tmp_path_factory.mktemp("wlive"))
     settings, engine = server.settings, server.engine
-    store = PhotoStore(settings.data_dir / "photos")
+    store = FileSystemPhotoStore(settings.data_dir / "photos")
     certified = store.put(phone_photo(crack=False))
     # bbox in permille of the photo: x, y, w, h
     scratch = {

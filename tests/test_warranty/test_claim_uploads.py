@@ -9,6 +9,7 @@ import os
 import re
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -20,14 +21,14 @@ from sqlmodel import Session, select
 from wty_helpers import IMEI, STAFF, add_user, buyer_claim, make_cert, sell
 
 from inspector.cli import main as cli_main
-from inspector.config import Settings, get_settings
+from inspector.config import PhotoBackend, Settings, get_settings
 from inspector.db import session_scope
 from inspector.photoclean import MAX_SIDE_PX, clean_photo
-from inspector.photostore import PHOTOS_DIR, UPLOADS_DIR
+from inspector.photostore import PHOTOS_DIR, UPLOADS_DIR, DatabasePhotoStore, FileSystemPhotoStore, Shelf
 from inspector.web.app import create_app
 from warranty.service import transition
 from warranty.tables import Claim, ClaimUpload
-from warranty.uploads import UploadPurpose, expire_unreferenced, keep_photos, upload_store
+from warranty.uploads import UploadPurpose, expire_unreferenced, keep_photos
 from warranty.web.limits import (
     ORDER_REF_PER_CERTIFICATE,
     ORDER_REF_PER_CLIENT,
@@ -230,7 +231,7 @@ def test_expiry_deletes_unreferenced_uploads_and_keeps_referenced(
             "/claims/new", data=claim_form(cert.human_id), files=photo_files(png(1)), follow_redirects=False
         )
         assert r.status_code == 303
-    store = upload_store(data_dir)
+    store = FileSystemPhotoStore(data_dir / UPLOADS_DIR)
     (referenced,) = [f.digest for f in store.files()]
     # A claim whose transaction failed after its photo was written: the file exists, no row names it.
     with Session(engine) as s:
@@ -338,7 +339,7 @@ def test_reinspection_photos_are_kept_with_the_claim(app_dir: tuple[Engine, Path
     with Session(engine) as s:
         (upload,) = s.exec(select(ClaimUpload)).all()
     assert upload.purpose == UploadPurpose.REINSPECTION
-    store = upload_store(data_dir)
+    store = FileSystemPhotoStore(data_dir / UPLOADS_DIR)
     assert b"Exif" not in store.get(upload.sha256)
     day_ago = time.time() - DAY - 60
     os.utime(store.path(upload.sha256), (day_ago, day_ago))
@@ -365,7 +366,7 @@ def test_a_photo_store_that_cannot_be_written_refuses_the_claim_clearly(
 def test_the_app_sweeps_expired_uploads_when_it_starts(app_dir: tuple[Engine, Path, Settings]) -> None:
     """Starting the web app runs the sweep (then hourly): an unreferenced day-old upload is gone."""
     engine, data_dir, settings = app_dir
-    store = upload_store(data_dir)
+    store = FileSystemPhotoStore(data_dir / UPLOADS_DIR)
     orphan = store.put(clean_photo(png(5)).data)
     day_ago = time.time() - DAY - 60
     os.utime(store.path(orphan), (day_ago, day_ago))
@@ -374,3 +375,39 @@ def test_the_app_sweeps_expired_uploads_when_it_starts(app_dir: tuple[Engine, Pa
         while store.exists(orphan) and time.monotonic() < deadline:
             time.sleep(0.05)
     assert not store.exists(orphan)
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # the database store needs it
+def test_on_the_database_store_claim_photos_are_kept_served_and_orphans_expire(
+    app_dir: tuple[Engine, Path, Settings],
+) -> None:
+    """With ``INSPECTOR_PHOTO_STORE=database`` a buyer's claim photo goes into the database (no
+    file), is served at its URL, and the sweep two days later removes a photo no claim names and
+    a write that never finished, but keeps the claim's photo."""
+    engine, data_dir, settings = app_dir
+    settings = settings.model_copy(update={"photo_store": PhotoBackend.DATABASE})
+    cert = make_cert()
+    sell(engine, cert)
+    with client_for(settings, engine, "198.51.100.9") as c:
+        form, files = claim_form(cert.human_id), photo_files(png(1))
+        r = c.post("/claims/new", data=form, files=files, follow_redirects=False)
+        assert r.status_code == 303, r.text[:300]
+        store = DatabasePhotoStore(engine, Shelf.UPLOADS)
+        (referenced,) = [f.digest for f in store.files()]
+        assert referenced is not None
+        served = c.get(f"/photos/{referenced}")
+        assert served.status_code == 200 and served.headers["etag"] == f'"{referenced}"'
+    assert stored_files(data_dir) == []
+    with Session(engine) as s:
+        claim_id = s.exec(select(Claim.id)).one()
+        assert claim_id is not None
+        (orphan,) = keep_photos(s, store, claim_id, [clean_photo(png(2))], UploadPurpose.BUYER)
+        s.rollback()
+    torn = store.incoming("ab" * 32)
+    torn.write(b"\xff\xd8 partial" * 40_000)  # over one chunk, never committed nor aborted
+
+    report = expire_unreferenced(engine, store, now=datetime.now(UTC) + timedelta(days=2))
+
+    assert report.deleted == 2 and report.kept == 1
+    assert store.exists(referenced) and not store.exists(orphan)
+    assert [f.digest for f in store.files()] == [referenced]

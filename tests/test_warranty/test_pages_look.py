@@ -15,7 +15,7 @@ from wty_helpers import add_user, phone_photo
 
 from inspector.certificates.testing import SAMPLE_IMEIS, issue_sample_certificate
 from inspector.db import session_scope
-from inspector.photostore import PhotoStore
+from inspector.photostore import FileSystemPhotoStore
 from warranty.evidence import Reinspection
 from warranty.service import Actor, open_claim, record_sale, transition
 
@@ -62,7 +62,7 @@ def _sold(s: Any, settings: Any, kind: str, order: str, price: int, **overrides:
 def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
     """A server whose claims are in the states that show the most on each page."""
     server = LiveServer(tmp_path_factory.mktemp("wlook"))
-    store = PhotoStore(server.settings.data_dir / "photos")
+    store = FileSystemPhotoStore(server.settings.data_dir / "photos")
     certified, now_cracked = store.put(phone_photo(crack=False)), store.put(phone_photo(crack=True))
     scratch = {
         "kind": "scratch",

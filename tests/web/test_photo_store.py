@@ -66,9 +66,9 @@ def test_a_write_cut_short_by_the_disk_leaves_no_partial_photo(tmp_path: Path) -
         f"""
         import resource, signal
         from pathlib import Path
-        from inspector.photostore import PhotoStore, PhotoStoreUnavailable
+        from inspector.photostore import FileSystemPhotoStore, PhotoStoreUnavailable
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-        store = PhotoStore(Path({str(tmp_path / "photos")!r}))
+        store = FileSystemPhotoStore(Path({str(tmp_path / "photos")!r}))
         store.put(b"small enough")
         resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 1024, resource.RLIM_INFINITY))
         try:

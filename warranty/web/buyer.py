@@ -14,10 +14,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
-from inspector.config import Settings
 from inspector.i18n import N_
+from inspector.photostore import PhotoStore
 from inspector.ratelimit import client_address
-from inspector.web.deps import get_engine, get_session, get_settings_dep
+from inspector.web.deps import get_engine, get_session, get_uploaded_photos
 from inspector.web.responses import redirect, refusals
 from warranty.certificate_lookup import lookup
 from warranty.coverage import coverage_of, sale_for
@@ -25,7 +25,7 @@ from warranty.errors import TooManyAttempts, WarrantyError
 from warranty.messages import Message
 from warranty.plans import get_plan
 from warranty.service import TRANSITIONS, Actor, claim_by_secret, open_claim, problems_for, transition
-from warranty.uploads import UploadPurpose, distinct, keep_photos, upload_store
+from warranty.uploads import UploadPurpose, distinct, keep_photos
 from warranty.web.forms import (
     MAX_CLAIM_PHOTO_BYTES,
     MAX_CLAIM_PHOTOS,
@@ -95,7 +95,7 @@ async def claim_new_submit(
     request: Request,
     session: Session = Depends(get_session),
     engine: Engine = Depends(get_engine),
-    settings: Settings = Depends(get_settings_dep),
+    uploads: PhotoStore = Depends(get_uploaded_photos),
 ) -> Response:
     """A refusal shows the form again, filled in, with the reason (not the error page).
 
@@ -124,7 +124,7 @@ async def claim_new_submit(
             photos=[p.sha256 for p in photos],
         )
         assert claim.id is not None
-        keep_photos(session, upload_store(settings.data_dir), claim.id, photos, UploadPurpose.BUYER)
+        keep_photos(session, uploads, claim.id, photos, UploadPurpose.BUYER)
         session.commit()
     except WarrantyError as exc:
         session.rollback()

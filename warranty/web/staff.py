@@ -16,8 +16,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
 
 from inspector.auth import User
-from inspector.config import Settings
-from inspector.web.deps import get_session, get_settings_dep
+from inspector.photostore import PhotoStore
+from inspector.web.deps import get_session, get_uploaded_photos
 from inspector.web.params import MAX_INT32
 from inspector.web.responses import redirect, refusals
 from warranty.certificate_lookup import lookup
@@ -38,7 +38,7 @@ from warranty.service import (
     transition,
 )
 from warranty.tables import Claim, Sale
-from warranty.uploads import UploadPurpose, keep_photos, upload_store
+from warranty.uploads import UploadPurpose, keep_photos
 from warranty.web.forms import MAX_FORM_BYTES, field, int_or_none, read_form, reinspection_from_form
 from warranty.web.pages import templates
 from warranty.web.rendering import label_page
@@ -192,7 +192,7 @@ async def staff_act(
     request: Request,
     ref: str,
     session: Session = Depends(get_session),
-    settings: Settings = Depends(get_settings_dep),
+    uploads: PhotoStore = Depends(get_uploaded_photos),
     user: User = Depends(signed_in),
 ) -> Response:
     """Any signed-in user may try; the service checks the role for the action. A refusal other
@@ -220,7 +220,7 @@ async def staff_act(
             reinspection=reinspection,
         )
         assert claim.id is not None
-        keep_photos(session, upload_store(settings.data_dir), claim.id, photos, UploadPurpose.REINSPECTION)
+        keep_photos(session, uploads, claim.id, photos, UploadPurpose.REINSPECTION)
         session.commit()
     except WarrantyError as exc:
         session.rollback()
