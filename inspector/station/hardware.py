@@ -22,10 +22,17 @@ import numpy as np
 from sqlmodel import Session
 
 from inspector.config import Settings
-from inspector.station.ports import DeviceLost, GradeOutcome, IssuedCert, StationHardware, StepFailed
+from inspector.station.ports import (
+    DeviceLost,
+    GradeOutcome,
+    IssuedCert,
+    Publication,
+    StationHardware,
+    StepFailed,
+)
 from inspector.sync.enrolment import current_enrolment
 from inspector.sync.issuing import issue_for_platform
-from inspector.sync.outbox import on_platform
+from inspector.sync.outbox import publication
 
 log = logging.getLogger(__name__)
 
@@ -296,8 +303,8 @@ class OutboxPublication:
     def __init__(self, station_id: str) -> None:
         self.station_id = station_id
 
-    def on_platform(self, session: Session, human_id: str) -> bool | None:
-        return on_platform(session, self.station_id, human_id)
+    def publication(self, session: Session, human_id: str) -> tuple[Publication, str] | None:
+        return publication(session, self.station_id, human_id)
 
 
 def _build_request(cls: Any, inspection: dict[str, Any], settings: Settings) -> Any:

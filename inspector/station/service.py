@@ -38,7 +38,7 @@ from inspector.photostore import PhotoStore
 from inspector.station.events import EventBus
 from inspector.station.flows import ITEM_KINDS, StepSpec, flow_for
 from inspector.station.notices import inspection_notice, step_notice
-from inspector.station.ports import DeviceLost, GradeOutcome, StationHardware, StepFailed
+from inspector.station.ports import DeviceLost, GradeOutcome, Publication, StationHardware, StepFailed
 from inspector.station.recovery import DATABASE_LOST, InterruptRecorder, interrupt_stuck
 from inspector.station.said import Said, english, said, say
 from inspector.station.tables import Inspection, InspectionStep
@@ -1064,11 +1064,14 @@ class StationService:
         }
         notice = inspection_notice(insp.status, insp.error)
         pub = self.hw.publication
-        view["certificate_on_platform"] = (
-            pub.on_platform(s, insp.certificate_id) if pub is not None and insp.certificate_id else None
-        )
+        where = pub.publication(s, insp.certificate_id) if pub is not None and insp.certificate_id else None
+        view["certificate_on_platform"] = None if where is None else where[0] is Publication.ON_PLATFORM
+        view["certificate_publication"] = None if where is None else where[0].value
         if public and view["certificate_on_platform"] is False:  # the QR code once buyers can open it
             view.update(certificate_id=None, certificate_url=None)
+        if not public:  # the platform's reason is for the operator, never for the stream
+            refused = where is not None and where[0] is Publication.REFUSED
+            view["certificate_refusal"] = where[1] if where is not None and refused else None
         if public:  # a fixed notice, never the internal reason (paths, SQL, an operator's note)
             view.update(error=notice.message if notice else None, error_code=notice.value if notice else None)
         else:
