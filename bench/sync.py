@@ -20,6 +20,7 @@ import contextlib
 import json
 import os
 import platform
+import signal
 import sys
 import tempfile
 import time
@@ -95,7 +96,8 @@ def machine() -> dict[str, Any]:
             if line.startswith("model name"):
                 cpu = line.split(":", 1)[1].strip()
                 break
-    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version()}
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None  # others' work skews the figures
+    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(), "load_1min": load}
 
 
 def station_process(data_dir: Path, port: int) -> ServeProcess:
@@ -238,7 +240,7 @@ def run(args: argparse.Namespace, workdir: Path) -> Report:
 def print_summary(r: Report) -> None:
     sending = max(r.drain_s - r.first_upload_s, 1e-9)
     m = r.machine
-    print(f"\nmachine: {m['cpu']}, {m['cores']} cores, Python {m['python']}; {r.date}")
+    print(f"\nmachine: {m['cpu']}, {m['cores']} cores, Python {m['python']}, load {m['load_1min']}; {r.date}")
     print(
         f"{r.certificates:,} certificates x {r.photos_per_certificate} photos of "
         f"{r.photo_bytes // 1024} KB ({r.megabytes:,.1f} MB), issued in {r.issue_s:.1f} s"
@@ -268,6 +270,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop both servers, drop the database
     with tempfile.TemporaryDirectory(prefix="bench-sync-") as tmp:
         report = run(args, Path(tmp))
     print_summary(report)
