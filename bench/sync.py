@@ -240,7 +240,8 @@ def run(args: argparse.Namespace, workdir: Path) -> Report:
 def print_summary(r: Report) -> None:
     sending = max(r.drain_s - r.first_upload_s, 1e-9)
     m = r.machine
-    print(f"\nmachine: {m['cpu']}, {m['cores']} cores, Python {m['python']}, load {m['load_1min']}; {r.date}")
+    load = f", load {m['load_1min']:.1f}" if m["load_1min"] is not None else ""
+    print(f"\nmachine: {m['cpu']}, {m['cores']} cores, Python {m['python']}{load}; {r.date}")
     print(
         f"{r.certificates:,} certificates x {r.photos_per_certificate} photos of "
         f"{r.photo_bytes // 1024} KB ({r.megabytes:,.1f} MB), issued in {r.issue_s:.1f} s"
