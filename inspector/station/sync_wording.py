@@ -83,7 +83,7 @@ class SyncShown(BaseModel):
         description='Certificates the platform refused for good (kept here): "1 certificate refused by the '
         'platform: it was changed after it was signed".'
     )
-    refused_detail: str | None = Field(description="The certificate refused last, in the platform's words.")
+    refused_detail: str | None = Field(description="The certificate refused last, kept on this station.")
     platform: str = Field(description="Where this station sends.")
 
 
@@ -162,13 +162,11 @@ def sync_shown(facts: SyncFacts, locale: AppLocale, zone: ZoneInfo, now: datetim
             facts.refused_certificates,
             reason=reason,
         )
-        if facts.refused_id:
+        if facts.refused_id:  # the platform's own words stay in the API and the CLI (often English)
             refused_detail = translate(
                 locale,
-                "Certificate %(id)s is kept on this station; its QR code is never shown. The platform: "
-                "%(detail)s",
+                "Certificate %(id)s is kept on this station; its QR code is never shown.",
                 id=facts.refused_id,
-                detail=facts.refused_reason or "",
             )
     address = facts.platform_url.removeprefix("https://").removeprefix("http://")
     return SyncShown(

@@ -8,13 +8,11 @@ code; the station keeps it and goes on sending the rest.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import httpx
 from browser import free_port
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
 from sync_processes import (
     ServeProcess,
     cli,
@@ -22,22 +20,9 @@ from sync_processes import (
     inspect_phone,
     operator_auth,
     station_process,
+    tamper_certificate,
     wait_until,
 )
-
-from inspector.certificates.service import find_row
-
-
-def _tamper(engine: Engine, human_id: str) -> None:
-    """Change what the station signed, as a broken disk or a meddler would (the signature stays)."""
-    with Session(engine) as s:
-        row = find_row(s, human_id)
-        assert row is not None
-        credential = json.loads(row.credential)
-        credential["credentialSubject"]["grade"]["grade"] = "A+"
-        row.credential = json.dumps(credential)
-        s.add(row)
-        s.commit()
 
 
 def test_a_certificate_refused_for_good_is_shown_refused_with_the_reason_and_never_as_a_qr_code(
@@ -46,7 +31,7 @@ def test_a_certificate_refused_for_good_is_shown_refused_with_the_reason_and_nev
     """A phone inspected while the platform is down, its stored certificate then altered: once the
     platform is back it refuses it as tampered. The station records it as refused (not waiting),
     the console's sync card says "1 certificate refused by the platform: ..." in English and in
-    Chinese with the platform's words, the inspection says refused with the reason, the stream
+    Chinese, the API keeps the platform's words, the inspection says refused with the reason, the stream
     shows neither its QR code nor "being published", ``inspector sync status`` lists it, and the
     queue is empty: nothing waits behind it."""
     data = tmp_path / "station"
@@ -58,7 +43,7 @@ def test_a_certificate_refused_for_good_is_shown_refused_with_the_reason_and_nev
         view = inspect_phone(station.base, auth)
         hid = view["certificate_id"]
         assert view["certificate_publication"] == "waiting"
-        _tamper(engine, hid)
+        tamper_certificate(engine, hid)
         platform.start()
 
         def sync(language: str) -> dict[str, object]:
@@ -81,7 +66,7 @@ def test_a_certificate_refused_for_good_is_shown_refused_with_the_reason_and_nev
         shown = state["shown"]
         assert isinstance(shown, dict)
         assert shown["refused"] == "1 certificate refused by the platform: it was changed after it was signed"
-        assert hid in shown["refused_detail"] and last["reason"] in shown["refused_detail"]
+        assert hid in shown["refused_detail"]
         zh = sync("zh-CN")["shown"]
         assert isinstance(zh, dict) and zh["refused"] == "1 份证书被平台拒收：签名后内容被改动过"
 
