@@ -110,6 +110,8 @@ def _headline(facts: SyncFacts, locale: AppLocale) -> str:
             "%(num)s photos waiting for the platform",
             facts.waiting_photos,
         )
+    if facts.refused_certificates:  # not "all": the refused ones never will be
+        return translate(locale, "Nothing is waiting for the platform")
     return translate(locale, "All certificates are on the platform")
 
 

@@ -92,6 +92,7 @@ def test_a_certificate_refused_for_good_is_named_with_the_platforms_reason() -> 
         refused_reason="Tampered: the signature does not match the content",
     )
     en = sync_shown(refused, AppLocale.EN, SHANGHAI, NOW)
+    assert en.headline == "Nothing is waiting for the platform"  # not "all are on the platform"
     assert en.refused == "1 certificate refused by the platform: it was changed after it was signed"
     assert en.refused_detail == "Certificate 7KQ2M9XW4T is kept on this station; its QR code is never shown."
     zh = sync_shown(refused, AppLocale.ZH_CN, SHANGHAI, NOW)

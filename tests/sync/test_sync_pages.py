@@ -259,6 +259,7 @@ def test_a_certificate_the_platform_refuses_for_good_is_shown_refused_and_never_
             page.wait_for_selector("#sync-refused:not([hidden])")
             words = WORDS[locale]
             assert page.inner_text("#sync-refused-text") == words["refused"]
+            assert page.inner_text("#sync-headline") != words["all_sent"]
             assert hid in page.inner_text("#sync-refused-detail")
             assert words["refused_badge"] in page.inner_text("#result")
             assert words["not_yet"] not in page.inner_text("#result")

@@ -65,6 +65,7 @@ def test_a_certificate_refused_for_good_is_shown_refused_with_the_reason_and_nev
         assert last["human_id"] == hid and last["refusal"] == "tampered" and last["reason"]
         shown = state["shown"]
         assert isinstance(shown, dict)
+        assert shown["headline"] == "Nothing is waiting for the platform"
         assert shown["refused"] == "1 certificate refused by the platform: it was changed after it was signed"
         assert hid in shown["refused_detail"]
         zh = sync("zh-CN")["shown"]
