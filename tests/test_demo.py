@@ -10,9 +10,12 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import httpx
+
+from inspector.commands.demo.platform_process import port_free
 
 READY = "Ctrl-C stops the demo."
 ROOT = Path(__file__).resolve().parents[1]  # run this checkout's code, whatever is installed
@@ -98,3 +101,19 @@ def test_demo_inspects_a_phone_and_a_jewel_and_the_platform_verifies_them(tmp_pa
     assert "is enrolled with it since an earlier run" in again.stdout
     assert len(re.findall(rf"certificate\s+{platform}/c/[0-9A-Z]{{10}}\s", again.stdout)) == 2
     assert "with password" not in again.stdout  # the accounts of the first run are kept
+
+
+def test_the_demos_platform_dies_with_the_demo_even_when_it_is_killed(tmp_path: Path) -> None:
+    """SIGKILL of the demo (no chance to clean up) still ends its platform child: the platform's
+    port is free again for the next run instead of held by an orphan."""
+    proc, out = _run_until_ready(_demo(tmp_path / "var", _free_port()), ROOT)
+    platform = re.search(r"Starting the platform \(SQLite\) on http://[^:/]+:(\d+)", out)
+    assert platform is not None, out
+    port = int(platform.group(1))
+    assert not port_free("127.0.0.1", port)
+    proc.kill()
+    proc.wait(timeout=60)
+    deadline = time.monotonic() + 60
+    while not port_free("127.0.0.1", port) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert port_free("127.0.0.1", port), "the demo's platform outlived the demo killed with SIGKILL"

@@ -28,6 +28,7 @@ from inspector.station.ports import (
     GradeOutcome,
     IssuedCert,
     PlanTerms,
+    Publication,
     ReturnedItem,
     StationHardware,
     StepFailed,
@@ -36,7 +37,7 @@ from inspector.station.ports import (
 from inspector.station.requests import certificate_request
 from inspector.sync.enrolment import current_enrolment
 from inspector.sync.issuing import issue_for_platform
-from inspector.sync.outbox import on_platform
+from inspector.sync.outbox import publication
 from warranty import Actor, PlanError, default_plan_for, find_open_claim, record_reinspection
 from warranty.errors import WarrantyError
 
@@ -311,8 +312,8 @@ class OutboxPublication:
     def __init__(self, station_id: str) -> None:
         self.station_id = station_id
 
-    def on_platform(self, session: Session, human_id: str) -> bool | None:
-        return on_platform(session, self.station_id, human_id)
+    def publication(self, session: Session, human_id: str) -> tuple[Publication, str] | None:
+        return publication(session, self.station_id, human_id)
 
 
 def _encode_png(image: Any) -> bytes | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, Protocol
 
 import numpy as np
@@ -129,9 +130,21 @@ class WarrantyPort(Protocol):
         words what happened, for the step result staff read."""
 
 
+class Publication(StrEnum):
+    """Where an enrolled station's certificate stands with the platform (what the overlay shows)."""
+
+    WAITING = "waiting"
+    """Queued: buyers cannot open it yet; the stream says it is being published."""
+    ON_PLATFORM = "on_platform"
+    """The platform has it (and the station its inclusion proof): its QR code may be shown."""
+    REFUSED = "refused"
+    """The platform refused it for good; it is kept here with the reason and never shown as a QR code."""
+
+
 class PublicationPort(Protocol):
-    def on_platform(self, session: Session, human_id: str) -> bool | None:
-        """Has the platform this certificate yet? None: a stand-alone certificate (no platform)."""
+    def publication(self, session: Session, human_id: str) -> tuple[Publication, str] | None:
+        """Where the certificate stands with the platform, and the platform's reason when it refused
+        it. None: a stand-alone certificate (no platform)."""
 
 
 @dataclass

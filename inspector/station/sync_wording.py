@@ -38,6 +38,20 @@ REFUSED_BECAUSE = {
     "stale_request": N_("this station's clock is more than 5 minutes off"),
     "key_missing": N_("its signing key is missing from its data directory"),
 }
+# Why the platform refused one certificate for good, by refusal (``sync.wire.Refusal``); other
+# kinds show the platform's own words.
+CERTIFICATE_REFUSED_BECAUSE = {
+    "tampered": N_("it was changed after it was signed"),
+    "conflict": N_("the platform holds another certificate under its number"),
+    "malformed": N_("the platform cannot read it"),
+    "certificate_unknown_key": N_("it is signed with a key the platform does not know"),
+    "certificate_key_revoked": N_("it is signed with a revoked key"),
+    "another_station": N_("it is signed by another station"),
+    "foreign_issuer": N_("it names another platform's address"),
+    "foreign_status_list": N_("its status entries are not this platform's"),
+    "digest_mismatch": N_("it changed on the way to the platform"),
+    "too_large": N_("it is too large"),
+}
 
 
 @dataclass(frozen=True)
@@ -52,6 +66,9 @@ class SyncFacts:
     condition_since: datetime | None
     last_error: str | None
     last_error_kind: str
+    refused_id: str | None = None  # the certificate refused last, its refusal's kind and words
+    refused_kind: str = ""
+    refused_reason: str | None = None
 
 
 class SyncShown(BaseModel):
@@ -62,7 +79,11 @@ class SyncShown(BaseModel):
     problem: str | None = Field(description='What is in the way: "Platform unreachable since 14:02: ...".')
     advice: str | None = Field(description="What happens next, or what to do.")
     detail: str | None = Field(description="The technical reason, for whoever fixes it.")
-    refused: str | None = Field(description="Certificates the platform refused for good (kept here).")
+    refused: str | None = Field(
+        description='Certificates the platform refused for good (kept here): "1 certificate refused by the '
+        'platform: it was changed after it was signed".'
+    )
+    refused_detail: str | None = Field(description="The certificate refused last, kept on this station.")
     platform: str = Field(description="Where this station sends.")
 
 
@@ -89,6 +110,8 @@ def _headline(facts: SyncFacts, locale: AppLocale) -> str:
             "%(num)s photos waiting for the platform",
             facts.waiting_photos,
         )
+    if facts.refused_certificates:  # not "all": the refused ones never will be
+        return translate(locale, "Nothing is waiting for the platform")
     return translate(locale, "All certificates are on the platform")
 
 
@@ -130,16 +153,23 @@ def sync_shown(facts: SyncFacts, locale: AppLocale, zone: ZoneInfo, now: datetim
             )
         )
         detail = facts.last_error
-    refused = (
-        translate_plural(
+    refused = refused_detail = None
+    if facts.refused_certificates:
+        why = CERTIFICATE_REFUSED_BECAUSE.get(facts.refused_kind)
+        reason = translate(locale, why) if why else (facts.refused_reason or "")
+        refused = translate_plural(
             locale,
-            "%(num)s certificate refused by the platform is kept on this station",
-            "%(num)s certificates refused by the platform are kept on this station",
+            "%(num)s certificate refused by the platform: %(reason)s",
+            "%(num)s certificates refused by the platform, the last: %(reason)s",
             facts.refused_certificates,
+            reason=reason,
         )
-        if facts.refused_certificates
-        else None
-    )
+        if facts.refused_id:  # the platform's own words stay in the API and the CLI (often English)
+            refused_detail = translate(
+                locale,
+                "Certificate %(id)s is kept on this station; its QR code is never shown.",
+                id=facts.refused_id,
+            )
     address = facts.platform_url.removeprefix("https://").removeprefix("http://")
     return SyncShown(
         tone=tone,
@@ -148,5 +178,6 @@ def sync_shown(facts: SyncFacts, locale: AppLocale, zone: ZoneInfo, now: datetim
         advice=advice,
         detail=translate(locale, "Details: %(detail)s", detail=detail) if detail else None,
         refused=refused,
+        refused_detail=refused_detail,
         platform=translate(locale, "Sends to %(address)s", address=address),
     )

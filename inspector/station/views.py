@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 from inspector.i18n import AppLocale
 from inspector.station.flows import StepSpec
 from inspector.station.notices import inspection_notice, step_notice
-from inspector.station.ports import PublicationPort
+from inspector.station.ports import Publication, PublicationPort
 from inspector.station.tables import Inspection, InspectionStep
 from inspector.station.times import iso
 from inspector.station.wording import inspection_shown, step_shown
@@ -73,12 +73,18 @@ def inspection_view(
         "finished_at": iso(insp.finished_at),
     }
     notice = inspection_notice(insp.status, insp.error)
-    pub = publication
-    view["certificate_on_platform"] = (
-        pub.on_platform(s, insp.certificate_id) if pub is not None and insp.certificate_id else None
+    where = (
+        publication.publication(s, insp.certificate_id)
+        if publication is not None and insp.certificate_id
+        else None
     )
+    view["certificate_on_platform"] = None if where is None else where[0] is Publication.ON_PLATFORM
+    view["certificate_publication"] = None if where is None else where[0].value
     if public and view["certificate_on_platform"] is False:  # the QR code once buyers can open it
         view.update(certificate_id=None, certificate_url=None)
+    if not public:  # the platform's reason is for the operator, never for the stream
+        refused = where is not None and where[0] is Publication.REFUSED
+        view["certificate_refusal"] = where[1] if where is not None and refused else None
     if public:  # a fixed notice, never the internal reason (paths, SQL, an operator's note)
         view.update(error=notice.message if notice else None, error_code=notice.value if notice else None)
     else:

@@ -6,5 +6,6 @@ Runs on the station. ``wire`` is the protocol both sides speak (the platform imp
     issue_for_platform(session, request, settings, enrolment)    # issuing.py: sign + queue, one commit
     Pusher(engine, settings, on_sent=...).start() / .stop()       # pusher.py
     backlog(session, station_id), on_platform(session, station_id, human_id)   # outbox.py
+    publication(session, station_id, human_id), refused_items(session, station_id)   # outbox.py
     GET /api/station/sync                                         # routes.py
 """

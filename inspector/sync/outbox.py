@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import event, func
 from sqlmodel import Session, col, select
 
+from inspector.station.ports import Publication
 from inspector.sync.tables import ItemKind, OutboxItem
 
 _waiters: set[threading.Event] = set()
@@ -87,9 +88,21 @@ def _waiting(station_id: str) -> Any:
     )
 
 
-def next_waiting(session: Session, station_id: str) -> OutboxItem | None:
-    """The oldest item neither sent nor refused."""
-    return session.exec(select(OutboxItem).where(*_waiting(station_id)).order_by(col(OutboxItem.seq))).first()
+def next_batch(session: Session, station_id: str, photos: int) -> list[OutboxItem]:
+    """The oldest waiting item and the photos right behind it (at most ``photos``), to send at once.
+
+    A certificate is only ever first, so it goes after every photo queued before it (its own),
+    while the next certificate's photos travel beside it; the next certificate waits for them.
+    """
+    items = session.exec(
+        select(OutboxItem).where(*_waiting(station_id)).order_by(col(OutboxItem.seq)).limit(1 + photos)
+    ).all()
+    batch: list[OutboxItem] = []
+    for item in items:
+        if batch and item.kind != ItemKind.PHOTO.value:
+            break
+        batch.append(item)
+    return batch
 
 
 def mark_sent(session: Session, seq: int, receipt: str) -> None:
@@ -99,10 +112,12 @@ def mark_sent(session: Session, seq: int, receipt: str) -> None:
     session.add(item)
 
 
-def mark_refused(session: Session, seq: int, reason: str) -> None:
+def mark_refused(session: Session, seq: int, reason: str, kind: str = "") -> None:
+    """Set an item aside for good, with the platform's reason and its kind (a ``wire.Refusal``)."""
     item = session.get(OutboxItem, seq)
     assert item is not None
     item.refused_at, item.refusal, item.attempts = _now(), reason[:2000], item.attempts + 1
+    item.refusal_kind = kind[:32]
     session.add(item)
 
 
@@ -114,12 +129,41 @@ def count_attempt(session: Session, seq: int) -> None:
 
 
 @dataclass(frozen=True)
+class RefusedItem:
+    """An item the platform refused for good: which, when, why (its kind and the platform's words)."""
+
+    kind: str
+    ref: str
+    refused_at: datetime
+    refusal_kind: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class Backlog:
     """What this station still has to send, and what the platform refused (kept here)."""
 
     waiting: dict[str, int] = field(default_factory=dict)
     refused: dict[str, int] = field(default_factory=dict)
     oldest_waiting_at: datetime | None = None
+    last_refused_certificate: RefusedItem | None = None
+
+
+def _refused_item(item: OutboxItem) -> RefusedItem:
+    when = aware(item.refused_at)
+    assert when is not None
+    return RefusedItem(item.kind, item.ref, when, item.refusal_kind, item.refusal)
+
+
+def refused_items(session: Session, station_id: str, limit: int = 100) -> list[RefusedItem]:
+    """What the platform refused for good, newest first."""
+    rows = session.exec(
+        select(OutboxItem)
+        .where(OutboxItem.station_id == station_id, col(OutboxItem.refused_at).is_not(None))
+        .order_by(col(OutboxItem.refused_at).desc(), col(OutboxItem.seq).desc())
+        .limit(limit)
+    ).all()
+    return [_refused_item(item) for item in rows]
 
 
 def backlog(session: Session, station_id: str) -> Backlog:
@@ -136,23 +180,54 @@ def backlog(session: Session, station_id: str) -> Backlog:
         ).all()
     )
     oldest = session.exec(select(func.min(OutboxItem.created_at)).where(*_waiting(station_id))).one()
+    last = (
+        session.exec(
+            select(OutboxItem)
+            .where(
+                OutboxItem.station_id == station_id,
+                OutboxItem.kind == ItemKind.CERTIFICATE.value,
+                col(OutboxItem.refused_at).is_not(None),
+            )
+            .order_by(col(OutboxItem.refused_at).desc(), col(OutboxItem.seq).desc())
+        ).first()
+        if refused.get(ItemKind.CERTIFICATE.value)
+        else None
+    )
     every = [k.value for k in ItemKind]
     return Backlog(
         waiting={k: int(waiting.get(k, 0)) for k in every},
         refused={k: int(refused.get(k, 0)) for k in every},
         oldest_waiting_at=aware(oldest),
+        last_refused_certificate=_refused_item(last) if last is not None else None,
     )
 
 
-def on_platform(session: Session, station_id: str, human_id: str) -> bool | None:
-    """Has the platform taken this certificate? None: it was never queued (a stand-alone one)."""
-    item = session.exec(
+def _certificate_item(session: Session, station_id: str, human_id: str) -> OutboxItem | None:
+    return session.exec(
         select(OutboxItem).where(
             OutboxItem.station_id == station_id,
             OutboxItem.kind == ItemKind.CERTIFICATE.value,
             OutboxItem.ref == human_id,
         )
     ).first()
+
+
+def publication(session: Session, station_id: str, human_id: str) -> tuple[Publication, str] | None:
+    """Where this certificate stands with the platform, and the platform's reason if it refused it.
+
+    None: it was never queued (a stand-alone station's own certificate).
+    """
+    item = _certificate_item(session, station_id, human_id)
     if item is None:
         return None
-    return item.sent_at is not None
+    if item.sent_at is not None:
+        return Publication.ON_PLATFORM, ""
+    if item.refused_at is not None:
+        return Publication.REFUSED, item.refusal
+    return Publication.WAITING, ""
+
+
+def on_platform(session: Session, station_id: str, human_id: str) -> bool | None:
+    """Has the platform taken this certificate? None: it was never queued (a stand-alone one)."""
+    item = _certificate_item(session, station_id, human_id)
+    return None if item is None else item.sent_at is not None

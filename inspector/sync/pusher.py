@@ -1,12 +1,13 @@
 """The station's pusher: sends the outbox to the platform, oldest first, for as long as it takes.
 
-One thread per station process. It never gives up on an item the platform could still take: an
-unreachable platform is tried again after a wait that doubles up to ``sync_max_backoff_s``; a
-platform that refuses the whole station (a revoked key) is asked again at that slowest pace, in
-case someone enrolled the station again; only an item the platform refused for good is set
-aside (and kept, with the reason). Every wait is bounded and every state change is logged once.
-A commit that queues something wakes it at once, so a certificate reaches the platform within
-moments of being issued when the platform is reachable.
+One thread per station process, and a few more that carry the next photos beside the oldest
+item (a certificate goes only once its photos are on the platform). It never gives up on an item the
+platform could still take: an unreachable platform is tried again after a wait that doubles up
+to ``sync_max_backoff_s``; a platform that refuses the whole station (a revoked key) is asked
+again at that slowest pace, in case someone enrolled the station again; only an item the
+platform refused for good is set aside (and kept, with the reason). Every wait is bounded and
+every state change is logged once. A commit that queues something wakes it at once, so a
+certificate reaches the platform within moments of being issued when the platform is reachable.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import logging
 import random
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from enum import StrEnum
 
@@ -29,7 +31,7 @@ from inspector.db import TRANSIENT_DATABASE_ERRORS
 from inspector.photostore import PhotoStoreError, Shelf, photo_store
 from inspector.sync.client import ItemRefused, PlatformClient, PlatformUnreachable, StationRefused
 from inspector.sync.enrolment import current_enrolment
-from inspector.sync.outbox import add_waiter, mark_refused, mark_sent, next_waiting, remove_waiter
+from inspector.sync.outbox import add_waiter, mark_refused, mark_sent, next_batch, remove_waiter
 from inspector.sync.receipts import BadReceipt, check_inclusion
 from inspector.sync.tables import Enrolment, ItemKind, OutboxItem, Problem
 
@@ -37,6 +39,7 @@ log = logging.getLogger("inspector.sync")
 
 IDLE_POLL_S = 5.0  # something queued by another process (a CLI) is noticed this late
 FIRST_RETRY_S = 0.5
+PHOTOS_AT_ONCE = 4  # photos sent beside the oldest item: the platform's disk and database work overlap
 
 
 class Condition(StrEnum):
@@ -74,6 +77,9 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+_Failure = PlatformUnreachable | BadReceipt | StationRefused | ItemRefused
+
+
 class Pusher:
     """``start()`` runs the loop in a thread; ``stop()`` ends it within one request's timeout."""
 
@@ -89,6 +95,7 @@ class Pusher:
         self._ready = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._uploads = ThreadPoolExecutor(1 + PHOTOS_AT_ONCE, thread_name_prefix="sync-upload")
         self._client: PlatformClient | None = None
         self._said: Condition | None = None
         self._error = ""
@@ -107,6 +114,7 @@ class Pusher:
         if self._thread is not None:
             self._thread.join(timeout)
         remove_waiter(self._ready)
+        self._uploads.shutdown(wait=False, cancel_futures=True)
         if self._client is not None:
             self._client.close()
             self._client = None
@@ -139,18 +147,19 @@ class Pusher:
     # ---- one step
 
     def run_once(self) -> float:
-        """Send the oldest waiting item, if any; how long to wait before the next step (0: none)."""
+        """Send the oldest waiting item and the photos behind it, if any; how long to wait before
+        the next step (0: none)."""
         with Session(self.engine) as session:
             enrolment = current_enrolment(session, self.station_id)
-            item = next_waiting(session, self.station_id) if enrolment is not None else None
+            items = next_batch(session, self.station_id, PHOTOS_AT_ONCE) if enrolment is not None else []
             if enrolment is not None:
                 session.expunge(enrolment)
-            if item is not None:
+            for item in items:
                 session.expunge(item)
         if enrolment is None:
             self._note(Condition.STANDALONE)
             return IDLE_POLL_S
-        if item is None:
+        if not items:
             self._note(Condition.IDLE, enrolment=enrolment)
             self.backoff.reset()
             return IDLE_POLL_S
@@ -159,7 +168,7 @@ class Pusher:
         except KeyError_ as exc:
             self._note(Condition.REFUSED, str(exc), Problem.KEY_MISSING, enrolment=enrolment)
             return self.backoff.cap
-        return self._send(client, enrolment, item)
+        return self._send(client, enrolment, items)
 
     def _client_for(self, enrolment: Enrolment) -> PlatformClient:
         client = self._client
@@ -174,41 +183,60 @@ class Pusher:
             client = self._client = PlatformClient(enrolment, key)
         return client
 
-    def _send(self, client: PlatformClient, enrolment: Enrolment, item: OutboxItem) -> float:
-        assert item.seq is not None
+    def _upload(self, client: PlatformClient, enrolment: Enrolment, item: OutboxItem) -> str | _Failure:
+        """Send one item: its receipt, or why it did not go."""
         try:
             if item.kind == ItemKind.PHOTO.value:
-                receipt = self._send_photo(client, item.ref)
-            else:
-                receipt = self._send_certificate(client, enrolment, item.ref)
-        except (PlatformUnreachable, BadReceipt) as exc:
-            problem = exc.problem if isinstance(exc, PlatformUnreachable) else Problem.BAD_RECEIPT
-            self._note(Condition.OFFLINE, f"{enrolment.platform_url}: {exc}", problem, enrolment=enrolment)
-            return self.backoff.next()
-        except StationRefused as exc:
-            self._note(Condition.REFUSED, str(exc), exc.refusal.value, enrolment=enrolment)
-            return self.backoff.cap
-        except ItemRefused as exc:
-            log.warning(
-                "sync: the platform refused %s %s; it stays on this station: %s", item.kind, item.ref, exc
-            )
-            with Session(self.engine) as session:
-                mark_refused(session, item.seq, str(exc))
-                session.commit()
+                return self._send_photo(client, item.ref)
+            return self._send_certificate(client, enrolment, item.ref)
+        except (PlatformUnreachable, BadReceipt, StationRefused, ItemRefused) as exc:
+            return exc
+
+    def _send(self, client: PlatformClient, enrolment: Enrolment, items: list[OutboxItem]) -> float:
+        if len(items) == 1:
+            outcomes = [self._upload(client, enrolment, items[0])]
+        else:
+            outcomes = list(self._uploads.map(lambda item: self._upload(client, enrolment, item), items))
+        sent = [(item, o) for item, o in zip(items, outcomes, strict=True) if isinstance(o, str)]
+        refused = [(item, o) for item, o in zip(items, outcomes, strict=True) if isinstance(o, ItemRefused)]
+        stopped = next(
+            (o for o in outcomes if isinstance(o, PlatformUnreachable | BadReceipt | StationRefused)), None
+        )
+        with Session(self.engine) as session:
+            for item, receipt in sent:
+                assert item.seq is not None
+                mark_sent(session, item.seq, receipt)
+            for item, exc in refused:
+                assert item.seq is not None
+                log.warning(
+                    "sync: the platform refused %s %s; it stays on this station: %s", item.kind, item.ref, exc
+                )
+                mark_refused(session, item.seq, str(exc), exc.refusal.value if exc.refusal else "")
+            if sent and stopped is None:
+                self._note(Condition.SENDING, enrolment=enrolment, session=session)
+            session.commit()
+        for item, exc in refused:
             self._note(
                 Condition.SENDING,
                 f"the platform refused {item.kind} {item.ref}: {exc}",
                 exc.refusal.value if exc.refusal is not None else Problem.ERROR_ANSWER,
                 enrolment=enrolment,
             )
-            return 0.0
-        with Session(self.engine) as session:
-            mark_sent(session, item.seq, receipt)
-            self._note(Condition.SENDING, enrolment=enrolment, session=session)
-            session.commit()
-        self.backoff.reset()
-        if item.kind == ItemKind.CERTIFICATE.value and self.on_sent is not None:
-            self.on_sent(item.ref)
+        if self.on_sent is not None:
+            for item, _ in sent:
+                if item.kind == ItemKind.CERTIFICATE.value:
+                    self.on_sent(item.ref)
+        if isinstance(stopped, StationRefused):
+            self._note(Condition.REFUSED, str(stopped), stopped.refusal.value, enrolment=enrolment)
+            return self.backoff.cap
+        if stopped is not None:
+            problem = stopped.problem if isinstance(stopped, PlatformUnreachable) else Problem.BAD_RECEIPT
+            self._note(
+                Condition.OFFLINE, f"{enrolment.platform_url}: {stopped}", problem, enrolment=enrolment
+            )
+            return self.backoff.next()
+        if sent:
+            self.backoff.reset()
         return 0.0
 
     def _send_photo(self, client: PlatformClient, sha256: str) -> str:

@@ -26,6 +26,17 @@ class Counts(BaseModel):
     photo: int = Field(description="Photos")
 
 
+class RefusedCertificate(BaseModel):
+    """The certificate the platform refused last: kept here, its QR code never shown."""
+
+    human_id: str
+    refused_at: datetime
+    refusal: str = Field(
+        description="Its kind: tampered, conflict, another_station, ... (empty: set aside here)."
+    )
+    reason: str = Field(description="The platform's words.")
+
+
 class SyncState(BaseModel):
     """The console's "3 certificates waiting for the platform", and what stands in the way."""
 
@@ -37,6 +48,7 @@ class SyncState(BaseModel):
     issuer_url: str | None = Field(description="The platform's public address, on every certificate.")
     waiting: Counts = Field(description="Not yet taken by the platform.")
     refused: Counts = Field(description="Refused by the platform for good; kept on this station.")
+    last_refused_certificate: RefusedCertificate | None
     oldest_waiting_at: datetime | None
     last_error: str | None = Field(description="The last problem, in words (None when there was none).")
     last_error_kind: str | None = Field(
@@ -59,6 +71,7 @@ def sync_state(
 ) -> SyncState:
     enrolment = current_enrolment(session, settings.station_id)
     queue = backlog(session, settings.station_id)
+    last = queue.last_refused_certificate
     shown = None
     if enrolment is not None:
         facts = SyncFacts(
@@ -70,6 +83,9 @@ def sync_state(
             condition_since=aware(enrolment.condition_since),
             last_error=enrolment.last_error or None,
             last_error_kind=enrolment.last_error_kind,
+            refused_id=last.ref if last is not None else None,
+            refused_kind=last.refusal_kind if last is not None else "",
+            refused_reason=last.reason if last is not None else None,
         )
         shown = sync_shown(facts, request_locale(request), settings.zone)
     return SyncState(
@@ -81,6 +97,11 @@ def sync_state(
         issuer_url=issuer_base(enrolment) if enrolment is not None else None,
         waiting=Counts.model_validate(queue.waiting),
         refused=Counts.model_validate(queue.refused),
+        last_refused_certificate=RefusedCertificate(
+            human_id=last.ref, refused_at=last.refused_at, refusal=last.refusal_kind, reason=last.reason
+        )
+        if last is not None
+        else None,
         oldest_waiting_at=queue.oldest_waiting_at,
         last_error=(enrolment.last_error or None) if enrolment is not None else None,
         last_error_kind=(enrolment.last_error_kind or None) if enrolment is not None else None,

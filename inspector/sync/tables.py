@@ -94,4 +94,7 @@ class OutboxItem(SQLModel, table=True):
     sent_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
     refused_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
     refusal: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    refusal_kind: str = Field(  # a ``wire.Refusal`` value, or "" when the station itself set it aside
+        default="", sa_column=Column(sa.String(32), nullable=False, server_default="")
+    )
     receipt: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))

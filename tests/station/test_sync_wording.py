@@ -73,9 +73,40 @@ def test_a_refused_station_is_told_why_and_what_to_do() -> None:
     en = sync_shown(refused, AppLocale.EN, SHANGHAI, NOW)
     assert (en.tone, en.problem) == ("bad", "The platform refused this station: its key was revoked")
     assert en.advice is not None and "new enrolment code" in en.advice
-    assert en.refused == "1 certificate refused by the platform is kept on this station"
     zh = sync_shown(refused, AppLocale.ZH_CN, SHANGHAI, NOW)
     assert zh.problem == "平台拒绝了本工位：其签名密钥已被吊销"
     clock = sync_shown(replace(refused, last_error_kind="stale_request"), AppLocale.ZH_CN, SHANGHAI, NOW)
     assert clock.problem == "平台拒绝了本工位：本工位时钟误差超过 5 分钟"
     assert clock.advice == "请校准本工位的时钟，校准后会自动继续上传。"
+
+
+def test_a_certificate_refused_for_good_is_named_with_the_platforms_reason() -> None:
+    """One certificate the platform will never take: the console says so with the reason in the
+    reader's words and which certificate it is; a refusal the station has no words for shows the
+    platform's own."""
+    refused = replace(
+        IDLE,
+        refused_certificates=1,
+        refused_id="7KQ2M9XW4T",
+        refused_kind="tampered",
+        refused_reason="Tampered: the signature does not match the content",
+    )
+    en = sync_shown(refused, AppLocale.EN, SHANGHAI, NOW)
+    assert en.headline == "Nothing is waiting for the platform"  # not "all are on the platform"
+    assert en.refused == "1 certificate refused by the platform: it was changed after it was signed"
+    assert en.refused_detail == "Certificate 7KQ2M9XW4T is kept on this station; its QR code is never shown."
+    zh = sync_shown(refused, AppLocale.ZH_CN, SHANGHAI, NOW)
+    assert zh.refused == "1 份证书被平台拒收：签名后内容被改动过"
+    assert zh.refused_detail is not None and zh.refused_detail.startswith("证书 7KQ2M9XW4T 保留在本工位")
+    two = sync_shown(
+        replace(refused, refused_certificates=2, refused_kind="conflict"), AppLocale.EN, SHANGHAI, NOW
+    )
+    assert two.refused == (
+        "2 certificates refused by the platform, the last: "
+        "the platform holds another certificate under its number"
+    )
+    odd = sync_shown(
+        replace(refused, refused_kind="", refused_reason="photo gone"), AppLocale.EN, SHANGHAI, NOW
+    )
+    assert odd.refused == "1 certificate refused by the platform: photo gone"
+    assert sync_shown(IDLE, AppLocale.EN, SHANGHAI, NOW).refused is None

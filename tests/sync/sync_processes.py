@@ -7,6 +7,7 @@ takes it down like a power cut; ``start()`` again brings it back on the same por
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import signal
 import subprocess
@@ -22,7 +23,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from inspector.auth import Role, create_user, issue_token
-from inspector.certificates.service import CertificateRequest
+from inspector.certificates.service import CertificateRequest, find_row
 from inspector.certificates.testing import sample_request
 from inspector.config import Settings
 from inspector.db import make_engine, migrate, session_scope
@@ -221,3 +222,15 @@ def inspect_phone(base: str, auth: dict[str, str]) -> dict[str, Any]:
             lambda: (v := c.get(f"/api/station/inspections/{iid}").json())["status"] == "completed" and v,
         )
     return view
+
+
+def tamper_certificate(engine: Engine, human_id: str) -> None:
+    """Change what the station signed, as a broken disk or a meddler would (the signature stays)."""
+    with Session(engine) as s:
+        row = find_row(s, human_id)
+        assert row is not None
+        credential = json.loads(row.credential)
+        credential["credentialSubject"]["grade"]["grade"] = "A+"
+        row.credential = json.dumps(credential)
+        s.add(row)
+        s.commit()

@@ -29,6 +29,7 @@ from sync_processes import (
     operator_auth,
     platform_process,
     station_process,
+    tamper_certificate,
     wait_until,
 )
 
@@ -47,12 +48,16 @@ WORDS = {
         "unreachable": "Platform unreachable since",
         "not_yet": "Waiting for the platform",
         "all_sent": "All certificates are on the platform",
+        "refused": "1 certificate refused by the platform: it was changed after it was signed",
+        "refused_badge": "Refused by the platform",
     },
     "zh-CN": {
         "backlog": "1 份证书待同步到平台",
         "unreachable": "无法连接平台",
         "not_yet": "待同步到平台",
         "all_sent": "所有证书均已同步到平台",
+        "refused": "1 份证书被平台拒收：签名后内容被改动过",  # noqa: RUF001 (Chinese punctuation)
+        "refused_badge": "被平台拒收",
     },
 }
 
@@ -231,3 +236,37 @@ def test_an_enrolled_stations_certificate_pages_send_readers_to_the_platform(sit
     assert not (site.data / "keys" / ROOT_KEY_FILE).exists()
     missing = httpx.get(f"{site.station.base}/c/{hid[:-1]}X", timeout=10)
     assert missing.status_code == 404  # an id the station never issued is still not found here
+
+
+def test_a_certificate_the_platform_refuses_for_good_is_shown_refused_and_never_as_a_qr_code(
+    site: Site, browser: Browser, cookies: list[Any]
+) -> None:
+    """A certificate altered on the station before the platform saw it is refused as tampered: the
+    console says "1 certificate refused by the platform: ..." in the operator's language with the
+    certificate's number, and marks it refused instead of waiting; the overlay shows neither its
+    QR code nor "being published"."""
+    site.platform.stop()
+    try:
+        view = inspect_phone(site.station.base, site.auth)
+        hid = view["certificate_id"]
+        tamper_certificate(site.engine, hid)
+    finally:
+        site.platform.start()
+    wait_until("the station recording the refusal", lambda: site.sync()["refused"]["certificate"] == 1)
+    for locale in LOCALES:
+        with reader_page(browser, locale, 1366) as page:
+            open_console(page, site, cookies)
+            page.wait_for_selector("#sync-refused:not([hidden])")
+            words = WORDS[locale]
+            assert page.inner_text("#sync-refused-text") == words["refused"]
+            assert page.inner_text("#sync-headline") != words["all_sent"]
+            assert hid in page.inner_text("#sync-refused-detail")
+            assert words["refused_badge"] in page.inner_text("#result")
+            assert words["not_yet"] not in page.inner_text("#result")
+            check_look(page, f"sync-console-refused-{locale}-1366", locale)
+    spoken = site.station.env.get("INSPECTOR_LOCALE", "en")
+    for width in WIDTHS:
+        with reader_page(browser, spoken, width) as page:
+            open_overlay(page, site)
+            assert page.is_hidden("#publishing") and page.is_hidden("#cert")
+            check_look(page, f"sync-overlay-refused-{spoken}-{width}", spoken)

@@ -157,9 +157,14 @@ def _wait_published(client: httpx.Client, views: list[dict[str, Any]]) -> list[d
     deadline = started + PUBLISH_WAIT_S
     while True:
         views = [client.get(f"/api/station/inspections/{v['id']}").json() for v in views]
-        if all(v.get("certificate_on_platform") is not False for v in views):
+        if all(v.get("certificate_publication") != "waiting" for v in views):  # taken, or refused for good
             took = time.monotonic() - started
-            print(f"\nCertificates on the platform {took:.1f} s after the last one was issued")
+            refused = [v for v in views if v.get("certificate_publication") == "refused"]
+            if not refused:
+                print(f"\nCertificates on the platform {took:.1f} s after the last one was issued")
+            for v in refused:
+                why = v.get("certificate_refusal")
+                print(f"\nThe platform refused certificate {v['certificate_id']}: {why}")
             return views
         if time.monotonic() > deadline:
             why = client.get("/api/station/sync").json().get("last_error") or "no error reported"

@@ -8,11 +8,14 @@ that address is signed into every certificate the station issued for it.
 
 from __future__ import annotations
 
+import ctypes
 import os
+import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -30,6 +33,28 @@ START_TIMEOUT_S = 90.0
 LOG_FILE = "platform.log"
 # The child's address and database come from its command line, never from this shell's settings.
 NOT_INHERITED = ("INSPECTOR_PUBLIC_BASE_URL", "INSPECTOR_DATABASE_URL", "DATABASE_URL", "INSPECTOR_ROLE")
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+def dies_with_this_process() -> Callable[[], None] | None:
+    """A ``preexec_fn`` that has Linux send the child SIGTERM when this process dies, however.
+
+    Without it a demo killed with SIGKILL leaves its platform running and holding the port that
+    the next run must use. The kernel signals the child when the thread that started it ends, so
+    start children from the main thread. None where there is no ``prctl`` (not Linux).
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    libc = ctypes.CDLL(None, use_errno=True)  # loaded here: the child only calls into it
+    parent = os.getpid()
+
+    def arm() -> None:
+        if libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
+        if os.getppid() != parent:  # the parent died before the line above: nobody will signal
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    return arm
 
 
 def port_free(host: str, port: int) -> bool:
@@ -98,7 +123,11 @@ class DemoPlatform:
         ]
         with self.log.open("ab") as out:
             self._proc = subprocess.Popen(
-                [sys.executable, "-m", "inspector", *args], env=env, stdout=out, stderr=subprocess.STDOUT
+                [sys.executable, "-m", "inspector", *args],
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                preexec_fn=dies_with_this_process(),
             )
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline:

@@ -16,11 +16,13 @@
   const WORDS = {
     pass: _("Pass"), fail: _("Fail"), save: _("Save"), finish: _("Finish"), verdict: _("Verdict"),
     allDone: _("All checks done"), finishHint: _("Finish to record the verdict and issue the certificate."),
-    notOnPlatform: _("Waiting for the platform"),
+    notOnPlatform: _("Waiting for the platform"), refusedByPlatform: _("Refused by the platform"),
   };
-  // An enrolled station's certificate opens at the platform's address only once the platform has it.
-  const platformNote = (v) => (v.certificate_on_platform === false
-    ? ` <span class="badge badge-warn">${esc(WORDS.notOnPlatform)}</span>` : "");
+  // An enrolled station's certificate opens at the platform's address only once the platform has it;
+  // one the platform refused for good says so, with the platform's reason on hover.
+  const platformNote = (v) => (v.certificate_publication === "refused"
+    ? ` <span class="badge badge-bad" title="${esc(v.certificate_refusal || "")}">${esc(WORDS.refusedByPlatform)}</span>`
+    : v.certificate_on_platform === false ? ` <span class="badge badge-warn">${esc(WORDS.notOnPlatform)}</span>` : "");
   const grams = (g) => _("%(grams)s g", { grams: g });
   const SIDES = { screen: _("Screen"), back: _("Back"), top: _("Top") };
   const photoAlt = (p) => _("Photo: %(side)s, %(angle)s°", { side: SIDES[p.side] || p.side, angle: p.angle });
@@ -272,7 +274,8 @@
         $("sync-advice").textContent = w.advice || "";
         $("sync-detail").textContent = w.detail || "";
         $("sync-refused").hidden = !w.refused;
-        $("sync-refused").textContent = w.refused || "";
+        $("sync-refused-text").textContent = w.refused || "";
+        $("sync-refused-detail").textContent = w.refused_detail || "";
       }
     } catch (e) { /* the last state stays on screen; the next look tries again */ }
     syncTimer = setTimeout(loadSync, next);

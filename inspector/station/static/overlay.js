@@ -60,7 +60,8 @@
     const kept = lines.slice(0, MAX_REASONS);
     if (lines.length > kept.length) kept[kept.length - 1] = _("and %(count)s more on the certificate", { count: lines.length - kept.length + 1 });
     $("reasons").innerHTML = kept.map((r) => `<li>${esc(r)}</li>`).join("");
-    $("publishing").hidden = !(v.certificate_on_platform === false && !v.certificate_url);
+    // Being published while it waits; a certificate the platform refused shows neither note nor QR code.
+    $("publishing").hidden = !(v.certificate_publication === "waiting" && !v.certificate_url);
     const cert = $("cert");
     cert.hidden = !v.certificate_url;
     if (v.certificate_url) {
