@@ -24,6 +24,7 @@ TABLE_MODULES: list[str] = [
     "inspector.station.tables",
     "inspector.sync.tables",
     "inspector.platform.tables",
+    "inspector.eventbus.tables",
 ]
 
 for _name in TABLE_MODULES:
