@@ -19,16 +19,16 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Engine
 
-from inspector.cli import CommandError
+from inspector.cli import CommandError, command_engine
 from inspector.config import get_settings
-from inspector.db import open_database, session_scope
+from inspector.db import session_scope
 
 if TYPE_CHECKING:
     from warranty.service import Actor
 
 
 def _engine() -> Engine:
-    return open_database(get_settings())
+    return command_engine(get_settings())
 
 
 @contextmanager
