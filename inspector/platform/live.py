@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from types import FrameType
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
 
 from inspector.auth import Role, User, require_roles
@@ -33,9 +33,10 @@ router = APIRouter(tags=["platform"], responses=refusals(401, 403, 503))
 staff_only = require_roles(Role.staff, Role.supervisor, Role.admin)
 
 
-def _last_event_id(request: Request) -> int | None:
+def _last_event_id(request: Request, after: int | None) -> int | None:
+    """A reconnecting browser's ``Last-Event-ID``, else ``after`` (the id a page was rendered at)."""
     last = request.headers.get("last-event-id", "")
-    return int(last) if last.isascii() and last.isdigit() and len(last) < 19 else None
+    return int(last) if last.isascii() and last.isdigit() and len(last) < 19 else after
 
 
 def _sse(event: Event) -> str:
@@ -48,10 +49,15 @@ def _sse(event: Event) -> str:
     summary="Live events for staff: certificates, stations, claims (server-sent events)",
     responses=body_of("text/event-stream"),
 )
-async def platform_events(request: Request, _user: User = Depends(staff_only)) -> StreamingResponse:
+async def platform_events(
+    request: Request,
+    after: int | None = Query(None, ge=0, le=2**62, description="resume after this event id"),
+    _user: User = Depends(staff_only),
+) -> StreamingResponse:
     """Every certificate received or changed, station enrolled or revoked, claim opened or moved.
 
-    Reconnect with ``Last-Event-ID`` to receive what was missed; an ``event: reset`` means too
+    Reconnect with ``Last-Event-ID`` (or open with ``?after=ID``, the id a page was rendered at,
+    from ``last_event_id`` of its ``hello``) to receive what was missed; an ``event: reset`` means too
     much was missed (reload the view). Comments (``: ping``) keep proxies from closing it.
     """
     events: PlatformEvents = request.app.state.platform_events
@@ -59,7 +65,7 @@ async def platform_events(request: Request, _user: User = Depends(staff_only)) -
     if bus.state is FeedState.DOWN:
         raise HTTPException(503, "the event stream is not available now; try again shortly")
     queue = bus.subscribe()
-    last = _last_event_id(request)
+    last = _last_event_id(request, after)
     try:
         backlog = await asyncio.to_thread(bus.since, last) if last is not None else []
     except BaseException:
