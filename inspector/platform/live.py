@@ -56,9 +56,9 @@ async def platform_events(
 ) -> StreamingResponse:
     """Every certificate received or changed, station enrolled or revoked, claim opened or moved.
 
-    Reconnect with ``Last-Event-ID`` (or open with ``?after=ID``, the id a page was rendered at,
-    from ``last_event_id`` of its ``hello``) to receive what was missed; an ``event: reset`` means too
-    much was missed (reload the view). Comments (``: ping``) keep proxies from closing it.
+    Reconnect with ``Last-Event-ID``, or open with ``?after=ID`` (the newest id when a page was
+    read, or a ``hello``'s ``last_event_id``), to receive what came after it; ``event: reset`` means
+    too much was missed (reload the view). Comments (``: ping``) keep proxies from closing it.
     """
     events: PlatformEvents = request.app.state.platform_events
     bus = events.bus
