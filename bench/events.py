@@ -200,9 +200,14 @@ def free_port() -> int:
 
 
 def run_phase(
-    subscriber: Callable[..., None], publisher: Callable[..., None], url: str, count: int, rate: float
+    subscriber: Callable[..., None],
+    publisher: Callable[..., None],
+    url: str,
+    count: int,
+    rate: float,
+    publishers: int = 1,
 ) -> dict[str, float]:
-    """Subscriber and publisher in two spawned processes; latency figures and throughput."""
+    """Subscriber and publishers in spawned processes; latency figures and throughput."""
     ctx = mp.get_context("spawn")
     ready, out = ctx.Event(), ctx.Queue()
     sub = ctx.Process(target=subscriber, args=(url, count, ready, out))
@@ -210,10 +215,13 @@ def run_phase(
     if not ready.wait(WAIT_S):
         sub.kill()
         raise SystemExit("the subscriber did not start")
-    pub = ctx.Process(target=publisher, args=(url, count, rate))
-    pub.start()
+    share = count // publishers
+    pubs = [ctx.Process(target=publisher, args=(url, share, rate / publishers)) for _ in range(publishers)]
+    for pub in pubs:
+        pub.start()
     got: list[tuple[int, int]] = out.get(timeout=WAIT_S * 2)
-    pub.join(WAIT_S)
+    for pub in pubs:
+        pub.join(WAIT_S)
     sub.join(WAIT_S)
     if len(got) != count:
         raise SystemExit(f"{len(got)} of {count} events arrived")
@@ -232,8 +240,8 @@ def bench_postgres(args: argparse.Namespace, flush_wal: bool = True) -> dict[str
         migrate(url)
         publisher = pg_publisher if flush_wal else pg_publisher_no_flush
         return {
-            "latency": run_phase(pg_subscriber, publisher, url, args.events, args.rate),
-            "throughput": run_phase(pg_subscriber, publisher, url, args.burst, 0),
+            "latency": run_phase(pg_subscriber, publisher, url, args.events, args.rate, args.publishers),
+            "throughput": run_phase(pg_subscriber, publisher, url, args.burst, 0, args.publishers),
         }
 
 
@@ -266,7 +274,7 @@ def bench_nats(args: argparse.Namespace) -> dict[str, dict[str, float]]:
             figures = {}
             for phase, count, rate in (("latency", args.events, args.rate), ("throughput", args.burst, 0.0)):
                 nats_stream(url)  # a fresh stream per phase
-                figures[phase] = run_phase(nats_subscriber, nats_publisher, url, count, rate)
+                figures[phase] = run_phase(nats_subscriber, nats_publisher, url, count, rate, args.publishers)
             return figures
         finally:
             proc.terminate()
@@ -278,6 +286,9 @@ def main() -> int:
     ap.add_argument("--events", type=int, default=2000, help="events in the latency phase (default 2000)")
     ap.add_argument("--rate", type=float, default=200.0, help="latency phase events per second (default 200)")
     ap.add_argument("--burst", type=int, default=5000, help="events in the throughput phase (default 5000)")
+    ap.add_argument(
+        "--publishers", type=int, default=1, help="publishing processes (default 1); events split evenly"
+    )
     ap.add_argument("--only", choices=["postgres", "nats"], help="run one backend only")
     ap.add_argument("--nats-server", default="nats-server", help="the nats-server binary")
     args = ap.parse_args()
