@@ -20,10 +20,12 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
+from sqlmodel import Session
 
 from inspector.auth import Role, User, require_roles
 from inspector.eventbus import Event, FeedState, PlatformEvents
 from inspector.eventbus.bus import CATCH_UP_LIMIT
+from inspector.web.deps import get_session
 from inspector.web.responses import body_of, refusals
 
 HEARTBEAT_S = 15.0
@@ -53,6 +55,7 @@ async def platform_events(
     request: Request,
     after: int | None = Query(None, ge=0, le=2**62, description="resume after this event id"),
     _user: User = Depends(staff_only),
+    session: Session = Depends(get_session),
 ) -> StreamingResponse:
     """Every certificate received or changed, station enrolled or revoked, claim opened or moved.
 
@@ -60,6 +63,7 @@ async def platform_events(
     read, or a ``hello``'s ``last_event_id``), to receive what came after it; ``event: reset`` means
     too much was missed (reload the view). Comments (``: ping``) keep proxies from closing it.
     """
+    session.close()  # the sign-in check's database connection goes back now, not when the stream ends
     events: PlatformEvents = request.app.state.platform_events
     bus = events.bus
     if bus.state is FeedState.DOWN:

@@ -63,6 +63,11 @@ class SseReader:
             if fields.get("event") == event_type:
                 return fields
 
+    def join(self) -> None:
+        """Wait until the server ended the stream; fails after the guard time."""
+        self._thread.join(GUARD_S)
+        assert not self._thread.is_alive(), "the stream was still open"
+
     def close(self) -> None:
         self._client.close()
 
@@ -192,3 +197,34 @@ def test_the_stream_is_for_signed_in_staff(platform2: ServeProcess, db: Engine) 
     operator = user_auth(db, "events-operator", Role.operator)
     refused = httpx.get(platform2.base + EVENTS_PATH, headers=operator, timeout=10)
     assert refused.status_code == 403 and WORKER_HEADER not in refused.headers
+
+
+def test_open_streams_end_when_the_platform_stops(platform2: ServeProcess, staff: dict[str, str]) -> None:
+    """Stopping the platform ends every open stream (the browser reconnects elsewhere) instead of
+    the workers waiting for viewers who never leave; it serves streams again once started."""
+    viewers = _one_viewer_per_worker(platform2.base, staff)
+    try:
+        platform2.stop()
+        assert platform2.proc is not None and platform2.proc.returncode is not None
+        for viewer in viewers:
+            viewer.join()
+    finally:
+        for viewer in viewers:
+            viewer.close()
+        platform2.start()
+    SseReader(platform2.base, staff).close()
+
+
+def test_many_open_streams_leave_the_database_to_other_requests(
+    platform2: ServeProcess, db: Engine, staff: dict[str, str], tmp_path: Path
+) -> None:
+    """More staff watching than a worker has database connections (5 + 5) is fine: a stream
+    holds none, so enrolments and pages still get theirs, and every viewer hears the news."""
+    viewers = [SseReader(platform2.base, staff) for _ in range(25)]
+    try:
+        _enrol(platform2, db, tmp_path, "ev-crowd")
+        for viewer in viewers:
+            assert '"ev-crowd"' in viewer.next_of("station.enrolled")["data"]
+    finally:
+        for viewer in viewers:
+            viewer.close()
