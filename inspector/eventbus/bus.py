@@ -106,7 +106,7 @@ class PlatformEventBus:
                 .order_by(col(PlatformEvent.id))
                 .limit(limit)
             ).all()
-        return [_event(row) for row in rows]
+        return [event for event in map(_event, rows) if event is not None]
 
     def newest_id(self) -> int:
         """The id of the newest stored event, 0 when there is none (blocking)."""
@@ -128,7 +128,11 @@ class PlatformEventBus:
         return int(done.rowcount)  # type: ignore[attr-defined]
 
 
-def _event(row: PlatformEvent) -> Event:
+def _event(row: PlatformEvent) -> Event | None:
+    """The stored event, or None for a type this version does not know (a newer worker's)."""
     assert row.id is not None
+    if row.type not in EventType.__members__.values():
+        log.warning("skipping event %s of unknown type %r", row.id, row.type)
+        return None
     created = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=UTC)
     return Event(id=row.id, type=EventType(row.type), data=json.loads(row.data), at=created.timestamp())

@@ -109,13 +109,16 @@ class PostgresFeed:
                 await conn.execute("SELECT 1")  # a quiet connection may be a dead one
 
     async def _take(self, payload: str) -> None:
-        if payload.startswith("{"):
-            event = Event.from_json(payload)
-            if event.id > self.bus.last_id + 1:
-                await self.bus.catch_up()  # a gap: read it in order (usually a rolled-back id)
-            self.bus.deliver(event)
-        else:  # too large to notify: carried by id, read from the table
+        try:
+            event = Event.from_json(payload) if payload.startswith("{") else None
+        except (ValueError, KeyError, TypeError):  # a newer worker's event type, or not ours
+            event = None
+        if event is None or event.id > self.bus.last_id + 1:
+            # carried by id (too large to notify), unreadable here, or after a gap (usually a
+            # rolled-back id): read from the table, in order
             await self.bus.catch_up()
+        if event is not None:
+            self.bus.deliver(event)
 
     async def _failed(self, exc: BaseException) -> None:
         self.failures += 1

@@ -9,7 +9,7 @@ import logging
 from sqlalchemy.engine import Engine
 
 from inspector.db import TRANSIENT_DATABASE_ERRORS
-from inspector.eventbus.bus import PRUNE_EVERY_S, PlatformEventBus
+from inspector.eventbus.bus import PRUNE_EVERY_S, FeedState, PlatformEventBus
 from inspector.eventbus.feeds import InProcessFeed, PostgresFeed
 from inspector.eventbus.publish import record_events, stop_recording
 
@@ -37,6 +37,15 @@ class PlatformEvents:
             asyncio.create_task(self.feed.run(), name="event-feed"),
             asyncio.create_task(self._prune_periodically(), name="event-prune"),
         ]
+        for task in self._tasks:
+            task.add_done_callback(self._ended)
+
+    def _ended(self, task: asyncio.Task[None]) -> None:
+        """A feed or pruner that stops by itself is a bug: say so, and stop taking viewers."""
+        if task.cancelled():
+            return
+        self.bus.state = FeedState.DOWN
+        log.error("%s stopped: %r; this worker hears no more events", task.get_name(), task.exception())
 
     async def stop(self) -> None:
         stop_recording(self.bus.engine)
