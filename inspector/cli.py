@@ -13,12 +13,25 @@ import pkgutil
 import sys
 from collections.abc import Sequence
 
+from sqlalchemy.engine import Engine
+
 from inspector import __version__, commands
-from inspector.db import DatabaseUnavailable
+from inspector.config import ServerRole, Settings
+from inspector.db import DatabaseUnavailable, open_database
+from inspector.eventbus import record_events
 
 
 class CommandError(Exception):
     """A failure the user can act on; printed without a traceback."""
+
+
+def command_engine(settings: Settings, *, platform: bool = False) -> Engine:
+    """A command's database, migrated first; on the platform (or for ``platform=True`` commands)
+    it records events, so running workers show staff what the command changed."""
+    engine = open_database(settings)
+    if platform or settings.role is ServerRole.PLATFORM:
+        record_events(engine)
+    return engine
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -23,6 +23,7 @@ from sqlalchemy import func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from inspector.eventbus import EventType, publish_in
 from inspector.i18n import N_
 from warranty.certificate_lookup import CertificateView, identity_matches, lookup
 from warranty.coverage import Coverage, coverage_of, plan_for_certificate, sale_for
@@ -435,6 +436,9 @@ def open_claim(
         ) from exc
     assert claim.id is not None
     _log(session, claim.id, actor, "open", None, "submitted", description.strip()[:500] or problem, now)
+    publish_in(
+        session, EventType.CLAIM_OPENED, ref=claim.ref, cert_human_id=claim.cert_human_id, state=claim.state
+    )
     return claim, secret
 
 
@@ -574,6 +578,15 @@ def transition(
         )
     assert claim.id is not None
     _log(session, claim.id, actor, action, claim.state, t.target, note, now, data)
+    publish_in(
+        session,
+        EventType.CLAIM_CHANGED,
+        ref=claim.ref,
+        action=action,
+        from_state=claim.state,
+        state=t.target,
+        version=claim.version + 1,
+    )
     session.refresh(claim)
     return claim
 

@@ -34,6 +34,7 @@ from inspector.certificates.dataintegrity import ProofError, add_proof, utc_time
 from inspector.certificates.encoding import EncodingError, ed25519_from_multikey, ed25519_multikey
 from inspector.certificates.tables import SigningKey
 from inspector.config import Settings
+from inspector.eventbus import EventType, publish_in
 
 VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 CID_CONTEXT = "https://www.w3.org/ns/cid/v1"
@@ -290,6 +291,8 @@ def revoke_key(session: Session, fingerprint: str, reason: str) -> SigningKey:
     row.revoke_reason = reason.strip()[:256]
     session.add(row)
     session.flush()
+    if row.role == "station":
+        publish_in(session, EventType.STATION_REVOKED, station_id=row.station_id, key=row.fingerprint)
     return row
 
 

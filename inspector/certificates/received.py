@@ -34,6 +34,7 @@ from inspector.certificates.service import (
 from inspector.certificates.tables import Certificate
 from inspector.certificates.verify import Verdict, verify_credential
 from inspector.config import Settings
+from inspector.eventbus import EventType, publish_in
 
 
 class RefusedCertificate(CertificateError):
@@ -173,4 +174,5 @@ def receive_certificate(
     session.flush()
     proof = inclusion_proof(session, human_id)
     assert proof is not None
+    publish_in(session, EventType.CERTIFICATE_RECEIVED, human_id=human_id, station_id=station_id)
     return Arrival(human_id, str(credential["id"]), True, proof)

@@ -46,6 +46,7 @@ from inspector.certificates.statuslist import LIST_SIZE, encode_list
 from inspector.certificates.tables import Certificate, LogLeaf, TreeHead
 from inspector.certificates.verify import Verdict, VerificationResult, verify_credential
 from inspector.config import Settings, get_settings
+from inspector.eventbus import EventType, publish_in
 
 CHECK_STATUSES = ("pass", "fail", "unknown", "skipped")
 STATUS_PURPOSES = ("revocation", "suspension")
@@ -358,6 +359,7 @@ def _set_status(session: Session, human_id: str, action: str, reason: str) -> Ce
     session.add(row)
     session.flush()
     record = _record(session, row)
+    publish_in(session, EventType.CERTIFICATE_STATUS_CHANGED, human_id=record.human_id, status=record.status)
     return record
 
 

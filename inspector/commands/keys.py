@@ -23,13 +23,13 @@ from inspector.certificates.keys import (
     rotate_station_key,
     station_signing_key,
 )
-from inspector.cli import CommandError
+from inspector.cli import CommandError, command_engine
 from inspector.config import get_settings
-from inspector.db import open_database, session_scope
+from inspector.db import session_scope
 
 
 def _engine() -> Engine:
-    return open_database(get_settings())
+    return command_engine(get_settings())
 
 
 def _fmt(ts: object) -> str:

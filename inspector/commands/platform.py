@@ -15,9 +15,9 @@ from sqlmodel import col, select
 
 from inspector.certificates.keys import KeyError_, revoke_key
 from inspector.certificates.tables import SigningKey
-from inspector.cli import CommandError
+from inspector.cli import CommandError, command_engine
 from inspector.config import Settings, get_settings
-from inspector.db import open_database, session_scope
+from inspector.db import session_scope
 from inspector.platform.enrolment import EnrolmentRefused, make_code
 from inspector.platform.tables import EnrolledStation
 
@@ -32,7 +32,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _engine(settings: Settings) -> Engine:
-    return open_database(settings)
+    return command_engine(settings, platform=True)
 
 
 def _enrol_code(args: argparse.Namespace) -> int:

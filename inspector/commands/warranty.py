@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Engine
 
-from inspector.cli import CommandError
+from inspector.cli import CommandError, command_engine
 from inspector.config import get_settings
-from inspector.db import open_database, session_scope
+from inspector.db import session_scope
 from inspector.photostore import Shelf, photo_store
 
 if TYPE_CHECKING:
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 
 def _engine() -> Engine:
-    return open_database(get_settings())
+    return command_engine(get_settings())
 
 
 @contextmanager

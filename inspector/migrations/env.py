@@ -25,6 +25,7 @@ TABLE_MODULES: list[str] = [
     "inspector.sync.tables",
     "inspector.platform.tables",
     "inspector.photostore.tables",
+    "inspector.eventbus.tables",
 ]
 
 for _name in TABLE_MODULES:

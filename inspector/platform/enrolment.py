@@ -24,6 +24,7 @@ from inspector.certificates.humanid import ALPHABET
 from inspector.certificates.identity import identity_key
 from inspector.certificates.keys import KeyError_, issuer_id, keys_dir, register_station_key, root_key
 from inspector.config import Settings
+from inspector.eventbus import EventType, publish_in
 from inspector.platform.tables import EnrolCode, EnrolledStation
 from inspector.sync.wire import EnrolGrant, EnrolIn, check_signature, enrol_statement
 
@@ -164,6 +165,7 @@ def enrol(session: Session, settings: Settings, given: EnrolIn) -> EnrolGrant:
         raise EnrolmentRefused(409, "key_registered", str(exc)) from exc
     station = _status_block(session, given.station_id)
     root, _ = root_key(session, settings)
+    publish_in(session, EventType.STATION_ENROLLED, station_id=given.station_id, key=key.fingerprint)
     return EnrolGrant(
         station_id=given.station_id,
         issuer_id=issuer_id(settings),

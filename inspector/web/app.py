@@ -7,6 +7,7 @@ listed once in ``ROUTER_MODULES`` so the app's surface is visible in one place.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import importlib
 from collections.abc import AsyncIterator
@@ -26,7 +27,9 @@ from inspector.certificates.identity import bind_keys_dir
 from inspector.certificates.keys import keys_dir
 from inspector.config import ServerRole, Settings, get_settings
 from inspector.db import DatabaseLimits, make_engine, migrate
+from inspector.eventbus import PlatformEvents
 from inspector.photostore import PhotoStoreUnavailable, Shelf, photo_store
+from inspector.platform.live import streams_closed_on_signal
 from inspector.station.publication import announce_published
 from inspector.sync.copies import platform_home
 from inspector.sync.pusher import Pusher
@@ -53,6 +56,7 @@ ROUTER_MODULES: list[str] = [
     "inspector.station.routes",
     "inspector.sync.routes",
     "inspector.platform.routes",
+    "inspector.platform.live",
     "inspector.platform.pages",
     "warranty.web",
     "inspector.web.availability",
@@ -62,6 +66,7 @@ ONLY_ON: dict[str, ServerRole] = {
     "inspector.station.routes": ServerRole.STATION,
     "inspector.sync.routes": ServerRole.STATION,
     "inspector.platform.routes": ServerRole.PLATFORM,
+    "inspector.platform.live": ServerRole.PLATFORM,
     "inspector.platform.pages": ServerRole.PLATFORM,
 }
 
@@ -107,7 +112,13 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         pusher = None
         if settings.role is ServerRole.STATION:  # certificates go to the platform once enrolled
             pusher = Pusher(engine, settings, on_sent=lambda human_id: _announce(app, human_id)).start()
-        yield
+        events = app.state.platform_events
+        if events is not None:
+            await events.start()
+        with streams_closed_on_signal(events) if events is not None else contextlib.nullcontext():
+            yield
+        if events is not None:
+            await events.stop()
         sweeper.cancel()
         if pusher is not None:
             await asyncio.to_thread(pusher.stop)
@@ -134,6 +145,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.engine = engine
     app.state.photo_stores = stores
     app.state.order_ref_matches = order_ref_matches
+    # What changes on the platform, heard by every worker (LISTEN/NOTIFY on PostgreSQL).
+    app.state.platform_events = PlatformEvents(engine) if settings.role is ServerRole.PLATFORM else None
     if settings.role is ServerRole.STATION:  # an enrolled station's certificates are verified on the platform
         app.state.certificate_elsewhere = platform_home(settings.station_id)
     bind_keys_dir(engine, keys_dir(settings))  # for identity checks called without settings

@@ -119,8 +119,9 @@ class ServeProcess:
         return self.log.read_text(errors="replace")[-chars:] if self.log.exists() else "(no output)"
 
 
-def platform_process(data_dir: Path, database_url: str, port: int) -> ServeProcess:
+def platform_process(data_dir: Path, database_url: str, port: int, workers: int = 1) -> ServeProcess:
     args = ["--role", "platform", "--data-dir", str(data_dir), "--database-url", database_url]
+    args += ["--workers", str(workers)] if workers > 1 else []
     return ServeProcess(args, {}, port, data_dir.parent / f"platform-{port}.log", "/healthz")
 
 
@@ -198,8 +199,13 @@ def signed_put(
 
 def operator_auth(engine: Engine, name: str = "night-op") -> dict[str, str]:
     """An operator of the station whose database this is, and the headers of its API token."""
+    return user_auth(engine, name, Role.operator)
+
+
+def user_auth(engine: Engine, name: str, role: Role) -> dict[str, str]:
+    """A user with ``role`` in the database behind ``engine``, and the headers of its API token."""
     with session_scope(engine) as s:
-        token = issue_token(s, create_user(s, name, Role.operator, f"pw-{name}"), name="test")
+        token = issue_token(s, create_user(s, name, role, f"pw-{name}"), name="test")
     return {"Authorization": f"Bearer {token}"}
 
 

@@ -77,6 +77,7 @@ def staff_queue(
     _actor: Actor = Depends(staff_page("view_queue")),
 ) -> Response:
     f = queue_filter(request)
+    events = getattr(request.app.state, "platform_events", None)
     claims, total = queue(session, f)
     params = {k: v for k, v in request.query_params.items() if k != "offset"}
     return templates.TemplateResponse(
@@ -96,6 +97,9 @@ def staff_queue(
             if f.offset
             else "",
             "error": request.query_params.get("error", ""),
+            # On the platform the queue hears claims change in any worker (inspector.eventbus),
+            # from the last event before this page was read on.
+            "live_events": f"/api/platform/events?after={events.bus.last_id}" if events else "",
         },
     )
 
