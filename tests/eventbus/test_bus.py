@@ -156,7 +156,8 @@ def test_old_events_are_pruned(engine: Engine) -> None:
             row.created_at = datetime.now(UTC) - RETENTION - timedelta(minutes=1)
             session.add(row)
             session.commit()
-        assert await asyncio.to_thread(events.bus.prune) == 1
+        # the bus's own pruner may get there first (it runs at start and every few minutes)
+        assert await asyncio.to_thread(events.bus.prune) in (0, 1)
         assert [e.id for e in await asyncio.to_thread(events.bus.since, 0)] == [new.id]  # type: ignore[union-attr]
 
     _run(engine, scenario)
