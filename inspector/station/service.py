@@ -31,6 +31,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
+from inspector.auth.tenancy import EVERYTHING
 from inspector.config import Settings
 from inspector.db import TRANSIENT_DATABASE_ERRORS
 from inspector.i18n import N_, AppLocale
@@ -1210,7 +1211,7 @@ def report_reinspection(session: Session, insp: Inspection, record: dict[str, An
     except ImportError:
         return "warranty module not installed"
     assert insp.supersedes is not None
-    claim = find_open_claim(session, insp.supersedes)
+    claim = find_open_claim(session, insp.supersedes, EVERYTHING)
     if claim is None:
         return f"no open claim on {insp.supersedes}"
     if claim.state != "received":
