@@ -242,3 +242,30 @@ def test_the_platforms_own_staff_page_names_no_seller(world: dict[str, Any]) -> 
     """Staff of no seller see no seller's name at the top (they work for the platform itself)."""
     r = world["client"].get("/staff/claims", headers=_h(world, "own_supervisor"))
     assert r.status_code == 200 and 'class="w-seller"' not in r.text
+
+
+@pytest.mark.parametrize("who", ASKERS)
+def test_stations_page_lists_only_the_askers_stations(world: dict[str, Any], who: str) -> None:
+    """The staff's stations page lists the stations they work with, linked to their claims."""
+    r = world["client"].get("/staff/stations", headers=_h(world, who), follow_redirects=False)
+    if who == "anonymous":
+        assert r.status_code == 303 and r.headers["location"].startswith("/auth/login?next=")
+        return
+    assert r.status_code == 200
+    for station in STATIONS:
+        assert (f"station={station}" in r.text) == (station in SEES[who]), (station, who)
+    assert ("<th>Seller</th>" in r.text) == (who == "admin")  # only the platform admin sees several
+
+
+def test_a_station_servers_console_has_no_stations_link(world: dict[str, Any], tmp_path: Path) -> None:
+    """Stations are a platform's matter: a station server's staff console does not offer the page."""
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    migrate(url)
+    engine = make_engine(url)
+    with session_scope(engine) as s:
+        token = issue_token(s, create_user(s, "desk", Role.staff, "correct-horse"))
+    with TestClient(create_app(Settings(data_dir=tmp_path, database_url=url), engine=engine)) as c:
+        page = c.get("/staff/claims", headers={"Authorization": f"Bearer {token}"})
+    assert page.status_code == 200 and 'href="/staff/stations"' not in page.text
+    assert 'href="/staff/stations"' in world["client"].get("/staff/claims", headers=_h(world, "acme_staff")).text
+    engine.dispose()
