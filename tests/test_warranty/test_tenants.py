@@ -23,6 +23,7 @@ from wty_helpers import IMEI, STAFF, buyer_claim, make_cert, sell
 
 from inspector.auth import Role, create_user, issue_token
 from inspector.auth.sellers import add_seller
+from inspector.certificates.testing import issue_sample_certificate
 from inspector.config import ServerRole, Settings
 from inspector.db import make_engine, migrate, session_scope
 from inspector.platform.tables import EnrolledStation
@@ -79,6 +80,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     app = create_app(settings, engine=engine)
     with TestClient(app) as client:
         yield {
+            "data": tmp,
+            "url": url,
             "engine": engine,
             "tokens": tokens,
             "client": client,
@@ -267,5 +270,24 @@ def test_a_station_servers_console_has_no_stations_link(world: dict[str, Any], t
     with TestClient(create_app(Settings(data_dir=tmp_path, database_url=url), engine=engine)) as c:
         page = c.get("/staff/claims", headers={"Authorization": f"Bearer {token}"})
     assert page.status_code == 200 and 'href="/staff/stations"' not in page.text
-    assert 'href="/staff/stations"' in world["client"].get("/staff/claims", headers=_h(world, "acme_staff")).text
+    on_platform = world["client"].get("/staff/claims", headers=_h(world, "acme_staff"))
+    assert 'href="/staff/stations"' in on_platform.text
     engine.dispose()
+
+
+@pytest.mark.parametrize("who", ASKERS)
+def test_certificate_status_changes_stay_within_the_seller(world: dict[str, Any], who: str) -> None:
+    """Suspending a certificate (supervisors and admins) works on the asker's own stations'
+    certificates; another seller's answers 404 as an unknown one and stays valid."""
+    with session_scope(world["engine"]) as s:
+        human_id = issue_sample_certificate(
+            s, Settings(data_dir=world["data"], database_url=world["url"]), station_id="st-acme"
+        ).human_id
+    r = world["client"].post(
+        f"/api/certificates/{human_id}/suspend", json={"reason": "buyer dispute"}, headers=_h(world, who)
+    )
+    role = PEOPLE[who][0] if who != "anonymous" else "anonymous"
+    expected = {"anonymous": 401, "staff": 403}.get(role, 200 if _sees_acme(who) else 404)
+    assert r.status_code == expected, (who, r.text)
+    status = world["client"].get(f"/c/{human_id}/verify.json").json()["verdict"]
+    assert status == ("suspended" if expected == 200 else "valid")
