@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from page_language import untranslated
 from sqlalchemy.engine import Engine
 from wty_helpers import IMEI, STAFF, buyer_claim, make_cert, sell
 
@@ -239,6 +240,14 @@ def test_staff_pages_say_which_seller_in_both_languages(
     for lang, words in (("en-US", english), ("zh-CN", chinese)):
         r = c.get("/staff/claims", headers={**_h(world, who), "Accept-Language": lang})
         assert r.status_code == 200 and words in r.text, (who, lang)
+
+
+@pytest.mark.parametrize("who", ["acme_supervisor", "admin"])
+def test_the_stations_page_speaks_chinese(world: dict[str, Any], who: str) -> None:
+    """In zh-CN the stations page (with the admin's seller column) shows no English message."""
+    r = world["client"].get("/staff/stations", headers={**_h(world, who), "Accept-Language": "zh-CN"})
+    assert r.status_code == 200 and "检测站" in r.text
+    assert untranslated(r.text) == []
 
 
 def test_the_platforms_own_staff_page_names_no_seller(world: dict[str, Any]) -> None:
