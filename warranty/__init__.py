@@ -15,9 +15,11 @@ Functions other components call (stable API):
     The default plan for "phone" or "jewelry" (``plan.plan_id``, ``plan.days``, ...); the
     pipeline puts ``plan_id`` into the credential when it issues a certificate.
 
-``find_open_claim(session, human_id) -> Claim | None``
+``find_open_claim(session, human_id, scope) -> Claim | None``
     The open claim of a certificate: a station re-inspecting a returned item (new certificate
     with ``supersedes=<original id>``) finds the claim it belongs to with the original id.
+    ``scope`` (``inspector.auth.tenancy``) limits it to the stations a user may see; a station
+    passes ``EVERYTHING``.
 
 ``record_reinspection(session, claim_ref, reinspection, actor, expected_version=None) -> Claim``
     Report the re-inspection of a received item (claim state "received" -> "reinspected").
@@ -25,7 +27,8 @@ Functions other components call (stable API):
     new certificate), grade, photos (sha256 list, in the photo store), defects (dicts with
     ``kind``, optional ``region``, ``photo`` index, ``bbox`` [x, y, w, h] as permille integers
     or 0..1 fractions, and a measurement such as ``length_um``), weight_mg, notes.
-    ``actor`` is ``Actor(username, role)`` (operator, staff or supervisor). Raises
+    ``actor`` is ``Actor(username, role)`` (operator, staff or supervisor; ``Actor.of(user)``
+    also carries the user's seller scope, and a claim outside it is not found). Raises
     ``warranty.errors.Conflict`` (wrong state / stale version), ``Invalid`` or ``Forbidden``;
     the caller commits. Same over HTTP: ``POST /api/warranty/claims/{ref}/reinspection``
     with a Bearer token (JSON body = those fields, optional ``version``).

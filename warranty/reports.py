@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import case, func
 from sqlmodel import Session, col, select
 
+from inspector.auth.tenancy import Scope
 from inspector.i18n import N_
 from warranty.tables import Claim, Sale
 
@@ -41,18 +42,24 @@ class RateRow:
         return self.claims / self.sold if self.sold else None
 
 
-def claim_rates(session: Session, dimension: str) -> list[RateRow]:
-    """Claims per sold item, grouped by ``dimension`` (one of ``DIMENSIONS``)."""
+def claim_rates(session: Session, dimension: str, scope: Scope) -> list[RateRow]:
+    """Claims per sold item of the stations in ``scope``, grouped by ``dimension`` (one of ``DIMENSIONS``)."""
     if dimension not in DIMENSIONS:
         raise ValueError(f"unknown dimension {dimension!r}; use one of {', '.join(DIMENSIONS)}")
     sale_col = getattr(Sale, dimension)
     claim_col = getattr(Claim, dimension)
-    sold = dict(session.execute(select(sale_col, func.count()).group_by(sale_col)).all())
+    sold: dict[object, int] = dict(
+        session.execute(
+            select(sale_col, func.count()).where(scope.stations(Sale.station_id)).group_by(sale_col)
+        ).all()
+    )
     approved = func.sum(case((col(Claim.outcome).is_not(None), 1), else_=0))
     denied = func.sum(case((col(Claim.deny_reason).is_not(None), 1), else_=0))
     rows: dict[str, list[int]] = {}
     for value, n, a, d in session.execute(
-        select(claim_col, func.count(), approved, denied).group_by(claim_col)
+        select(claim_col, func.count(), approved, denied)
+        .where(scope.stations(Claim.station_id))
+        .group_by(claim_col)
     ).all():
         rows[str(value or "")] = [int(n), int(a or 0), int(d or 0)]
     keys = sorted(set(rows) | {str(k or "") for k in sold})
@@ -70,13 +77,14 @@ class ResolutionStats:
     p90_hours: float | None
 
 
-def time_to_resolution(session: Session, item_kind: str = "") -> ResolutionStats:
-    """Hours from opening to resolution over resolved claims (and how many are still open)."""
-    stmt = select(Claim.created_at, Claim.resolved_at).where(col(Claim.resolved_at).is_not(None))
+def time_to_resolution(session: Session, scope: Scope, item_kind: str = "") -> ResolutionStats:
+    """Hours from opening to resolution over resolved claims in ``scope`` (and how many are still open)."""
+    in_scope = scope.stations(Claim.station_id)
+    stmt = select(Claim.created_at, Claim.resolved_at).where(col(Claim.resolved_at).is_not(None), in_scope)
     open_stmt = (
         select(func.count())
         .select_from(Claim)
-        .where(col(Claim.resolved_at).is_(None), col(Claim.closed_at).is_(None))
+        .where(col(Claim.resolved_at).is_(None), col(Claim.closed_at).is_(None), in_scope)
     )
     if item_kind:
         stmt = stmt.where(Claim.item_kind == item_kind)
@@ -129,15 +137,21 @@ def spreadsheet_safe(value: object) -> object:
     return value
 
 
-def claims_csv(session: Session, batch: int = 2000) -> Iterator[str]:
-    """CSV of every claim (no buyer contact), streamed in batches so a big export stays small in memory."""
+def claims_csv(session: Session, scope: Scope, batch: int = 2000) -> Iterator[str]:
+    """CSV of every claim in ``scope`` (no buyer contact), streamed in batches so a big export stays
+    small in memory."""
     buf = io.StringIO()
     writer = csv.writer(buf)
     writer.writerow(CSV_COLUMNS)
     yield buf.getvalue()
     last = 0
     while True:
-        stmt = select(Claim).where(col(Claim.id) > last).order_by(col(Claim.id)).limit(batch)
+        stmt = (
+            select(Claim)
+            .where(col(Claim.id) > last, scope.stations(Claim.station_id))
+            .order_by(col(Claim.id))
+            .limit(batch)
+        )
         rows = list(session.exec(stmt))
         if not rows:
             return
@@ -155,12 +169,12 @@ def claims_csv(session: Session, batch: int = 2000) -> Iterator[str]:
         yield buf.getvalue()
 
 
-def rates_csv(session: Session) -> str:
+def rates_csv(session: Session, scope: Scope) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf)
     writer.writerow(["dimension", "value", "sold", "claims", "approved", "denied", "claim_rate"])
     for dim in DIMENSIONS:
-        for r in claim_rates(session, dim):
+        for r in claim_rates(session, dim, scope):
             rate = "" if r.rate is None else f"{r.rate:.4f}"
             writer.writerow([dim, spreadsheet_safe(r.value), r.sold, r.claims, r.approved, r.denied, rate])
     return buf.getvalue()

@@ -23,6 +23,8 @@ from sqlalchemy import func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from inspector.auth.tables import User
+from inspector.auth.tenancy import EVERYTHING, Scope, scope_of
 from inspector.eventbus import EventType, publish_in
 from inspector.i18n import N_
 from warranty.certificate_lookup import CertificateView, identity_matches, lookup
@@ -158,18 +160,23 @@ def _refuse_from_here(claim: Claim, t: Transition) -> None:
 
 @dataclass(frozen=True)
 class Actor:
-    """Who is acting: a signed-in user (by role) or the buyer (proved by a secret or order ref)."""
+    """Who is acting: a signed-in user (by role) or the buyer (proved by a secret or order ref).
+
+    ``scope`` is which stations' claims and sales the actor may see (``inspector.auth.tenancy``);
+    a buyer reaches one claim through its secret and is not scoped.
+    """
 
     name: str
     role: str
+    scope: Scope = EVERYTHING
 
     @classmethod
     def buyer(cls) -> Actor:
         return cls("buyer", "buyer")
 
     @classmethod
-    def of(cls, user: Any) -> Actor:
-        return cls(str(user.username), str(user.role))
+    def of(cls, user: User) -> Actor:
+        return cls(str(user.username), str(user.role), scope_of(user))
 
     def may(self, action: str) -> bool:
         return self.role == "admin" or self.role in ACTION_ROLES[action]
@@ -245,7 +252,7 @@ def record_sale(
     """Record the sale of a certified item; its coverage then runs from ``sold_at``."""
     require(actor, "record_sale")
     now = now or _now()
-    cert = _cert(session, cert_human_id)
+    cert = _cert(session, cert_human_id, actor.scope)
     order_ref = order_ref.strip()
     if not 1 <= len(order_ref) <= 64:
         raise Invalid(N_("order reference must be 1-64 characters"))
@@ -304,12 +311,13 @@ def record_sale(
 # --------------------------------------------------------------------------- claims
 
 
-def _cert(session: Session, human_id: str) -> CertificateView:
+def _cert(session: Session, human_id: str, scope: Scope) -> CertificateView:
+    """The certificate ``human_id``; one of a station outside ``scope`` is not found either."""
     human_id = (human_id or "").strip().upper()
     if not human_id:
         raise Invalid(N_("enter the certificate id printed on the certificate (e.g. from its QR code)"))
     cert = lookup(session, human_id)
-    if cert is None:
+    if cert is None or not scope.covers(session, cert.station_id):
         raise NotFound(N_("there is no certificate %(cert)s; check the id on the certificate"), cert=human_id)
     return cert
 
@@ -370,7 +378,7 @@ def open_claim(
     """
     require(actor, "open")
     now = now or _now()
-    cert = _cert(session, cert_human_id)
+    cert = _cert(session, cert_human_id, actor.scope)
     sale = sale_for(session, cert.human_id)
     given = _norm_ref(order_ref)
     if actor.role == "buyer" or given:
@@ -469,8 +477,12 @@ def _log(
     session.flush()
 
 
-def get_claim(session: Session, ref: str) -> Claim:
-    claim = session.exec(select(Claim).where(Claim.ref == ref.strip().upper())).first()
+def get_claim(session: Session, ref: str, scope: Scope) -> Claim:
+    """The claim ``ref``; a claim of a station outside ``scope`` is "not found" (its existence is
+    not confirmed to another seller's staff)."""
+    claim = session.exec(
+        select(Claim).where(Claim.ref == ref.strip().upper(), scope.stations(Claim.station_id))
+    ).first()
     if claim is None:
         raise NotFound(N_("there is no claim %(ref)s"), ref=ref)
     return claim
@@ -485,9 +497,13 @@ def claim_by_secret(session: Session, secret: str) -> Claim:
     return claim
 
 
-def find_open_claim(session: Session, cert_human_id: str) -> Claim | None:
-    """The open claim of a certificate (e.g. the one a returned item belongs to)."""
-    return session.exec(select(Claim).where(Claim.open_cert == cert_human_id.strip().upper())).first()
+def find_open_claim(session: Session, cert_human_id: str, scope: Scope) -> Claim | None:
+    """The open claim of a certificate (e.g. the one a returned item belongs to), within ``scope``."""
+    return session.exec(
+        select(Claim).where(
+            Claim.open_cert == cert_human_id.strip().upper(), scope.stations(Claim.station_id)
+        )
+    ).first()
 
 
 def allowed_actions(claim: Claim, actor: Actor) -> list[Transition]:
@@ -514,7 +530,7 @@ def transition(
     t = TRANSITIONS.get(action)
     if t is None:
         raise unknown_action(action)
-    claim = get_claim(session, claim_ref)
+    claim = get_claim(session, claim_ref, actor.scope)
     require(actor, action)
     if expected_version is not None and expected_version != claim.version:
         raise Conflict(
@@ -600,7 +616,7 @@ def _receive(
     note: str,
 ) -> tuple[dict[str, Any], dict[str, Any], str]:
     """Identity must match the certificate before an item is accepted as the claimed one."""
-    cert = _cert(session, claim.cert_human_id)
+    cert = _cert(session, claim.cert_human_id, EVERYTHING)  # the claim itself was found in scope
     if plan.identity.kind == "imei_or_serial":
         value = (identity_value or "").strip()
         if not value:
@@ -697,11 +713,11 @@ class QueueFilter:
     offset: int = 0
 
 
-def queue(session: Session, f: QueueFilter) -> tuple[list[Claim], int]:
-    """Claims for the staff queue, oldest first (that is the order work is owed in)."""
+def queue(session: Session, f: QueueFilter, scope: Scope) -> tuple[list[Claim], int]:
+    """Claims in ``scope`` for the staff queue, oldest first (that is the order work is owed in)."""
     stmt = select(Claim)
     count = select(func.count()).select_from(Claim)
-    conds: list[Any] = []
+    conds: list[Any] = [scope.stations(Claim.station_id)]
     if f.state in ("", "open"):
         conds.append(col(Claim.open_cert).is_not(None))
     elif f.state != "all":

@@ -9,6 +9,9 @@ Tokens are never read from a query string.
 Use ``require_roles(Role.staff, Role.supervisor)`` as a FastAPI dependency; it answers
 401 when nobody is signed in and 403 when the person lacks the role. Buyers never log in:
 they prove a claim with the certificate id and the order reference.
+
+On a platform shared by several sellers, ``inspector.auth.tenancy.scope_of(user)`` says which
+stations' data a user sees (``sellers`` keeps the sellers themselves).
 """
 
 from inspector.auth.service import (
@@ -21,7 +24,7 @@ from inspector.auth.service import (
     issue_token,
     revoke_token,
 )
-from inspector.auth.tables import ApiToken, User
+from inspector.auth.tables import ApiToken, Seller, User
 from inspector.auth.web import SESSION_COOKIE, current_user, optional_user, require_roles
 
 __all__ = [
@@ -29,6 +32,7 @@ __all__ = [
     "ApiToken",
     "AuthError",
     "Role",
+    "Seller",
     "User",
     "authenticate_password",
     "authenticate_token",

@@ -19,6 +19,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import Session, select
 
+from inspector.auth.sellers import SellerError, existing_seller
 from inspector.auth.tables import ApiToken, User
 
 # argon2-cffi's defaults are RFC 9106's second recommended profile (Argon2id, t=3, 64 MiB, p=4),
@@ -84,8 +85,14 @@ def _token_hash(token: str) -> str:
 
 
 def create_user(
-    session: Session, username: str, role: Role | str, password: str = "", display_name: str = ""
+    session: Session,
+    username: str,
+    role: Role | str,
+    password: str = "",
+    display_name: str = "",
+    seller_id: str | None = None,
 ) -> User:
+    """A new user; with ``seller_id`` they work for that seller and see its stations' data only."""
     try:
         role = Role(role)
     except ValueError as exc:
@@ -97,12 +104,18 @@ def create_user(
         raise AuthError(f"user {username!r} already exists")
     if password and len(password) < 8:
         raise AuthError("password must be at least 8 characters")
+    if seller_id is not None:
+        try:
+            existing_seller(session, seller_id)
+        except SellerError as exc:
+            raise AuthError(str(exc)) from exc
     user = User(
         username=username,
         display_name=display_name or username,
         role=role.value,
         password_hash=hash_password(password) if password else "",
         created_at=_now(),
+        seller_id=seller_id,
     )
     session.add(user)
     session.flush()

@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from inspector.auth import Role, User, require_roles
+from inspector.auth.tenancy import scope_of
 from inspector.certificates import humanid
 from inspector.certificates.buyer_page import buyer_page
 from inspector.certificates.coverage_view import warranty_status
@@ -30,6 +31,7 @@ from inspector.certificates.service import (
     CertificateError,
     CertificateRecord,
     consistency_proof,
+    find_row,
     get_certificate,
     home_url,
     inclusion_proof,
@@ -470,6 +472,9 @@ def post_status(
     }
     if action not in actions:
         raise HTTPException(404, f"unknown action {action!r}; use revoke, suspend or reinstate")
+    row = find_row(session, ref)
+    if row is not None and not scope_of(user).covers(session, row.station_id):
+        raise HTTPException(404, f"no certificate {ref!r}")  # another seller's: as if there were none
     try:
         record = actions[action](session, ref, body.reason)
     except CertificateError as exc:

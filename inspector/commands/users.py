@@ -40,10 +40,12 @@ def _add(args: argparse.Namespace) -> int:
         password = getpass.getpass(f"password for {args.username}: ")
     try:
         with session_scope(_engine(args)) as session:
-            create_user(session, args.username, args.role, password or "", args.display_name or "")
+            create_user(
+                session, args.username, args.role, password or "", args.display_name or "", args.seller
+            )
     except AuthError as exc:
         raise CommandError(str(exc)) from exc
-    print(f"created {args.role} {args.username!r}")
+    print(f"created {args.role} {args.username!r}" + (f" of seller {args.seller}" if args.seller else ""))
     return 0
 
 
@@ -57,13 +59,17 @@ def _token(args: argparse.Namespace) -> int:
 def _list(args: argparse.Namespace) -> int:
     with session_scope(_engine(args)) as session:
         users = list_users(session)
-        rows = [(u.username, u.role, "disabled" if u.disabled else "active", u.display_name) for u in users]
+        rows = [
+            (u.username, u.role, "disabled" if u.disabled else "active", u.seller_id or "-", u.display_name)
+            for u in users
+        ]
     if not rows:
         print("no users yet; create one with 'inspector users add NAME --role ROLE'")
         return 0
     width = max(len(r[0]) for r in rows)
-    for name, role, state, display in rows:
-        print(f"{name:<{width}}  {role:<10}  {state:<8}  {display}")
+    seller_width = max(len(r[3]) for r in rows)  # "-": the platform's own (no seller)
+    for name, role, state, seller, display in rows:
+        print(f"{name:<{width}}  {role:<10}  {state:<8}  {seller:<{seller_width}}  {display}")
     return 0
 
 
@@ -113,6 +119,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     add.add_argument("--display-name")
     add.add_argument("--password", help="password (prompted when omitted)")
     add.add_argument("--no-password", action="store_true", help="token-only user (e.g. a station)")
+    add.add_argument(
+        "--seller",
+        metavar="SELLER_ID",
+        help="on a platform: the seller they work for (they see its stations' data only)",
+    )
     add.set_defaults(handler=_add)
     lst = usub.add_parser("list", parents=[common], help="list users, roles and states")
     lst.set_defaults(handler=_list)

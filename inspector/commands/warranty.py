@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Engine
 
+from inspector.auth.tenancy import EVERYTHING
 from inspector.cli import CommandError, command_engine
 from inspector.config import get_settings
 from inspector.db import session_scope
@@ -135,7 +136,7 @@ def _claims(args: argparse.Namespace) -> int:
         limit=args.limit,
     )
     with _refusals(), session_scope(_engine()) as s:
-        rows, total = queue(s, f)
+        rows, total = queue(s, f, EVERYTHING)
         for c in rows:
             print(
                 f"{c.ref}  {c.cert_human_id:12} {c.item_kind:8} {c.state:14} {c.station_id:12} "
@@ -149,7 +150,7 @@ def _show(args: argparse.Namespace) -> int:
     from warranty.service import events, get_claim
 
     with _refusals(), session_scope(_engine()) as s:
-        c = get_claim(s, args.ref)
+        c = get_claim(s, args.ref, EVERYTHING)
         print(
             f"{c.ref}: {c.state} (version {c.version}), "
             f"certificate {c.cert_human_id}, order {c.order_ref or '-'}"
@@ -191,20 +192,20 @@ def _report(args: argparse.Namespace) -> int:
     with session_scope(_engine()) as s:
         if args.claims_csv:
             with open(args.claims_csv, "w", encoding="utf-8", newline="") as fh:
-                for chunk in claims_csv(s):
+                for chunk in claims_csv(s, EVERYTHING):
                     fh.write(chunk)
             print(f"wrote {args.claims_csv}", file=sys.stderr)
         if args.csv:
-            Path(args.csv).write_text(rates_csv(s), encoding="utf-8")
+            Path(args.csv).write_text(rates_csv(s, EVERYTHING), encoding="utf-8")
             print(f"wrote {args.csv}", file=sys.stderr)
         if args.csv or args.claims_csv:
             return 0
         for dim, label in DIMENSIONS.items():
             print(f"claim rate by {label.lower()}:")
-            for r in claim_rates(s, dim):
+            for r in claim_rates(s, dim, EVERYTHING):
                 rate = f"{r.rate * 100:5.1f}%" if r.rate is not None else "    -"
                 print(f"  {r.value or '(unknown)':24} sold {r.sold:6}  claims {r.claims:5}  {rate}")
-        t = time_to_resolution(s)
+        t = time_to_resolution(s, EVERYTHING)
         med = f"{t.median_hours:.1f} h" if t.median_hours is not None else "-"
         print(f"time to resolution: {t.resolved} resolved, median {med}, {t.open} not yet resolved")
     return 0

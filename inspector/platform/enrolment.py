@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
+from inspector.auth.sellers import SellerError, existing_seller
 from inspector.certificates.encoding import EncodingError, ed25519_from_multikey
 from inspector.certificates.humanid import ALPHABET
 from inspector.certificates.identity import identity_key
@@ -81,19 +82,35 @@ class NewCode:
     code: str
     station_id: str
     expires_at: datetime
+    seller_id: str | None = None
 
 
-def make_code(session: Session, station_id: str, ttl: timedelta = CODE_TTL) -> NewCode:
-    """A one-time enrolment code for ``station_id`` (shown once; only its hash is stored)."""
+def make_code(
+    session: Session, station_id: str, ttl: timedelta = CODE_TTL, seller_id: str | None = None
+) -> NewCode:
+    """A one-time enrolment code for ``station_id`` (shown once; only its hash is stored).
+
+    With ``seller_id`` the station enrols as that seller's: its claims, sales and reports are
+    seen by that seller's staff (and the platform admin) only. Without, it is the platform's own.
+    """
     check_station_id(station_id)
     if ttl <= timedelta(0):
         raise EnrolmentRefused(422, "bad_ttl", "a code must be valid for some time")
+    if seller_id is not None:
+        try:
+            existing_seller(session, seller_id)
+        except SellerError as exc:
+            raise EnrolmentRefused(422, "unknown_seller", str(exc)) from exc
     raw = "".join(secrets.choice(ALPHABET) for _ in range(CODE_SYMBOLS))
     code = "-".join(raw[i : i + 4] for i in range(0, CODE_SYMBOLS, 4))
     expires = _now() + ttl
-    session.add(EnrolCode(station_id=station_id, code_sha256=_code_hash(code), expires_at=expires))
+    session.add(
+        EnrolCode(
+            station_id=station_id, seller_id=seller_id, code_sha256=_code_hash(code), expires_at=expires
+        )
+    )
     session.flush()
-    return NewCode(code, station_id, expires)
+    return NewCode(code, station_id, expires, seller_id)
 
 
 def _usable_code(session: Session, given: EnrolIn) -> EnrolCode:
@@ -122,8 +139,11 @@ def _usable_code(session: Session, given: EnrolIn) -> EnrolCode:
     return row
 
 
-def _status_block(session: Session, station_id: str) -> EnrolledStation:
-    """The station's own status lists: kept when it enrols again, so its slots never collide."""
+def _status_block(session: Session, station_id: str, seller_id: str | None) -> EnrolledStation:
+    """The station's own status lists: kept when it enrols again, so its slots never collide.
+
+    Its seller is the one its newest code names: enrolling again is how a station changes hands.
+    """
     station = session.get(EnrolledStation, station_id)
     if station is None:
         last = session.exec(select(func.max(EnrolledStation.status_list_first))).one()
@@ -132,6 +152,7 @@ def _status_block(session: Session, station_id: str) -> EnrolledStation:
             station_id=station_id, status_list_first=first, status_list_count=STATUS_LISTS_PER_STATION
         )
     station.enrolled_at = _now()
+    station.seller_id = seller_id
     session.add(station)
     session.flush()  # IntegrityError: two stations took the same block at once; the caller retries
     return station
@@ -163,7 +184,7 @@ def enrol(session: Session, settings: Settings, given: EnrolIn) -> EnrolGrant:
         key = register_station_key(session, settings, given.station_id, given.public_key)
     except KeyError_ as exc:
         raise EnrolmentRefused(409, "key_registered", str(exc)) from exc
-    station = _status_block(session, given.station_id)
+    station = _status_block(session, given.station_id, code.seller_id)
     root, _ = root_key(session, settings)
     publish_in(session, EventType.STATION_ENROLLED, station_id=given.station_id, key=key.fingerprint)
     return EnrolGrant(

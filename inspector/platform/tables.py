@@ -27,6 +27,7 @@ class EnrolCode(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     station_id: str = Field(max_length=64, index=True)
+    seller_id: str | None = Field(default=None, foreign_key="auth_seller.id", max_length=32)
     code_sha256: str = Field(max_length=64, unique=True)
     created_at: datetime = Field(default_factory=_now, sa_column=_when())
     expires_at: datetime = Field(sa_column=_when())
@@ -40,6 +41,8 @@ class EnrolledStation(SQLModel, table=True):
     __tablename__ = "platform_station"
 
     station_id: str = Field(primary_key=True, max_length=64)
+    # The seller running the station (set from its enrolment code); None: the platform's own.
+    seller_id: str | None = Field(default=None, foreign_key="auth_seller.id", index=True, max_length=32)
     status_list_first: int = Field(unique=True)
     status_list_count: int
     enrolled_at: datetime = Field(default_factory=_now, sa_column=_when())

@@ -12,6 +12,7 @@ from enum import StrEnum
 
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.script.revision import RevisionError
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
@@ -54,11 +55,22 @@ def _database(engine: Engine) -> Check:
 
 def _migrations(engine: Engine) -> Check:
     url = engine.url.render_as_string(hide_password=False)
-    heads = set(ScriptDirectory.from_config(alembic_config(url)).get_heads())
+    script = ScriptDirectory.from_config(alembic_config(url))
     with engine.connect() as conn:
-        current = set(MigrationContext.configure(conn).get_current_heads())
-    if current != heads:
-        behind = len(heads - current)
+        current = MigrationContext.configure(conn).get_current_heads()
+    try:
+        # Every revision the database has, with those its heads depend on from other branches
+        # (alembic keeps only the topmost of a dependency in its version table).
+        applied = {rev.revision for rev in script.iterate_revisions(current, "base") if rev is not None}
+    except RevisionError:
+        return Check(
+            name="migrations",
+            state=CheckState.FAILED,
+            detail=f"the schema is at a migration this version does not know ({', '.join(current)}); "
+            "is a newer version writing to this database?",
+        )
+    behind = len(set(script.get_heads()) - applied)
+    if behind:
         return Check(
             name="migrations",
             state=CheckState.FAILED,

@@ -6,6 +6,7 @@ import httpx
 from station_helpers import EventCollector, Station, make_user
 
 from inspector.auth import Role
+from inspector.auth.tenancy import EVERYTHING
 
 PHONE_CHECKS = ["check_buttons", "check_speaker", "check_cameras", "check_touch"]
 PHONE_AUTOMATIC = ["connect", "identity", "battery", "lock", "light", "photo_screen", "photo_back", "grade"]
@@ -247,4 +248,4 @@ def test_reinspection_of_a_returned_item_updates_its_warranty_claim(station: Sta
     result = view["steps"][-1]["result"]
     assert result["warranty_claim"] == f"recorded on claim {ref}"
     with Session(station.engine) as s:
-        assert get_claim(s, ref).state == "reinspected"
+        assert get_claim(s, ref, EVERYTHING).state == "reinspected"

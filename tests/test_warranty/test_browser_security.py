@@ -13,6 +13,7 @@ import pytest
 from browser import LiveServer, chromium, free_port
 from wty_helpers import add_user
 
+from inspector.auth.tenancy import EVERYTHING
 from inspector.certificates.testing import issue_sample_certificate
 from inspector.db import session_scope
 from warranty.service import Actor, get_claim, open_claim, record_sale
@@ -60,7 +61,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
 
 def _state(live: dict[str, Any], ref: str) -> str:
     with session_scope(live["engine"]) as s:
-        return get_claim(s, ref).state
+        return get_claim(s, ref, EVERYTHING).state
 
 
 def _sign_in(page: Page, base: str) -> None:

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from wty_helpers import STAFF, SUPERVISOR, buyer_claim, make_cert, sell
 
+from inspector.auth.tenancy import EVERYTHING
 from warranty.errors import Conflict, WarrantyError
 from warranty.service import Actor, events, get_claim, open_claim, transition
 
@@ -34,7 +35,9 @@ def _race(engine: Engine, jobs: list[tuple[Actor, str, dict[str, object]]], ref:
         actor, action, kw = jobs[i]
         with Session(engine) as s:
             try:
-                version = get_claim(s, ref).version  # both staff have the page open at this version
+                version = get_claim(
+                    s, ref, EVERYTHING
+                ).version  # both staff have the page open at this version
                 s.rollback()
                 barrier.wait()
                 transition(s, ref, action, actor, expected_version=version, **kw)  # type: ignore[arg-type]
@@ -69,7 +72,7 @@ def test_two_staff_deciding_at_once_exactly_one_wins(engine: Engine, rounds: int
         assert isinstance(loser, Conflict) and loser.status == 409
         assert "someone else" in loser.message
         with Session(engine) as s:
-            claim = get_claim(s, ref)
+            claim = get_claim(s, ref, EVERYTHING)
             assert claim.version == 2 and claim.state in ("awaiting_item", "denied")
             assert len(events(s, claim)) == 2  # open + exactly one transition in the audit log
 
@@ -80,7 +83,7 @@ def test_same_action_twice_at_once_is_applied_once(engine: Engine) -> None:
     results = _race(engine, [(STAFF, "accept", {}), (SUPERVISOR, "accept", {})], ref)
     assert sorted(map(str, results)).count("ok") == 1
     with Session(engine) as s:
-        assert [e.action for e in events(s, get_claim(s, ref))] == ["open", "accept"]
+        assert [e.action for e in events(s, get_claim(s, ref, EVERYTHING))] == ["open", "accept"]
 
 
 def test_concurrent_claims_on_one_certificate_only_one_opens(engine: Engine) -> None:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.engine import Engine
 from wty_helpers import IMEI, STAFF, make_cert, sell
 
+from inspector.auth.tenancy import EVERYTHING
 from inspector.db import session_scope
 from warranty.reports import claim_rates, rates_csv, time_to_resolution
 from warranty.service import Actor, open_claim, transition
@@ -39,11 +40,11 @@ def test_claim_rate_and_time_to_resolution(sqlite_engine: Engine) -> None:
         transition(s, refs[0], "resolve", STAFF, note="sent back", now=t0 + timedelta(hours=10))
         transition(s, refs[2], "withdraw", Actor.buyer(), now=t0 + timedelta(hours=1))
     with session_scope(sqlite_engine) as s:
-        rows = {r.value: r for r in claim_rates(s, "station_id")}
+        rows = {r.value: r for r in claim_rates(s, "station_id", EVERYTHING)}
         assert (rows["station-1"].sold, rows["station-1"].claims, rows["station-1"].denied) == (4, 1, 1)
         assert rows["station-1"].rate == 0.25 and rows["station-2"].rate == 1.0
-        assert {r.value for r in claim_rates(s, "grade")} == {"A", "C"}
-        assert {r.value for r in claim_rates(s, "device_model")} == {"Pixel 7"}
-        ttr = time_to_resolution(s)
+        assert {r.value for r in claim_rates(s, "grade", EVERYTHING)} == {"A", "C"}
+        assert {r.value for r in claim_rates(s, "device_model", EVERYTHING)} == {"Pixel 7"}
+        ttr = time_to_resolution(s, EVERYTHING)
         assert ttr.resolved == 1 and ttr.median_hours == 10.0 and ttr.open == 1  # withdrawn is not open
-        assert "station_id,station-1,4,1,0,1,0.2500" in rates_csv(s)
+        assert "station_id,station-1,4,1,0,1,0.2500" in rates_csv(s, EVERYTHING)

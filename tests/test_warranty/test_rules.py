@@ -12,6 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from wty_helpers import IMEI, STAFF, SUPERVISOR, WEIGHT_MG, buyer_claim, make_cert, sell
 
+from inspector.auth.tenancy import EVERYTHING
 from inspector.db import session_scope
 from warranty import coverage_for, default_plan_for
 from warranty.errors import Conflict, Forbidden, Invalid, NotFound
@@ -219,7 +220,7 @@ def test_full_phone_path_with_audit_log(sqlite_engine: Engine) -> None:
     with session_scope(sqlite_engine) as s:
         from warranty.service import get_claim
 
-        claim = get_claim(s, ref)
+        claim = get_claim(s, ref, EVERYTHING)
         assert claim.open_cert is None and claim.payout_minor == 199900 + 1000  # price + shipping
         log = events(s, claim)
         assert [e.action for e in log] == [
@@ -315,7 +316,7 @@ def test_jewelry_weight_tolerance_and_fake_pays_back_ten_times(sqlite_engine: En
     with session_scope(sqlite_engine) as s:
         from warranty.service import get_claim
 
-        assert get_claim(s, ref).payout_minor == 50000 * 10 + 1500
+        assert get_claim(s, ref, EVERYTHING).payout_minor == 50000 * 10 + 1500
 
 
 def test_deny_needs_plan_reason_code_and_note(sqlite_engine: Engine) -> None:

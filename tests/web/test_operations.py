@@ -84,6 +84,20 @@ def test_not_ready_names_the_missing_hardware_the_old_schema_and_the_lost_key(
     assert "not in the data directory" in checks["signing_keys"]["detail"]
 
 
+def test_a_schema_from_a_newer_version_is_named_not_ready(settings: Settings, engine: Engine) -> None:
+    """A database a newer version migrated (a revision this code does not know) is not ready, and
+    the check says so instead of failing the request."""
+    with engine.begin() as conn:
+        conn.execute(
+            text("update alembic_version set version_num = 'station_0099' where version_num like 'station%'")
+        )
+    with _client(settings, engine) as c:
+        r = c.get("/readyz")
+    assert r.status_code == 503
+    checks = {ch["name"]: ch for ch in r.json()["checks"]}
+    assert checks["migrations"]["state"] == "failed" and "does not know" in checks["migrations"]["detail"]
+
+
 def test_metrics_count_requests_by_route_and_read_the_database(settings: Settings, engine: Engine) -> None:
     """Prometheus sees requests by route template (not per id), this station's inspections by
     state with step durations, and open claims; the figures come from the database."""

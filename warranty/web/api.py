@@ -142,17 +142,17 @@ def api_claim_status(secret: str, session: Session = Depends(get_session)) -> Re
 def api_queue(
     request: Request,
     session: Session = Depends(get_session),
-    _actor: Actor = Depends(staff_api("view_queue")),
+    actor: Actor = Depends(staff_api("view_queue")),
 ) -> Response:
-    claims, total = queue(session, queue_filter(request))
+    claims, total = queue(session, queue_filter(request), actor.scope)
     return JSONResponse({"total": total, "claims": [_claim_json(c) for c in claims]})
 
 
 @router.get("/api/warranty/claims/{ref}", summary="Staff: one claim with its audit log")
 def api_claim(
-    ref: str, session: Session = Depends(get_session), _actor: Actor = Depends(staff_api("view_claim"))
+    ref: str, session: Session = Depends(get_session), actor: Actor = Depends(staff_api("view_claim"))
 ) -> Response:
-    claim = get_claim(session, ref)
+    claim = get_claim(session, ref, actor.scope)
     out = _claim_json(claim)
     out["events"] = [
         {
@@ -251,7 +251,7 @@ def api_reinspection_by_certificate(
 ) -> Response:
     """For a station that re-inspected a returned item and knows only the original certificate
     (its new certificate ``supersedes`` it): finds the certificate's open claim and records it."""
-    claim = find_open_claim(session, human_id)
+    claim = find_open_claim(session, human_id, actor.scope)
     if claim is None:
         raise NotFound(
             N_("certificate %(cert)s has no open claim to record a re-inspection for"), cert=human_id

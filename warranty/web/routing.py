@@ -19,6 +19,7 @@ from fastapi.routing import APIRoute
 from sqlmodel import Session
 
 from inspector.auth import User, optional_user
+from inspector.auth.tenancy import sees_every_seller, seller_of
 from inspector.web.deps import get_session
 from warranty.errors import TooManyAttempts, WarrantyError
 from warranty.service import ACTION_ROLES, Actor, require
@@ -32,9 +33,15 @@ def remember_session(request: Request, session: Session = Depends(get_session)) 
     request.state.warranty_session = session
 
 
-def remember_user(request: Request, user: User | None = Depends(optional_user)) -> None:
-    """Router dependency of the staff pages: their error page keeps the staff navigation."""
+def remember_user(
+    request: Request, user: User | None = Depends(optional_user), session: Session = Depends(get_session)
+) -> None:
+    """Router dependency of the staff pages: their error page keeps the staff navigation, and
+    every page says which seller the user works for (``warranty_seller``, read by the nav), or
+    that a platform admin sees every seller's."""
     request.state.warranty_user = user
+    request.state.warranty_seller = seller_of(session, user)
+    request.state.warranty_every_seller = sees_every_seller(session, user)
 
 
 def _rollback(request: Request) -> None:

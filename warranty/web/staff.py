@@ -74,11 +74,11 @@ def staff_queue(
     request: Request,
     session: Session = Depends(get_session),
     user: User = Depends(signed_in),
-    _actor: Actor = Depends(staff_page("view_queue")),
+    actor: Actor = Depends(staff_page("view_queue")),
 ) -> Response:
     f = queue_filter(request)
     events = getattr(request.app.state, "platform_events", None)
-    claims, total = queue(session, f)
+    claims, total = queue(session, f, actor.scope)
     params = {k: v for k, v in request.query_params.items() if k != "offset"}
     return templates.TemplateResponse(
         request,
@@ -180,9 +180,9 @@ def staff_claim(
     ref: str,
     session: Session = Depends(get_session),
     user: User = Depends(signed_in),
-    _actor: Actor = Depends(staff_page("view_claim")),
+    actor: Actor = Depends(staff_page("view_claim")),
 ) -> Response:
-    claim = get_claim(session, ref)
+    claim = get_claim(session, ref, actor.scope)
     return _claim_page(request, session, claim, user, done=request.query_params.get("done", ""))
 
 
@@ -204,7 +204,7 @@ async def staff_act(
     actor = Actor.of(user)
     data = await read_form(request)
     action = field(data, "action")
-    claim = get_claim(session, ref)
+    claim = get_claim(session, ref, actor.scope)
     try:
         version = int_or_none(field(data, "version"), "version")
         reinspection, photos = (
@@ -230,7 +230,7 @@ async def staff_act(
         session.rollback()
         if isinstance(exc, Forbidden):
             return page_error(request, exc, user)
-        fresh = get_claim(session, ref)
+        fresh = get_claim(session, ref, actor.scope)
         return _claim_page(request, session, fresh, user, error=exc.text, status=exc.status)
     return RedirectResponse(f"/staff/claims/{claim.ref}?done={action}", status_code=303)
 
@@ -240,7 +240,7 @@ def staff_label(
     request: Request,
     ref: str,
     session: Session = Depends(get_session),
-    _actor: Actor = Depends(staff_page("label")),
+    actor: Actor = Depends(staff_page("label")),
 ) -> Response:
-    claim = get_claim(session, ref)
+    claim = get_claim(session, ref, actor.scope)
     return label_page(request, claim, f"/staff/claims/{claim.ref}")
