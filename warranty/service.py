@@ -445,7 +445,12 @@ def open_claim(
     assert claim.id is not None
     _log(session, claim.id, actor, "open", None, "submitted", description.strip()[:500] or problem, now)
     publish_in(
-        session, EventType.CLAIM_OPENED, ref=claim.ref, cert_human_id=claim.cert_human_id, state=claim.state
+        session,
+        EventType.CLAIM_OPENED,
+        ref=claim.ref,
+        cert_human_id=claim.cert_human_id,
+        state=claim.state,
+        station_id=claim.station_id,
     )
     return claim, secret
 
@@ -602,6 +607,7 @@ def transition(
         from_state=claim.state,
         state=t.target,
         version=claim.version + 1,
+        station_id=claim.station_id,
     )
     session.refresh(claim)
     return claim

@@ -359,7 +359,13 @@ def _set_status(session: Session, human_id: str, action: str, reason: str) -> Ce
     session.add(row)
     session.flush()
     record = _record(session, row)
-    publish_in(session, EventType.CERTIFICATE_STATUS_CHANGED, human_id=record.human_id, status=record.status)
+    publish_in(
+        session,
+        EventType.CERTIFICATE_STATUS_CHANGED,
+        human_id=record.human_id,
+        status=record.status,
+        station_id=row.station_id,
+    )
     return record
 
 

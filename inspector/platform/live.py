@@ -20,11 +20,13 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from inspector.auth import Role, User, require_roles
-from inspector.eventbus import Event, FeedState, PlatformEvents
+from inspector.auth.tenancy import Scope, scope_of
+from inspector.eventbus import Event, EventType, FeedState, PlatformEvents
 from inspector.eventbus.bus import CATCH_UP_LIMIT
+from inspector.platform.tables import EnrolledStation
 from inspector.web.deps import get_session
 from inspector.web.responses import body_of, refusals
 
@@ -41,6 +43,33 @@ def _last_event_id(request: Request, after: int | None) -> int | None:
     return int(last) if last.isascii() and last.isdigit() and len(last) < 19 else after
 
 
+class SellerFilter:
+    """Which events a viewer may see: those of the stations in their scope (``tenancy``).
+
+    Every event names its station; the station-to-seller map is read once per stream and again
+    when a station is enrolled (a station may move to another seller then). An event that names
+    no station is for the platform admin only.
+    """
+
+    def __init__(self, scope: Scope, engine: Any) -> None:
+        self.scope = scope
+        self.engine = engine
+        self.sellers: dict[str, str | None] = {}
+
+    def load(self) -> None:
+        if self.scope.everything:
+            return
+        with Session(self.engine) as session:
+            rows = session.exec(select(EnrolledStation.station_id, EnrolledStation.seller_id)).all()
+        self.sellers = dict(rows)
+
+    def shows(self, event: Event) -> bool:
+        if self.scope.everything:
+            return True
+        station = event.data.get("station_id")
+        return isinstance(station, str) and self.sellers.get(station) == self.scope.seller_id
+
+
 def _sse(event: Event) -> str:
     body = {"id": event.id, "type": event.type.value, "data": event.data, "at": event.at}
     return f"id: {event.id}\nevent: {event.type.value}\ndata: {json.dumps(body)}\n\n"
@@ -54,7 +83,7 @@ def _sse(event: Event) -> str:
 async def platform_events(
     request: Request,
     after: int | None = Query(None, ge=0, le=2**62, description="resume after this event id"),
-    _user: User = Depends(staff_only),
+    user: User = Depends(staff_only),
     session: Session = Depends(get_session),
 ) -> StreamingResponse:
     """Every certificate received or changed, station enrolled or revoked, claim opened or moved.
@@ -63,6 +92,7 @@ async def platform_events(
     read, or a ``hello``'s ``last_event_id``), to receive what came after it; ``event: reset`` means
     too much was missed (reload the view). Comments (``: ping``) keep proxies from closing it.
     """
+    seen = SellerFilter(scope_of(user), session.get_bind())
     session.close()  # the sign-in check's database connection goes back now, not when the stream ends
     events: PlatformEvents = request.app.state.platform_events
     bus = events.bus
@@ -71,6 +101,7 @@ async def platform_events(
     queue = bus.subscribe()
     last = _last_event_id(request, after)
     try:
+        await asyncio.to_thread(seen.load)
         backlog = await asyncio.to_thread(bus.since, last) if last is not None else []
     except BaseException:
         bus.unsubscribe(queue)
@@ -86,7 +117,8 @@ async def platform_events(
             else:
                 for event in backlog:
                     sent = event.id
-                    yield _sse(event)
+                    if seen.shows(event):
+                        yield _sse(event)
             while True:
                 try:
                     live: Event | None = await asyncio.wait_for(queue.get(), timeout=HEARTBEAT_S)
@@ -99,7 +131,10 @@ async def platform_events(
                     return
                 if live.id > sent:
                     sent = live.id
-                    yield _sse(live)
+                    if live.type is EventType.STATION_ENROLLED:
+                        await asyncio.to_thread(seen.load)
+                    if seen.shows(live):
+                        yield _sse(live)
         finally:
             bus.unsubscribe(queue)
 
