@@ -23,6 +23,7 @@ from sqlalchemy import func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from inspector.certificates.page_cache import drop_on_commit
 from inspector.i18n import N_
 from warranty.certificate_lookup import CertificateView, identity_matches, lookup
 from warranty.coverage import Coverage, coverage_of, plan_for_certificate, sale_for
@@ -297,6 +298,7 @@ def record_sale(
     except IntegrityError as exc:
         session.rollback()
         raise Conflict(N_("a sale is already recorded for certificate %(cert)s"), cert=cert.human_id) from exc
+    drop_on_commit(session, cert.human_id)  # the verify page counts the warranty from the sale now
     return sale
 
 
@@ -435,6 +437,7 @@ def open_claim(
         ) from exc
     assert claim.id is not None
     _log(session, claim.id, actor, "open", None, "submitted", description.strip()[:500] or problem, now)
+    drop_on_commit(session, cert.human_id)  # the verify page shows the certificate's warranty
     return claim, secret
 
 
@@ -574,6 +577,7 @@ def transition(
         )
     assert claim.id is not None
     _log(session, claim.id, actor, action, claim.state, t.target, note, now, data)
+    drop_on_commit(session, claim.cert_human_id)
     session.refresh(claim)
     return claim
 

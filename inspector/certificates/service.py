@@ -42,6 +42,7 @@ from inspector.certificates.keys import (
     verification_method,
 )
 from inspector.certificates.merkle import MerkleTree, leaf_hash
+from inspector.certificates.page_cache import drop_on_commit
 from inspector.certificates.statuslist import LIST_SIZE, encode_list
 from inspector.certificates.tables import Certificate, LogLeaf, TreeHead
 from inspector.certificates.verify import Verdict, VerificationResult, verify_credential
@@ -357,6 +358,7 @@ def _set_status(session: Session, human_id: str, action: str, reason: str) -> Ce
     row.status_reason = reason.strip()[:512]
     session.add(row)
     session.flush()
+    drop_on_commit(session, row.human_id)  # its verify page says the new status
     record = _record(session, row)
     return record
 

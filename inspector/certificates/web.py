@@ -2,6 +2,10 @@
 
 Everything here is public (buyers never log in) except the admin status actions under
 ``/api/certificates``. Unknown or mistyped ids get a friendly 404 page, never a traceback.
+
+The verify page and ``verify.json`` are what buyers load most: they are verified and rendered
+once and served from this process's ``VerifyCache`` (``inspector.certificates.page_cache``) on
+the event loop, with no database session, and carry an ETag and ``Cache-Control`` for CDNs.
 """
 
 from __future__ import annotations
@@ -15,8 +19,10 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from pydantic import BaseModel
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from inspector.auth import Role, User, require_roles
+from inspector.auth.web import SESSION_COOKIE
 from inspector.certificates import humanid
 from inspector.certificates.buyer_page import buyer_page
 from inspector.certificates.coverage_view import warranty_status
@@ -25,6 +31,7 @@ from inspector.certificates.keys import KeySet, issuer_document
 from inspector.certificates.label import LabelFontMissing, label_pdf, label_text
 from inspector.certificates.matching import MatchAnswer, MatchState, OrderRefCheck, check_match, no_sales
 from inspector.certificates.merkle import leaf_hash, verify_inclusion
+from inspector.certificates.page_cache import CachedBody, VerifyCache, cached_body
 from inspector.certificates.service import (
     STATUS_PURPOSES,
     CertificateError,
@@ -48,6 +55,7 @@ from inspector.config import Settings
 from inspector.i18n import translate
 from inspector.photostore import PHOTOS_DIR, PhotoStore, PhotoStoreError
 from inspector.ratelimit import client_address
+from inspector.web import http_cache
 from inspector.web.deps import get_engine, get_session, get_settings_dep
 from inspector.web.language import request_locale, station_locale
 from inspector.web.params import MAX_INT32, SafeStr
@@ -58,6 +66,9 @@ router = APIRouter(tags=["certificates"])
 
 
 VC_MEDIA = "application/vc+ld+json"
+JSON_VARIANT = "verify.json"
+# The page's language comes from the ``lang`` cookie, else Accept-Language.
+PAGE_VARY = "Accept-Language, Cookie"
 # Where a certificate that this server only keeps a copy of is verified (None: here). A station
 # enrolled with a platform wires one in (``app.state.certificate_elsewhere``); by default: here.
 Elsewhere = Callable[[Session, CertificateRecord], str | None]
@@ -93,7 +104,17 @@ def _not_found(request: Request, ref: str) -> HTMLResponse:
 
 
 def _json_not_found(ref: str) -> JSONResponse:
-    return JSONResponse({"error": "not_found", "detail": f"no certificate {ref[:40]!r}"}, status_code=404)
+    return JSONResponse(
+        {"error": "not_found", "detail": f"no certificate {ref[:40]!r}"},
+        status_code=404,
+        headers={"Cache-Control": http_cache.NOT_KEPT},  # it may be uploaded a second later
+    )
+
+
+def verify_cache(request: Request) -> VerifyCache:
+    """This app's verify cache (``create_app`` makes it from the settings)."""
+    cache: VerifyCache = request.app.state.verify_cache
+    return cache
 
 
 def transparency(session: Session, settings: Settings, record: CertificateRecord) -> dict[str, Any]:
@@ -254,25 +275,40 @@ def get_credential(
     summary="Verification result (signature, key, status, log)",
     responses={**ON_PLATFORM, **refusals(404)},
 )
-def get_verification(
-    ref: str,
-    session: Session = Depends(get_session),
-    settings: Settings = Depends(get_settings_dep),
-    elsewhere: Elsewhere = Depends(get_elsewhere),
-) -> Response:
-    record = get_certificate(session, ref)
-    if record is None:
+async def get_verification(ref: str, request: Request) -> Response:
+    hid = humanid.normalize(ref)
+    if hid is None:
         return _json_not_found(ref)
-    if moved := _sent_on(session, record, elsewhere, "/verify.json"):
-        return moved
-    result: VerificationResult | None = verify_stored(session, settings, record.human_id)
-    assert result is not None
-    body = result.as_dict()
-    body["status"] = record.status
-    body["status_reason"] = record.status_reason
-    body["transparency"] = transparency(session, settings, record)
-    session.commit()
-    return JSONResponse(body)
+    found = verify_cache(request).get(hid, JSON_VARIANT)
+    if found is None:
+        made = await run_in_threadpool(_fill_verification, request, ref)
+        if isinstance(made, Response):
+            return made
+        found = made
+    return _kept(request, found)
+
+
+def _fill_verification(request: Request, ref: str) -> CachedBody | Response:
+    """Verify once (in a worker thread, with its own session) and keep the JSON."""
+    cache = verify_cache(request)
+    generation = cache.generation
+    settings: Settings = request.app.state.settings
+    with Session(get_engine(request)) as session:
+        record = get_certificate(session, ref)
+        if record is None:
+            return _json_not_found(ref)
+        if moved := _sent_on(session, record, get_elsewhere(request), "/verify.json"):
+            return moved
+        result: VerificationResult | None = verify_stored(session, settings, record.human_id)
+        assert result is not None
+        body = result.as_dict()
+        body["status"] = record.status
+        body["status_reason"] = record.status_reason
+        body["transparency"] = transparency(session, settings, record)
+        session.commit()
+    made = cached_body(bytes(JSONResponse(body).body), "application/json")
+    cache.put(record.human_id, JSON_VARIANT, made, generation)
+    return made
 
 
 @router.get(
@@ -386,17 +422,64 @@ def get_label_pdf(
     # 303: an id that is only a line break reaches the look-up form's route (Starlette's "$")
     responses={**redirect(), **refusals(404, html=True)},
 )
-def get_page(
-    ref: str,
-    request: Request,
-    session: Session = Depends(get_session),
-    settings: Settings = Depends(get_settings_dep),
-    elsewhere: Elsewhere = Depends(get_elsewhere),
-) -> Response:
-    record = get_certificate(session, ref)
-    if record is not None and (moved := _sent_on(session, record, elsewhere)):
-        return moved
-    return _page(request, session, settings, ref)
+async def get_page(ref: str, request: Request) -> Response:
+    hid = humanid.normalize(ref)
+    if hid is None:
+        return _not_found(request, ref)
+    if SESSION_COOKIE in request.cookies:  # signed in: the page carries this reader's CSRF token
+        made = await run_in_threadpool(_fill_page, request, ref, None)
+        if isinstance(made, Response):
+            return made
+        return _personal(made)
+    # The language links lead back to the path as typed: part of the key. A query string (which
+    # they carry too) is rendered each time, so made-up queries cannot push real pages out.
+    variant = None if request.url.query else f"page:{request_locale(request).tag}:{request.url.path}"
+    found = verify_cache(request).get(hid, variant) if variant else None
+    if found is None:
+        made = await run_in_threadpool(_fill_page, request, ref, variant)
+        if isinstance(made, Response):
+            return made
+        found = made
+    return _kept(request, found, vary=PAGE_VARY)
+
+
+def _fill_page(request: Request, ref: str, variant: str | None) -> CachedBody | Response:
+    """Verify and render once (in a worker thread); kept as ``variant`` unless that is None."""
+    cache = verify_cache(request)
+    generation = cache.generation
+    with Session(get_engine(request)) as session:
+        record = get_certificate(session, ref)
+        if record is not None and (moved := _sent_on(session, record, get_elsewhere(request))):
+            return moved
+        page = _page(request, session, request.app.state.settings, ref)
+    if record is None or page.status_code != 200:
+        page.headers["Cache-Control"] = http_cache.NOT_KEPT
+        return page
+    made = cached_body(bytes(page.body), "text/html")
+    if variant is not None:
+        cache.put(record.human_id, variant, made, generation)
+    return made
+
+
+def _kept(request: Request, made: CachedBody, vary: str | None = None) -> Response:
+    """A public response from the cache: 304 when the client holds these bytes already."""
+    settings: Settings = request.app.state.settings
+    headers = {
+        "ETag": made.etag,
+        "Cache-Control": http_cache.public(
+            settings.verify_cache_max_age_s, settings.verify_stale_while_revalidate_s
+        ),
+    }
+    if vary:
+        headers["Vary"] = vary
+    if http_cache.none_match(request.headers.get("if-none-match"), made.etag):
+        return Response(status_code=304, headers=headers)
+    return Response(made.body, media_type=made.media_type, headers=headers)
+
+
+def _personal(made: CachedBody) -> Response:
+    headers = {"Cache-Control": http_cache.PERSONAL, "Vary": PAGE_VARY}
+    return Response(made.body, media_type=made.media_type, headers=headers)
 
 
 def get_order_ref_check(request: Request) -> OrderRefCheck:

@@ -1,0 +1,157 @@
+"""Verified and rendered verify pages, kept per process so a busy certificate costs one verification.
+
+A certificate never changes once issued; what can change is rare: its status (revoked, suspended,
+reinstated), its station's key (revoked, replaced), its warranty (a sale recorded, a claim opened
+or decided) and the transparency log's size. So ``/c/{id}`` and ``/c/{id}/verify.json`` are
+verified and rendered once and the bytes kept in a bounded LRU of this process, one entry per
+certificate and variant (the JSON, or the page in one language).
+
+Freshness, from the strongest guarantee to the weakest:
+
+* the code paths that change what a page says call ``drop_on_commit`` (or ``invalidate_*``):
+  the entry leaves every cache of this process once that change is committed, so the next
+  request in this process shows it;
+* an entry older than ``max_age_s`` is never served, so the other worker processes (which did
+  not see the change) converge within seconds, before any cross-process signal exists;
+* a fill that began before an invalidation is not stored (a generation counter), so a request
+  racing a revocation cannot put the old state back.
+
+``invalidate_certificate`` and ``invalidate_all`` are what an event bus between processes calls.
+Only anonymous, reader-independent content goes in: the routes bypass the cache for a signed-in
+reader (the page carries that reader's CSRF token) and never cache a 404.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+import weakref
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session as OrmSession
+
+_PENDING = "verify_cache_pending"  # Session.info key: ids to drop once the transaction commits
+ALL = "*"  # a pending "drop everything" (a key revoked or replaced)
+
+
+@dataclass(frozen=True)
+class CachedBody:
+    """A rendered response: its bytes, its media type and its strong ETag."""
+
+    body: bytes
+    media_type: str
+    etag: str
+    made_at: float
+
+
+def strong_etag(body: bytes) -> str:
+    """A strong validator: the same bytes, the same tag, in every worker process."""
+    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
+def cached_body(body: bytes, media_type: str) -> CachedBody:
+    return CachedBody(body=body, media_type=media_type, etag=strong_etag(body), made_at=time.monotonic())
+
+
+class VerifyCache:
+    """A bounded LRU of rendered verify responses, keyed ``(human id, variant)``, with a max age.
+
+    Thread-safe: hits are read on the event loop, fills and invalidations come from worker threads.
+    ``max_entries`` 0 turns it off (every request verifies and renders).
+    """
+
+    def __init__(self, max_entries: int, max_age_s: float) -> None:
+        if max_entries < 0 or max_age_s < 0:
+            raise ValueError("verify cache size and max age must not be negative")
+        self.max_entries = max_entries
+        self.max_age_s = max_age_s
+        self._entries: OrderedDict[tuple[str, str], CachedBody] = OrderedDict()
+        self._lock = threading.Lock()
+        self._generation = 0
+        _caches.add(self)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    @property
+    def generation(self) -> int:
+        """Taken before a fill starts; ``put`` refuses the fill if anything was invalidated since."""
+        return self._generation
+
+    def get(self, human_id: str, variant: str) -> CachedBody | None:
+        key = (human_id, variant)
+        with self._lock:
+            found = self._entries.get(key)
+            if found is None:
+                return None
+            if time.monotonic() - found.made_at > self.max_age_s:
+                del self._entries[key]
+                return None
+            self._entries.move_to_end(key)
+            return found
+
+    def put(self, human_id: str, variant: str, value: CachedBody, generation: int) -> None:
+        if self.max_entries == 0:
+            return
+        with self._lock:
+            if generation != self._generation:
+                return  # verified before a change this process committed since: may be stale
+            self._entries[(human_id, variant)] = value
+            self._entries.move_to_end((human_id, variant))
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+
+    def drop(self, human_id: str) -> None:
+        with self._lock:
+            self._generation += 1
+            for key in [k for k in self._entries if k[0] == human_id]:
+                del self._entries[key]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._generation += 1
+            self._entries.clear()
+
+
+# Every cache of this process (one per app; tests run several apps in one process).
+_caches: weakref.WeakSet[VerifyCache] = weakref.WeakSet()
+
+
+def invalidate_certificate(cert_id: str) -> None:
+    """Drop certificate ``cert_id`` (its human id) from every verify cache of this process."""
+    for cache in list(_caches):
+        cache.drop(cert_id)
+
+
+def invalidate_all() -> None:
+    """Drop every entry of every verify cache of this process (a station key revoked or replaced)."""
+    for cache in list(_caches):
+        cache.clear()
+
+
+def drop_on_commit(session: OrmSession, cert_id: str = ALL) -> None:
+    """Invalidate ``cert_id`` (default: everything) once ``session``'s transaction commits.
+
+    After the commit, not before: a request in between would read and cache the old state.
+    """
+    pending: set[str] = session.info.setdefault(_PENDING, set())
+    pending.add(cert_id)
+
+
+@event.listens_for(OrmSession, "after_commit")
+def _after_commit(session: OrmSession) -> None:
+    pending: set[str] = session.info.pop(_PENDING, set())
+    if ALL in pending:
+        invalidate_all()
+        return
+    for cert_id in pending:
+        invalidate_certificate(cert_id)
+
+
+@event.listens_for(OrmSession, "after_rollback")
+def _after_rollback(session: OrmSession, *_: Any) -> None:
+    session.info.pop(_PENDING, None)
