@@ -23,13 +23,15 @@ reader (the page carries that reader's CSRF token) and never cache a 404.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import threading
 import time
 import weakref
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.orm import Session as OrmSession
@@ -115,6 +117,39 @@ class VerifyCache:
         with self._lock:
             self._generation += 1
             self._entries.clear()
+
+
+T = TypeVar("T")
+
+
+class SingleFlight(Generic[T]):
+    """Requests for an entry being filled wait for that one fill instead of each starting theirs.
+
+    Event loop only. Without it, 64 connections asking for a certificate whose entry just expired
+    would verify it up to 64 times at once, each holding the interpreter for milliseconds.
+    """
+
+    def __init__(self) -> None:
+        self._running: dict[tuple[str, str], asyncio.Future[T | None]] = {}
+
+    async def run(self, key: tuple[str, str], fill: Callable[[], Awaitable[T]]) -> T:
+        running = self._running.get(key)
+        if running is not None:
+            shared = await asyncio.shield(running)
+            if shared is not None:
+                return shared
+            return await fill()  # the fill we waited for failed: try on our own
+        future: asyncio.Future[T | None] = asyncio.get_running_loop().create_future()
+        self._running[key] = future
+        try:
+            made = await fill()
+        except BaseException:
+            future.set_result(None)
+            raise
+        finally:
+            del self._running[key]
+        future.set_result(made)
+        return made
 
 
 # Every cache of this process (one per app; tests run several apps in one process).

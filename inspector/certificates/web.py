@@ -31,7 +31,7 @@ from inspector.certificates.keys import KeySet, issuer_document
 from inspector.certificates.label import LabelFontMissing, label_pdf, label_text
 from inspector.certificates.matching import MatchAnswer, MatchState, OrderRefCheck, check_match, no_sales
 from inspector.certificates.merkle import leaf_hash, verify_inclusion
-from inspector.certificates.page_cache import CachedBody, VerifyCache, cached_body
+from inspector.certificates.page_cache import CachedBody, SingleFlight, VerifyCache, cached_body
 from inspector.certificates.service import (
     STATUS_PURPOSES,
     CertificateError,
@@ -115,6 +115,11 @@ def verify_cache(request: Request) -> VerifyCache:
     """This app's verify cache (``create_app`` makes it from the settings)."""
     cache: VerifyCache = request.app.state.verify_cache
     return cache
+
+
+def _fills(request: Request) -> SingleFlight[CachedBody | Response]:
+    fills: SingleFlight[CachedBody | Response] = request.app.state.verify_fills
+    return fills
 
 
 def transparency(session: Session, settings: Settings, record: CertificateRecord) -> dict[str, Any]:
@@ -281,7 +286,9 @@ async def get_verification(ref: str, request: Request) -> Response:
         return _json_not_found(ref)
     found = verify_cache(request).get(hid, JSON_VARIANT)
     if found is None:
-        made = await run_in_threadpool(_fill_verification, request, ref)
+        made = await _fills(request).run(
+            (hid, JSON_VARIANT), lambda: run_in_threadpool(_fill_verification, request, ref)
+        )
         if isinstance(made, Response):
             return made
         found = made
@@ -433,10 +440,15 @@ async def get_page(ref: str, request: Request) -> Response:
         return _personal(made)
     # The language links lead back to the path as typed: part of the key. A query string (which
     # they carry too) is rendered each time, so made-up queries cannot push real pages out.
-    variant = None if request.url.query else f"page:{request_locale(request).tag}:{request.url.path}"
-    found = verify_cache(request).get(hid, variant) if variant else None
+    if request.url.query:
+        made = await run_in_threadpool(_fill_page, request, ref, None)
+        return made if isinstance(made, Response) else _kept(request, made, vary=PAGE_VARY)
+    variant = f"page:{request_locale(request).tag}:{request.url.path}"
+    found = verify_cache(request).get(hid, variant)
     if found is None:
-        made = await run_in_threadpool(_fill_page, request, ref, variant)
+        made = await _fills(request).run(
+            (hid, variant), lambda: run_in_threadpool(_fill_page, request, ref, variant)
+        )
         if isinstance(made, Response):
             return made
         found = made

@@ -24,7 +24,7 @@ from inspector import __version__
 from inspector.auth.csrf import csrf_protect
 from inspector.certificates.identity import bind_keys_dir
 from inspector.certificates.keys import keys_dir
-from inspector.certificates.page_cache import VerifyCache
+from inspector.certificates.page_cache import SingleFlight, VerifyCache
 from inspector.config import ServerRole, Settings, get_settings
 from inspector.db import DatabaseLimits, make_engine, migrate
 from inspector.photostore import PhotoStoreUnavailable
@@ -135,6 +135,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.engine = engine
     app.state.order_ref_matches = order_ref_matches
     app.state.verify_cache = VerifyCache(settings.verify_cache_entries, settings.verify_cache_max_age_s)
+    app.state.verify_fills = SingleFlight()
     if settings.role is ServerRole.STATION:  # an enrolled station's certificates are verified on the platform
         app.state.certificate_elsewhere = platform_home(settings.station_id)
     bind_keys_dir(engine, keys_dir(settings))  # for identity checks called without settings
