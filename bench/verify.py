@@ -228,6 +228,8 @@ def main() -> int:
                 wrk(base, paths, 3, args.connections, args.wrk_threads, tmp)
                 results[label] = wrk(base, paths, args.duration, args.connections, args.wrk_threads, tmp)
             ceiling = next(iter(results.values())).rate
+            load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+            print(f"machine load average (1, 5, 15 min) after the runs: {load}")
             print(
                 f"{'endpoint':<42} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'of ceiling':>10} {'errors':>7}"
             )

@@ -120,8 +120,9 @@ class Settings(BaseSettings):
         default=5.0,
         ge=0,
         le=3600,
-        description="A kept verify page is served for at most this long, and browsers and CDNs may "
-        "keep it as long (max-age): other web processes show a revocation within this time.",
+        description="A kept verify page is verified and rendered again once older than this (readers "
+        "get the kept one, at most twice as old, while that runs); browsers and CDNs may keep it as "
+        "long (max-age). Other web processes show a revocation within about this time.",
     )
     verify_stale_while_revalidate_s: int = Field(
         default=30,

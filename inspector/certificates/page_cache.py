@@ -11,8 +11,10 @@ Freshness, from the strongest guarantee to the weakest:
 * the code paths that change what a page says call ``drop_on_commit`` (or ``invalidate_*``):
   the entry leaves every cache of this process once that change is committed, so the next
   request in this process shows it;
-* an entry older than ``max_age_s`` is never served, so the other worker processes (which did
-  not see the change) converge within seconds, before any cross-process signal exists;
+* an entry older than ``max_age_s`` is verified and rendered again, so the other worker
+  processes (which did not see the change) converge within seconds, before any cross-process
+  signal exists. While that one refill runs, readers still get the entry they had (at most
+  twice ``max_age_s`` old), so no reader waits for a verification of a page already kept;
 * a fill that began before an invalidation is not stored (a generation counter), so a request
   racing a revocation cannot put the old state back.
 
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import threading
 import time
 import weakref
@@ -35,6 +38,8 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.orm import Session as OrmSession
+
+log = logging.getLogger(__name__)
 
 _PENDING = "verify_cache_pending"  # Session.info key: ids to drop once the transaction commits
 ALL = "*"  # a pending "drop everything" (a key revoked or replaced)
@@ -85,16 +90,24 @@ class VerifyCache:
         return self._generation
 
     def get(self, human_id: str, variant: str) -> CachedBody | None:
+        """The entry if it is younger than the max age."""
+        found, fresh = self.lookup(human_id, variant)
+        return found if fresh else None
+
+    def lookup(self, human_id: str, variant: str) -> tuple[CachedBody | None, bool]:
+        """The entry and whether it is younger than the max age; one older than twice the max
+        age is gone (None), one in between may be served only while it is made again."""
         key = (human_id, variant)
         with self._lock:
             found = self._entries.get(key)
             if found is None:
-                return None
-            if time.monotonic() - found.made_at > self.max_age_s:
+                return None, False
+            age = time.monotonic() - found.made_at
+            if age > 2 * self.max_age_s:
                 del self._entries[key]
-                return None
+                return None, False
             self._entries.move_to_end(key)
-            return found
+            return found, age <= self.max_age_s
 
     def put(self, human_id: str, variant: str, value: CachedBody, generation: int) -> None:
         if self.max_entries == 0:
@@ -131,6 +144,20 @@ class SingleFlight(Generic[T]):
 
     def __init__(self) -> None:
         self._running: dict[tuple[str, str], asyncio.Future[T | None]] = {}
+        self._background: set[asyncio.Task[T]] = set()
+
+    def refresh(self, key: tuple[str, str], fill: Callable[[], Awaitable[T]]) -> None:
+        """Start ``fill`` in the background unless one for ``key`` runs already."""
+        if key in self._running:
+            return
+        task = asyncio.get_running_loop().create_task(self.run(key, fill))
+        self._background.add(task)
+        task.add_done_callback(self._refreshed)
+
+    def _refreshed(self, task: asyncio.Task[T]) -> None:
+        self._background.discard(task)
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            log.warning("refreshing a kept verify page failed: %s", exc)  # the next reader tries again
 
     async def run(self, key: tuple[str, str], fill: Callable[[], Awaitable[T]]) -> T:
         running = self._running.get(key)

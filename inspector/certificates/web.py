@@ -10,7 +10,7 @@ the event loop, with no database session, and carry an ETag and ``Cache-Control`
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -284,15 +284,22 @@ async def get_verification(ref: str, request: Request) -> Response:
     hid = humanid.normalize(ref)
     if hid is None:
         return _json_not_found(ref)
-    found = verify_cache(request).get(hid, JSON_VARIANT)
+    made = await _through_cache(
+        request, hid, JSON_VARIANT, lambda: run_in_threadpool(_fill_verification, request, ref)
+    )
+    return made if isinstance(made, Response) else _kept(request, made)
+
+
+async def _through_cache(
+    request: Request, hid: str, variant: str, fill: Callable[[], Awaitable[CachedBody | Response]]
+) -> CachedBody | Response:
+    """The kept entry (made again in the background once past its max age), else one fill."""
+    found, fresh = verify_cache(request).lookup(hid, variant)
     if found is None:
-        made = await _fills(request).run(
-            (hid, JSON_VARIANT), lambda: run_in_threadpool(_fill_verification, request, ref)
-        )
-        if isinstance(made, Response):
-            return made
-        found = made
-    return _kept(request, found)
+        return await _fills(request).run((hid, variant), fill)
+    if not fresh:
+        _fills(request).refresh((hid, variant), fill)
+    return found
 
 
 def _fill_verification(request: Request, ref: str) -> CachedBody | Response:
@@ -444,15 +451,10 @@ async def get_page(ref: str, request: Request) -> Response:
         made = await run_in_threadpool(_fill_page, request, ref, None)
         return made if isinstance(made, Response) else _kept(request, made, vary=PAGE_VARY)
     variant = f"page:{request_locale(request).tag}:{request.url.path}"
-    found = verify_cache(request).get(hid, variant)
-    if found is None:
-        made = await _fills(request).run(
-            (hid, variant), lambda: run_in_threadpool(_fill_page, request, ref, variant)
-        )
-        if isinstance(made, Response):
-            return made
-        found = made
-    return _kept(request, found, vary=PAGE_VARY)
+    made = await _through_cache(
+        request, hid, variant, lambda: run_in_threadpool(_fill_page, request, ref, variant)
+    )
+    return made if isinstance(made, Response) else _kept(request, made, vary=PAGE_VARY)
 
 
 def _fill_page(request: Request, ref: str, variant: str | None) -> CachedBody | Response:
