@@ -60,8 +60,10 @@ def strong_etag(body: bytes) -> str:
     return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
 
 
-def cached_body(body: bytes, media_type: str) -> CachedBody:
-    return CachedBody(body=body, media_type=media_type, etag=strong_etag(body), made_at=time.monotonic())
+def cached_body(body: bytes, media_type: str, made_at: float | None = None) -> CachedBody:
+    """``made_at`` on ``time.monotonic``'s clock (default: now)."""
+    stamp = time.monotonic() if made_at is None else made_at
+    return CachedBody(body=body, media_type=media_type, etag=strong_etag(body), made_at=stamp)
 
 
 class VerifyCache:

@@ -3,7 +3,9 @@ bounded, revalidated with ETags, and never carrying one reader's state into anot
 
 from __future__ import annotations
 
+import asyncio
 import re
+import time
 
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
@@ -13,7 +15,7 @@ from inspector.auth.csrf import csrf_token_for
 from inspector.certificates import IssuedCertificate
 from inspector.certificates.humanid import new_human_id
 from inspector.certificates.keys import revoke_key
-from inspector.certificates.page_cache import VerifyCache, cached_body
+from inspector.certificates.page_cache import SingleFlight, VerifyCache, cached_body
 from inspector.db import session_scope
 from warranty.service import Actor, record_sale
 
@@ -127,8 +129,9 @@ def test_the_cache_keeps_no_more_than_its_size() -> None:
     for n in range(10):
         cache.put(f"ID{n}", "json", cached_body(b"{}", "application/json"), cache.generation)
     assert len(cache) == 3 and cache.get("ID9", "json") is not None and cache.get("ID0", "json") is None
-    expired = VerifyCache(max_entries=3, max_age_s=0)
-    expired.put("ID", "json", cached_body(b"{}", "application/json"), expired.generation)
+    expired = VerifyCache(max_entries=3, max_age_s=10)
+    made = cached_body(b"{}", "application/json", made_at=time.monotonic() - 11)
+    expired.put("ID", "json", made, expired.generation)
     assert expired.get("ID", "json") is None
 
 
@@ -158,3 +161,30 @@ def test_a_page_never_carries_one_readers_sign_in_into_anothers(
         assert found is not None and found.group(1) == ""
         assert token.group(1) not in page.text
     assert anonymous_after.headers["etag"] == anonymous_before.headers["etag"]
+
+
+def test_many_readers_of_one_expired_page_cause_one_verification() -> None:
+    """Readers arriving while a page is being made wait for that one fill; past its max age a kept
+    page is still served (at most twice as old) while one refill runs, never beyond that."""
+    fills = 0
+
+    async def fill() -> str:
+        nonlocal fills
+        fills += 1
+        await asyncio.sleep(0.05)
+        return "page"
+
+    async def readers() -> list[str]:
+        flight: SingleFlight[str] = SingleFlight()
+        return await asyncio.gather(*(flight.run(("ID", "json"), fill) for _ in range(20)))
+
+    assert asyncio.run(readers()) == ["page"] * 20 and fills == 1
+    cache = VerifyCache(max_entries=3, max_age_s=60)
+    cache.put("NEW", "json", cached_body(b"{}", "application/json"), cache.generation)
+    assert cache.lookup("NEW", "json")[1] is True
+    aged = cached_body(b"{}", "application/json", made_at=time.monotonic() - 90)
+    cache.put("AGED", "json", aged, cache.generation)
+    assert cache.lookup("AGED", "json") == (aged, False) and cache.get("AGED", "json") is None
+    old = cached_body(b"{}", "application/json", made_at=time.monotonic() - 121)
+    cache.put("OLD", "json", old, cache.generation)
+    assert cache.lookup("OLD", "json") == (None, False)
