@@ -11,10 +11,13 @@ Freshness, from the strongest guarantee to the weakest:
 * the code paths that change what a page says call ``drop_on_commit`` (or ``invalidate_*``):
   the entry leaves every cache of this process once that change is committed, so the next
   request in this process shows it;
-* an entry older than ``max_age_s`` is verified and rendered again, so the other worker
-  processes (which did not see the change) converge within seconds, before any cross-process
-  signal exists. While that one refill runs, readers still get the entry they had (at most
-  twice ``max_age_s`` old), so no reader waits for a verification of a page already kept;
+* an entry not checked for ``max_age_s`` is checked again, so the other worker processes (which
+  did not see the change) converge within seconds, before any cross-process signal exists. The
+  check reads the entry's ``stamp`` (what can change: status, key status, warranty; a few
+  queries) and verifies and renders again only when it differs, or when the entry is
+  ``FULL_REFILL_CHECKS`` max ages old (the log's size and proof move on as certificates arrive).
+  While that one check runs, readers still get the entry they had (at most twice ``max_age_s``
+  since its last check), so no reader waits for a page already kept;
 * a fill that began before an invalidation is not stored (a generation counter), so a request
   racing a revocation cannot put the old state back.
 
@@ -32,8 +35,8 @@ import threading
 import time
 import weakref
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Hashable
+from dataclasses import dataclass, replace
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import event
@@ -45,14 +48,20 @@ _PENDING = "verify_cache_pending"  # Session.info key: ids to drop once the tran
 ALL = "*"  # a pending "drop everything" (a key revoked or replaced)
 
 
+FULL_REFILL_CHECKS = 12  # an entry this many max ages old is made again even if its stamp holds
+
+
 @dataclass(frozen=True)
 class CachedBody:
-    """A rendered response: its bytes, its media type and its strong ETag."""
+    """A rendered response: its bytes, media type and strong ETag; when it was made and last
+    found current (``time.monotonic``), and the stamp of the state it shows."""
 
     body: bytes
     media_type: str
     etag: str
     made_at: float
+    checked_at: float
+    stamp: Hashable = None
 
 
 def strong_etag(body: bytes) -> str:
@@ -60,10 +69,12 @@ def strong_etag(body: bytes) -> str:
     return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
 
 
-def cached_body(body: bytes, media_type: str, made_at: float | None = None) -> CachedBody:
+def cached_body(
+    body: bytes, media_type: str, stamp: Hashable = None, made_at: float | None = None
+) -> CachedBody:
     """``made_at`` on ``time.monotonic``'s clock (default: now)."""
-    stamp = time.monotonic() if made_at is None else made_at
-    return CachedBody(body=body, media_type=media_type, etag=strong_etag(body), made_at=stamp)
+    at = time.monotonic() if made_at is None else made_at
+    return CachedBody(body, media_type, strong_etag(body), made_at=at, checked_at=at, stamp=stamp)
 
 
 class VerifyCache:
@@ -104,7 +115,7 @@ class VerifyCache:
             found = self._entries.get(key)
             if found is None:
                 return None, False
-            age = time.monotonic() - found.made_at
+            age = time.monotonic() - found.checked_at
             if age > 2 * self.max_age_s:
                 del self._entries[key]
                 return None, False
@@ -122,6 +133,19 @@ class VerifyCache:
             while len(self._entries) > self.max_entries:
                 self._entries.popitem(last=False)
 
+    def needs_refill(self, entry: CachedBody) -> bool:
+        """Is ``entry`` old enough to be made again whatever its stamp says?"""
+        return time.monotonic() - entry.made_at > FULL_REFILL_CHECKS * self.max_age_s
+
+    def confirm(self, human_id: str, variant: str, entry: CachedBody, generation: int) -> CachedBody:
+        """``entry`` was found current: it counts as checked now (unless something changed since)."""
+        renewed = replace(entry, checked_at=time.monotonic())
+        with self._lock:
+            key = (human_id, variant)
+            if generation == self._generation and self._entries.get(key) is entry:
+                self._entries[key] = renewed
+        return renewed
+
     def drop(self, human_id: str) -> None:
         with self._lock:
             self._generation += 1
@@ -135,6 +159,9 @@ class VerifyCache:
 
 
 T = TypeVar("T")
+# Refreshes at once per process: entries made together expire together, and each one takes a
+# database connection and a worker thread.
+MAX_BACKGROUND_REFRESHES = 4
 
 
 class SingleFlight(Generic[T]):
@@ -149,8 +176,9 @@ class SingleFlight(Generic[T]):
         self._background: set[asyncio.Task[T]] = set()
 
     def refresh(self, key: tuple[str, str], fill: Callable[[], Awaitable[T]]) -> None:
-        """Start ``fill`` in the background unless one for ``key`` runs already."""
-        if key in self._running:
+        """Start ``fill`` in the background unless one for ``key`` runs already, or too many do
+        (the next reader of a kept entry asks again)."""
+        if key in self._running or len(self._background) >= MAX_BACKGROUND_REFRESHES:
             return
         task = asyncio.get_running_loop().create_task(self.run(key, fill))
         self._background.add(task)

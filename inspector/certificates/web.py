@@ -10,7 +10,7 @@ the event loop, with no database session, and carry an ETag and ``Cache-Control`
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Hashable
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -284,22 +284,43 @@ async def get_verification(ref: str, request: Request) -> Response:
     hid = humanid.normalize(ref)
     if hid is None:
         return _json_not_found(ref)
-    made = await _through_cache(
-        request, hid, JSON_VARIANT, lambda: run_in_threadpool(_fill_verification, request, ref)
-    )
+    made = await _through_cache(request, hid, JSON_VARIANT, lambda: _fill_verification(request, ref))
     return made if isinstance(made, Response) else _kept(request, made)
 
 
-async def _through_cache(
-    request: Request, hid: str, variant: str, fill: Callable[[], Awaitable[CachedBody | Response]]
-) -> CachedBody | Response:
-    """The kept entry (made again in the background once past its max age), else one fill."""
+Fill = Callable[[], CachedBody | Response]
+
+
+async def _through_cache(request: Request, hid: str, variant: str, fill: Fill) -> CachedBody | Response:
+    """The kept entry (checked again in the background once past its max age), else one fill."""
     found, fresh = verify_cache(request).lookup(hid, variant)
     if found is None:
-        return await _fills(request).run((hid, variant), fill)
+        return await _fills(request).run((hid, variant), lambda: run_in_threadpool(fill))
     if not fresh:
-        _fills(request).refresh((hid, variant), fill)
+        kept = found
+        _fills(request).refresh(
+            (hid, variant), lambda: run_in_threadpool(_check_again, request, hid, variant, kept, fill)
+        )
     return found
+
+
+def _stamp(session: Session, record: CertificateRecord) -> Hashable:
+    """What a kept verify page shows that can change: status, key status, warranty (as shown)."""
+    return (record.status, record.status_reason, record.key_status, warranty_status(session, record))
+
+
+def _check_again(
+    request: Request, hid: str, variant: str, kept: CachedBody, fill: Fill
+) -> CachedBody | Response:
+    """Keep ``kept`` if its stamp still holds (a few queries), else verify and render again."""
+    cache = verify_cache(request)
+    generation = cache.generation
+    if not cache.needs_refill(kept):
+        with Session(get_engine(request)) as session:
+            record = get_certificate(session, hid)
+            if record is not None and _stamp(session, record) == kept.stamp:
+                return cache.confirm(hid, variant, kept, generation)
+    return fill()
 
 
 def _fill_verification(request: Request, ref: str) -> CachedBody | Response:
@@ -319,8 +340,9 @@ def _fill_verification(request: Request, ref: str) -> CachedBody | Response:
         body["status"] = record.status
         body["status_reason"] = record.status_reason
         body["transparency"] = transparency(session, settings, record)
+        stamp = _stamp(session, record)
         session.commit()
-    made = cached_body(bytes(JSONResponse(body).body), "application/json")
+    made = cached_body(bytes(JSONResponse(body).body), "application/json", stamp)
     cache.put(record.human_id, JSON_VARIANT, made, generation)
     return made
 
@@ -451,9 +473,7 @@ async def get_page(ref: str, request: Request) -> Response:
         made = await run_in_threadpool(_fill_page, request, ref, None)
         return made if isinstance(made, Response) else _kept(request, made, vary=PAGE_VARY)
     variant = f"page:{request_locale(request).tag}:{request.url.path}"
-    made = await _through_cache(
-        request, hid, variant, lambda: run_in_threadpool(_fill_page, request, ref, variant)
-    )
+    made = await _through_cache(request, hid, variant, lambda: _fill_page(request, ref, variant))
     return made if isinstance(made, Response) else _kept(request, made, vary=PAGE_VARY)
 
 
@@ -466,10 +486,11 @@ def _fill_page(request: Request, ref: str, variant: str | None) -> CachedBody | 
         if record is not None and (moved := _sent_on(session, record, get_elsewhere(request))):
             return moved
         page = _page(request, session, request.app.state.settings, ref)
+        stamp = _stamp(session, record) if record is not None else None
     if record is None or page.status_code != 200:
         page.headers["Cache-Control"] = http_cache.NOT_KEPT
         return page
-    made = cached_body(bytes(page.body), "text/html")
+    made = cached_body(bytes(page.body), "text/html", stamp)
     if variant is not None:
         cache.put(record.human_id, variant, made, generation)
     return made
