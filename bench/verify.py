@@ -187,6 +187,7 @@ def main() -> int:
     ap.add_argument("--wrk-threads", type=int, default=2)
     ap.add_argument("--certs", type=int, default=100, help="certificates the load walks through")
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--warm-up", type=int, default=8, help="seconds of load before each measurement")
     args = ap.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: install it (Debian: apt-get install -y wrk)")
@@ -224,8 +225,8 @@ def main() -> int:
             }
             results = {}
             for label, paths in endpoints.items():
-                # warm-up: fills each worker's cache
-                wrk(base, paths, 3, args.connections, args.wrk_threads, tmp)
+                # warm-up: fills each worker's cache (every certificate once per worker at least)
+                wrk(base, paths, args.warm_up, args.connections, args.wrk_threads, tmp)
                 results[label] = wrk(base, paths, args.duration, args.connections, args.wrk_threads, tmp)
             ceiling = next(iter(results.values())).rate
             load = ", ".join(f"{x:.1f}" for x in os.getloadavg())

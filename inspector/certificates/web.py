@@ -46,6 +46,7 @@ from inspector.certificates.service import (
     revoke_certificate,
     signed_tree_head,
     status_list_credential,
+    status_stamp,
     suspend_certificate,
     verify_stored,
 )
@@ -304,9 +305,20 @@ async def _through_cache(request: Request, hid: str, variant: str, fill: Fill) -
     return found
 
 
-def _stamp(session: Session, record: CertificateRecord) -> Hashable:
-    """What a kept verify page shows that can change: status, key status, warranty (as shown)."""
-    return (record.status, record.status_reason, record.key_status, warranty_status(session, record))
+# What else a kept verify page shows that can change, in a query or two; a platform or station
+# wires in its warranty's (``app.state.verify_stamp``): its sale date and plan.
+ExtraStamp = Callable[[Session, str], Hashable]
+
+
+def _no_extra(_session: Session, _human_id: str) -> Hashable:
+    return None
+
+
+def _stamp(request: Request, session: Session, human_id: str) -> Hashable:
+    """The state a kept page shows that can change while it is kept (status, keys, sale); the
+    warranty days left and the log's size change with time and are caught by the full refill."""
+    extra: ExtraStamp = getattr(request.app.state, "verify_stamp", _no_extra)
+    return (status_stamp(session, human_id), extra(session, human_id))
 
 
 def _check_again(
@@ -317,8 +329,7 @@ def _check_again(
     generation = cache.generation
     if not cache.needs_refill(kept):
         with Session(get_engine(request)) as session:
-            record = get_certificate(session, hid)
-            if record is not None and _stamp(session, record) == kept.stamp:
+            if _stamp(request, session, hid) == kept.stamp:
                 return cache.confirm(hid, variant, kept, generation)
     return fill()
 
@@ -340,7 +351,7 @@ def _fill_verification(request: Request, ref: str) -> CachedBody | Response:
         body["status"] = record.status
         body["status_reason"] = record.status_reason
         body["transparency"] = transparency(session, settings, record)
-        stamp = _stamp(session, record)
+        stamp = _stamp(request, session, record.human_id)
         session.commit()
     made = cached_body(bytes(JSONResponse(body).body), "application/json", stamp)
     cache.put(record.human_id, JSON_VARIANT, made, generation)
@@ -486,7 +497,7 @@ def _fill_page(request: Request, ref: str, variant: str | None) -> CachedBody | 
         if record is not None and (moved := _sent_on(session, record, get_elsewhere(request))):
             return moved
         page = _page(request, session, request.app.state.settings, ref)
-        stamp = _stamp(session, record) if record is not None else None
+        stamp = _stamp(request, session, record.human_id) if record is not None else None
     if record is None or page.status_code != 200:
         page.headers["Cache-Control"] = http_cache.NOT_KEPT
         return page

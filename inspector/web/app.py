@@ -38,7 +38,7 @@ from inspector.web.metrics import install_metrics
 from inspector.web.page_not_found import not_found
 from inspector.web.responses import photo_store_unavailable
 from inspector.web.security_headers import SecurityHeadersMiddleware
-from warranty.coverage import sale_for
+from warranty.coverage import sale_for, sale_stamp
 from warranty.uploads import sweep_periodically, upload_store
 
 # One entry per component that serves HTTP. Add yours here.
@@ -136,6 +136,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.order_ref_matches = order_ref_matches
     app.state.verify_cache = VerifyCache(settings.verify_cache_entries, settings.verify_cache_max_age_s)
     app.state.verify_fills = SingleFlight()
+    app.state.verify_stamp = sale_stamp  # a kept verify page is made again once its item is sold
     if settings.role is ServerRole.STATION:  # an enrolled station's certificates are verified on the platform
         app.state.certificate_elsewhere = platform_home(settings.station_id)
     bind_keys_dir(engine, keys_dir(settings))  # for identity checks called without settings
