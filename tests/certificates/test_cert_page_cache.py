@@ -6,9 +6,12 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+from datetime import UTC, datetime
 
 from fastapi.testclient import TestClient
+from sqlalchemy import update
 from sqlalchemy.engine import Engine
+from sqlmodel import col
 
 from inspector.auth import Role, create_user, issue_token
 from inspector.auth.csrf import csrf_token_for
@@ -16,7 +19,10 @@ from inspector.certificates import IssuedCertificate
 from inspector.certificates.humanid import new_human_id
 from inspector.certificates.keys import revoke_key
 from inspector.certificates.page_cache import SingleFlight, VerifyCache, cached_body
+from inspector.certificates.tables import Certificate
+from inspector.config import Settings
 from inspector.db import session_scope
+from inspector.web.app import create_app
 from warranty.service import Actor, record_sale
 
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]*)">')
@@ -188,3 +194,28 @@ def test_many_readers_of_one_expired_page_cause_one_verification() -> None:
     old = cached_body(b"{}", "application/json", made_at=time.monotonic() - 121)
     cache.put("OLD", "json", old, cache.generation)
     assert cache.lookup("OLD", "json") == (None, False)
+
+
+def test_a_change_made_by_another_process_shows_after_the_max_age(
+    settings: Settings, engine: Engine, issued: IssuedCertificate
+) -> None:
+    """Another web process suspends the certificate (this one is not told): the page kept here
+    says so once its max age has passed, without anyone dropping it."""
+    quick = settings.model_copy(update={"verify_cache_max_age_s": 0.3})
+    url = f"/c/{issued.human_id}/verify.json"
+    with TestClient(create_app(quick, engine=engine)) as client:
+        assert client.get(url).json()["verdict"] == "valid"
+        with engine.begin() as conn:  # as another process would: no commit hook of this one runs
+            conn.execute(
+                update(Certificate)
+                .where(col(Certificate.human_id) == issued.human_id)
+                .values(suspended_at=datetime.now(UTC), status_reason="review")
+            )
+        assert client.get(url).json()["verdict"] == "valid"  # kept: nobody told this process
+        verdicts = []
+        for _ in range(100):  # checked again in the background once 0.3 s old
+            time.sleep(0.1)
+            verdicts.append(client.get(url).json()["verdict"])
+            if verdicts[-1] == "suspended":
+                break
+        assert verdicts[-1] == "suspended", verdicts
