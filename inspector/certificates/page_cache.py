@@ -13,9 +13,10 @@ Freshness, from the strongest guarantee to the weakest:
   request in this process shows it;
 * an entry not checked for ``max_age_s`` is checked again, so the other worker processes (which
   did not see the change) converge within seconds, before any cross-process signal exists. The
-  check reads the entry's ``stamp`` (what can change: status, key status, warranty; a few
-  queries) and verifies and renders again only when it differs, or when the entry is
-  ``FULL_REFILL_CHECKS`` max ages old (the log's size and proof move on as certificates arrive).
+  check reads the entry's ``stamp`` (what can change: status, key status, sale; two queries)
+  and verifies and renders again only when it differs, or when the entry is
+  ``FULL_REFILL_CHECKS`` max ages old (the log's size and the warranty's days left move on with
+  time).
   While that one check runs, readers still get the entry they had (at most twice ``max_age_s``
   since its last check), so no reader waits for a page already kept;
 * a fill that began before an invalidation is not stored (a generation counter), so a request
