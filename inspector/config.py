@@ -127,6 +127,27 @@ class Settings(BaseSettings):
         le=3600,
         description="Station: the longest wait between two tries to reach an unreachable platform.",
     )
+    verify_cache_entries: int = Field(
+        default=1000,
+        ge=0,
+        le=1_000_000,
+        description="Verify pages and verify.json responses each web process keeps rendered (one per "
+        "certificate and language; 0: verify and render every request).",
+    )
+    verify_cache_max_age_s: float = Field(
+        default=5.0,
+        ge=0,
+        le=3600,
+        description="A kept verify page is verified and rendered again once older than this (readers "
+        "get the kept one, at most twice as old, while that runs); browsers and CDNs may keep it as "
+        "long (max-age). Other web processes show a revocation within about this time.",
+    )
+    verify_stale_while_revalidate_s: int = Field(
+        default=30,
+        ge=0,
+        le=86400,
+        description="A CDN may serve an expired verify page this much longer while it fetches a fresh one.",
+    )
     access_log: bool = Field(
         default=False, description="Log every HTTP request (client, method, path, status) at level info."
     )

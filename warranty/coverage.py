@@ -109,6 +109,13 @@ def sale_for(session: Session, human_id: str) -> Sale | None:
     return session.exec(select(Sale).where(Sale.cert_human_id == human_id)).first()
 
 
+def sale_stamp(session: Session, human_id: str) -> tuple[object, ...] | None:
+    """When and under which plan the certificate's item was sold (None: not yet), in one query:
+    what a kept verify page re-checks of its warranty."""
+    row = session.exec(select(Sale.sold_at, Sale.plan_id).where(Sale.cert_human_id == human_id)).first()
+    return tuple(row) if row is not None else None
+
+
 def coverage_of(cert: CertificateView, sale: Sale | None, now: datetime | None = None) -> Coverage:
     plan = plan_for_certificate(cert, sale)
     as_of = now or datetime.now(UTC)

@@ -25,6 +25,7 @@ from sqlmodel import Session, col, select
 
 from inspector.auth.tables import User
 from inspector.auth.tenancy import EVERYTHING, Scope, scope_of
+from inspector.certificates.page_cache import drop_on_commit
 from inspector.eventbus import EventType, publish_in
 from inspector.i18n import N_
 from warranty.certificate_lookup import CertificateView, identity_matches, lookup
@@ -305,6 +306,7 @@ def record_sale(
     except IntegrityError as exc:
         session.rollback()
         raise Conflict(N_("a sale is already recorded for certificate %(cert)s"), cert=cert.human_id) from exc
+    drop_on_commit(session, cert.human_id)  # the verify page counts the warranty from the sale now
     return sale
 
 
@@ -452,6 +454,7 @@ def open_claim(
         state=claim.state,
         station_id=claim.station_id,
     )
+    drop_on_commit(session, cert.human_id)  # the verify page shows the certificate's warranty
     return claim, secret
 
 
@@ -608,7 +611,9 @@ def transition(
         state=t.target,
         version=claim.version + 1,
         station_id=claim.station_id,
+        cert_human_id=claim.cert_human_id,
     )
+    drop_on_commit(session, claim.cert_human_id)
     session.refresh(claim)
     return claim
 

@@ -32,6 +32,7 @@ from sqlmodel import Session, select
 
 from inspector.certificates.dataintegrity import ProofError, add_proof, utc_timestamp, verify_proof
 from inspector.certificates.encoding import EncodingError, ed25519_from_multikey, ed25519_multikey
+from inspector.certificates.page_cache import drop_on_commit
 from inspector.certificates.tables import SigningKey
 from inspector.config import Settings
 from inspector.eventbus import EventType, publish_in
@@ -213,6 +214,7 @@ def register_station_key(
     for old in active_station_keys(session, station_id):
         old.retired_at = _now()
         session.add(old)
+        drop_on_commit(session)  # pages of its certificates say "signing key replaced since"
     row = SigningKey(fingerprint=fp, role="station", station_id=station_id, created_at=_now())
     _certify(session, settings, row)
     session.add(row)
@@ -293,6 +295,7 @@ def revoke_key(session: Session, fingerprint: str, reason: str) -> SigningKey:
     session.flush()
     if row.role == "station":
         publish_in(session, EventType.STATION_REVOKED, station_id=row.station_id, key=row.fingerprint)
+    drop_on_commit(session)  # every page of a certificate it signed now says "key revoked"
     return row
 
 

@@ -14,6 +14,7 @@ from typing import Any, Literal
 import segno
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import func, text
+from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -42,8 +43,9 @@ from inspector.certificates.keys import (
     verification_method,
 )
 from inspector.certificates.merkle import MerkleTree, leaf_hash
+from inspector.certificates.page_cache import drop_on_commit
 from inspector.certificates.statuslist import LIST_SIZE, encode_list
-from inspector.certificates.tables import Certificate, LogLeaf, TreeHead
+from inspector.certificates.tables import Certificate, LogLeaf, SigningKey, TreeHead
 from inspector.certificates.verify import Verdict, VerificationResult, verify_credential
 from inspector.config import Settings, get_settings
 from inspector.eventbus import EventType, publish_in
@@ -358,6 +360,7 @@ def _set_status(session: Session, human_id: str, action: str, reason: str) -> Ce
     row.status_reason = reason.strip()[:512]
     session.add(row)
     session.flush()
+    drop_on_commit(session, row.human_id)  # its verify page says the new status
     record = _record(session, row)
     publish_in(
         session,
@@ -651,6 +654,22 @@ def _record(session: Session, row: Certificate) -> CertificateRecord:
         supersedes=row.supersedes,
         log_index=row.log_index,
     )
+
+
+def status_stamp(session: Session, human_id: str) -> tuple[object, ...] | None:
+    """The certificate's status and its key's, in one query: what a kept verify page re-checks."""
+    row = session.execute(
+        sa_select(
+            col(Certificate.revoked_at),
+            col(Certificate.suspended_at),
+            col(Certificate.status_reason),
+            col(SigningKey.revoked_at),
+            col(SigningKey.retired_at),
+        )
+        .join(SigningKey, col(SigningKey.fingerprint) == col(Certificate.key_fingerprint), isouter=True)
+        .where(col(Certificate.human_id) == human_id)
+    ).first()
+    return tuple(row) if row is not None else None
 
 
 def get_certificate(session: Session, human_id: str) -> CertificateRecord | None:

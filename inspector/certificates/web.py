@@ -2,11 +2,15 @@
 
 Everything here is public (buyers never log in) except the admin status actions under
 ``/api/certificates``. Unknown or mistyped ids get a friendly 404 page, never a traceback.
+
+The verify page and ``verify.json`` are what buyers load most: they are verified and rendered
+once and served from this process's ``VerifyCache`` (``inspector.certificates.page_cache``) on
+the event loop, with no database session, and carry an ETag and ``Cache-Control`` for CDNs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -15,9 +19,11 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from pydantic import BaseModel
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from inspector.auth import Role, User, require_roles
 from inspector.auth.tenancy import scope_of
+from inspector.auth.web import SESSION_COOKIE
 from inspector.certificates import humanid
 from inspector.certificates.buyer_page import buyer_page
 from inspector.certificates.coverage_view import warranty_status
@@ -26,6 +32,7 @@ from inspector.certificates.keys import KeySet, issuer_document
 from inspector.certificates.label import LabelFontMissing, label_pdf, label_text
 from inspector.certificates.matching import MatchAnswer, MatchState, OrderRefCheck, check_match, no_sales
 from inspector.certificates.merkle import leaf_hash, verify_inclusion
+from inspector.certificates.page_cache import CachedBody, SingleFlight, VerifyCache, cached_body
 from inspector.certificates.service import (
     STATUS_PURPOSES,
     CertificateError,
@@ -41,6 +48,7 @@ from inspector.certificates.service import (
     revoke_certificate,
     signed_tree_head,
     status_list_credential,
+    status_stamp,
     suspend_certificate,
     verify_stored,
 )
@@ -50,6 +58,7 @@ from inspector.config import Settings
 from inspector.i18n import translate
 from inspector.photostore import PhotoStore, PhotoStoreError
 from inspector.ratelimit import client_address
+from inspector.web import http_cache
 from inspector.web.deps import get_engine, get_session, get_settings_dep, get_station_photos
 from inspector.web.language import request_locale, station_locale
 from inspector.web.params import MAX_INT32, SafeStr
@@ -60,6 +69,9 @@ router = APIRouter(tags=["certificates"])
 
 
 VC_MEDIA = "application/vc+ld+json"
+JSON_VARIANT = "verify.json"
+# The page's language comes from the ``lang`` cookie, else Accept-Language.
+PAGE_VARY = "Accept-Language, Cookie"
 # Where a certificate that this server only keeps a copy of is verified (None: here). A station
 # enrolled with a platform wires one in (``app.state.certificate_elsewhere``); by default: here.
 Elsewhere = Callable[[Session, CertificateRecord], str | None]
@@ -95,7 +107,22 @@ def _not_found(request: Request, ref: str) -> HTMLResponse:
 
 
 def _json_not_found(ref: str) -> JSONResponse:
-    return JSONResponse({"error": "not_found", "detail": f"no certificate {ref[:40]!r}"}, status_code=404)
+    return JSONResponse(
+        {"error": "not_found", "detail": f"no certificate {ref[:40]!r}"},
+        status_code=404,
+        headers={"Cache-Control": http_cache.NOT_KEPT},  # it may be uploaded a second later
+    )
+
+
+def verify_cache(request: Request) -> VerifyCache:
+    """This app's verify cache (``create_app`` makes it from the settings)."""
+    cache: VerifyCache = request.app.state.verify_cache
+    return cache
+
+
+def _fills(request: Request) -> SingleFlight[CachedBody | Response]:
+    fills: SingleFlight[CachedBody | Response] = request.app.state.verify_fills
+    return fills
 
 
 def transparency(session: Session, settings: Settings, record: CertificateRecord) -> dict[str, Any]:
@@ -256,25 +283,81 @@ def get_credential(
     summary="Verification result (signature, key, status, log)",
     responses={**ON_PLATFORM, **refusals(404)},
 )
-def get_verification(
-    ref: str,
-    session: Session = Depends(get_session),
-    settings: Settings = Depends(get_settings_dep),
-    elsewhere: Elsewhere = Depends(get_elsewhere),
-) -> Response:
-    record = get_certificate(session, ref)
-    if record is None:
+async def get_verification(ref: str, request: Request) -> Response:
+    hid = humanid.normalize(ref)
+    if hid is None:
         return _json_not_found(ref)
-    if moved := _sent_on(session, record, elsewhere, "/verify.json"):
-        return moved
-    result: VerificationResult | None = verify_stored(session, settings, record.human_id)
-    assert result is not None
-    body = result.as_dict()
-    body["status"] = record.status
-    body["status_reason"] = record.status_reason
-    body["transparency"] = transparency(session, settings, record)
-    session.commit()
-    return JSONResponse(body)
+    made = await _through_cache(request, hid, JSON_VARIANT, lambda: _fill_verification(request, ref))
+    return made if isinstance(made, Response) else _kept(request, made)
+
+
+Fill = Callable[[], CachedBody | Response]
+
+
+async def _through_cache(request: Request, hid: str, variant: str, fill: Fill) -> CachedBody | Response:
+    """The kept entry (checked again in the background once past its max age), else one fill."""
+    found, fresh = verify_cache(request).lookup(hid, variant)
+    if found is None:
+        return await _fills(request).run((hid, variant), lambda: run_in_threadpool(fill))
+    if not fresh:
+        kept = found
+        _fills(request).refresh(
+            (hid, variant), lambda: run_in_threadpool(_check_again, request, hid, variant, kept, fill)
+        )
+    return found
+
+
+# What else a kept verify page shows that can change, in a query or two; a platform or station
+# wires in its warranty's (``app.state.verify_stamp``): its sale date and plan.
+ExtraStamp = Callable[[Session, str], Hashable]
+
+
+def _no_extra(_session: Session, _human_id: str) -> Hashable:
+    return None
+
+
+def _stamp(request: Request, session: Session, human_id: str) -> Hashable:
+    """The state a kept page shows that can change while it is kept (status, keys, sale); the
+    warranty days left and the log's size change with time and are caught by the full refill."""
+    extra: ExtraStamp = getattr(request.app.state, "verify_stamp", _no_extra)
+    return (status_stamp(session, human_id), extra(session, human_id))
+
+
+def _check_again(
+    request: Request, hid: str, variant: str, kept: CachedBody, fill: Fill
+) -> CachedBody | Response:
+    """Keep ``kept`` if its stamp still holds (a few queries), else verify and render again."""
+    cache = verify_cache(request)
+    generation = cache.generation
+    if not cache.needs_refill(kept):
+        with Session(get_engine(request)) as session:
+            if _stamp(request, session, hid) == kept.stamp:
+                return cache.confirm(hid, variant, kept, generation)
+    return fill()
+
+
+def _fill_verification(request: Request, ref: str) -> CachedBody | Response:
+    """Verify once (in a worker thread, with its own session) and keep the JSON."""
+    cache = verify_cache(request)
+    generation = cache.generation
+    settings: Settings = request.app.state.settings
+    with Session(get_engine(request)) as session:
+        record = get_certificate(session, ref)
+        if record is None:
+            return _json_not_found(ref)
+        if moved := _sent_on(session, record, get_elsewhere(request), "/verify.json"):
+            return moved
+        result: VerificationResult | None = verify_stored(session, settings, record.human_id)
+        assert result is not None
+        body = result.as_dict()
+        body["status"] = record.status
+        body["status_reason"] = record.status_reason
+        body["transparency"] = transparency(session, settings, record)
+        stamp = _stamp(request, session, record.human_id)
+        session.commit()
+    made = cached_body(bytes(JSONResponse(body).body), "application/json", stamp)
+    cache.put(record.human_id, JSON_VARIANT, made, generation)
+    return made
 
 
 @router.get(
@@ -388,17 +471,63 @@ def get_label_pdf(
     # 303: an id that is only a line break reaches the look-up form's route (Starlette's "$")
     responses={**redirect(), **refusals(404, html=True)},
 )
-def get_page(
-    ref: str,
-    request: Request,
-    session: Session = Depends(get_session),
-    settings: Settings = Depends(get_settings_dep),
-    elsewhere: Elsewhere = Depends(get_elsewhere),
-) -> Response:
-    record = get_certificate(session, ref)
-    if record is not None and (moved := _sent_on(session, record, elsewhere)):
-        return moved
-    return _page(request, session, settings, ref)
+async def get_page(ref: str, request: Request) -> Response:
+    hid = humanid.normalize(ref)
+    if hid is None:
+        return _not_found(request, ref)
+    if SESSION_COOKIE in request.cookies:  # signed in: the page carries this reader's CSRF token
+        made = await run_in_threadpool(_fill_page, request, ref, None)
+        if isinstance(made, Response):
+            return made
+        return _personal(made)
+    # The language links lead back to the path as typed: part of the key. A query string (which
+    # they carry too) is rendered each time, so made-up queries cannot push real pages out.
+    if request.url.query:
+        made = await run_in_threadpool(_fill_page, request, ref, None)
+        return made if isinstance(made, Response) else _kept(request, made, vary=PAGE_VARY)
+    variant = f"page:{request_locale(request).tag}:{request.url.path}"
+    made = await _through_cache(request, hid, variant, lambda: _fill_page(request, ref, variant))
+    return made if isinstance(made, Response) else _kept(request, made, vary=PAGE_VARY)
+
+
+def _fill_page(request: Request, ref: str, variant: str | None) -> CachedBody | Response:
+    """Verify and render once (in a worker thread); kept as ``variant`` unless that is None."""
+    cache = verify_cache(request)
+    generation = cache.generation
+    with Session(get_engine(request)) as session:
+        record = get_certificate(session, ref)
+        if record is not None and (moved := _sent_on(session, record, get_elsewhere(request))):
+            return moved
+        page = _page(request, session, request.app.state.settings, ref)
+        stamp = _stamp(request, session, record.human_id) if record is not None else None
+    if record is None or page.status_code != 200:
+        page.headers["Cache-Control"] = http_cache.NOT_KEPT
+        return page
+    made = cached_body(bytes(page.body), "text/html", stamp)
+    if variant is not None:
+        cache.put(record.human_id, variant, made, generation)
+    return made
+
+
+def _kept(request: Request, made: CachedBody, vary: str | None = None) -> Response:
+    """A public response from the cache: 304 when the client holds these bytes already."""
+    settings: Settings = request.app.state.settings
+    headers = {
+        "ETag": made.etag,
+        "Cache-Control": http_cache.public(
+            settings.verify_cache_max_age_s, settings.verify_stale_while_revalidate_s
+        ),
+    }
+    if vary:
+        headers["Vary"] = vary
+    if http_cache.none_match(request.headers.get("if-none-match"), made.etag):
+        return Response(status_code=304, headers=headers)
+    return Response(made.body, media_type=made.media_type, headers=headers)
+
+
+def _personal(made: CachedBody) -> Response:
+    headers = {"Cache-Control": http_cache.PERSONAL, "Vary": PAGE_VARY}
+    return Response(made.body, media_type=made.media_type, headers=headers)
 
 
 def get_order_ref_check(request: Request) -> OrderRefCheck:

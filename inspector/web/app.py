@@ -25,11 +25,13 @@ from inspector import __version__
 from inspector.auth.csrf import csrf_protect
 from inspector.certificates.identity import bind_keys_dir
 from inspector.certificates.keys import keys_dir
+from inspector.certificates.page_cache import SingleFlight, VerifyCache
 from inspector.config import ServerRole, Settings, get_settings
 from inspector.db import DatabaseLimits, make_engine, migrate
 from inspector.eventbus import PlatformEvents
 from inspector.photostore import PhotoStoreUnavailable, Shelf, photo_store
 from inspector.platform.live import streams_closed_on_signal
+from inspector.platform.page_invalidation import drop_changed_pages
 from inspector.station.publication import announce_published
 from inspector.sync.copies import platform_home
 from inspector.sync.pusher import Pusher
@@ -40,7 +42,7 @@ from inspector.web.metrics import install_metrics
 from inspector.web.page_not_found import not_found
 from inspector.web.responses import photo_store_unavailable
 from inspector.web.security_headers import SecurityHeadersMiddleware
-from warranty.coverage import sale_for
+from warranty.coverage import sale_for, sale_stamp
 from warranty.uploads import sweep_periodically
 
 # One entry per component that serves HTTP. Add yours here.
@@ -147,6 +149,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.order_ref_matches = order_ref_matches
     # What changes on the platform, heard by every worker (LISTEN/NOTIFY on PostgreSQL).
     app.state.platform_events = PlatformEvents(engine) if settings.role is ServerRole.PLATFORM else None
+    if app.state.platform_events is not None:
+        drop_changed_pages(app.state.platform_events.bus)
+    app.state.verify_cache = VerifyCache(settings.verify_cache_entries, settings.verify_cache_max_age_s)
+    app.state.verify_fills = SingleFlight()
+    app.state.verify_stamp = sale_stamp  # a kept verify page is made again once its item is sold
     if settings.role is ServerRole.STATION:  # an enrolled station's certificates are verified on the platform
         app.state.certificate_elsewhere = platform_home(settings.station_id)
     bind_keys_dir(engine, keys_dir(settings))  # for identity checks called without settings
