@@ -7,6 +7,7 @@ station may send nothing now" (a revoked key, a clock far off) from "this item i
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -36,6 +37,7 @@ from inspector.sync.wire import (
     SignedRequest,
     check_signature,
 )
+from warranty.returns import record_returned_certificate
 
 REENROL = "enrol the station again with a new code from the platform admin"
 
@@ -145,6 +147,8 @@ def take_certificate(
                 station_id=uploader.station_id,
                 status_lists=uploader.status_lists,
             )
+            if arrival.new:  # a warehouse station's re-inspection: the claim on the original takes it
+                record_returned_certificate(session, json.loads(body))
             row = session.get(EnrolledStation, uploader.station_id)
             if row is not None:
                 row.last_upload_at = _now()

@@ -365,7 +365,7 @@ def load_certifier(hw: StationHardware, settings: Settings) -> None:
         mod = importlib.import_module("inspector.certificates")
         if not hasattr(mod, "issue_certificate"):
             raise ImportError("inspector.certificates has no issue_certificate yet")
-        hw.warranty = WarrantyDesk()
+        hw.warranty = WarrantyDesk(settings.station_id)
         hw.certifier = CertifierAdapter(mod, settings, hw.warranty)
         hw.publication = OutboxPublication(settings.station_id)
     except Exception as exc:  # no certificates: the result says so, nothing is faked
@@ -374,7 +374,10 @@ def load_certifier(hw: StationHardware, settings: Settings) -> None:
 
 class WarrantyDesk:
     """The ``warranty`` package behind ``WarrantyPort``: plans for new certificates, and returned
-    items handed to the claim waiting for their re-inspection."""
+    items handed to the claim waiting for their re-inspection (here, or on the platform)."""
+
+    def __init__(self, station_id: str) -> None:
+        self.station_id = station_id
 
     def plan_terms(self, kind: str) -> PlanTerms | None:
         try:
@@ -384,6 +387,11 @@ class WarrantyDesk:
         return PlanTerms(str(plan.plan_id), int(plan.days), plan.identity.weight_tolerance_mg)
 
     def record_return(self, session: Session, item: ReturnedItem) -> str:
+        if current_enrolment(session, self.station_id) is not None:  # claims live on the platform
+            return (
+                f"sent to the platform with certificate {item.new_certificate_id}; the claim on "
+                f"{item.certificate_id} there takes it when it arrives"
+            )
         claim = find_open_claim(session, item.certificate_id, EVERYTHING)
         if claim is None:
             return f"no open claim on {item.certificate_id}"
