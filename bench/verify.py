@@ -158,6 +158,13 @@ def start_platform(tmp: Path, url: str, port: int, workers: int) -> subprocess.P
         "INSPECTOR_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
         "INSPECTOR_DATA_DIR": str(tmp),
     }
+    subprocess.run(
+        [sys.executable, "-m", "inspector", "keys", "init", "--role", "platform"],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     server = subprocess.Popen(
         [
             *(sys.executable, "-m", "inspector", "serve", "--role", "platform", "--workers", str(workers)),

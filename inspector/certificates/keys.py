@@ -47,6 +47,10 @@ class KeyError_(ValueError):
     """A key problem the operator can act on (missing file, unknown key, already revoked)."""
 
 
+class RootKeyMissing(KeyError_):
+    """This issuer has no root key yet; ``inspector keys init`` makes it (never a page visit)."""
+
+
 class UnknownKeyError(ValueError):
     """The verification method is not a key of this issuer, or belongs to another station."""
 
@@ -150,9 +154,19 @@ def forget_station_private_key(settings: Settings, fingerprint: str) -> None:
     _station_key_path(settings, fingerprint).unlink(missing_ok=True)
 
 
-def root_key(session: Session, settings: Settings) -> tuple[SigningKey, Ed25519PrivateKey]:
-    """The issuer root key, generated and registered on first use."""
+def root_key_exists(settings: Settings) -> bool:
+    return (keys_dir(settings) / ROOT_KEY_FILE).exists()
+
+
+def root_key(
+    session: Session, settings: Settings, *, create: bool = False
+) -> tuple[SigningKey, Ed25519PrivateKey]:
+    """The issuer root key. Only ``create`` makes it: ``inspector keys init``, and a stand-alone
+    station signing its first certificate (an operator's act). Pages and status lists never do:
+    on an issuer without keys they raise ``RootKeyMissing``."""
     path = keys_dir(settings) / ROOT_KEY_FILE
+    if not path.exists() and not create:
+        raise RootKeyMissing(f"no issuer root key in {path.parent}: run 'inspector keys init'")
     private = _read_key(path) if path.exists() else _write_new_key(path)
     fp = public_fingerprint(private)
     row = session.exec(select(SigningKey).where(SigningKey.role == "root")).first()
@@ -169,7 +183,7 @@ def root_key(session: Session, settings: Settings) -> tuple[SigningKey, Ed25519P
 
 
 def _certify(session: Session, settings: Settings, row: SigningKey) -> None:
-    _, root_private = root_key(session, settings)
+    _, root_private = root_key(session, settings, create=True)  # registering a station key is explicit
     statement = {
         "@context": [VC_CONTEXT],
         "type": ["VerifiableCredential", "StationKeyCertificate"],
@@ -399,7 +413,8 @@ class KeySet:
 
     @classmethod
     def from_db(cls, session: Session, settings: Settings) -> KeySet:
-        root_key(session, settings)
+        if root_key_exists(settings):
+            root_key(session, settings)  # the file and the registered root must agree
         keys: dict[str, KeyInfo] = {}
         root: KeyInfo | None = None
         for row in all_keys(session):

@@ -20,11 +20,12 @@ from inspector.certificates.keys import (
     register_station_key,
     revoke_key,
     root_key,
+    root_key_exists,
     rotate_station_key,
     station_signing_key,
 )
 from inspector.cli import CommandError, command_engine
-from inspector.config import get_settings
+from inspector.config import ServerRole, get_settings
 from inspector.db import session_scope
 
 
@@ -37,15 +38,27 @@ def _fmt(ts: object) -> str:
 
 
 def _init(args: argparse.Namespace) -> int:
-    settings = get_settings()
+    updates: dict[str, object] = {}
+    if args.data_dir is not None:
+        updates["data_dir"] = Path(args.data_dir)
+    if args.database_url is not None:
+        updates["database_url"] = args.database_url
+    if args.role is not None:
+        updates["role"] = ServerRole(args.role)
+    settings = get_settings().model_copy(update=updates)
+    existed = root_key_exists(settings)
     try:
-        with session_scope(_engine()) as session:
-            root, _ = root_key(session, settings)
-            station, _ = station_signing_key(session, settings, args.station or settings.station_id)
-            print(f"issuer root key   {root.fingerprint}")
-            print(f"station {station.station_id!s:<10} {station.fingerprint}")
+        with session_scope(
+            command_engine(settings, platform=settings.role is ServerRole.PLATFORM)
+        ) as session:
+            root, _ = root_key(session, settings, create=True)
+            print(f"issuer root key   {root.fingerprint}" + ("" if existed else "  (new: back up keys/ now)"))
+            if settings.role is ServerRole.STATION:  # a platform signs nothing but keys, lists and log heads
+                station, _ = station_signing_key(session, settings, args.station or settings.station_id)
+                print(f"station {station.station_id!s:<10} {station.fingerprint}")
     except KeyError_ as exc:
         raise CommandError(str(exc)) from exc
+    print(f"keys in {(settings.data_dir / 'keys').resolve()} (0600; never printed or served)")
     return 0
 
 
@@ -125,8 +138,17 @@ def _export(args: argparse.Namespace) -> int:
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("keys", help="issuer and station signing keys", description=__doc__)
     ks = p.add_subparsers(dest="keys_command", metavar="ACTION", required=True)
-    i = ks.add_parser("init", help="create the issuer root key and this station's key if missing")
+    i = ks.add_parser(
+        "init",
+        help="create the issuer root key (and a station's own key) if missing",
+        description="Create the issuer root key in <data_dir>/keys, once, before a platform first starts "
+        "(it refuses to start without one) and on a stand-alone station (which also makes one when it signs "
+        "its first certificate). On a station it also makes the station's signing key. Back up keys/ then.",
+    )
     i.add_argument("--station", help="station id (default: the configured station_id)")
+    i.add_argument("--role", choices=[r.value for r in ServerRole], help="default: INSPECTOR_ROLE (station)")
+    i.add_argument("--data-dir", help="data directory (default: settings, ./var)")
+    i.add_argument("--database-url", help="database (default: settings)")
     i.set_defaults(handler=_init)
     ks.add_parser("list", help="all keys with their status").set_defaults(handler=_list)
     r = ks.add_parser("register", help="register and certify a new key for a station (retires its old key)")

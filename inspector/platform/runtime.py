@@ -14,6 +14,7 @@ import uvicorn
 from fastapi import FastAPI
 from sqlalchemy.engine import make_url
 
+from inspector.certificates.keys import root_key_exists
 from inspector.config import ServerRole, Settings
 from inspector.db import DatabaseLimits, describe_database, migrate
 from inspector.logsetup import LogFormat, configure_logging
@@ -70,6 +71,11 @@ def serve_platform(
     check_database(settings, workers)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     migrate(settings.resolved_database_url, DatabaseLimits.from_settings(settings))
+    if not root_key_exists(settings):  # the issuer's root is made on purpose, once, and backed up
+        raise PlatformSetupError(
+            f"no issuer root key in {(settings.data_dir / 'keys').resolve()}: run 'inspector keys init "
+            "--role platform' with the same --data-dir and --database-url first, then back up keys/"
+        )
     where = f"http://{settings.host}:{settings.port}"
     print(
         f"platform on {where} ({workers} worker{'s' if workers > 1 else ''}); "

@@ -24,7 +24,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from inspector import __version__
 from inspector.auth.csrf import csrf_protect
 from inspector.certificates.identity import bind_keys_dir
-from inspector.certificates.keys import keys_dir
+from inspector.certificates.keys import RootKeyMissing, keys_dir
 from inspector.certificates.page_cache import SingleFlight, VerifyCache
 from inspector.config import ServerRole, Settings, get_settings
 from inspector.db import DatabaseLimits, make_engine, migrate
@@ -40,7 +40,7 @@ from inspector.web.errors import validation_refused
 from inspector.web.input_guard import refuse_unstorable_input
 from inspector.web.metrics import install_metrics
 from inspector.web.page_not_found import not_found
-from inspector.web.responses import photo_store_unavailable
+from inspector.web.responses import keys_not_set_up, photo_store_unavailable
 from inspector.web.security_headers import SecurityHeadersMiddleware
 from warranty.coverage import sale_for, sale_stamp
 from warranty.uploads import sweep_periodically
@@ -143,6 +143,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.add_middleware(SecurityHeadersMiddleware)
     install_metrics(app)
     app.add_exception_handler(PhotoStoreUnavailable, photo_store_unavailable)
+    app.add_exception_handler(RootKeyMissing, keys_not_set_up)
     app.state.settings = settings
     app.state.engine = engine
     app.state.photo_stores = stores

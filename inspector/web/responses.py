@@ -16,6 +16,7 @@ from inspector.web.templating import templates
 
 PHOTO_STORE_UNAVAILABLE = "Photo storage is unavailable right now; nothing was saved. Try again later."
 RETRY_AFTER_S = 60
+KEYS_NOT_SET_UP = "This issuer's signing keys are not set up yet; its operator runs 'inspector keys init'."
 
 
 class ErrorOut(BaseModel):
@@ -118,3 +119,17 @@ async def photo_store_unavailable(request: Request, exc: Exception) -> Response:
             headers=headers,
         )
     return JSONResponse({"detail": PHOTO_STORE_UNAVAILABLE}, status_code=503, headers=headers)
+
+
+async def keys_not_set_up(request: Request, exc: Exception) -> Response:
+    """``RootKeyMissing`` (an issuer whose operator never ran ``keys init``): 503, never a new key."""
+    headers = {"Retry-After": str(RETRY_AFTER_S)}
+    if _wants_html(request):
+        return templates.TemplateResponse(
+            request,
+            "unavailable.html",
+            {"title": "Try again later", "message": KEYS_NOT_SET_UP},
+            status_code=503,
+            headers=headers,
+        )
+    return JSONResponse({"detail": KEYS_NOT_SET_UP}, status_code=503, headers=headers)

@@ -119,7 +119,14 @@ class ServeProcess:
         return self.log.read_text(errors="replace")[-chars:] if self.log.exists() else "(no output)"
 
 
+def init_platform_keys(data_dir: Path, database_url: str) -> None:
+    """``inspector keys init --role platform``: the step an operator takes before a platform starts."""
+    cli("keys", "init", "--role", "platform", "--data-dir", str(data_dir), "--database-url", database_url)
+
+
 def platform_process(data_dir: Path, database_url: str, port: int, workers: int = 1) -> ServeProcess:
+    """A platform with its keys made (``init_platform_keys``), ready to start."""
+    init_platform_keys(data_dir, database_url)
     args = ["--role", "platform", "--data-dir", str(data_dir), "--database-url", database_url]
     args += ["--workers", str(workers)] if workers > 1 else []
     return ServeProcess(args, {}, port, data_dir.parent / f"platform-{port}.log", "/healthz")

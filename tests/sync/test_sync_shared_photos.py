@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from browser import free_port
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
-from sync_processes import ServeProcess, enrol_in_process, signed_put, station_settings
+from sync_processes import ServeProcess, enrol_in_process, init_platform_keys, signed_put, station_settings
 
 from inspector.certificates.keys import station_private_key
 from inspector.db import make_engine
@@ -27,9 +28,14 @@ from inspector.sync.tables import Enrolment
 from inspector.sync.wire import PHOTO_PATH
 
 
-def _worker(tmp: Path, name: str, url: str) -> ServeProcess:
+def _worker(tmp: Path, name: str, url: str, keys_from: Path | None) -> ServeProcess:
+    """A platform machine: the first makes the issuer's keys, the others get a copy (docs/DEPLOY.md)."""
     data = tmp / name / "data"
     data.mkdir(parents=True)
+    if keys_from is None:
+        init_platform_keys(data, url)
+    else:
+        shutil.copytree(keys_from / "keys", data / "keys")
     args = ["--role", "platform", "--data-dir", str(data), "--database-url", url]
     env = {"INSPECTOR_PHOTO_STORE": "database"}
     return ServeProcess(args, env, free_port(), data.parent / "platform.log", "/healthz")
@@ -42,7 +48,8 @@ def workers(platform_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
     started: list[ServeProcess] = []
     try:
         for name in ("machine-a", "machine-b"):
-            started.append(_worker(tmp, name, platform_url).start())
+            first = tmp / "machine-a" / "data" if started else None
+            started.append(_worker(tmp, name, platform_url, first).start())
         yield started
     finally:
         for proc in started:

@@ -121,6 +121,16 @@ class DemoPlatform:
             *("serve", "--role", "platform", "--data-dir", str(self.data_dir)),
             *("--database-url", self.database_url, "--host", self.host, "--port", str(self.port)),
         ]
+        where = ("--data-dir", str(self.data_dir), "--database-url", self.database_url)
+        made = subprocess.run(  # the issuer's root key: an explicit step, as on a real platform
+            [sys.executable, "-m", "inspector", "keys", "init", "--role", "platform", *where],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=START_TIMEOUT_S,
+        )
+        if made.returncode != 0:
+            raise CommandError(f"could not make the demo platform's keys:\n{made.stderr or made.stdout}")
         with self.log.open("ab") as out:
             self._proc = subprocess.Popen(
                 [sys.executable, "-m", "inspector", *args],
