@@ -32,6 +32,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import httpx  # noqa: E402
 from sqlalchemy import func  # noqa: E402
 from sqlalchemy.engine import Engine  # noqa: E402
 from sqlmodel import Session, col, select  # noqa: E402
@@ -40,11 +41,12 @@ from inspector.certificates.service import CertificateRequest  # noqa: E402
 from inspector.certificates.tables import Certificate, LogLeaf  # noqa: E402
 from inspector.certificates.testing import sample_request  # noqa: E402
 from inspector.db import make_engine  # noqa: E402
-from inspector.photostore import PHOTOS_DIR, PhotoStore  # noqa: E402
+from inspector.photostore import PHOTOS_DIR, FileSystemPhotoStore  # noqa: E402
 from inspector.platform.tables import ReceivedPhoto  # noqa: E402
 from inspector.station.runtime import free_port  # noqa: E402
 from inspector.sync.enrolment import current_enrolment  # noqa: E402
 from inspector.sync.issuing import issue_for_platform  # noqa: E402
+from inspector.sync.pusher import Pusher  # noqa: E402
 from inspector.sync.tables import ItemKind, OutboxItem  # noqa: E402
 from tests.scratch_db import scratch_postgres_database  # noqa: E402
 from tests.sync.sync_processes import (  # noqa: E402
@@ -79,6 +81,7 @@ class Report:
     duplicated: dict[str, int] = field(default_factory=dict)
     refused: int = 0
     without_proof: int = 0
+    online_s: list[float] = field(default_factory=list)  # issued -> verifiable at its platform URL
 
     @property
     def ok(self) -> bool:
@@ -107,9 +110,11 @@ def station_process(data_dir: Path, port: int) -> ServeProcess:
     return ServeProcess(args, env, port, data_dir.parent / "station.log", "/api/station/live")
 
 
-def issue_all(engine: Engine, data_dir: Path, count: int, photos: int, photo_bytes: int) -> list[str]:
+def issue_all(
+    engine: Engine, data_dir: Path, count: int, photos: int, photo_bytes: int, quiet: bool = False
+) -> list[str]:
     """Issue ``count`` certificates of ``photos`` new photos each; their ids."""
-    store = PhotoStore(data_dir / PHOTOS_DIR)
+    store = FileSystemPhotoStore(data_dir / PHOTOS_DIR)
     settings = station_settings(data_dir, STATION_ID)
     ids: list[str] = []
     with Session(engine) as session:
@@ -127,8 +132,10 @@ def issue_all(engine: Engine, data_dir: Path, count: int, photos: int, photo_byt
                 )
                 ids.append(issue_for_platform(session, request, settings, enrolment).human_id)
             session.commit()
-        print(f"\r  issued {len(ids):,}/{count:,}", end="", flush=True)
-    print()
+        if not quiet:
+            print(f"\r  issued {len(ids):,}/{count:,}", end="", flush=True)
+    if not quiet:
+        print()
     return ids
 
 
@@ -168,6 +175,33 @@ def drain(engine: Engine, report: Report, up_at: float) -> None:
             print()
             raise SystemExit(f"the outbox did not drain within {DRAIN_TIMEOUT_S:.0f} s")
         time.sleep(0.5)
+
+
+def online(
+    engine: Engine, data_dir: Path, platform_base: str, count: int, photos: int, size: int
+) -> list[float]:
+    """With the platform up: seconds from a certificate's commit on the station to its public
+    verify.json answering 200 on the platform. The station's own pusher class runs here, woken by
+    the commit as in the station process (whose pusher is stopped for this part)."""
+    settings = station_settings(data_dir, STATION_ID)
+    pusher = Pusher(engine, settings).start()
+    waits: list[float] = []
+    try:
+        with httpx.Client(timeout=5.0) as client:
+            for n in range(count):
+                began = time.monotonic()
+                (hid,) = issue_all(engine, data_dir, 1, photos, size, quiet=True)
+                url = f"{platform_base}/c/{hid}/verify.json"
+                while client.get(url).status_code != 200:
+                    if time.monotonic() - began > 60:
+                        raise SystemExit(f"{hid} was not on the platform 60 s after it was issued")
+                    time.sleep(0.01)
+                waits.append(time.monotonic() - began)
+                print(f"\r  online: {n + 1}/{count} issued and verifiable", end="", flush=True)
+        print()
+    finally:
+        pusher.stop()
+    return waits
 
 
 def check(station: Engine, platform_db: Engine, ids: list[str], report: Report) -> None:
@@ -229,6 +263,11 @@ def run(args: argparse.Namespace, workdir: Path) -> Report:
             plat.start()
             drain(station, report, time.monotonic())
             check(station, platform_db, ids, report)
+            shop.stop()
+            if args.online:
+                report.online_s = online(
+                    station, station_data, plat.base, args.online, args.photos, report.photo_bytes
+                )
         finally:
             shop.stop()
             plat.stop()
@@ -254,6 +293,12 @@ def print_summary(r: Report) -> None:
     print(f"on the platform: {r.on_platform}")
     print(f"lost: {r.lost}; duplicated: {r.duplicated}")
     print(f"refused: {r.refused}; certificates without their inclusion proof: {r.without_proof}")
+    if r.online_s:
+        waits = sorted(r.online_s)
+        print(
+            f"online: issued -> verifiable at the platform URL, {len(waits)} certificates: "
+            f"p50 {waits[len(waits) // 2]:.2f} s, max {waits[-1]:.2f} s"
+        )
     print("OK" if r.ok else "FAILED")
 
 
@@ -262,6 +307,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--certificates", type=int, default=1000, help="certificates to issue (default 1000)")
     p.add_argument("--photos", type=int, default=4, help="photos per certificate (default 4)")
     p.add_argument("--photo-kb", type=int, default=250, help="size of each photo in KB (default 250)")
+    p.add_argument(
+        "--online",
+        type=int,
+        default=20,
+        help="then, platform up: certificates timed from issue to verifiable",
+    )
     p.add_argument("--json", type=Path, help="also write the figures to this file")
     args = p.parse_args(argv)
     if args.certificates < 1 or args.photos < 0 or args.photo_kb < 1:

@@ -30,11 +30,12 @@ def _postgres_reachable() -> bool:
 @pytest.mark.slow
 def test_bench_drains_a_small_backlog_and_counts_nothing_lost_or_duplicated(tmp_path: Path) -> None:
     """Five certificates of two photos each, issued while the platform is down, all reach it once:
-    the command exits 0 and its JSON counts 5 certificates, 10 photos and 5 log leaves."""
+    the command exits 0 and its JSON counts 5 certificates, 10 photos and 5 log leaves; two more,
+    issued with the platform up, are timed until their verify URL answers."""
     if not _postgres_reachable():
         pytest.skip(f"PostgreSQL unreachable at {POSTGRES_URL}")
     out = tmp_path / "report.json"
-    size = ("--certificates", "5", "--photos", "2", "--photo-kb", "20")
+    size = ("--certificates", "5", "--photos", "2", "--photo-kb", "20", "--online", "2")
     done = subprocess.run(
         [sys.executable, str(ROOT / "bench" / "sync.py"), *size, "--json", str(out)],
         cwd=ROOT,
@@ -48,3 +49,4 @@ def test_bench_drains_a_small_backlog_and_counts_nothing_lost_or_duplicated(tmp_
     assert report["ok"] and report["on_platform"] == {"certificates": 5, "photos": 10, "log_leaves": 5}
     assert not any(report["lost"].values()) and not any(report["duplicated"].values())
     assert "drained in" in done.stdout and done.stdout.rstrip().endswith("OK")
+    assert len(report["online_s"]) == 2  # then two issued with the platform up, timed to verifiable
