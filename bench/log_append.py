@@ -16,6 +16,7 @@ import hashlib
 import json
 import multiprocessing
 import os
+import queue
 import statistics
 import sys
 import tempfile
@@ -28,6 +29,7 @@ from sqlmodel import Session, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from inspector.certificates.keys import root_key
 from inspector.certificates.service import append_to_log
 from inspector.certificates.tables import LogLeaf
 from inspector.config import Settings
@@ -110,6 +112,11 @@ def main() -> int:
     rows = []
     with scratch_postgres_database(PG_URL, "bench_log") as url, tempfile.TemporaryDirectory() as data:
         migrate(url)
+        engine = make_engine(url)
+        with Session(engine) as s:  # the issuer's root key, as `inspector keys init` makes it
+            root_key(s, Settings(data_dir=Path(data), database_url=url), create=True)
+            s.commit()
+        engine.dispose()
         for size in sizes:
             fill(url, size)
             with Session(create_engine(url)) as s:
@@ -123,7 +130,10 @@ def main() -> int:
             t0 = time.perf_counter()
             for p in procs:
                 p.start()
-            times = [t for _ in procs for t in out.get()]
+            try:
+                times = [t for _ in procs for t in out.get(timeout=600)]
+            except queue.Empty:
+                raise SystemExit(f"an appender died: exit codes {[p.exitcode for p in procs]}") from None
             for p in procs:
                 p.join()
             wall = time.perf_counter() - t0
