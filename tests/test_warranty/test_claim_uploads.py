@@ -290,7 +290,8 @@ def test_order_reference_guessing_is_limited_per_client(app_dir: tuple[Engine, P
         )
     assert refused.status_code == 429 and "too many attempts from your connection" in refused.text
     minutes = int(re.search(r"try again in (\d+) minute", refused.text).group(1))  # type: ignore[union-attr]
-    assert 1 <= minutes <= 15 and int(refused.headers["retry-after"]) <= 15 * 60
+    # the sliding-window counter may ask for up to a window and a tenth (990 s, 17 minutes)
+    assert 1 <= minutes <= 17 and int(refused.headers["retry-after"]) <= 15 * 60 * 11 // 10
     assert api.status_code == 429 and "try again in" in api.json()["detail"]
     with client_for(settings, engine, "192.0.2.10") as buyer:
         ok = buyer.post("/claims/new", data=claim_form(cert.human_id, "ORD-77331"), follow_redirects=False)
@@ -299,7 +300,8 @@ def test_order_reference_guessing_is_limited_per_client(app_dir: tuple[Engine, P
 
 def test_order_reference_guessing_is_limited_per_certificate(app_dir: tuple[Engine, Path, Settings]) -> None:
     """Guesses spread over many addresses still stop after 10 per certificate in 15 minutes; the refusal
-    says when to try again (at most 15 minutes), and other certificates are not affected."""
+    says when to try again (at most 17 minutes: the sliding-window counter may ask for one window and
+    a tenth when the guesses fell early in a fixed window), and other certificates are not affected."""
     engine, _data_dir, settings = app_dir
     cert = make_cert()
     sell(engine, cert, order_ref="ORD-55120")
@@ -312,7 +314,7 @@ def test_order_reference_guessing_is_limited_per_certificate(app_dir: tuple[Engi
         locked = buyer.post("/claims/new", data=claim_form(cert.human_id, "ORD-55120"))
         assert locked.status_code == 429 and "too many attempts for this certificate" in locked.text
         minutes = int(re.search(r"try again in (\d+) minute", locked.text).group(1))  # type: ignore[union-attr]
-        assert 1 <= minutes <= 15
+        assert 1 <= minutes <= 17
         fine = buyer.post("/claims/new", data=claim_form(other.human_id, "ORD-55121"), follow_redirects=False)
         assert fine.status_code == 303
 
