@@ -395,7 +395,10 @@ _trees_lock = threading.Lock()
 def _log_tree(session: Session) -> MerkleTree:
     """The committed log as a Merkle tree; an in-process cache, re-synchronised with the DB each call."""
     key = str(session.get_bind().engine.url)
-    rows_count = session.exec(select(func.count()).select_from(LogLeaf)).one()
+    # Leaves are numbered 0, 1, 2 ... without gaps (append-only, one appender at a time): the
+    # highest index is a primary-key lookup, where count(*) would scan the whole log every append.
+    last_idx = session.exec(select(func.max(LogLeaf.idx))).one()
+    rows_count = 0 if last_idx is None else int(last_idx) + 1
     with _trees_lock:
         tree = _trees.get(key)
         if tree is not None and len(tree):
