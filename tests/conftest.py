@@ -17,8 +17,7 @@ import pytest
 from faultproxy import FaultProxy
 from hypothesis import HealthCheck, settings
 from proxied_postgres import ProxiedPostgres
-from scratch_db import scratch_postgres_database
-from sqlalchemy import create_engine, text
+from scratch_db import postgres_reachable, scratch_postgres_database
 from sqlalchemy.engine import Engine, make_url
 
 from inspector.db import make_engine, migrate
@@ -42,14 +41,7 @@ _pg_reachable: bool | None = None
 def _postgres_reachable() -> bool:
     global _pg_reachable
     if _pg_reachable is None:
-        try:
-            eng = create_engine(POSTGRES_ADMIN_URL, connect_args={"connect_timeout": 3})
-            with eng.connect() as conn:
-                conn.execute(text("select 1"))
-            eng.dispose()
-            _pg_reachable = True
-        except Exception:  # any driver/connection failure means "not reachable" here
-            _pg_reachable = False
+        _pg_reachable = postgres_reachable(POSTGRES_ADMIN_URL)
     return _pg_reachable
 
 

@@ -25,3 +25,16 @@ def scratch_postgres_database(admin_url: str, prefix: str = "t") -> Iterator[str
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     finally:
         admin.dispose()
+
+
+def postgres_reachable(admin_url: str) -> bool:
+    """Does the server at ``admin_url`` answer within 3 s? (Tests skip their PostgreSQL half if not.)"""
+    engine = create_engine(admin_url, connect_args={"connect_timeout": 3})
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("select 1"))
+    except Exception:  # any driver or connection failure means "not reachable" here
+        return False
+    finally:
+        engine.dispose()
+    return True

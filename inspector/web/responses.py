@@ -107,29 +107,25 @@ def _wants_html(request: Request) -> bool:
     return "text/html" in accept and not request.url.path.startswith("/api/")
 
 
-async def photo_store_unavailable(request: Request, exc: Exception) -> Response:
-    """``PhotoStoreUnavailable`` anywhere: 503 (a page for browsers, ``ErrorOut`` for the API)."""
+def _unavailable(request: Request, message: str) -> Response:
+    """503 with ``Retry-After``: a page for browsers, ``ErrorOut`` for the API."""
     headers = {"Retry-After": str(RETRY_AFTER_S)}
     if _wants_html(request):
         return templates.TemplateResponse(
             request,
             "unavailable.html",
-            {"title": "Try again later", "message": PHOTO_STORE_UNAVAILABLE},
+            {"title": "Try again later", "message": message},
             status_code=503,
             headers=headers,
         )
-    return JSONResponse({"detail": PHOTO_STORE_UNAVAILABLE}, status_code=503, headers=headers)
+    return JSONResponse({"detail": message}, status_code=503, headers=headers)
+
+
+async def photo_store_unavailable(request: Request, exc: Exception) -> Response:
+    """``PhotoStoreUnavailable`` anywhere: 503, nothing was saved."""
+    return _unavailable(request, PHOTO_STORE_UNAVAILABLE)
 
 
 async def keys_not_set_up(request: Request, exc: Exception) -> Response:
     """``RootKeyMissing`` (an issuer whose operator never ran ``keys init``): 503, never a new key."""
-    headers = {"Retry-After": str(RETRY_AFTER_S)}
-    if _wants_html(request):
-        return templates.TemplateResponse(
-            request,
-            "unavailable.html",
-            {"title": "Try again later", "message": KEYS_NOT_SET_UP},
-            status_code=503,
-            headers=headers,
-        )
-    return JSONResponse({"detail": KEYS_NOT_SET_UP}, status_code=503, headers=headers)
+    return _unavailable(request, KEYS_NOT_SET_UP)

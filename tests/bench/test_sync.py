@@ -9,22 +9,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from scratch_db import postgres_reachable
 
 ROOT = Path(__file__).resolve().parents[2]
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-
-
-def _postgres_reachable() -> bool:
-    engine = create_engine(POSTGRES_URL, connect_args={"connect_timeout": 3})
-    try:
-        with engine.connect() as conn:
-            conn.execute(text("select 1"))
-    except Exception:  # any driver or connection failure means "not reachable" here
-        return False
-    finally:
-        engine.dispose()
-    return True
 
 
 @pytest.mark.slow
@@ -32,7 +20,7 @@ def test_bench_drains_a_small_backlog_and_counts_nothing_lost_or_duplicated(tmp_
     """Five certificates of two photos each, issued while the platform is down, all reach it once:
     the command exits 0 and its JSON counts 5 certificates, 10 photos and 5 log leaves; two more,
     issued with the platform up, are timed until their verify URL answers."""
-    if not _postgres_reachable():
+    if not postgres_reachable(POSTGRES_URL):
         pytest.skip(f"PostgreSQL unreachable at {POSTGRES_URL}")
     out = tmp_path / "report.json"
     size = ("--certificates", "5", "--photos", "2", "--photo-kb", "20", "--online", "2")

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 from photo_cases import StoreCase
-from scratch_db import scratch_postgres_database
-from sqlalchemy import create_engine, text
+from scratch_db import postgres_reachable, scratch_postgres_database
+from sqlalchemy import text
 
 from inspector.db import make_engine, migrate
 from inspector.photostore import DatabasePhotoStore, FileSystemPhotoStore, Shelf
@@ -23,22 +23,10 @@ POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://p
 BACKENDS = ["fs", "database-postgresql"]
 
 
-def postgres_reachable() -> bool:
-    engine = create_engine(POSTGRES_ADMIN_URL, connect_args={"connect_timeout": 3})
-    try:
-        with engine.connect() as conn:
-            conn.execute(text("select 1"))
-    except Exception:  # any driver or connection failure means "not reachable" here
-        return False
-    finally:
-        engine.dispose()
-    return True
-
-
 @pytest.fixture(scope="module")
 def postgres_store_url() -> Iterator[str]:
     """A migrated PostgreSQL database for the module's database-store tests."""
-    if not postgres_reachable():
+    if not postgres_reachable(POSTGRES_ADMIN_URL):
         pytest.skip(f"PostgreSQL unreachable at {POSTGRES_ADMIN_URL}")
     with scratch_postgres_database(POSTGRES_ADMIN_URL, prefix="photos") as url:
         migrate(url)

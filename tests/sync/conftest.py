@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 from browser import free_port
-from scratch_db import scratch_postgres_database
-from sqlalchemy import create_engine, text
+from scratch_db import postgres_reachable, scratch_postgres_database
 from sqlalchemy.engine import Engine
 from sync_processes import ServeProcess, platform_process
 
@@ -18,22 +17,10 @@ from inspector.db import make_engine
 POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
-def _postgres_reachable() -> bool:
-    engine = create_engine(POSTGRES_ADMIN_URL, connect_args={"connect_timeout": 3})
-    try:
-        with engine.connect() as conn:
-            conn.execute(text("select 1"))
-    except Exception:  # any driver or connection failure means "not reachable" here
-        return False
-    finally:
-        engine.dispose()
-    return True
-
-
 @pytest.fixture(scope="module")
 def platform_url() -> Iterator[str]:
     """The platform's database: PostgreSQL, as in production (fresh, dropped afterwards)."""
-    if not _postgres_reachable():
+    if not postgres_reachable(POSTGRES_ADMIN_URL):
         pytest.skip(f"PostgreSQL unreachable at {POSTGRES_ADMIN_URL}")
     with scratch_postgres_database(POSTGRES_ADMIN_URL, prefix="sync") as url:
         yield url
