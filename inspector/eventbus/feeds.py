@@ -47,6 +47,9 @@ class InProcessFeed:
     async def run(self) -> None:
         self._loop = asyncio.get_running_loop()
         self.bus.state = FeedState.LISTENING
+        # A commit before this task first ran found no loop to wake: read what it recorded now,
+        # as the PostgreSQL feed does after each (re)connect.
+        self._wake.set()
         try:
             while True:
                 await self._wake.wait()
