@@ -99,6 +99,7 @@ models: train-deps
 	mkdir -p $(CANDIDATE)
 	$(PY) -m models.train --out-dir $(CANDIDATE) --minutes-phone 32 --minutes-jewelry 32.5 \
 	  --stage2-minutes-phone 8 --stage2-minutes-jewelry 7
+	$(PY) -m models.damage_head --out-dir $(CANDIDATE) --models-dir $(CANDIDATE)
 	{ $(PY) -m models.fit_candidates --target scratch_lines stone_seats --models-dir $(CANDIDATE) --procs 1 --n 1200 && \
 	  $(PY) -m models.calibrate --models-dir $(CANDIDATE) --kind jewelry; } & pid=$$!; \
 	  $(PY) -m models.calibrate --models-dir $(CANDIDATE) --kind phone --threads 1 && wait $$pid

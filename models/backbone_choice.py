@@ -17,14 +17,14 @@ weights (``LinearHead``, JSON) that numpy applies without scikit-learn.
 from __future__ import annotations
 
 import argparse
-import json
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from inspector.grading.item_damage import LinearHead
 from models.backbones import BACKBONES, Backbone, head_input, image_features, session
 from models.evaluate import shared_data_dir
 from models.evaluate_real import TARGETS, Figures, Verdict, figures, markdown, table
@@ -35,30 +35,8 @@ WORK = Path(__file__).resolve().parent / "work"
 FEATURES_DIR = WORK / "features"
 MAX_INTACT_FLAGGED = 0.03
 MAX_OIL_STAIN_FLAGGED = 0.02
+THRESHOLD_MARGIN = 1e-3
 C = 0.05  # inverse L2 strength on standardised features; fixed, not searched
-
-
-@dataclass(frozen=True)
-class LinearHead:
-    """Standardise, then logistic: P(damaged) = sigmoid(coef . (x - mean) / scale + intercept)."""
-
-    backbone: str
-    mean: list[float]
-    scale: list[float]
-    coef: list[float]
-    intercept: float
-    threshold: float
-
-    def probability(self, x: np.ndarray) -> np.ndarray:
-        z = (np.atleast_2d(x) - np.asarray(self.mean)) / np.asarray(self.scale)
-        return np.asarray(1.0 / (1.0 + np.exp(-(z @ np.asarray(self.coef) + self.intercept))))
-
-    def to_json(self) -> str:
-        return json.dumps(asdict(self))
-
-    @classmethod
-    def from_json(cls, text: str) -> LinearHead:
-        return cls(**json.loads(text))
 
 
 def fit_head(backbone: str, x: np.ndarray, y: np.ndarray) -> LinearHead:
@@ -74,15 +52,25 @@ def fit_head(backbone: str, x: np.ndarray, y: np.ndarray) -> LinearHead:
     )
 
 
-def choose_threshold(intact: np.ndarray, oil_stain: np.ndarray) -> float:
-    """The lowest threshold (P >= t is damage) that flags at most 3 % of the intact phones and 2 % of
-    the oil/stain crops given: just above the score of the intact/oil-stain photo ranked at the limit."""
+def choose_threshold(
+    intact: np.ndarray,
+    oil_stain: np.ndarray,
+    shares: tuple[float, float] = (MAX_INTACT_FLAGGED, MAX_OIL_STAIN_FLAGGED),
+) -> float:
+    """The lowest threshold (P >= t is damage) that flags at most ``shares`` (3 % and 2 %) of the intact
+    phones and the oil/stain crops given: just above the score of the photo ranked at the limit."""
     limits = []
-    for scores, share in ((intact, MAX_INTACT_FLAGGED), (oil_stain, MAX_OIL_STAIN_FLAGGED)):
+    for scores, share in zip((intact, oil_stain), shares, strict=True):
         if len(scores):
             allowed = int(np.floor(share * len(scores)))  # photos that may stay above the threshold
             ranked = np.sort(scores)[::-1]
-            limits.append(float(np.nextafter(ranked[allowed], 1.0)) if allowed < len(ranked) else 0.0)
+            if allowed >= len(ranked):
+                limits.append(0.0)
+                continue
+            # a little above the photo at the limit (half the gap to the next, at most 0.001): scores
+            # computed with another thread count differ in the last digits and must not cross it
+            room = float(ranked[allowed - 1] - ranked[allowed]) / 2 if allowed else 1.0
+            limits.append(float(ranked[allowed]) + max(min(room, THRESHOLD_MARGIN), 1e-7))
     return max(limits, default=0.5)
 
 
@@ -119,9 +107,16 @@ def _load(data: Path, p: RealPhoto) -> np.ndarray:
     return base_image(img) if "#" + copy == BASE else paint_crack(img, int(p.sha256[:8], 16))[0]
 
 
-def extract(backbone: Backbone, photos: list[RealPhoto], data: Path) -> dict[str, np.ndarray]:
-    """(1 + tiles) x dim features per photo hash (and painted copy), computed once and cached on disk."""
-    cache = FEATURES_DIR / f"{backbone.name}.npz"
+def extract(
+    backbone: Backbone,
+    photos: list[RealPhoto],
+    data: Path,
+    view: Callable[[np.ndarray], np.ndarray] | None = None,
+    tag: str = "",
+) -> dict[str, np.ndarray]:
+    """(1 + tiles) x dim features per photo hash (and painted copy), computed once and cached on disk
+    (``tag`` names the cache of another ``view``: what part of the photo the backbone is shown)."""
+    cache = FEATURES_DIR / f"{backbone.name}{tag}.npz"
     feats: dict[str, np.ndarray] = {}
     if cache.is_file():
         with np.load(cache) as z:
@@ -131,7 +126,8 @@ def extract(backbone: Backbone, photos: list[RealPhoto], data: Path) -> dict[str
         sess = session(backbone)
         FEATURES_DIR.mkdir(parents=True, exist_ok=True)
         for i, p in enumerate(todo, 1):
-            feats[p.sha256] = image_features(sess, backbone, _load(data, p))
+            image = _load(data, p)
+            feats[p.sha256] = image_features(sess, backbone, view(image) if view else image)
             if i % 50 == 0 or i == len(todo):
                 np.savez(cache, sha256=np.array(list(feats)), features=np.stack(list(feats.values())))
                 print(f"{backbone.name}: {i}/{len(todo)} photos", flush=True)

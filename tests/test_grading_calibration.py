@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
+from damage_model_files import with_damage_model
 
 from inspector.grading import Grader, ModelError
 from inspector.grading.calibration import Calibration, calibration_path
@@ -24,6 +25,7 @@ CLASSES = ("background", "crack", "scratch", "chip")
 
 def _copy_phone_model(tmp_path: Path) -> Path:
     shutil.copy(MODELS_DIR / "phone_defects.onnx", tmp_path / "phone_defects.onnx")
+    with_damage_model(tmp_path)
     return tmp_path / "phone_defects.onnx"
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from damage_model_files import with_damage_model
 from onnx_metadata import with_metadata, without_metadata
 
 from inspector.grading import Grader, ModelError
@@ -84,7 +85,7 @@ def test_model_metadata_sets_the_margin_and_bad_values_are_refused(tmp_path: Pat
     on a jewelry model is refused at load with a clear message."""
     base = _shipped_without_margin()
     frame = render_scene("phone", seed=3, defects=["crack"], width=960, height=540).image
-    path = tmp_path / "phone_defects.onnx"
+    path = with_damage_model(tmp_path) / "phone_defects.onnx"
     for blob, margin in ((base, 0), (with_metadata(base, "margin_px", "8"), 8)):
         path.write_bytes(blob)
         g = Grader.load(models_dir=tmp_path, kinds=("phone",))

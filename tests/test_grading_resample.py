@@ -10,6 +10,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from damage_model_files import with_damage_model
 from onnx_metadata import with_metadata, without_metadata
 
 from inspector.grading.locate import Located, crop_jewelry, rectify_phone
@@ -108,6 +109,7 @@ def test_model_metadata_chooses_the_crop_resampling(tmp_path: Path, monkeypatch:
 
     monkeypatch.setattr(model_module, "locate", spy)
     frame = render_scene("phone", seed=3, defects=["scratch"], width=960, height=540).image
+    with_damage_model(tmp_path)
     for blob, expected in ((shipped, False), (with_metadata(shipped, "resample", "area"), True)):
         (tmp_path / "phone_defects.onnx").write_bytes(blob)
         g = Grader.load(models_dir=tmp_path, kinds=("phone",))

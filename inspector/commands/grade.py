@@ -5,12 +5,20 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import cv2
 
 from inspector.cli import CommandError
 
+if TYPE_CHECKING:
+    from inspector.grading import GradeResult
+
 MAX_FILE_BYTES = 50 * 1024 * 1024
+NOT_FOUND = (
+    "no item found in the photo: not graded (damage_probability is for the whole photo; "
+    "on the station, place the item inside the marked area)"
+)
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff"})
 
 
@@ -46,12 +54,12 @@ def _run(args: argparse.Namespace) -> int:
             continue
         overlay_path = out_dir / f"{path.stem}.grade.png"
         overlay_path.write_bytes(res.overlay_png())
-        summary = res.to_dict()
-        summary["file"] = str(path)
-        summary["overlay"] = str(overlay_path)
-        results.append(summary)
+        results.append(entry(res, path, overlay_path))
         if not args.json:
-            print(f"{path}: grade {res.grade} ({res.grade_title}), damage score {res.damage_score:.2f}")
+            graded = (
+                f"grade {res.grade} ({res.grade_title})" if res.item_found else "no item found, not graded"
+            )
+            print(f"{path}: {graded}, damage probability {res.damage_probability:.2f}")
             for reason in res.reasons:
                 print(f"    {reason}")
             print(f"    overlay: {overlay_path}  ({res.timings_ms['total']:.0f} ms)")
@@ -60,6 +68,26 @@ def _run(args: argparse.Namespace) -> int:
     if failures and failures == len(results):
         raise CommandError(f"none of the {failures} file(s) could be graded")
     return 1 if failures else 0
+
+
+def entry(res: GradeResult, path: Path, overlay_path: Path) -> dict[str, object]:
+    """One file's JSON entry: the grade summary, with ``grade`` null when no item was found (a grade of
+    the whole frame would not be a grade of the item) and each defect with its box in frame pixels."""
+    summary: dict[str, object] = {"file": str(path), **res.to_dict(), "overlay": str(overlay_path)}
+    summary["defects"] = [
+        {
+            "class": d.cls,
+            "length_mm": round(d.length_mm, 2),
+            "area_mm2": round(d.area_mm2, 2),
+            "box": [int(v) for v in cv2.boundingRect(d.contour_frame)],  # x, y, width, height
+        }
+        for d in res.defects
+    ]
+    if not res.item_found:
+        summary["grade"] = None
+        summary["grade_title"] = None
+        summary["reasons"] = [NOT_FOUND, *res.caveats]
+    return summary
 
 
 def _inputs(names: list[str]) -> list[tuple[Path, str | None]]:
@@ -93,7 +121,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="grade image files of phones or jewelry and write overlays",
         description="Find the item in each photo, mark its defects with the ONNX model, measure them in "
         "millimetres and grade it with the scale in inspector/grading/scales/. Writes "
-        "<name>.grade.png overlays into --out.",
+        "<name>.grade.png overlays into --out. --json prints one list, one entry per file: grade (null "
+        "when no item is found), damage_probability (calibrated on real photos, whole item), reasons, "
+        "defects (class, mm, box), overlay; a file that cannot be read is an entry with error.",
     )
     p.add_argument("images", nargs="+", metavar="IMAGE", help="photos (JPEG, PNG, ...) or folders of them")
     p.add_argument("--kind", choices=["phone", "jewelry"], default="phone", help="what is in the photo")

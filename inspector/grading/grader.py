@@ -13,6 +13,7 @@ import numpy as np
 from inspector.grading.calibration import Calibration
 from inspector.grading.candidates import CandidateScorer, mark
 from inspector.grading.components import ClassMeasurement, class_components, summarize
+from inspector.grading.item_damage import DamageEstimate, ItemDamage
 from inspector.grading.line_shapes import LINE_CLASSES, reclassify_lines
 from inspector.grading.locate import DEFAULT_PHONE_MM, Located
 from inspector.grading.model import ModelError, ModelInfo, SegModel, default_models_dir
@@ -22,6 +23,7 @@ from inspector.grading.stone_seats import stone_seats
 from inspector.grading.surface_lines import surface_lines
 
 KINDS = ("phone", "jewelry")
+DAMAGE_HEAD_KINDS = ("phone",)  # kinds with an item-level damage head (jewelry: no real photos yet)
 SIDES = ("screen", "back")
 MAX_FRAME_PIXELS = 40_000_000
 
@@ -61,7 +63,7 @@ class GradeResult:
     reasons: list[str]  # the last ones are the caveats, when there are any
     measurements: dict[str, ClassMeasurement]
     defects: list[Defect]
-    damage_score: float  # 0..1, how sure the model is that some defect is present
+    damage_score: float  # 0..1: the item-level damage probability (phones), else the pixel model's unease
     item_found: bool
     item_quad: np.ndarray
     model: ModelInfo
@@ -74,6 +76,12 @@ class GradeResult:
     labels: np.ndarray | None = field(default=None, repr=False)
     # what this model cannot vouch for, the same for every frame it grades (also the last reasons)
     caveats: list[str] = field(default_factory=list)
+    # the item-level answer of the pretrained backbone (phones): calibrated probability and coarse map
+    damage: DamageEstimate | None = None
+
+    @property
+    def damage_probability(self) -> float:
+        return self.damage.probability if self.damage is not None else self.damage_score
 
     def overlay_png(self) -> bytes:
         ok, buf = cv2.imencode(".png", self.overlay)
@@ -93,6 +101,8 @@ class GradeResult:
             "caveats": list(self.caveats),
             "measurements": {k: v.to_dict() for k, v in self.measurements.items()},
             "damage_score": round(float(self.damage_score), 4),
+            "damage_probability": round(float(self.damage_probability), 4),
+            "damage_map": self.damage.to_dict()["tiles"] if self.damage is not None else None,
             "item_found": self.item_found,
             "item_quad": [[round(float(x), 1), round(float(y), 1)] for x, y in self.item_quad],
             "model": self.model.to_dict(),
@@ -219,6 +229,35 @@ def apply_scored_candidates(
     return labels
 
 
+def lowest_grade_classes(scale: Scale) -> tuple[str, ...]:
+    """Classes that the grade above the lowest forbids outright (a phone's cracks): one such mark makes
+    the lowest grade, so it only counts where the item-level head says the item looks damaged."""
+    above = scale.grades[-2].limits
+    return tuple(
+        c
+        for c, lim in above.items()
+        if lim.max_count == 0
+        and all(g.limits.get(c) is not None and g.limits[c].max_count == 0 for g in scale.grades[:-1])
+    )
+
+
+def item_looks_damaged(damage: DamageEstimate, scale: Scale) -> str:
+    """Why the lowest grade when the head flags the item but no mark of that damage was measured."""
+    what = ", ".join(scale.classes[c].plural for c in lowest_grade_classes(scale)) or "damage"
+    return (
+        f"the item as a whole looks damaged ({round(100 * damage.probability)} % likely, "
+        f"{what} of the lowest grade), though none could be traced and measured"
+    )
+
+
+def item_not_damaged(damage: DamageEstimate, scale: Scale) -> str:
+    """Why not the lowest grade although the marks measured would make it."""
+    return (
+        f"not {scale.grades[-1].grade}: the item as a whole does not look damaged "
+        f"({round(100 * damage.probability)} % likely)"
+    )
+
+
 def line_min_area(scale: Scale) -> float:
     """Smallest component the scale measures as a crack or a scratch: what the line classifier sees."""
     return min(scale.classes[c].min_area_mm2 for c in LINE_CLASSES if c in scale.classes)
@@ -227,9 +266,15 @@ def line_min_area(scale: Scale) -> float:
 class Grader:
     """Grades camera frames of phones and jewelry. Create with :meth:`load`; thread-compatible per call."""
 
-    def __init__(self, models: dict[str, SegModel], scales: dict[str, Scale]) -> None:
+    def __init__(
+        self,
+        models: dict[str, SegModel],
+        scales: dict[str, Scale],
+        item_damage: dict[str, ItemDamage] | None = None,
+    ) -> None:
         self.models = models
         self.scales = scales
+        self.item_damage = item_damage or {}
 
     @classmethod
     def load(
@@ -242,7 +287,7 @@ class Grader:
         """Load the ONNX models and grade scales; raises ModelError / ScaleError with a clear message."""
         mdir = Path(models_dir) if models_dir is not None else default_models_dir()
         sdir = Path(scales_dir) if scales_dir is not None else SCALES_DIR
-        models, scales = {}, {}
+        models, scales, item_damage = {}, {}, {}
         for kind in kinds:
             if kind not in KINDS:
                 raise GradingError(f"unknown kind {kind!r}: expected one of {', '.join(KINDS)}")
@@ -253,7 +298,9 @@ class Grader:
                 raise ModelError(
                     f"{models[kind].info.path}: model has no output for scale class(es) {', '.join(missing)}"
                 )
-        return cls(models, scales)
+            if kind in DAMAGE_HEAD_KINDS:
+                item_damage[kind] = ItemDamage(mdir, kind, threads)
+        return cls(models, scales, item_damage)
 
     def grade(
         self,
@@ -286,15 +333,33 @@ class Grader:
         loc = model.locate(image_bgr, phone_size_mm or DEFAULT_PHONE_MM)
         t1 = time.perf_counter()
         probs = model.predict(loc.crop)
-        t2 = time.perf_counter()
-        meas, defects, score, labels = self._measure(
-            probs, loc, model.info.classes, scale, model.calibration, model.scorers
+        damage = (
+            self.item_damage[kind].estimate(image_bgr, loc.quad if loc.found else None)
+            if kind in self.item_damage
+            else None
         )
+        t2 = time.perf_counter()
+        gated = lowest_grade_classes(scale) if damage is not None and not damage.flagged else ()
+        meas, defects, score, labels = self._measure(
+            probs, loc, model.info.classes, scale, model.calibration, model.scorers, gated
+        )
+        if damage is not None:
+            score = damage.probability
         t3 = time.perf_counter()
         gi, failed = self._decide(meas, scale)
+        held_back: list[str] = []
+        lowest = len(scale.grades) - 1
+        if damage is not None and damage.flagged and gi < lowest:
+            gi, failed = lowest, [item_looks_damaged(damage, scale)]
+        elif damage is not None and not damage.flagged and gi == lowest:
+            # the pixel marks alone (on real photos mostly screen content read as scratches) may not
+            # make the lowest grade: that takes the item head too
+            gi = lowest - 1
+            failed = self._violations(meas, scale.grades[gi - 1].limits, scale) if gi else []
+            held_back = [item_not_damaged(damage, scale)]
         grade = scale.grades[gi]
         caveats = self._caveats(model.calibration, scale)
-        reasons = self._reasons(grade.grade, meas, failed, scale, side, loc.found) + caveats
+        reasons = self._reasons(grade.grade, meas, failed, scale, side, loc.found) + held_back + caveats
         t4 = time.perf_counter()
         overlay = self._overlay(image_bgr, loc, defects)
         t5 = time.perf_counter()
@@ -324,6 +389,7 @@ class Grader:
             located=loc,
             labels=labels,
             caveats=caveats,
+            damage=damage,
         )
 
     # ------------------------------------------------------------------ steps
@@ -336,7 +402,9 @@ class Grader:
         scale: Scale,
         cal: Calibration,
         scorers: dict[str, CandidateScorer] | None = None,
+        dropped: tuple[str, ...] = (),
     ) -> tuple[dict[str, ClassMeasurement], list[Defect], float, np.ndarray]:
+        """``dropped``: classes whose marks do not count (the item-level head did not flag the item)."""
         best = most_likely_defect(probs)
         labels = calibrated_labels(probs, classes, cal, loc.mm_per_px, loc.inset_px, best)
         if cal.line_classifier is not None:
@@ -344,6 +412,8 @@ class Grader:
                 labels, probs, loc.crop, classes, cal.line_classifier, line_min_area(scale), loc.mm_per_px
             )
         labels = apply_scored_candidates(labels, probs, loc, classes, cal, scorers or {}, best)
+        for name in dropped:
+            labels[labels == classes.index(name)] = 0
         meas, defects = measure_labels(labels, loc, classes, scale, cal.min_length_mm)
         return meas, defects, damage_score(probs, classes, cal, loc), labels
 

