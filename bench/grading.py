@@ -65,7 +65,11 @@ def main() -> None:
             )
         for img, side in frames[:3]:  # warm-up
             grader.grade(img, kind, side)
-        per_frame, overlay, stages = [], [], {"locate": [], "infer": [], "measure": [], "grade": []}
+        per_frame, overlay, stages = (
+            [],
+            [],
+            {"locate": [], "infer": [], "item_damage": [], "measure": [], "grade": []},
+        )
         for img, side in frames:
             t0 = time.perf_counter()
             res = grader.grade(img, kind, side)

@@ -21,6 +21,7 @@ from inspector.grading.grader import lowest_grade_classes
 from inspector.grading.item_damage import BACKBONE_FILE, GRID, ItemDamage, LinearHead, item_view, read_head
 from inspector.grading.scales import SCALES_DIR
 from models.synth.scene import render_scene
+from models.synth.station_frames import station_frame
 
 MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
 HEAD = "phone_damage_head.json"
@@ -81,6 +82,18 @@ def test_a_rendered_crack_is_flagged_and_outlined_where_it_is(grader: Grader) ->
     cv2.fillPoly(drawn, [d.contour_frame for d in cracks], 1)
     truth = cv2.dilate(scene.masks["crack"].astype(np.uint8), np.ones((9, 9), np.uint8))
     assert (drawn & truth).sum() >= 0.3 * drawn.sum()  # most of what is outlined is on the crack
+
+
+def test_a_crack_the_item_model_doubts_is_suspected_not_graded(grader: Grader) -> None:
+    """Crack marks on a phone the item model does not flag do not make a D: they are kept apart as
+    suspected (for the operator to look at), and the grade says nothing of a crack."""
+    seed = 50_006  # a rendered crack the item model scores just under its threshold
+    scene = station_frame("phone", seed, np.random.default_rng(seed), ("crack",), 1280)
+    res = grader.grade(scene.image, "phone", "screen")
+    assert res.damage is not None and not res.damage.flagged
+    assert res.grade != "D"
+    assert res.suspected and all(d.cls == "crack" for d in res.suspected)
+    assert all(d.cls != "crack" for d in res.defects)
 
 
 def test_damage_probability_and_map_are_reported(grader: Grader) -> None:

@@ -12,7 +12,7 @@ import cv2
 from inspector.cli import CommandError
 
 if TYPE_CHECKING:
-    from inspector.grading import GradeResult
+    from inspector.grading import Defect, GradeResult
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 NOT_FOUND = (
@@ -74,20 +74,22 @@ def entry(res: GradeResult, path: Path, overlay_path: Path) -> dict[str, object]
     """One file's JSON entry: the grade summary, with ``grade`` null when no item was found (a grade of
     the whole frame would not be a grade of the item) and each defect with its box in frame pixels."""
     summary: dict[str, object] = {"file": str(path), **res.to_dict(), "overlay": str(overlay_path)}
-    summary["defects"] = [
-        {
-            "class": d.cls,
-            "length_mm": round(d.length_mm, 2),
-            "area_mm2": round(d.area_mm2, 2),
-            "box": [int(v) for v in cv2.boundingRect(d.contour_frame)],  # x, y, width, height
-        }
-        for d in res.defects
-    ]
+    summary["defects"] = [_defect(d) for d in res.defects]
+    summary["suspected"] = [_defect(d) for d in res.suspected]  # marked, not counted: see the docs
     if not res.item_found:
         summary["grade"] = None
         summary["grade_title"] = None
         summary["reasons"] = [NOT_FOUND, *res.caveats]
     return summary
+
+
+def _defect(d: Defect) -> dict[str, object]:
+    return {
+        "class": d.cls,
+        "length_mm": round(d.length_mm, 2),
+        "area_mm2": round(d.area_mm2, 2),
+        "box": [int(v) for v in cv2.boundingRect(d.contour_frame)],  # x, y, width, height
+    }
 
 
 def _inputs(names: list[str]) -> list[tuple[Path, str | None]]:
@@ -123,7 +125,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "millimetres and grade it with the scale in inspector/grading/scales/. Writes "
         "<name>.grade.png overlays into --out. --json prints one list, one entry per file: grade (null "
         "when no item is found), damage_probability (calibrated on real photos, whole item), reasons, "
-        "defects (class, mm, box), overlay; a file that cannot be read is an entry with error.",
+        "defects (class, mm, box), suspected (crack marks not counted: the item as a whole does not "
+        "look damaged), overlay; a file that cannot be read is an entry with error.",
     )
     p.add_argument("images", nargs="+", metavar="IMAGE", help="photos (JPEG, PNG, ...) or folders of them")
     p.add_argument("--kind", choices=["phone", "jewelry"], default="phone", help="what is in the photo")

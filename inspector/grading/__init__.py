@@ -15,7 +15,8 @@ Public API (the inspection pipeline and ``inspector grade`` use exactly this)::
     result.overlay          # BGR frame with defects outlined, legend and grade (for the stream)
     result.overlay_png()    # the same as PNG bytes
     result.model            # ModelInfo(name, version, sha256, path, classes)
-    result.timings_ms       # {"locate", "infer", "measure", "grade", "overlay", "total"}
+    result.timings_ms       # {"locate", "infer", "item_damage", "measure", "grade", "overlay", "total"}
+    result.damage_probability  # phones: calibrated P(lowest-grade damage) from the item-level model
     result.to_dict()        # JSON-ready (no image); measurements also as integer um / um^2 for signing
 
 Phones: pass ``phone_size_mm=(width, height)`` of the body when the model is known (USB identify),

@@ -78,6 +78,9 @@ class GradeResult:
     caveats: list[str] = field(default_factory=list)
     # the item-level answer of the pretrained backbone (phones): calibrated probability and coarse map
     damage: DamageEstimate | None = None
+    # marks of the lowest-grade classes that did not count because the item-level model did not flag
+    # the item: shown to the operator as possible damage, never graded by themselves
+    suspected: list[Defect] = field(default_factory=list)
 
     @property
     def damage_probability(self) -> float:
@@ -333,6 +336,7 @@ class Grader:
         loc = model.locate(image_bgr, phone_size_mm or DEFAULT_PHONE_MM)
         t1 = time.perf_counter()
         probs = model.predict(loc.crop)
+        t_item = time.perf_counter()
         damage = (
             self.item_damage[kind].estimate(image_bgr, loc.quad if loc.found else None)
             if kind in self.item_damage
@@ -341,8 +345,16 @@ class Grader:
         t2 = time.perf_counter()
         gated = lowest_grade_classes(scale) if damage is not None and not damage.flagged else ()
         meas, defects, score, labels = self._measure(
-            probs, loc, model.info.classes, scale, model.calibration, model.scorers, gated
+            probs, loc, model.info.classes, scale, model.calibration, model.scorers
         )
+        suspected = [d for d in defects if d.cls in gated]
+        if gated:
+            labels = labels.copy()
+            for name in gated:
+                labels[labels == model.info.classes.index(name)] = 0
+            meas, defects = measure_labels(
+                labels, loc, model.info.classes, scale, model.calibration.min_length_mm
+            )
         if damage is not None:
             score = damage.probability
         t3 = time.perf_counter()
@@ -379,7 +391,8 @@ class Grader:
             scale={"name": scale.name, "version": scale.version},
             timings_ms={
                 "locate": (t1 - t0) * 1e3,
-                "infer": (t2 - t1) * 1e3,
+                "infer": (t_item - t1) * 1e3,
+                "item_damage": (t2 - t_item) * 1e3,
                 "measure": (t3 - t2) * 1e3,
                 "grade": (t4 - t3) * 1e3,
                 "overlay": (t5 - t4) * 1e3,
@@ -390,6 +403,7 @@ class Grader:
             labels=labels,
             caveats=caveats,
             damage=damage,
+            suspected=suspected,
         )
 
     # ------------------------------------------------------------------ steps
@@ -402,9 +416,7 @@ class Grader:
         scale: Scale,
         cal: Calibration,
         scorers: dict[str, CandidateScorer] | None = None,
-        dropped: tuple[str, ...] = (),
     ) -> tuple[dict[str, ClassMeasurement], list[Defect], float, np.ndarray]:
-        """``dropped``: classes whose marks do not count (the item-level head did not flag the item)."""
         best = most_likely_defect(probs)
         labels = calibrated_labels(probs, classes, cal, loc.mm_per_px, loc.inset_px, best)
         if cal.line_classifier is not None:
@@ -412,8 +424,6 @@ class Grader:
                 labels, probs, loc.crop, classes, cal.line_classifier, line_min_area(scale), loc.mm_per_px
             )
         labels = apply_scored_candidates(labels, probs, loc, classes, cal, scorers or {}, best)
-        for name in dropped:
-            labels[labels == classes.index(name)] = 0
         meas, defects = measure_labels(labels, loc, classes, scale, cal.min_length_mm)
         return meas, defects, damage_score(probs, classes, cal, loc), labels
 
