@@ -1,7 +1,7 @@
 """Join a base model and a part model into one ONNX file the grader runs like any other model.
 
 Jewelry dents and scratches need a training dose that makes a network over-mark stones and small dark
-structures (v7 in models/jewelry_defects.md), while stones and tarnish need a mild one. So a small
+structures (v7, jewelry card history), while stones and tarnish need a mild one. So a small
 *part* model learns only the surface classes, and the *base* model keeps the rest. The joined file
 runs both on the same crop and mixes their probabilities:
 
@@ -14,7 +14,7 @@ towards its rare classes: the weighted loss is minimised by p_c proportional to 
 When the part's metadata records ``class_weights`` the join first undoes that (p_c / w_c, summed to
 1 again). Without it, the part's diffuse mass on clean metal (P(dent) 0.3-0.5 on bevel shading)
 lowered P(background) under the base's classes too, and the grader, which keeps a pixel when P(any
-defect) reaches its class's threshold, marked tarnish on clean pieces (h2 in models/jewelry_defects.md).
+defect) reaches its class's threshold, marked tarnish on clean pieces (h2, jewelry card history).
 
 The result is a distribution over the base's classes (it sums to 1 per pixel), so the calibration,
 the grader and the evaluation need no change. ``python -m models.compose --help``.

@@ -1,7 +1,7 @@
 """Run a training experiment written down as a JSON file: stages in order, each one ``models.train.train``
 with its own settings, a stage continuing from (``init``) or mining with (``mine_with``) an earlier one.
 
-The model cards' experiments (v7-v11 in models/jewelry_defects.md) ran from throw-away drivers that were
+The model cards' experiments (v7-v11, jewelry card history) ran from throw-away drivers that were
 lost with their machines, so a result could be read but not rerun. A file in ``models/experiments/``
 is the recipe itself; the whole file is checked before the first minute of training is spent.
 

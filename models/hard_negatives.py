@@ -1,6 +1,6 @@
 """Training windows centred on what a model marks where nothing is labelled (hard-negative mining).
 
-The jewelry surface part (s1 in models/jewelry_defects.md) learnt dents but marked 19 of 30 clean
+The jewelry surface part (s1, jewelry card history) learnt dents but marked 19 of 30 clean
 pieces, on bevel shading, stone seats and chain links: things rendered hard negatives (glare,
 dust...) do not show and uniform windows rarely centre on. Mining asks the model itself where it is
 wrong on its own training crops, and a next stage puts a share of every batch's windows exactly

@@ -3,7 +3,7 @@
 The rebuild has a fixed wall-clock budget, so steps per minute are model quality: on a CPU with
 AMX/AVX-512 BF16 units, bfloat16 autocast ran 2.3x the float32 steps per minute on one thread
 (``bench/train_throughput.py``; 2.2-2.9x at the start of the training runs of 2026-12-03), and rare
-defects are learnt only with enough steps of their own (models/jewelry_defects.md). A CPU without
+defects are learnt only with enough steps of their own (jewelry card history). A CPU without
 such units runs it far slower (an AMD EPYC with AVX2 only, 2026-12-03: 0.09-0.13x), so the choice is
 measured on the real network and batch, not guessed from CPU flags. Weights, optimiser state and the
 exported ONNX model stay float32 either way; only the forward pass's convolutions run in bfloat16.

@@ -2,7 +2,7 @@
 
 Jewelry dents and scratches are a few hundred crop pixels in a quarter of the scenes. In uniform
 windows a step sees almost none of them, and windows of the full training size centred on them cost a
-whole slot each (v5/v6 in models/jewelry_defects.md: ~4,400 dent windows in a full run, P(dent) 0.11
+whole slot each (v5/v6, jewelry card history: ~4,400 dent windows in a full run, P(dent) 0.11
 on its own training crops). A dent-only run that put ~18,000 windows on dents did learn them. Four
 half-size windows tiled into one slot give a step four times the rare examples for the price of one
 window, and the tile keeps the batch's shape and its BatchNorm statistics close to whole crops'.

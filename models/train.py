@@ -689,7 +689,7 @@ def export_onnx(
 # missing and loose stones weighted 6 and windows on stage 1's own false marks at P >= 0.9
 # (``hard_windows``). v13 ran 80 minutes of stage 1 on two threads; here it has one thread and the
 # minutes `make models` gives it. The previous jewelry recipe (uniform windows, cross-entropy capped
-# at 8) found no scratch or dent (v2.0 in models/jewelry_defects.md).
+# at 8) found no scratch or dent (v2.0, jewelry card history).
 _JEWELRY_RARE: dict[str, Any] = {
     "on_defect_p": 0.0,
     "batch": 21,
@@ -735,7 +735,7 @@ PARTS: dict[str, dict[str, Any]] = {
 """A part model per kind, trained after the base and joined with it (models/compose.py): it alone
 decides the listed classes. Jewelry dents and scratches are learnt only at a dose (many small windows
 centred on them, weight 32) that over-marks stones and tarnish when one network learns everything
-(v7 in models/jewelry_defects.md); apart, the base keeps its mild recipe. Small 80-pixel windows
+(v7, jewelry card history); apart, the base keeps its mild recipe. Small 80-pixel windows
 suffice for a dent or a stretch of scratch, so a step of 64 of them costs about one base step. Off by
 default (``--part-minutes-jewelry``): no part tried so far (s1, h1, h2 in the card) graded better than
 the base alone beyond noise."""
@@ -746,7 +746,7 @@ PART_MINING: dict[str, dict[str, Any]] = {
 """The part's mining stages: the last ``share`` of its minutes, split into ``rounds`` stages, each
 continuing from the one before at ``lr0`` with ``hard_windows`` slots of every batch centred on that
 one's false marks (P >= ``mine_threshold``) on its own training crops (models/hard_negatives.py).
-Mined at 0.5 (h1 in models/jewelry_defects.md) every crop was full of marks on bevel shading and the
+Mined at 0.5 (h1, jewelry card history) every crop was full of marks on bevel shading and the
 windows were no better than uniform ones; at 0.9 (h2) clean held-out pieces marked fell from 13 to 1
 in 30, and a second round (h3) found half again as many dents for 4 clean pieces in 30."""
 
@@ -847,7 +847,7 @@ def main() -> None:
         default=0.0,
         help="minutes for the jewelry surface part (scratch, dent), joined with the base model "
         "(models/compose.py); 0, the default, ships the base alone: no part tried so far (s1, h1, h2 "
-        "in models/jewelry_defects.md) graded better than the base beyond noise",
+        "in the jewelry card history) graded better than the base beyond noise",
     )
     ap.add_argument(
         "--part-for",
