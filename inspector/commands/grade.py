@@ -62,6 +62,11 @@ def _run(args: argparse.Namespace) -> int:
             print(f"{path}: {graded}, damage probability {res.damage_probability:.2f}")
             for reason in res.reasons:
                 print(f"    {reason}")
+            if res.suspected:
+                print(
+                    f"    {len(res.suspected)} possible crack mark(s) not counted: the item as a whole "
+                    "does not look damaged; look at the overlay"
+                )
             print(f"    overlay: {overlay_path}  ({res.timings_ms['total']:.0f} ms)")
     if args.json:
         print(json.dumps(results, indent=2, ensure_ascii=False))
