@@ -10,8 +10,9 @@
 
 Every simulator sits behind the same transport as the real device (pty pairs for the
 serial devices, TCP with the ADB protocol for the phone), so code that runs against a
-station built here runs unchanged against hardware. The camera is linked to the rig: it
-renders the turntable angle and light box level the rig simulator currently has.
+station built here runs unchanged against hardware. The camera is linked to the rig and the
+phone: it renders the turntable angle and light box level the rig simulator currently has, and
+the phone's glass dark when the simulated phone's display has been switched off over ADB.
 """
 
 from __future__ import annotations
@@ -89,8 +90,11 @@ class SimulatedStation:
             if self._want["camera"]:
                 w, h = self.camera_size
                 self.camera = SimulatedCamera(width=w, height=h)
-                if self.rig is not None:
-                    self.camera.link(angle=self._rig_angle, light=self._rig_light)
+                self.camera.link(
+                    angle=self._rig_angle if self.rig is not None else None,
+                    light=self._rig_light if self.rig is not None else None,
+                    screen_on=self._phone_display_on if self.phone is not None else None,
+                )
         except BaseException:
             self.stop()
             raise
@@ -120,6 +124,9 @@ class SimulatedStation:
 
     def _rig_light(self) -> float:
         return float(self.rig.light) / 255.0
+
+    def _phone_display_on(self) -> bool:
+        return bool(self.phone.display_on)
 
     # -- the item on the station ------------------------------------------------------------
     def put_phone(self, *, seed: int = 0, side: str = "screen", defects: Sequence[str] = ()) -> StationItem:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import cv2
 import numpy as np
 import pytest
 
@@ -95,3 +96,52 @@ def test_rendered_crack_labels_follow_the_drawn_lines() -> None:
     """On a normal frame the crack label survives the visibility rule and sits on the drawn crack."""
     s = render_scene("phone", seed=4, defects=["crack"], only_distractors=())
     assert s.masks["crack"].sum() > 200
+
+
+def _glass(scene_quad: np.ndarray, shape: tuple[int, ...], keep: float = 0.7) -> np.ndarray:
+    """Pixels well inside the phone's outline: display glass, away from bezel and rim."""
+    centre = scene_quad.mean(axis=0)
+    inner = (centre + (scene_quad - centre) * keep).astype(np.int32)
+    mask = np.zeros(shape[:2], np.uint8)
+    cv2.fillPoly(mask, [inner], 1)
+    return mask > 0
+
+
+def test_screen_off_glass_is_dark_and_flat_where_a_lit_screen_shows_wallpaper() -> None:
+    """With the display off, the glass that showed wallpaper and icons is a dark, even mirror; the
+    phone and its pose are the ones the same seed renders lit, and the light box's hotspots and the
+    fingerprints on the glass still show on it."""
+    lit_wallpapers = 0
+    for seed in range(12):
+        on = render_scene("phone", seed=seed, angle_deg=15, only_distractors=())
+        off = render_scene("phone", seed=seed, angle_deg=15, only_distractors=(), screen_on=False)
+        assert off.spec.item["screen"] == "off"
+        assert np.array_equal(on.item_quad, off.item_quad)
+        if on.spec.item["screen"] != "wallpaper":
+            continue
+        lit_wallpapers += 1
+        glass = _glass(off.item_quad, off.image.shape)
+        grey_on = on.image.mean(axis=2)[glass]
+        grey_off = off.image.mean(axis=2)[glass]
+        assert grey_off.mean() < 60, seed
+        assert grey_off.std() < grey_on.std() and grey_off.std() < 12, seed
+        assert np.percentile(grey_off, 99) - np.percentile(grey_off, 1) < 50, seed  # no icons, no text
+        shiny = render_scene(
+            "phone", seed=seed, angle_deg=15, only_distractors=("glare", "fingerprint"), screen_on=False
+        )
+        assert shiny.image.mean(axis=2)[glass].max() > grey_off.max() + 40, seed
+    assert lit_wallpapers >= 4
+
+
+def test_screen_off_shows_the_crack_as_bright_lines_where_its_mask_is() -> None:
+    """On dark glass a crack is drawn bright, inside its label, and is still labelled as visible."""
+    for seed in (3, 7, 11):
+        off = render_scene("phone", seed=seed, defects=("crack",), angle_deg=20, screen_on=False)
+        crack = off.masks["crack"] > 0
+        assert crack.sum() > 200, seed
+        grey = off.image.mean(axis=2)
+        glass = _glass(off.item_quad, off.image.shape, keep=0.95)
+        near = cv2.dilate(crack.astype(np.uint8), np.ones((9, 9), np.uint8)) > 0
+        on_crack = grey[crack & glass]
+        background = grey[glass & ~near]
+        assert np.percentile(on_crack, 90) > np.median(background) + 40, seed

@@ -5,9 +5,10 @@ procedural scene renderer the grading models are trained on
 (``models.synth.scene.render_scene``), so the demo and the tests grade realistic frames
 with known ground truth (``frame.meta["scene"]`` carries the masks and item outline).
 
-The turntable angle and light level come from whoever drives the station: call
-``set_angle``/``set_light``, or ``link(angle=..., light=...)`` with callables (the
-simulated station links them to the simulated rig, so turning the rig turns the picture).
+The turntable angle, light level and whether a phone's display is lit come from whoever drives
+the station: call ``set_angle``/``set_light``/``set_screen_on``, or ``link(angle=..., light=...,
+screen_on=...)`` with callables (the simulated station links them to the simulated rig and phone,
+so turning the rig turns the picture and switching the phone's screen off darkens its glass).
 """
 
 from __future__ import annotations
@@ -69,8 +70,10 @@ class SimulatedCamera:
         self._item = item
         self._angle = 0.0
         self._light = 1.0
+        self._screen_on = True
         self._angle_fn: Callable[[], float] | None = None
         self._light_fn: Callable[[], float] | None = None
+        self._screen_fn: Callable[[], bool] | None = None
         self._lock = threading.Lock()
         self._opened = False
         self._count = 0
@@ -105,12 +108,25 @@ class SimulatedCamera:
         """Light box level 0..1."""
         self._light = float(np.clip(level, 0.0, 1.0))
 
+    def set_screen_on(self, on: bool) -> None:
+        """Is the phone's display lit (its screen side shows wallpaper and icons) or dark glass?"""
+        self._screen_on = bool(on)
+
     def link(
-        self, *, angle: Callable[[], float] | None = None, light: Callable[[], float] | None = None
+        self,
+        *,
+        angle: Callable[[], float] | None = None,
+        light: Callable[[], float] | None = None,
+        screen_on: Callable[[], bool] | None = None,
     ) -> None:
-        """Read angle (degrees) / light (0..1) from callables at every capture."""
+        """Read angle (degrees) / light (0..1) / the phone's display state from callables at every capture."""
         self._angle_fn = angle
         self._light_fn = light
+        self._screen_fn = screen_on
+
+    def screen_on(self) -> bool:
+        """Whether a phone on the station has its display lit now (from the link when set)."""
+        return bool(self._screen_fn()) if self._screen_fn is not None else self._screen_on
 
     def pose(self) -> tuple[float, float]:
         """Current (angle in degrees, light level 0..1), from the links when set."""
@@ -155,10 +171,12 @@ class SimulatedCamera:
                 raise CameraNoFrame(f"camera source {self.source!r} returned no frame")
             angle, light = self.pose()
             item = self._item
+            lit = self.screen_on()
             meta: dict[str, Any] = {
                 "kind": "simulated",
                 "angle_deg": angle,
                 "light_level": light,
+                "screen_on": lit,
                 "item": item.as_dict() if item else None,
             }
             if item is None:
@@ -176,6 +194,7 @@ class SimulatedCamera:
                     width=w,
                     height=h,
                     distractors=self.distractors,
+                    screen_on=lit,
                 )
                 image = scene.image
                 meta["scene"] = scene

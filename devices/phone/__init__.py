@@ -26,18 +26,32 @@ Probe
     ``to_dict()`` / ``to_json()`` / ``PhoneReport.from_dict()``. Only PhoneDisconnected,
     PhoneUnauthorized and PhoneProbeError (no answer to ``getprop``) abort a probe.
 
+Display
+    ``read_display(transport) -> DisplayReading(state, source, unknown)`` -- ``DisplayState`` ON / OFF /
+    DOZING (always-on display) from ``dumpsys power``, or unknown with the reason;
+    ``screen_off(transport)`` / ``screen_on(transport)`` send KEYCODE_SLEEP / KEYCODE_WAKEUP and return
+    the state the phone then reports (PhoneRefused when the phone blocks injected keys).
+
 Simulator
     ``PhoneSimulator(profile="pixel-6", host="127.0.0.1", port=0, faults=PhoneFaults())``
     with ``start() -> (host, port)``, ``unplug()``, ``replug()``, ``stop()``; profiles in
     ``PROFILES`` / ``get_profile(name)``.
 
 Errors: ``PhoneError`` > ``PhoneNotFound``, ``PhoneUnauthorized``, ``PhoneDisconnected``,
-``PhoneProbeError``.
+``PhoneProbeError``, ``PhoneRefused``.
 """
 
 from __future__ import annotations
 
-from .errors import PhoneDisconnected, PhoneError, PhoneNotFound, PhoneProbeError, PhoneUnauthorized
+from .display import DisplayReading, DisplayState, read_display, screen_off, screen_on
+from .errors import (
+    PhoneDisconnected,
+    PhoneError,
+    PhoneNotFound,
+    PhoneProbeError,
+    PhoneRefused,
+    PhoneUnauthorized,
+)
 from .luhn import is_valid_imei, luhn_valid
 from .probe import Fact, PhoneReport, probe_phone
 from .profiles import PROFILES, PhoneProfile, get_profile
@@ -59,6 +73,8 @@ __all__ = [
     "AdbServerTransport",
     "AdbTcpTransport",
     "AdbTransport",
+    "DisplayReading",
+    "DisplayState",
     "Fact",
     "PhoneDisconnected",
     "PhoneError",
@@ -66,6 +82,7 @@ __all__ = [
     "PhoneNotFound",
     "PhoneProbeError",
     "PhoneProfile",
+    "PhoneRefused",
     "PhoneReport",
     "PhoneSimulator",
     "PhoneUnauthorized",
@@ -77,4 +94,7 @@ __all__ = [
     "list_adb_devices",
     "luhn_valid",
     "probe_phone",
+    "read_display",
+    "screen_off",
+    "screen_on",
 ]

@@ -21,3 +21,7 @@ class PhoneDisconnected(PhoneError):
 
 class PhoneProbeError(PhoneError):
     """The phone answered, but not in a way the probe can use (protocol error, unexpected reply)."""
+
+
+class PhoneRefused(PhoneError):
+    """The phone answered but would not do what was asked (e.g. a ROM that blocks injected keys)."""

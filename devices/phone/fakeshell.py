@@ -9,11 +9,25 @@ from __future__ import annotations
 
 import shlex
 import struct
+import threading
 from dataclasses import dataclass
 
 from .profiles import PhoneProfile
 
 SHELL_PACKAGE = "com.android.shell"
+
+# Key codes ``input keyevent`` takes by name or number (android.view.KeyEvent).
+KEYCODES = {
+    "KEYCODE_POWER": 26,
+    "KEYCODE_SLEEP": 223,
+    "KEYCODE_WAKEUP": 224,
+    "KEYCODE_HOME": 3,
+    "KEYCODE_BACK": 4,
+}
+INJECT_DENIED = (
+    "java.lang.SecurityException: Injecting input events requires the caller (or the source of the "
+    "instrumentation, if any) to have the INJECT_EVENTS permission.\n"
+)
 
 
 @dataclass
@@ -91,8 +105,23 @@ def imei_slot_for_call(sdk: int, args: list[str]) -> int | None:
 
 
 class FakeShell:
+    """The phone's shell and the little state it changes: whether the display is lit."""
+
     def __init__(self, profile: PhoneProfile) -> None:
         self.profile = profile
+        self._display_on = True  # a phone put on the station has just been handled: it is awake
+        self._state_lock = threading.Lock()  # every host connection runs in its own thread
+
+    @property
+    def display_on(self) -> bool:
+        """Is the screen lit (what a camera photographing the glass sees)? Dozing counts as lit."""
+        return self._display_on
+
+    def display_wakefulness(self) -> str:
+        """PowerManagerService's word for the state: Awake, Asleep or Dozing."""
+        if self._display_on:
+            return "Awake"
+        return "Dozing" if self.profile.always_on_display else "Asleep"
 
     def run(self, command: str) -> ShellOutput:
         """Run a ``;``-separated command line; ``echo`` expands ``$?`` like sh."""
@@ -126,6 +155,10 @@ class FakeShell:
                 return ShellOutput(p.props.get(args[0], "").encode() + b"\n")
             text = "".join(f"[{k}]: [{v}]\n" for k, v in sorted(p.props.items()))
             return ShellOutput(text.encode())
+        if cmd == "input":
+            return self._input(args)
+        if cmd == "dumpsys" and args[:1] == ["power"]:
+            return ShellOutput(self._power_dump().encode())
         if cmd == "dumpsys" and args[:1] == ["battery"]:
             text = "Current Battery Service state:\n" + "".join(f"  {k}: {v}\n" for k, v in p.battery.items())
             return ShellOutput(text.encode())
@@ -159,6 +192,87 @@ class FakeShell:
         if cmd == "settings" and len(args) == 3 and args[0] == "get":
             return ShellOutput(p.settings.get(f"{args[1]}/{args[2]}", "null").encode() + b"\n")
         return ShellOutput(b"", f"/system/bin/sh: {cmd}: inaccessible or not found\n".encode(), 127)
+
+    def _input(self, args: list[str]) -> ShellOutput:
+        """``input [source] keyevent CODE...``: the display keys change the state, others do nothing."""
+        if args[1:2] == ["keyevent"]:
+            args = args[1:]  # an input source ("input keyboard keyevent ...")
+        if args[:1] != ["keyevent"] or len(args) < 2:
+            usage = "Usage: input [<source>] <command> [<arg>...]\n"
+            return ShellOutput(usage.encode(), b"", 1)
+        codes: list[int] = []
+        for name in args[1:]:
+            code = KEYCODES.get(name) if not name.isdigit() else int(name)
+            if code is None:
+                return ShellOutput(b"", f"Error: Unknown keycode {name}\n".encode(), 1)
+            codes.append(code)
+        if not self.profile.input_injection:
+            return ShellOutput(b"", INJECT_DENIED.encode(), 1)
+        with self._state_lock:
+            for code in codes:
+                if code == KEYCODES["KEYCODE_SLEEP"]:
+                    self._display_on = False
+                elif code == KEYCODES["KEYCODE_WAKEUP"]:
+                    self._display_on = True
+                elif code == KEYCODES["KEYCODE_POWER"]:
+                    self._display_on = not self._display_on
+        return ShellOutput()
+
+    def _power_dump(self) -> str:
+        """The start and the display line of PowerManagerService.dumpInternal(), as Android 10-14 print
+        them; a profile that does not report the state prints the dump without those lines."""
+        level = self.profile.battery.get("level", "50")
+        report = self.profile.reports_display_state
+        with self._state_lock:
+            wakefulness = self.display_wakefulness()
+        display = {"Awake": "ON", "Asleep": "OFF", "Dozing": "DOZE"}[wakefulness]
+        lines = [
+            "POWER MANAGER (dumpsys power)",
+            "",
+            "Power Manager State:",
+            "  Settings power_manager_constants:",
+            "    no_cached_wake_locks=true",
+            "  mDirty=0x0",
+            *([f"  mWakefulness={wakefulness}"] if report else []),
+            "  mWakefulnessChanging=false",
+            "  mIsPowered=true",
+            "  mPlugType=2",
+            f"  mBatteryLevel={level}",
+            "  mBatteryLevelWhenDreamStarted=0",
+            "  mDockState=0",
+            "  mStayOn=false",
+            "  mProximityPositive=false",
+            "  mBootCompleted=true",
+            "  mSystemReady=true",
+            "  mHalAutoSuspendModeEnabled=false",
+            "  mHalInteractiveModeEnabled=true",
+            f"  mWakeLockSummary=0x{0x20 if wakefulness == 'Awake' else 0:x}",
+            f"  mUserActivitySummary=0x{1 if wakefulness == 'Awake' else 0:x}",
+            "  mRequestWaitForNegativeProximity=false",
+            "  mSandmanScheduled=false",
+            "  mBatteryLowWarning=false",
+            "  mLowPowerModeEnabled=false",
+            "  mDisplayReady=true",
+            "  mHoldingWakeLockSuspendBlocker=false",
+            f"  mHoldingDisplaySuspendBlocker={'true' if wakefulness == 'Awake' else 'false'}",
+            "",
+            "Settings and Configuration:",
+            "  mDecoupleHalAutoSuspendModeFromDisplayConfig=false",
+            "  mScreenOffTimeoutSetting=30000",
+            "  mStayOnWhilePluggedInSetting=0",
+            "",
+            "Wake Locks: size=0",
+            "",
+            "Suspend Blockers: size=4",
+            "  PowerManagerService.WakeLocks: ref count=0",
+            f"  PowerManagerService.Display: ref count={1 if wakefulness == 'Awake' else 0}",
+            "  PowerManagerService.Broadcasts: ref count=0",
+            "  PowerManagerService.WirelessChargerDetector: ref count=0",
+            "",
+            *([f"Display Power: state={display}"] if report else []),
+            "",
+        ]
+        return "\n".join(lines)
 
     def _lock_settings_dump(self) -> str:
         """LockSettingsService.dump(); the per-user CredentialType line exists from Android 11."""

@@ -39,6 +39,12 @@ class PhoneProfile:
     # Screen lock of user 0: "none", "pin", "password" or "pattern".
     lock_type: str = "none"
     settings: dict[str, str] = field(default_factory=dict)
+    # Display: does the shell user's ``input keyevent`` work (some ROMs block injected keys unless a
+    # developer option is on), does the phone doze with an always-on display instead of going dark,
+    # and does its ``dumpsys power`` print the display state at all.
+    input_injection: bool = True
+    always_on_display: bool = False
+    reports_display_state: bool = True
 
     @property
     def sdk(self) -> int:

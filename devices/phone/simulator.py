@@ -230,6 +230,11 @@ class PhoneSimulator:
         self._threads: list[threading.Thread] = []
 
     @property
+    def display_on(self) -> bool:
+        """Is the screen lit? The simulated station's camera renders the glass accordingly."""
+        return self.shell.display_on
+
+    @property
     def shell_v2(self) -> bool:
         return self.profile.sdk >= SHELL_V2_MIN_SDK
 

@@ -57,7 +57,13 @@ PHONE_FLOW: list[StepSpec] = [
     StepSpec("battery", "phone.battery", N_("Battery level and health"), {"min_capacity_pct": 80}),
     StepSpec("lock", "phone.lock", N_("Screen lock, FRP and root")),
     StepSpec("light", "rig.light", N_("Light box on"), {"percent": 80}),
-    StepSpec("photo_screen", "camera.photos", N_("Photo of the screen"), {"side": "screen", "angles": [0]}),
+    # The glass is photographed dark: a lit screen's wallpaper, icons and text look like cracks.
+    StepSpec(
+        "photo_screen",
+        "camera.photos",
+        N_("Photo of the screen"),
+        {"side": "screen", "angles": [0], "screen_off": True},
+    ),
     StepSpec("photo_back", "camera.photos", N_("Photo of the back"), {"side": "back", "angles": [180]}),
     StepSpec("grade", "grade", N_("Cosmetic grade")),
     StepSpec(

@@ -22,6 +22,9 @@ import numpy as np
 from pydantic import ValidationError
 from sqlmodel import Session
 
+from devices.phone import AdbTransport, DisplayReading
+from devices.phone import screen_off as phone_screen_off
+from devices.phone import screen_on as phone_screen_on
 from inspector.auth.tenancy import EVERYTHING
 from inspector.config import Settings
 from inspector.station.ports import (
@@ -31,6 +34,8 @@ from inspector.station.ports import (
     PlanTerms,
     Publication,
     ReturnedItem,
+    ScreenReading,
+    ScreenState,
     StationHardware,
     StepFailed,
     WarrantyPort,
@@ -200,6 +205,20 @@ class PhoneAdapter:
         report = self._wrap(lambda: probe_phone(self._transport))
         data: dict[str, Any] = report.to_dict()
         return data
+
+    def screen_off(self) -> ScreenReading:
+        return self._screen(phone_screen_off)
+
+    def screen_on(self) -> ScreenReading:
+        return self._screen(phone_screen_on)
+
+    def _screen(self, switch: Callable[[AdbTransport], DisplayReading]) -> ScreenReading:
+        if self._transport is None:
+            self.connect()
+        reading: DisplayReading = self._wrap(lambda: switch(self._transport))
+        if reading.state is None:
+            return ScreenReading(ScreenState.UNKNOWN, reading.unknown)
+        return ScreenReading(ScreenState(reading.state.value))
 
     def close(self) -> None:
         self._drop()

@@ -44,12 +44,39 @@ class ScalePort(Protocol):
     def identity(self) -> dict[str, Any]: ...
 
 
+class ScreenState(StrEnum):
+    """What a phone's display shows, as far as a photo of its glass is concerned."""
+
+    ON = "on"
+    """Lit: wallpaper, icons and text are in the photo."""
+    OFF = "off"
+    """Dark glass: a crack shows as a bright line under the light box."""
+    DOZING = "dozing"
+    """Asleep with an always-on display: a dim clock stays on the glass."""
+    UNKNOWN = "unknown"
+    """The phone does not say (``ScreenReading.detail`` says why)."""
+
+
+@dataclass(frozen=True)
+class ScreenReading:
+    """The display's state after the station switched it, and why it is unknown when it is."""
+
+    state: ScreenState
+    detail: str | None = None
+
+
 class PhonePort(Protocol):
     def connect(self) -> dict[str, Any]:
         """Find the phone on USB; returns what identifies the connection (serial, transport)."""
 
     def probe(self) -> dict[str, Any]:
         """The full phone report (``devices.phone.PhoneReport.to_dict()`` shape)."""
+
+    def screen_off(self) -> ScreenReading:
+        """Switch the display off; raises DeviceLost (no phone) or StepFailed (the phone refused)."""
+
+    def screen_on(self) -> ScreenReading:
+        """Switch the display back on; raises as ``screen_off``."""
 
 
 class CameraPort(Protocol):

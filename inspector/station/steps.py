@@ -21,7 +21,14 @@ from sqlmodel import Session
 from inspector.i18n import N_
 from inspector.photostore import PhotoStore
 from inspector.station.flows import StepSpec, flow_for
-from inspector.station.ports import DeviceLost, GradeOutcome, StationHardware, StepFailed
+from inspector.station.ports import (
+    DeviceLost,
+    GradeOutcome,
+    ScreenReading,
+    ScreenState,
+    StationHardware,
+    StepFailed,
+)
 from inspector.station.record import certificate_record, returned_item
 from inspector.station.said import Said, english, said
 from inspector.station.tables import Inspection
@@ -261,14 +268,66 @@ class StepRunner:
         return StepOutcome("passed", english(parts), {"light_pct": pct, "said": parts})
 
     def _photos(self, spec: StepSpec, kind: str, ctx: dict[str, dict[str, Any]], *_: Any) -> StepOutcome:
+        """The photos of one side; with ``screen_off`` the phone's display is dark for them and lit
+        again after. A screen that stays lit is recorded with the reason, never a failed step: the
+        photo is still worth grading and a person sees why it was taken lit."""
         rig, cam = self._need("rig"), self._need("camera")
         side = str(spec.params.get("side", "top"))
-        photos = []
         # After a restart or a replug the rig has power-cycled: light off, table not homed.
         light = [r["light_pct"] for r in ctx.values() if "light_pct" in r]
         if light:
             with self.device_lock:
                 rig.set_light(float(light[-1]))
+        if not spec.params.get("screen_off"):
+            photos = self._take_photos(spec, kind, side, rig, cam, None)
+            parts = [self._photo_count(photos)]
+            return StepOutcome("passed", english(parts), {"photos": photos, "said": parts})
+        off, why_lit = self._switch_screen(ScreenState.OFF)
+        # A phone that refused or says it is still lit is as it was: nothing to switch back.
+        wake = not off.get("refused") and off["state"] != ScreenState.ON.value
+        on: dict[str, Any] | None = None
+        why_dark: Said | None = None
+        try:
+            photos = self._take_photos(spec, kind, side, rig, cam, off["state"])
+        finally:
+            if wake:
+                on, why_dark = self._switch_screen(ScreenState.ON)
+        parts = [self._photo_count(photos)]
+        parts.append(
+            said(N_("screen off for the photo"))
+            if why_lit is None
+            else said(N_("screen could not be turned off: %(why)s"), why=why_lit)
+        )
+        if why_dark is not None:
+            parts.append(said(N_("screen could not be turned back on: %(why)s"), why=why_dark))
+        status = "passed" if why_lit is None and why_dark is None else "warning"
+        result = {"photos": photos, "screen": {"off": off, "on": on}, "said": parts}
+        return StepOutcome(status, english(parts), result)
+
+    @staticmethod
+    def _photo_count(photos: list[dict[str, Any]]) -> Said:
+        return said(N_("1 photo")) if len(photos) == 1 else said(N_("%(count)s photos"), count=len(photos))
+
+    def _switch_screen(self, want: ScreenState) -> tuple[dict[str, Any], Said | None]:
+        """Switch the phone's display; what it then shows, and why it is not ``want`` (None when it is).
+        Never raises: a phone that is gone or refuses leaves the screen as it was, and the record says."""
+        phone = self.hw.phone
+        if phone is None:
+            detail = self.hw.missing.get("phone", "not configured on this station")
+            return {"state": ScreenState.UNKNOWN.value, "detail": detail}, said(N_("no phone connection"))
+        try:
+            reading = phone.screen_off() if want == ScreenState.OFF else phone.screen_on()
+        except DeviceLost as exc:
+            return {"state": ScreenState.UNKNOWN.value, "detail": str(exc)}, said(N_("phone not connected"))
+        except StepFailed as exc:
+            refused = {"state": ScreenState.UNKNOWN.value, "detail": str(exc), "refused": True}
+            return refused, said(N_("the phone refused"))
+        return {"state": reading.state.value, "detail": reading.detail}, _screen_why(reading, want)
+
+    def _take_photos(
+        self, spec: StepSpec, kind: str, side: str, rig: Any, cam: Any, screen: str | None
+    ) -> list[dict[str, Any]]:
+        photos = []
         for angle in spec.params.get("angles", [0]):
             with self.device_lock:
                 rig.rotate_to(float(angle))
@@ -278,17 +337,17 @@ class StepRunner:
             if not ok:
                 raise StepFailed("camera frame could not be encoded")
             sha = self.photos.put(bytes(buf.tobytes()))
-            photos.append(
-                {
-                    "sha256": sha,
-                    "side": side,
-                    "angle": angle,
-                    "width": int(frame.shape[1]),
-                    "height": int(frame.shape[0]),
-                }
-            )
-        parts = [said(N_("1 photo")) if len(photos) == 1 else said(N_("%(count)s photos"), count=len(photos))]
-        return StepOutcome("passed", english(parts), {"photos": photos, "said": parts})
+            photo: dict[str, Any] = {
+                "sha256": sha,
+                "side": side,
+                "angle": angle,
+                "width": int(frame.shape[1]),
+                "height": int(frame.shape[0]),
+            }
+            if screen is not None:  # what the phone said its display showed when this was taken
+                photo["screen"] = screen
+            photos.append(photo)
+        return photos
 
     def _grade(self, spec: StepSpec, kind: str, ctx: dict[str, dict[str, Any]], *_: Any) -> StepOutcome:
         photos = [p for r in ctx.values() for p in r.get("photos", [])]
@@ -389,6 +448,17 @@ class StepRunner:
             {"verdict": verdict, "failed_steps": failed, "said": parts},
             in_commit=issue,
         )
+
+
+def _screen_why(reading: ScreenReading, want: ScreenState) -> Said | None:
+    """Why the display is not in the wanted state, in words a person at the station acts on."""
+    if reading.state == want:
+        return None
+    if reading.state == ScreenState.UNKNOWN:
+        return said(N_("the phone does not report its screen state"))
+    if reading.state == ScreenState.DOZING:
+        return said(N_("the always-on display stays lit"))
+    return said(N_("the phone did not switch it"))
 
 
 def _facts(report: dict[str, Any]) -> dict[str, Any]:

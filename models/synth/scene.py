@@ -446,9 +446,38 @@ def _reflection(rng: np.random.Generator, img: Image, region: Image) -> None:
     _blend(img, (235, 235, 235), band * rng.uniform(0.05, 0.22) * (region > 0))
 
 
+def _dark_glass(rng: np.random.Generator, h: int, w: int) -> Image:
+    """A switched-off display under the light box: a near-black mirror with the box's soft reflection
+    across it and a faint coating tint; nothing drawn on it, so a line on it is on the glass."""
+    img = np.empty((h, w, 3), np.float32)
+    img[:] = rng.uniform(6, 16) + rng.uniform(-2, 3, 3)  # anti-reflective coating: a cold tint
+    band = np.zeros((h, w), np.float32)
+    x0, slope = rng.uniform(-0.3, 0.9) * w, rng.uniform(-0.6, 0.6) * w
+    cv2.fillPoly(
+        band,
+        [
+            np.array(
+                [[x0, 0], [x0 + rng.uniform(0.3, 0.7) * w, 0], [x0 + slope + 0.5 * w, h], [x0 + slope, h]],
+                np.int32,
+            )
+        ],
+        1.0,
+    )
+    img += _wide_blur(band, rng.uniform(0.15, 0.35) * w)[..., None] * rng.uniform(6, 22)
+    img += np.linspace(0, 1, h, dtype=np.float32)[:, None, None] * rng.uniform(-4, 6)
+    return img
+
+
 def _render_phone_flat(
-    rng: np.random.Generator, side: str, defects: Sequence[str], distract: list[str], item: dict[str, Any]
+    rng: np.random.Generator,
+    side: str,
+    defects: Sequence[str],
+    distract: list[str],
+    item: dict[str, Any],
+    screen_off: np.random.Generator | None = None,
 ) -> tuple[Image, Image, dict[str, Image], dict[str, Image]]:
+    """The phone in its flat frame. ``screen_off`` (a generator of its own, so the rest of the scene
+    draws exactly what it draws with the screen on) turns the display into dark glass."""
     wmm, hmm = rng.uniform(66, 78), rng.uniform(138, 162)
     item["size_mm"] = [round(wmm, 1), round(hmm, 1)]
     W, H = int(wmm * CANON_PX_PER_MM), int(hmm * CANON_PX_PER_MM)
@@ -479,6 +508,9 @@ def _render_phone_flat(
             lines = "wallpaper_lines" in distract and rng.random() < 0.6
             disp = _wallpaper(rng, dh, dw, lines)
             disp *= rng.uniform(0.5, 1.0)
+        if screen_off is not None:
+            disp = _dark_glass(screen_off, dh, dw)
+            item["screen"] = "off"
         dmask = _rounded_rect_mask(dh, dw, int(rng.uniform(2, 8) * CANON_PX_PER_MM)) > 0
         region = img[my_t : my_t + dh, mx : mx + dw]
         region[dmask] = disp[dmask]
@@ -504,6 +536,7 @@ def _render_phone_flat(
                 -1,
             )
         base_dark = screen_mode == "dark" or bezel[0] < 100
+        glass_dark = base_dark or screen_off is not None  # cracks and scratches show bright on it
     else:
         img[:] = color
         item.update(color=color.astype(int).tolist())
@@ -534,12 +567,15 @@ def _render_phone_flat(
             cv2.LINE_AA,
         )
         base_dark = float(color.mean()) < 110
+        glass_dark = base_dark
     alpha = body.astype(np.float32) / 255.0
     contrast = {c: np.zeros((H, W), np.float32) for c in THIN_CLASSES}
     for d in defects:
         before = img.copy()
         if d == "crack":
-            draw_crack(rng, img, masks["crack"], glass, bright=base_dark or rng.random() < 0.4)
+            # the draw happens whenever it did with the screen on, so the rest of the scene is the same
+            bright = base_dark or rng.random() < 0.4
+            draw_crack(rng, img, masks["crack"], glass, bright=bright or glass_dark)
             contrast["crack"] = _contrast_of(before, img)
         elif d == "scratch":
             _draw_scratches(
@@ -548,7 +584,7 @@ def _render_phone_flat(
                 masks["scratch"],
                 cv2.erode(glass, np.ones((9, 9), np.uint8)),
                 CANON_PX_PER_MM,
-                base_dark,
+                glass_dark,
                 glass=True,
             )
             contrast["scratch"] = _contrast_of(before, img)
@@ -566,11 +602,17 @@ def _render_phone_flat(
 
 
 def _render_phone(
-    rng: np.random.Generator, spec_kw: dict[str, Any], defects: Sequence[str], distract: list[str]
+    rng: np.random.Generator,
+    spec_kw: dict[str, Any],
+    defects: Sequence[str],
+    distract: list[str],
+    screen_off: np.random.Generator | None = None,
 ) -> tuple[Image, dict[str, Image], np.ndarray, Image, dict[str, Image]]:
     w, h = spec_kw["width"], spec_kw["height"]
     item: dict[str, Any] = spec_kw["item"]
-    flat, alpha, fmasks, fcontrast = _render_phone_flat(rng, spec_kw["side"], defects, distract, item)
+    flat, alpha, fmasks, fcontrast = _render_phone_flat(
+        rng, spec_kw["side"], defects, distract, item, screen_off
+    )
     fh, fw = alpha.shape
     scale = rng.uniform(0.62, 0.9) * h / fh
     spec_kw["px_per_mm"] = round(scale * CANON_PX_PER_MM, 3)
@@ -894,6 +936,7 @@ def render_scene(
     height: int = 720,
     distractors: bool = True,
     only_distractors: Sequence[str] | None = None,
+    screen_on: bool = True,
 ) -> RenderedScene:
     """Render one camera frame of ``kind`` ("phone"/"jewelry") on the station, deterministic in ``seed``.
 
@@ -901,6 +944,8 @@ def render_scene(
     class of the kind (all zero when absent). ``light_level`` is the light box 0..1; with
     ``distractors`` a random subset of glare/reflections/fingerprints/oil/dust/wallpaper lines is drawn;
     ``only_distractors`` draws exactly the named ones instead (for tests of the hard negatives).
+    ``screen_on=False`` photographs a phone's screen side with the display switched off (dark glass
+    under the light box); everything else in the scene is what the same seed renders with it on.
     """
     classes = {"phone": PHONE_CLASSES, "jewelry": JEWELRY_CLASSES}.get(kind)
     if classes is None:
@@ -930,7 +975,9 @@ def render_scene(
     defects = tuple(dict.fromkeys(defects))
     landmarks: dict[str, np.ndarray] = {}
     if kind == "phone":
-        img, masks, quad, alpha, contrast = _render_phone(rng, kw, defects, distract)
+        # its own generator: the screen-on scene of this seed stays what it always was
+        screen_off = None if screen_on else np.random.default_rng([int(seed), 0x0FF])
+        img, masks, quad, alpha, contrast = _render_phone(rng, kw, defects, distract, screen_off)
     else:
         img, masks, quad, alpha, contrast = _render_jewelry(rng, kw, defects, distract, landmarks)
     if "glare" in distract:

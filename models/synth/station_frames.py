@@ -26,8 +26,10 @@ def station_frame(
     width: int,
     side: str = "screen",
     only_distractors: Sequence[str] | None = None,
+    screen_on: bool = True,
 ) -> RenderedScene:
-    """One rendered frame of ``width`` x ``width`` * 9 / 16, its angle and light level drawn from ``rng``."""
+    """One rendered frame of ``width`` x ``width`` * 9 / 16, its angle and light level drawn from ``rng``;
+    ``screen_on=False`` photographs a phone's glass with the display switched off."""
     return render_scene(
         kind,
         seed=seed,
@@ -38,4 +40,5 @@ def station_frame(
         width=width,
         height=width * 9 // 16,
         only_distractors=only_distractors,
+        screen_on=screen_on,
     )

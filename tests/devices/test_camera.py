@@ -17,6 +17,8 @@ from devices.camera import (
     SimulatedCamera,
     classify_source,
 )
+from devices.phone import AdbTcpTransport, DisplayState, screen_off, screen_on
+from devices.simulated_station import SimulatedStation
 
 
 def _write_video(path: Path, w: int = 320, h: int = 240, n: int = 5) -> None:
@@ -155,3 +157,24 @@ def test_stream_url_source(tmp_path: Path) -> None:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_simulated_station_camera_shows_the_phone_screen_the_phone_reports() -> None:
+    """Switching the simulated phone's display off over ADB darkens its glass in the station camera's
+    next frame; waking it brings the wallpaper back."""
+    with SimulatedStation(rig=False, scale=False, camera_size=(320, 180)) as station:
+        station.put_phone(seed=3, defects=("crack",))
+        assert station.camera is not None and station.phone is not None
+        lit = station.camera.capture()
+        assert lit.meta["screen_on"] and lit.meta["scene"].spec.item["screen"] == "wallpaper"
+        transport = AdbTcpTransport(station.phone.host, station.phone.port, timeout=5.0)
+        try:
+            assert screen_off(transport).state == DisplayState.OFF
+            dark = station.camera.capture()
+            assert not dark.meta["screen_on"] and dark.meta["scene"].spec.item["screen"] == "off"
+            assert dark.image.mean() < lit.image.mean()
+            assert dark.meta["scene"].masks["crack"].any()
+            assert screen_on(transport).state == DisplayState.ON
+            assert station.camera.capture().meta["screen_on"]
+        finally:
+            transport.close()

@@ -17,6 +17,7 @@ import pytest
 
 from devices.phone import (
     AdbServerTransport,
+    DisplayState,
     PhoneDisconnected,
     PhoneFaults,
     PhoneNotFound,
@@ -24,6 +25,9 @@ from devices.phone import (
     PhoneUnauthorized,
     adb_connect,
     list_adb_devices,
+    read_display,
+    screen_off,
+    screen_on,
 )
 from devices.phone.probe import probe_phone
 
@@ -140,6 +144,21 @@ def test_probe_through_adb_server_matches_profile(adb_server: AdbServer, phone: 
     else:
         assert report.imeis.value is None and report.imeis.unknown
     assert report.rooted.value == bool(phone.profile.su_paths)
+
+
+def test_screen_off_and_on_through_adb_server(adb_server: AdbServer, phone: PhoneSimulator) -> None:
+    """The station's screen switch works through the real adb server as a USB phone would use it,
+    and the `adb shell dumpsys power` a person would type shows the same state."""
+    _connect(adb_server, phone)
+    transport = AdbServerTransport(phone.address, port=adb_server.port, timeout=TIMEOUT)
+    try:
+        assert screen_off(transport).state == DisplayState.OFF
+        dump = adb_server.adb("-s", phone.address, "shell", "dumpsys", "power").stdout
+        assert "mWakefulness=Asleep" in dump and "Display Power: state=OFF" in dump
+        assert screen_on(transport).state == DisplayState.ON
+        assert read_display(transport).state == DisplayState.ON
+    finally:
+        transport.close()
 
 
 def test_unauthorized_phone_gives_clear_error(adb_server: AdbServer) -> None:
