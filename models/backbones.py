@@ -63,59 +63,45 @@ def _lite0_net() -> Any:  # efficientnet_lite_pytorch has no type hints
     return net.eval().requires_grad_(False)
 
 
-def _build_lite0_map(out: Path) -> None:
-    """The last feature map, not pooled, any input size: one pass over a larger image gives the whole
-    and the tiles at once (the tiles pooled from the map), and a coarse map of where damage is."""
+def _export_lite0(out: Path, pooled: bool) -> None:
+    """``pooled``: global-pooled features of 224 x 224 views (the shipped backbone); otherwise the
+    last feature map, any input size (one pass over a 448 x 448 image, the tiles pooled from it)."""
     import torch  # train extra
 
     net = _lite0_net()
 
-    class FeatureMap(torch.nn.Module):
+    class Features(torch.nn.Module):
         def __init__(self) -> None:
             super().__init__()
             self.net = net
 
         def forward(self, x: torch.Tensor) -> torch.Tensor:
-            return self.net.extract_features(x)
+            fmap = self.net.extract_features(x)
+            return fmap.mean(dim=(2, 3)) if pooled else fmap
 
+    size = SIZE if pooled else MAP_SIZE
+    name = "features" if pooled else "feature_map"
+    axes = {"image": {0: "batch"}, name: {0: "batch"}}
+    if not pooled:
+        axes = {"image": {0: "batch", 2: "height", 3: "width"}, name: {0: "batch", 2: "h", 3: "w"}}
     torch.onnx.export(
-        FeatureMap(),
-        (torch.zeros(1, 3, MAP_SIZE, MAP_SIZE),),
+        Features(),
+        (torch.zeros(1, 3, size, size),),
         str(out),
         input_names=["image"],
-        output_names=["feature_map"],
-        dynamic_axes={
-            "image": {0: "batch", 2: "height", 3: "width"},
-            "feature_map": {0: "batch", 2: "h", 3: "w"},
-        },
+        output_names=[name],
+        dynamic_axes=axes,
         opset_version=17,
         dynamo=False,
     )
 
 
 def _build_lite0(out: Path) -> None:
-    import torch  # train extra
+    _export_lite0(out, pooled=True)
 
-    net = _lite0_net()
 
-    class Pooled(torch.nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.net = net
-
-        def forward(self, x: torch.Tensor) -> torch.Tensor:
-            return self.net.extract_features(x).mean(dim=(2, 3))
-
-    torch.onnx.export(
-        Pooled(),
-        (torch.zeros(1, 3, SIZE, SIZE),),
-        str(out),
-        input_names=["image"],
-        output_names=["features"],
-        dynamic_axes={"image": {0: "batch"}, "features": {0: "batch"}},
-        opset_version=17,
-        dynamo=False,
-    )
+def _build_lite0_map(out: Path) -> None:
+    _export_lite0(out, pooled=False)
 
 
 @dataclass(frozen=True)
