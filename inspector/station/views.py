@@ -161,5 +161,6 @@ def step_view(insp: Inspection, st: InspectionStep, public: bool, locale: AppLoc
         error=st.error,
         notice=notice,
         public=public,
+        kind=insp.item_kind,
     )
     return out
