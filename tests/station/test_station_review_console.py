@@ -1,6 +1,7 @@
 # ruff: noqa: RUF001  (Chinese text is written with its own full-width punctuation)
 """The review of the marked defects on the operator console, in Debian's headless Chromium on a
-390 px phone screen, in English and in Chinese. Screenshots: test-artifacts/screens/station-review-*.png."""
+390 px phone screen, in English and in Chinese. Screenshots: test-artifacts/screens/station-review-*.png
+and certificate-review-*.png."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 from browser import chromium, look_at, reader_page
 from page_language import untranslated
 from station_helpers import running_sqlite_station
-from test_station_review import REASON, start_cracked_phone, wait_review
+from test_station_review import REASON, finish_checks, start_cracked_phone, wait_review
 
 pytestmark = pytest.mark.browser
 TIMEOUT_MS = 60_000
@@ -21,7 +22,8 @@ def test_operator_rejects_the_marked_cracks_from_the_keyboard(tmp_path: Path, lo
     """The waiting review lists each finding beside the marked photo with Confirm/Reject and the
     keys said on screen; the operator types a reason, rejects every finding with N (focus moves to
     the next one) and submits with Enter: the console goes on to the next check and the grade is
-    decided again (D -> A) with the reason recorded. The page fits 390 px in both languages."""
+    decided again (D -> A) with the reason recorded; the buyer's page of the certificate says it was
+    adjusted by the operator. Both pages fit 390 px in both languages."""
     with running_sqlite_station(tmp_path, "review.db") as st, chromium() as browser:
         iid = start_cracked_phone(st)
         found = wait_review(st, iid)["result"]["findings"]
@@ -40,7 +42,7 @@ def test_operator_rejects_the_marked_cracks_from_the_keyboard(tmp_path: Path, lo
             if locale == "en":
                 assert "Y confirms, N rejects" in prompt and "Confirm" in prompt and "Reject" in prompt
             else:
-                assert "Y 确认，N 驳回" in prompt and "裂纹" in prompt
+                assert "Y 确认，N 驳回" in prompt and "裂痕" in prompt
                 assert untranslated(page.inner_html("#prompt")) == []
             look = look_at(page, f"station-review-{locale}-390")
             assert look.problems() == []
@@ -54,9 +56,13 @@ def test_operator_rejects_the_marked_cracks_from_the_keyboard(tmp_path: Path, lo
             assert look.overflow_px <= 0
             page.keyboard.press("Enter")
             page.wait_for_selector("#prompt[data-step='check_buttons']")
-        with st.client() as c:
-            view = c.get(f"/api/station/inspections/{iid}").json()
-            c.post(f"/api/station/inspections/{iid}/abort")
+
+            view = finish_checks(st, iid)
+            page.goto(str(view["certificate_url"]))
+            note = page.inner_text("[data-review='adjusted']")
+            assert ("Adjusted by the operator" if locale == "en" else "已由检测员调整") in note
+            look = look_at(page, f"certificate-review-adjusted-{locale}-390")
+            assert look.problems() == []
     review = next(s for s in view["steps"] if s["key"] == "review")
     assert view["grade"] == "A" and review["result"]["review"] == "adjusted"
     first = review["result"]["decisions"][0]
