@@ -57,6 +57,14 @@ VERDICT_ADVICE: dict[Verdict, str] = {
 }
 
 
+# What the operator's review did to the machine's grade, said next to the grade.
+REVIEW_WORDS = {
+    "confirmed": N_("Confirmed by the operator"),
+    "adjusted": N_("Adjusted by the operator (machine grade: %(grade)s)"),
+}
+ITEM_LOOKED_DAMAGED = N_("The item as a whole looked damaged")
+
+
 @dataclass(frozen=True)
 class Fact:
     label: str
@@ -93,6 +101,9 @@ class Grade:
     deciding: Photo | None  # the photo that set the grade, when it shows defects
     other_findings: tuple[Photo, ...]  # defects on the other photos
     caveat: str
+    review: str = ""  # "Confirmed by the operator" / "Adjusted by the operator (machine grade: D)"
+    review_status: str = ""  # confirmed | adjusted; empty when there was no review (older certificates)
+    rejected: tuple[str, ...] = ()  # the findings the operator rejected, and why
 
 
 @dataclass(frozen=True)
@@ -214,9 +225,55 @@ def _grade(
     caveat = (
         weak_classes_note(weak_classes(list(signed.get("reasons") or [])), scale, locale) if scale else ""
     )
+    status, note, rejected = _review(kind, signed, scale, locale)
     return Grade(
-        True, letter, current.name, current.title, current.description, steps, deciding, others, caveat
+        True,
+        letter,
+        current.name,
+        current.title,
+        current.description,
+        steps,
+        deciding,
+        others,
+        caveat,
+        note,
+        status,
+        rejected,
     )
+
+
+def _review(
+    kind: str, signed: dict[str, Any], scale: Scale | None, locale: AppLocale
+) -> tuple[str, str, tuple[str, ...]]:
+    """What the operator's review did to the machine's grade, in words; nothing for a certificate
+    without a review (issued before there was one) or with nothing to review."""
+    review = signed.get("review")
+    if not isinstance(review, dict) or review.get("status") not in REVIEW_WORDS:
+        return "", "", ()
+    t = translations(locale)
+    status = str(review["status"])
+    machine = t.pgettext(grade_context(kind), str(signed.get("machine_grade") or signed.get("grade", "")))
+    note = translate(locale, REVIEW_WORDS[status], grade=machine)
+    rejected = []
+    for d in review.get("decisions") or []:
+        if not isinstance(d, dict) or d.get("decision") != "reject":
+            continue
+        cls = str(d.get("cls", ""))
+        spec = scale.classes.get(cls) if scale is not None else None
+        what = (
+            t.gettext(ITEM_LOOKED_DAMAGED)
+            if cls == "item_damaged"
+            else t.gettext(spec.label)
+            if spec
+            else cls
+        )
+        if d.get("reason"):
+            rejected.append(
+                translate(locale, N_("%(what)s: rejected (%(reason)s)"), what=what, reason=d["reason"])
+            )
+        else:
+            rejected.append(translate(locale, N_("%(what)s: rejected"), what=what))
+    return status, note, tuple(rejected)
 
 
 def _verification(result: VerificationResult, log: dict[str, Any], locale: AppLocale) -> Verification:

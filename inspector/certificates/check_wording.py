@@ -20,7 +20,10 @@ from typing import Any
 from inspector.certificates.wording import grams
 from inspector.i18n import N_, AppLocale, translate, translations
 
-HIDDEN_STEPS = frozenset({"connect", "light", "photo_screen", "photo_back", "photos", "grade", "result"})
+# The operator's review of the marks is said beside the grade, not as a check.
+HIDDEN_STEPS = frozenset(
+    {"connect", "light", "photo_screen", "photo_back", "photos", "grade", "review", "result"}
+)
 OPERATOR_STEPS = frozenset({"check_buttons", "check_speaker", "check_cameras", "check_touch", "declare"})
 
 # What each known step proves, in words a buyer uses (translated where the page is rendered).

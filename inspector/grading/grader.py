@@ -13,6 +13,12 @@ import numpy as np
 from inspector.grading.calibration import Calibration
 from inspector.grading.candidates import CandidateScorer, mark
 from inspector.grading.components import ClassMeasurement, class_components, summarize
+from inspector.grading.decide import (
+    decide,
+    first_grade,
+    grade_reasons,
+    lowest_grade_classes,
+)
 from inspector.grading.item_damage import DamageEstimate, ItemDamage
 from inspector.grading.line_shapes import LINE_CLASSES, reclassify_lines
 from inspector.grading.locate import DEFAULT_PHONE_MM, Located
@@ -112,10 +118,6 @@ class GradeResult:
             "scale": dict(self.scale),
             "timings_ms": {k: round(float(v), 2) for k, v in self.timings_ms.items()},
         }
-
-
-def _plural(n: int, one: str, many: str) -> str:
-    return f"{n} {one if n == 1 else many}"
 
 
 def border_band(
@@ -232,35 +234,6 @@ def apply_scored_candidates(
     return labels
 
 
-def lowest_grade_classes(scale: Scale) -> tuple[str, ...]:
-    """Classes that the grade above the lowest forbids outright (a phone's cracks): one such mark makes
-    the lowest grade, so it only counts where the item-level head says the item looks damaged."""
-    above = scale.grades[-2].limits
-    return tuple(
-        c
-        for c, lim in above.items()
-        if lim.max_count == 0
-        and all(g.limits.get(c) is not None and g.limits[c].max_count == 0 for g in scale.grades[:-1])
-    )
-
-
-def item_looks_damaged(damage: DamageEstimate, scale: Scale) -> str:
-    """Why the lowest grade when the head flags the item but no mark of that damage was measured."""
-    what = ", ".join(scale.classes[c].plural for c in lowest_grade_classes(scale)) or "damage"
-    return (
-        f"the item as a whole looks damaged ({round(100 * damage.probability)} % likely, "
-        f"{what} of the lowest grade), though none could be traced and measured"
-    )
-
-
-def item_not_damaged(damage: DamageEstimate, scale: Scale) -> str:
-    """Why not the lowest grade although the marks measured would make it."""
-    return (
-        f"not {scale.grades[-1].grade}: the item as a whole does not look damaged "
-        f"({round(100 * damage.probability)} % likely)"
-    )
-
-
 def line_min_area(scale: Scale) -> float:
     """Smallest component the scale measures as a crack or a scratch: what the line classifier sees."""
     return min(scale.classes[c].min_area_mm2 for c in LINE_CLASSES if c in scale.classes)
@@ -358,20 +331,19 @@ class Grader:
         if damage is not None:
             score = damage.probability
         t3 = time.perf_counter()
-        gi, failed = self._decide(meas, scale)
-        held_back: list[str] = []
-        lowest = len(scale.grades) - 1
-        if damage is not None and damage.flagged and gi < lowest:
-            gi, failed = lowest, [item_looks_damaged(damage, scale)]
-        elif damage is not None and not damage.flagged and gi == lowest:
-            # the pixel marks alone (on real photos mostly screen content read as scratches) may not
-            # make the lowest grade: that takes the item head too
-            gi = lowest - 1
-            failed = self._violations(meas, scale.grades[gi - 1].limits, scale) if gi else []
-            held_back = [item_not_damaged(damage, scale)]
-        grade = scale.grades[gi]
+        decision = decide(
+            meas,
+            scale,
+            damage.flagged if damage is not None else None,
+            damage.probability if damage is not None else 0.0,
+        )
+        grade = scale.grades[decision.index]
         caveats = self._caveats(model.calibration, scale)
-        reasons = self._reasons(grade.grade, meas, failed, scale, side, loc.found) + held_back + caveats
+        reasons = (
+            grade_reasons(grade.grade, meas, decision.failed, scale, side, loc.found)
+            + decision.held_back
+            + caveats
+        )
         t4 = time.perf_counter()
         overlay = self._overlay(image_bgr, loc, defects)
         t5 = time.perf_counter()
@@ -428,37 +400,9 @@ class Grader:
         return meas, defects, damage_score(probs, classes, cal, loc), labels
 
     @staticmethod
-    def _violations(meas: dict[str, ClassMeasurement], limits: dict[str, Any], scale: Scale) -> list[str]:
-        out = []
-        for cls, lim in limits.items():
-            m = meas.get(cls, ClassMeasurement())
-            plural = scale.classes[cls].plural
-            if lim.max_count is not None and m.count > lim.max_count:
-                out.append(f"{plural}: {m.count} found, at most {lim.max_count} allowed")
-            if lim.max_total_length_mm is not None and m.total_length_mm > lim.max_total_length_mm:
-                out.append(
-                    f"{plural}: {m.total_length_mm:.0f} mm in total, at most {lim.max_total_length_mm:g} mm"
-                )
-            if lim.max_length_mm is not None and m.max_length_mm > lim.max_length_mm:
-                out.append(
-                    f"longest {scale.classes[cls].label}: {m.max_length_mm:.0f} mm, "
-                    f"at most {lim.max_length_mm:g} mm"
-                )
-            if lim.max_total_area_mm2 is not None and m.total_area_mm2 > lim.max_total_area_mm2:
-                out.append(
-                    f"{plural}: {m.total_area_mm2:.1f} mm² in total, at most {lim.max_total_area_mm2:g} mm²"
-                )
-        return out
-
-    def _decide(self, meas: dict[str, ClassMeasurement], scale: Scale) -> tuple[int, list[str]]:
-        """First grade whose limits all hold; also why the next better grade was missed."""
-        previous: list[str] = []
-        for i, g in enumerate(scale.grades):
-            v = self._violations(meas, g.limits, scale)
-            if not v:
-                return i, previous
-            previous = v
-        return len(scale.grades) - 1, previous  # unreachable: the last grade has no limits
+    def _decide(meas: dict[str, ClassMeasurement], scale: Scale) -> tuple[int, list[str]]:
+        """First grade whose limits all hold (``decide.first_grade``; the evaluation calls it)."""
+        return first_grade(meas, scale)
 
     @staticmethod
     def _caveats(cal: Calibration, scale: Scale) -> list[str]:
@@ -471,30 +415,6 @@ class Grader:
         return (
             ["not reliably detected by this model (share found in tests): " + ", ".join(weak)] if weak else []
         )
-
-    @staticmethod
-    def _reasons(
-        grade: str, meas: dict[str, ClassMeasurement], failed: list[str], scale: Scale, side: str, found: bool
-    ) -> list[str]:
-        parts = []
-        for cls, m in meas.items():
-            if not m.count:
-                continue
-            spec = scale.classes[cls]
-            where = spec.where.format(side=side)
-            what = _plural(m.count, spec.label, spec.plural)
-            if spec.measure == "length":
-                what += f", {m.total_length_mm:.0f} mm " + ("long" if m.count == 1 else "total")
-            elif spec.measure == "area":
-                what += f", {m.total_area_mm2:.1f} mm²"
-            parts.append(f"{what}, {where}")
-        reasons = [f"{grade}: " + ("; ".join(parts) if parts else "no defects found")]
-        if failed:
-            better = scale.grades[scale.grade_index(grade) - 1].grade
-            reasons.append(f"not {better}: " + "; ".join(failed))
-        if not found:
-            reasons.append("item not found on the station: the whole frame was graded")
-        return reasons
 
     @staticmethod
     def _overlay(image: np.ndarray, loc: Located, defects: list[Defect]) -> np.ndarray:

@@ -29,7 +29,9 @@ AUTOMATIC_ACTIONS = (
     "grade",
     "result",
 )
-OPERATOR_ACTIONS = ("operator.check", "operator.declare")
+OPERATOR_ACTIONS = ("operator.check", "operator.declare", "operator.review")
+# The operator confirms or rejects each defect the grader marked; with nothing marked it passes itself.
+REVIEW = "operator.review"
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,7 @@ PHONE_FLOW: list[StepSpec] = [
     ),
     StepSpec("photo_back", "camera.photos", N_("Photo of the back"), {"side": "back", "angles": [180]}),
     StepSpec("grade", "grade", N_("Cosmetic grade")),
+    StepSpec("review", REVIEW, N_("Operator review of the marked defects"), {"grade_step": "grade"}),
     StepSpec(
         "check_buttons",
         "operator.check",
@@ -100,6 +103,7 @@ JEWELRY_FLOW: list[StepSpec] = [
         "photos", "camera.photos", N_("Photos on the turntable"), {"side": "top", "angles": [0, 90, 180, 270]}
     ),
     StepSpec("grade", "grade", N_("Condition grade")),
+    StepSpec("review", REVIEW, N_("Operator review of the marked defects"), {"grade_step": "grade"}),
     StepSpec(
         "declare",
         "operator.declare",

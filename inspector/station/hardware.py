@@ -18,6 +18,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+import cv2
 import numpy as np
 from pydantic import ValidationError
 from sqlmodel import Session
@@ -27,6 +28,7 @@ from devices.phone import screen_off as phone_screen_off
 from devices.phone import screen_on as phone_screen_on
 from inspector.auth.tenancy import EVERYTHING
 from inspector.config import Settings
+from inspector.grading.decide import Mark, regrade
 from inspector.station.ports import (
     DeviceLost,
     GradeOutcome,
@@ -269,19 +271,48 @@ class GraderAdapter:
         }
         if data.get("scale"):
             versions[f"{kind}_scale"] = " ".join(str(v) for v in data["scale"].values())
-        measurements: dict[str, Any] = {
-            cls: {k: v for k, v in m.items() if isinstance(v, int)}  # integer units only: they get signed
-            for cls, m in (data.get("measurements") or {}).items()
-        }
+        measurements = _integer_units(data.get("measurements") or {})
         measurements["damage_score_pct"] = round(float(data.get("damage_score", 0.0)) * 100)
+        scale = self.grader.scales[kind]
+        findings = [
+            {
+                "n": n,
+                "cls": str(d.cls),
+                "length_um": round(float(d.length_mm) * 1000),
+                "area_um2": round(float(d.area_mm2) * 1e6),
+                "box": [int(v) for v in cv2.boundingRect(d.contour_frame)],  # x, y, width, height
+            }
+            for n, d in enumerate(res.defects, start=1)
+        ]
         return GradeOutcome(
             str(res.grade),
             [str(r) for r in res.reasons],
             _jsonable(measurements),
             res.overlay_png(),
             versions,
+            rank=scale.grade_index(res.grade),
             caveats=[str(c) for c in res.caveats],
+            findings=findings,
+            damaged=bool(res.damage.flagged) if res.damage is not None else None,
+            damage_pct=round(100 * float(res.damage.probability)) if res.damage is not None else None,
+            item_found=bool(res.item_found),
         )
+
+    def regrade(
+        self,
+        kind: str,
+        side: str,
+        findings: list[dict[str, Any]],
+        *,
+        damaged: bool | None,
+        damage_pct: int,
+        item_found: bool,
+    ) -> GradeOutcome:
+        scale = self.grader.scales[kind]
+        marks = [Mark(str(f["cls"]), int(f["length_um"]) / 1000, int(f["area_um2"]) / 1e6) for f in findings]
+        out = regrade(scale, side, marks, damaged=damaged, probability=damage_pct / 100, found=item_found)
+        measurements = _integer_units({cls: m.to_dict() for cls, m in out.measurements.items()})
+        return GradeOutcome(out.grade, out.reasons, _jsonable(measurements), rank=out.index)
 
 
 class CertifierAdapter:
@@ -336,9 +367,12 @@ class OutboxPublication:
         return publication(session, self.station_id, human_id)
 
 
-def _encode_png(image: Any) -> bytes | None:
-    import cv2
+def _integer_units(measurements: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Per class, the integer units only (count, micrometres, um^2): they get signed."""
+    return {cls: {k: v for k, v in m.items() if isinstance(v, int)} for cls, m in measurements.items()}
 
+
+def _encode_png(image: Any) -> bytes | None:
     ok, buf = cv2.imencode(".png", np.asarray(image))
     return bytes(buf.tobytes()) if ok else None
 
@@ -364,6 +398,7 @@ def load_grader(hw: StationHardware) -> None:
         return
     models: dict[str, Any] = {}
     scales: dict[str, Any] = {}
+    item_damage: dict[str, Any] = {}
     problems = []
     for kind in ("phone", "jewelry"):
         try:
@@ -373,8 +408,9 @@ def load_grader(hw: StationHardware) -> None:
             continue
         models.update(one.models)
         scales.update(one.scales)
+        item_damage.update(one.item_damage)  # the phone's item-level head: crack marks count only with it
     if models:
-        hw.grader = GraderAdapter(mod.Grader(models, scales))
+        hw.grader = GraderAdapter(mod.Grader(models, scales, item_damage))
     if problems:
         hw.missing["grader"] = "grading unavailable for " + "; ".join(problems)
 

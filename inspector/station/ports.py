@@ -96,10 +96,28 @@ class GradeOutcome:
     model_versions: dict[str, str] = field(default_factory=dict)
     rank: int | None = None  # position on the grade scale, 0 = best (for the worst-of rule)
     caveats: list[str] = field(default_factory=list)  # reasons about the model, not this photo
+    # Each marked defect, for the operator's review: {"n", "cls", "length_um", "area_um2", "box"
+    # [x, y, w, h] in photo pixels}; integers only, as everything that may get signed.
+    findings: list[dict[str, Any]] = field(default_factory=list)
+    damaged: bool | None = None  # the item-level verdict (phones); None: the kind has no such model
+    damage_pct: int | None = None  # its probability, in per cent
+    item_found: bool = True
 
 
 class GraderPort(Protocol):
     def grade(self, image: np.ndarray, kind: str, side: str) -> GradeOutcome: ...
+
+    def regrade(
+        self,
+        kind: str,
+        side: str,
+        findings: list[dict[str, Any]],
+        *,
+        damaged: bool | None,
+        damage_pct: int,
+        item_found: bool,
+    ) -> GradeOutcome:
+        """The grade of one photo from the findings the operator kept (the scale's own rule)."""
 
 
 @dataclass

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from inspector.station.flows import REVIEW
 from inspector.station.ports import ReturnedItem
 from inspector.station.tables import Inspection, InspectionStep
 from inspector.station.times import iso, now
@@ -22,6 +23,7 @@ def certificate_record(session: Session, insp: Inspection) -> dict[str, Any]:
     photos: list[dict[str, Any]] = []
     versions: dict[str, str] = {}
     checks = []
+    reviewed: dict[str, Any] | None = None
     for st in steps:
         if st.action == "result":
             continue
@@ -39,6 +41,9 @@ def certificate_record(session: Session, insp: Inspection) -> dict[str, Any]:
         if st.action == "grade":
             photos = res.get("photos", photos)
             versions.update(res.get("model_versions", {}))
+        elif st.action == REVIEW and st.status in ("passed", "warning"):
+            photos = res.get("final_photos", photos)  # graded again from the findings kept
+            reviewed = res
         elif st.action == "camera.photos" and not any(
             p["sha256"] == x["sha256"] for x in res.get("photos", []) for p in photos
         ):
@@ -51,6 +56,7 @@ def certificate_record(session: Session, insp: Inspection) -> dict[str, Any]:
         "identity": insp.identity,
         "grade": insp.grade,
         "grade_reasons": insp.grade_reasons,
+        "review": review_record(reviewed, insp.grade) if reviewed is not None else None,
         "verdict": insp.verdict,
         "checks": checks,
         "photos": photos,
@@ -80,3 +86,16 @@ def returned_item(insp: Inspection, record: dict[str, Any]) -> ReturnedItem:
         notes=f"station re-inspection, verdict {insp.verdict}",
         operator=insp.operator,
     )
+
+
+def review_record(result: dict[str, Any], grade: str | None) -> dict[str, Any]:
+    """What the certificate states of the operator's review: the status, the machine's grade and
+    each decision with who made it, when and why (not the findings' pixel boxes)."""
+    return {
+        "status": result.get("review", "none"),
+        "machine_grade": result.get("machine_grade") or grade,
+        "decisions": [
+            {k: d[k] for k in ("finding", "cls", "decision", "reason", "by", "at") if d.get(k) is not None}
+            for d in result.get("decisions", [])
+        ],
+    }

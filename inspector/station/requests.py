@@ -74,6 +74,10 @@ def certificate_request(
         "reasons": list(rec.get("grade_reasons") or []),
         "measurements": measurements,
     }
+    review = rec.get("review")
+    if review is not None and rec.get("grade"):  # the machine's grade and what the operator did to it
+        grade["machine_grade"] = review["machine_grade"]
+        grade["review"] = {"status": review["status"], "decisions": review["decisions"]}
     photos = []
     for p in rec.get("photos", []):
         photo = {"sha256": p["sha256"], "role": f"{p.get('side')}@{p.get('angle')}deg"}

@@ -102,9 +102,20 @@ class StartRequest(BaseModel):
     )
 
 
+class ReviewDecision(BaseModel):
+    finding: str = Field(max_length=40, description="The finding's id, e.g. 0-1 (photo 0, mark 1) or 1-item.")
+    decision: Literal["confirm", "reject"]
+    reason: str | None = Field(default=None, max_length=200, description="Why (optional).")
+
+
 class AnswerRequest(BaseModel):
     passed: bool | None = Field(default=None, description="For a pass/fail operator check.")
     fields: dict[str, str] | None = Field(default=None, description="For a declaration step (metal, ...).")
+    decisions: list[ReviewDecision] | None = Field(
+        default=None,
+        max_length=500,
+        description="For the review of the marked defects: one decision per finding the step lists.",
+    )
     note: str | None = Field(default=None, max_length=500)
 
 
@@ -181,9 +192,16 @@ def answer_step(
     user: User = Depends(operator_only),
     station: StationService = Depends(get_station),
 ) -> dict[str, Any]:
-    """Answer the operator check the inspection waits for (pass/fail, or the declared fields)."""
+    """Answer the operator step the inspection waits for: pass/fail, the declared fields, or a
+    decision (confirm/reject, reason) on each finding the grader marked."""
     station.answer(
-        inspection_id, step_key, user.username, passed=body.passed, fields=body.fields, note=body.note
+        inspection_id,
+        step_key,
+        user.username,
+        passed=body.passed,
+        fields=body.fields,
+        decisions=[d.model_dump() for d in body.decisions] if body.decisions is not None else None,
+        note=body.note,
     )
     return station.get(inspection_id, locale=request_locale(request))
 

@@ -32,9 +32,10 @@ from inspector.db import TRANSIENT_DATABASE_ERRORS
 from inspector.i18n import N_, AppLocale
 from inspector.photostore import Shelf, photo_store
 from inspector.station.events import EventBus
-from inspector.station.flows import ITEM_KINDS, StepSpec, flow_for
+from inspector.station.flows import ITEM_KINDS, REVIEW, StepSpec, flow_for
 from inspector.station.ports import DeviceLost, StationHardware, StepFailed
 from inspector.station.recovery import DATABASE_LOST, InterruptRecorder, interrupt_stuck
+from inspector.station.review import ReviewRefused, ReviewStatus, findings, graded_photos, review
 from inspector.station.said import Said, english, said, say
 from inspector.station.steps import StepOutcome, StepRunner
 from inspector.station.tables import Inspection, InspectionStep
@@ -198,9 +199,11 @@ class StationService:
         *,
         passed: bool | None = None,
         fields: dict[str, Any] | None = None,
+        decisions: list[dict[str, Any]] | None = None,
         note: str | None = None,
     ) -> None:
-        """Record an operator check (pass/fail) or declared fields, with who and when."""
+        """Record an operator check (pass/fail), declared fields or the review of the marked
+        findings, with who and when."""
         with self._lock, Session(self.engine) as s:
             insp = self._get(s, inspection_id)
             step = self._step(s, inspection_id, step_key)
@@ -226,6 +229,20 @@ class StationService:
                 status = "passed"
                 declared = _declared(spec, clean)
                 result = {"fields": clean, "summary": english(declared), "said": declared}
+            elif spec.action == REVIEW:
+                if not decisions:
+                    raise StationError(
+                        N_("answer the review with decisions: confirm or reject each marked finding"), 422
+                    )
+                graded = graded_photos(self._context(s, inspection_id), spec.params)
+                machine = str(insp.grade)  # the grade step's: the review runs right after it
+                try:
+                    reviewed = review(insp.item_kind, graded, machine, decisions, user, now(), self.hw.grader)
+                except ReviewRefused as exc:
+                    raise StationError(exc.said["msg"], 422, **exc.said["values"]) from None
+                status, result = "passed", {**reviewed.result, "summary": english(reviewed.result["said"])}
+                if reviewed.status is ReviewStatus.ADJUSTED:
+                    insp.grade, insp.grade_reasons = reviewed.grade, reviewed.reasons
             elif spec.action == "result":
                 raise StationError(N_("the result step is completed with 'finish', not with an answer"))
             else:
@@ -465,9 +482,17 @@ class StationService:
                 self._publish("inspection.completed", inspection_id)
                 return False
             spec = self._spec(insp, step.position)
-            wait = spec.operator or (spec.action == "result" and not insp.auto_finish)
+            ctx = self._context(s, inspection_id)
+            to_review = findings(graded_photos(ctx, spec.params)) if spec.action == REVIEW else []
+            nothing_to_review = spec.action == REVIEW and not to_review
+            wait = (spec.operator and not nothing_to_review) or (
+                spec.action == "result" and not insp.auto_finish
+            )
             step.started_at = step.started_at if (wait and step.started_at) else now()
             step.status = "waiting" if wait else "running"
+            if wait and to_review:  # what the console puts to the operator
+                parts = [said(N_("%(count)s findings to confirm or reject"), count=len(to_review))]
+                step.result = {"findings": to_review, "said": parts, "summary": english(parts)}
             step.attempts += 0 if wait else 1
             insp.status = "waiting_operator" if wait else "running"
             insp.current_step, insp.updated_at = step.position, now()
@@ -475,7 +500,6 @@ class StationService:
             s.add(insp)
             s.commit()
             kind, key, position = insp.item_kind, step.key, step.position
-            ctx = self._context(s, inspection_id)
             supersedes = insp.supersedes
         self._publish("step.waiting" if wait else "step.started", inspection_id, key)
         if wait:

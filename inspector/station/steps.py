@@ -20,16 +20,17 @@ from sqlmodel import Session
 
 from inspector.i18n import N_
 from inspector.photostore import PhotoStore
-from inspector.station.flows import StepSpec, flow_for
+from inspector.station.flows import REVIEW, StepSpec, flow_for
+from inspector.station.grades import combine, grade_rank
 from inspector.station.ports import (
     DeviceLost,
-    GradeOutcome,
     ScreenReading,
     ScreenState,
     StationHardware,
     StepFailed,
 )
 from inspector.station.record import certificate_record, returned_item
+from inspector.station.review import ReviewStatus, marked_findings
 from inspector.station.said import Said, english, said
 from inspector.station.tables import Inspection
 from inspector.station.times import now
@@ -48,17 +49,6 @@ class StepOutcome:
     inspection: dict[str, Any] = field(default_factory=dict)  # columns of Inspection to update
     # Runs inside the step's commit; what it returns is added to the step's result.
     in_commit: Callable[[Session, Inspection], dict[str, Any] | None] | None = None
-
-
-_GRADE_ORDER = ["A+", "A", "A-", "B+", "B", "B-", "C+", "C", "C-", "D+", "D", "D-", "F"]
-
-
-def grade_rank(outcome: GradeOutcome) -> int:
-    """Position on the scale (0 = best): the grader's own rank when given, else by letter."""
-    if outcome.rank is not None:
-        return outcome.rank
-    g = outcome.grade.strip().upper()
-    return _GRADE_ORDER.index(g) if g in _GRADE_ORDER else len(_GRADE_ORDER)
 
 
 class StepRunner:
@@ -89,6 +79,7 @@ class StepRunner:
             "rig.light": self._light,
             "camera.photos": self._photos,
             "grade": self._grade,
+            REVIEW: self._review,
             "result": self._result,
         }[spec.action]
         return handler(spec, kind, ctx, inspection_id, supersedes)
@@ -361,9 +352,7 @@ class StepRunner:
                 {"photos": photos, "said": parts},
                 inspection={"grade": None, "grade_reasons": []},
             )
-        graded, worst, worst_rank = [], None, -1
-        reasons: list[str] = []
-        caveats: list[str] = []
+        graded: list[dict[str, Any]] = []
         versions: dict[str, str] = {}
         for p in photos:
             img = cv2.imdecode(np.frombuffer(self.photos.get(p["sha256"]), np.uint8), cv2.IMREAD_COLOR)
@@ -381,21 +370,21 @@ class StepRunner:
                 {
                     **p,
                     "grade": out.grade,
+                    "rank": grade_rank(out),
                     "reasons": out.reasons,
+                    "caveats": out.caveats,
                     "measurements": out.measurements,
                     "overlay_sha256": overlay,
+                    "findings": marked_findings(len(graded), out),
+                    "damaged": out.damaged,
+                    "damage_pct": out.damage_pct,
+                    "item_found": out.item_found,
                 }
             )
             versions.update(out.model_versions)
-            own = [r for r in out.reasons if r not in out.caveats]  # caveats: once, at the end
-            reasons += [f"{p['side']} {p['angle']}°: {r}" if len(photos) > 1 else r for r in own]
-            caveats += out.caveats
-            rank = grade_rank(out)
-            if rank > worst_rank:
-                worst, worst_rank = out.grade, rank
         if not graded:
             raise StepFailed("no photos to grade")
-        reasons = list(dict.fromkeys(reasons + caveats))
+        worst, reasons = combine(graded)
         return StepOutcome(
             "passed",
             f"grade {worst}" + (f": {reasons[0]}" if reasons else ""),  # the record quotes the grader
@@ -408,6 +397,11 @@ class StepRunner:
             },
             inspection={"grade": worst, "grade_reasons": reasons},
         )
+
+    def _review(self, spec: StepSpec, *_: Any) -> StepOutcome:
+        """Runs only when the grader marked nothing: the review passes without the operator."""
+        parts = [said(N_("nothing marked to review"))]
+        return StepOutcome("passed", english(parts), {"review": ReviewStatus.NONE.value, "said": parts})
 
     def _result(
         self,

@@ -11,7 +11,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from inspector.i18n import AppLocale
-from inspector.station.flows import StepSpec
+from inspector.station.flows import REVIEW, StepSpec
 from inspector.station.notices import inspection_notice, step_notice
 from inspector.station.ports import Publication, PublicationPort
 from inspector.station.tables import Inspection, InspectionStep
@@ -99,6 +99,9 @@ def inspection_view(
         else []
     )
     graded = next((st.result or {} for st in rows if st.action == "grade"), {})
+    reviewed = next((st.result or {} for st in rows if st.action == REVIEW), {})
+    if reviewed.get("final_photos"):  # the operator rejected findings: what was kept
+        graded = {"photos": reviewed["final_photos"]}
     stopped = next((st.label for st in rows if st.status == "error"), None)
     view["shown"] = inspection_shown(
         locale,
@@ -158,5 +161,6 @@ def step_view(insp: Inspection, st: InspectionStep, public: bool, locale: AppLoc
         error=st.error,
         notice=notice,
         public=public,
+        kind=insp.item_kind,
     )
     return out

@@ -15,6 +15,7 @@ from inspector.grading.scales import Scale, ScaleError, default_scale
 from inspector.i18n import N_, AppLocale, translations
 from inspector.i18n.json_messages import grade_context
 from inspector.station.notices import PublicNotice
+from inspector.station.review import ITEM_DAMAGED
 from inspector.station.said import Said, is_said, said, said_in, say, say_all
 
 STATUS_WORDS = {
@@ -105,6 +106,28 @@ def _defect(scale: Scale, cls: str, m: Mapping[str, Any]) -> Said | None:
     return said(N_("%(count)s %(what)s"), count=count, what=what)
 
 
+def _finding_text(scale: Scale | None, f: Mapping[str, Any]) -> Said:
+    """One marked finding: a defect with its size, or the item-level verdict."""
+    if f.get("cls") == ITEM_DAMAGED:
+        return said(N_("the item as a whole looks damaged (%(pct)s%% likely)"), pct=f.get("probability_pct"))
+    size = {"count": 1, "total_length_um": f.get("length_um"), "total_area_um2": f.get("area_um2")}
+    part = _defect(scale, str(f.get("cls")), size) if scale is not None else None
+    return part or said(str(f.get("cls")))
+
+
+def findings_shown(locale: AppLocale, kind: str, found: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The review's findings as the console lists them: what, and on which photo."""
+    scale = _scale(kind)
+    out = []
+    for f in found:
+        side = said(SIDE_WORDS.get(str(f.get("side")), str(f.get("side"))))
+        where = said(N_("%(side)s, %(angle)s°"), side=side, angle=f.get("angle"))
+        out.append(
+            {"id": f.get("id"), "text": say(_finding_text(scale, f), locale), "where": say(where, locale)}
+        )
+    return out
+
+
 def defect_parts(kind: str, photos: Sequence[Mapping[str, Any]]) -> list[Said]:
     """What the grader measured, one part per defect class: on each side of a phone, and on the
     photo that set a jewel's grade (its four photos are of the same piece)."""
@@ -174,8 +197,10 @@ def step_shown(
     error: str | None,
     notice: PublicNotice | None,
     public: bool,
+    kind: str | None = None,
 ) -> dict[str, Any]:
-    """What the console or the overlay shows of one step."""
+    """What the console or the overlay shows of one step (``kind``: the item's, for the review's
+    findings)."""
     shown: dict[str, Any] = {
         "label": text(locale, label),
         "status": word(locale, STATUS_WORDS, status),
@@ -187,6 +212,8 @@ def step_shown(
         shown["error"] = _without_label(error, label) if error else None
         shown["hint"] = text(locale, params.get("hint"))
         shown["fields"] = fields(locale, params.get("fields") or [])
+        if kind is not None and result.get("findings"):
+            shown["findings"] = findings_shown(locale, kind, result["findings"])
     return shown
 
 

@@ -74,6 +74,7 @@ def test_jewelry_inspection_with_declaration_and_reinspection(station: Station) 
     station.sim.put_jewelry(mg=5_432, seed=2)
     with station.client() as c:
         iid = c.post("/api/station/inspections", json={"kind": "jewelry"}).json()["id"]
+        station.pass_review(iid)
         events.wait_for(lambda e: e["type"] == "step.waiting" and e["step"] == "declare")
         r = c.post(
             f"/api/station/inspections/{iid}/steps/declare/answer", json={"fields": {"metal": "unobtanium"}}
@@ -101,7 +102,12 @@ def test_jewelry_inspection_with_declaration_and_reinspection(station: Station) 
 
         station.sim.put_jewelry(mg=5_432 + 300, seed=2)  # what comes back is 0.3 g heavier
         again = c.post("/api/station/inspections", json={"kind": "jewelry", "supersedes": cert}).json()
-        events.wait_for(lambda e: e["type"] == "step.waiting" and e["inspection_id"] == again["id"])
+        station.pass_review(again["id"])
+        events.wait_for(
+            lambda e: (
+                e["type"] == "step.waiting" and e["step"] == "declare" and e["inspection_id"] == again["id"]
+            )
+        )
         c.post(
             f"/api/station/inspections/{again['id']}/steps/declare/answer", json={"fields": {"metal": "gold"}}
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -19,6 +20,18 @@ TIMEOUT_MS = 60_000
 def sqlite_station(tmp_path: Path) -> Iterator[Station]:
     with running_sqlite_station(tmp_path, "browser.db") as st:
         yield st
+
+
+def review_by_keyboard(console: Any) -> None:
+    """Confirm every finding the grader marked with Y, then submit with Enter (when the review waits)."""
+    console.wait_for_selector("#prompt:not([hidden])")
+    if console.get_attribute("#prompt", "data-step") != "review":
+        return
+    console.wait_for_selector("#findings li.focused")
+    for _ in range(console.locator("#findings li").count()):
+        console.keyboard.press("y")
+    console.keyboard.press("Enter")
+    console.wait_for_function("() => document.querySelector('#prompt').dataset.step !== 'review'")
 
 
 def test_console_runs_inspection_and_overlay_follows(sqlite_station: Station) -> None:
@@ -50,6 +63,7 @@ def test_console_runs_inspection_and_overlay_follows(sqlite_station: Station) ->
             console.wait_for_selector("#devices dt")
             console.keyboard.press("1")
             console.keyboard.press("s")
+            review_by_keyboard(console)
             console.wait_for_selector("#prompt:has-text('Buttons')")
             overlay.wait_for_selector("#photos figure img")
             overlay.wait_for_selector("#steps li.waiting")
@@ -115,6 +129,7 @@ def test_console_shows_pulled_cable_and_resumes(sqlite_station: Station) -> None
 
             st.sim.rig.replug()
             console.keyboard.press("r")
+            review_by_keyboard(console)
             console.wait_for_selector("#prompt select[name=metal]")
             console.select_option("#prompt select[name=metal]", "platinum")
             console.fill("#prompt input[name=hallmark]", "PT950")

@@ -1,6 +1,7 @@
 // Operator console: start inspections, watch the checks run live, answer operator checks.
 // Keyboard: 1/2 arm the item type, S starts, P/F answer a check, Enter submits or finishes,
-// R resumes an interrupted inspection, Esc aborts (after a confirmation).
+// R resumes an interrupted inspection, Esc aborts (after a confirmation). In the review of the
+// marked defects: Up/Down (or J/K) choose a finding, Y confirms it, N rejects it, Enter submits.
 // Words come in the operator's language: the script's own through _() from the page's
 // #console-config block, the inspection's as the server says them (`shown`).
 (() => {
@@ -17,6 +18,10 @@
     pass: _("Pass"), fail: _("Fail"), save: _("Save"), finish: _("Finish"), verdict: _("Verdict"),
     allDone: _("All checks done"), finishHint: _("Finish to record the verdict and issue the certificate."),
     notOnPlatform: _("Waiting for the platform"), refusedByPlatform: _("Refused by the platform"),
+    confirm: _("Confirm"), reject: _("Reject"), submitReview: _("Submit the review"),
+    reason: _("Reason (optional)"), reviewKeys: _("Keys: ↑ ↓ choose a finding, Y confirms, N rejects, Enter submits."),
+    reviewHint: _("Look at each marked defect on the photo: confirm what is really there, reject what is not."),
+    undecided: _("not decided yet"), confirmed: _("confirmed"), rejected: _("rejected"),
   };
   // An enrolled station's certificate opens at the platform's address only once the platform has it;
   // one the platform refused for good says so, with the platform's reason on hover.
@@ -180,11 +185,92 @@
       };
       const first = form.querySelector("select, input");
       if (first) first.focus();
+    } else if (s.action === "operator.review") {
+      renderReview(p, s);
     } else if (s.action === "result") {
       p.innerHTML = `<h3>${esc(WORDS.allDone)}</h3><p>${esc(WORDS.finishHint)}</p>
         <div class="buttons"><button class="btn btn-primary" id="finish"><kbd>Enter</kbd> ${esc(WORDS.finish)}</button></div>`;
       $("finish").onclick = finish;
     }
+  }
+
+  // The review of the marked defects: one decision per finding, kept here until it is submitted.
+  let review = null; // { step, decisions: {id: "confirm"|"reject"}, focus: index }
+
+  function renderReview(p, s) {
+    const found = (s.result && s.result.findings) || [];
+    const words = (s.shown && s.shown.findings) || [];
+    review = { step: s.key, decisions: {}, focus: 0, ids: found.map((f) => f.id) };
+    const photos = [];
+    found.forEach((f, i) => {
+      let photo = photos.find((x) => x.photo === f.photo);
+      if (!photo) { photo = { ...f, marks: [] }; photos.push(photo); }
+      photo.marks.push({ ...f, number: i + 1 });
+    });
+    const figure = (ph) => {
+      const boxes = ph.marks.filter((m) => m.box).map((m) => {
+        const [x, y, w, h] = m.box;
+        const pad = Math.max(6, Math.round((ph.width || 1000) / 120));
+        return `<g data-box="${esc(m.id)}"><rect x="${x - pad}" y="${y - pad}" width="${w + 2 * pad}" height="${h + 2 * pad}"></rect>
+          <text x="${x - pad}" y="${Math.max(y - pad - pad / 2, pad * 3)}" font-size="${pad * 4}">${m.number}</text></g>`;
+      }).join("");
+      const where = (words[ph.marks[0].number - 1] || {}).where || "";
+      return `<figure class="review-photo"><div class="shot"><img src="/photos/${esc(ph.overlay_sha256 || ph.sha256)}" alt="${esc(photoAlt(ph))}">
+        ${ph.width && ph.height ? `<svg viewBox="0 0 ${ph.width} ${ph.height}" preserveAspectRatio="none" aria-hidden="true">${boxes}</svg>` : ""}</div>
+        <figcaption>${esc(where)}</figcaption></figure>`;
+    };
+    p.innerHTML = `<h3>${esc(s.shown.label)}</h3><p>${esc(WORDS.reviewHint)}</p><p class="small keys">${esc(WORDS.reviewKeys)}</p>
+      <div class="review"><div class="review-photos">${photos.map(figure).join("")}</div>
+      <ol class="findings" id="findings">${found.map((f, i) => `<li tabindex="0" data-finding="${esc(f.id)}" data-decision="">
+        <div class="finding-head"><span class="num">${i + 1}</span><span class="what"><strong>${esc((words[i] || {}).text || f.cls)}</strong>
+        <span class="where small">${esc((words[i] || {}).where || "")} · <span class="state">${esc(WORDS.undecided)}</span></span></span></div>
+        <div class="buttons"><button type="button" class="btn btn-pass confirm"><kbd>Y</kbd> ${esc(WORDS.confirm)}</button>
+        <button type="button" class="btn btn-fail reject"><kbd>N</kbd> ${esc(WORDS.reject)}</button></div>
+        <input class="reason" maxlength="200" autocomplete="off" placeholder="${esc(WORDS.reason)}" aria-label="${esc(WORDS.reason)}">
+      </li>`).join("")}</ol></div>
+      <div class="buttons"><button class="btn btn-primary" id="submit-review"><kbd>Enter</kbd> ${esc(WORDS.submitReview)}</button></div>`;
+    p.querySelectorAll("#findings li").forEach((li, i) => {
+      li.querySelector(".confirm").onclick = () => decide(i, "confirm");
+      li.querySelector(".reject").onclick = () => decide(i, "reject");
+      li.addEventListener("focus", () => focusFinding(i, false));
+      li.querySelector(".reason").addEventListener("keydown", (e) => {
+        if (e.key === "Enter") { e.preventDefault(); li.focus(); }
+      });
+    });
+    $("submit-review").onclick = submitReview;
+    focusFinding(0, true);
+  }
+
+  function findingItems() { return Array.from(document.querySelectorAll("#findings li")); }
+
+  function focusFinding(i, move) {
+    const items = findingItems();
+    if (!review || !items.length) return;
+    review.focus = Math.max(0, Math.min(items.length - 1, i));
+    items.forEach((li, j) => li.classList.toggle("focused", j === review.focus));
+    document.querySelectorAll("#prompt [data-box]").forEach((g) => g.classList.toggle("focused", g.dataset.box === review.ids[review.focus]));
+    if (move) items[review.focus].focus();
+  }
+
+  function decide(i, decision) {
+    const li = findingItems()[i];
+    if (!li || !review) return;
+    review.decisions[li.dataset.finding] = decision;
+    li.dataset.decision = decision;
+    li.querySelector(".state").textContent = decision === "confirm" ? WORDS.confirmed : WORDS.rejected;
+    const box = document.querySelector(`#prompt [data-box="${CSS.escape(li.dataset.finding)}"]`);
+    if (box) box.dataset.decision = decision;
+    const next = review.ids.findIndex((id, j) => j > i && !review.decisions[id]);
+    focusFinding(next >= 0 ? next : i, true);
+  }
+
+  function submitReview() {
+    if (!review) return;
+    const decisions = findingItems().filter((li) => review.decisions[li.dataset.finding]).map((li) => {
+      const reason = li.querySelector(".reason").value.trim();
+      return { finding: li.dataset.finding, decision: review.decisions[li.dataset.finding], ...(reason ? { reason } : {}) };
+    });
+    answer({ decisions });
   }
 
   async function answer(body) {
@@ -333,6 +419,11 @@
     else if (s && s.action === "operator.check" && k === "p") answer({ passed: true });
     else if (s && s.action === "operator.check" && k === "f") answer({ passed: false });
     else if (s && s.action === "result" && e.key === "Enter") finish();
+    else if (s && s.action === "operator.review" && review && (k === "arrowdown" || k === "j")) focusFinding(review.focus + 1, true);
+    else if (s && s.action === "operator.review" && review && (k === "arrowup" || k === "k")) focusFinding(review.focus - 1, true);
+    else if (s && s.action === "operator.review" && review && k === "y") decide(review.focus, "confirm");
+    else if (s && s.action === "operator.review" && review && k === "n") decide(review.focus, "reject");
+    else if (s && s.action === "operator.review" && review && e.key === "Enter" && !e.target.closest("button")) submitReview();
     else return;
     e.preventDefault();
   });
