@@ -256,7 +256,9 @@ def _review(
     note = translate(locale, REVIEW_WORDS[status], grade=machine)
     rejected = []
     for d in review.get("decisions") or []:
-        if not isinstance(d, dict) or d.get("decision") != "reject":
+        # what the operator changed: a counted finding rejected, or a possible one (marked, not
+        # counted by the machine) confirmed; a possible one rejected changed nothing
+        if not isinstance(d, dict) or (d.get("decision") == "reject") == bool(d.get("suspected")):
             continue
         cls = str(d.get("cls", ""))
         spec = scale.classes.get(cls) if scale is not None else None
@@ -267,12 +269,15 @@ def _review(
             if spec
             else cls
         )
-        if d.get("reason"):
-            rejected.append(
-                translate(locale, N_("%(what)s: rejected (%(reason)s)"), what=what, reason=d["reason"])
-            )
+        if d.get("suspected"):
+            said_what = N_("%(what)s: seen by the operator, missed by the machine")
+            with_reason = N_("%(what)s: seen by the operator, missed by the machine (%(reason)s)")
         else:
-            rejected.append(translate(locale, N_("%(what)s: rejected"), what=what))
+            said_what, with_reason = N_("%(what)s: rejected"), N_("%(what)s: rejected (%(reason)s)")
+        if d.get("reason"):
+            rejected.append(translate(locale, with_reason, what=what, reason=d["reason"]))
+        else:
+            rejected.append(translate(locale, said_what, what=what))
     return status, note, tuple(rejected)
 
 

@@ -282,8 +282,10 @@ class GraderAdapter:
                 "area_um2": round(float(d.area_mm2) * 1e6),
                 "box": [int(v) for v in cv2.boundingRect(d.contour_frame)],  # x, y, width, height
             }
-            for n, d in enumerate(res.defects, start=1)
+            for n, d in enumerate([*res.defects, *res.suspected], start=1)
         ]
+        for f in findings[len(res.defects) :]:
+            f["suspected"] = True  # marked, not counted: the operator's confirmation makes it count
         return GradeOutcome(
             str(res.grade),
             [str(r) for r in res.reasons],

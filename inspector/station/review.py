@@ -69,6 +69,13 @@ def marked_findings(photo: int, out: GradeOutcome) -> list[dict[str, Any]]:
     return found
 
 
+def changes(finding: Mapping[str, Any], decision: Decision) -> bool:
+    """Does this decision change what the machine counted? Rejecting a counted finding does, and so
+    does confirming a suspected one (a mark the grader kept out because the item did not look
+    damaged as a whole): the operator's eyes make it count."""
+    return (decision is Decision.CONFIRM) == bool(finding.get("suspected"))
+
+
 def findings(graded: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Every finding of the graded photos, each with the photo it is on (for the console)."""
     out = []
@@ -123,7 +130,7 @@ def _regraded(
 ) -> dict[str, Any]:
     """The photo graded again from its kept findings (unchanged when nothing on it was rejected)."""
     own = list(photo.get("findings") or [])
-    if all(chosen[f["id"]][0] is Decision.CONFIRM for f in own):
+    if not any(changes(f, chosen[f["id"]][0]) for f in own):
         return dict(photo)
     kept = [f for f in own if f["cls"] != ITEM_DAMAGED and chosen[f["id"]][0] is Decision.CONFIRM]
     item = next((f for f in own if f["cls"] == ITEM_DAMAGED), None)
@@ -165,38 +172,58 @@ def review(
     """Take the operator's decisions on every finding of ``graded`` (the grade step's photos)."""
     found = findings(graded)
     chosen = choose(found, given)
-    rejected = [f for f in found if chosen[f["id"]][0] is Decision.REJECT]
-    if rejected and grader is None:
+    rejected = [f for f in found if chosen[f["id"]][0] is Decision.REJECT and not f.get("suspected")]
+    added = [f for f in found if chosen[f["id"]][0] is Decision.CONFIRM and f.get("suspected")]
+    if (rejected or added) and grader is None:
         raise ReviewRefused(said(N_("this station has no grader to grade again from the kept findings")))
     photos = [_regraded(kind, p, chosen, grader) for p in graded] if grader is not None else list(graded)
-    final, reasons = combine(photos) if rejected else (machine_grade, [])
+    final, reasons = combine(photos) if rejected or added else (machine_grade, [])
     grade = final or machine_grade
-    status = ReviewStatus.ADJUSTED if rejected or grade != machine_grade else ReviewStatus.CONFIRMED
+    adjusted = rejected or added or grade != machine_grade
+    status = ReviewStatus.ADJUSTED if adjusted else ReviewStatus.CONFIRMED
     decisions = []
     for f in found:
         decision, reason = chosen[f["id"]]
         entry = {"finding": f["id"], "cls": f["cls"], "decision": decision.value, "by": user, "at": iso(at)}
+        if f.get("suspected"):
+            entry["suspected"] = True
         if reason:
             entry["reason"] = reason
         decisions.append(entry)
     context = grade_context(kind)
+    counted = [f for f in found if not f.get("suspected")]
+    dismissed = [f for f in found if f.get("suspected") and chosen[f["id"]][0] is Decision.REJECT]
     if status is ReviewStatus.CONFIRMED:
         parts = [
             said(
                 N_("all %(count)s findings confirmed: grade %(grade)s"),
-                count=len(found),
+                count=len(counted),
                 grade=said_in(context, grade),
             )
+            if counted
+            else said(N_("grade %(grade)s kept"), grade=said_in(context, grade))
         ]
+        if dismissed:
+            parts.append(said(N_("%(count)s possible defects rejected"), count=len(dismissed)))
     else:
-        parts = [
-            said(N_("%(rejected)s of %(count)s findings rejected"), rejected=len(rejected), count=len(found)),
+        parts = []
+        if rejected:
+            parts.append(
+                said(
+                    N_("%(rejected)s of %(count)s findings rejected"),
+                    rejected=len(rejected),
+                    count=len(counted),
+                )
+            )
+        if added:
+            parts.append(said(N_("%(count)s possible defects confirmed"), count=len(added)))
+        parts.append(
             said(
                 N_("machine grade %(machine)s, now %(grade)s"),
                 machine=said_in(context, machine_grade),
                 grade=said_in(context, grade),
-            ),
-        ]
+            )
+        )
     result: dict[str, Any] = {
         "review": status.value,
         "machine_grade": machine_grade,
@@ -205,7 +232,7 @@ def review(
         "decisions": decisions,
         "said": parts,
     }
-    if rejected:
+    if rejected or added:
         result["final_photos"] = photos
         result["reasons"] = reasons
     return Reviewed(status, grade, reasons, result)

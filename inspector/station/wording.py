@@ -112,7 +112,10 @@ def _finding_text(scale: Scale | None, f: Mapping[str, Any]) -> Said:
         return said(N_("the item as a whole looks damaged (%(pct)s%% likely)"), pct=f.get("probability_pct"))
     size = {"count": 1, "total_length_um": f.get("length_um"), "total_area_um2": f.get("area_um2")}
     part = _defect(scale, str(f.get("cls")), size) if scale is not None else None
-    return part or said(str(f.get("cls")))
+    part = part or said(str(f.get("cls")))
+    if f.get("suspected"):
+        return said(N_("possible, not counted (confirm it if you see it): %(defect)s"), defect=part)
+    return part
 
 
 def findings_shown(locale: AppLocale, kind: str, found: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
