@@ -144,9 +144,14 @@ class Station:
 
 
 def confirm_all(step: dict[str, Any]) -> dict[str, Any]:
-    """The answer to a waiting review step that confirms every finding it lists."""
+    """The answer to a waiting review step that agrees with the machine: every counted finding
+    confirmed, every possible one (marked, not counted) rejected."""
     found = (step.get("result") or {}).get("findings") or []
-    return {"decisions": [{"finding": f["id"], "decision": "confirm"} for f in found]}
+    return {
+        "decisions": [
+            {"finding": f["id"], "decision": "reject" if f.get("suspected") else "confirm"} for f in found
+        ]
+    }
 
 
 def start_station(

@@ -20,6 +20,7 @@ def _inspect_until_operator_checks(station: Station) -> dict[str, dict[str, Any]
         r = c.post("/api/station/inspections", json={"kind": "phone"})
         assert r.status_code == 201, r.text
         iid = r.json()["id"]
+        station.pass_review(iid)
         events.wait_for(lambda e: e["type"] == "step.waiting" and e["step"] == "check_buttons")
         view = c.get(f"/api/station/inspections/{iid}").json()
     return {s["key"]: s for s in view["steps"]}

@@ -27,6 +27,7 @@ def test_an_answer_given_while_the_worker_is_leaving_is_carried_on(station: Stat
     station.sim.put_phone(seed=3)
     with station.client() as c:
         iid = c.post("/api/station/inspections", json={"kind": "phone"}).json()["id"]
+        station.pass_review(iid)
         station.wait_status(iid, "waiting_operator")
         r = c.post(f"/api/station/inspections/{iid}/steps/check_buttons/answer", json={"passed": True})
         assert r.status_code == 200, r.text

@@ -233,7 +233,10 @@ def inspect_phone(base: str, auth: dict[str, str]) -> dict[str, Any]:
             review = next(s for s in waiting["steps"] if s["key"] == "review")
             if review["status"] == "waiting":  # the grader marked something: confirm it all
                 found = review["result"]["findings"]
-                decisions = [{"finding": f["id"], "decision": "confirm"} for f in found]
+                decisions = [
+                    {"finding": f["id"], "decision": "reject" if f.get("suspected") else "confirm"}
+                    for f in found
+                ]
                 assert c.post(
                     f"/api/station/inspections/{iid}/steps/review/answer", json={"decisions": decisions}
                 ).is_success

@@ -114,10 +114,15 @@ class Progress:
 
 
 def _default_answer(step: dict[str, Any]) -> dict[str, Any]:
-    """The demo operator passes every check and confirms every defect the grader marked."""
+    """The demo operator passes every check and agrees with the grader: every defect it counted
+    confirmed, every possible one it did not count rejected."""
     if step["action"] == "operator.review":
         found = (step.get("result") or {}).get("findings") or []
-        return {"decisions": [{"finding": f["id"], "decision": "confirm"} for f in found]}
+        return {
+            "decisions": [
+                {"finding": f["id"], "decision": "reject" if f.get("suspected") else "confirm"} for f in found
+            ]
+        }
     return {"passed": True}
 
 
