@@ -210,6 +210,8 @@ def test_rig_start_button_starts_the_armed_inspection(station: Station) -> None:
         # a second press while it runs is ignored, with the reason on the stream
         station.sim.rig.press_button()
         events.wait_for(lambda e: e["type"] == "button.ignored")
+        station.pass_review(iid)  # the grader may mark something on the piece: the operator agrees
+        station.wait_status(iid, "waiting_operator")
         c.post(f"/api/station/inspections/{iid}/steps/declare/answer", json={"fields": {"metal": "silver"}})
         events.wait_for(lambda e: e["type"] == "step.waiting" and e["step"] == "result")
         assert station.wait_status(iid, "waiting_operator")["steps"][-1]["status"] == "waiting"
