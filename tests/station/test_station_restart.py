@@ -104,6 +104,7 @@ def test_kill_mid_step_then_restart_and_resume(engine: Engine, database_url: str
             steps = {s["key"]: s for s in view["steps"]}
             assert steps["photo_back"]["status"] == "error"
             assert c.post(f"/api/station/inspections/{iid}/resume").status_code == 200
+            st.pass_review(iid)  # the grader may mark something on the rendered phone
             for key in CHECKS:
                 deadline = time.monotonic() + 60
                 while (now := c.get(f"/api/station/inspections/{iid}").json())[
