@@ -227,12 +227,12 @@ def test_reinspection_of_a_returned_item_updates_its_warranty_claim(station: Sta
 
     from warranty.service import Actor, get_claim, open_claim, transition
 
-    events = station.events()
     station.sim.put_jewelry(mg=4_200, seed=4)
     declare = {"fields": {"metal": "silver"}}
     with station.client() as c:
         iid = c.post("/api/station/inspections", json={"kind": "jewelry"}).json()["id"]
-        events.wait_for(lambda e: e["type"] == "step.waiting" and e["inspection_id"] == iid)
+        station.pass_review(iid)
+        station.wait_status(iid, "waiting_operator")
         c.post(f"/api/station/inspections/{iid}/steps/declare/answer", json=declare)
         cert = station.wait_status(iid, "completed")["certificate_id"]
 
@@ -249,7 +249,8 @@ def test_reinspection_of_a_returned_item_updates_its_warranty_claim(station: Sta
         again = c.post(
             "/api/station/inspections", json={"kind": "jewelry", "supersedes": cert.lower()}
         ).json()
-        events.wait_for(lambda e: e["type"] == "step.waiting" and e["inspection_id"] == again["id"])
+        station.pass_review(again["id"])
+        station.wait_status(again["id"], "waiting_operator")
         c.post(f"/api/station/inspections/{again['id']}/steps/declare/answer", json=declare)
         view = station.wait_status(again["id"], "completed")
     assert view["supersedes"] == cert
