@@ -320,14 +320,14 @@ class Grader:
         meas, defects, score, labels = self._measure(
             probs, loc, model.info.classes, scale, model.calibration, model.scorers
         )
+        # each class is measured on its own, so a gated class's marks leave the others' figures as they are
         suspected = [d for d in defects if d.cls in gated]
         if gated:
+            defects = [d for d in defects if d.cls not in gated]
+            meas = {c: summarize([]) if c in gated else m for c, m in meas.items()}
             labels = labels.copy()
             for name in gated:
                 labels[labels == model.info.classes.index(name)] = 0
-            meas, defects = measure_labels(
-                labels, loc, model.info.classes, scale, model.calibration.min_length_mm
-            )
         if damage is not None:
             score = damage.probability
         t3 = time.perf_counter()
