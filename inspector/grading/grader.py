@@ -23,6 +23,7 @@ from inspector.grading.item_damage import DamageEstimate, ItemDamage
 from inspector.grading.line_shapes import LINE_CLASSES, reclassify_lines
 from inspector.grading.locate import DEFAULT_PHONE_MM, Located
 from inspector.grading.model import ModelError, ModelInfo, SegModel, default_models_dir
+from inspector.grading.overlay import draw_overlay, encode_png
 from inspector.grading.pixel_labels import most_likely_defect
 from inspector.grading.scales import SCALES_DIR, Scale, load_scale
 from inspector.grading.stone_seats import stone_seats
@@ -32,17 +33,6 @@ KINDS = ("phone", "jewelry")
 DAMAGE_HEAD_KINDS = ("phone",)  # kinds with an item-level damage head (jewelry: no real photos yet)
 SIDES = ("screen", "back")
 MAX_FRAME_PIXELS = 40_000_000
-
-# BGR colours for the overlay, one per defect class.
-COLORS: dict[str, tuple[int, int, int]] = {
-    "crack": (40, 40, 255),
-    "scratch": (0, 215, 255),
-    "chip": (255, 80, 200),
-    "dent": (255, 80, 200),
-    "missing_stone": (255, 60, 60),
-    "loose_stone": (255, 200, 0),
-    "tarnish": (60, 200, 60),
-}
 
 
 class GradingError(ValueError):
@@ -93,10 +83,7 @@ class GradeResult:
         return self.damage.probability if self.damage is not None else self.damage_score
 
     def overlay_png(self) -> bytes:
-        ok, buf = cv2.imencode(".png", self.overlay)
-        if not ok:
-            raise GradingError("could not encode the overlay as PNG")
-        return buf.tobytes()
+        return encode_png(self.overlay)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable summary (no image)."""
@@ -418,17 +405,5 @@ class Grader:
 
     @staticmethod
     def _overlay(image: np.ndarray, loc: Located, defects: list[Defect]) -> np.ndarray:
-        """The photo with the item outlined and each defect filled in its class colour. No words:
-        the overlay is stored with the certificate and shown to readers of any language, and the
-        pages say the grade and the defects in theirs."""
-        out = image.copy()
-        w = out.shape[1]
-        th = max(1, round(w / 640))
-        cv2.polylines(out, [np.round(loc.quad).astype(np.int32)], True, (200, 200, 200), th, cv2.LINE_AA)
-        fill = out.copy()
-        for d in defects:
-            cv2.fillPoly(fill, [d.contour_frame], COLORS.get(d.cls, (0, 0, 255)))
-        out = cv2.addWeighted(fill, 0.45, out, 0.55, 0)
-        for d in defects:
-            cv2.polylines(out, [d.contour_frame], True, COLORS.get(d.cls, (0, 0, 255)), th + 1, cv2.LINE_AA)
-        return out
+        """The photo with the item outlined and each counted defect filled (``overlay.draw_overlay``)."""
+        return draw_overlay(image, loc.quad, [(d.cls, d.contour_frame) for d in defects])

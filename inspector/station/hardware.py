@@ -29,6 +29,7 @@ from devices.phone import screen_on as phone_screen_on
 from inspector.auth.tenancy import EVERYTHING
 from inspector.config import Settings
 from inspector.grading.decide import Mark, regrade
+from inspector.grading.overlay import draw_overlay, encode_png, outline_points
 from inspector.station.ports import (
     DeviceLost,
     GradeOutcome,
@@ -281,6 +282,7 @@ class GraderAdapter:
                 "length_um": round(float(d.length_mm) * 1000),
                 "area_um2": round(float(d.area_mm2) * 1e6),
                 "box": [int(v) for v in cv2.boundingRect(d.contour_frame)],  # x, y, width, height
+                "outline": outline_points(d.contour_frame),
             }
             for n, d in enumerate([*res.defects, *res.suspected], start=1)
         ]
@@ -298,6 +300,7 @@ class GraderAdapter:
             damaged=bool(res.damage.flagged) if res.damage is not None else None,
             damage_pct=round(100 * float(res.damage.probability)) if res.damage is not None else None,
             item_found=bool(res.item_found),
+            item_quad=[[round(float(x)), round(float(y))] for x, y in res.item_quad],
         )
 
     def regrade(
@@ -315,6 +318,10 @@ class GraderAdapter:
         out = regrade(scale, side, marks, damaged=damaged, probability=damage_pct / 100, found=item_found)
         measurements = _integer_units({cls: m.to_dict() for cls, m in out.measurements.items()})
         return GradeOutcome(out.grade, out.reasons, _jsonable(measurements), rank=out.index)
+
+    def overlay(self, image: np.ndarray, quad: list[list[int]], findings: list[dict[str, Any]]) -> bytes:
+        marks = [(str(f["cls"]), np.asarray(f["outline"], np.int32)) for f in findings if f.get("outline")]
+        return encode_png(draw_overlay(image, quad, marks))
 
 
 class CertifierAdapter:

@@ -97,11 +97,13 @@ class GradeOutcome:
     rank: int | None = None  # position on the grade scale, 0 = best (for the worst-of rule)
     caveats: list[str] = field(default_factory=list)  # reasons about the model, not this photo
     # Each marked defect, for the operator's review: {"n", "cls", "length_um", "area_um2", "box"
-    # [x, y, w, h] in photo pixels}; integers only, as everything that may get signed.
+    # [x, y, w, h] and "outline" [[x, y], ...] in photo pixels}; integers only, as everything that
+    # may get signed.
     findings: list[dict[str, Any]] = field(default_factory=list)
     damaged: bool | None = None  # the item-level verdict (phones); None: the kind has no such model
     damage_pct: int | None = None  # its probability, in per cent
     item_found: bool = True
+    item_quad: list[list[int]] = field(default_factory=list)  # the item's box, TL TR BR BL in photo pixels
 
 
 class GraderPort(Protocol):
@@ -118,6 +120,9 @@ class GraderPort(Protocol):
         item_found: bool,
     ) -> GradeOutcome:
         """The grade of one photo from the findings the operator kept (the scale's own rule)."""
+
+    def overlay(self, image: np.ndarray, quad: list[list[int]], findings: list[dict[str, Any]]) -> bytes:
+        """The marked photo (PNG) drawn again with only ``findings`` (their ``outline``)."""
 
 
 @dataclass

@@ -36,6 +36,7 @@ from inspector.station.flows import ITEM_KINDS, REVIEW, StepSpec, flow_for
 from inspector.station.ports import DeviceLost, StationHardware, StepFailed
 from inspector.station.recovery import DATABASE_LOST, InterruptRecorder, interrupt_stuck
 from inspector.station.review import ReviewRefused, ReviewStatus, findings, graded_photos, review
+from inspector.station.review_overlay import redraw_overlays
 from inspector.station.said import Said, english, said, say
 from inspector.station.steps import StepOutcome, StepRunner
 from inspector.station.tables import Inspection, InspectionStep
@@ -241,6 +242,10 @@ class StationService:
                 except ReviewRefused as exc:
                     raise StationError(exc.said["msg"], 422, **exc.said["values"]) from None
                 status, result = "passed", {**reviewed.result, "summary": english(reviewed.result["said"])}
+                if "final_photos" in result and self.hw.grader is not None:
+                    result["final_photos"] = redraw_overlays(
+                        result["final_photos"], result["decisions"], self.photos, self.hw.grader
+                    )
                 if reviewed.status is ReviewStatus.ADJUSTED:
                     insp.grade, insp.grade_reasons = reviewed.grade, reviewed.reasons
             elif spec.action == "result":

@@ -379,6 +379,7 @@ class StepRunner:
                     "damaged": out.damaged,
                     "damage_pct": out.damage_pct,
                     "item_found": out.item_found,
+                    "item_quad": out.item_quad,
                 }
             )
             versions.update(out.model_versions)

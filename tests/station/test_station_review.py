@@ -8,7 +8,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import cv2
 import httpx
+import numpy as np
 from station_helpers import WAIT_S, Station, confirm_all
 
 from inspector.i18n import AppLocale, translations
@@ -47,6 +49,33 @@ def buyer_page(url: str, locale: str) -> str:
     return r.text
 
 
+def fetch_image(certificate_url: str, digest: str) -> np.ndarray:
+    base = certificate_url.split("/c/")[0]
+    r = httpx.get(f"{base}/photos/{digest}", timeout=10)
+    assert r.status_code == 200, r.text
+    img = cv2.imdecode(np.frombuffer(r.content, np.uint8), cv2.IMREAD_COLOR)
+    assert img is not None
+    return img
+
+
+def assert_rejected_marks_not_drawn(
+    certificate_url: str, photos: list[dict[str, Any]], rejected: list[dict[str, Any]]
+) -> None:
+    """Inside each rejected crack's outline the certified overlay is the plain photo again."""
+    for f in rejected:
+        photo = photos[f["photo"]]
+        assert photo["overlay_sha256"] != f["overlay_sha256"], "the machine's overlay was certified"
+        plain = fetch_image(certificate_url, photo["sha256"])
+        machine = fetch_image(certificate_url, f["overlay_sha256"])
+        shown = fetch_image(certificate_url, photo["overlay_sha256"])
+        inside = np.zeros(plain.shape[:2], np.uint8)
+        cv2.fillPoly(inside, [np.asarray(f["outline"], np.int32)], 1)
+        inside = inside.astype(bool)
+        diff_machine = np.abs(machine.astype(int) - plain.astype(int))[inside].mean()
+        diff_shown = np.abs(shown.astype(int) - plain.astype(int))[inside].mean()
+        assert diff_machine > 10 and diff_shown < 1, (diff_machine, diff_shown)
+
+
 def start_cracked_phone(st: Station) -> int:
     st.sim.put_phone(seed=3, defects=("crack",))
     with st.client() as c:
@@ -60,7 +89,9 @@ def test_rejecting_the_marked_cracks_regrades_and_is_signed_with_who_and_why(sta
     the item-level verdict; an answer that leaves findings out or names unknown ones is a 422 that
     names them; rejecting every finding with a reason regrades D to A from what was kept, and the
     certificate signs the machine's grade, every decision with who and why, and 'adjusted'; the
-    buyer's page says 'adjusted by the operator (machine grade ...)' in English and Chinese."""
+    buyer's page says 'adjusted by the operator (machine grade ...)' in English and Chinese; the
+    marked photo the buyer sees is drawn again without the rejected cracks (the machine's overlay
+    filled them in red)."""
     iid = start_cracked_phone(station)
     step = wait_review(station, iid)
     found = step["result"]["findings"]
@@ -122,6 +153,7 @@ def test_rejecting_the_marked_cracks_regrades_and_is_signed_with_who_and_why(sta
     assert all(m.get("count", 0) == 0 for k, m in grade["measurements"].items() if k.endswith("_crack"))
     checks = {ch["name"] for ch in cred["credentialSubject"]["checks"]}
     assert "review" in checks
+    assert_rejected_marks_not_drawn(view["certificate_url"], cred["credentialSubject"]["photos"], cracks)
 
     english = buyer_page(view["certificate_url"], "en")
     assert "Adjusted by the operator (machine grade: D)" in english and REASON in english
