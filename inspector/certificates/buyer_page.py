@@ -8,6 +8,7 @@ and what the signature and the public log prove. The template only lays it out.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -278,7 +279,16 @@ def _review(
             rejected.append(translate(locale, with_reason, what=what, reason=d["reason"]))
         else:
             rejected.append(translate(locale, said_what, what=what))
-    return status, note, tuple(rejected)
+    return status, note, tuple(_counted(rejected))
+
+
+def _counted(lines: list[str]) -> list[str]:
+    """Identical lines once, with how many there were (five cracks rejected for one reflection)."""
+    counts = Counter(lines)
+    return [
+        line if counts[line] == 1 else f"{counts[line]} \N{MULTIPLICATION SIGN} {line}"
+        for line in dict.fromkeys(lines)
+    ]
 
 
 def _verification(result: VerificationResult, log: dict[str, Any], locale: AppLocale) -> Verification:

@@ -110,6 +110,14 @@ class Station:
         self.collectors.append(c)
         return c
 
+    def start_phone(self, seed: int = 3, defects: tuple[str, ...] = ()) -> int:
+        """Put a simulated phone on the station and start its inspection; the inspection's id."""
+        self.sim.put_phone(seed=seed, defects=defects)
+        with self.client() as c:
+            r = c.post("/api/station/inspections", json={"kind": "phone"})
+            assert r.status_code == 201, r.text
+            return int(r.json()["id"])
+
     def pass_review(self, iid: int, timeout: float = WAIT_S) -> dict[str, Any]:
         """Wait until the inspection is past its review of the marked defects, confirming every
         finding when the review waits for the operator (the grader marks false defects on renders)."""

@@ -16,12 +16,9 @@ def test_phone_inspection_end_to_end(station: Station) -> None:
     """An operator inspects a phone over the API: automatic checks run live on the event stream,
     the four operator checks are recorded with who/when, and the result carries a certificate URL."""
     events = station.events()
-    station.sim.put_phone(seed=3)
+    iid = station.start_phone()
+    station.pass_review(iid)
     with station.client() as c:
-        r = c.post("/api/station/inspections", json={"kind": "phone"})
-        assert r.status_code == 201, r.text
-        iid = r.json()["id"]
-        station.pass_review(iid)
         for key in PHONE_CHECKS:
             events.wait_for(lambda e, k=key: e["type"] == "step.waiting" and e["step"] == k)
             r = c.post(

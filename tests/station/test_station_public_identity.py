@@ -34,11 +34,8 @@ def _texts(value: Any) -> list[str]:
 def test_public_live_view_and_events_show_no_digit_of_the_imei(station: Station) -> None:
     """While a phone is on air, /api/station/live and the event stream carry no 4 characters of its IMEI."""
     events = station.events()
-    station.sim.put_phone(seed=3)
+    iid = station.start_phone()
     with station.client() as c:
-        r = c.post("/api/station/inspections", json={"kind": "phone"})
-        assert r.status_code == 201, r.text
-        iid = r.json()["id"]
         events.wait_for(lambda e: e["type"] == "step.finished" and e["step"] == "identity")
         private = c.get(f"/api/station/inspections/{iid}").json()
         live = httpx.get(f"{station.base}/api/station/live", timeout=10).json()

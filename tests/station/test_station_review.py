@@ -77,11 +77,7 @@ def assert_rejected_marks_not_drawn(
 
 
 def start_cracked_phone(st: Station) -> int:
-    st.sim.put_phone(seed=3, defects=("crack",))
-    with st.client() as c:
-        r = c.post("/api/station/inspections", json={"kind": "phone"})
-        assert r.status_code == 201, r.text
-        return int(r.json()["id"])
+    return st.start_phone(seed=3, defects=("crack",))
 
 
 def test_rejecting_the_marked_cracks_regrades_and_is_signed_with_who_and_why(station: Station) -> None:
@@ -91,7 +87,7 @@ def test_rejecting_the_marked_cracks_regrades_and_is_signed_with_who_and_why(sta
     certificate signs the machine's grade, every decision with who and why, and 'adjusted'; the
     buyer's page says 'adjusted by the operator (machine grade ...)' in English and Chinese; the
     marked photo the buyer sees is drawn again without the rejected cracks (the machine's overlay
-    filled them in red)."""
+    filled them in red), and cracks rejected for one reason are one line with their number."""
     iid = start_cracked_phone(station)
     step = wait_review(station, iid)
     found = step["result"]["findings"]
@@ -157,6 +153,8 @@ def test_rejecting_the_marked_cracks_regrades_and_is_signed_with_who_and_why(sta
 
     english = buyer_page(view["certificate_url"], "en")
     assert "Adjusted by the operator (machine grade: D)" in english and REASON in english
+    if len(cracks) > 1:  # one line for the cracks rejected for the same reason, with how many
+        assert english.count(REASON) == len({f["cls"] for f in found}) and f"{len(cracks)} × " in english
     zh_d = translations(AppLocale.ZH_CN).pgettext(grade_context("phone"), "D")
     chinese = buyer_page(view["certificate_url"], "zh-CN")
     assert f"已由检测员调整（机器评级：{zh_d}）" in chinese and "检测员驳回的标记" in chinese

@@ -15,12 +15,9 @@ from inspector.station.said import say_all
 def _inspect_until_operator_checks(station: Station) -> dict[str, dict[str, Any]]:
     """Start a phone inspection and let its automatic steps run; the steps by key."""
     events = station.events()
-    station.sim.put_phone(seed=3)
+    iid = station.start_phone()
+    station.pass_review(iid)
     with station.client() as c:
-        r = c.post("/api/station/inspections", json={"kind": "phone"})
-        assert r.status_code == 201, r.text
-        iid = r.json()["id"]
-        station.pass_review(iid)
         events.wait_for(lambda e: e["type"] == "step.waiting" and e["step"] == "check_buttons")
         view = c.get(f"/api/station/inspections/{iid}").json()
     return {s["key"]: s for s in view["steps"]}
