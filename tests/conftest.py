@@ -26,6 +26,11 @@ from inspector.db import make_engine, migrate
 # language cookie); the servers they start as subprocesses inherit this too.
 os.environ.setdefault("INSPECTOR_LOCALE", "en")
 
+# Two test workers share two cores: the math libraries get one thread each (torch's OpenMP pool
+# spins for seconds waiting for a core the other worker holds: 40 training steps of a tiny network
+# took 30 s instead of 3). Set before any test module imports torch or numpy.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
 # Property tests judge correctness, not speed: a busy 2-core CI machine must not fail them
 # on timing (speed lives in bench/).
 settings.register_profile(

@@ -25,10 +25,14 @@ class ModelError(RuntimeError):
     """The model file is missing, unreadable, corrupt, or not the model the grader expects."""
 
 
-def default_models_dir() -> Path:
-    import models
+SHIPPED_MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
+"""The shipped ONNX files: the ``models`` folder installed beside ``inspector`` (the repository root
+in a checkout, site-packages in a wheel), found by path so the product never imports the training
+package (and a ``tests/models`` folder on the path cannot stand in for it)."""
 
-    return Path(models.__file__).resolve().parent
+
+def default_models_dir() -> Path:
+    return SHIPPED_MODELS_DIR
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,6 @@ configured is listed in ``StationHardware.missing`` with the reason, never faked
 from __future__ import annotations
 
 import contextlib
-import importlib
 import logging
 import queue
 import threading
@@ -23,12 +22,15 @@ import numpy as np
 from pydantic import ValidationError
 from sqlmodel import Session
 
+import inspector.certificates as certificates
 from devices.phone import AdbTransport, DisplayReading
 from devices.phone import screen_off as phone_screen_off
 from devices.phone import screen_on as phone_screen_on
 from inspector.auth.tenancy import EVERYTHING
 from inspector.config import Settings
+from inspector.grading import Grader, ModelError, ScaleError
 from inspector.grading.decide import Mark, regrade
+from inspector.grading.grader import KINDS
 from inspector.grading.overlay import draw_overlay, encode_png, outline_points
 from inspector.station.ports import (
     DeviceLost,
@@ -399,41 +401,31 @@ def _jsonable(value: Any) -> Any:
 
 
 def load_grader(hw: StationHardware) -> None:
-    """Load every kind's model that is there; a kind without one is graded as 'not graded'."""
-    try:
-        mod = importlib.import_module("inspector.grading")
-    except Exception as exc:  # grading module missing: grades are skipped with this reason
-        hw.missing["grader"] = f"grading unavailable ({type(exc).__name__}: {exc})"
-        return
+    """Load every kind's model that is there; a kind without one (a model file missing or corrupt,
+    a scale file invalid) is graded as 'not graded', and the devices panel says why."""
     models: dict[str, Any] = {}
     scales: dict[str, Any] = {}
     item_damage: dict[str, Any] = {}
     problems = []
-    for kind in ("phone", "jewelry"):
+    for kind in KINDS:
         try:
-            one = mod.Grader.load(kinds=(kind,))
-        except Exception as exc:  # missing or corrupt model file for this kind
+            one = Grader.load(kinds=(kind,))
+        except (ModelError, ScaleError) as exc:
             problems.append(f"{kind}: {type(exc).__name__}: {exc}")
             continue
         models.update(one.models)
         scales.update(one.scales)
         item_damage.update(one.item_damage)  # the phone's item-level head: crack marks count only with it
     if models:
-        hw.grader = GraderAdapter(mod.Grader(models, scales, item_damage))
+        hw.grader = GraderAdapter(Grader(models, scales, item_damage))
     if problems:
         hw.missing["grader"] = "grading unavailable for " + "; ".join(problems)
 
 
 def load_certifier(hw: StationHardware, settings: Settings) -> None:
-    try:
-        mod = importlib.import_module("inspector.certificates")
-        if not hasattr(mod, "issue_certificate"):
-            raise ImportError("inspector.certificates has no issue_certificate yet")
-        hw.warranty = WarrantyDesk(settings.station_id)
-        hw.certifier = CertifierAdapter(mod, settings, hw.warranty)
-        hw.publication = OutboxPublication(settings.station_id)
-    except Exception as exc:  # no certificates: the result says so, nothing is faked
-        hw.missing["certifier"] = f"certificates unavailable ({type(exc).__name__}: {exc})"
+    hw.warranty = WarrantyDesk(settings.station_id)
+    hw.certifier = CertifierAdapter(certificates, settings, hw.warranty)
+    hw.publication = OutboxPublication(settings.station_id)
 
 
 class WarrantyDesk:
