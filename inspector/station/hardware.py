@@ -29,6 +29,7 @@ from devices.phone import screen_on as phone_screen_on
 from inspector.auth.tenancy import EVERYTHING
 from inspector.config import Settings
 from inspector.grading.decide import Mark, regrade
+from inspector.grading.edge_grade import EDGE, METHOD, grade_edge
 from inspector.station.ports import (
     DeviceLost,
     GradeOutcome,
@@ -227,15 +228,22 @@ class PhoneAdapter:
 
 
 class CameraAdapter:
-    def __init__(self, camera: Any, simulated: bool) -> None:
+    """A camera behind ``CameraPort``; ``size``: the resolution asked for at every capture (a real
+    camera delivers its nearest mode; None: whatever it is set to, as a simulated camera is)."""
+
+    def __init__(self, camera: Any, simulated: bool, size: tuple[int, int] | None = None) -> None:
         self.camera = camera
         self.simulated = simulated
+        self.size = size
 
     def capture(self) -> np.ndarray:
         from devices.camera import CameraError
 
         try:
-            image: np.ndarray = self.camera.capture().image
+            if self.size is None:
+                image: np.ndarray = self.camera.capture().image
+            else:
+                image = self.camera.capture(*self.size).image
         except CameraError as exc:
             raise DeviceLost(f"camera: {exc}") from exc
         return image
@@ -263,6 +271,8 @@ class GraderAdapter:
         return kind in self.grader.models
 
     def grade(self, image: np.ndarray, kind: str, side: str) -> GradeOutcome:
+        if kind == "phone" and side == EDGE:
+            return self._grade_edge(image)
         res = self.grader.grade(image, kind, side if kind == "phone" else "screen")
         data = res.to_dict()
         model = data.get("model") or {}
@@ -298,6 +308,33 @@ class GraderAdapter:
             damaged=bool(res.damage.flagged) if res.damage is not None else None,
             damage_pct=round(100 * float(res.damage.probability)) if res.damage is not None else None,
             item_found=bool(res.item_found),
+        )
+
+    def _grade_edge(self, image: np.ndarray) -> GradeOutcome:
+        """A side photo: the frame's outline measured (``grade_edge``), graded on the phone scale."""
+        res = grade_edge(image, self.grader.scales["phone"])
+        if res.grade is None:
+            raise ValueError(res.reasons[0])
+        findings = [
+            {
+                "n": n,
+                "cls": d.cls,
+                "length_um": round(float(d.length_mm) * 1000),
+                "area_um2": round(float(d.area_mm2) * 1e6),
+                "box": [int(v) for v in cv2.boundingRect(d.contour_frame)],
+            }
+            for n, d in enumerate(res.defects, start=1)
+        ]
+        measurements = _integer_units({cls: m.to_dict() for cls, m in res.measurements.items()})
+        return GradeOutcome(
+            res.grade,
+            list(res.reasons),
+            _jsonable(measurements),
+            res.overlay_png(),
+            {"phone_edge": METHOD},
+            rank=res.index,
+            findings=findings,
+            item_found=True,
         )
 
     def regrade(
@@ -497,7 +534,10 @@ def build_hardware(
     if sim is None and settings.simulate:
         from devices.simulated_station import SimulatedStation
 
-        sim = SimulatedStation().start()
+        sim = SimulatedStation(
+            camera_size=(settings.sim_camera_width, settings.sim_camera_height),
+            side_camera_size=(settings.sim_side_camera_width, settings.sim_side_camera_height),
+        ).start()
         hw.closers.append(sim.stop)
     hw.simulation = sim
     if sim is not None:
@@ -561,11 +601,28 @@ def build_hardware(
         try:
             from devices.camera import open_camera
 
-            hw.camera = CameraAdapter(open_camera(settings.camera_source), simulated=False)
+            size = (settings.camera_width, settings.camera_height)
+            hw.camera = CameraAdapter(open_camera(settings.camera_source), simulated=False, size=size)
         except Exception as exc:  # no camera: photo steps stop with this reason
             hw.missing["camera"] = f"camera {settings.camera_source}: {exc}"
     if isinstance(hw.camera, CameraAdapter):
         hw.closers.append(hw.camera.close)
+    if sim is not None and sim.side_camera is not None:
+        hw.side_camera = CameraAdapter(sim.side_camera, simulated=True)
+    elif sim is None and settings.side_camera_source is None:
+        hw.missing["side_camera"] = "no side camera configured (INSPECTOR_SIDE_CAMERA_SOURCE)"
+    elif sim is None and settings.side_camera_source is not None:
+        try:
+            from devices.camera import open_camera
+
+            side_size = (settings.side_camera_width, settings.side_camera_height)
+            hw.side_camera = CameraAdapter(
+                open_camera(settings.side_camera_source), simulated=False, size=side_size
+            )
+        except Exception as exc:  # no side camera: the edge photos stop with this reason
+            hw.missing["side_camera"] = f"side camera {settings.side_camera_source}: {exc}"
+    if isinstance(hw.side_camera, CameraAdapter):
+        hw.closers.append(hw.side_camera.close)
 
     if grader:
         load_grader(hw)

@@ -409,6 +409,7 @@ class StationService:
                 out[name] = {"error": str(exc)}
         out["phone"] = "available" if self.hw.phone is not None else None
         out["camera"] = "available" if self.hw.camera is not None else None
+        out["side_camera"] = "available" if self.hw.side_camera is not None else None
         out["grader"] = "available" if self.hw.grader is not None else None
         out["certifier"] = "available" if self.hw.certifier is not None else None
         return out

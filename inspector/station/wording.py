@@ -36,7 +36,7 @@ STATUS_WORDS = {
 }
 KIND_WORDS = {"phone": N_("Phone"), "jewelry": N_("Jewelry")}
 VERDICT_WORDS = {"pass": N_("Pass"), "fail": N_("Fail")}
-SIDE_WORDS = {"screen": N_("Screen"), "back": N_("Back"), "top": N_("Top")}
+SIDE_WORDS = {"screen": N_("Screen"), "back": N_("Back"), "top": N_("Top"), "edge": N_("Frame edge")}
 # What a phone reports (devices.phone): battery health codes and screen lock types.
 HEALTH_WORDS = {
     "unknown": N_("unknown"),
