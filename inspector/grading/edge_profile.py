@@ -26,6 +26,9 @@ TYPICAL_PHONE_MM = (71.5, 147.0)
 TYPICAL_THICKNESS_MM = 7.8
 END_MARGIN_MM = 3.0
 MIN_DEPTH_MM = 0.25
+"""A notch must reach this deep below its rim's line (and at least 2 pixels) to be one."""
+SHOULDER_PX = 0.75
+"""Its measured width and area run on to where the outline is back within this of the line."""
 BACKDROP_MARGIN = 0.04
 """Share of the frame width at each side taken as the bare backdrop (the item never reaches it)."""
 MIN_BAND_SHARE = 0.15
@@ -173,7 +176,11 @@ def measure_edge(
         fitted = slope * xf + icpt
         depth = (outline - fitted) * deeper  # px into the band
         for a, b in _runs(depth >= min_px, gap=1):
-            a, b = max(0, a - 1), min(xs.size, b + 1)  # take in the shallow shoulders
+            # take in the shallow shoulders, down to a pixel's rounding below the line
+            while a > 0 and depth[a - 1] >= SHOULDER_PX:
+                a -= 1
+            while b < xs.size and depth[b] >= SHOULDER_PX:
+                b += 1
             d = np.clip(depth[a:b], 0, None)
             area = float(d.sum()) * mm_px * mm_px
             if area < min_area_mm2:
