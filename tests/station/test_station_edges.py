@@ -14,6 +14,8 @@ from station_helpers import Station, running_sqlite_station
 from models.synth.side_view import EDGE_NAMES, item_edge_defects
 
 PHONE_CHECKS = ["check_buttons", "check_speaker", "check_cameras", "check_touch"]
+# the caption of the photo at 90 degrees, as each reader sees it
+CAPTIONS = {"en": "Frame edge, turned 90°", "zh-CN": "中框边缘\uff0c旋转 90°"}
 SEED = 2  # this phone has one chip or dent on its bottom, right and left edges, none on its top
 
 
@@ -65,7 +67,7 @@ def test_phone_flow_photographs_four_edges_and_grades_their_chips(station: Stati
     assert any("edge" in r and "chips/dents" in r for r in view["grade_reasons"])
     r = httpx.get(f"{station.base}/photos/{edges[1]['sha256']}", timeout=10)
     assert r.status_code == 200 and r.headers["content-type"].startswith("image/")
-    for locale, caption in (("en", "Frame edge, turned 90°"), ("zh-CN", "中框边缘，旋转 90°")):
+    for locale, caption in CAPTIONS.items():
         page = httpx.get(view["certificate_url"], headers={"Accept-Language": locale}, timeout=10).text
         assert caption in page, locale
         for p in edges:
@@ -82,7 +84,7 @@ def test_certificate_and_console_show_the_edge_photos_on_a_phone_screen(tmp_path
     with running_sqlite_station(tmp_path) as st:
         view = inspect_phone(st, SEED, ("chip",))
         with chromium() as browser:
-            for locale, caption in (("en", "Frame edge, turned 90°"), ("zh-CN", "中框边缘，旋转 90°")):
+            for locale, caption in CAPTIONS.items():
                 with reader_page(browser, locale, 390) as page:
                     page.goto(view["certificate_url"])
                     page.wait_for_selector("img")
