@@ -100,8 +100,10 @@ def test_cli_grades_a_side_photo_with_the_stable_json_keys(
     assert entry["grade"] == "C" and entry["item_found"] and entry["damage_probability"] is None
     (defect,) = entry["defects"]
     assert defect["class"] == "chip" and defect["area_mm2"] > 1.0
-    assert _overlaps(tuple(defect["box"]), view.defects[0]["box"])  # type: ignore[arg-type]
-    assert cv2.imread(entry["overlay"]).shape == view.image.shape
+    x, y, w, h = defect["box"]
+    assert _overlaps((x, y, w, h), view.defects[0]["box"])
+    overlay = cv2.imread(entry["overlay"])
+    assert overlay is not None and overlay.shape == view.image.shape
 
 
 def test_cli_refuses_edge_photos_of_jewelry(tmp_path: Path) -> None:

@@ -74,7 +74,7 @@ class EdgeGrade:
                 "length_mm": round(p.edge_length_mm, 1),
                 "long": p.long_edge,
                 "mm_per_px": round(p.mm_per_px, 4),
-                "band_box": list(p.band_box),
+                "roll_deg": round(p.roll_deg, 2),
                 "shapes": list(self.shapes),
             },
             "model": {"name": METHOD},
@@ -86,11 +86,8 @@ def _overlay(image: np.ndarray, profile: EdgeProfile, defects: list[Defect]) -> 
     """The photo with each rim's fitted line and each notch filled; no words (any reader's language)."""
     out = image.copy()
     th = max(1, round(image.shape[1] / 640))
-    a, b = profile.span
-    for slope, icpt in profile.lines.values():
-        p0 = (a, round(slope * a + icpt))
-        p1 = (b, round(slope * b + icpt))
-        cv2.line(out, p0, p1, (80, 200, 80), th, cv2.LINE_AA)
+    for (xa, ya), (xb, yb) in profile.lines.values():
+        cv2.line(out, (round(xa), round(ya)), (round(xb), round(yb)), (80, 200, 80), th, cv2.LINE_AA)
     colour = COLORS.get(CHIP_CLASS, (255, 80, 200))
     fill = out.copy()
     for d in defects:

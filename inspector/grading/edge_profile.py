@@ -27,10 +27,14 @@ TYPICAL_THICKNESS_MM = 7.8
 END_MARGIN_MM = 3.0
 MIN_DEPTH_MM = 0.25
 """A notch must reach this deep below its rim's line (and at least 2 pixels) to be one."""
-SHOULDER_PX = 0.75
+SHOULDER_PX = 0.5
 """Its measured width and area run on to where the outline is back within this of the line."""
+SUBPIXEL_ROWS = 2
+"""Rows each side of the whole-pixel outline whose coverage places the rim to a fraction of a pixel."""
 BACKDROP_MARGIN = 0.04
 """Share of the frame width at each side taken as the bare backdrop (the item never reaches it)."""
+MAX_ROLL_DEG = 3.0
+"""A table line steeper than this is not one: the photo is measured as it is."""
 MIN_BAND_SHARE = 0.15
 """A band shorter than this share of the frame width is not a phone's edge: no item found."""
 CHIP_WALL_SLOPE = 2.0
@@ -68,15 +72,16 @@ class EdgeProfile:
     edge_length_mm: float = 0.0
     long_edge: bool = False
     band_box: tuple[int, int, int, int] = (0, 0, 0, 0)  # x, y, w, h
-    # each rim's fitted line as (slope, intercept) over frame x, and the columns measured
-    lines: dict[Rim, tuple[float, float]] = field(default_factory=dict)
-    span: tuple[int, int] = (0, 0)
+    # each rim's fitted line over the measured stretch, as its two end points in frame pixels
+    lines: dict[Rim, tuple[tuple[float, float], tuple[float, float]]] = field(default_factory=dict)
     notches: list[Notch] = field(default_factory=list)
+    roll_deg: float = 0.0  # how far the photo was turned to make the table line level
     why: str = ""  # when not found
 
 
-def _backdrop_mask(image: np.ndarray) -> tuple[np.ndarray, int]:
-    """Pixels that differ from the backdrop (row by row, from the bare margins), and the table line."""
+def _backdrop_mask(image: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """Pixels that differ from the backdrop (row by row, from the bare margins), how far each one
+    differs, the backdrop's noise per row, and the table line."""
     img = cv2.GaussianBlur(image, (3, 3), 0).astype(np.float32)
     _h, w = img.shape[:2]
     m = max(2, int(w * BACKDROP_MARGIN))
@@ -88,11 +93,65 @@ def _backdrop_mask(image: np.ndarray) -> tuple[np.ndarray, int]:
     table_y = int(np.argmax(drop)) + 2
     spread = np.median(np.abs(margins - per_row[:, None, :]), axis=1).mean(axis=1)  # per-row noise
     tolerance = np.maximum(18.0, 6.0 * spread)[:, None]
-    dist = np.abs(img - per_row[:, None, :]).max(axis=2)
+    diff = np.abs(img - per_row[:, None, :])
+    dist = np.maximum(np.maximum(diff[..., 0], diff[..., 1]), diff[..., 2])  # a channel at a time: fast
     mask = (dist > tolerance).astype(np.uint8)
     mask[table_y:] = 0
     mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
-    return mask, table_y
+    return mask, dist, 3.0 * spread, table_y
+
+
+def _coverage(
+    dist: np.ndarray, floor: np.ndarray, band: np.ndarray, xs: np.ndarray, table_y: int
+) -> np.ndarray:
+    """How much of each pixel of the columns ``xs`` the frame covers (0..1): its difference from the
+    backdrop against the column's difference inside the band; nothing at or below the table line."""
+    d = dist[:, xs]
+    rows = np.nonzero(band[:, xs].mean(axis=1) > 0.5)[0]  # the rows the band fills along most of it
+    contrast = np.median(d[rows[0] : rows[-1] + 1], axis=0) if rows.size else d.max(axis=0)
+    f = floor[:, None]
+    cov = np.clip((d - f) / np.maximum(contrast[None, :] - f, 1.0), 0.0, 1.0)
+    cov[table_y:] = 0.0
+    return cov
+
+
+def _subpixel_outline(cov: np.ndarray, rows: np.ndarray, below: bool) -> np.ndarray:
+    """The rim's position per column to a fraction of a pixel, from the coverage in a few rows around
+    the whole-pixel outline ``rows`` (the first band row, or with ``below`` the last)."""
+    h, n = cov.shape
+    cols = np.arange(n)
+    if below:
+        start = rows.astype(int) + 1 - SUBPIXEL_ROWS
+        offsets = np.arange(2 * SUBPIXEL_ROWS)
+        idx = np.clip(start[None, :] + offsets[:, None], 0, h - 1)
+        return start + cov[idx, cols[None, :]].sum(axis=0)
+    start = rows.astype(int) - SUBPIXEL_ROWS
+    offsets = np.arange(2 * SUBPIXEL_ROWS)
+    idx = np.clip(start[None, :] + offsets[:, None], 0, h - 1)
+    return start + 2 * SUBPIXEL_ROWS - cov[idx, cols[None, :]].sum(axis=0)
+
+
+def _table_row(strip: np.ndarray) -> float:
+    """Row of the largest drop in brightness down a strip of bare margin (backdrop above, table below)."""
+    brightness = np.median(strip.astype(np.float32).mean(axis=2), axis=1)
+    drop = brightness[:-4] - brightness[4:]
+    return float(np.argmax(drop)) + 2.0
+
+
+def _levelled(image: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """The photo turned so that the table line is level (a camera is never mounted quite level), the
+    turn as a 2x3 matrix, and its angle in degrees."""
+    h, w = image.shape[:2]
+    m = max(2, int(w * BACKDROP_MARGIN))
+    left, right = _table_row(image[:, :m]), _table_row(image[:, w - m :])
+    roll = float(np.degrees(np.arctan2(right - left, float(w - m))))
+    if abs(roll) > MAX_ROLL_DEG:
+        roll = 0.0  # not a table line across the view: measure the photo as it is
+    turn = cv2.getRotationMatrix2D((w / 2, (left + right) / 2), roll, 1.0)
+    if abs(roll) < 0.02:
+        return image, turn, 0.0
+    level = cv2.warpAffine(image, turn, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return level, turn, roll
 
 
 def _largest(mask: np.ndarray) -> np.ndarray | None:
@@ -141,7 +200,9 @@ def measure_edge(
     if image.ndim != 3 or image.shape[2] != 3 or image.shape[0] < 64 or image.shape[1] < 64:
         raise ValueError("a side photo must be a BGR image of at least 64x64 pixels")
     h, w = image.shape[:2]
-    mask, _table_y = _backdrop_mask(image)
+    image, turn, roll = _levelled(image)
+    back = cv2.invertAffineTransform(turn)
+    mask, dist, floor, table_y = _backdrop_mask(image)
     band = _largest(mask)
     if band is None:
         return EdgeProfile(False, why="nothing stands out from the backdrop")
@@ -163,16 +224,20 @@ def measure_edge(
     xs = np.arange(x0 + margin, x1 - margin)
     if xs.size < 10:
         return EdgeProfile(False, why="the edge is too short to measure")
-    sub = band[:, xs]
-    rows = np.arange(h)[:, None]
-    top = np.where(sub.any(axis=0), np.where(sub > 0, rows, h).min(axis=0), h).astype(np.float64)
-    bottom = np.where(sub.any(axis=0), np.where(sub > 0, rows, -1).max(axis=0), -1).astype(np.float64)
+    sub = band[:, xs] > 0
+    top = sub.argmax(axis=0)  # the first band row of each column
+    bottom = h - 1 - sub[::-1].argmax(axis=0)  # the last
+    empty = ~sub.any(axis=0)  # a column the band does not reach (a notch through it): no outline
+    top[empty], bottom[empty] = h - 1, 0
+    cov = _coverage(dist, floor, band, xs, table_y)
+    top = _subpixel_outline(cov, top, below=False)
+    bottom = _subpixel_outline(cov, bottom, below=True)
     xf = xs.astype(np.float64)
-    lines = {Rim.UPPER: _robust_line(xf, top, +1), Rim.LOWER: _robust_line(xf, bottom, -1)}
+    fits = {Rim.UPPER: _robust_line(xf, top, +1), Rim.LOWER: _robust_line(xf, bottom, -1)}
     notches: list[Notch] = []
     min_px = max(2.0, MIN_DEPTH_MM / mm_px)
     for rim, outline, deeper in ((Rim.UPPER, top, +1), (Rim.LOWER, bottom, -1)):
-        slope, icpt = lines[rim]
+        slope, icpt = fits[rim]
         fitted = slope * xf + icpt
         depth = (outline - fitted) * deeper  # px into the band
         for a, b in _runs(depth >= min_px, gap=1):
@@ -189,16 +254,28 @@ def measure_edge(
             shape = NotchShape.CHIP if float(walls.max()) >= CHIP_WALL_SLOPE else NotchShape.DENT
             pts_line = [(int(xs[i]), round(fitted[i])) for i in range(a, b)]
             pts_out = [(int(xs[i]), round(outline[i])) for i in range(b - 1, a - 1, -1)]
-            contour = np.array(pts_line + pts_out, np.int32)
+            contour = _to_frame(np.array(pts_line + pts_out, np.float64), back)
             notches.append(Notch(rim, shape, (b - a) * mm_px, float(d.max()) * mm_px, area, contour))
     notches.sort(key=lambda n: int(n.contour[:, 0].min()))
+    ends = np.array([xs[0], xs[-1] + 1], np.float64)
+    lines = {}
+    for rim, (slope, icpt) in fits.items():
+        a, b = (tuple(float(v) for v in p) for p in _to_frame(np.stack([ends, slope * ends + icpt], 1), back))
+        lines[rim] = (a, b)
+    top_row = int(np.nonzero(band.any(axis=1))[0][0])
     return EdgeProfile(
         True,
         mm_per_px=mm_px,
         edge_length_mm=edge_mm,
         long_edge=bool(long_edge),
-        band_box=(x0, int(np.nonzero(band.any(axis=1))[0][0]), x1 - x0, int(thick_px)),
+        band_box=(x0, top_row, x1 - x0, int(thick_px)),  # in the levelled photo
         lines=lines,
-        span=(int(xs[0]), int(xs[-1]) + 1),
         notches=notches,
+        roll_deg=roll,
     )
+
+
+def _to_frame(points: np.ndarray, back: np.ndarray) -> np.ndarray:
+    """Points of the levelled photo (Nx2) in the photo as taken, as int32 pixels."""
+    moved = np.hstack([points, np.ones((len(points), 1))]) @ back.T
+    return np.round(moved).astype(np.int32)

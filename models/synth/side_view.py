@@ -30,6 +30,8 @@ EDGE_NAMES: dict[int, str] = {0: "bottom", 90: "right", 180: "top", 270: "left"}
 RIMS = ("upper", "lower")
 PHONE_MM = (71.5, 147.0)
 THICKNESS_MM = 7.8
+MAX_ROLL_DEG = 0.5
+"""The side camera's roll against the turntable, at most (the view is turned by up to this)."""
 END_MARGIN_MM = 4.0
 """Defects are drawn at least this far from an end of the edge (the rounded corners)."""
 
@@ -67,7 +69,8 @@ class SideView:
     edge_length_mm: float
     thickness_mm: float
     px_per_mm: float
-    band_box: tuple[int, int, int, int]  # x, y, w, h of the frame band in pixels
+    band_box: tuple[int, int, int, int]  # x, y, w, h of the frame band in pixels, before the roll
+    roll_deg: float = 0.0  # the camera's roll the view was turned by
     # each drawn defect with its "area_mm2" and "box" [x, y, w, h] in pixels as rendered
     defects: list[dict[str, Any]] = field(default_factory=list)
 
@@ -79,6 +82,7 @@ class SideView:
             "thickness_mm": round(self.thickness_mm, 2),
             "px_per_mm": round(self.px_per_mm, 4),
             "band_box": list(self.band_box),
+            "roll_deg": round(self.roll_deg, 3),
             "defects": self.defects,
         }
 
@@ -299,8 +303,18 @@ def render_side_view(
     for _ in range(int(rng.integers(0, 6))):  # dust specks on the backdrop
         p = (int(rng.uniform(0, width)), int(rng.uniform(0, table_y - 2)))
         cv2.circle(img, p, int(rng.integers(1, 3)), (90, 90, 90), -1, cv2.LINE_AA)
+    # the camera is never quite level: a small roll turns the whole view
+    roll = float(rng.uniform(-MAX_ROLL_DEG, MAX_ROLL_DEG))
+    turn = cv2.getRotationMatrix2D((width / 2, float(table_y)), roll, 1.0)
+    img = cv2.warpAffine(img, turn, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    for t in truth:
+        x, y, w, h = t["box"]
+        corners = np.array([[x, y, 1], [x + w, y, 1], [x, y + h, 1], [x + w, y + h, 1]], np.float64)
+        moved = corners @ turn.T
+        lo, hi = np.floor(moved.min(axis=0)), np.ceil(moved.max(axis=0))
+        t["box"] = [int(lo[0]), int(lo[1]), int(hi[0] - lo[0]), int(hi[1] - lo[1])]
     img = cv2.GaussianBlur(img, (0, 0), float(rng.uniform(0.5, 0.9)))
     img = img * (0.35 + 0.65 * float(np.clip(light_level, 0.0, 1.0)))
     img = img + rng.normal(0, float(rng.uniform(1.0, 3.0)), img.shape).astype(np.float32)
     image = np.clip(img, 0, 255).astype(np.uint8)
-    return SideView(image, edge, length_mm, thick_mm, ppm, band_box, truth)
+    return SideView(image, edge, length_mm, thick_mm, ppm, band_box, roll, truth)

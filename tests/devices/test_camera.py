@@ -185,10 +185,13 @@ def test_simulated_side_camera_sees_the_edge_the_turntable_turns_to_it() -> None
     """The station's side camera sees the phone the top camera sees: at each 90-degree stop of the
     simulated rig another edge of its frame (short, long, short, long), with the chips that phone has
     on that edge in the frame's ground truth; a piece of jewelry leaves the bare backdrop."""
-    with SimulatedStation(scale=False, phone=False, camera_size=(320, 180), side_camera_size=(640, 360)) as st:
+    with SimulatedStation(
+        scale=False, phone=False, camera_size=(320, 180), side_camera_size=(640, 360)
+    ) as st:
         st.rig.deg_per_s = 3600.0
         assert st.side_camera is not None and isinstance(st.side_camera, Camera)
         st.put_phone(seed=2, defects=("chip",))
+        assert st.rig_port is not None
         rig = RigDriver(st.rig_port)
         rig.connect()
         try:
