@@ -27,7 +27,7 @@ TYPICAL_THICKNESS_MM = 7.8
 END_MARGIN_MM = 3.0
 MIN_DEPTH_MM = 0.25
 """A notch must reach this deep below its rim's line (and at least 2 pixels) to be one."""
-SHOULDER_PX = 0.5
+SHOULDER_PX = 0.3
 """Its measured width and area run on to where the outline is back within this of the line."""
 SUBPIXEL_ROWS = 2
 """Rows each side of the whole-pixel outline whose coverage places the rim to a fraction of a pixel."""
@@ -258,10 +258,10 @@ def measure_edge(
             notches.append(Notch(rim, shape, (b - a) * mm_px, float(d.max()) * mm_px, area, contour))
     notches.sort(key=lambda n: int(n.contour[:, 0].min()))
     ends = np.array([xs[0], xs[-1] + 1], np.float64)
-    lines = {}
+    lines: dict[Rim, tuple[tuple[float, float], tuple[float, float]]] = {}
     for rim, (slope, icpt) in fits.items():
-        a, b = (tuple(float(v) for v in p) for p in _to_frame(np.stack([ends, slope * ends + icpt], 1), back))
-        lines[rim] = (a, b)
+        (xa, ya), (xb, yb) = _to_frame(np.stack([ends, slope * ends + icpt], 1), back).tolist()
+        lines[rim] = ((float(xa), float(ya)), (float(xb), float(yb)))
     top_row = int(np.nonzero(band.any(axis=1))[0][0])
     return EdgeProfile(
         True,

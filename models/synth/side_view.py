@@ -287,7 +287,9 @@ def render_side_view(
             edge_y = y0 if d.rim == "upper" else y0 + thick_px
             poly = np.array([(pts_in[0][0], edge_y), *pts_in, (pts_in[-1][0], edge_y)], np.int32)
             cv2.fillPoly(cut, [poly], 1.0, cv2.LINE_AA)
+            before = float(alpha.sum())
             alpha = np.minimum(alpha, 1.0 - cut)
+            removed = before - float(alpha.sum())  # the frame taken away (not the cut's fringe outside it)
             rim_colour = (
                 (240.0, 240.0, 240.0) if d.shape == "chip" else tuple(float(v) * 0.55 for v in colour)
             )
@@ -295,7 +297,7 @@ def render_side_view(
                 band, [np.array(pts_in, np.int32)], False, rim_colour, max(1, round(0.15 * ppm)), cv2.LINE_AA
             )
             x, y, w, h = cv2.boundingRect(poly)
-            area = float(cut.sum()) / (ppm * ppm)
+            area = removed / (ppm * ppm)
             truth.append({**d.as_dict(), "area_mm2": round(area, 3), "box": [int(x), int(y), int(w), int(h)]})
         img = img * (1 - alpha[..., None]) + band * alpha[..., None]
         # the band's contact shadow on the table line
