@@ -43,6 +43,7 @@ def main() -> None:
     found = 0
     extra = 0
     width_err: list[float] = []
+    shape_right = 0
     area_err: list[float] = []
     misses: list[str] = []
     for i in range(2 * args.n):
@@ -71,6 +72,7 @@ def main() -> None:
         if hit:
             found += 1
             d = res.defects[boxes.index(hit[0])]
+            shape_right += res.shapes[boxes.index(hit[0])] == truth["shape"]
             width_err.append(d.length_mm - truth["width_mm"])
             area_err.append(d.area_mm2 - truth["area_mm2"])
         else:
@@ -82,7 +84,8 @@ def main() -> None:
     if width_err:
         print(
             f"found ones: width error median {statistics.median(width_err):+.2f} mm, "
-            f"area error median {statistics.median(area_err):+.2f} mm2"
+            f"area error median {statistics.median(area_err):+.2f} mm2; "
+            f"named chip or dent as drawn: {shape_right}/{found}"
         )
     for m in misses:
         print("  missed:", m)
