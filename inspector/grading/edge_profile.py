@@ -3,10 +3,10 @@
 The side camera sees one edge of the phone as a band against a light backdrop, resting on the
 table line (the photo is first turned so that the table line is level). A frame edge is straight
 along its length, so both rims of the band (next to the glass and next to the back) are straight
-lines in the photo; where material is broken off or pressed in the outline dips into the band. This module finds the band, fits a straight line to each rim with
-the dips left out, and reports each stretch that lies deeper than ``MIN_DEPTH_MM`` below its line
-as a notch with its width, depth and area in millimetres. No model is involved: every number can be
-checked on the overlay.
+lines in the photo; where material is broken off or pressed in the outline dips into the band.
+This module finds the band, fits a straight line to each rim with the dips left out, and reports
+each stretch that lies deeper than ``MIN_DEPTH_MM`` below its line as a notch with its width, depth
+and area in millimetres. No model is involved: every number can be checked on the overlay.
 
 Millimetres come from the edge's own length: the band's length in pixels against the phone's
 width (a short edge) or height (a long edge); which one it is follows from the band's proportions

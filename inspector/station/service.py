@@ -329,6 +329,8 @@ class StationService:
                     state=said(STATUS_WORDS.get(insp.status, insp.status)),
                 )
             self._refuse_if_busy(s, exclude=inspection_id)
+            if self.hw.prepare is not None:  # a simulated station restarted empty: the item is still there
+                self.hw.prepare(insp.item_kind)
             for st in s.exec(
                 select(InspectionStep).where(
                     InspectionStep.inspection_id == inspection_id,
