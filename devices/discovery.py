@@ -346,5 +346,10 @@ def discover(
             sources.append(source)
         elif int(source) not in sources and str(source) != "0":
             sources.append(int(source))
+        side = settings.side_camera_source
+        if side is not None and side.strip() and not side.strip().isdigit():
+            sources.append(side)
+        elif side is not None and side.strip().isdigit() and int(side) not in sources:
+            sources.append(int(side))
         records.extend(list_cameras(sources) if sources else [])
     return records

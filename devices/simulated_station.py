@@ -4,7 +4,8 @@
         station.rig_port        # pty path of the rig controller simulator
         station.scale_port      # pty path of the MT-SICS balance simulator
         station.phone_address   # "127.0.0.1:PORT" of the simulated phone's adbd
-        station.camera          # SimulatedCamera (renders whatever is on the station)
+        station.camera          # SimulatedCamera (renders whatever is on the station, from above)
+        station.side_camera     # SimulatedSideCamera (the edge of the phone facing it, low angle)
         station.put_phone(seed=3, defects=("crack",))   # item on the station (camera)
         station.put_jewelry(mg=3_217, seed=5)           # item on the camera and the scale
 
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from devices.camera.simulated import SimulatedCamera, StationItem
+from devices.camera.simulated_side import SimulatedSideCamera
 from devices.discovery import DeviceRecord, probe_camera, probe_phone_transport, probe_rig, probe_scale
 from devices.scale.simulator import ScaleSimulator
 
@@ -38,24 +40,34 @@ class SimulatedStation:
         scale: bool = True,
         phone: bool = True,
         camera: bool = True,
+        side_camera: bool = True,
         link_dir: str | os.PathLike[str] | None = None,
         phone_profile: str = "pixel-6",
         phone_port: int = 0,
         camera_size: tuple[int, int] = (1280, 720),
+        side_camera_size: tuple[int, int] = (1280, 720),
         scale_settle_s: float = 0.3,
         rig_pace: bool = True,
     ) -> None:
-        self._want = {"rig": rig, "scale": scale, "phone": phone, "camera": camera}
+        self._want = {
+            "rig": rig,
+            "scale": scale,
+            "phone": phone,
+            "camera": camera,
+            "side_camera": side_camera,
+        }
         self.link_dir = Path(link_dir) if link_dir is not None else None
         self.phone_profile = phone_profile
         self.phone_port = phone_port
         self.camera_size = camera_size
+        self.side_camera_size = side_camera_size
         self.scale_settle_s = scale_settle_s
         self.rig_pace = rig_pace
         self.rig: Any = None  # devices.rig.RigSimulator when started
         self.scale: ScaleSimulator | None = None
         self.phone: Any = None  # devices.phone.PhoneSimulator when started
         self.camera: SimulatedCamera | None = None
+        self.side_camera: SimulatedSideCamera | None = None
         self.rig_port: str | None = None
         self.scale_port: str | None = None
         self.phone_address: str | None = None
@@ -95,6 +107,14 @@ class SimulatedStation:
                     light=self._rig_light if self.rig is not None else None,
                     screen_on=self._phone_display_on if self.phone is not None else None,
                 )
+            if self._want["side_camera"]:
+                w, h = self.side_camera_size
+                self.side_camera = SimulatedSideCamera(width=w, height=h)
+                self.side_camera.link(
+                    angle=self._rig_angle if self.rig is not None else None,
+                    light=self._rig_light if self.rig is not None else None,
+                    item=self._item_on_station if self.camera is not None else None,
+                )
         except BaseException:
             self.stop()
             raise
@@ -105,8 +125,9 @@ class SimulatedStation:
             if sim is not None:
                 with contextlib.suppress(Exception):  # best effort: stop the others too
                     sim.stop()
-        if self.camera is not None:
-            self.camera.close()
+        for cam in (self.camera, self.side_camera):
+            if cam is not None:
+                cam.close()
         self._started = False
 
     def __enter__(self) -> SimulatedStation:
@@ -127,6 +148,10 @@ class SimulatedStation:
 
     def _phone_display_on(self) -> bool:
         return bool(self.phone.display_on)
+
+    def _item_on_station(self) -> StationItem | None:
+        """The side camera sees what the top camera sees (one item on one turntable)."""
+        return self.camera.item if self.camera is not None else None
 
     # -- the item on the station ------------------------------------------------------------
     def put_phone(self, *, seed: int = 0, side: str = "screen", defects: Sequence[str] = ()) -> StationItem:
@@ -168,6 +193,7 @@ class SimulatedStation:
             "scale": self.scale_port,
             "phone": self.phone_address,
             "camera": self.camera.source if self.camera is not None else None,
+            "side_camera": self.side_camera.source if self.side_camera is not None else None,
         }
 
     def inventory(self, timeout: float = 2.0) -> list[DeviceRecord]:
@@ -205,4 +231,7 @@ class SimulatedStation:
         if self.camera is not None:
             cam = self.camera
             attempt("camera", cam.source, lambda: probe_camera(cam, simulated=True))
+        if self.side_camera is not None:
+            side = self.side_camera
+            attempt("side_camera", side.source, lambda: probe_camera(side, simulated=True))
         return records

@@ -70,7 +70,43 @@ class Settings(BaseSettings):
     rig_baud: int = Field(default=115200, description="Baud rate of the rig controller.")
     adb_serial: str | None = Field(default=None, description="ADB serial of the phone to inspect.")
     camera_source: str = Field(
-        default="0", description="OpenCV VideoCapture source: device index, file path or stream URL."
+        default="0",
+        description="The top camera (it sees the item from above): OpenCV VideoCapture source, a "
+        "device index, file path or stream URL.",
+    )
+    camera_width: int = Field(
+        default=3840, ge=64, le=8192, description="Frame width asked of the top camera (4K: 3840)."
+    )
+    camera_height: int = Field(
+        default=2160, ge=64, le=8192, description="Frame height asked of the top camera (4K: 2160)."
+    )
+    side_camera_source: str | None = Field(
+        default=None,
+        description="The low-angle side camera (it sees the phone's frame edge by edge as the turntable "
+        "turns): OpenCV VideoCapture source. Unset: no side camera, and the phone flow's edge photos "
+        "stop with that reason.",
+    )
+    side_camera_width: int = Field(
+        default=1920, ge=64, le=8192, description="Frame width asked of the side camera."
+    )
+    side_camera_height: int = Field(
+        default=1080, ge=64, le=8192, description="Frame height asked of the side camera."
+    )
+    sim_camera_width: int = Field(
+        default=1280,
+        ge=64,
+        le=8192,
+        description="Simulated station: width the top camera renders at. 3840 (with height 2160) renders "
+        "what the real 4K camera delivers but takes about 5 s a frame; the demo and tests use less.",
+    )
+    sim_camera_height: int = Field(
+        default=720, ge=64, le=8192, description="Simulated station: height the top camera renders at."
+    )
+    sim_side_camera_width: int = Field(
+        default=1280, ge=64, le=8192, description="Simulated station: width the side camera renders at."
+    )
+    sim_side_camera_height: int = Field(
+        default=720, ge=64, le=8192, description="Simulated station: height the side camera renders at."
     )
     db_connect_timeout_s: int = Field(
         default=5, ge=2, le=120, description="Give up connecting to a server database after this."

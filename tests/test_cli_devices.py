@@ -28,12 +28,13 @@ def test_devices_simulate_json_lists_all_four(capsys: pytest.CaptureFixture[str]
 
 
 def test_devices_simulate_table(capsys: pytest.CaptureFixture[str]) -> None:
-    """The default output is a readable table, one device per line."""
+    """The default output is a readable table, one device per line (the top and the side camera)."""
     assert main(["devices", "--simulate"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0].split() == ["KIND", "STATUS", "ADDRESS", "IDENTITY"]
     kinds = [line.split()[0] for line in out[1:]]
-    assert kinds == ["rig", "scale", "phone", "camera"]
+    assert kinds == ["rig", "scale", "phone", "camera", "camera"]
+    assert [line.split()[3] for line in out[4:]] == ["sim://station-camera", "sim://station-side-camera"]
     assert "IMEI ***********6549" in "\n".join(out)
 
 

@@ -59,6 +59,7 @@ REGION_WORDS = {
     "screen": N_("screen"),
     "frame": N_("frame"),
     "side": N_("side"),
+    "edge": N_("frame edge"),
 }
 # Defect kinds are the grade scales' class keys; their words are the scales' labels, which the
 # grading catalogue translates (so they are not marked again here).

@@ -16,6 +16,7 @@ from devices.camera.base import (
 )
 from devices.camera.opencv import OpenCVCamera, classify_source
 from devices.camera.simulated import SimulatedCamera, StationItem
+from devices.camera.simulated_side import SimulatedSideCamera
 
 
 def open_camera(source: str | int) -> OpenCVCamera:
@@ -35,6 +36,7 @@ __all__ = [
     "Frame",
     "OpenCVCamera",
     "SimulatedCamera",
+    "SimulatedSideCamera",
     "StationItem",
     "classify_source",
     "open_camera",

@@ -74,6 +74,7 @@ class SimulatedCamera:
         self._angle_fn: Callable[[], float] | None = None
         self._light_fn: Callable[[], float] | None = None
         self._screen_fn: Callable[[], bool] | None = None
+        self._item_fn: Callable[[], StationItem | None] | None = None
         self._lock = threading.Lock()
         self._opened = False
         self._count = 0
@@ -84,7 +85,8 @@ class SimulatedCamera:
     # -- the station state --------------------------------------------------------------
     @property
     def item(self) -> StationItem | None:
-        return self._item
+        """What is on the station: from the item link when set (a second camera sees the first's)."""
+        return self._item_fn() if self._item_fn is not None else self._item
 
     def set_item(
         self, kind: str, *, seed: int = 0, side: str = "screen", defects: Sequence[str] = ()
@@ -118,11 +120,14 @@ class SimulatedCamera:
         angle: Callable[[], float] | None = None,
         light: Callable[[], float] | None = None,
         screen_on: Callable[[], bool] | None = None,
+        item: Callable[[], StationItem | None] | None = None,
     ) -> None:
-        """Read angle (degrees) / light (0..1) / the phone's display state from callables at every capture."""
+        """Read angle (degrees) / light (0..1) / the phone's display state / the item on the station
+        from callables at every capture."""
         self._angle_fn = angle
         self._light_fn = light
         self._screen_fn = screen_on
+        self._item_fn = item
 
     def screen_on(self) -> bool:
         """Whether a phone on the station has its display lit now (from the link when set)."""
@@ -170,7 +175,7 @@ class SimulatedCamera:
                 self.fail_next -= 1
                 raise CameraNoFrame(f"camera source {self.source!r} returned no frame")
             angle, light = self.pose()
-            item = self._item
+            item = self.item
             lit = self.screen_on()
             meta: dict[str, Any] = {
                 "kind": "simulated",
@@ -179,26 +184,7 @@ class SimulatedCamera:
                 "screen_on": lit,
                 "item": item.as_dict() if item else None,
             }
-            if item is None:
-                image = _empty_station(w, h, light)
-            else:
-                from models.synth.scene import render_scene  # heavy: only when a frame is wanted
-
-                scene = render_scene(
-                    item.kind,
-                    seed=item.seed,
-                    defects=item.defects,
-                    side=item.side,
-                    angle_deg=angle,
-                    light_level=light,
-                    width=w,
-                    height=h,
-                    distractors=self.distractors,
-                    screen_on=lit,
-                )
-                image = scene.image
-                meta["scene"] = scene
-                meta["item_quad"] = scene.item_quad.tolist()
+            image = self._render(item, angle, light, lit, w, h, meta)
             self._count += 1
             frame = Frame(
                 image=image,
@@ -208,6 +194,37 @@ class SimulatedCamera:
                 meta=meta,
             )
         return check_resolution(frame, strict)
+
+    def _render(
+        self,
+        item: StationItem | None,
+        angle: float,
+        light: float,
+        lit: bool,
+        w: int,
+        h: int,
+        meta: dict[str, Any],
+    ) -> np.ndarray:
+        """The frame of the station as this camera sees it; ground truth goes into ``meta``."""
+        if item is None:
+            return _empty_station(w, h, light)
+        from models.synth.scene import render_scene  # heavy: only when a frame is wanted
+
+        scene = render_scene(
+            item.kind,
+            seed=item.seed,
+            defects=item.defects,
+            side=item.side,
+            angle_deg=angle,
+            light_level=light,
+            width=w,
+            height=h,
+            distractors=self.distractors,
+            screen_on=lit,
+        )
+        meta["scene"] = scene
+        meta["item_quad"] = scene.item_quad.tolist()
+        return scene.image
 
     def info(self) -> CameraInfo:
         return CameraInfo(

@@ -51,6 +51,7 @@ def side_name(side: str, locale: AppLocale) -> str:
         "screen": t.pgettext("side of the item", "screen"),
         "back": t.pgettext("side of the item", "back"),
         "top": t.pgettext("side of the item", "top"),
+        "edge": t.pgettext("side of the item", "frame edge"),
     }
     return names.get(side, side)
 
@@ -62,6 +63,7 @@ def photo_caption(place: Place, locale: AppLocale, *, turned: bool) -> str:
         "screen": t.pgettext("photo of the item", "Screen"),
         "back": t.pgettext("photo of the item", "Back"),
         "top": t.pgettext("photo of the item", "From above"),
+        "edge": t.pgettext("photo of the item", "Frame edge"),
     }
     caption = captions.get(place.side, place.side)
     if turned and place.angle is not None:

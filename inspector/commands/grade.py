@@ -19,17 +19,16 @@ NOT_FOUND = (
     "no item found in the photo: not graded (damage_probability is for the whole photo; "
     "on the station, place the item inside the marked area)"
 )
+EDGE = "edge"  # a side photo of a phone's frame (inspector.grading.edge_grade.EDGE)
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff"})
 
 
 def _run(args: argparse.Namespace) -> int:
+    if args.side == EDGE:
+        return _run_edge(args)
     from inspector.grading import Grader, GradingError, ModelError, ScaleError
 
-    out_dir = Path(args.out)
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise CommandError(f"cannot create output directory {out_dir}: {exc.strerror}") from None
+    out_dir = _out_dir(args)
     try:
         grader = Grader.load(models_dir=args.models_dir, kinds=(args.kind,), threads=args.threads)
     except (ModelError, ScaleError) as exc:
@@ -67,6 +66,67 @@ def _run(args: argparse.Namespace) -> int:
                     f"    {len(res.suspected)} possible crack mark(s) not counted: the item as a whole "
                     "does not look damaged; look at the overlay"
                 )
+            print(f"    overlay: {overlay_path}  ({res.timings_ms['total']:.0f} ms)")
+    if args.json:
+        print(json.dumps(results, indent=2, ensure_ascii=False))
+    if failures and failures == len(results):
+        raise CommandError(f"none of the {failures} file(s) could be graded")
+    return 1 if failures else 0
+
+
+def _out_dir(args: argparse.Namespace) -> Path:
+    out_dir = Path(args.out)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CommandError(f"cannot create output directory {out_dir}: {exc.strerror}") from None
+    return out_dir
+
+
+def _run_edge(args: argparse.Namespace) -> int:
+    """Side photos of a phone's frame: the outline is measured (no model), graded on the phone scale."""
+    from inspector.grading import GradingError, ScaleError, load_scale
+    from inspector.grading.edge_grade import grade_edge
+    from inspector.grading.scales import SCALES_DIR
+
+    if args.kind != "phone":
+        raise CommandError("--side edge is for side photos of phones (--kind phone)")
+    out_dir = _out_dir(args)
+    try:
+        scale = load_scale(SCALES_DIR / "phone.json")
+    except ScaleError as exc:
+        raise CommandError(str(exc)) from None
+    results: list[dict[str, object]] = []
+    failures = 0
+    for path, problem in _inputs(args.images):
+        if problem is None:
+            image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+            if image is None:
+                problem = "not an image OpenCV can read"
+            else:
+                try:
+                    res = grade_edge(image, scale)
+                except GradingError as exc:
+                    problem = str(exc)
+        if problem is not None:
+            failures += 1
+            results.append({"file": str(path), "error": problem})
+            if not args.json:
+                print(f"{path}: error: {problem}")
+            continue
+        overlay_path = out_dir / f"{path.stem}.grade.png"
+        overlay_path.write_bytes(res.overlay_png())
+        summary: dict[str, object] = {"file": str(path), **res.to_dict(), "overlay": str(overlay_path)}
+        summary["defects"] = [
+            {**_defect(d), "shape": shape} for d, shape in zip(res.defects, res.shapes, strict=True)
+        ]
+        summary["suspected"] = []
+        results.append(summary)
+        if not args.json:
+            graded = f"grade {res.grade} ({res.grade_title})" if res.item_found else "no phone edge found"
+            print(f"{path}: {graded}")
+            for reason in res.reasons:
+                print(f"    {reason}")
             print(f"    overlay: {overlay_path}  ({res.timings_ms['total']:.0f} ms)")
     if args.json:
         print(json.dumps(results, indent=2, ensure_ascii=False))
@@ -135,7 +195,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("images", nargs="+", metavar="IMAGE", help="photos (JPEG, PNG, ...) or folders of them")
     p.add_argument("--kind", choices=["phone", "jewelry"], default="phone", help="what is in the photo")
-    p.add_argument("--side", choices=["screen", "back"], default="screen", help="phone side shown")
+    p.add_argument(
+        "--side",
+        choices=["screen", "back", EDGE],
+        default="screen",
+        help="phone side shown; edge: a side photo of the frame (chips and dents measured on its "
+        "outline, no model; damage_probability is null)",
+    )
     p.add_argument("--out", default="grades", help="directory for the overlay images (default: ./grades)")
     p.add_argument("--json", action="store_true", help="print results as JSON")
     p.add_argument("--models-dir", default=None, help="directory holding <kind>_defects.onnx")

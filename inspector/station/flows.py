@@ -67,6 +67,13 @@ PHONE_FLOW: list[StepSpec] = [
         {"side": "screen", "angles": [0], "screen_off": True},
     ),
     StepSpec("photo_back", "camera.photos", N_("Photo of the back"), {"side": "back", "angles": [180]}),
+    # The low-angle side camera sees one edge of the frame at each stop: chips and dents on its outline.
+    StepSpec(
+        "photo_edges",
+        "camera.photos",
+        N_("Photos of the frame edges"),
+        {"side": "edge", "angles": [0, 90, 180, 270], "camera": "side"},
+    ),
     StepSpec("grade", "grade", N_("Cosmetic grade")),
     StepSpec("review", REVIEW, N_("Operator review of the marked defects"), {"grade_step": "grade"}),
     StepSpec(

@@ -30,6 +30,7 @@ from inspector.auth.tenancy import EVERYTHING
 from inspector.config import Settings
 from inspector.grading import Grader, ModelError, ScaleError
 from inspector.grading.decide import Mark, regrade
+from inspector.grading.edge_grade import EDGE, METHOD, grade_edge
 from inspector.grading.grader import KINDS
 from inspector.grading.overlay import draw_overlay, encode_png, outline_points
 from inspector.station.ports import (
@@ -230,15 +231,22 @@ class PhoneAdapter:
 
 
 class CameraAdapter:
-    def __init__(self, camera: Any, simulated: bool) -> None:
+    """A camera behind ``CameraPort``; ``size``: the resolution asked for at every capture (a real
+    camera delivers its nearest mode; None: whatever it is set to, as a simulated camera is)."""
+
+    def __init__(self, camera: Any, simulated: bool, size: tuple[int, int] | None = None) -> None:
         self.camera = camera
         self.simulated = simulated
+        self.size = size
 
     def capture(self) -> np.ndarray:
         from devices.camera import CameraError
 
         try:
-            image: np.ndarray = self.camera.capture().image
+            if self.size is None:
+                image: np.ndarray = self.camera.capture().image
+            else:
+                image = self.camera.capture(*self.size).image
         except CameraError as exc:
             raise DeviceLost(f"camera: {exc}") from exc
         return image
@@ -266,6 +274,8 @@ class GraderAdapter:
         return kind in self.grader.models
 
     def grade(self, image: np.ndarray, kind: str, side: str) -> GradeOutcome:
+        if kind == "phone" and side == EDGE:
+            return self._grade_edge(image)
         res = self.grader.grade(image, kind, side if kind == "phone" else "screen")
         data = res.to_dict()
         model = data.get("model") or {}
@@ -277,17 +287,7 @@ class GraderAdapter:
         measurements = _integer_units(data.get("measurements") or {})
         measurements["damage_score_pct"] = round(float(data.get("damage_score", 0.0)) * 100)
         scale = self.grader.scales[kind]
-        findings = [
-            {
-                "n": n,
-                "cls": str(d.cls),
-                "length_um": round(float(d.length_mm) * 1000),
-                "area_um2": round(float(d.area_mm2) * 1e6),
-                "box": [int(v) for v in cv2.boundingRect(d.contour_frame)],  # x, y, width, height
-                "outline": outline_points(d.contour_frame),
-            }
-            for n, d in enumerate([*res.defects, *res.suspected], start=1)
-        ]
+        findings = [_finding(n, d) for n, d in enumerate([*res.defects, *res.suspected], start=1)]
         for f in findings[len(res.defects) :]:
             f["suspected"] = True  # marked, not counted: the operator's confirmation makes it count
         return GradeOutcome(
@@ -303,6 +303,24 @@ class GraderAdapter:
             damage_pct=round(100 * float(res.damage.probability)) if res.damage is not None else None,
             item_found=bool(res.item_found),
             item_quad=[[round(float(x)), round(float(y))] for x, y in res.item_quad],
+        )
+
+    def _grade_edge(self, image: np.ndarray) -> GradeOutcome:
+        """A side photo: the frame's outline measured (``grade_edge``), graded on the phone scale."""
+        res = grade_edge(image, self.grader.scales["phone"])
+        if res.grade is None:
+            raise ValueError(res.reasons[0])
+        findings = [_finding(n, d) for n, d in enumerate(res.defects, start=1)]
+        measurements = _integer_units({cls: m.to_dict() for cls, m in res.measurements.items()})
+        return GradeOutcome(
+            res.grade,
+            list(res.reasons),
+            _jsonable(measurements),
+            res.overlay_png(),
+            {"phone_edge": METHOD},
+            rank=res.index,
+            findings=findings,
+            item_found=True,
         )
 
     def regrade(
@@ -376,6 +394,18 @@ class OutboxPublication:
 
     def publication(self, session: Session, human_id: str) -> tuple[Publication, str] | None:
         return publication(session, self.station_id, human_id)
+
+
+def _finding(n: int, d: Any) -> dict[str, Any]:
+    """One marked defect for the review (integers only: it may get signed)."""
+    return {
+        "n": n,
+        "cls": str(d.cls),
+        "length_um": round(float(d.length_mm) * 1000),
+        "area_um2": round(float(d.area_mm2) * 1e6),
+        "box": [int(v) for v in cv2.boundingRect(d.contour_frame)],  # x, y, width, height
+        "outline": outline_points(d.contour_frame),
+    }
 
 
 def _integer_units(measurements: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -496,7 +526,10 @@ def build_hardware(
     if sim is None and settings.simulate:
         from devices.simulated_station import SimulatedStation
 
-        sim = SimulatedStation().start()
+        sim = SimulatedStation(
+            camera_size=(settings.sim_camera_width, settings.sim_camera_height),
+            side_camera_size=(settings.sim_side_camera_width, settings.sim_side_camera_height),
+        ).start()
         hw.closers.append(sim.stop)
     hw.simulation = sim
     if sim is not None:
@@ -560,11 +593,28 @@ def build_hardware(
         try:
             from devices.camera import open_camera
 
-            hw.camera = CameraAdapter(open_camera(settings.camera_source), simulated=False)
+            size = (settings.camera_width, settings.camera_height)
+            hw.camera = CameraAdapter(open_camera(settings.camera_source), simulated=False, size=size)
         except Exception as exc:  # no camera: photo steps stop with this reason
             hw.missing["camera"] = f"camera {settings.camera_source}: {exc}"
     if isinstance(hw.camera, CameraAdapter):
         hw.closers.append(hw.camera.close)
+    if sim is not None and sim.side_camera is not None:
+        hw.side_camera = CameraAdapter(sim.side_camera, simulated=True)
+    elif sim is None and settings.side_camera_source is None:
+        hw.missing["side_camera"] = "no side camera configured (INSPECTOR_SIDE_CAMERA_SOURCE)"
+    elif sim is None and settings.side_camera_source is not None:
+        try:
+            from devices.camera import open_camera
+
+            side_size = (settings.side_camera_width, settings.side_camera_height)
+            hw.side_camera = CameraAdapter(
+                open_camera(settings.side_camera_source), simulated=False, size=side_size
+            )
+        except Exception as exc:  # no side camera: the edge photos stop with this reason
+            hw.missing["side_camera"] = f"side camera {settings.side_camera_source}: {exc}"
+    if isinstance(hw.side_camera, CameraAdapter):
+        hw.closers.append(hw.side_camera.close)
 
     if grader:
         load_grader(hw)

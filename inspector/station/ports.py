@@ -204,7 +204,8 @@ class StationHardware:
     rig: RigPort | None = None
     scale: ScalePort | None = None
     phone: PhonePort | None = None
-    camera: CameraPort | None = None
+    camera: CameraPort | None = None  # the top camera
+    side_camera: CameraPort | None = None  # the low-angle side camera (a phone's frame edges)
     grader: GraderPort | None = None
     certifier: CertifierPort | None = None
     publication: PublicationPort | None = None

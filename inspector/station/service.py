@@ -334,6 +334,8 @@ class StationService:
                     state=said(STATUS_WORDS.get(insp.status, insp.status)),
                 )
             self._refuse_if_busy(s, exclude=inspection_id)
+            if self.hw.prepare is not None:  # a simulated station restarted empty: the item is still there
+                self.hw.prepare(insp.item_kind)
             for st in s.exec(
                 select(InspectionStep).where(
                     InspectionStep.inspection_id == inspection_id,
@@ -414,6 +416,7 @@ class StationService:
                 out[name] = {"error": str(exc)}
         out["phone"] = "available" if self.hw.phone is not None else None
         out["camera"] = "available" if self.hw.camera is not None else None
+        out["side_camera"] = "available" if self.hw.side_camera is not None else None
         out["grader"] = "available" if self.hw.grader is not None else None
         out["certifier"] = "available" if self.hw.certifier is not None else None
         return out

@@ -262,7 +262,8 @@ class StepRunner:
         """The photos of one side; with ``screen_off`` the phone's display is dark for them and lit
         again after. A screen that stays lit is recorded with the reason, never a failed step: the
         photo is still worth grading and a person sees why it was taken lit."""
-        rig, cam = self._need("rig"), self._need("camera")
+        rig = self._need("rig")
+        cam = self._need("side_camera" if spec.params.get("camera") == "side" else "camera")
         side = str(spec.params.get("side", "top"))
         # After a restart or a replug the rig has power-cycled: light off, table not homed.
         light = [r["light_pct"] for r in ctx.values() if "light_pct" in r]

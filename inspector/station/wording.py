@@ -36,7 +36,7 @@ STATUS_WORDS = {
 }
 KIND_WORDS = {"phone": N_("Phone"), "jewelry": N_("Jewelry")}
 VERDICT_WORDS = {"pass": N_("Pass"), "fail": N_("Fail")}
-SIDE_WORDS = {"screen": N_("Screen"), "back": N_("Back"), "top": N_("Top")}
+SIDE_WORDS = {"screen": N_("Screen"), "back": N_("Back"), "top": N_("Top"), "edge": N_("Frame edge")}
 # What a phone reports (devices.phone): battery health codes and screen lock types.
 HEALTH_WORDS = {
     "unknown": N_("unknown"),
@@ -155,6 +155,8 @@ def defect_parts(kind: str, photos: Sequence[Mapping[str, Any]]) -> list[Said]:
                 continue
             if kind == "phone":
                 side = said(SIDE_WORDS.get(str(photo.get("side")), str(photo.get("side"))))
+                if sum(p.get("side") == photo.get("side") for p in graded) > 1:  # the four edges
+                    side = said(N_("%(side)s, %(angle)s°"), side=side, angle=photo.get("angle"))
                 part = said(N_("%(side)s: %(defect)s"), side=side, defect=part)
             parts.append(part)
     return parts or [said(N_("No defects found"))]

@@ -18,6 +18,7 @@ from devices.camera import (
     classify_source,
 )
 from devices.phone import AdbTcpTransport, DisplayState, screen_off, screen_on
+from devices.rig import RigDriver
 from devices.simulated_station import SimulatedStation
 
 
@@ -178,3 +179,33 @@ def test_simulated_station_camera_shows_the_phone_screen_the_phone_reports() -> 
             assert station.camera.capture().meta["screen_on"]
         finally:
             transport.close()
+
+
+def test_simulated_side_camera_sees_the_edge_the_turntable_turns_to_it() -> None:
+    """The station's side camera sees the phone the top camera sees: at each 90-degree stop of the
+    simulated rig another edge of its frame (short, long, short, long), with the chips that phone has
+    on that edge in the frame's ground truth; a piece of jewelry leaves the bare backdrop."""
+    with SimulatedStation(
+        scale=False, phone=False, camera_size=(320, 180), side_camera_size=(640, 360)
+    ) as st:
+        st.rig.deg_per_s = 3600.0
+        assert st.side_camera is not None and isinstance(st.side_camera, Camera)
+        st.put_phone(seed=2, defects=("chip",))
+        assert st.rig_port is not None
+        rig = RigDriver(st.rig_port)
+        rig.connect()
+        try:
+            rig.home()
+            seen = {}
+            for angle in (0, 90, 180, 270):
+                rig.rotate_to(float(angle))
+                frame = st.side_camera.capture()
+                assert frame.resolution == (640, 360)
+                seen[angle] = frame.meta["side_view"]
+        finally:
+            rig.close()
+        assert [seen[a]["edge"] for a in (0, 90, 180, 270)] == ["bottom", "right", "top", "left"]
+        assert seen[90]["edge_length_mm"] > seen[0]["edge_length_mm"] + 50  # a long edge, then a short one
+        assert seen[0]["defects"] and not seen[180]["defects"]  # this phone has no chip on its top edge
+        st.put_jewelry(seed=1)
+        assert st.side_camera.capture().meta["side_view"]["edge"] is None

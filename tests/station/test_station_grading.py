@@ -57,7 +57,8 @@ def test_phone_grade_is_the_worst_photo_and_is_certified(station: Station) -> No
             station.wait_status(iid, "waiting_operator")
             c.post(f"/api/station/inspections/{iid}/steps/{key}/answer", json={"passed": True})
         view = station.wait_status(iid, "completed")
-    assert [(k, s) for k, s, _ in grader.calls] == [("phone", "screen"), ("phone", "back")]
+    edges = [("phone", "edge")] * 4  # the side camera's photo of each edge
+    assert [(k, s) for k, s, _ in grader.calls] == [("phone", "screen"), ("phone", "back"), *edges]
     assert view["grade"] == "B"
     assert view["grade_reasons"] == ["screen 0°: B: 1 scratch, 12 mm, on the screen", CAVEAT]
     grade_step = next(s for s in view["steps"] if s["key"] == "grade")

@@ -321,14 +321,14 @@
   async function loadDevices() {
     try {
       const d = await api("GET", "/api/station/devices");
-      const NAMES = { rig: _("Rig"), scale: _("Balance"), phone: _("Phone cable"), camera: _("Camera"),
-                      grader: _("Grader"), certifier: _("Certificates") };
+      const NAMES = { rig: _("Rig"), scale: _("Balance"), phone: _("Phone cable"), camera: _("Top camera"),
+                      side_camera: _("Side camera"), grader: _("Grader"), certifier: _("Certificates") };
       const rows = [[_("Station"), d.simulate ? _("%(station)s (simulated)", { station: d.station_id }) : d.station_id]];
       for (const name of ["rig", "scale"]) {
         const x = d[name];
         rows.push([NAMES[name], x ? (x.error ? _("error: %(error)s", { error: x.error }) : [x.model, x.serial || x.serial_number, x.firmware].filter(Boolean).join(" · ") || _("connected")) : "—"]);
       }
-      for (const name of ["phone", "camera", "grader", "certifier"]) rows.push([NAMES[name], d[name] ? _("available") : "—"]);
+      for (const name of ["phone", "camera", "side_camera", "grader", "certifier"]) rows.push([NAMES[name], d[name] ? _("available") : "—"]);
       for (const [name, why] of Object.entries(d.missing || {})) rows.push([_("%(device)s: not available", { device: NAMES[name] || name }), why]);
       $("devices").innerHTML = rows.map(([k, x]) => `<dt>${esc(k)}</dt><dd>${esc(typeof x === "object" ? JSON.stringify(x) : x)}</dd>`).join("");
       showArmed(d.armed_kind); // what the station is armed for; opening the page changes nothing
