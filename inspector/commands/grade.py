@@ -43,7 +43,7 @@ def _run(args: argparse.Namespace) -> int:
                 problem = "not an image OpenCV can read"
             else:
                 try:
-                    res = grader.grade(image, args.kind, args.side)
+                    res = grader.grade(image, args.kind, args.side, phone_model=args.phone_model)
                 except GradingError as exc:
                     problem = str(exc)
         if problem is not None:
@@ -136,6 +136,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("images", nargs="+", metavar="IMAGE", help="photos (JPEG, PNG, ...) or folders of them")
     p.add_argument("--kind", choices=["phone", "jewelry"], default="phone", help="what is in the photo")
     p.add_argument("--side", choices=["screen", "back"], default="screen", help="phone side shown")
+    p.add_argument(
+        "--phone-model",
+        default=None,
+        help="the phone's model as it reports it (e.g. 'Pixel 6'): its lenses and logo are not graded",
+    )
     p.add_argument("--out", default="grades", help="directory for the overlay images (default: ./grades)")
     p.add_argument("--json", action="store_true", help="print results as JSON")
     p.add_argument("--models-dir", default=None, help="directory holding <kind>_defects.onnx")
