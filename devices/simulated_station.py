@@ -158,7 +158,8 @@ class SimulatedStation:
         """A phone lies on the station (camera). Its ADB identity is the phone simulator's."""
         if self.camera is None:
             raise RuntimeError("this station has no camera")
-        return self.camera.set_item("phone", seed=seed, side=side, defects=defects)
+        model = self.phone.profile.props.get("ro.product.model") if self.phone is not None else None
+        return self.camera.set_item("phone", seed=seed, side=side, defects=defects, model=model)
 
     def put_jewelry(
         self, *, mg: int = 3_217, seed: int = 0, defects: Sequence[str] = ()

@@ -34,9 +34,16 @@ class StationItem:
     seed: int = 0
     side: str = "screen"
     defects: tuple[str, ...] = ()
+    model: str | None = None  # the phone model it is (its back is drawn from the feature catalogue)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "seed": self.seed, "side": self.side, "defects": list(self.defects)}
+        return {
+            "kind": self.kind,
+            "seed": self.seed,
+            "side": self.side,
+            "defects": list(self.defects),
+            "model": self.model,
+        }
 
 
 def _empty_station(width: int, height: int, light: float) -> np.ndarray:
@@ -89,14 +96,21 @@ class SimulatedCamera:
         return self._item_fn() if self._item_fn is not None else self._item
 
     def set_item(
-        self, kind: str, *, seed: int = 0, side: str = "screen", defects: Sequence[str] = ()
+        self,
+        kind: str,
+        *,
+        seed: int = 0,
+        side: str = "screen",
+        defects: Sequence[str] = (),
+        model: str | None = None,
     ) -> StationItem:
-        """Put an item on the station (``kind`` "phone" or "jewelry")."""
+        """Put an item on the station (``kind`` "phone" or "jewelry"; ``model``: the phone model, whose
+        back is drawn as the feature catalogue has it; a model it does not know gets a generic back)."""
         if kind not in KINDS:
             raise ValueError(f"unknown item kind {kind!r}: expected one of {KINDS}")
         if side not in ("screen", "back"):
             raise ValueError(f"unknown side {side!r}: expected 'screen' or 'back'")
-        item = StationItem(kind=kind, seed=int(seed), side=side, defects=tuple(defects))
+        item = StationItem(kind=kind, seed=int(seed), side=side, defects=tuple(defects), model=model)
         self._item = item
         return item
 
@@ -208,7 +222,7 @@ class SimulatedCamera:
         """The frame of the station as this camera sees it; ground truth goes into ``meta``."""
         if item is None:
             return _empty_station(w, h, light)
-        from models.synth.scene import render_scene  # heavy: only when a frame is wanted
+        from models.synth.scene import known_phone_model, render_scene  # heavy: only when a frame is wanted
 
         scene = render_scene(
             item.kind,
@@ -221,6 +235,7 @@ class SimulatedCamera:
             height=h,
             distractors=self.distractors,
             screen_on=lit,
+            phone_model=item.model if known_phone_model(item.model) else None,
         )
         meta["scene"] = scene
         meta["item_quad"] = scene.item_quad.tolist()

@@ -42,7 +42,7 @@ def _run(args: argparse.Namespace) -> int:
                 problem = "not an image OpenCV can read"
             else:
                 try:
-                    res = grader.grade(image, args.kind, args.side)
+                    res = grader.grade(image, args.kind, args.side, phone_model=args.phone_model)
                 except GradingError as exc:
                     problem = str(exc)
         if problem is not None:
@@ -201,6 +201,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         default="screen",
         help="phone side shown; edge: a side photo of the frame (chips and dents measured on its "
         "outline, no model; damage_probability is null)",
+    )
+    p.add_argument(
+        "--phone-model",
+        default=None,
+        help="the phone's model as it reports it (e.g. 'Pixel 6'): its lenses and logo are not graded",
     )
     p.add_argument("--out", default="grades", help="directory for the overlay images (default: ./grades)")
     p.add_argument("--json", action="store_true", help="print results as JSON")

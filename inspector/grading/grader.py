@@ -20,6 +20,7 @@ from inspector.grading.decide import (
     lowest_grade_classes,
 )
 from inspector.grading.item_damage import DamageEstimate, ItemDamage
+from inspector.grading.known_features import known_feature_mask, layout_for
 from inspector.grading.line_shapes import LINE_CLASSES, reclassify_lines
 from inspector.grading.locate import DEFAULT_PHONE_MM, Located
 from inspector.grading.model import ModelError, ModelInfo, SegModel, default_models_dir
@@ -221,6 +222,21 @@ def apply_scored_candidates(
     return labels
 
 
+def drop_known(labels: np.ndarray, known: np.ndarray, share: float = 0.5) -> np.ndarray:
+    """The label map without marks on known features (a lens rim, the logo): pixels inside them are
+    cleared, and so is a whole mark with at least ``share`` of it inside one (the rest of it is the same
+    edge, blurred); a crack that only crosses a feature keeps its outside part."""
+    marked = (labels > 0).astype(np.uint8)
+    n, comp = cv2.connectedComponents(marked, connectivity=8)
+    total = np.bincount(comp.reshape(-1), minlength=n)
+    inside = np.bincount(comp[known], minlength=n)
+    mostly = inside >= share * np.maximum(total, 1)
+    mostly[0] = False
+    out = labels.copy()
+    out[mostly[comp] | known] = 0
+    return out
+
+
 def line_min_area(scale: Scale) -> float:
     """Smallest component the scale measures as a crack or a scratch: what the line classifier sees."""
     return min(scale.classes[c].min_area_mm2 for c in LINE_CLASSES if c in scale.classes)
@@ -272,9 +288,12 @@ class Grader:
         side: str = "screen",
         *,
         phone_size_mm: tuple[float, float] | None = None,
+        phone_model: str | None = None,
     ) -> GradeResult:
         """Grade one frame. ``side`` is "screen" or "back" for phones (ignored for jewelry);
-        ``phone_size_mm`` (width, height of the body) makes phone millimetres exact when known."""
+        ``phone_size_mm`` (width, height of the body) makes phone millimetres exact when known;
+        ``phone_model`` (as the probe reports it) places the back's lenses, flash and logo from the
+        feature catalogue, which marks there never count (other phones: they are looked for)."""
         t0 = time.perf_counter()
         if kind not in self.models:
             raise GradingError(f"no model loaded for kind {kind!r} (loaded: {', '.join(self.models)})")
@@ -293,7 +312,8 @@ class Grader:
         side = side if kind == "phone" else "top"
         model, scale = self.models[kind], self.scales[kind]
 
-        loc = model.locate(image_bgr, phone_size_mm or DEFAULT_PHONE_MM)
+        layout = layout_for(phone_model) if kind == "phone" else None
+        loc = model.locate(image_bgr, phone_size_mm or (layout.size_mm if layout else DEFAULT_PHONE_MM))
         t1 = time.perf_counter()
         probs = model.predict(loc.crop)
         t_item = time.perf_counter()
@@ -304,8 +324,13 @@ class Grader:
         )
         t2 = time.perf_counter()
         gated = lowest_grade_classes(scale) if damage is not None and not damage.flagged else ()
+        known = (
+            known_feature_mask(loc.crop, loc.inset_px, loc.mm_per_px, phone_model)
+            if side == "back" and loc.found
+            else None
+        )
         meas, defects, score, labels = self._measure(
-            probs, loc, model.info.classes, scale, model.calibration, model.scorers
+            probs, loc, model.info.classes, scale, model.calibration, model.scorers, known
         )
         # each class is measured on its own, so a gated class's marks leave the others' figures as they are
         suspected = [d for d in defects if d.cls in gated]
@@ -375,7 +400,9 @@ class Grader:
         scale: Scale,
         cal: Calibration,
         scorers: dict[str, CandidateScorer] | None = None,
+        known: np.ndarray | None = None,
     ) -> tuple[dict[str, ClassMeasurement], list[Defect], float, np.ndarray]:
+        """``known``: crop pixels on the item's known features, where no mark counts."""
         best = most_likely_defect(probs)
         labels = calibrated_labels(probs, classes, cal, loc.mm_per_px, loc.inset_px, best)
         if cal.line_classifier is not None:
@@ -383,6 +410,8 @@ class Grader:
                 labels, probs, loc.crop, classes, cal.line_classifier, line_min_area(scale), loc.mm_per_px
             )
         labels = apply_scored_candidates(labels, probs, loc, classes, cal, scorers or {}, best)
+        if known is not None:
+            labels = drop_known(labels, known)
         meas, defects = measure_labels(labels, loc, classes, scale, cal.min_length_mm)
         return meas, defects, damage_score(probs, classes, cal, loc), labels
 

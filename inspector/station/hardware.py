@@ -257,7 +257,7 @@ class CameraAdapter:
             return
         item = getattr(self.camera, "item", None)
         if item is not None and kind == "phone" and side in ("screen", "back") and item.side != side:
-            self.camera.set_item(item.kind, seed=item.seed, side=side, defects=item.defects)
+            self.camera.set_item(item.kind, seed=item.seed, side=side, defects=item.defects, model=item.model)
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
@@ -273,10 +273,10 @@ class GraderAdapter:
     def supports(self, kind: str) -> bool:
         return kind in self.grader.models
 
-    def grade(self, image: np.ndarray, kind: str, side: str) -> GradeOutcome:
+    def grade(self, image: np.ndarray, kind: str, side: str, phone_model: str | None = None) -> GradeOutcome:
         if kind == "phone" and side == EDGE:
             return self._grade_edge(image)
-        res = self.grader.grade(image, kind, side if kind == "phone" else "screen")
+        res = self.grader.grade(image, kind, side if kind == "phone" else "screen", phone_model=phone_model)
         data = res.to_dict()
         model = data.get("model") or {}
         versions = {

@@ -107,7 +107,9 @@ class GradeOutcome:
 
 
 class GraderPort(Protocol):
-    def grade(self, image: np.ndarray, kind: str, side: str) -> GradeOutcome: ...
+    def grade(self, image: np.ndarray, kind: str, side: str, phone_model: str | None = None) -> GradeOutcome:
+        """``phone_model``: the phone model the probe reported, whose known features are not graded."""
+        ...
 
     def regrade(
         self,

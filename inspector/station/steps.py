@@ -355,12 +355,13 @@ class StepRunner:
             )
         graded: list[dict[str, Any]] = []
         versions: dict[str, str] = {}
+        model = (ctx.get("identity", {}).get("identity") or {}).get("model")  # the probe's answer
         for p in photos:
             img = cv2.imdecode(np.frombuffer(self.photos.get(p["sha256"]), np.uint8), cv2.IMREAD_COLOR)
             if img is None:
                 raise StepFailed(f"stored photo {p['sha256'][:12]} cannot be decoded")
             try:
-                out = self.hw.grader.grade(img, kind, p["side"])
+                out = self.hw.grader.grade(img, kind, p["side"], model if kind == "phone" else None)
             except (ValueError, RuntimeError) as exc:  # e.g. no item found in the frame
                 raise StepFailed(
                     f"could not grade the {p['side']} photo at {p['angle']}°: {exc}; "

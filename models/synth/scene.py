@@ -20,6 +20,11 @@ from typing import Any
 import cv2
 import numpy as np
 
+from inspector.grading.known_features import BackLayout, layout_for
+from models.synth.back_layouts import draw_back
+from models.synth.backgrounds import cluttered_surround
+from models.synth.screen_content import draw_screen_content
+
 PHONE_CLASSES: tuple[str, ...] = ("crack", "scratch", "chip")
 JEWELRY_CLASSES: tuple[str, ...] = ("scratch", "dent", "missing_stone", "loose_stone", "tarnish")
 LANDMARKS: dict[str, tuple[str, ...]] = {"phone": (), "jewelry": ("intact_stone",)}
@@ -70,6 +75,9 @@ class RenderedScene:
     # landmark name (LANDMARKS) -> HxW uint8 {0,1}: parts of the item that are not defects but look
     # like one to a model (an intact stone beside a loose one), for training windows centred on them
     landmarks: dict[str, np.ndarray] = field(default_factory=dict)
+    # known non-defect parts (phones) -> HxW uint8 {0,1}: lens, flash, sensor, logo, camera_island on
+    # the back; display and screen_content on a lit screen. Nothing on them may be marked as damage.
+    features: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -475,10 +483,18 @@ def _render_phone_flat(
     distract: list[str],
     item: dict[str, Any],
     screen_off: np.random.Generator | None = None,
+    harder: np.random.Generator | None = None,
+    layout: BackLayout | None = None,
+    features: dict[str, Image] | None = None,
 ) -> tuple[Image, Image, dict[str, Image], dict[str, Image]]:
     """The phone in its flat frame. ``screen_off`` (a generator of its own, so the rest of the scene
-    draws exactly what it draws with the screen on) turns the display into dark glass."""
+    draws exactly what it draws with the screen on) turns the display into dark glass; ``harder`` (its
+    own generator too) puts text, icons, keypads, photos and art on a lit screen; ``layout`` draws a
+    catalogued model's back. ``features`` receives the masks of the known non-defect parts."""
+    feats: dict[str, Image] = {} if features is None else features
     wmm, hmm = rng.uniform(66, 78), rng.uniform(138, 162)
+    if layout is not None:
+        wmm, hmm = layout.size_mm
     item["size_mm"] = [round(wmm, 1), round(hmm, 1)]
     W, H = int(wmm * CANON_PX_PER_MM), int(hmm * CANON_PX_PER_MM)
     body = _rounded_rect_mask(H, W, int(rng.uniform(5, 11) * CANON_PX_PER_MM))
@@ -508,12 +524,18 @@ def _render_phone_flat(
             lines = "wallpaper_lines" in distract and rng.random() < 0.6
             disp = _wallpaper(rng, dh, dw, lines)
             disp *= rng.uniform(0.5, 1.0)
+        content = draw_screen_content(harder, disp) if harder is not None else None
         if screen_off is not None:
-            disp = _dark_glass(screen_off, dh, dw)
+            disp, content = _dark_glass(screen_off, dh, dw), None
             item["screen"] = "off"
         dmask = _rounded_rect_mask(dh, dw, int(rng.uniform(2, 8) * CANON_PX_PER_MM)) > 0
         region = img[my_t : my_t + dh, mx : mx + dw]
         region[dmask] = disp[dmask]
+        feats["display"] = np.zeros((H, W), np.uint8)
+        feats["display"][my_t : my_t + dh, mx : mx + dw] = dmask
+        if content is not None:
+            feats["screen_content"] = np.zeros((H, W), np.uint8)
+            feats["screen_content"][my_t : my_t + dh, mx : mx + dw] = content & dmask
         if rng.random() < 0.7:  # punch hole / notch
             cxn = W // 2 if rng.random() < 0.8 else mx + int(4 * CANON_PX_PER_MM)
             cyn = my_t + int(3 * CANON_PX_PER_MM)
@@ -545,6 +567,9 @@ def _render_phone_flat(
             img += g
         else:  # matte texture
             img += (rng.normal(0, 3, (H, W, 1))).astype(np.float32)
+        if layout is not None:
+            feats.update(draw_back(rng, img, color, layout, CANON_PX_PER_MM))
+    if side != "screen" and layout is None:
         cx0, cy0 = int(rng.uniform(4, 10) * CANON_PX_PER_MM), int(rng.uniform(4, 10) * CANON_PX_PER_MM)
         bw, bh = int(rng.uniform(18, 35) * CANON_PX_PER_MM), int(rng.uniform(18, 35) * CANON_PX_PER_MM)
         if rng.random() < 0.3:
@@ -552,9 +577,13 @@ def _render_phone_flat(
         bump = _rounded_rect_mask(bh, bw, int(5 * CANON_PX_PER_MM)) > 0
         sub = img[cy0 : cy0 + bh, cx0 : cx0 + bw]
         sub[bump] = sub[bump] * 0.8 + 20
+        feats["camera_island"] = np.zeros((H, W), np.uint8)
+        feats["camera_island"][cy0 : cy0 + bh, cx0 : cx0 + bw] = bump[: H - cy0, : W - cx0]
+        feats["lens"] = np.zeros((H, W), np.uint8)
         for _ in range(int(rng.integers(2, 5))):
             lx, ly = int(rng.uniform(0.25, 0.75) * bw) + cx0, int(rng.uniform(0.25, 0.75) * bh) + cy0
             rr = int(rng.uniform(3, 6) * CANON_PX_PER_MM)
+            cv2.circle(feats["lens"], (lx, ly), rr, 1, -1)
             cv2.circle(img, (lx, ly), rr, (70, 70, 70), -1, cv2.LINE_AA)
             cv2.circle(img, (lx, ly), int(rr * 0.75), (10, 10, 12), -1, cv2.LINE_AA)
             cv2.circle(img, (lx - rr // 3, ly - rr // 3), max(1, rr // 6), (200, 200, 200), -1, cv2.LINE_AA)
@@ -566,6 +595,9 @@ def _render_phone_flat(
             2,
             cv2.LINE_AA,
         )
+        feats["logo"] = np.zeros((H, W), np.uint8)
+        cv2.circle(feats["logo"], (W // 2, int(H * 0.55)), int(6 * CANON_PX_PER_MM) + 2, 1, -1)
+    if side != "screen":
         base_dark = float(color.mean()) < 110
         glass_dark = base_dark
     alpha = body.astype(np.float32) / 255.0
@@ -607,11 +639,15 @@ def _render_phone(
     defects: Sequence[str],
     distract: list[str],
     screen_off: np.random.Generator | None = None,
+    harder: np.random.Generator | None = None,
+    layout: BackLayout | None = None,
+    features: dict[str, Image] | None = None,
 ) -> tuple[Image, dict[str, Image], np.ndarray, Image, dict[str, Image]]:
     w, h = spec_kw["width"], spec_kw["height"]
     item: dict[str, Any] = spec_kw["item"]
+    ffeats: dict[str, Image] = {}
     flat, alpha, fmasks, fcontrast = _render_phone_flat(
-        rng, spec_kw["side"], defects, distract, item, screen_off
+        rng, spec_kw["side"], defects, distract, item, screen_off, harder, layout, ffeats
     )
     fh, fw = alpha.shape
     scale = rng.uniform(0.62, 0.9) * h / fh
@@ -628,6 +664,8 @@ def _render_phone(
     src = np.array([[0, 0], [fw, 0], [fw, fh], [0, fh]], np.float32)
     H = cv2.getPerspectiveTransform(src, dst)
     bg = _station_background(rng, h, w, dark=False)  # the phone station uses a mid-grey mat
+    if harder is not None:
+        bg = cluttered_surround(harder, bg, dst)
     warped = cv2.warpPerspective(flat, H, (w, h), flags=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
     a = cv2.warpPerspective(alpha, H, (w, h), flags=cv2.INTER_LINEAR)
     # soft drop shadow under the item
@@ -642,6 +680,10 @@ def _render_phone(
     }
     interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
     contrast = {c: cv2.warpPerspective(m, H, (w, h), flags=interp) for c, m in fcontrast.items()}
+    if features is not None:
+        for name, m in ffeats.items():
+            warped_m = cv2.warpPerspective(m.astype(np.float32), H, (w, h), flags=cv2.INTER_LINEAR)
+            features[name] = (warped_m > 0.4).astype(np.uint8)
     return out, masks, dst, a, contrast
 
 
@@ -924,6 +966,11 @@ def _visible_only(
     return out, vis
 
 
+def known_phone_model(model: str | None) -> bool:
+    """Can ``render_scene`` draw this phone model's back (is it in the feature catalogue)?"""
+    return layout_for(model) is not None
+
+
 def render_scene(
     kind: str,
     *,
@@ -937,6 +984,8 @@ def render_scene(
     distractors: bool = True,
     only_distractors: Sequence[str] | None = None,
     screen_on: bool = True,
+    harder: bool = False,
+    phone_model: str | None = None,
 ) -> RenderedScene:
     """Render one camera frame of ``kind`` ("phone"/"jewelry") on the station, deterministic in ``seed``.
 
@@ -946,6 +995,9 @@ def render_scene(
     ``only_distractors`` draws exactly the named ones instead (for tests of the hard negatives).
     ``screen_on=False`` photographs a phone's screen side with the display switched off (dark glass
     under the light box); everything else in the scene is what the same seed renders with it on.
+    ``harder`` adds what real photos have (screen text, icons, keypads, photos, sharp art; a textured,
+    cluttered desk around the mat) from a generator of its own; ``phone_model`` (a model the feature
+    catalogue knows) draws that model's back. ``features`` of the result masks the known parts.
     """
     classes = {"phone": PHONE_CLASSES, "jewelry": JEWELRY_CLASSES}.get(kind)
     if classes is None:
@@ -957,6 +1009,9 @@ def render_scene(
         raise ValueError(f"unknown side {side!r}: expected 'screen' or 'back'")
     if width < 64 or height < 64:
         raise ValueError("frame must be at least 64x64 pixels")
+    layout = layout_for(phone_model)
+    if phone_model is not None and layout is None:
+        raise ValueError(f"unknown phone model {phone_model!r}: the feature catalogue has no such model")
     rng = np.random.default_rng(seed)
     distract = [d for d in DISTRACTORS if distractors and rng.random() < 0.45]
     if only_distractors is not None:
@@ -974,10 +1029,16 @@ def render_scene(
     }
     defects = tuple(dict.fromkeys(defects))
     landmarks: dict[str, np.ndarray] = {}
+    features: dict[str, np.ndarray] = {}
     if kind == "phone":
-        # its own generator: the screen-on scene of this seed stays what it always was
+        # own generators: the screen-on, plain scene of this seed stays what it always was
         screen_off = None if screen_on else np.random.default_rng([int(seed), 0x0FF])
-        img, masks, quad, alpha, contrast = _render_phone(rng, kw, defects, distract, screen_off)
+        hard = np.random.default_rng([int(seed), 0x4A2D]) if harder else None
+        if layout is not None:
+            kw["item"]["model"] = layout.model
+        img, masks, quad, alpha, contrast = _render_phone(
+            rng, kw, defects, distract, screen_off, hard, layout, features
+        )
     else:
         img, masks, quad, alpha, contrast = _render_jewelry(rng, kw, defects, distract, landmarks)
     if "glare" in distract:
@@ -1015,4 +1076,5 @@ def render_scene(
         spec=spec,
         visibility=visibility,
         landmarks=landmarks,
+        features=features,
     )

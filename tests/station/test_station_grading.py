@@ -25,9 +25,11 @@ class FixedGrader:
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, str, tuple[int, ...]]] = []
+        self.models: list[str | None] = []  # the phone model the station said, per call
 
-    def grade(self, image: np.ndarray, kind: str, side: str) -> GradeOutcome:
+    def grade(self, image: np.ndarray, kind: str, side: str, phone_model: str | None = None) -> GradeOutcome:
         self.calls.append((kind, side, image.shape))
+        self.models.append(phone_model)
         overlay = image.copy()
         cv2.rectangle(overlay, (10, 10), (200, 120), (0, 0, 255), 4)
         png = bytes(cv2.imencode(".png", overlay)[1].tobytes())
@@ -59,6 +61,8 @@ def test_phone_grade_is_the_worst_photo_and_is_certified(station: Station) -> No
         view = station.wait_status(iid, "completed")
     edges = [("phone", "edge")] * 4  # the side camera's photo of each edge
     assert [(k, s) for k, s, _ in grader.calls] == [("phone", "screen"), ("phone", "back"), *edges]
+    # the model the probe reported (the simulated Pixel 6), so its lenses and logo are not graded
+    assert grader.models == ["Pixel 6"] * 6
     assert view["grade"] == "B"
     assert view["grade_reasons"] == ["screen 0°: B: 1 scratch, 12 mm, on the screen", CAVEAT]
     grade_step = next(s for s in view["steps"] if s["key"] == "grade")
