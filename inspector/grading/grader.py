@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -289,11 +290,14 @@ class Grader:
         *,
         phone_size_mm: tuple[float, float] | None = None,
         phone_model: str | None = None,
+        measured_elsewhere: Collection[str] = (),
     ) -> GradeResult:
         """Grade one frame. ``side`` is "screen" or "back" for phones (ignored for jewelry);
         ``phone_size_mm`` (width, height of the body) makes phone millimetres exact when known;
         ``phone_model`` (as the probe reports it) places the back's lenses, flash and logo from the
-        feature catalogue, which marks there never count (other phones: they are looked for)."""
+        feature catalogue, which marks there never count (other phones: they are looked for);
+        ``measured_elsewhere``: classes other photos measure (a phone's chips, on the side camera's),
+        left out of this model's caveat about what it rarely finds."""
         t0 = time.perf_counter()
         if kind not in self.models:
             raise GradingError(f"no model loaded for kind {kind!r} (loaded: {', '.join(self.models)})")
@@ -350,7 +354,7 @@ class Grader:
             damage.probability if damage is not None else 0.0,
         )
         grade = scale.grades[decision.index]
-        caveats = self._caveats(model.calibration, scale)
+        caveats = self._caveats(model.calibration, scale, measured_elsewhere)
         reasons = (
             grade_reasons(grade.grade, meas, decision.failed, scale, side, loc.found)
             + decision.held_back
@@ -421,12 +425,12 @@ class Grader:
         return first_grade(meas, scale)
 
     @staticmethod
-    def _caveats(cal: Calibration, scale: Scale) -> list[str]:
+    def _caveats(cal: Calibration, scale: Scale, measured_elsewhere: Collection[str] = ()) -> list[str]:
         """The classes this model rarely finds (``Calibration.weak_classes``), said with every grade."""
         weak = [
             f"{scale.classes[c].plural} {round(100 * r)} %"
             for c, r in cal.weak_classes.items()
-            if c in scale.classes
+            if c in scale.classes and c not in measured_elsewhere
         ]
         return (
             ["not reliably detected by this model (share found in tests): " + ", ".join(weak)] if weak else []

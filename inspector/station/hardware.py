@@ -273,10 +273,23 @@ class GraderAdapter:
     def supports(self, kind: str) -> bool:
         return kind in self.grader.models
 
-    def grade(self, image: np.ndarray, kind: str, side: str, phone_model: str | None = None) -> GradeOutcome:
+    def grade(
+        self,
+        image: np.ndarray,
+        kind: str,
+        side: str,
+        phone_model: str | None = None,
+        measured_elsewhere: tuple[str, ...] = (),
+    ) -> GradeOutcome:
         if kind == "phone" and side == EDGE:
             return self._grade_edge(image)
-        res = self.grader.grade(image, kind, side if kind == "phone" else "screen", phone_model=phone_model)
+        res = self.grader.grade(
+            image,
+            kind,
+            side if kind == "phone" else "screen",
+            phone_model=phone_model,
+            measured_elsewhere=measured_elsewhere,
+        )
         data = res.to_dict()
         model = data.get("model") or {}
         versions = {

@@ -87,6 +87,12 @@ class CameraPort(Protocol):
         """Tell a simulated camera what is on the turntable (no-op for a real camera)."""
 
 
+EDGE_SIDE = "edge"
+"""The side of a side-camera photo of a phone's frame."""
+EDGE_CLASSES = ("chip",)
+"""What the edge photos measure (the phone scale's chip/dent class)."""
+
+
 @dataclass
 class GradeOutcome:
     grade: str
@@ -107,8 +113,17 @@ class GradeOutcome:
 
 
 class GraderPort(Protocol):
-    def grade(self, image: np.ndarray, kind: str, side: str, phone_model: str | None = None) -> GradeOutcome:
-        """``phone_model``: the phone model the probe reported, whose known features are not graded."""
+    def grade(
+        self,
+        image: np.ndarray,
+        kind: str,
+        side: str,
+        phone_model: str | None = None,
+        measured_elsewhere: tuple[str, ...] = (),
+    ) -> GradeOutcome:
+        """``phone_model``: the phone model the probe reported, whose known features are not graded;
+        ``measured_elsewhere``: defect classes other photos of the item measure (a phone's chips on
+        the side camera's photos), so this photo's model need not warn that it rarely finds them."""
         ...
 
     def regrade(

@@ -23,6 +23,8 @@ from inspector.photostore import PhotoStore
 from inspector.station.flows import REVIEW, StepSpec, flow_for
 from inspector.station.grades import combine, grade_rank
 from inspector.station.ports import (
+    EDGE_CLASSES,
+    EDGE_SIDE,
     DeviceLost,
     ScreenReading,
     ScreenState,
@@ -356,12 +358,16 @@ class StepRunner:
         graded: list[dict[str, Any]] = []
         versions: dict[str, str] = {}
         model = (ctx.get("identity", {}).get("identity") or {}).get("model")  # the probe's answer
+        # chips are measured on the side camera's photos: the top model's "rarely finds chips" is moot
+        elsewhere = EDGE_CLASSES if any(p["side"] == EDGE_SIDE for p in photos) else ()
         for p in photos:
             img = cv2.imdecode(np.frombuffer(self.photos.get(p["sha256"]), np.uint8), cv2.IMREAD_COLOR)
             if img is None:
                 raise StepFailed(f"stored photo {p['sha256'][:12]} cannot be decoded")
             try:
-                out = self.hw.grader.grade(img, kind, p["side"], model if kind == "phone" else None)
+                out = self.hw.grader.grade(
+                    img, kind, p["side"], model if kind == "phone" else None, measured_elsewhere=elsewhere
+                )
             except (ValueError, RuntimeError) as exc:  # e.g. no item found in the frame
                 raise StepFailed(
                     f"could not grade the {p['side']} photo at {p['angle']}°: {exc}; "

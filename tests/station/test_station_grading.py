@@ -27,7 +27,14 @@ class FixedGrader:
         self.calls: list[tuple[str, str, tuple[int, ...]]] = []
         self.models: list[str | None] = []  # the phone model the station said, per call
 
-    def grade(self, image: np.ndarray, kind: str, side: str, phone_model: str | None = None) -> GradeOutcome:
+    def grade(
+        self,
+        image: np.ndarray,
+        kind: str,
+        side: str,
+        phone_model: str | None = None,
+        measured_elsewhere: tuple[str, ...] = (),
+    ) -> GradeOutcome:
         self.calls.append((kind, side, image.shape))
         self.models.append(phone_model)
         overlay = image.copy()
