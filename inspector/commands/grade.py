@@ -4,74 +4,123 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import cv2
+import numpy as np
 
 from inspector.cli import CommandError
-
-if TYPE_CHECKING:
-    from inspector.grading import Defect, GradeResult
+from inspector.grading import Defect, Grader, GradeResult, GradingError, ModelError, ScaleError, load_scale
+from inspector.grading.edge_grade import EDGE, grade_edge
+from inspector.grading.scales import SCALES_DIR
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 NOT_FOUND = (
     "no item found in the photo: not graded (damage_probability is for the whole photo; "
     "on the station, place the item inside the marked area)"
 )
-EDGE = "edge"  # a side photo of a phone's frame (inspector.grading.edge_grade.EDGE)
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff"})
 
 
-def _run(args: argparse.Namespace) -> int:
-    if args.side == EDGE:
-        return _run_edge(args)
-    from inspector.grading import Grader, GradingError, ModelError, ScaleError
+@dataclass(frozen=True)
+class _Graded:
+    """One file's result: its overlay, its JSON entry and what a person reads (given the overlay's path)."""
 
+    overlay_png: bytes
+    entry: Callable[[Path], dict[str, object]]
+    lines: Callable[[Path], list[str]]
+
+
+def _run(args: argparse.Namespace) -> int:
+    grade_one = _edge_grader(args) if args.side == EDGE else _top_grader(args)
     out_dir = _out_dir(args)
-    try:
-        grader = Grader.load(models_dir=args.models_dir, kinds=(args.kind,), threads=args.threads)
-    except (ModelError, ScaleError) as exc:
-        raise CommandError(str(exc)) from None
     results: list[dict[str, object]] = []
     failures = 0
     for path, problem in _inputs(args.images):
+        graded = None
         if problem is None:
             image = cv2.imread(str(path), cv2.IMREAD_COLOR)
             if image is None:
                 problem = "not an image OpenCV can read"
             else:
                 try:
-                    res = grader.grade(image, args.kind, args.side, phone_model=args.phone_model)
+                    graded = grade_one(image, path)
                 except GradingError as exc:
                     problem = str(exc)
-        if problem is not None:
+        if graded is None:
             failures += 1
             results.append({"file": str(path), "error": problem})
             if not args.json:
                 print(f"{path}: error: {problem}")
             continue
         overlay_path = out_dir / f"{path.stem}.grade.png"
-        overlay_path.write_bytes(res.overlay_png())
-        results.append(entry(res, path, overlay_path))
+        overlay_path.write_bytes(graded.overlay_png)
+        results.append(graded.entry(overlay_path))
         if not args.json:
-            graded = (
-                f"grade {res.grade} ({res.grade_title})" if res.item_found else "no item found, not graded"
-            )
-            print(f"{path}: {graded}, damage probability {res.damage_probability:.2f}")
-            for reason in res.reasons:
-                print(f"    {reason}")
-            if res.suspected:
-                print(
-                    f"    {len(res.suspected)} possible crack mark(s) not counted: the item as a whole "
-                    "does not look damaged; look at the overlay"
-                )
-            print(f"    overlay: {overlay_path}  ({res.timings_ms['total']:.0f} ms)")
+            print(f"{path}: " + "\n    ".join(graded.lines(overlay_path)))
     if args.json:
         print(json.dumps(results, indent=2, ensure_ascii=False))
     if failures and failures == len(results):
         raise CommandError(f"none of the {failures} file(s) could be graded")
     return 1 if failures else 0
+
+
+def _top_grader(args: argparse.Namespace) -> Callable[[np.ndarray, Path], _Graded]:
+    """Photos from above: the item found, its defects marked by the kind's model and measured."""
+    try:
+        grader = Grader.load(models_dir=args.models_dir, kinds=(args.kind,), threads=args.threads)
+    except (ModelError, ScaleError) as exc:
+        raise CommandError(str(exc)) from None
+
+    def grade_one(image: np.ndarray, path: Path) -> _Graded:
+        res = grader.grade(image, args.kind, args.side, phone_model=args.phone_model)
+
+        def lines(overlay_path: Path) -> list[str]:
+            graded = (
+                f"grade {res.grade} ({res.grade_title})" if res.item_found else "no item found, not graded"
+            )
+            out = [f"{graded}, damage probability {res.damage_probability:.2f}", *res.reasons]
+            if res.suspected:
+                out.append(
+                    f"{len(res.suspected)} possible crack mark(s) not counted: the item as a whole "
+                    "does not look damaged; look at the overlay"
+                )
+            return [*out, f"overlay: {overlay_path}  ({res.timings_ms['total']:.0f} ms)"]
+
+        return _Graded(res.overlay_png(), lambda overlay_path: entry(res, path, overlay_path), lines)
+
+    return grade_one
+
+
+def _edge_grader(args: argparse.Namespace) -> Callable[[np.ndarray, Path], _Graded]:
+    """Side photos of a phone's frame: the outline is measured (no model), graded on the phone scale."""
+    if args.kind != "phone":
+        raise CommandError("--side edge is for side photos of phones (--kind phone)")
+    try:
+        scale = load_scale(SCALES_DIR / "phone.json")
+    except ScaleError as exc:
+        raise CommandError(str(exc)) from None
+
+    def grade_one(image: np.ndarray, path: Path) -> _Graded:
+        res = grade_edge(image, scale)
+
+        def summary(overlay_path: Path) -> dict[str, object]:
+            out: dict[str, object] = {"file": str(path), **res.to_dict(), "overlay": str(overlay_path)}
+            out["defects"] = [
+                {**_defect(d), "shape": shape} for d, shape in zip(res.defects, res.shapes, strict=True)
+            ]
+            out["suspected"] = []
+            return out
+
+        def lines(overlay_path: Path) -> list[str]:
+            graded = f"grade {res.grade} ({res.grade_title})" if res.item_found else "no phone edge found"
+            return [graded, *res.reasons, f"overlay: {overlay_path}  ({res.timings_ms['total']:.0f} ms)"]
+
+        return _Graded(res.overlay_png(), summary, lines)
+
+    return grade_one
 
 
 def _out_dir(args: argparse.Namespace) -> Path:
@@ -81,58 +130,6 @@ def _out_dir(args: argparse.Namespace) -> Path:
     except OSError as exc:
         raise CommandError(f"cannot create output directory {out_dir}: {exc.strerror}") from None
     return out_dir
-
-
-def _run_edge(args: argparse.Namespace) -> int:
-    """Side photos of a phone's frame: the outline is measured (no model), graded on the phone scale."""
-    from inspector.grading import GradingError, ScaleError, load_scale
-    from inspector.grading.edge_grade import grade_edge
-    from inspector.grading.scales import SCALES_DIR
-
-    if args.kind != "phone":
-        raise CommandError("--side edge is for side photos of phones (--kind phone)")
-    out_dir = _out_dir(args)
-    try:
-        scale = load_scale(SCALES_DIR / "phone.json")
-    except ScaleError as exc:
-        raise CommandError(str(exc)) from None
-    results: list[dict[str, object]] = []
-    failures = 0
-    for path, problem in _inputs(args.images):
-        if problem is None:
-            image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-            if image is None:
-                problem = "not an image OpenCV can read"
-            else:
-                try:
-                    res = grade_edge(image, scale)
-                except GradingError as exc:
-                    problem = str(exc)
-        if problem is not None:
-            failures += 1
-            results.append({"file": str(path), "error": problem})
-            if not args.json:
-                print(f"{path}: error: {problem}")
-            continue
-        overlay_path = out_dir / f"{path.stem}.grade.png"
-        overlay_path.write_bytes(res.overlay_png())
-        summary: dict[str, object] = {"file": str(path), **res.to_dict(), "overlay": str(overlay_path)}
-        summary["defects"] = [
-            {**_defect(d), "shape": shape} for d, shape in zip(res.defects, res.shapes, strict=True)
-        ]
-        summary["suspected"] = []
-        results.append(summary)
-        if not args.json:
-            graded = f"grade {res.grade} ({res.grade_title})" if res.item_found else "no phone edge found"
-            print(f"{path}: {graded}")
-            for reason in res.reasons:
-                print(f"    {reason}")
-            print(f"    overlay: {overlay_path}  ({res.timings_ms['total']:.0f} ms)")
-    if args.json:
-        print(json.dumps(results, indent=2, ensure_ascii=False))
-    if failures and failures == len(results):
-        raise CommandError(f"none of the {failures} file(s) could be graded")
-    return 1 if failures else 0
 
 
 def entry(res: GradeResult, path: Path, overlay_path: Path) -> dict[str, object]:
