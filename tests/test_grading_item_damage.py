@@ -87,7 +87,7 @@ def test_a_rendered_crack_is_flagged_and_outlined_where_it_is(grader: Grader) ->
 def test_a_crack_the_item_model_doubts_is_suspected_not_graded(grader: Grader) -> None:
     """Crack marks on a phone the item model does not flag do not make a D: they are kept apart as
     suspected (for the operator to look at), and the grade says nothing of a crack."""
-    seed = 50_006  # a rendered crack the item model scores just under its threshold
+    seed = 50_012  # a rendered crack the item model scores under its threshold (p 0.44)
     scene = station_frame("phone", seed, np.random.default_rng(seed), ("crack",), 1280)
     res = grader.grade(scene.image, "phone", "screen")
     assert res.damage is not None and not res.damage.flagged
