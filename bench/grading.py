@@ -67,7 +67,7 @@ def main() -> None:
 def bench_kind(
     grader: Grader, kind: str, classes: tuple[str, ...], frames: int, width: int, height: int
 ) -> None:
-    """Grade ``frames`` rendered frames of one kind and size (the same scenes at every size)."""
+    """Grade ``frames`` rendered frames of one kind and size (the same seeds at every size)."""
     rng = np.random.default_rng(0)
     per_frame: list[float] = []
     overlay: list[float] = []
