@@ -25,7 +25,7 @@ import cv2
 import numpy as np
 
 from inspector.grading.item_damage import LinearHead
-from models.backbones import BACKBONES, Backbone, head_input, image_features, session
+from models.backbones import BACKBONES, GRID, SIZE, Backbone, head_input, image_features, session
 from models.evaluate import shared_data_dir
 from models.evaluate_real import TARGETS, Figures, Verdict, figures, markdown, table
 from models.painted import base_image, paint_crack
@@ -113,9 +113,12 @@ def extract(
     data: Path,
     view: Callable[[np.ndarray], np.ndarray] | None = None,
     tag: str = "",
+    grid: int = GRID,
+    size: int = SIZE,
+    rows: int | None = None,
 ) -> dict[str, np.ndarray]:
     """(1 + tiles) x dim features per photo hash (and painted copy), computed once and cached on disk
-    (``tag`` names the cache of another ``view``: what part of the photo the backbone is shown)."""
+    (``tag`` names the cache of another ``view`` or grid: what the backbone is shown)."""
     cache = FEATURES_DIR / f"{backbone.name}{tag}.npz"
     feats: dict[str, np.ndarray] = {}
     if cache.is_file():
@@ -127,7 +130,7 @@ def extract(
         FEATURES_DIR.mkdir(parents=True, exist_ok=True)
         for i, p in enumerate(todo, 1):
             image = _load(data, p)
-            feats[p.sha256] = image_features(sess, backbone, view(image) if view else image)
+            feats[p.sha256] = image_features(sess, backbone, view(image) if view else image, grid, size, rows)
             if i % 50 == 0 or i == len(todo):
                 np.savez(cache, sha256=np.array(list(feats)), features=np.stack(list(feats.values())))
                 print(f"{backbone.name}: {i}/{len(todo)} photos", flush=True)

