@@ -31,7 +31,7 @@ from inspector.grading import Grader
 from inspector.grading.grader import GradeResult
 from inspector.grading.known_features import catalogue
 from models.synth.scene import RenderedScene, render_scene
-from models.synth.station_frames import LIGHT_RANGE, station_frame
+from models.synth.station_frames import station_frame
 
 SEED0 = 50_000
 WIDTH = 1280
@@ -74,6 +74,15 @@ HARD_ROWS = (
     ),
     Row("harder: phone with one scratch", "phone", "screen", ("scratch",), ("B", "C"), True),
     Row("harder: cracked phone", "phone", "screen", ("crack",), ("D",), True),
+    Row(
+        "harder: cracked phone, screen off (as the station photographs the glass)",
+        "phone",
+        "screen",
+        ("crack",),
+        ("D",),
+        True,
+        screen_on=False,
+    ),
     Row("clean jewel (never D)", "jewelry", "screen", (), ("A", "B", "C"), True),
 )
 
@@ -81,22 +90,18 @@ HARD_ROWS = (
 def render(row: Row, seed: int) -> tuple[RenderedScene, str | None]:
     """The row's render of ``seed`` and the model the grader is told (None: not known)."""
     rng = np.random.default_rng(seed)
-    if not row.harder:
-        return station_frame(row.kind, seed, rng, row.defects, WIDTH, side=row.side), None
     models = sorted(catalogue())
     model = models[seed % len(models)] if row.model else None
-    scene = render_scene(
+    scene = station_frame(
         row.kind,
-        seed=seed,
-        defects=row.defects,
+        seed,
+        rng,
+        row.defects,
+        WIDTH,
         side=row.side,
-        angle_deg=float(rng.uniform(0, 360)),
-        light_level=float(rng.uniform(*LIGHT_RANGE)),
-        width=WIDTH,
-        height=WIDTH * 9 // 16,
-        harder=True,
-        phone_model=model,
         screen_on=row.screen_on,
+        harder=row.harder,
+        phone_model=model,
     )
     return scene, model
 

@@ -27,9 +27,12 @@ def station_frame(
     side: str = "screen",
     only_distractors: Sequence[str] | None = None,
     screen_on: bool = True,
+    harder: bool = False,
+    phone_model: str | None = None,
 ) -> RenderedScene:
     """One rendered frame of ``width`` x ``width`` * 9 / 16, its angle and light level drawn from ``rng``;
-    ``screen_on=False`` photographs a phone's glass with the display switched off."""
+    ``screen_on=False`` photographs a phone's glass with the display switched off; ``harder`` adds
+    screen content and a cluttered desk, ``phone_model`` draws that catalogued model's back."""
     return render_scene(
         kind,
         seed=seed,
@@ -41,4 +44,6 @@ def station_frame(
         height=width * 9 // 16,
         only_distractors=only_distractors,
         screen_on=screen_on,
+        harder=harder,
+        phone_model=phone_model,
     )
