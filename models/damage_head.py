@@ -8,9 +8,7 @@ The recipe (``models/phone_damage.md``, the card, says why this backbone and the
 - station renders (seeds of their own, never the evaluation's): cracked phones positive; clean and
   scratched phones, both sides, with glare, reflections, fingerprints, oil, dust and line wallpapers,
   negative: the lowest grade is a cracked item, and the station's camera, lenses and logos must not
-  look like one; a second, harder set as the station photographs (the glass with the display off,
-  lit screens showing text, icons, keypads and photos, catalogued backs, a cluttered desk around
-  the mat);
+  look like one;
 - the validation part of the real photos alone sets the threshold: the lowest probability that flags
   at most 3 % of intact phones and 2 % of oil/stain crops. At or above it the item makes the lowest
   grade; below it the pixel model's crack marks are dropped. The test part is never read here.
@@ -31,7 +29,6 @@ from pathlib import Path
 import numpy as np
 
 from inspector.grading.item_damage import BACKBONE_FILE, ItemDamage, LinearHead, head_input, item_view
-from inspector.grading.known_features import catalogue
 from inspector.grading.model import SegModel, default_models_dir
 from models.backbone_choice import (
     choose_threshold,
@@ -45,7 +42,6 @@ from models.backbones import BACKBONES, image_features, session
 from models.evaluate import shared_data_dir
 from models.evaluate_real import markdown
 from models.real_split import SPLIT_CSV, Label, Split, read_csv
-from models.synth.scene import RenderedScene
 from models.synth.station_frames import station_frame
 
 BACKBONE = "efficientnet_lite0"
@@ -56,9 +52,6 @@ RENDERS_PER_CLASS = 120  # clean, scratched, cracked phones; half screen, half b
 WORK = Path(__file__).resolve().parent / "work"
 VIEW_TAG = f"_item{GRID}x{ROWS}x{SIZE}"
 RENDER_CACHE = WORK / "features" / f"{BACKBONE}{VIEW_TAG}_renders.npz"
-HARDER_SEED0 = 800_000  # the harder set: screen off, screen content, catalogued backs, cluttered desk
-HARDER_CACHE = WORK / "features" / f"{BACKBONE}{VIEW_TAG}_harder_renders.npz"
-DEFECT_CYCLE: tuple[tuple[str, ...], ...] = ((), ("scratch",), ("crack",))  # clean, scratched, cracked
 
 
 def item_viewer(models_dir: Path) -> Callable[[np.ndarray], np.ndarray]:
@@ -73,59 +66,31 @@ def item_viewer(models_dir: Path) -> Callable[[np.ndarray], np.ndarray]:
     return view
 
 
-def _plain_render(i: int) -> RenderedScene:
-    """Render ``i`` of the plain set: lit screens with gradients and line wallpapers, plain backs."""
-    seed = RENDER_SEED0 + i
-    rng = np.random.default_rng(seed)
-    width = int(rng.choice([960, 1280]))
-    side = "screen" if (i // 3) % 2 == 0 else "back"
-    return station_frame("phone", seed, rng, DEFECT_CYCLE[i % 3], width, side=side)
-
-
-def _harder_render(i: int) -> RenderedScene:
-    """Render ``i`` of the harder set, as the station photographs: the glass with the display off, a
-    lit screen showing text, icons, keypads or photos, a catalogued model's back, another back; all
-    on a station mat inside a cluttered desk."""
-    seed = HARDER_SEED0 + i
-    rng = np.random.default_rng(seed)
-    width = int(rng.choice([960, 1280]))
-    case = (i // 3) % 4
-    models = sorted(catalogue())
-    return station_frame(
-        "phone",
-        seed,
-        rng,
-        DEFECT_CYCLE[i % 3],
-        width,
-        side="screen" if case < 2 else "back",
-        screen_on=case != 0,
-        harder=True,
-        phone_model=models[seed % len(models)] if case == 2 else None,
-    )
-
-
 def render_features(
-    n: int, view: Callable[[np.ndarray], np.ndarray], harder: bool = False, threads: int = 2
+    n: int, view: Callable[[np.ndarray], np.ndarray], threads: int = 2
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Head inputs and labels (True = cracked) of ``3 * n`` station renders (the plain or the harder
-    set), cached on disk."""
-    cache = HARDER_CACHE if harder else RENDER_CACHE
-    if cache.is_file():
-        with np.load(cache) as z:
+    """Head inputs and labels (True = cracked) of ``3 * n`` station renders, cached on disk."""
+    if RENDER_CACHE.is_file():
+        with np.load(RENDER_CACHE) as z:
             if len(z["y"]) == 3 * n:
                 return z["x"], z["y"]
     backbone = BACKBONES[BACKBONE]
     sess = session(backbone, threads)
     xs, ys = [], []
     for i in range(3 * n):
-        scene = _harder_render(i) if harder else _plain_render(i)
+        defects: tuple[str, ...] = ((), ("scratch",), ("crack",))[i % 3]
+        seed = RENDER_SEED0 + i
+        rng = np.random.default_rng(seed)
+        width = int(rng.choice([960, 1280]))
+        side = "screen" if (i // 3) % 2 == 0 else "back"
+        scene = station_frame("phone", seed, rng, defects, width, side=side)
         xs.append(head_input(image_features(sess, backbone, view(scene.image), GRID, SIZE, ROWS)))
-        ys.append(DEFECT_CYCLE[i % 3] == ("crack",))
+        ys.append(defects == ("crack",))
         if (i + 1) % 30 == 0:
-            print(f"{'harder ' if harder else ''}renders: {i + 1}/{3 * n}", flush=True)
+            print(f"renders: {i + 1}/{3 * n}", flush=True)
     x, y = np.stack(xs), np.array(ys)
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(cache, x=x, y=y)
+    RENDER_CACHE.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(RENDER_CACHE, x=x, y=y)
     return x, y
 
 
@@ -143,9 +108,8 @@ def build(out_dir: Path, data: Path, models_dir: Path, renders: int = RENDERS_PE
     train += painted_copies(train, Split.TRAIN)
     val = [p for p in photos if p.split == Split.VALIDATION]
     xr, yr = render_features(renders, view)
-    xh, yh = render_features(renders, view, harder=True)
-    x = np.concatenate([np.stack([head_input(feats[p.sha256]) for p in train]), xr, xh])
-    y = np.concatenate([np.array([p.label == Label.DAMAGED for p in train]), yr, yh])
+    x = np.concatenate([np.stack([head_input(feats[p.sha256]) for p in train]), xr])
+    y = np.concatenate([np.array([p.label == Label.DAMAGED for p in train]), yr])
     head = fit_head(BACKBONE, x, y)
     pv = head.probability(np.stack([head_input(feats[p.sha256]) for p in val]))
     label = np.array([p.label for p in val])
