@@ -119,16 +119,10 @@ def _subpixel_outline(cov: np.ndarray, rows: np.ndarray, below: bool) -> np.ndar
     """The rim's position per column to a fraction of a pixel, from the coverage in a few rows around
     the whole-pixel outline ``rows`` (the first band row, or with ``below`` the last)."""
     h, n = cov.shape
-    cols = np.arange(n)
-    if below:
-        start = rows.astype(int) + 1 - SUBPIXEL_ROWS
-        offsets = np.arange(2 * SUBPIXEL_ROWS)
-        idx = np.clip(start[None, :] + offsets[:, None], 0, h - 1)
-        return start + cov[idx, cols[None, :]].sum(axis=0)
-    start = rows.astype(int) - SUBPIXEL_ROWS
-    offsets = np.arange(2 * SUBPIXEL_ROWS)
-    idx = np.clip(start[None, :] + offsets[:, None], 0, h - 1)
-    return start + 2 * SUBPIXEL_ROWS - cov[idx, cols[None, :]].sum(axis=0)
+    start = rows.astype(int) + (1 - SUBPIXEL_ROWS if below else -SUBPIXEL_ROWS)
+    idx = np.clip(start[None, :] + np.arange(2 * SUBPIXEL_ROWS)[:, None], 0, h - 1)
+    covered = cov[idx, np.arange(n)[None, :]].sum(axis=0)
+    return start + covered if below else start + 2 * SUBPIXEL_ROWS - covered
 
 
 def _table_row(strip: np.ndarray) -> float:
