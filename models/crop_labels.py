@@ -8,7 +8,8 @@ from collections.abc import Mapping, Sequence
 import cv2
 import numpy as np
 
-from inspector.grading.locate import Located, warp_to_crop
+from inspector.grading.locate import Located
+from inspector.grading.resample import warp_to_crop
 
 CROP_VISIBLE_LEVELS = 18.0
 """A thin defect stays labelled only where its visibility map, resampled like the crop, reaches this

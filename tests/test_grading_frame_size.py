@@ -14,7 +14,8 @@ import pytest
 from inspector.grading import Grader
 from inspector.grading.grader import Defect
 from inspector.grading.item_damage import item_view
-from inspector.grading.locate import area_shrink, rectify_phone
+from inspector.grading.locate import rectify_phone
+from inspector.grading.resample import area_shrink
 from models.synth.scene import render_scene
 
 

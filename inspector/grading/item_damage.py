@@ -28,8 +28,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from inspector.grading.locate import warp_to_crop
 from inspector.grading.model import ModelError, open_onnx
+from inspector.grading.resample import warp_to_crop
 
 SIZE = 224  # the tile side of heads that do not name one
 GRID = 3  # tiles per side of heads that do not name them
