@@ -14,20 +14,28 @@ import numpy as np
 ANTIALIAS_FROM = 1.15
 """Shrink factor above which an anti-aliased warp first area-averages the frame."""
 HALVE_FROM = 4.0
-"""Shrink factor from which ``area_shrink`` first halves the image (2 x 2 means, OpenCV's fast path):
-OpenCV's general area resize of a 4K frame costs tens of milliseconds. Below it (a phone crop of a
-1280 x 720 frame) the single area resize is kept as it is."""
+"""Shrink factor from which ``area_shrink`` halves the image (2 x 2 means, OpenCV's fast path); a
+factor that is not a whole number is halved from ``HALVE_ODD_FROM`` on. OpenCV's general area resize
+costs about four times as much per source pixel: tens of milliseconds for a phone in a 4K frame."""
+HALVE_ODD_FROM = 3.0
+"""Below it (the segmentation crop of a phone in a frame up to 1280 x 720, as the models were trained
+on) one area resize is kept, so those crops stay exactly what they were."""
+
+
+def _halve(src_side: int, side: int) -> bool:
+    f = src_side / side
+    return f >= HALVE_FROM or (f >= HALVE_ODD_FROM and not f.is_integer())
 
 
 def area_shrink(image: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, tuple[float, float]]:
     """``image`` area-averaged down to ``size`` (w, h), and the (x, y) scale from it to the result.
 
-    Halves first while both factors are at least ``HALVE_FROM`` (an odd last row or column is left
+    Halves first while both factors call for it (``HALVE_FROM``; an odd last row or column is left
     out), then one area resize of what is left: the same block means as one area resize where the
     factor is an integer (12 = 2 x 2 x 3), nearly the same otherwise."""
     w, h = size
     src, k = image, 1
-    while src.shape[1] >= HALVE_FROM * w and src.shape[0] >= HALVE_FROM * h:
+    while _halve(src.shape[1], w) and _halve(src.shape[0], h):
         hh, hw = src.shape[0] // 2, src.shape[1] // 2
         src = cv2.resize(src[: 2 * hh, : 2 * hw], (hw, hh), interpolation=cv2.INTER_AREA)
         k *= 2
