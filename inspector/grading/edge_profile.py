@@ -87,10 +87,7 @@ def _backdrop_mask(image: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarra
     m = max(2, int(w * BACKDROP_MARGIN))
     margins = np.concatenate([img[:, :m], img[:, w - m :]], axis=1)
     per_row = np.median(margins, axis=1)  # h x 3: the backdrop (and the table below it)
-    brightness = per_row.mean(axis=1)
-    # the table line: the largest drop in the margins' brightness down the frame
-    drop = brightness[:-4] - brightness[4:]
-    table_y = int(np.argmax(drop)) + 2
+    table_y = _drop_row(per_row.mean(axis=1))
     spread = np.median(np.abs(margins - per_row[:, None, :]), axis=1).mean(axis=1)  # per-row noise
     tolerance = np.maximum(18.0, 6.0 * spread)[:, None]
     diff = np.abs(img - per_row[:, None, :])
@@ -125,11 +122,16 @@ def _subpixel_outline(cov: np.ndarray, rows: np.ndarray, below: bool) -> np.ndar
     return start + covered if below else start + 2 * SUBPIXEL_ROWS - covered
 
 
-def _table_row(strip: np.ndarray) -> float:
-    """Row of the largest drop in brightness down a strip of bare margin (backdrop above, table below)."""
-    brightness = np.median(strip.astype(np.float32).mean(axis=2), axis=1)
+def _drop_row(brightness: np.ndarray) -> int:
+    """Row of the largest drop in brightness down the frame: the table line (backdrop above, table
+    below)."""
     drop = brightness[:-4] - brightness[4:]
-    return float(np.argmax(drop)) + 2.0
+    return int(np.argmax(drop)) + 2
+
+
+def _table_row(strip: np.ndarray) -> float:
+    """The table line's row in a strip of bare margin."""
+    return float(_drop_row(np.median(strip.astype(np.float32).mean(axis=2), axis=1)))
 
 
 def _levelled(image: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
