@@ -86,8 +86,8 @@ typecheck:
 # Rebuild the grading models from scratch (renders data, trains on CPU, exports ONNX, calibrates and
 # evaluates) into models/work/candidate, evaluate the shipped models with the same code, and ship each
 # kind only where the rebuild is not worse (models.promote; FORCE=1 ships regardless). The two kinds
-# train side by side (one thread each); jewelry then gets its two candidate scorers (scratch lines,
-# stone seats; one rendering of the pieces for both) beside the phone calibration, and the two
+# train side by side (one thread each); jewelry then gets its three candidate scorers (scratch lines,
+# stone seats, loose stones; one rendering of the pieces for all) beside the phone calibration, and the two
 # evaluations run side by side, each tool held to one thread (--threads 1: at the default of two, four
 # busy threads on two cores made each evaluation 1.2x slower than both one after the other).
 # Timed 2026-12-05 on a fresh clone: 60 min 25 s (stage-1 budgets 37.5 / 38 min, 2,400 scorer
@@ -100,7 +100,7 @@ models: train-deps
 	$(PY) -m models.train --out-dir $(CANDIDATE) --minutes-phone 32 --minutes-jewelry 32.5 \
 	  --stage2-minutes-phone 8 --stage2-minutes-jewelry 7
 	$(PY) -m models.damage_head --out-dir $(CANDIDATE) --models-dir $(CANDIDATE)
-	{ $(PY) -m models.fit_candidates --target scratch_lines stone_seats --models-dir $(CANDIDATE) --procs 1 --n 1200 && \
+	{ $(PY) -m models.fit_candidates --target scratch_lines stone_seats loose_stones --models-dir $(CANDIDATE) --procs 1 --n 1200 && \
 	  $(PY) -m models.calibrate --models-dir $(CANDIDATE) --kind jewelry; } & pid=$$!; \
 	  $(PY) -m models.calibrate --models-dir $(CANDIDATE) --kind phone --threads 1 && wait $$pid
 	$(PY) -m models.evaluate --threads 1 --out models/work/shipped_eval.json > models/work/shipped_eval.md & pid=$$!; \

@@ -13,8 +13,8 @@ get a crack-or-scratch classifier for whole thin lines (``models.fit_lines``), k
 grades the validation items better under the same floors.
 Jewelry, when candidate scorers lie beside the model (``models.fit_candidates``): the score at which
 a thin stroke of the crop counts as a scratch (or no strokes at all) is searched jointly with the
-scratch minimum length, and the score at which a seat the network marks stays a missing stone (or
-the network's own rule) on its own.
+scratch minimum length, and the scores at which a seat the network marks stays a missing stone and
+a region it marks stays a loose stone (or the network's own rule), each on its own.
 
     python -m models.calibrate [--kind phone|jewelry|both] [--n 480] [--best-cost 1]
 """
@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,6 +41,7 @@ from inspector.grading.calibration import (
     ScoredCandidates,
     calibration_path,
     plain_rule,
+    scored_rules,
 )
 from inspector.grading.candidates import Candidate, CandidateScorer, mark
 from inspector.grading.components import ClassMeasurement, Component, class_components, summarize
@@ -131,8 +132,8 @@ class Item:
     candidates: dict[str, tuple[list[Candidate], np.ndarray]] = field(default_factory=dict)
     # (scratch pixel threshold, line threshold) -> scratch components with the accepted lines added
     line_parts: dict[tuple[float, float], list[Component]] = field(default_factory=dict)
-    # seat threshold -> missing-stone components the seat scorer accepts
-    seat_parts: dict[float, list[Component]] = field(default_factory=dict)
+    # (scorer name, threshold) -> components of its class the scorer accepts (stone seats, loose stones)
+    accepted_parts: dict[tuple[str, float], list[Component]] = field(default_factory=dict)
 
     @staticmethod
     def key(classes: tuple[str, ...], ci: int, cal: Calibration) -> tuple[int, float, float]:
@@ -178,18 +179,20 @@ class Item:
             )
         return self.line_parts[key]
 
-    def accepted_seats(self, classes: tuple[str, ...], cal: Calibration, scale: Scale) -> list[Component]:
-        """Missing-stone components as the grader measures them when ``cal`` judges the seats."""
-        assert cal.stone_seats is not None
-        key = cal.stone_seats.threshold
-        if key not in self.seat_parts:
-            mi = classes.index("missing_stone")
-            seats, p = self.candidates["stone_seats"]
-            labels = mark(np.zeros(self.loc.crop.shape[:2], np.int64), seats, p, key, mi)
-            self.seat_parts[key] = class_components(
-                labels, mi, scale.classes["missing_stone"].min_area_mm2, self.loc.mm_per_px
+    def accepted(
+        self, name: str, cls: str, rule: ScoredCandidates, classes: tuple[str, ...], scale: Scale
+    ) -> list[Component]:
+        """Components of ``cls`` as the grader measures them when the scorer ``name`` judges them whole
+        under ``rule`` (stone seats: missing stones; loose stones)."""
+        key = (name, rule.threshold)
+        if key not in self.accepted_parts:
+            ci = classes.index(cls)
+            regions, p = self.candidates[name]
+            labels = mark(np.zeros(self.loc.crop.shape[:2], np.int64), regions, p, rule.threshold, ci)
+            self.accepted_parts[key] = class_components(
+                labels, ci, scale.classes[cls].min_area_mm2, self.loc.mm_per_px
             )
-        return self.seat_parts[key]
+        return self.accepted_parts[key]
 
     def lines(self, classes: tuple[str, ...], cal: Calibration, scale: Scale) -> list[Line]:
         """The item's thin lines under ``cal``'s pixel rule, with P(scratch) when it has a classifier."""
@@ -265,7 +268,9 @@ def score(grader: Grader, kind: str, items: list[Item], cal: Calibration) -> dic
                 if name == "scratch" and cal.scratch_lines is not None:
                     parts = it.scratch_with_lines(kind, classes, cal, scale)
                 elif name == "missing_stone" and cal.stone_seats is not None:
-                    parts = it.accepted_seats(classes, cal, scale)
+                    parts = it.accepted("stone_seats", name, cal.stone_seats, classes, scale)
+                elif name == "loose_stone" and cal.loose_stones is not None:
+                    parts = it.accepted("loose_stones", name, cal.loose_stones, classes, scale)
                 else:
                     parts = it.components(kind, classes, ci, cal, scale)
                 meas[name] = summarize(parts, cal.min_length_mm.get(name, 0.0))
@@ -412,7 +417,11 @@ def fit(
     lowest_floor: float = LOWEST_RECALL_FLOOR,
     best_cost: float = LOWEST_AS_BEST_COST,
     scorers: dict[str, CandidateScorer] | None = None,
+    start: Calibration | None = None,
+    only: Collection[str] = (),
 ) -> tuple[Calibration, dict[str, Any]]:
+    """The rule that scores best on ``items``. ``start``: a fitted rule to search from (default the
+    plain rule); ``only``: search just these candidate rules' thresholds and keep the rest of ``start``."""
     classes = list(grader.models[kind].info.classes[1:])
     base = plain_rule(kind, grader.models[kind].info.classes)
     s0 = score(grader, kind, items, base)
@@ -437,8 +446,15 @@ def fit(
         "border_margin_mm": 0.0,
         "scratch_lines": None,
         "stone_seats": None,
+        "loose_stones": None,
     }
-    best = objective(base)
+    if start is not None:
+        params.update(
+            thresholds=dict(start.thresholds),
+            min_length_mm=dict(start.min_length_mm),
+            border_margin_mm=start.border_margin_mm,
+            **{k: r.threshold for k, r in scored_rules(start).items() if k in (scorers or {})},
+        )
 
     def make(p: dict[str, Any]) -> Calibration:
         return Calibration(
@@ -449,8 +465,10 @@ def fit(
             edge_classes=EDGE_CLASSES[kind],
             scratch_lines=_scored(p["scratch_lines"], (scorers or {}).get("scratch_lines")),
             stone_seats=_scored(p["stone_seats"], (scorers or {}).get("stone_seats")),
+            loose_stones=_scored(p["loose_stones"], (scorers or {}).get("loose_stones")),
         )
 
+    best = objective(make(params) if start is not None else base)
     # Each class's threshold and minimum length are searched jointly: a stricter threshold often
     # only pays off together with a minimum length (specks vs lines), which one knob at a time misses.
     for _ in range(rounds):
@@ -460,8 +478,11 @@ def fit(
             knobs.append(("joint", c, [(t, ln) for t in THRESHOLDS for ln in MIN_LENGTHS]))
         if "scratch_lines" in (scorers or {}):  # the scored lines with the minimum length they may need
             knobs.append(("lines", "scratch", [(t, ln) for t in CANDIDATE_THRESHOLDS for ln in MIN_LENGTHS]))
-        if "stone_seats" in (scorers or {}):
-            knobs.append(("stone_seats", None, list(CANDIDATE_THRESHOLDS)))
+        for name in ("stone_seats", "loose_stones"):
+            if name in (scorers or {}):
+                knobs.append((name, None, list(CANDIDATE_THRESHOLDS)))
+        if only:
+            knobs = [k for k in knobs if k[0] in only]
         for key, cls, values in knobs:
             for v in values:
                 trial = json.loads(json.dumps(params))
@@ -478,7 +499,7 @@ def fit(
             break
     cal = make(params)
     figures = {"plain_rule": s0, "pixel_rule": score(grader, kind, items, cal)}
-    if all(c in classes for c in LINE_CLASSES):
+    if all(c in classes for c in LINE_CLASSES) and not only:
         ceiling_worn = figures["pixel_rule"]["cracked_graded_worn"] + CRACK_AS_WEAR_SLACK
 
         def line_objective(c: Calibration) -> float:
@@ -524,6 +545,14 @@ def main() -> None:
         "the rule this many misgraded items on top of its own miss (default %(default)s; 0 counts it "
         "as one misgraded item)",
     )
+    ap.add_argument(
+        "--only",
+        nargs="+",
+        choices=sorted(SCORER_KINDS),
+        default=(),
+        help="keep the model's fitted rule and search again only these candidate rules' thresholds (after "
+        "one of their scorers was added or retrained for the same model)",
+    )
     add_threads_argument(ap)
     args = ap.parse_args()
     threads = use_threads(ap, args.threads)
@@ -536,8 +565,11 @@ def main() -> None:
     kinds = ["phone", "jewelry"] if args.kind == "both" else [args.kind]
     for kind in kinds:
         path = calibration_path(args.models_dir / f"{kind}_defects.onnx")
-        if args.keep_rule and not path.exists():
-            raise SystemExit(f"--keep-rule: {path} does not exist (fit it first, without --keep-rule)")
+        for flag, wanted in (("--keep-rule", args.keep_rule), ("--only", args.only)):
+            if wanted and not path.exists():
+                raise SystemExit(f"{flag}: {path} does not exist (fit it first, without {flag})")
+        # --only: the fitted rule to search from, read before the file is fitted anew
+        start = Calibration.model_validate_json(path.read_text(encoding="utf-8")) if args.only else None
         if path.exists() and not args.keep_rule:
             path.unlink()  # fit from the plain rule, not from an old calibration
         grader = Grader.load(models_dir=args.models_dir, kinds=(kind,), threads=threads)
@@ -578,7 +610,14 @@ def main() -> None:
             print(f"[{kind}] {path.name}: rule kept, weak classes {kept['weak_classes']}", flush=True)
             continue
         cal, figures = fit(
-            grader, kind, items, lowest_floor=args.lowest_floor, best_cost=args.best_cost, scorers=scorers
+            grader,
+            kind,
+            items,
+            lowest_floor=args.lowest_floor,
+            best_cost=args.best_cost,
+            scorers=scorers,
+            start=start,
+            only=args.only,
         )
         # named in every grade: a class the rule rarely finds must not read as checked and absent
         figures["found_where_labelled"] = found = found_rates(grader, kind, items, cal, scorers)

@@ -1,6 +1,6 @@
 """Train a jewelry candidate scorer (``inspector.grading.candidates``) and export it to ONNX.
 
-Two targets, each a region the grader judges whole:
+Three targets, each a region the grader judges whole:
 
 - ``scratch_lines``: thin strokes of the crop (``inspector.grading.surface_lines``); a stroke whose
   pixels lie mostly (half) within 2 px of a rendered, visible scratch is a scratch; everything else
@@ -9,6 +9,9 @@ Two targets, each a region the grader judges whole:
   one that lies at least 30 % on a rendered empty seat or loose stone is a stone defect (a loose stone
   read as missing still makes the piece Fair, as it should); a dark facet of an intact stone, a
   pendant's bail or a shaded cut-out edge is not.
+- ``loose_stones``: the regions the network marks as a loose stone (``inspector.grading.loose_stones``);
+  one that lies at least 30 % on a rendered loose stone (the stone off its seat and the seat's gap) or
+  empty seat is a stone defect; a blob on an intact stone's dark facets or a glint is not.
 
 Renders jewelry pieces (seeds from the target's own range, apart from training, validation and
 held-out scenes), frames each one and runs the segmentation model on it exactly as the grader does,
@@ -21,9 +24,9 @@ with the defect found and clean pieces marked at a few thresholds); the threshol
 A scorer reads the segmentation model's probabilities, so it belongs to one model: re-run this after
 every jewelry model change (``make models`` does).
 
-    python -m models.fit_candidates --target scratch_lines [stone_seats] [--models-dir models] [--n 4800]
+    python -m models.fit_candidates --target scratch_lines [stone_seats loose_stones] [--n N]
 
-Given both targets, each piece is rendered and segmented once and measured for both (``make models``
+Given several targets, each piece is rendered and segmented once and measured for all (``make models``
 does this: rendering is nearly all of the time); the pieces then come from the first target's seeds.
 """
 
@@ -70,6 +73,8 @@ TARGETS = {
     "scratch_lines": Target(SCORER_KINDS["scratch_lines"], ("scratch",), 5, 0.5, 6_000_000),
     # a loose stone the network reads as missing still makes the piece Fair: such a seat is kept
     "stone_seats": Target(SCORER_KINDS["stone_seats"], ("missing_stone", "loose_stone"), 1, 0.3, 6_500_000),
+    # likewise a missing stone the network reads as loose
+    "loose_stones": Target(SCORER_KINDS["loose_stones"], ("loose_stone", "missing_stone"), 1, 0.3, 6_800_000),
 }
 REPORT_THRESHOLDS = (0.3, 0.5, 0.7, 0.9)
 

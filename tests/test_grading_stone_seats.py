@@ -68,7 +68,7 @@ def _jewelry_with_seats(tmp_path: Path, threshold: float) -> Grader:
     shutil.copy(MODELS_DIR / "jewelry_defects.onnx", model)
     cal = json.loads(calibration_path(MODELS_DIR / "jewelry_defects.onnx").read_text())
     cal["stone_seats"] = {"threshold": threshold}
-    cal["scratch_lines"] = None
+    cal["scratch_lines"] = cal["loose_stones"] = None
     calibration_path(model).write_text(json.dumps(cal))
     _seat_scorer(STONE_SEATS.path(model))
     return Grader.load(models_dir=tmp_path, kinds=("jewelry",))

@@ -91,12 +91,12 @@ def test_accepted_lines_become_scratches_the_grader_measures(tmp_path: Path) -> 
 
 
 def _copy_jewelry(tmp_path: Path, rule: dict[str, object] | None) -> Path:
-    """The shipped jewelry model and rule with ``rule`` for the scratch lines (no stone seats)."""
+    """The shipped jewelry model and rule with ``rule`` for the scratch lines (no stone scorers)."""
     model = tmp_path / "jewelry_defects.onnx"
     shutil.copy(MODELS_DIR / "jewelry_defects.onnx", model)
     cal = json.loads(calibration_path(MODELS_DIR / "jewelry_defects.onnx").read_text())
     cal["scratch_lines"] = rule
-    cal["stone_seats"] = None
+    cal["stone_seats"] = cal["loose_stones"] = None
     calibration_path(model).write_text(json.dumps(cal))
     return model
 
@@ -203,6 +203,7 @@ def test_calibration_search_scores_line_rules_as_the_grader_measures_them(tmp_pa
                 "min_length_mm": {"scratch": min_len},
                 "scratch_lines": ScoredCandidates(threshold=threshold),
                 "stone_seats": None,
+                "loose_stones": None,
             }
         )
         expected = []

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from inspector.grading.candidates import CandidateScorer
+from inspector.grading.loose_stones import LOOSE_STONES, loose_stones
 from inspector.grading.model import SegModel
 from inspector.grading.stone_seats import STONE_SEATS, stone_seats
 from inspector.grading.surface_lines import FEATURES, SCRATCH_LINES, surface_lines
@@ -29,6 +30,7 @@ SMALL = ["--n", "60", "--procs", "1", "--minutes", "0.05"]
 TARGETS = {
     "scratch_lines": (SCRATCH_LINES, surface_lines, ["scratch"], 8),
     "stone_seats": (STONE_SEATS, stone_seats, ["missing_stone"], 5),
+    "loose_stones": (LOOSE_STONES, loose_stones, ["loose_stone"], 1),
 }
 
 
@@ -43,7 +45,7 @@ def _fit(models_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_fit_writes_the_scorers_the_grader_loads(tmp_path: Path) -> None:
-    """A small run renders the pieces once, trains both scorers on them, and writes each beside the
+    """A small run renders the pieces once, trains every scorer on them, and writes each beside the
     model: it takes the grader's measures of its candidates, names the segmentation model whose
     probabilities it read, and reports its figures on the fifth of the pieces it was not trained on."""
     shutil.copy(MODELS_DIR / "jewelry_defects.onnx", tmp_path / "jewelry_defects.onnx")

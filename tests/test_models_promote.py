@@ -152,7 +152,13 @@ def test_shipping_jewelry_takes_its_rule_and_scorer_and_drops_stale_ones(tmp_pat
     cand, shipped = tmp_path / "candidate", tmp_path / "models"
     cand.mkdir()
     shipped.mkdir()
-    names = ("jewelry_defects", "jewelry_defects.calibration", "jewelry_scratch_lines", "jewelry_stone_seats")
+    names = (
+        "jewelry_defects",
+        "jewelry_defects.calibration",
+        "jewelry_scratch_lines",
+        "jewelry_stone_seats",
+        "jewelry_loose_stones",
+    )
     for name in (n + (".json" if n.endswith("calibration") else ".onnx") for n in names):
         (cand / name).write_text("new " + name)
         (shipped / name).write_text("old " + name)
@@ -162,6 +168,7 @@ def test_shipping_jewelry_takes_its_rule_and_scorer_and_drops_stale_ones(tmp_pat
     for name in (
         "jewelry_scratch_lines.onnx",
         "jewelry_stone_seats.onnx",
+        "jewelry_loose_stones.onnx",
         "jewelry_defects.calibration.json",
     ):
         (cand / name).unlink()

@@ -94,6 +94,10 @@ class Calibration(BaseModel):
         default=None,
         description="missing stones only where a trained scorer accepts the network's seat (jewelry)",
     )
+    loose_stones: ScoredCandidates | None = Field(
+        default=None,
+        description="loose stones only where a trained scorer accepts the network's region (jewelry)",
+    )
     fitted_on: str = ""
     validation: dict[str, object] = Field(default_factory=dict)
 
@@ -125,6 +129,8 @@ class Calibration(BaseModel):
             raise ModelError(f"{source}: scratch_lines needs a model class 'scratch'")
         if self.stone_seats is not None and "missing_stone" not in classes:
             raise ModelError(f"{source}: stone_seats needs a model class 'missing_stone'")
+        if self.loose_stones is not None and "loose_stone" not in classes:
+            raise ModelError(f"{source}: loose_stones needs a model class 'loose_stone'")
         if self.line_classifier is not None:
             lacking = [c for c in LINE_CLASSES if c not in classes]
             if lacking:
@@ -183,5 +189,9 @@ def load_calibration(model_path: str | Path, kind: str, classes: tuple[str, ...]
 
 def scored_rules(cal: Calibration) -> dict[str, ScoredCandidates]:
     """The calibration's candidate rules by name (``ScorerKind.name``)."""
-    rules = {"scratch_lines": cal.scratch_lines, "stone_seats": cal.stone_seats}
+    rules = {
+        "scratch_lines": cal.scratch_lines,
+        "stone_seats": cal.stone_seats,
+        "loose_stones": cal.loose_stones,
+    }
     return {k: v for k, v in rules.items() if v is not None}

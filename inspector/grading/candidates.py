@@ -1,11 +1,12 @@
 """Candidates judged whole: a region of the crop, its measures, and a small trained scorer for them.
 
-Two of the jewelry classes are decided per region rather than per pixel: scratches (thin strokes of
-the crop, ``inspector.grading.surface_lines``) and missing stones (the network's own dark-seat marks,
-``inspector.grading.stone_seats``). Each has a scorer: an MLP exported to ONNX beside the model
+Three of the jewelry classes are decided per region rather than per pixel: scratches (thin strokes of
+the crop, ``inspector.grading.surface_lines``), missing stones (the network's own dark-seat marks,
+``inspector.grading.stone_seats``) and loose stones (its loose-stone marks,
+``inspector.grading.loose_stones``). Each has a scorer: an MLP exported to ONNX beside the model
 (``python -m models.fit_candidates``) that turns a region's measures into P(it is the defect). The
-model's calibration says at which score a region counts (``Calibration.scratch_lines`` and
-``.stone_seats``); without that entry the scorer is not used.
+model's calibration says at which score a region counts (``Calibration.scratch_lines``,
+``.stone_seats`` and ``.loose_stones``); without that entry the scorer is not used.
 """
 
 from __future__ import annotations

@@ -24,6 +24,7 @@ from inspector.grading.item_damage import DamageEstimate, ItemDamage
 from inspector.grading.known_features import known_feature_mask, layout_for
 from inspector.grading.line_shapes import LINE_CLASSES, reclassify_lines
 from inspector.grading.locate import DEFAULT_PHONE_MM, Located
+from inspector.grading.loose_stones import loose_stones
 from inspector.grading.model import ModelError, ModelInfo, SegModel, default_models_dir
 from inspector.grading.overlay import draw_overlay, encode_png
 from inspector.grading.pixel_labels import most_likely_defect
@@ -203,7 +204,8 @@ def apply_scored_candidates(
     best: np.ndarray | None = None,
 ) -> np.ndarray:
     """The label map under the calibration's candidate rules (jewelry): missing stones only where the
-    seat scorer accepts the network's seat; scratches added where the line scorer accepts a stroke.
+    seat scorer accepts the network's seat, loose stones only where the loose-stone scorer accepts the
+    network's region; scratches added where the line scorer accepts a stroke.
     ``best``: ``most_likely_defect(probs)`` when the caller has it."""
 
     def scorer(name: str) -> CandidateScorer:
@@ -216,6 +218,11 @@ def apply_scored_candidates(
         seats = stone_seats(loc.crop, probs, classes, loc.mm_per_px, best)
         p = scorer("stone_seats").scores(seats)
         labels = mark(np.where(labels == mi, 0, labels), seats, p, cal.stone_seats.threshold, mi)
+    if cal.loose_stones is not None:
+        li = classes.index("loose_stone")
+        regions = loose_stones(loc.crop, probs, classes, loc.mm_per_px, best)
+        p = scorer("loose_stones").scores(regions)
+        labels = mark(np.where(labels == li, 0, labels), regions, p, cal.loose_stones.threshold, li)
     if cal.scratch_lines is not None:
         lines = surface_lines(loc.crop, probs, classes, loc.mm_per_px, cal.min_length_mm.get("scratch", 0.0))
         p = scorer("scratch_lines").scores(lines)
