@@ -19,9 +19,8 @@ import numpy as np
 
 from inspector.grading.candidates import Candidate, ScorerKind
 from inspector.grading.components import class_components
-from inspector.grading.line_shapes import hull_measures
 from inspector.grading.pixel_labels import labels_from_probs
-from inspector.grading.stone_seats import MIN_AREA_MM2, mat_like, share, surroundings
+from inspector.grading.stone_seats import MIN_AREA_MM2, mat_like, region_shape, share, surroundings
 
 # A pixel whose brightest channel is under this share of the band around the region's (median) is as
 # dark as a gap: the stone's own colour has a bright channel, the empty seat has none.
@@ -79,12 +78,7 @@ def loose_stones(
     for c in parts:
         on = c.mask > 0
         ring = surroundings(c, grey.shape)
-        contours, _ = cv2.findContours(c.mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
-        outline = max(contours, key=cv2.contourArea)
-        perimeter = cv2.arcLength(outline, True) + 1e-6
-        (cx, cy), radius = cv2.minEnclosingCircle(outline)
-        area_px = float(on.sum())
-        _, solid = hull_measures(c.mask, mm_per_px, c.length_mm)
+        shape = region_shape(c, mm_per_px)
         g_in, s_in = c.box(grey)[on], c.box(sat)[on]
         g_near = ring.of(grey)[ring.near]
         grey_around = share(g_near, float(g_in.mean()))
@@ -98,9 +92,9 @@ def loose_stones(
             [
                 math.log(c.area_mm2),
                 math.log(max(c.length_mm, 0.1)),
-                4 * math.pi * area_px / perimeter**2,
-                area_px / (math.pi * radius**2 + 1e-6),
-                solid,
+                shape.circularity,
+                shape.circle_fill,
+                shape.solidity,
                 float(g_in.mean()),
                 float(g_in.std()),
                 grey_around,
@@ -118,9 +112,9 @@ def loose_stones(
                 share(ring.of(probs[0])[ring.near], 1.0),
                 float(c.box(mat)[on].mean()),
                 share(ring.of(mat)[ring.far]),
-                math.log(radius * float(mm_per_px[0]) + 1e-3),
+                math.log(shape.radius * float(mm_per_px[0]) + 1e-3),
                 float(len(parts)),
-                (cx + c.x - w / 2) ** 2 + (cy + c.y - h / 2) ** 2,
+                (shape.cx + c.x - w / 2) ** 2 + (shape.cy + c.y - h / 2) ** 2,
             ],
             np.float32,
         )

@@ -99,6 +99,31 @@ def share(values: np.ndarray, default: float = 0.0) -> float:
     return float(values.mean()) if values.size else default
 
 
+@dataclass(frozen=True)
+class RegionShape:
+    """How round and how solid a marked region is, and the circle around it (in its box's pixels)."""
+
+    circularity: float  # 4 pi area / perimeter^2
+    circle_fill: float  # share of the enclosing circle the region fills
+    solidity: float
+    cx: float
+    cy: float
+    radius: float
+
+
+def region_shape(c: Component, mm_per_px: tuple[float, float]) -> RegionShape:
+    """The shape measures both stone scorers read from a region's outline."""
+    contours, _ = cv2.findContours(c.mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    outline = max(contours, key=cv2.contourArea)
+    perimeter = cv2.arcLength(outline, True) + 1e-6
+    (cx, cy), radius = cv2.minEnclosingCircle(outline)
+    area_px = float((c.mask > 0).sum())
+    _, solid = hull_measures(c.mask, mm_per_px, c.length_mm)
+    return RegionShape(
+        4 * math.pi * area_px / perimeter**2, area_px / (math.pi * radius**2 + 1e-6), solid, cx, cy, radius
+    )
+
+
 def stone_seats(
     crop_bgr: np.ndarray,
     probs: np.ndarray,
@@ -121,12 +146,7 @@ def stone_seats(
     for c in parts:
         on = c.mask > 0
         ring = surroundings(c, grey.shape)
-        contours, _ = cv2.findContours(c.mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
-        outline = max(contours, key=cv2.contourArea)
-        perimeter = cv2.arcLength(outline, True) + 1e-6
-        (cx, cy), radius = cv2.minEnclosingCircle(outline)
-        area_px = float(on.sum())
-        _, solid = hull_measures(c.mask, mm_per_px, c.length_mm)
+        shape = region_shape(c, mm_per_px)
         g_in, s_in = c.box(grey)[on], c.box(sat)[on]
         g_around = ring.of(grey)[ring.near]
         s_around = ring.of(sat)[ring.near]
@@ -135,9 +155,9 @@ def stone_seats(
             [
                 math.log(c.area_mm2),
                 math.log(max(c.length_mm, 0.1)),
-                4 * math.pi * area_px / perimeter**2,
-                area_px / (math.pi * radius**2 + 1e-6),
-                solid,
+                shape.circularity,
+                shape.circle_fill,
+                shape.solidity,
                 float(g_in.mean()),
                 float(g_in.std()),
                 grey_around,
@@ -149,9 +169,9 @@ def stone_seats(
                 float(c.box(p_loose)[on].mean()),
                 float(1.0 - c.box(probs[0])[on].mean()),
                 share(ring.of(probs[0])[ring.near], 1.0),
-                math.log(radius * float(mm_per_px[0]) + 1e-3),
+                math.log(shape.radius * float(mm_per_px[0]) + 1e-3),
                 float(len(parts)),
-                (cx + c.x - w / 2) ** 2 + (cy + c.y - h / 2) ** 2,
+                (shape.cx + c.x - w / 2) ** 2 + (shape.cy + c.y - h / 2) ** 2,
                 float(c.box(mat)[on].mean()),
                 share(ring.of(mat)[ring.far]),
             ],
