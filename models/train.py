@@ -33,6 +33,7 @@ from inspector.grading.locate import (
     phone_margin,
     rectify_phone,
 )
+from models import checkpoint as checkpoints
 from models.crop_labels import crop_labels
 from models.hard_negatives import MinedWindows, mine_windows
 from models.precision import choose_bf16
@@ -321,6 +322,19 @@ def rare_pool(
     return RarePool.build(centres, (*rare_ids, *ids))
 
 
+def progress(pos: checkpoints.Position, steps: int, loss: float, t0: float, t_loop: float, step0: int) -> str:
+    """One progress line: steps done (of the recipe's ``steps``, with the time left at this run's
+    pace), the epoch, the loss and the time since the run started (``t0``)."""
+    now = time.time()
+    line = f"epoch {pos.epoch} step {pos.step}"
+    if steps > 0:
+        line += f"/{steps} ({100 * pos.step / steps:.0f} %)"
+        rate = (pos.step - step0) / max(now - t_loop, 1e-9)
+        if rate > 0:
+            line += f", about {(steps - pos.step) / rate / 60:.0f} min left"
+    return f"{line}, loss {loss:.4f}, elapsed {now - t0:.0f}s"
+
+
 def prepare_batch(
     xb: np.ndarray,
     yb: np.ndarray,
@@ -445,6 +459,8 @@ def train(
     hard_windows: int = 0,
     mine_threshold: float = 0.5,
     float32: bool = False,
+    steps: int = 0,
+    checkpoint: Path | None = None,
 ) -> dict[str, Any]:
     """Train (or, with ``init``, fine-tune) one model. ``n_negatives`` rendered hard negatives and the
     training half of the real negatives under ``real_negatives`` fill part of every batch; with
@@ -455,9 +471,17 @@ def train(
     a part model that ``models/compose.py`` joins with another; ``name`` is its ONNX name. With
     ``mine_with`` (an ONNX model of the same classes, e.g. the first stage's) ``hard_windows`` slots of
     every batch are windows centred on what that model marks (P >= ``mine_threshold``) where nothing
-    is labelled. Steps run in bfloat16 autocast where that is measured faster, unless ``float32``."""
+    is labelled.
+
+    ``steps`` above 0 is a recipe's budget: exactly that many steps, in bfloat16 autocast unless
+    ``float32`` (not measured: the same on every machine, so a rebuild repeats what shipped), saved to
+    ``checkpoint`` every ``CHECKPOINT_SECONDS`` and resumed from it when run again with the same
+    settings. Otherwise the run trains for ``minutes``, rendering included, in bfloat16 where that is
+    measured faster unless ``float32``."""
     import torch
     from torch import nn
+
+    call = {k: v for k, v in locals().items() if k not in ("out", "threads", "state_path", "checkpoint")}
 
     torch.set_num_threads(threads)
     torch.manual_seed(0)
@@ -517,41 +541,57 @@ def train(
     opt = torch.optim.AdamW(net.parameters(), lr=lr0, weight_decay=1e-4)
     bs = batch
     net.train()
-    x, y = prepare_batch(X[:bs], Y[:bs], negs, np.random.default_rng(2), on_defect_p, crop, rare, hard)
-    bf16, speedup = (False, 1.0) if float32 else choose_bf16(net, torch.from_numpy(x), torch.from_numpy(y))
-    precision = "bfloat16 autocast" if bf16 else "float32"
-    print(f"[{kind}] {precision} (bfloat16 measured {speedup:.2f}x)", flush=True)
+    if steps > 0:
+        bf16, speedup = not float32, 0.0
+        precision = "bfloat16 autocast" if bf16 else "float32"
+        print(f"[{kind}] {precision}, {steps} steps (the recipe's)", flush=True)
+    else:
+        x, y = prepare_batch(X[:bs], Y[:bs], negs, np.random.default_rng(2), on_defect_p, crop, rare, hard)
+        xt, yt = torch.from_numpy(x), torch.from_numpy(y)
+        bf16, speedup = (False, 1.0) if float32 else choose_bf16(net, xt, yt)
+        precision = "bfloat16 autocast" if bf16 else "float32"
+        print(f"[{kind}] {precision} (bfloat16 measured {speedup:.2f}x)", flush=True)
     # The budget counts rendering too, so a slow machine trains less instead of blowing the rebuild's
     # hour (rendering took 9.3 min one afternoon and 13.5 the same evening); at least a third is kept
     # for training.
     deadline = max(t0 + minutes * 60, time.time() + minutes * 20)
     rng = np.random.default_rng(1)
-    step, epoch = 0, 0
-    est_steps = None
-    while time.time() < deadline:
-        order = rng.permutation(len(X))
-        for b in range(0, len(order) - bs + 1, bs):
-            idx = order[b : b + bs]
-            x, y = prepare_batch(X[idx], Y[idx], negs, rng, on_defect_p, crop, rare, hard)
-            xt, yt = torch.from_numpy(x), torch.from_numpy(y)
-            if est_steps is None and step == 20:
-                per = (time.time() - t_data - t0) / 20
-                est_steps = int((deadline - time.time()) / per) + 20
-            if est_steps:
-                lr = lr0 * 0.5 * (1 + math.cos(math.pi * min(1.0, step / est_steps)))
-                for g in opt.param_groups:
-                    g["lr"] = lr
-            loss = train_step(net, opt, loss_fn, xt, yt, dice_weight, bf16)
-            step += 1
-            if step % 50 == 0:
-                print(
-                    f"[{kind}] epoch {epoch} step {step} loss {loss.item():.4f} "
-                    f"elapsed {time.time() - t0:.0f}s",
-                    flush=True,
-                )
-            if time.time() >= deadline:
-                break
-        epoch += 1
+    pos = checkpoints.Position(0, 0, rng.permutation(len(X)), 0)
+    key = ""
+    if steps > 0 and checkpoint is not None:
+        key = checkpoints.fingerprint(call, [p for p in (init, mine_with) if p is not None])
+        resumed = checkpoints.resume(checkpoint, key, net, opt, rng)
+        if resumed is not None:
+            pos = resumed
+            print(f"[{kind}] resumed at step {pos.step} of {steps} from {checkpoint}", flush=True)
+    est_steps = steps or None
+    t_loop, step0, saved_at = time.time(), pos.step, time.time()
+
+    def budget_left() -> bool:
+        return pos.step < steps if steps > 0 else time.time() < deadline
+
+    while budget_left():
+        if pos.batch_start + bs > len(pos.order):
+            pos.order, pos.batch_start, pos.epoch = rng.permutation(len(X)), 0, pos.epoch + 1
+        idx = pos.order[pos.batch_start : pos.batch_start + bs]
+        pos.batch_start += bs
+        x, y = prepare_batch(X[idx], Y[idx], negs, rng, on_defect_p, crop, rare, hard)
+        xt, yt = torch.from_numpy(x), torch.from_numpy(y)
+        if est_steps is None and pos.step == 20:
+            per = (time.time() - t_data - t0) / 20
+            est_steps = int((deadline - time.time()) / per) + 20
+        if est_steps:
+            lr = lr0 * 0.5 * (1 + math.cos(math.pi * min(1.0, pos.step / est_steps)))
+            for g in opt.param_groups:
+                g["lr"] = lr
+        loss = train_step(net, opt, loss_fn, xt, yt, dice_weight, bf16)
+        pos.step += 1
+        if pos.step % 50 == 0:
+            print(f"[{kind}] {progress(pos, steps, loss.item(), t0, t_loop, step0)}", flush=True)
+        if key and checkpoint is not None and time.time() - saved_at >= checkpoints.CHECKPOINT_SECONDS:
+            checkpoints.save(checkpoint, key, pos, net, opt, rng)
+            saved_at = time.time()
+    step, epoch = pos.step, pos.epoch + 1
     net.eval()
     torch.save(net.state_dict(), state_path or WORK_DIR / f"{kind}_state.pt")
     export_onnx(net, kind, out, active, name or f"{kind}_defects", [float(w) for w in weights])

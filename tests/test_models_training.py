@@ -152,3 +152,70 @@ def test_the_jewelry_rebuild_cleans_up_on_its_first_stage_own_false_marks(
     assert weights["missing_stone"] == weights["loose_stone"] == 6.0
     final = (out_dir / "jewelry_defects.onnx").read_bytes()
     assert final != (work / "jewelry_stage1.onnx").read_bytes()
+
+
+class _CutOff(Exception):
+    """The power going off in the middle of a step."""
+
+
+def _recipe_run(tmp_path: Path, name: str, steps: int, **settings: object) -> dict[str, torch.Tensor]:
+    """A recipe-style run (a step budget, a checkpoint) of a tiny jewelry model; its final weights."""
+    state = tmp_path / f"{name}_state.pt"
+    training.train(
+        "jewelry",
+        12,
+        1.0,
+        tmp_path / f"{name}.onnx",
+        threads=1,
+        batch=8,
+        crop=64,
+        steps=steps,
+        checkpoint=tmp_path / f"{name}_checkpoint.pt",
+        state_path=state,
+        **settings,  # type: ignore[arg-type]
+    )
+    return dict(torch.load(state, weights_only=True))
+
+
+def test_a_run_cut_off_part_way_resumes_and_ends_where_an_uncut_run_ends(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Proves: a recipe's run counts steps, not minutes, and is saved as it goes; cut off in its fifth
+    step and started again, it resumes from its checkpoint (not from step 0) and ends with the very
+    weights of a run that was never cut off, so `make models` can be stopped and run again."""
+    monkeypatch.setattr(training, "WORK_DIR", tmp_path / "work")
+    monkeypatch.setattr(training.checkpoints, "CHECKPOINT_SECONDS", 0.0)
+    uncut = _recipe_run(tmp_path, "uncut", 7)
+    real_step = training.train_step
+    calls: list[int] = []
+
+    def step_then_cut(*args: object) -> object:
+        calls.append(1)
+        if len(calls) == 5:
+            raise _CutOff
+        return real_step(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(training, "train_step", step_then_cut)
+    with pytest.raises(_CutOff):
+        _recipe_run(tmp_path, "cut", 7)
+    calls.clear()
+    monkeypatch.setattr(training, "train_step", lambda *args: (calls.append(1), real_step(*args))[1])
+    resumed = _recipe_run(tmp_path, "cut", 7)
+    assert len(calls) == 3, "the second run went on from step 4, not from the start"
+    assert uncut.keys() == resumed.keys()
+    assert all(torch.equal(uncut[k], resumed[k]) for k in uncut)
+
+
+def test_a_checkpoint_of_other_settings_is_not_resumed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Proves: a checkpoint left by a run with other settings (here another learning rate) is not
+    taken up: the new run trains all its steps from the start."""
+    monkeypatch.setattr(training, "WORK_DIR", tmp_path / "work")
+    monkeypatch.setattr(training.checkpoints, "CHECKPOINT_SECONDS", 0.0)
+    _recipe_run(tmp_path, "run", 3, lr0=1e-2)
+    real_step = training.train_step
+    calls: list[int] = []
+    monkeypatch.setattr(training, "train_step", lambda *args: (calls.append(1), real_step(*args))[1])
+    _recipe_run(tmp_path, "run", 3, lr0=1e-3)
+    assert len(calls) == 3
