@@ -83,29 +83,38 @@ lint:
 typecheck:
 	$(VENV)/bin/mypy
 
-# Rebuild the grading models from scratch (renders data, trains on CPU, exports ONNX, calibrates and
-# evaluates) into models/work/candidate, evaluate the shipped models with the same code, and ship each
-# kind only where the rebuild is not worse (models.promote; FORCE=1 ships regardless). The two kinds
-# train side by side (one thread each); jewelry then gets its three candidate scorers (scratch lines,
-# stone seats, loose stones; one rendering of the pieces for all) beside the phone calibration, and the two
-# evaluations run side by side, each tool held to one thread (--threads 1: at the default of two, four
-# busy threads on two cores made each evaluation 1.2x slower than both one after the other).
-# Timed 2026-12-05 on a fresh clone: 60 min 25 s (stage-1 budgets 37.5 / 38 min, 2,400 scorer
-# pieces), then 72 min 3 s (35.5 / 36, 1,600 pieces; the same evaluations took 14 min instead of 7
-# on a slower machine). Now 32 / 32.5 + 8 / 7 minutes and 1,200 pieces: 53 min 5 s (same day).
+# Rebuild the grading models from scratch into models/work/candidate: the two networks train from their
+# recipes (models/recipes/*.json, budgets in steps) side by side on one thread each (1.19x the steps of
+# one after the other, bench/train_throughput.py), then the phone's damage head, jewelry's three
+# candidate scorers beside the phone's calibration, and the candidate's and the shipped models'
+# evaluations side by side (each tool on one thread: four busy threads on two cores made each 1.2x
+# slower than both one after the other). models.promote then ships each kind only where the rebuild
+# is not worse (FORCE=1 ships regardless). Cut off, `make models` goes on where it stopped: a training
+# stage from its last checkpoint (at most 5 minutes lost), every later step only when its inputs are
+# newer than its output. `rm -rf models/work` starts over.
 CANDIDATE := models/work/candidate
-models: train-deps
-	rm -rf models/work
-	mkdir -p $(CANDIDATE)
-	$(PY) -m models.train --out-dir $(CANDIDATE) --minutes-phone 32 --minutes-jewelry 32.5 \
-	  --stage2-minutes-phone 8 --stage2-minutes-jewelry 7
+RECIPES := models/recipes/phone.json models/recipes/jewelry.json
+TRAIN_RECIPE = $(PY) -m models.experiment models/recipes/$(1).json --out models/work/$(1) --skip-done \
+  --threads 1 --copy-last-to $(CANDIDATE)
+
+models: train-deps $(CANDIDATE)/eval.json
+	$(PY) -m models.promote --candidate $(CANDIDATE) $(if $(FORCE),--force,)
+
+$(CANDIDATE)/phone_defects.onnx $(CANDIDATE)/jewelry_defects.onnx &: $(RECIPES)
+	$(call TRAIN_RECIPE,phone) & pid=$$!; $(call TRAIN_RECIPE,jewelry) && wait $$pid
+
+$(CANDIDATE)/phone_damage_head.json: $(CANDIDATE)/phone_defects.onnx
 	$(PY) -m models.damage_head --out-dir $(CANDIDATE) --models-dir $(CANDIDATE)
-	{ $(PY) -m models.fit_candidates --target scratch_lines stone_seats loose_stones --models-dir $(CANDIDATE) --procs 1 --n 1200 && \
-	  $(PY) -m models.calibrate --models-dir $(CANDIDATE) --kind jewelry; } & pid=$$!; \
+
+$(CANDIDATE)/phone_defects.calibration.json $(CANDIDATE)/jewelry_defects.calibration.json &: \
+  $(CANDIDATE)/phone_damage_head.json $(CANDIDATE)/jewelry_defects.onnx
+	{ $(PY) -m models.fit_candidates --target scratch_lines stone_seats loose_stones --models-dir $(CANDIDATE) \
+	  --procs 1 --n 1200 && $(PY) -m models.calibrate --models-dir $(CANDIDATE) --kind jewelry; } & pid=$$!; \
 	  $(PY) -m models.calibrate --models-dir $(CANDIDATE) --kind phone --threads 1 && wait $$pid
+
+$(CANDIDATE)/eval.json: $(CANDIDATE)/phone_defects.calibration.json $(CANDIDATE)/jewelry_defects.calibration.json
 	$(PY) -m models.evaluate --threads 1 --out models/work/shipped_eval.json > models/work/shipped_eval.md & pid=$$!; \
 	  $(PY) -m models.evaluate --threads 1 --models-dir $(CANDIDATE) --out $(CANDIDATE)/eval.json && wait $$pid
-	$(PY) -m models.promote --candidate $(CANDIDATE) $(if $(FORCE),--force,)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -1,19 +1,16 @@
-"""Build the grading models from scratch: render data, train a small U-Net on CPU, export to ONNX.
+"""Train the grading networks: render data, train a small U-Net on CPU, export to ONNX.
 
-Run ``make models`` (or ``python -m models.train``). Needs the optional ``train`` extra (torch, onnx);
-the product itself only needs onnxruntime. Budget: well under an hour on 2 CPU cores.
+What to train is a recipe (``models/recipes/<kind>.json``, run by ``models.experiment``; ``make models``
+runs both); this module is how one stage trains. Needs the optional ``train`` extra (torch, onnx); the
+product itself only needs onnxruntime.
 """
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import math
 import multiprocessing as mp
-import shutil
-import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,13 +21,11 @@ import numpy as np
 
 from inspector.grading.locate import (
     JEWELRY_INPUT,
-    MAX_MARGIN_PX,
     Located,
     crop_jewelry,
     locate,
     order_quad,
     phone_input,
-    phone_margin,
     rectify_phone,
 )
 from models import checkpoint as checkpoints
@@ -51,7 +46,7 @@ MODEL_VERSION = "5.0.0"
 ANTIALIAS = True
 """Models from v3 see anti-aliased crops (recorded as ``resample: area`` in the ONNX metadata)."""
 MARGIN_PX = {"phone": 0, "jewelry": 0}
-"""Mat kept around the phone body in the crop (ONNX metadata ``margin_px``; ``--phone-margin-px``): a
+"""Mat kept around the phone body in the crop (ONNX metadata ``margin_px``): a
 nick in the rim is a notch in the body's outline, which a crop ending exactly at the outline cannot
 show (v4 never found one chip: its labels were the crop's outermost 1-3 pixels). Tried at 8 px (v5
 experiment, models/phone_defects.md): chips were still not learnt, see there."""
@@ -227,7 +222,6 @@ TRAIN_SEED0 = {"phone": 0, "jewelry": 1_000_000}
 NEGATIVE_SEED0 = {"phone": 3_000_000, "jewelry": 4_000_000}
 VALIDATION_SEED0 = {"phone": 20_000_000, "jewelry": 21_000_000}
 HELDOUT_SEED0 = {"phone": 10_000_000, "jewelry": 11_000_000}
-DEFAULT_NEGATIVES = {"phone": 400, "jewelry": 300}
 
 
 def sample_windows(
@@ -722,114 +716,6 @@ def export_onnx(
     )
 
 
-# Per-kind recipe. Phones: windows mostly on defects and a Dice stage (thin cracks against a large
-# background). Jewelry: the shape of the shipped v13 (models/experiments/jewelry_v13_loose.json) in
-# make models' budget: stage 1 with mosaics centred on rare defects and on intact stones (labelled
-# background, so stones are not all marked), scratches and dents weighted 40; then a clean-up with
-# missing and loose stones weighted 6 and windows on stage 1's own false marks at P >= 0.9
-# (``hard_windows``). v13 ran 80 minutes of stage 1 on two threads; here it has one thread and the
-# minutes `make models` gives it. The previous jewelry recipe (uniform windows, cross-entropy capped
-# at 8) found no scratch or dent (v2.0, jewelry card history).
-_JEWELRY_RARE: dict[str, Any] = {
-    "on_defect_p": 0.0,
-    "batch": 21,
-    "rare_classes": ("scratch", "dent", "missing_stone", "loose_stone", "tarnish"),
-    "rare_landmarks": ("intact_stone",),
-}
-RECIPES: dict[str, dict[str, dict[str, Any]]] = {
-    "phone": {
-        "stage1": {"max_weight": 4.0, "on_defect_p": 0.6, "rare_boost": 3.0, "dice_weight": 0.5},
-        "stage2": {"max_weight": 2.0, "lr0": 1e-3, "on_defect_p": 0.4, "dice_weight": 1.0, "rare_boost": 3.0},
-    },
-    "jewelry": {
-        "stage1": {
-            **_JEWELRY_RARE,
-            "max_weight": 8.0,
-            "rare_tiles": 6,
-            "weight_floor": {"scratch": 40.0, "dent": 40.0},
-        },
-        "stage2": {
-            **_JEWELRY_RARE,
-            "max_weight": 2.0,
-            "lr0": 1e-3,
-            "rare_tiles": 3,
-            "weight_floor": {"scratch": 12.0, "dent": 12.0, "missing_stone": 6.0, "loose_stone": 6.0},
-            "hard_windows": 4,
-            "mine_threshold": 0.9,
-        },
-    },
-}
-
-PARTS: dict[str, dict[str, Any]] = {
-    "jewelry": {
-        "classes": ("scratch", "dent"),
-        "name": "jewelry_surface",
-        "widths": (8, 16, 24, 32),
-        "crop": 80,
-        "batch": 64,
-        "on_defect_p": 0.7,
-        "max_weight": 8.0,
-        "weight_floor": {"scratch": 32.0, "dent": 32.0},
-    },
-}
-"""A part model per kind, trained after the base and joined with it (models/compose.py): it alone
-decides the listed classes. Jewelry dents and scratches are learnt only at a dose (many small windows
-centred on them, weight 32) that over-marks stones and tarnish when one network learns everything
-(v7, jewelry card history); apart, the base keeps its mild recipe. Small 80-pixel windows
-suffice for a dent or a stretch of scratch, so a step of 64 of them costs about one base step. Off by
-default (``--part-minutes-jewelry``): no part tried so far (s1, h1, h2 in the card) graded better than
-the base alone beyond noise."""
-
-PART_MINING: dict[str, dict[str, Any]] = {
-    "jewelry": {"share": 1 / 2, "rounds": 2, "lr0": 1e-3, "hard_windows": 24, "mine_threshold": 0.9},
-}
-"""The part's mining stages: the last ``share`` of its minutes, split into ``rounds`` stages, each
-continuing from the one before at ``lr0`` with ``hard_windows`` slots of every batch centred on that
-one's false marks (P >= ``mine_threshold``) on its own training crops (models/hard_negatives.py).
-Mined at 0.5 (h1, jewelry card history) every crop was full of marks on bevel shading and the
-windows were no better than uniform ones; at 0.9 (h2) clean held-out pieces marked fell from 13 to 1
-in 30, and a second round (h3) found half again as many dents for 4 clean pieces in 30."""
-
-
-def train_part(
-    kind: str, n: int, minutes: float, threads: int, n_negatives: int, float32: bool = False
-) -> tuple[Path, dict[str, Any]]:
-    """Train ``PARTS[kind]`` in ``minutes``: a first stage, then ``PART_MINING[kind]``'s rounds; the
-    ONNX file and what each stage did."""
-    part = PARTS[kind]
-    name = part["name"]
-    out = WORK_DIR / f"{name}.onnx"
-    common: dict[str, Any] = {"n_negatives": n_negatives, "float32": float32, **part}
-    mining = PART_MINING.get(kind)
-    if mining is None:
-        return out, {"stage1": train(kind, n, minutes, out, threads, **common)}
-    rounds = int(mining["rounds"])
-    model = WORK_DIR / f"{name}_stage1.onnx"
-    state = WORK_DIR / f"{name}_state.pt"
-    info = {
-        "stage1": train(kind, n, minutes * (1 - mining["share"]), model, threads, state_path=state, **common)
-    }
-    for r in range(2, rounds + 2):
-        last = r == rounds + 1
-        next_model = out if last else WORK_DIR / f"{name}_stage{r}.onnx"
-        info[f"stage{r}"] = train(
-            kind,
-            n,
-            minutes * mining["share"] / rounds,
-            next_model,
-            threads,
-            init=state,
-            state_path=WORK_DIR / f"{name}_state{r}.pt",
-            lr0=mining["lr0"],
-            mine_with=model,
-            hard_windows=mining["hard_windows"],
-            mine_threshold=mining["mine_threshold"],
-            **common,
-        )
-        model, state = next_model, WORK_DIR / f"{name}_state{r}.pt"
-    return out, info
-
-
 def default_real_negatives() -> Path | None:
     """../shared/data beside the repository (or $INSPECTOR_SHARED_DATA), when it is there; real
     photos are never shipped."""
@@ -837,159 +723,3 @@ def default_real_negatives() -> Path | None:
 
     d = shared_data_dir()
     return d if d.is_dir() else None
-
-
-def train_in_parallel(argv: list[str]) -> int:
-    """Train the phone and the jewelry model at the same time, one thread each, as two processes.
-
-    Measured on 2 cores (``bench/train_throughput.py``): a second thread gives one process 1.64x the
-    steps per minute, two one-thread processes side by side 1.19x that again (batch preparation is
-    single-threaded numpy, the convolutions are narrow), so the rebuild budget buys more steps."""
-    procs = [  # argparse keeps the last value, so the appended --kind/--threads win
-        subprocess.Popen([sys.executable, "-m", "models.train", *argv, "--kind", k, "--threads", "1"])
-        for k in ("phone", "jewelry")
-    ]
-    codes = [p.wait() for p in procs]
-    for k, c in zip(("phone", "jewelry"), codes, strict=True):
-        if c:
-            print(f"[{k}] training failed with exit code {c}", file=sys.stderr, flush=True)
-    return max(codes)
-
-
-def use_framing_of(base: Path, kind: str, part_minutes: float, ap: argparse.ArgumentParser) -> None:
-    """Crop the part's training scenes as ``base`` was cropped (a part must see what its base sees:
-    models/compose.py refuses to join otherwise). Read by the render workers, forked after this."""
-    global ANTIALIAS
-    if kind not in PARTS or part_minutes <= 0:
-        ap.error(f"--part-for needs --kind {' or '.join(PARTS)} and --part-minutes-jewelry above 0")
-    from inspector.grading.model import ModelError, SegModel
-
-    try:
-        ANTIALIAS = SegModel(base, kind, threads=1).antialias
-    except ModelError as exc:
-        ap.error(f"--part-for: {exc}")
-
-
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--kind", choices=["phone", "jewelry", "both"], default="both")
-    ap.add_argument("--n-phone", type=int, default=3000, help="rendered training scenes")
-    ap.add_argument("--n-jewelry", type=int, default=2000)
-    ap.add_argument(
-        "--minutes-phone", type=float, default=37.5, help="stage 1 wall time, rendering its data included"
-    )
-    ap.add_argument("--minutes-jewelry", type=float, default=38.0)
-    ap.add_argument("--stage2-minutes-phone", type=float, default=10.0, help="stage 2: mild weights + Dice")
-    ap.add_argument("--stage2-minutes-jewelry", type=float, default=9.0)
-    ap.add_argument(
-        "--part-minutes-jewelry",
-        type=float,
-        default=0.0,
-        help="minutes for the jewelry surface part (scratch, dent), joined with the base model "
-        "(models/compose.py); 0, the default, ships the base alone: no part tried so far (s1, h1, h2 "
-        "in the jewelry card history) graded better than the base beyond noise",
-    )
-    ap.add_argument(
-        "--part-for",
-        type=Path,
-        metavar="BASE_ONNX",
-        help="train no base: train only the part (--part-minutes-jewelry) on this existing model's crop "
-        "framing and join it with it into --out-dir",
-    )
-    ap.add_argument("--threads", type=int, default=2, help="torch threads (and render processes) per model")
-    ap.add_argument(
-        "--sequential",
-        action="store_true",
-        help="with --kind both: train one model after the other on --threads threads, instead of both "
-        "at once on one thread each (the default: 1.19x the steps, bench/train_throughput.py)",
-    )
-    ap.add_argument(
-        "--negatives",
-        type=int,
-        default=None,
-        help="rendered hard-negative scenes (default: 400 phone, 300 jewelry)",
-    )
-    ap.add_argument(
-        "--real-negatives",
-        type=Path,
-        default=default_real_negatives(),
-        help="shared data dir (default ../shared/data when present): the first half of "
-        "phones-real/good, screen-surface/oil and /stain become all-background training crops "
-        "(phone only; the second half stays for evaluation)",
-    )
-    ap.add_argument("--no-real-negatives", action="store_true", help="train on renders only")
-    ap.add_argument(
-        "--float32",
-        action="store_true",
-        help="train in float32 even where bfloat16 autocast is measured faster (the models up to v4.0 / "
-        "v2.0 were trained so)",
-    )
-    ap.add_argument(
-        "--stage2-only", action="store_true", help="only run stage 2 from models/work/<kind>_state.pt"
-    )
-    ap.add_argument("--out-dir", type=Path, default=MODELS_DIR, help="where the .onnx files go")
-    ap.add_argument(
-        "--phone-margin-px",
-        type=phone_margin,
-        default=MARGIN_PX["phone"],
-        help=f"mat kept around the phone body in the crop, 0..{MAX_MARGIN_PX} px (default %(default)s)",
-    )
-    args = ap.parse_args()
-    MARGIN_PX["phone"] = args.phone_margin_px  # read by the render workers, forked after this
-    if args.part_for is not None:
-        use_framing_of(args.part_for, args.kind, args.part_minutes_jewelry, ap)
-    if args.kind == "both" and not args.sequential:
-        raise SystemExit(train_in_parallel(sys.argv[1:]))
-    args.out_dir.mkdir(parents=True, exist_ok=True)
-    WORK_DIR.mkdir(parents=True, exist_ok=True)
-    real = None if args.no_real_negatives else args.real_negatives
-    kinds = ["phone", "jewelry"] if args.kind == "both" else [args.kind]
-    for kind in kinds:
-        n = args.n_phone if kind == "phone" else args.n_jewelry
-        minutes = args.minutes_phone if kind == "phone" else args.minutes_jewelry
-        final = args.out_dir / f"{kind}_defects.onnx"
-        part_minutes = args.part_minutes_jewelry if kind == "jewelry" else 0.0
-        # the base's stages write ``out``; with a part the joined model goes to ``final``
-        out = WORK_DIR / f"{kind}_base.onnx" if part_minutes > 0 else final
-        base: Path = args.part_for or out
-        record = WORK_DIR / f"{kind}_train.json"
-        stage1_model = WORK_DIR / f"{kind}_stage1.onnx"
-        info: dict[str, Any] = json.loads(record.read_text()) if args.stage2_only and record.exists() else {}
-        n_neg = args.negatives if args.negatives is not None else DEFAULT_NEGATIVES[kind]
-        common: dict[str, Any] = {"n_negatives": n_neg, "real_negatives": real, "float32": args.float32}
-        if args.part_for is None and not args.stage2_only:
-            # Stage 1: windows mostly on defects, strong class weights: learn what defects look like.
-            info["stage1"] = train(kind, n, minutes, out, args.threads, **RECIPES[kind]["stage1"], **common)
-            shutil.copyfile(out, stage1_model)  # stage 2 writes ``out`` too; it may mine this one
-        minutes2 = args.stage2_minutes_phone if kind == "phone" else args.stage2_minutes_jewelry
-        if args.part_for is None and minutes2 > 0:
-            # a stage 2 with hard windows fills them with stage 1's own false marks
-            hard = RECIPES[kind]["stage2"].get("hard_windows")
-            mine: dict[str, Any] = {"mine_with": stage1_model} if hard else {}
-            # Stage 2: milder class weights and a lower learning rate (phones: fewer defect-centred
-            # windows and a Dice term), so that the soft, over-marked maps of stage 1 (specks, lens
-            # rims, glare edges) become sharp lines with clearly separated probabilities.
-            info["stage2"] = train(
-                kind,
-                n,
-                minutes2,
-                out,
-                args.threads,
-                init=WORK_DIR / f"{kind}_state.pt",
-                state_path=WORK_DIR / f"{kind}_state2.pt",
-                **RECIPES[kind]["stage2"],
-                **mine,
-                **common,
-            )
-        if part_minutes > 0:
-            part_out, info["part"] = train_part(kind, n, part_minutes, args.threads, n_neg, args.float32)
-            from models.compose import compose
-
-            compose(base, part_out, final)
-            print(f"[{kind}] joined {base} and {part_out.name} into {final}", flush=True)
-        record.write_text(json.dumps(info, indent=2, default=str))
-        print(json.dumps(info, default=str), flush=True)
-
-
-if __name__ == "__main__":
-    main()

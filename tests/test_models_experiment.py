@@ -1,5 +1,6 @@
-"""Experiment files (models/experiment.py): a recipe written down is checked whole before any training,
-and a short real run chains its stages (continue from, mine with) into models the grader loads."""
+"""Recipes and experiment files (models/experiment.py): a training plan written down is checked whole
+before any training, and a short real run chains its stages (continue from, mine with) into models the
+grader loads; the committed recipes (what `make models` trains) count steps and run as written."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 
 from models.experiment import ExperimentError, load, main, parse
 
-EXPERIMENTS = Path(__file__).resolve().parent.parent / "models" / "experiments"
+RECIPES = Path(__file__).resolve().parent.parent / "models" / "recipes"
 
 
 def _doc(**stage2: Any) -> dict[str, Any]:
@@ -26,12 +27,14 @@ def _doc(**stage2: Any) -> dict[str, Any]:
     }
 
 
-@pytest.mark.parametrize("path", sorted(EXPERIMENTS.glob("*.json")), ids=lambda p: p.name)
-def test_every_committed_experiment_can_run_as_written(path: Path) -> None:
-    """Proves: each recipe in models/experiments/ names real train() settings, classes and earlier stages,
-    so rerunning a model card's experiment does not fail after its first half hour."""
-    exp = load(path)
-    assert exp.stages and all(s.minutes > 0 for s in exp.stages)
+@pytest.mark.parametrize("kind", ["phone", "jewelry"])
+def test_each_kind_has_a_recipe_that_counts_steps(kind: str) -> None:
+    """Proves: `make models` has a recipe for each kind in models/recipes/, naming real train()
+    settings, classes and earlier stages, with every stage's budget in steps (the same run on every
+    machine, so a rebuild repeats what shipped), not in minutes."""
+    exp = load(RECIPES / f"{kind}.json")
+    assert exp.kind == kind and exp.stages
+    assert all(s.steps > 0 and s.minutes == 0 for s in exp.stages)
 
 
 @pytest.mark.parametrize(
@@ -42,6 +45,7 @@ def test_every_committed_experiment_can_run_as_written(path: Path) -> None:
         ({"train": {"rare_classes": ["crack"]}}, "['crack'] are not jewelry classes"),
         ({"train": {"rare_landmarks": ["pearl"]}}, "['pearl'] are not jewelry landmarks"),
         ({"minutes": 0}, "minutes must be a number above 0"),
+        ({"steps": 500}, "either steps \\(a recipe\\) or minutes"),
         ({"name": "s1"}, "the name is used twice"),
         ({"mine_with": None, "train": {"hard_windows": 4}}, "hard_windows needs mine_with"),
     ],
@@ -67,7 +71,8 @@ def test_the_cli_reports_a_bad_file_without_a_traceback(
 
 def test_stages_chain_into_models_the_grader_loads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Proves: a real two-stage run trains the second stage from the first one's state, mines with the
-    first one's model, writes each stage's model, state and record, and --skip-done reruns nothing."""
+    first one's model, writes each stage's model, state and record; --skip-done reruns nothing, and
+    after a stage of the file changed, only that stage."""
     pytest.importorskip("torch", reason="the training extra (make train-deps) is not installed")
     import numpy as np
 
@@ -90,3 +95,39 @@ def test_stages_chain_into_models_the_grader_loads(tmp_path: Path, monkeypatch: 
     before = (out / "c1" / "jewelry_defects.onnx").stat().st_mtime_ns
     assert main([str(file), "--out", str(out), "--skip-done"]) == 0
     assert (out / "c1" / "jewelry_defects.onnx").stat().st_mtime_ns == before
+    s1_before = (out / "s1" / "jewelry_defects.onnx").stat().st_mtime_ns
+    doc["stages"][1]["train"]["lr0"] = 2e-3  # the recipe changed after c1 was trained
+    file.write_text(json.dumps(doc))
+    assert main([str(file), "--out", str(out), "--skip-done"]) == 0
+    assert (out / "s1" / "jewelry_defects.onnx").stat().st_mtime_ns == s1_before
+    assert json.loads((out / "c1" / "info.json").read_text())["lr0"] == 2e-3
+
+
+def test_the_jewelry_recipe_runs_as_written_scaled_down(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Proves: the committed jewelry recipe, with its scenes and steps scaled down, runs end to end:
+    its clean-up continues from and mines the stage before it, the last stage's model is copied where
+    `make models` collects the candidates, and the grader loads it."""
+    pytest.importorskip("torch", reason="the training extra (make train-deps) is not installed")
+    import numpy as np
+
+    from inspector.grading.model import SegModel
+    from models import train as training
+
+    monkeypatch.setattr(training, "WORK_DIR", tmp_path / "work")
+    doc = json.loads((RECIPES / "jewelry.json").read_text())
+    doc["n_train"] = 24
+    for stage in doc["stages"]:
+        stage["steps"] = 2
+        stage["train"].update(n_negatives=2, crop=64)
+    file = tmp_path / "jewelry.json"
+    file.write_text(json.dumps(doc))
+    out, candidate = tmp_path / "out", tmp_path / "candidate"
+    assert main([str(file), "--out", str(out), "--threads", "1", "--copy-last-to", str(candidate)]) == 0
+    last = doc["stages"][-1]
+    info = json.loads((out / last["name"] / "info.json").read_text())
+    assert info["steps"] == 2 and info["init"] == last["init"] and info["mine_with"] == last["mine_with"]
+    assert "false_marks" in info
+    model = SegModel(candidate / "jewelry_defects.onnx", "jewelry", threads=1)
+    assert model.predict(np.full((256, 256, 3), 128, np.uint8)).shape[0] == 6

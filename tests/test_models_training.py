@@ -5,7 +5,6 @@ loads."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -123,35 +122,6 @@ def test_float32_can_be_forced(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setattr(training, "WORK_DIR", tmp_path / "work")
     info = training.train("jewelry", 12, 0.02, tmp_path / "m.onnx", threads=1, batch=8, crop=64, float32=True)
     assert info["precision"] == "float32" and info["bf16_speedup"] == 1.0
-
-
-def test_the_jewelry_rebuild_cleans_up_on_its_first_stage_own_false_marks(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Proves: `make models`' jewelry run (models.train's main) trains stage 1 with mosaics on rare
-    defects and intact stones, keeps stage 1's model apart, and its clean-up mines that model's false
-    marks (not the file stage 2 overwrites) with missing and loose stones weighted 6."""
-    work, out_dir = tmp_path / "work", tmp_path / "out"
-    monkeypatch.setattr(training, "WORK_DIR", work)
-    mined_with: list[Path] = []
-    real_mine = training.mine_false_marks
-
-    def recording_mine(model: Path, *args: object, **kwargs: object) -> object:
-        mined_with.append(model)
-        return real_mine(model, *args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(training, "mine_false_marks", recording_mine)
-    argv = ["--kind", "jewelry", "--n-jewelry", "22", "--negatives", "2", "--threads", "1", "--float32"]
-    argv += ["--minutes-jewelry", "0.02", "--stage2-minutes-jewelry", "0.02", "--out-dir", str(out_dir)]
-    monkeypatch.setattr("sys.argv", ["models.train", *argv])
-    training.main()
-    info = json.loads((work / "jewelry_train.json").read_text())
-    assert info["stage1"]["rare_tiles"] == 6 and info["stage1"]["rare_landmarks"] == ["intact_stone"]
-    assert mined_with == [work / "jewelry_stage1.onnx"] and "false_marks" in info["stage2"]
-    weights = dict(zip(info["stage2"]["classes"], info["stage2"]["class_weights"][1:], strict=True))
-    assert weights["missing_stone"] == weights["loose_stone"] == 6.0
-    final = (out_dir / "jewelry_defects.onnx").read_bytes()
-    assert final != (work / "jewelry_stage1.onnx").read_bytes()
 
 
 class _CutOff(Exception):
