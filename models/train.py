@@ -378,6 +378,9 @@ def prepare_batch(
 
 
 UNET_WIDTHS = (12, 20, 32, 48)
+BF16_UNITS_SPEEDUP = 0.5
+"""Below this measured bfloat16 speed-up a CPU has no bfloat16 units (0.09-0.13x measured there;
+2.2-2.9x with AMX, 1.8-2.0x with AVX-512 BF16): a recipe's bfloat16 steps run in float32 there."""
 
 
 def _net(n_classes: int, widths: tuple[int, int, int, int] = UNET_WIDTHS) -> Any:
@@ -535,16 +538,23 @@ def train(
     opt = torch.optim.AdamW(net.parameters(), lr=lr0, weight_decay=1e-4)
     bs = batch
     net.train()
-    if steps > 0:
-        bf16, speedup = not float32, 0.0
-        precision = "bfloat16 autocast" if bf16 else "float32"
-        print(f"[{kind}] {precision}, {steps} steps (the recipe's)", flush=True)
-    else:
+    bf16, speedup = False, 1.0
+    if not float32:
         x, y = prepare_batch(X[:bs], Y[:bs], negs, np.random.default_rng(2), on_defect_p, crop, rare, hard)
-        xt, yt = torch.from_numpy(x), torch.from_numpy(y)
-        bf16, speedup = (False, 1.0) if float32 else choose_bf16(net, xt, yt)
-        precision = "bfloat16 autocast" if bf16 else "float32"
-        print(f"[{kind}] {precision} (bfloat16 measured {speedup:.2f}x)", flush=True)
+        bf16, speedup = choose_bf16(net, torch.from_numpy(x), torch.from_numpy(y))
+    if steps > 0 and not float32:
+        # a recipe names its arithmetic; only a CPU without bfloat16 units (an order of magnitude
+        # slower there) trains it in float32, and is told the result will differ slightly
+        bf16 = speedup >= BF16_UNITS_SPEEDUP
+        if not bf16:
+            print(
+                f"[{kind}] warning: this CPU has no bfloat16 units (bfloat16 {speedup:.2f}x): the recipe's "
+                "bfloat16 steps run in float32, so the model will differ a little from one trained with them",
+                flush=True,
+            )
+    precision = "bfloat16 autocast" if bf16 else "float32"
+    budget = f"{steps} steps (the recipe's)" if steps > 0 else f"{minutes:g} min"
+    print(f"[{kind}] {precision} (bfloat16 measured {speedup:.2f}x), {budget}", flush=True)
     # The budget counts rendering too, so a slow machine trains less instead of blowing the rebuild's
     # hour (rendering took 9.3 min one afternoon and 13.5 the same evening); at least a third is kept
     # for training.
