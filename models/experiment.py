@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from models.train import CLASSES, LANDMARKS, default_real_negatives, train
+from models.train import CLASSES, LANDMARKS, SceneMix, default_real_negatives, train
 
 RESERVED = (
     "kind",
@@ -144,6 +144,10 @@ def parse(doc: Any) -> Experiment:
         wrong = [n for n in settings.get("rare_landmarks", ()) if n not in LANDMARKS[kind]]
         if wrong:
             raise ExperimentError(f"{where}: {wrong} are not {kind} landmarks ({list(LANDMARKS[kind])})")
+        try:
+            SceneMix.parse(settings.get("scene_mix"))
+        except (ValueError, TypeError) as exc:
+            raise ExperimentError(f"{where}: {exc}") from None
         if "hard_windows" in settings and refs["mine_with"] is None:
             raise ExperimentError(f"{where}: hard_windows needs mine_with (the stage whose marks are mined)")
         stages.append(Stage(name, float(minutes), settings, refs["init"], refs["mine_with"], steps))

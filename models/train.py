@@ -12,13 +12,14 @@ import json
 import math
 import multiprocessing as mp
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import cv2
 import numpy as np
 
+from inspector.grading.known_features import catalogue
 from inspector.grading.locate import (
     JEWELRY_INPUT,
     Located,
@@ -57,6 +58,50 @@ def framing_tag(kind: str) -> str:
     return f"m{MARGIN_PX[kind]}_{'area' if ANTIALIAS else 'linear'}"
 
 
+@dataclass(frozen=True)
+class SceneMix:
+    """How a phone's training scenes are photographed beyond the plain render (a lit screen of gradients,
+    a plain mat, an unnamed back): the share of screens photographed with the display off (how the
+    station photographs the glass), of scenes with screen content (text, keypads, icons, photos, sharp
+    art) on a cluttered desk, and of backs drawn as a catalogued model (lenses, flash, logo where that
+    model has them). Drawn from their own random stream, so with every share 0 the scenes are exactly
+    those of a recipe without a mix."""
+
+    screen_off: float = 0.0
+    harder: float = 0.0
+    catalogued: float = 0.0
+
+    @classmethod
+    def parse(cls, shares: dict[str, float] | None) -> SceneMix:
+        unknown = set(shares or {}) - {"screen_off", "harder", "catalogued"}
+        if unknown:
+            raise ValueError(f"scene_mix has no {sorted(unknown)} (it takes screen_off, harder, catalogued)")
+        mix = cls(**(shares or {}))
+        if not all(0.0 <= v <= 1.0 for v in (mix.screen_off, mix.harder, mix.catalogued)):
+            raise ValueError(f"scene_mix shares must lie in 0..1, not {shares}")
+        return mix
+
+    @property
+    def tag(self) -> str:
+        """For cache file names: scenes of another mix are other pixels."""
+        if self == SceneMix():
+            return ""
+        return f"_mix{self.screen_off:g}-{self.harder:g}-{self.catalogued:g}"
+
+    def draw(self, seed: int, side: str) -> dict[str, Any]:
+        """The ``render_scene`` settings of scene ``seed`` photographed on ``side``."""
+        if self == SceneMix():
+            return {}
+        rng = np.random.default_rng(seed + 8_000_000)
+        off, harder, named = rng.random(3)
+        models = sorted(catalogue())
+        return {
+            "screen_on": not (side == "screen" and off < self.screen_off),
+            "harder": bool(harder < self.harder),
+            "phone_model": models[seed % len(models)] if side == "back" and named < self.catalogued else None,
+        }
+
+
 def sample_defects(kind: str, rng: np.random.Generator) -> list[str]:
     """30% clean items (the hard negatives still appear), otherwise a random mix of defects."""
     if rng.random() < 0.3:
@@ -66,7 +111,9 @@ def sample_defects(kind: str, rng: np.random.Generator) -> list[str]:
     return picked or [str(rng.choice(classes))]
 
 
-def make_sample(kind: str, seed: int) -> tuple[np.ndarray, np.ndarray, int, np.ndarray]:
+def make_sample(
+    kind: str, seed: int, mix: SceneMix = SceneMix()
+) -> tuple[np.ndarray, np.ndarray, int, np.ndarray]:
     """One training pair in the model's frame: (crop BGR uint8, label map uint8, damaged flag, landmark
     map uint8: 0 none, i + 1 = LANDMARKS[kind][i], e.g. an intact stone).
 
@@ -75,15 +122,18 @@ def make_sample(kind: str, seed: int) -> tuple[np.ndarray, np.ndarray, int, np.n
     rng = np.random.default_rng(seed + 7_000_000)
     w = int(rng.choice(WIDTHS))
     h = w * 9 // 16
+    defects = sample_defects(kind, rng)
+    side = str(rng.choice(["screen", "back"]))
     scene = render_scene(
         kind,
         seed=seed,
-        defects=sample_defects(kind, rng),
-        side=str(rng.choice(["screen", "back"])),
+        defects=defects,
+        side=side,
         angle_deg=float(rng.uniform(0, 360)),
         light_level=float(rng.uniform(0.35, 1.0)),
         width=w,
         height=h,
+        **mix.draw(seed, side),
     )
     # Crop exactly as the grader will (same detector), so train and run time see the same framing;
     # the rendered outline (jittered) stands in only when the detector finds nothing. Some phone
@@ -114,22 +164,24 @@ def locate_whole_frame(image: np.ndarray) -> Located:
     return rectify_phone(image, q, antialias=ANTIALIAS, margin_px=MARGIN_PX["phone"])
 
 
-def make_negative(kind: str, seed: int) -> tuple[np.ndarray, np.ndarray, int]:
+def make_negative(kind: str, seed: int, mix: SceneMix = SceneMix()) -> tuple[np.ndarray, np.ndarray, int]:
     """A clean item with a random subset of the hard negatives forced on (glare, oil, reflections...):
     all background. Icons, camera bumps and rounded corners come with every render."""
     rng = np.random.default_rng(seed + 9_000_000)
     w = int(rng.choice(WIDTHS))
     picked = [d for d in DISTRACTORS if rng.random() < 0.6] or [str(rng.choice(DISTRACTORS))]
+    side = str(rng.choice(["screen", "back"]))
     scene = render_scene(
         kind,
         seed=seed,
         defects=[],
-        side=str(rng.choice(["screen", "back"])),
+        side=side,
         angle_deg=float(rng.uniform(0, 360)),
         light_level=float(rng.uniform(0.35, 1.0)),
         width=w,
         height=w * 9 // 16,
         only_distractors=picked,
+        **mix.draw(seed, side),
     )
     whole = kind == "phone" and rng.random() < WHOLE_FRAME_P
     loc = (
@@ -172,22 +224,22 @@ Dataset = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 """Crops, labels, damaged flags and landmark maps of a run of scenes, stacked."""
 
 
-def _neg_worker(args: tuple[str, int, int]) -> Dataset:
-    kind, start, n = args
+def _neg_worker(args: tuple[str, int, int, SceneMix]) -> Dataset:
+    kind, start, n, mix = args
     xs, ys = [], []
     for s in range(start, start + n):
-        x, y, _ = make_negative(kind, s)
+        x, y, _ = make_negative(kind, s, mix)
         xs.append(x)
         ys.append(y)
     labels = np.stack(ys)
     return np.stack(xs), labels, np.zeros(n, np.uint8), np.zeros_like(labels)
 
 
-def _worker(args: tuple[str, int, int]) -> Dataset:
-    kind, start, n = args
+def _worker(args: tuple[str, int, int, SceneMix]) -> Dataset:
+    kind, start, n, mix = args
     xs, ys, ds, ls = [], [], [], []
     for s in range(start, start + n):
-        x, y, d, lm = make_sample(kind, s)
+        x, y, d, lm = make_sample(kind, s, mix)
         xs.append(x)
         ys.append(y)
         ds.append(d)
@@ -195,11 +247,13 @@ def _worker(args: tuple[str, int, int]) -> Dataset:
     return np.stack(xs), np.stack(ys), np.array(ds, np.uint8), np.stack(ls)
 
 
-def build_dataset(kind: str, n: int, seed0: int, procs: int = 2, negatives: bool = False) -> Dataset:
+def build_dataset(
+    kind: str, n: int, seed0: int, procs: int = 2, negatives: bool = False, mix: SceneMix = SceneMix()
+) -> Dataset:
     """Render ``n`` scenes from ``seed0`` on ``procs`` processes: (crops, labels, damaged flags,
     landmark maps; negatives label no landmarks)."""
     chunk = math.ceil(n / (procs * 4))
-    jobs = [(kind, seed0 + i, min(chunk, n - i)) for i in range(0, n, chunk)]
+    jobs = [(kind, seed0 + i, min(chunk, n - i), mix) for i in range(0, n, chunk)]
     work = _neg_worker if negatives else _worker
     if procs <= 1:
         parts = [work(job) for job in jobs]
@@ -458,6 +512,7 @@ def train(
     float32: bool = False,
     steps: int = 0,
     checkpoint: Path | None = None,
+    scene_mix: dict[str, float] | None = None,
 ) -> dict[str, Any]:
     """Train (or, with ``init``, fine-tune) one model. ``n_negatives`` rendered hard negatives and the
     training half of the real negatives under ``real_negatives`` fill part of every batch; with
@@ -468,7 +523,7 @@ def train(
     a part model that ``models/compose.py`` joins with another; ``name`` is its ONNX name. With
     ``mine_with`` (an ONNX model of the same classes, e.g. the first stage's) ``hard_windows`` slots of
     every batch are windows centred on what that model marks (P >= ``mine_threshold``) where nothing
-    is labelled.
+    is labelled. ``scene_mix`` names the shares of a ``SceneMix`` for the rendered scenes.
 
     ``steps`` above 0 is a recipe's budget: exactly that many steps, in bfloat16 autocast unless
     ``float32`` (not measured: the same on every machine, so a rebuild repeats what shipped), saved to
@@ -484,22 +539,23 @@ def train(
     torch.manual_seed(0)
     t0 = time.time()
     # the framing is part of the cache's name: scenes cropped otherwise are other pixels
-    cache = WORK_DIR / f"{kind}_train_{n_train}_{framing_tag(kind)}.npz"
+    mix = SceneMix.parse(scene_mix)
+    cache = WORK_DIR / f"{kind}_train_{n_train}_{framing_tag(kind)}{mix.tag}.npz"
     z = np.load(cache) if cache.exists() else None
     if z is not None and "landmarks" in z:
         X, Y, L = z["x"], z["y"], z["landmarks"]
     else:  # no cache, or one written before scenes labelled their landmarks
-        X, Y, _, L = build_dataset(kind, n_train, TRAIN_SEED0[kind], procs=threads)
+        X, Y, _, L = build_dataset(kind, n_train, TRAIN_SEED0[kind], procs=threads, mix=mix)
         WORK_DIR.mkdir(parents=True, exist_ok=True)
         np.savez(cache, x=X, y=Y, landmarks=L)
     negs: list[tuple[np.ndarray, np.ndarray]] = []
     if n_negatives:
-        ncache = WORK_DIR / f"{kind}_neg_{n_negatives}_{framing_tag(kind)}.npz"
+        ncache = WORK_DIR / f"{kind}_neg_{n_negatives}_{framing_tag(kind)}{mix.tag}.npz"
         if ncache.exists():
             z = np.load(ncache)
             NX, NY = z["x"], z["y"]
         else:
-            NX, NY, _, _ = build_dataset(kind, n_negatives, NEGATIVE_SEED0[kind], threads, negatives=True)
+            NX, NY, _, _ = build_dataset(kind, n_negatives, NEGATIVE_SEED0[kind], threads, True, mix)
             np.savez(ncache, x=NX, y=NY)
         negs.append((NX, NY))
     if real_negatives is not None and kind == "phone":
@@ -623,6 +679,7 @@ def train(
         "lr0": lr0,
         "precision": precision,
         "bf16_speedup": round(speedup, 2),
+        "scene_mix": asdict(mix),
     }
 
 

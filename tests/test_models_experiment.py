@@ -46,6 +46,8 @@ def test_each_kind_has_a_recipe_that_counts_steps(kind: str) -> None:
         ({"train": {"rare_landmarks": ["pearl"]}}, "['pearl'] are not jewelry landmarks"),
         ({"minutes": 0}, "minutes must be a number above 0"),
         ({"steps": 500}, "either steps \\(a recipe\\) or minutes"),
+        ({"train": {"scene_mix": {"screen_of": 0.5}}}, "scene_mix has no ['screen_of']"),
+        ({"train": {"scene_mix": {"harder": 1.5}}}, "shares must lie in 0..1"),
         ({"name": "s1"}, "the name is used twice"),
         ({"mine_with": None, "train": {"hard_windows": 4}}, "hard_windows needs mine_with"),
     ],
