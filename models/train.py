@@ -525,8 +525,9 @@ def train(
     every batch are windows centred on what that model marks (P >= ``mine_threshold``) where nothing
     is labelled. ``scene_mix`` names the shares of a ``SceneMix`` for the rendered scenes.
 
-    ``steps`` above 0 is a recipe's budget: exactly that many steps, in bfloat16 autocast unless
-    ``float32`` (not measured: the same on every machine, so a rebuild repeats what shipped), saved to
+    ``steps`` above 0 is a recipe's budget: exactly that many steps (the same on every machine, so a
+    rebuild repeats what shipped), in bfloat16 autocast unless ``float32`` or the CPU has no bfloat16
+    units (``BF16_UNITS_SPEEDUP``), saved to
     ``checkpoint`` every ``CHECKPOINT_SECONDS`` and resumed from it when run again with the same
     settings. Otherwise the run trains for ``minutes``, rendering included, in bfloat16 where that is
     measured faster unless ``float32``."""
