@@ -162,6 +162,61 @@ def test_console_keeps_the_newer_state_when_an_older_reply_comes_late(sqlite_sta
             browser.close()
 
 
+def test_console_sends_an_answer_once_while_it_is_on_its_way(sqlite_station: Station) -> None:
+    """P pressed twice on "Buttons" while the first answer and the station's news are still on their
+    way (a loaded machine) sends one answer: the station is not asked to take "Buttons" again (it
+    would refuse, and the operator would read an error), and the next check takes P at once."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    st = sqlite_station
+    st.sim.put_phone(seed=5)
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        try:
+            console = browser.new_page(viewport={"width": 1440, "height": 1000})
+            console.set_default_timeout(TIMEOUT_MS)
+            console.goto(f"{st.base}/station/console#token={st.token}")
+            console.wait_for_selector("#devices dt")
+            console.keyboard.press("1")
+            console.keyboard.press("s")
+            review_by_keyboard(console)
+            console.wait_for_selector("#prompt:has-text('Buttons')")
+
+            answers: list[str] = []
+            console.on("request", lambda r: answers.append(r.url) if r.url.endswith("/answer") else None)
+            holding = True
+            held: list[tuple[Any, Any]] = []  # (route, the station's reply, or None: fetch when let go)
+
+            def hold(route: Any) -> None:
+                if not holding:
+                    route.fallback()
+                elif route.request.url.endswith("/answer"):
+                    held.append((route, route.fetch()))  # the station takes the answer now
+                else:
+                    held.append((route, None))
+
+            console.route(re.compile(r"/api/station/inspections/\d+(/steps/\w+/answer)?$"), hold)
+            console.keyboard.press("p")
+            for _ in range(TIMEOUT_MS // 20):  # route handlers run while the page is waited on
+                if any(reply is not None for _, reply in held):
+                    break
+                console.wait_for_timeout(20)
+            assert any(reply is not None for _, reply in held), "the answer never left the console"
+            console.keyboard.press("p")  # returns once the page has handled the key
+            holding = False
+            for route, reply in held:
+                if reply is None:
+                    route.fallback()
+                else:
+                    route.fulfill(response=reply)
+            console.wait_for_selector("#prompt:has-text('Speaker')")
+            console.keyboard.press("p")
+            console.wait_for_selector("#prompt:has-text('cameras')")
+            assert [u.rsplit("/", 2)[1] for u in answers] == ["check_buttons", "check_speaker"]
+            assert console.is_hidden("#flash"), console.inner_text("#flash")
+        finally:
+            browser.close()
+
+
 def test_console_shows_pulled_cable_and_resumes(sqlite_station: Station) -> None:
     """With the rig's cable pulled, a jewelry inspection started from the console stops with the
     reason on screen and a Resume button (also on the overlay); after replugging, R resumes it and
