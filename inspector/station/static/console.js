@@ -310,7 +310,7 @@
       flash(e.message);
       refresh(id); // refused: perhaps the console was behind; the station says where it stands
     } finally {
-      answering = null;
+      if (answering === asked) answering = null; // not the next question's, asked meanwhile
       if ($("prompt").dataset.step === s.key) setPromptBusy(false);
     }
   }
