@@ -71,6 +71,8 @@ def inspection_view(
         "created_at": iso(insp.created_at),
         "updated_at": iso(insp.updated_at),
         "finished_at": iso(insp.finished_at),
+        # Of two views of one inspection, the one with the higher revision is the newer.
+        "revision": insp.revision,
     }
     notice = inspection_notice(insp.status, insp.error)
     where = (

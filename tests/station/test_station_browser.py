@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -94,6 +95,124 @@ def test_console_runs_inspection_and_overlay_follows(sqlite_station: Station) ->
             assert overlay.locator("#steps li.failed").count() == 1
             overlay.screenshot(path=str(ARTIFACTS / "overlay-done.png"), omit_background=True)
             assert csp_messages == []  # the console and overlay work under the strict policy
+        finally:
+            browser.close()
+
+
+# Marks, in the page, that the console has read the reply the test held back (a reply's body is
+# read, then shown, before the page runs its next task: so the page has shown it or dropped it).
+HELD_REPLY_SEEN = """
+const json = Response.prototype.json;
+Response.prototype.json = function () {
+  const held = this.headers.get("x-test-held") === "1";
+  return json.call(this).then((data) => { if (held) window.heldReplySeen = true; return data; });
+};
+"""
+
+
+def test_console_keeps_the_newer_state_when_an_older_reply_comes_late(sqlite_station: Station) -> None:
+    """A view of the inspection that the station sent while the automatic checks ran, delivered to
+    the console only once the "Buttons" question is on screen (as a slow reply does on a loaded
+    machine), does not take the question away: the console keeps the newer state, and P answers
+    "Buttons" so the station asks the next check. Before views carried a revision, the late view
+    put "running" back on screen with no prompt; P then did nothing while the station waited."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    st = sqlite_station
+    st.sim.put_phone(seed=5)
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        try:
+            console = browser.new_page(viewport={"width": 1440, "height": 1000})
+            console.set_default_timeout(TIMEOUT_MS)
+            console.add_init_script(HELD_REPLY_SEEN)
+            console.goto(f"{st.base}/station/console#token={st.token}")
+            console.wait_for_selector("#devices dt")
+            held: list[tuple[Any, Any]] = []
+
+            def hold_first_running_view(route: Any) -> None:
+                if route.request.method != "GET" or held:
+                    route.fallback()
+                    return
+                reply = route.fetch()  # the station's answer now, handed to the console later
+                if reply.json()["status"] == "running":
+                    held.append((route, reply))
+                else:
+                    route.fulfill(response=reply)
+
+            console.route(re.compile(r"/api/station/inspections/\d+$"), hold_first_running_view)
+            console.keyboard.press("1")
+            console.keyboard.press("s")
+            review_by_keyboard(console)
+            console.wait_for_selector("#prompt:has-text('Buttons')")
+            assert held, "no view of the running inspection was fetched"
+            route, reply = held[0]
+            route.fulfill(response=reply, headers={**reply.headers, "x-test-held": "1"})
+            console.wait_for_function("() => window.heldReplySeen === true")
+
+            assert console.is_visible("#prompt:has-text('Buttons')")
+            assert console.get_attribute("#insp-status", "data-status") == "waiting_operator"
+            console.keyboard.press("p")
+            console.wait_for_selector("#prompt:has-text('Speaker')")
+            iid = reply.json()["id"]
+            steps = httpx.get(f"{st.base}/api/station/inspections/{iid}", headers=st.auth, timeout=10).json()[
+                "steps"
+            ]
+            assert [s["status"] for s in steps if s["key"] == "check_buttons"] == ["passed"]
+        finally:
+            browser.close()
+
+
+def test_console_sends_an_answer_once_while_it_is_on_its_way(sqlite_station: Station) -> None:
+    """P pressed twice on "Buttons" while the first answer and the station's news are still on their
+    way (a loaded machine) sends one answer: the station is not asked to take "Buttons" again (it
+    would refuse, and the operator would read an error), and the next check takes P at once."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    st = sqlite_station
+    st.sim.put_phone(seed=5)
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        try:
+            console = browser.new_page(viewport={"width": 1440, "height": 1000})
+            console.set_default_timeout(TIMEOUT_MS)
+            console.goto(f"{st.base}/station/console#token={st.token}")
+            console.wait_for_selector("#devices dt")
+            console.keyboard.press("1")
+            console.keyboard.press("s")
+            review_by_keyboard(console)
+            console.wait_for_selector("#prompt:has-text('Buttons')")
+
+            answers: list[str] = []
+            console.on("request", lambda r: answers.append(r.url) if r.url.endswith("/answer") else None)
+            holding = True
+            held: list[tuple[Any, Any]] = []  # (route, the station's reply, or None: fetch when let go)
+
+            def hold(route: Any) -> None:
+                if not holding:
+                    route.fallback()
+                elif route.request.url.endswith("/answer"):
+                    held.append((route, route.fetch()))  # the station takes the answer now
+                else:
+                    held.append((route, None))
+
+            console.route(re.compile(r"/api/station/inspections/\d+(/steps/\w+/answer)?$"), hold)
+            console.keyboard.press("p")
+            for _ in range(TIMEOUT_MS // 20):  # route handlers run while the page is waited on
+                if any(reply is not None for _, reply in held):
+                    break
+                console.wait_for_timeout(20)
+            assert any(reply is not None for _, reply in held), "the answer never left the console"
+            console.keyboard.press("p")  # returns once the page has handled the key
+            holding = False
+            for route, reply in held:
+                if reply is None:
+                    route.fallback()
+                else:
+                    route.fulfill(response=reply)
+            console.wait_for_selector("#prompt:has-text('Speaker')")
+            console.keyboard.press("p")
+            console.wait_for_selector("#prompt:has-text('cameras')")
+            assert [u.rsplit("/", 2)[1] for u in answers] == ["check_buttons", "check_speaker"]
+            assert console.is_hidden("#flash"), console.inner_text("#flash")
         finally:
             browser.close()
 

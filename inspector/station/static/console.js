@@ -42,6 +42,8 @@
                   completed: "badge badge-good", aborted: "badge badge-bad" };
   let armed = null; // the item type the station is armed for, as the station says
   let current = null; // the inspection shown (full operator view)
+  let shownId = null; // the inspection the console follows (current may still be loading)
+  let answering = null; // "id:step" of the answer on its way to the station
 
   async function api(method, path, body) {
     const res = await fetch(path, {
@@ -91,9 +93,24 @@
     if (!armed) { flash(_("Choose the item type first (1 or 2).")); return; }
     try {
       const sup = $("supersedes").value.trim();
-      current = await api("POST", "/api/station/inspections", { kind: armed, supersedes: sup || null, auto_finish: false });
-      render();
+      follow(await api("POST", "/api/station/inspections", { kind: armed, supersedes: sup || null, auto_finish: false }));
     } catch (e) { flash(e.message); }
+  }
+
+  // Views arrive out of order (an answer's reply, one fetch per live event, all racing): show one
+  // only if it is of the inspection followed and no older than what is on screen, so a late reply
+  // never puts back a state the station has left (a prompt gone, or a check answered twice).
+  function show(v) {
+    if (!v || v.id !== shownId) return;
+    if (current && current.id === v.id && v.revision < current.revision) return;
+    current = v;
+    render();
+  }
+
+  // Follow another inspection (one just started, one the operator opened from the list).
+  function follow(v) {
+    shownId = v.id;
+    show(v);
   }
 
   function fmtMs(ms) { return ms == null ? "" : _("%(seconds)s s", { seconds: (ms / 1000).toFixed(2) }); }
@@ -161,10 +178,12 @@
   function renderPrompt(v) {
     const p = $("prompt");
     const s = waitingStep(v);
-    if (!s) { p.hidden = true; p.dataset.step = ""; return; }
-    if (p.dataset.step === s.key && !p.hidden) return; // keep what the operator is typing
+    if (!s) { p.hidden = true; p.dataset.step = ""; p.dataset.inspection = ""; return; }
+    // The same question still open: keep what the operator is typing.
+    if (p.dataset.step === s.key && p.dataset.inspection === String(v.id) && !p.hidden) return;
     p.hidden = false;
     p.dataset.step = s.key;
+    p.dataset.inspection = String(v.id);
     if (s.action === "operator.check") {
       p.innerHTML = `<h3>${esc(s.shown.label)}</h3><p>${esc(s.shown.hint || "")}</p>
         <div class="buttons"><button class="btn btn-pass" id="pass"><kbd>P</kbd> ${esc(WORDS.pass)}</button>
@@ -273,34 +292,59 @@
     answer({ decisions });
   }
 
-  async function answer(body) {
-    const s = waitingStep(current);
-    if (!s) return;
-    try {
-      current = await api("POST", `/api/station/inspections/${current.id}/steps/${s.key}/answer`, body);
-      $("prompt").dataset.step = "";
-      render();
-    } catch (e) { flash(e.message); }
+  // While a question's answer (or the finish) is on its way its buttons rest, and a second key
+  // press is not sent again; the next question, once the station asks it, takes answers at once.
+  function setPromptBusy(busy) {
+    $("prompt").querySelectorAll("button").forEach((b) => { b.disabled = busy; });
   }
 
-  async function finish() {
-    try { current = await api("POST", `/api/station/inspections/${current.id}/finish`); render(); }
-    catch (e) { flash(e.message); }
+  async function send(s, path, body) {
+    const id = current.id;
+    const asked = `${id}:${s.key}`;
+    if (answering === asked) return;
+    answering = asked;
+    setPromptBusy(true);
+    try {
+      show(await api("POST", path, body));
+    } catch (e) {
+      flash(e.message);
+      refresh(id); // refused: perhaps the console was behind; the station says where it stands
+    } finally {
+      if (answering === asked) answering = null; // not the next question's, asked meanwhile
+      if ($("prompt").dataset.step === s.key) setPromptBusy(false);
+    }
+  }
+
+  function answer(body) {
+    const s = waitingStep(current);
+    if (s) return send(s, `/api/station/inspections/${current.id}/steps/${s.key}/answer`, body);
+  }
+
+  function finish() {
+    const s = waitingStep(current);
+    if (s && s.action === "result") return send(s, `/api/station/inspections/${current.id}/finish`);
   }
 
   async function resume() {
-    try { current = await api("POST", `/api/station/inspections/${current.id}/resume`); render(); }
+    try { show(await api("POST", `/api/station/inspections/${current.id}/resume`)); }
     catch (e) { flash(e.message); }
   }
 
   async function abort() {
     if (!current || !confirm(_("Abort inspection #%(id)s?", { id: current.id }))) return;
-    try { current = await api("POST", `/api/station/inspections/${current.id}/abort`); render(); }
+    try { show(await api("POST", `/api/station/inspections/${current.id}/abort`)); }
     catch (e) { flash(e.message); }
   }
 
+  // Each fetch stands alone (one slow reply holds up none after it); show() keeps the newest.
   async function refresh(id) {
-    try { current = await api("GET", `/api/station/inspections/${id}`); render(); } catch (e) { flash(e.message); }
+    try { show(await api("GET", `/api/station/inspections/${id}`)); } catch (e) { flash(e.message); }
+  }
+
+  // The operator opens an inspection from the list.
+  function open(id) {
+    shownId = Number(id);
+    refresh(shownId);
   }
 
   async function loadRecent() {
@@ -313,8 +357,8 @@
         ${r.certificate_url ? `<a href="${esc(r.certificate_url)}" target="_blank">${esc(r.certificate_id)}</a>${platformNote(r)}` : ""}
         <span class="muted">${esc(moment(r.created_at))}</span></li>`).join("");
       rows.forEach((r) => statusBadge(document.querySelector(`#recent li[data-id="${r.id}"] .badge`), current && current.id === r.id ? current : r));
-      $("recent").querySelectorAll("button.open").forEach((b) => { b.onclick = () => refresh(b.dataset.id); });
-      if (!current && rows.length) refresh(rows[0].id);
+      $("recent").querySelectorAll("button.open").forEach((b) => { b.onclick = () => open(b.dataset.id); });
+      if (shownId == null && rows.length) open(rows[0].id);
     } catch (e) { flash(e.message); }
   }
 
@@ -388,12 +432,23 @@
   function listen() {
     const es = new EventSource("/api/station/events");
     es.onmessage = () => {};
+    // Connected again (the station restarted, the network came back): what was missed is not all
+    // replayed, so ask the station where the inspection stands.
+    let opened = false;
+    es.onopen = () => {
+      if (opened && shownId != null) refresh(shownId);
+      if (opened) loadRecent();
+      opened = true;
+    };
     const handler = (ev) => {
       const e = JSON.parse(ev.data);
       if (!e.inspection_id) return;
-      if (!current || e.inspection_id === current.id || e.type === "inspection.started") {
-        refresh(e.inspection_id);
-      }
+      if (shownId == null || e.type === "inspection.started") shownId = e.inspection_id;
+      // A step's event carries the public view it was sent with: already seen, nothing to fetch.
+      // (The platform's word on a certificate is not part of the inspection's revision.)
+      const seen = e.type.startsWith("step.") && current && current.id === e.inspection_id
+        && e.inspection && e.inspection.revision <= current.revision;
+      if (e.inspection_id === shownId && !seen) refresh(e.inspection_id);
       if (e.type.startsWith("inspection.") || e.type.startsWith("certificate.") || e.type === "step.waiting") loadRecent();
       if (e.type === "inspection.completed" || e.type === "certificate.published") loadSync();
     };

@@ -72,18 +72,22 @@
     }
   }
 
+  // A later inspection, or a view of this one no older than the one on air (a slow fetch of the
+  // live view must not put back a checklist the stream has moved past).
+  const newer = (v) => v && (!shown || v.id > shown.id || (v.id === shown.id && v.revision >= shown.revision));
+
   async function load() {
     try {
       const res = await fetch("/api/station/live", { cache: "no-store" });
-      if (res.ok) render((await res.json()).inspection);
+      const v = res.ok ? (await res.json()).inspection : null;
+      if (newer(v)) render(v);
     } catch (e) { /* the stream will bring the next state */ }
   }
 
   const es = new EventSource("/api/station/events");
   const onEvent = (ev) => {
     const e = JSON.parse(ev.data);
-    if (!e.inspection) return;
-    if (!shown || e.inspection.id >= shown.id) render(e.inspection);
+    if (newer(e.inspection)) render(e.inspection);
   };
   for (const t of ["inspection.started", "inspection.completed", "inspection.interrupted", "inspection.aborted",
                    "inspection.resumed", "step.started", "step.finished", "step.waiting",
