@@ -237,6 +237,22 @@ def test_calibration_cleans_up_a_class_even_when_no_grade_changes_yet(
     assert stalled["calibrated"]["grade_accuracy"] == 0.5
 
 
+def test_a_search_of_some_knobs_keeps_the_rest_of_the_rule_it_starts_from() -> None:
+    """Proves: `models.calibrate --only` searches just the named knobs from the fitted rule it starts
+    from and keeps the rest as it was: with only the border band searched, the dent threshold that a
+    whole fit raises on the same pieces stays where the starting rule had it."""
+    from models import calibrate
+
+    grader = Grader.load(kinds=("jewelry",))
+    start = calibrate.plain_rule("jewelry", grader.models["jewelry"].info.classes)
+    kept, _ = calibrate.fit(
+        grader, "jewelry", _jewelry_items_with_two_false_marks(), start=start, only=("border_margin_mm",)
+    )
+    assert kept.thresholds == start.thresholds and kept.min_length_mm == start.min_length_mm
+    whole, _ = calibrate.fit(grader, "jewelry", _jewelry_items_with_two_false_marks(), start=start)
+    assert whole.threshold("dent") > kept.threshold("dent")
+
+
 def _jewelry_items_with_an_unsure_loose_stone() -> list[Item]:
     """Two pieces with a loose stone and three clean ones, all marked loose at P 0.6: one rule cannot
     keep the loose stones without marking the clean pieces too."""
