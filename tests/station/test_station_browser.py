@@ -219,8 +219,9 @@ def test_console_sends_an_answer_once_while_it_is_on_its_way(sqlite_station: Sta
 
 def test_console_shows_pulled_cable_and_resumes(sqlite_station: Station) -> None:
     """With the rig's cable pulled, a jewelry inspection started from the console stops with the
-    reason on screen and a Resume button (also on the overlay); after replugging, R resumes it and
-    the operator completes the declaration from the keyboard."""
+    reason on screen and a Resume button (also on the overlay); after replugging, R resumes it (a
+    second R while the first is on its way sends nothing) and the operator completes the
+    declaration from the keyboard."""
     sync_api = pytest.importorskip("playwright.sync_api")
     st = sqlite_station
     st.sim.put_jewelry(mg=2_345, seed=3)
@@ -247,7 +248,17 @@ def test_console_shows_pulled_cable_and_resumes(sqlite_station: Station) -> None
             overlay.screenshot(path=str(ARTIFACTS / "overlay-interrupted.png"), omit_background=True)
 
             st.sim.rig.replug()
+            resumes: list[Any] = []  # held until R has been pressed twice
+            console.route(re.compile(r"/api/station/inspections/\d+/resume$"), lambda r: resumes.append(r))
             console.keyboard.press("r")
+            for _ in range(TIMEOUT_MS // 20):  # route handlers run while the page is waited on
+                if resumes:
+                    break
+                console.wait_for_timeout(20)
+            console.keyboard.press("r")  # a second R while the first is on its way sends nothing
+            console.wait_for_timeout(200)
+            assert len(resumes) == 1
+            resumes[0].fallback()
             review_by_keyboard(console)
             console.wait_for_selector("#prompt select[name=metal]")
             console.select_option("#prompt select[name=metal]", "platinum")

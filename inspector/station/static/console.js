@@ -325,9 +325,16 @@
     if (s && s.action === "result") return send(s, `/api/station/inspections/${current.id}/finish`);
   }
 
+  // One resume at a time: a second R while the first is on its way would be refused with an error.
+  let resuming = null; // the inspection whose resume is on its way
   async function resume() {
-    try { show(await api("POST", `/api/station/inspections/${current.id}/resume`)); }
-    catch (e) { flash(e.message); }
+    const id = current.id;
+    if (resuming === id) return;
+    resuming = id;
+    $("resume").disabled = true;
+    try { show(await api("POST", `/api/station/inspections/${id}/resume`)); }
+    catch (e) { flash(e.message); refresh(id); }
+    finally { resuming = null; $("resume").disabled = false; }
   }
 
   async function abort() {
