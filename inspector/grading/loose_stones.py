@@ -14,13 +14,17 @@ from __future__ import annotations
 
 import math
 
-import cv2
 import numpy as np
 
 from inspector.grading.candidates import Candidate, ScorerKind
-from inspector.grading.components import class_components
-from inspector.grading.pixel_labels import labels_from_probs
-from inspector.grading.stone_seats import MIN_AREA_MM2, mat_like, region_shape, share, surroundings
+from inspector.grading.stone_seats import (
+    CropPlanes,
+    marked_regions,
+    outline_measures,
+    region_shape,
+    share,
+    surroundings,
+)
 
 # A pixel whose brightest channel is under this share of the band around the region's (median) is as
 # dark as a gap: the stone's own colour has a bright channel, the empty seat has none.
@@ -65,13 +69,11 @@ def loose_stones(
     """Every region the network marks as a loose stone under the plain rule, with its measures.
     ``best``: the most likely defect class per pixel, when the caller has it already."""
     li = classes.index("loose_stone")
-    parts = class_components(labels_from_probs(probs, best=best), li, MIN_AREA_MM2, mm_per_px)
+    parts = marked_regions(probs, classes, "loose_stone", mm_per_px, best)
     if not parts:
         return []
-    grey = cv2.cvtColor(crop_bgr, cv2.COLOR_BGR2GRAY).astype(np.float32) / 255.0
-    hsv = cv2.cvtColor(crop_bgr, cv2.COLOR_BGR2HSV).astype(np.float32) / 255.0
-    sat, value = hsv[..., 1], hsv[..., 2]
-    mat = mat_like(crop_bgr)
+    planes = CropPlanes.of(crop_bgr)
+    grey, sat, value, mat = planes.grey, planes.sat, planes.value, planes.mat
     p_missing = probs[classes.index("missing_stone")] if "missing_stone" in classes else np.zeros_like(grey)
     h, w = grey.shape
     out = []
@@ -90,11 +92,7 @@ def loose_stones(
         close = in_window | ring.near
         feats = np.array(
             [
-                math.log(c.area_mm2),
-                math.log(max(c.length_mm, 0.1)),
-                shape.circularity,
-                shape.circle_fill,
-                shape.solidity,
+                *outline_measures(c, shape),
                 float(g_in.mean()),
                 float(g_in.std()),
                 grey_around,

@@ -124,6 +124,47 @@ def region_shape(c: Component, mm_per_px: tuple[float, float]) -> RegionShape:
     )
 
 
+@dataclass(frozen=True)
+class CropPlanes:
+    """What both stone scorers measure a region on, per pixel of the crop (0..1): grey, HSV saturation
+    and value, and how much it looks like the mat."""
+
+    grey: np.ndarray
+    sat: np.ndarray
+    value: np.ndarray
+    mat: np.ndarray
+
+    @classmethod
+    def of(cls, crop_bgr: np.ndarray) -> CropPlanes:
+        grey = cv2.cvtColor(crop_bgr, cv2.COLOR_BGR2GRAY).astype(np.float32) / 255.0
+        hsv = cv2.cvtColor(crop_bgr, cv2.COLOR_BGR2HSV).astype(np.float32) / 255.0
+        return cls(grey, hsv[..., 1], hsv[..., 2], mat_like(crop_bgr))
+
+
+def marked_regions(
+    probs: np.ndarray,
+    classes: tuple[str, ...],
+    cls: str,
+    mm_per_px: tuple[float, float],
+    best: np.ndarray | None = None,
+) -> list[Component]:
+    """The regions the network marks as ``cls`` under the plain rule (P(defect) >= 0.5, the most
+    likely class), at least ``MIN_AREA_MM2``: the candidates of a stone scorer."""
+    return class_components(labels_from_probs(probs, best=best), classes.index(cls), MIN_AREA_MM2, mm_per_px)
+
+
+def outline_measures(c: Component, shape: RegionShape) -> list[float]:
+    """The first five measures of both stone scorers: log area, log length, circularity, disc fill,
+    solidity."""
+    return [
+        math.log(c.area_mm2),
+        math.log(max(c.length_mm, 0.1)),
+        shape.circularity,
+        shape.circle_fill,
+        shape.solidity,
+    ]
+
+
 def stone_seats(
     crop_bgr: np.ndarray,
     probs: np.ndarray,
@@ -134,12 +175,11 @@ def stone_seats(
     """Every region the network marks as a missing stone under the plain rule, with its measures.
     ``best``: the most likely defect class per pixel, when the caller has it already."""
     mi = classes.index("missing_stone")
-    parts = class_components(labels_from_probs(probs, best=best), mi, MIN_AREA_MM2, mm_per_px)
+    parts = marked_regions(probs, classes, "missing_stone", mm_per_px, best)
     if not parts:
         return []
-    grey = cv2.cvtColor(crop_bgr, cv2.COLOR_BGR2GRAY).astype(np.float32) / 255.0
-    sat = cv2.cvtColor(crop_bgr, cv2.COLOR_BGR2HSV)[..., 1].astype(np.float32) / 255.0
-    mat = mat_like(crop_bgr)
+    planes = CropPlanes.of(crop_bgr)
+    grey, sat, mat = planes.grey, planes.sat, planes.mat
     p_loose = probs[classes.index("loose_stone")] if "loose_stone" in classes else np.zeros_like(grey)
     h, w = grey.shape
     out = []
@@ -153,11 +193,7 @@ def stone_seats(
         grey_around = share(g_around)
         feats = np.array(
             [
-                math.log(c.area_mm2),
-                math.log(max(c.length_mm, 0.1)),
-                shape.circularity,
-                shape.circle_fill,
-                shape.solidity,
+                *outline_measures(c, shape),
                 float(g_in.mean()),
                 float(g_in.std()),
                 grey_around,
