@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,27 @@ def review_by_keyboard(console: Any) -> None:
         console.keyboard.press("y")
     console.keyboard.press("Enter")
     console.wait_for_function("() => document.querySelector('#prompt').dataset.step !== 'review'")
+
+
+def open_console(browser: Any, st: Station, init_script: str | None = None) -> Any:
+    """The operator console, signed in with the station's token, once it shows the devices."""
+    console = browser.new_page(viewport={"width": 1440, "height": 1000})
+    console.set_default_timeout(TIMEOUT_MS)
+    if init_script is not None:
+        console.add_init_script(init_script)
+    console.goto(f"{st.base}/station/console#token={st.token}")
+    console.wait_for_selector("#devices dt")
+    return console
+
+
+def wait_for_held(page: Any, held: Callable[[], bool], what: str) -> None:
+    """Wait until a held request has reached its route handler (handlers run only while the page
+    is waited on)."""
+    for _ in range(TIMEOUT_MS // 20):
+        if held():
+            return
+        page.wait_for_timeout(20)
+    raise AssertionError(f"{what} never left the console")
 
 
 def test_console_runs_inspection_and_overlay_follows(sqlite_station: Station) -> None:
@@ -122,11 +143,7 @@ def test_console_keeps_the_newer_state_when_an_older_reply_comes_late(sqlite_sta
     with sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         try:
-            console = browser.new_page(viewport={"width": 1440, "height": 1000})
-            console.set_default_timeout(TIMEOUT_MS)
-            console.add_init_script(HELD_REPLY_SEEN)
-            console.goto(f"{st.base}/station/console#token={st.token}")
-            console.wait_for_selector("#devices dt")
+            console = open_console(browser, st, HELD_REPLY_SEEN)
             held: list[tuple[Any, Any]] = []
 
             def hold_first_running_view(route: Any) -> None:
@@ -172,10 +189,7 @@ def test_console_sends_an_answer_once_while_it_is_on_its_way(sqlite_station: Sta
     with sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         try:
-            console = browser.new_page(viewport={"width": 1440, "height": 1000})
-            console.set_default_timeout(TIMEOUT_MS)
-            console.goto(f"{st.base}/station/console#token={st.token}")
-            console.wait_for_selector("#devices dt")
+            console = open_console(browser, st)
             console.keyboard.press("1")
             console.keyboard.press("s")
             review_by_keyboard(console)
@@ -196,11 +210,7 @@ def test_console_sends_an_answer_once_while_it_is_on_its_way(sqlite_station: Sta
 
             console.route(re.compile(r"/api/station/inspections/\d+(/steps/\w+/answer)?$"), hold)
             console.keyboard.press("p")
-            for _ in range(TIMEOUT_MS // 20):  # route handlers run while the page is waited on
-                if any(reply is not None for _, reply in held):
-                    break
-                console.wait_for_timeout(20)
-            assert any(reply is not None for _, reply in held), "the answer never left the console"
+            wait_for_held(console, lambda: any(reply is not None for _, reply in held), "the answer")
             console.keyboard.press("p")  # returns once the page has handled the key
             holding = False
             for route, reply in held:
@@ -233,10 +243,7 @@ def test_console_shows_pulled_cable_and_resumes(sqlite_station: Station) -> None
             overlay = browser.new_page(viewport={"width": 1920, "height": 1080})
             overlay.set_default_timeout(TIMEOUT_MS)
             overlay.goto(f"{st.base}/station/overlay")
-            console = browser.new_page(viewport={"width": 1440, "height": 1000})
-            console.set_default_timeout(TIMEOUT_MS)
-            console.goto(f"{st.base}/station/console#token={st.token}")
-            console.wait_for_selector("#devices dt")
+            console = open_console(browser, st)
             console.keyboard.press("2")
             console.keyboard.press("s")
             console.wait_for_selector("#insp-error:not([hidden])")
@@ -251,10 +258,7 @@ def test_console_shows_pulled_cable_and_resumes(sqlite_station: Station) -> None
             resumes: list[Any] = []  # held until R has been pressed twice
             console.route(re.compile(r"/api/station/inspections/\d+/resume$"), lambda r: resumes.append(r))
             console.keyboard.press("r")
-            for _ in range(TIMEOUT_MS // 20):  # route handlers run while the page is waited on
-                if resumes:
-                    break
-                console.wait_for_timeout(20)
+            wait_for_held(console, lambda: bool(resumes), "the resume")
             console.keyboard.press("r")  # a second R while the first is on its way sends nothing
             console.wait_for_timeout(200)
             assert len(resumes) == 1
