@@ -17,7 +17,6 @@ commands printed at the end.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import inspect
 import json
 import shutil
@@ -26,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from models.checkpoint import fingerprint
 from models.train import CLASSES, LANDMARKS, SceneMix, default_real_negatives, train
 
 RESERVED = (
@@ -183,7 +183,7 @@ def stage_key(exp: Experiment, stage: Stage, earlier: dict[str, str]) -> str:
         "stage": [stage.name, stage.steps, stage.minutes, stage.settings],
         "from": [earlier.get(stage.init or ""), earlier.get(stage.mine_with or "")],
     }
-    return hashlib.sha256(json.dumps(doc, sort_keys=True, default=list).encode()).hexdigest()
+    return fingerprint(doc, [])
 
 
 def _recorded_key(info_path: Path) -> str | None:
