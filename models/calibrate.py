@@ -2,9 +2,10 @@
 
 The seeds (from 20_000_000 / 21_000_000) differ from training (below 5_000_000) and from the
 held-out test scenes of ``models.evaluate`` (10_000_000 / 11_000_000), so the evaluation stays
-honest. Fitted: per-class probability thresholds, per-class minimum component length and (phones)
-a band along the rectified body's border that is ignored (rounded corners, bezel edge). The search
-is coordinate descent (threshold and minimum length of a class searched jointly) maximising grade
+honest. Phones are photographed as the station and hand-held photos show them (``STATION_MIX``), and
+marks on a back's known features do not count, as in ``Grader.grade``. Fitted: per-class probability
+thresholds, per-class minimum component length and (phones) a band along the rectified body's border
+that is ignored (rounded corners, bezel edge). The search is coordinate descent (threshold and minimum length of a class searched jointly) maximising grade
 accuracy while cracked phones stay found where the crack is at least 9 times in 10 and lowest-grade
 items at least 85 in 100 (or within 2 points of the plain rule when it is already lower); each
 lowest-grade item the rule grades best costs it one more misgraded item.
@@ -45,7 +46,7 @@ from inspector.grading.calibration import (
 )
 from inspector.grading.candidates import Candidate, CandidateScorer, mark
 from inspector.grading.components import ClassMeasurement, Component, class_components, summarize
-from inspector.grading.grader import Grader, calibrated_labels, line_min_area, measure_labels
+from inspector.grading.grader import Grader, calibrated_labels, drop_known, line_min_area, measure_labels
 from inspector.grading.line_shapes import LINE_CLASSES
 from inspector.grading.locate import Located
 from inspector.grading.scales import Scale
@@ -63,6 +64,7 @@ from models.fit_lines import (
     with_threshold,
 )
 from models.synth.scene import DISTRACTORS, JEWELRY_CLASSES, PHONE_CLASSES
+from models.synth.scene_mix import STATION_MIX
 from models.synth.station_frames import FRAME_WIDTHS, station_frame
 from models.train import default_real_negatives, real_negative_files
 
@@ -132,6 +134,8 @@ class Item:
     candidates: dict[str, tuple[list[Candidate], np.ndarray]] = field(default_factory=dict)
     # (scratch pixel threshold, line threshold) -> scratch components with the accepted lines added
     line_parts: dict[tuple[float, float], list[Component]] = field(default_factory=dict)
+    # crop pixels on a phone back's known features (lenses, flash, logo), where the grader counts no mark
+    known: np.ndarray | None = None
     # (scorer name, threshold) -> components of its class the scorer accepts (stone seats, loose stones)
     accepted_parts: dict[tuple[str, float], list[Component]] = field(default_factory=dict)
 
@@ -140,6 +144,10 @@ class Item:
         """What a class's pixels depend on under ``cal`` (the band does not touch edge classes)."""
         name = classes[ci]
         return ci, cal.threshold(name), 0.0 if name in cal.edge_classes else cal.border_margin_mm
+
+    def without_known(self, labels: np.ndarray) -> np.ndarray:
+        """``labels`` without marks on the item's known features, as the grader measures them."""
+        return labels if self.known is None else drop_known(labels, self.known)
 
     def components(
         self, kind: str, classes: tuple[str, ...], ci: int, cal: Calibration, scale: Scale
@@ -154,7 +162,9 @@ class Item:
                 border_margin_mm=cal.border_margin_mm,
                 edge_classes=cal.edge_classes,
             )
-            labels = calibrated_labels(self.probs, classes, rule, self.loc.mm_per_px, self.loc.inset_px)
+            labels = self.without_known(
+                calibrated_labels(self.probs, classes, rule, self.loc.mm_per_px, self.loc.inset_px)
+            )
             self.parts[key] = class_components(
                 labels, ci, scale.classes[name].min_area_mm2, self.loc.mm_per_px
             )
@@ -173,7 +183,7 @@ class Item:
             rule = Calibration(kind=kind, thresholds={"scratch": key[0]})
             labels = calibrated_labels(self.probs, classes, rule, self.loc.mm_per_px, self.loc.inset_px)
             lines, p = self.candidates["scratch_lines"]
-            labels = mark(labels, lines, p, key[1], si)
+            labels = self.without_known(mark(labels, lines, p, key[1], si))
             self.line_parts[key] = class_components(
                 labels, si, scale.classes["scratch"].min_area_mm2, self.loc.mm_per_px
             )
@@ -201,7 +211,7 @@ class Item:
         if key not in self.line_sets:
             assert self.probs is not None
             mm = self.loc.mm_per_px
-            labels = calibrated_labels(self.probs, classes, cal, mm, self.loc.inset_px)
+            labels = self.without_known(calibrated_labels(self.probs, classes, cal, mm, self.loc.inset_px))
             found = item_lines(
                 labels,
                 self.probs,
@@ -224,7 +234,9 @@ def _fingerprint(clf: LineClassifier | None) -> int:
 
 
 def validation_items(grader: Grader, kind: str, n: int) -> list[Item]:
-    """Same mix as the held-out test (35 % clean) plus 20 % clean items with forced hard negatives."""
+    """Same mix as the held-out test (35 % clean) plus 20 % clean items with forced hard negatives;
+    phones photographed as the station and hand-held photos are (``STATION_MIX``), backs of catalogued
+    models framed and masked as the grader does when the probe names the model."""
     rng = np.random.default_rng(VALIDATION_SEED0[kind])
     classes = CLASSES[kind]
     scale = grader.scales[kind]
@@ -241,13 +253,16 @@ def validation_items(grader: Grader, kind: str, n: int) -> list[Item]:
             defects = [c for c in classes if rng.random() < 0.35] or [str(rng.choice(classes))]
         w = int(rng.choice(FRAME_WIDTHS))
         side = str(rng.choice(["screen", "back"]))
-        scene = station_frame(kind, VALIDATION_SEED0[kind] + i, rng, defects, w, side, only)
-        loc = grader.models[kind].locate(scene.image)
+        seed = VALIDATION_SEED0[kind] + i
+        shot = STATION_MIX.draw(seed, side) if kind == "phone" else {}
+        scene = station_frame(kind, seed, rng, defects, w, side, only, **shot)
+        loc = grader.locate(scene.image, kind, phone_model=shot.get("phone_model"))
         gt = crop_labels(scene.masks, classes, loc, scene.visibility)
         meas, _ = measure_labels(gt, loc, grader.models[kind].info.classes, scale)
         gi, _ = grader._decide(meas, scale)
         present = frozenset(c for c, m in meas.items() if m.count)
-        items.append(Item(loc, gt, gi, "crack" in present, gt_present=present))
+        known = grader.known_features(loc, side, shot.get("phone_model"))
+        items.append(Item(loc, gt, gi, "crack" in present, gt_present=present, known=known))
     return items
 
 
@@ -325,7 +340,7 @@ def found_rates(
         gt_meas, _ = measure_labels(it.gt, it.loc, classes, scale)
         if not any(gt_meas[c].count for c in found):
             continue
-        meas, _, _, labels = grader._measure(it.probs, it.loc, classes, scale, cal, scorers)
+        meas, _, _, labels = grader._measure(it.probs, it.loc, classes, scale, cal, scorers, it.known)
         for c, hit in found_located(gt_meas, meas, labels, it.gt, classes).items():
             found[c].append(hit)
     return {c: round(float(np.mean(v)), 3) for c, v in found.items() if v}

@@ -1,5 +1,8 @@
 """Evaluate the shipped grading models: held-out synthetic scenes and the real photos in ../shared/data.
 
+Phones are rendered as the station and hand-held photos show them (``STATION_MIX``: display off, screen
+content on a cluttered desk, catalogued backs with the model named to the grader).
+
 Runs the full station pipeline (find item, rectify/crop, ONNX, measure, grade) exactly as
 ``Grader.grade`` does; no torch needed. Prints a Markdown summary and writes ``models/work/eval.json``.
 
@@ -24,6 +27,7 @@ from inspector.grading.grader import measure_labels
 from models.cpu_share import add_threads_argument, use_threads
 from models.crop_labels import crop_labels
 from models.synth.scene import JEWELRY_CLASSES, PHONE_CLASSES
+from models.synth.scene_mix import STATION_MIX
 from models.synth.station_frames import FRAME_WIDTHS, station_frame
 
 MODELS_DIR = Path(__file__).resolve().parent
@@ -94,8 +98,9 @@ def eval_synthetic(grader: Grader, kind: str, n: int) -> dict[str, Any]:
             defects = [c for c in classes if rng.random() < 0.35] or [str(rng.choice(classes))]
         w = int(rng.choice(FRAME_WIDTHS))
         side = str(rng.choice(["screen", "back"]))
-        scene = station_frame(kind, seed, rng, defects, w, side)
-        res = grader.grade(scene.image, kind, side)
+        shot = STATION_MIX.draw(seed, side) if kind == "phone" else {}
+        scene = station_frame(kind, seed, rng, defects, w, side, **shot)
+        res = grader.grade(scene.image, kind, side, phone_model=shot.get("phone_model"))
         loc, pred = res.located, res.labels
         if loc is None or pred is None:
             raise RuntimeError("Grader.grade returned no crop framing or label map")

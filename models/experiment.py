@@ -26,7 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from models.checkpoint import fingerprint
-from models.train import CLASSES, LANDMARKS, SceneMix, default_real_negatives, train
+from models.synth.scene_mix import SceneMix
+from models.train import CLASSES, LANDMARKS, default_real_negatives, train
 
 RESERVED = (
     "kind",

@@ -327,3 +327,38 @@ def test_calibrate_cli_refuses_a_floor_that_is_not_a_share() -> None:
         text=True,
     )
     assert r.returncode == 2 and "--lowest-floor must be a share between 0 and 1, not 85.0" in r.stderr
+
+
+def test_calibration_counts_no_mark_on_a_catalogued_backs_lenses_as_the_grader_does() -> None:
+    """Proves: the rule is fitted on what the grader will count. A line marked across a catalogued
+    back's camera lens is not a crack to the grader (known features are masked), and the calibration
+    search scores that phone A too; without the mask it would score the same phone D, so the fit
+    would pay for marks the grader never reports."""
+    from inspector.grading.known_features import catalogue
+    from models.calibrate import Item, score
+    from models.synth.scene import render_scene
+
+    grader = Grader.load(kinds=("phone",))
+    model, scale = grader.models["phone"], grader.scales["phone"]
+    phone_model = sorted(catalogue())[0]
+    scene = render_scene(
+        "phone", seed=11, defects=[], side="back", phone_model=phone_model, width=1280, height=720
+    )
+    loc = grader.locate(scene.image, "phone", phone_model=phone_model)
+    known = grader.known_features(loc, "back", phone_model)
+    assert known is not None and known.any()
+    ys, xs = np.nonzero(known)
+    row = int(np.median(ys))
+    on_row = xs[ys == row]
+    probs = np.zeros((len(model.info.classes), *loc.crop.shape[:2]), np.float32)
+    probs[0] = 1.0
+    crack = model.info.classes.index("crack")
+    probs[0, row, on_row.min() : on_row.max() + 1] = 0.0
+    probs[crack, row, on_row.min() : on_row.max() + 1] = 1.0  # a line across the lens, inside it
+    rule = Calibration(kind="phone")
+    masked = Item(loc, np.zeros(loc.crop.shape[:2], np.uint8), 0, False, probs, known=known)
+    bare = Item(loc, np.zeros(loc.crop.shape[:2], np.uint8), 0, False, probs)
+    graded, _, _, _ = grader._measure(probs, loc, model.info.classes, scale, rule, None, known)
+    assert grader._decide(graded, scale)[0] == 0
+    assert score(grader, "phone", [masked], rule)["grade_accuracy"] == 1.0
+    assert score(grader, "phone", [bare], rule)["grade_accuracy"] == 0.0

@@ -93,19 +93,20 @@ def test_a_scene_mix_photographs_phones_as_the_station_and_hand_held_photos_do()
     caches without one keep their pixels."""
     from inspector.grading.known_features import catalogue
     from models import train
+    from models.synth.scene_mix import SceneMix
 
-    assert train.SceneMix().draw(5, "screen") == {}
-    every = train.SceneMix(screen_off=1.0, harder=1.0, catalogued=1.0)
+    assert SceneMix().draw(5, "screen") == {}
+    every = SceneMix(screen_off=1.0, harder=1.0, catalogued=1.0)
     screen, back = every.draw(5, "screen"), every.draw(6, "back")
     assert screen["screen_on"] is False and screen["harder"] is True and screen["phone_model"] is None
     assert back["screen_on"] is True and back["phone_model"] in catalogue()
     plain = train.make_sample("phone", 3)
-    again = train.make_sample("phone", 3, train.SceneMix())
+    again = train.make_sample("phone", 3, SceneMix())
     assert all(np.array_equal(a, b) for a, b in zip(plain, again, strict=True))
     mixed = train.make_sample("phone", 3, every)
     assert mixed[0].shape == plain[0].shape and not np.array_equal(mixed[0], plain[0])
     with pytest.raises(ValueError, match=r"0\.\.1"):
-        train.SceneMix.parse({"screen_off": 1.5})
+        SceneMix.parse({"screen_off": 1.5})
 
 
 def test_evaluation_says_which_defects_clean_items_were_marked_with() -> None:

@@ -323,8 +323,7 @@ class Grader:
         side = side if kind == "phone" else "top"
         model, scale = self.models[kind], self.scales[kind]
 
-        layout = layout_for(phone_model) if kind == "phone" else None
-        loc = model.locate(image_bgr, phone_size_mm or (layout.size_mm if layout else DEFAULT_PHONE_MM))
+        loc = self.locate(image_bgr, kind, phone_size_mm, phone_model)
         t1 = time.perf_counter()
         probs = model.predict(loc.crop)
         t_item = time.perf_counter()
@@ -335,11 +334,7 @@ class Grader:
         )
         t2 = time.perf_counter()
         gated = lowest_grade_classes(scale) if damage is not None and not damage.flagged else ()
-        known = (
-            known_feature_mask(loc.crop, loc.inset_px, loc.mm_per_px, phone_model)
-            if side == "back" and loc.found
-            else None
-        )
+        known = self.known_features(loc, side, phone_model)
         meas, defects, score, labels = self._measure(
             probs, loc, model.info.classes, scale, model.calibration, model.scorers, known
         )
@@ -402,6 +397,26 @@ class Grader:
         )
 
     # ------------------------------------------------------------------ steps
+
+    def locate(
+        self,
+        image_bgr: np.ndarray,
+        kind: str,
+        phone_size_mm: tuple[float, float] | None = None,
+        phone_model: str | None = None,
+    ) -> Located:
+        """The item's crop as ``grade`` frames it: a catalogued phone model gives its body's size."""
+        layout = layout_for(phone_model) if kind == "phone" else None
+        size = phone_size_mm or (layout.size_mm if layout else DEFAULT_PHONE_MM)
+        return self.models[kind].locate(image_bgr, size)
+
+    @staticmethod
+    def known_features(loc: Located, side: str, phone_model: str | None = None) -> np.ndarray | None:
+        """Crop pixels on a phone back's known features (``known_features``), where ``grade`` counts no
+        mark; None for a screen, a jewel or an item not found."""
+        if side != "back" or not loc.found:
+            return None
+        return known_feature_mask(loc.crop, loc.inset_px, loc.mm_per_px, phone_model)
 
     @staticmethod
     def _measure(
