@@ -26,10 +26,9 @@ import numpy as np
 
 from inspector.grading.item_damage import LinearHead
 from models.backbones import BACKBONES, GRID, SIZE, Backbone, head_input, image_features, session
-from models.evaluate import shared_data_dir
 from models.evaluate_real import TARGETS, Figures, Verdict, figures, markdown, table
 from models.painted import base_image, paint_crack
-from models.real_split import SPLIT_CSV, Label, RealPhoto, Split, read_csv
+from models.real_split import SPLIT_CSV, Label, RealPhoto, Split, read_csv, shared_data_dir
 
 WORK = Path(__file__).resolve().parent / "work"
 FEATURES_DIR = WORK / "features"

@@ -5,10 +5,11 @@ held-out test scenes of ``models.evaluate`` (10_000_000 / 11_000_000), so the ev
 honest. Phones are photographed as the station and hand-held photos show them (``STATION_MIX``), and
 marks on a back's known features do not count, as in ``Grader.grade``. Fitted: per-class probability
 thresholds, per-class minimum component length and (phones) a band along the rectified body's border
-that is ignored (rounded corners, bezel edge). The search is coordinate descent (threshold and minimum length of a class searched jointly) maximising grade
-accuracy while cracked phones stay found where the crack is at least 9 times in 10 and lowest-grade
-items at least 85 in 100 (or within 2 points of the plain rule when it is already lower); each
-lowest-grade item the rule grades best costs it one more misgraded item.
+that is ignored (rounded corners, bezel edge). The search is coordinate descent (threshold and minimum
+length of a class searched jointly) maximising grade accuracy while cracked phones stay found where the
+crack is at least 9 times in 10 and lowest-grade items at least 85 in 100 (or within 2 points of the
+plain rule when it is already lower); each lowest-grade item the rule grades best costs it one more
+misgraded item.
 Phones: the training half of the real good/oil/stain photos counts as clean items too. Phones then
 get a crack-or-scratch classifier for whole thin lines (``models.fit_lines``), kept only when it
 grades the validation items better under the same floors.

@@ -39,9 +39,8 @@ from models.backbone_choice import (
     photos_to_read,
 )
 from models.backbones import BACKBONES, image_features, session
-from models.evaluate import shared_data_dir
 from models.evaluate_real import markdown
-from models.real_split import SPLIT_CSV, Label, Split, read_csv
+from models.real_split import SPLIT_CSV, Label, Split, read_csv, shared_data_dir
 from models.synth.station_frames import station_frame
 
 BACKBONE = "efficientnet_lite0"

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import time
 from pathlib import Path
 from typing import Any
@@ -26,31 +25,17 @@ from inspector.grading.components import ClassMeasurement
 from inspector.grading.grader import measure_labels
 from models.cpu_share import add_threads_argument, use_threads
 from models.crop_labels import crop_labels
+from models.evaluate_real import TARGETS, Figures, split_report
+from models.evaluate_real import markdown as real_table
+from models.metrics import auroc
+from models.real_split import shared_data_dir
 from models.synth.scene import JEWELRY_CLASSES, PHONE_CLASSES
 from models.synth.scene_mix import STATION_MIX
 from models.synth.station_frames import FRAME_WIDTHS, station_frame
 
 MODELS_DIR = Path(__file__).resolve().parent
-REPO_ROOT = MODELS_DIR.parent
 HELDOUT_SEED0 = {"phone": 10_000_000, "jewelry": 11_000_000}  # training uses seeds below 2_000_000
 CLASSES = {"phone": PHONE_CLASSES, "jewelry": JEWELRY_CLASSES}
-
-
-def shared_data_dir() -> Path:
-    env = os.environ.get("INSPECTOR_SHARED_DATA")
-    return Path(env) if env else REPO_ROOT.parent / "shared" / "data"
-
-
-def auroc(scores: list[float], labels: list[int]) -> float | None:
-    """Area under the ROC curve via the rank-sum (ties count half)."""
-    s = np.asarray(scores, np.float64)
-    y = np.asarray(labels, bool)
-    pos, neg = s[y], s[~y]
-    if len(pos) == 0 or len(neg) == 0:
-        return None
-    greater = (pos[:, None] > neg[None, :]).sum()
-    ties = (pos[:, None] == neg[None, :]).sum()
-    return float((greater + 0.5 * ties) / (len(pos) * len(neg)))
 
 
 def found_where_labelled(pred: np.ndarray, gt: np.ndarray, class_index: int, min_px: int = 5) -> bool:
@@ -178,66 +163,6 @@ def lowest_graded_best_had(graded: list[tuple[str, str, set[str]]], lowest: str,
     return had
 
 
-def _images(folder: Path) -> list[Path]:
-    if not folder.is_dir():
-        return []
-    return sorted(p for p in folder.iterdir() if p.suffix.lower() in (".jpg", ".jpeg", ".png", ".bmp"))
-
-
-def heldout_half(paths: list[Path]) -> list[Path]:
-    """The second half of a sorted folder: the first half of the real negatives (good phones, oil,
-    stain) is used for fine-tuning by ``models.train --real-negatives``, so only this half is scored."""
-    return paths[len(paths) // 2 :]
-
-
-def eval_real(grader: Grader, data: Path) -> dict[str, Any]:
-    out: dict[str, Any] = {"data_dir_found": data.is_dir(), "negatives": "held-out second half only"}
-    damaged = _images(data / "phones-real" / "damaged")  # never used for training: all of them
-    good = heldout_half(_images(data / "phones-real" / "good"))
-    if damaged or good:
-        scores, labels, flagged, cracked = [], [], [], []
-        for label, paths in ((1, damaged), (0, good)):
-            for p in paths:
-                img = cv2.imread(str(p))
-                if img is None:
-                    continue
-                res = grader.grade(img, "phone", "screen")
-                scores.append(res.damage_score)
-                labels.append(label)
-                flagged.append(res.grade != "A")
-                cracked.append(res.measurements["crack"].count > 0)
-        y = np.array(labels, bool)
-        f = np.array(flagged, bool)
-        c = np.array(cracked, bool)
-        out["phones_real"] = {
-            "n_damaged": int(y.sum()),
-            "n_good": int((~y).sum()),
-            "auroc_damaged_vs_good": auroc(scores, labels),
-            "damaged_flagged_rate": float(f[y].mean()) if y.any() else None,
-            "damaged_crack_found_rate": float(c[y].mean()) if y.any() else None,
-            "good_flagged_rate": float(f[~y].mean()) if (~y).any() else None,
-            "good_crack_found_rate": float(c[~y].mean()) if (~y).any() else None,
-        }
-    for sub in ("oil", "stain"):
-        paths = heldout_half(_images(data / "screen-surface" / sub))
-        if not paths:
-            continue
-        flagged_n, crack_n = 0, 0
-        for p in paths:
-            img = cv2.imread(str(p))
-            if img is None:
-                continue
-            res = grader.grade(img, "phone", "screen")
-            flagged_n += res.grade != "A"
-            crack_n += res.measurements["crack"].count > 0
-        out[f"surface_{sub}"] = {
-            "n": len(paths),
-            "false_positive_rate_any_defect": flagged_n / len(paths),
-            "false_positive_rate_crack": crack_n / len(paths),
-        }
-    return out
-
-
 def _fmt(v: Any) -> str:
     return "n/a" if v is None else f"{v:.3f}" if isinstance(v, float) else str(v)
 
@@ -282,24 +207,12 @@ def markdown(report: dict[str, Any]) -> str:
                 else ""
             )
         )
-    real = report.get("real", {})
-    pr = real.get("phones_real")
-    if pr:
-        lines.append(
-            f"**real phones** ({pr['n_damaged']} damaged / {pr['n_good']} good): AUROC "
-            f"{_fmt(pr['auroc_damaged_vs_good'])}; damaged flagged {_fmt(pr['damaged_flagged_rate'])} "
-            f"(crack found {_fmt(pr['damaged_crack_found_rate'])}); "
-            f"good flagged {_fmt(pr['good_flagged_rate'])} "
-            f"(crack found {_fmt(pr['good_crack_found_rate'])})"
-        )
-    for sub in ("oil", "stain"):
-        s = real.get(f"surface_{sub}")
-        if s:
-            lines.append(
-                f"**real {sub} crops** (n={s['n']}, not damage): false-positive rate any defect "
-                f"{_fmt(s['false_positive_rate_any_defect'])}, crack {_fmt(s['false_positive_rate_crack'])}"
-            )
-    return "\n".join(f"- {ln}" for ln in lines)
+    out = "\n".join(f"- {ln}" for ln in lines)
+    real = report.get("real")
+    if real:
+        rows = [Figures(**real["whole"]), *(Figures(**f) for f in real["by_folder"])]
+        out += f"\n\nReal photos, {real['split']} part of the fixed split ({TARGETS}):\n\n" + real_table(rows)
+    return out
 
 
 def main() -> None:
@@ -323,7 +236,9 @@ def main() -> None:
     for kind in kinds:
         report[kind] = eval_synthetic(grader, kind, args.n_phone if kind == "phone" else args.n_jewelry)
     if "phone" in kinds:  # the real photos are all phones
-        report["real"] = eval_real(grader, args.data or shared_data_dir())
+        data = args.data or shared_data_dir()
+        if data.is_dir():
+            report["real"] = split_report(grader, data, "validation")
     report["seconds"] = round(time.time() - t0)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2))

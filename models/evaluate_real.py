@@ -12,18 +12,20 @@ station's own code); the same figures score any other scorer through ``figures``
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
 
 from inspector.grading import Grader
 from models.cpu_share import add_threads_argument, use_threads
-from models.evaluate import auroc, shared_data_dir
-from models.real_split import SPLIT_CSV, Label, RealPhoto, read_csv
+from models.metrics import auroc
+from models.real_split import SPLIT_CSV, Label, RealPhoto, read_csv, shared_data_dir
 
 WORK = Path(__file__).resolve().parent / "work"
 TARGETS = (
@@ -121,14 +123,20 @@ def shipped_trained_on(photos: list[RealPhoto]) -> set[str]:
     return out
 
 
-def grade_shipped(grader: Grader, photos: list[RealPhoto], data: Path, cache: Path) -> dict[str, Verdict]:
-    """The shipped grader's verdict on each photo, cached by the models' hashes and the file's hash."""
-    model = grader.models["phone"].info.sha256
+def grade_photos(
+    grader: Grader, photos: list[RealPhoto], data: Path, cache: Path | None = None
+) -> dict[str, Verdict]:
+    """The grader's verdict on each photo; with ``cache``, kept there by the models' and their rule's
+    hashes and the file's hash (a refitted rule grades again)."""
+    phone = grader.models["phone"]
+    model = phone.info.sha256 + ":" + hashlib.sha256(phone.calibration.model_dump_json().encode()).hexdigest()
     if "phone" in grader.item_damage:
         model += ":" + grader.item_damage["phone"].head_sha256
     scale = grader.scales["phone"]
     best, lowest = scale.grades[0].grade, scale.grades[-1].grade
-    done: dict[str, dict[str, float | bool]] = json.loads(cache.read_text()) if cache.is_file() else {}
+    done: dict[str, dict[str, float | bool]] = (
+        json.loads(cache.read_text()) if cache is not None and cache.is_file() else {}
+    )
     out: dict[str, Verdict] = {}
     for p in photos:
         key = f"{model}:{p.sha256}"
@@ -147,9 +155,20 @@ def grade_shipped(grader: Grader, photos: list[RealPhoto], data: Path, cache: Pa
         out[p.file] = Verdict(
             float(v["score"]), bool(v["below_best"]), bool(v["lowest"]), bool(v["item_found"])
         )
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    cache.write_text(json.dumps(done))
+    if cache is not None:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        cache.write_text(json.dumps(done))
     return out
+
+
+def split_report(
+    grader: Grader, data: Path, split: str = "validation", csv: Path = SPLIT_CSV
+) -> dict[str, Any]:
+    """The figures of one part of the split, whole and by folder, for ``models.evaluate``'s report: the
+    promotion gate reads the validation part (the test part never chooses a model)."""
+    part = [p for p in read_csv(csv) if split in ("all", p.split)]
+    rows = table(part, grade_photos(grader, part, data), split, lambda p: p.folder)
+    return {"split": split, "whole": asdict(rows[0]), "by_folder": [asdict(f) for f in rows[1:]]}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -165,7 +184,7 @@ def main(argv: list[str] | None = None) -> None:
     photos = read_csv(args.csv)
     part = [p for p in photos if args.split in ("all", p.split)]
     grader = Grader.load(models_dir=args.models_dir, kinds=("phone",), threads=threads)
-    verdicts = grade_shipped(grader, part, args.data or shared_data_dir(), WORK / "real_shipped_cache.json")
+    verdicts = grade_photos(grader, part, args.data or shared_data_dir(), WORK / "real_shipped_cache.json")
     rows = table(part, verdicts, args.split, lambda p: p.folder)
     trained = shipped_trained_on(photos)
     unseen = [p for p in part if p.file not in trained]

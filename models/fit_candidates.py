@@ -48,7 +48,7 @@ import numpy as np
 from inspector.grading.candidates import ScorerKind
 from inspector.grading.scorer_kinds import SCORER_KINDS
 from models.crop_labels import crop_labels
-from models.evaluate import auroc
+from models.metrics import auroc
 from models.synth.scene import JEWELRY_CLASSES
 from models.synth.station_frames import FRAME_WIDTHS, station_frame
 from models.train import sample_defects

@@ -23,7 +23,7 @@ from inspector.grading.line_shapes import (
     scratch_probability,
     sigmoid,
 )
-from models.evaluate import auroc
+from models.metrics import auroc
 
 SCRATCH_THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
 L2 = 1.0  # ridge on the standardised weights: ~10 features, a few hundred scratches

@@ -19,14 +19,14 @@ from __future__ import annotations
 import argparse
 import csv
 import hashlib
+import os
 import sys
 from dataclasses import astuple, dataclass, fields
 from enum import StrEnum
 from pathlib import Path
 
-from models.evaluate import shared_data_dir
-
 SPLIT_CSV = Path(__file__).resolve().parent / "real_split.csv"
+REPO_ROOT = Path(__file__).resolve().parents[1]
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
 MANIFEST = "manifest.csv"
 
@@ -41,6 +41,12 @@ class Split(StrEnum):
     TRAIN = "train"
     VALIDATION = "validation"
     TEST = "test"
+
+
+def shared_data_dir() -> Path:
+    """The real photos: $INSPECTOR_SHARED_DATA, else ../shared/data beside the repository."""
+    env = os.environ.get("INSPECTOR_SHARED_DATA")
+    return Path(env) if env else REPO_ROOT.parent / "shared" / "data"
 
 
 @dataclass(frozen=True)

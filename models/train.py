@@ -33,6 +33,7 @@ from models.crop_labels import crop_labels
 from models.hard_negatives import MinedWindows, mine_windows
 from models.precision import choose_bf16
 from models.rare_windows import RarePool, rare_mosaics
+from models.real_split import shared_data_dir
 from models.step import train_step
 from models.synth.scene import DISTRACTORS, JEWELRY_CLASSES, LANDMARKS, PHONE_CLASSES, render_scene
 from models.synth.scene_mix import SceneMix
@@ -743,7 +744,5 @@ def export_onnx(
 def default_real_negatives() -> Path | None:
     """../shared/data beside the repository (or $INSPECTOR_SHARED_DATA), when it is there; real
     photos are never shipped."""
-    from models.evaluate import shared_data_dir
-
     d = shared_data_dir()
     return d if d.is_dir() else None
