@@ -12,9 +12,10 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from inspector.db import TRANSIENT_DATABASE_ERRORS
+from inspector.station.states import InspectionStatus
 from inspector.station.tables import Inspection, InspectionStep
 
-INSPECTION_STATES = ("running", "waiting_operator", "interrupted", "completed", "aborted")
+INSPECTION_STATES = tuple(InspectionStatus)
 
 
 class StationCollector(Collector):

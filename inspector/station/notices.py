@@ -11,6 +11,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from inspector.i18n import N_
+from inspector.station.states import InspectionStatus
 
 
 class PublicNotice(StrEnum):
@@ -34,9 +35,9 @@ _MESSAGES = {
 
 def inspection_notice(status: str, error: str | None) -> PublicNotice | None:
     """The notice for an inspection in ``status`` with an internal ``error`` (None: nothing to say)."""
-    if status == "aborted":
+    if status == InspectionStatus.aborted:
         return PublicNotice.aborted
-    if status == "interrupted" or error:
+    if status == InspectionStatus.interrupted or error:
         return PublicNotice.interrupted
     return None
 

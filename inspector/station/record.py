@@ -9,6 +9,7 @@ from sqlmodel import Session, col, select
 
 from inspector.station.flows import REVIEW
 from inspector.station.ports import ReturnedItem
+from inspector.station.states import StepStatus
 from inspector.station.tables import Inspection, InspectionStep
 from inspector.station.times import iso, now
 
@@ -41,7 +42,7 @@ def certificate_record(session: Session, insp: Inspection) -> dict[str, Any]:
         if st.action == "grade":
             photos = res.get("photos", photos)
             versions.update(res.get("model_versions", {}))
-        elif st.action == REVIEW and st.status in ("passed", "warning"):
+        elif st.action == REVIEW and st.status in (StepStatus.passed, StepStatus.warning):
             photos = res.get("final_photos", photos)  # graded again from the findings kept
             reviewed = res
         elif st.action == "camera.photos" and not any(

@@ -24,11 +24,11 @@ from sqlmodel import Session, col, select
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from inspector.db import TRANSIENT_DATABASE_ERRORS
+from inspector.station.states import TERMINAL, InspectionStatus, StepStatus
 from inspector.station.tables import Inspection, InspectionStep
 
 log = logging.getLogger(__name__)
 
-TERMINAL = ("completed", "aborted")
 RESTART_MESSAGE = "the station stopped{where}; resume to continue from the last completed step"
 DATABASE_LOST = "the database stopped answering{where}; resume to continue from the last completed step"
 
@@ -45,7 +45,10 @@ def interrupt_stuck(engine: Engine, station_id: str, worker_alive: Callable[[int
     ids: list[int] = []
     with Session(engine) as s:
         rows = s.exec(
-            select(Inspection).where(Inspection.station_id == station_id, Inspection.status == "running")
+            select(Inspection).where(
+                Inspection.station_id == station_id,
+                Inspection.status == InspectionStatus.running,
+            )
         ).all()
         for insp in rows:
             assert insp.id is not None
@@ -53,14 +56,14 @@ def interrupt_stuck(engine: Engine, station_id: str, worker_alive: Callable[[int
                 continue
             step = s.exec(
                 select(InspectionStep).where(
-                    InspectionStep.inspection_id == insp.id, InspectionStep.status == "running"
+                    InspectionStep.inspection_id == insp.id, InspectionStep.status == StepStatus.running
                 )
             ).first()
             where = f" during step '{step.label}'" if step else ""
             if step is not None:
-                step.status, step.error = "error", "interrupted by a station restart"
+                step.status, step.error = StepStatus.error, "interrupted by a station restart"
                 s.add(step)
-            insp.status, insp.updated_at = "interrupted", _now()
+            insp.status, insp.updated_at = InspectionStatus.interrupted, _now()
             insp.error = RESTART_MESSAGE.format(where=where)
             s.add(insp)
             ids.append(insp.id)
@@ -82,17 +85,18 @@ def record_interrupt(engine: Engine, inspection_id: int, key: str | None, messag
                 )
             ).first()
             if step is not None:
-                step.status, step.error, step.finished_at = "error", message[:2000], _now()
+                step.status, step.error, step.finished_at = StepStatus.error, message[:2000], _now()
                 s.add(step)
         else:  # no step named: the one left running is the one that was cut off
             for step in s.exec(
                 select(InspectionStep).where(
-                    InspectionStep.inspection_id == inspection_id, col(InspectionStep.status) == "running"
+                    InspectionStep.inspection_id == inspection_id,
+                    col(InspectionStep.status) == StepStatus.running,
                 )
             ):
-                step.status, step.error, step.finished_at = "error", message[:2000], _now()
+                step.status, step.error, step.finished_at = StepStatus.error, message[:2000], _now()
                 s.add(step)
-        insp.status, insp.error, insp.updated_at = "interrupted", message[:2000], _now()
+        insp.status, insp.error, insp.updated_at = InspectionStatus.interrupted, message[:2000], _now()
         s.add(insp)
         s.commit()
     return True

@@ -11,8 +11,14 @@ from typing import Any
 
 from inspector.config import Settings
 from inspector.station.ports import PlanTerms
+from inspector.station.states import StepStatus
 
-_CHECK_STATUS = {"passed": "pass", "warning": "pass", "failed": "fail", "skipped": "skipped"}
+_CHECK_STATUS = {
+    StepStatus.passed: "pass",
+    StepStatus.warning: "pass",
+    StepStatus.failed: "fail",
+    StepStatus.skipped: "skipped",
+}
 
 
 def signable(value: Any) -> Any:
@@ -60,7 +66,7 @@ def certificate_request(
             "status": _CHECK_STATUS.get(c["status"], "unknown"),
             "detail": c.get("summary") or "",
         }
-        if c.get("status") == "warning":
+        if c.get("status") == StepStatus.warning:
             check["detail"] = f"warning: {check['detail']}"
         if c.get("answered_by"):
             check["by"], check["at"] = c["answered_by"], c.get("answered_at")

@@ -38,6 +38,7 @@ from inspector.station.recovery import DATABASE_LOST, InterruptRecorder, interru
 from inspector.station.review import ReviewRefused, ReviewStatus, findings, graded_photos, review
 from inspector.station.review_overlay import redraw_overlays
 from inspector.station.said import Said, english, said, say
+from inspector.station.states import ACTIVE, DONE_STEP, TERMINAL, InspectionStatus, StepStatus
 from inspector.station.steps import StepOutcome, StepRunner
 from inspector.station.tables import Inspection, InspectionStep
 from inspector.station.times import aware, now
@@ -47,10 +48,6 @@ from inspector.station.wording import (
 )
 
 log = logging.getLogger(__name__)
-
-ACTIVE = ("running", "waiting_operator")
-TERMINAL = ("completed", "aborted")
-DONE_STEP = ("passed", "warning", "failed", "skipped")
 
 
 class StationError(Exception):
@@ -168,7 +165,7 @@ class StationService:
                 self.hw.prepare(kind)
             insp = Inspection(
                 item_kind=kind,
-                status="running",
+                status=InspectionStatus.running,
                 station_id=self.settings.station_id,
                 operator=operator,
                 started_by=started_by,
@@ -209,7 +206,7 @@ class StationService:
             insp = self._get(s, inspection_id)
             step = self._step(s, inspection_id, step_key)
             spec = StepSpec(step.key, step.action, step.label, self._spec(insp, step.position).params)
-            if insp.status != "waiting_operator" or step.status != "waiting":
+            if insp.status != InspectionStatus.waiting_operator or step.status != StepStatus.waiting:
                 raise StationError(
                     N_("“%(step)s” is not waiting for an answer (inspection %(state)s, step %(step_state)s)"),
                     step=said(step.label),
@@ -219,7 +216,7 @@ class StationService:
             if spec.action == "operator.check":
                 if passed is None:
                     raise StationError(N_("answer this check with passed: true or false"), 422)
-                status = "passed" if passed else "failed"
+                status = StepStatus.passed if passed else StepStatus.failed
                 result: dict[str, Any] = {
                     "passed": passed,
                     "summary": "pass" if passed else "FAIL",
@@ -227,7 +224,7 @@ class StationService:
                 }
             elif spec.action == "operator.declare":
                 clean = self._validate_fields(spec, fields or {})
-                status = "passed"
+                status = StepStatus.passed
                 declared = _declared(spec, clean)
                 result = {"fields": clean, "summary": english(declared), "said": declared}
             elif spec.action == REVIEW:
@@ -241,7 +238,8 @@ class StationService:
                     reviewed = review(insp.item_kind, graded, machine, decisions, user, now(), self.hw.grader)
                 except ReviewRefused as exc:
                     raise StationError(exc.said["msg"], 422, **exc.said["values"]) from None
-                status, result = "passed", {**reviewed.result, "summary": english(reviewed.result["said"])}
+                said_summary = english(reviewed.result["said"])
+                status, result = StepStatus.passed, {**reviewed.result, "summary": said_summary}
                 if "final_photos" in result and self.hw.grader is not None:
                     result["final_photos"] = redraw_overlays(
                         result["final_photos"], result["decisions"], self.photos, self.hw.grader
@@ -265,7 +263,7 @@ class StationService:
             if spec.action == "operator.declare":
                 insp.identity = {**insp.identity, "declared": result["fields"]}
             insp.current_step = step.position + 1
-            insp.status, insp.updated_at = "running", answered
+            insp.status, insp.updated_at = InspectionStatus.running, answered
             s.add(step)
             s.add(insp)
             s.commit()
@@ -276,7 +274,7 @@ class StationService:
         """The operator confirms: run the result step (issue the certificate)."""
         with self._lock, Session(self.engine) as s:
             insp = self._get(s, inspection_id)
-            if insp.status != "waiting_operator":
+            if insp.status != InspectionStatus.waiting_operator:
                 raise StationError(
                     N_("inspection %(id)s is %(state)s; nothing to finish"),
                     id=inspection_id,
@@ -284,7 +282,7 @@ class StationService:
                 )
             step = s.exec(
                 select(InspectionStep).where(
-                    InspectionStep.inspection_id == inspection_id, InspectionStep.status == "waiting"
+                    InspectionStep.inspection_id == inspection_id, InspectionStep.status == StepStatus.waiting
                 )
             ).first()
             if step is None or step.action != "result":
@@ -292,8 +290,8 @@ class StationService:
                     N_("answer the pending check “%(step)s” before finishing"),
                     step=said(step.label) if step else "?",
                 )
-            step.status, step.answered_by, step.answered_at = "pending", user, now()
-            insp.status, insp.updated_at = "running", now()
+            step.status, step.answered_by, step.answered_at = StepStatus.pending, user, now()
+            insp.status, insp.updated_at = InspectionStatus.running, now()
             insp.auto_finish = True
             s.add(step)
             s.add(insp)
@@ -309,15 +307,16 @@ class StationService:
                     id=inspection_id,
                     state=said(STATUS_WORDS.get(insp.status, insp.status)),
                 )
-            insp.status = "aborted"
+            insp.status = InspectionStatus.aborted
             insp.error = f"aborted by {user}" + (f": {reason}" if reason else "")
             insp.finished_at = insp.updated_at = now()
             for st in s.exec(
                 select(InspectionStep).where(
-                    InspectionStep.inspection_id == inspection_id, col(InspectionStep.status).in_(["waiting"])
+                    InspectionStep.inspection_id == inspection_id,
+                    col(InspectionStep.status).in_([StepStatus.waiting]),
                 )
             ):
-                st.status = "pending"
+                st.status = StepStatus.pending
                 s.add(st)
             s.add(insp)
             s.commit()
@@ -327,7 +326,7 @@ class StationService:
         """Continue an interrupted inspection from its first unfinished step."""
         with self._lock, Session(self.engine) as s:
             insp = self._get(s, inspection_id)
-            if insp.status != "interrupted":
+            if insp.status != InspectionStatus.interrupted:
                 raise StationError(
                     N_("inspection %(id)s is %(state)s; only an interrupted one can be resumed"),
                     id=inspection_id,
@@ -339,12 +338,12 @@ class StationService:
             for st in s.exec(
                 select(InspectionStep).where(
                     InspectionStep.inspection_id == inspection_id,
-                    col(InspectionStep.status).in_(["error", "running"]),
+                    col(InspectionStep.status).in_([StepStatus.error, StepStatus.running]),
                 )
             ):
-                st.status = "pending"
+                st.status = StepStatus.pending
                 s.add(st)
-            insp.status, insp.error, insp.updated_at = "running", None, now()
+            insp.status, insp.error, insp.updated_at = InspectionStatus.running, None, now()
             s.add(insp)
             s.commit()
             self._publish("inspection.resumed", inspection_id, by=user)
@@ -473,7 +472,7 @@ class StationService:
         """Run one step. Returns False when the worker should stop."""
         with self._lock, Session(self.engine) as s:
             insp = self._get(s, inspection_id)
-            if insp.status != "running":
+            if insp.status != InspectionStatus.running:
                 return False
             step = s.exec(
                 select(InspectionStep)
@@ -484,7 +483,7 @@ class StationService:
                 .order_by(col(InspectionStep.position))
             ).first()
             if step is None:
-                insp.status, insp.finished_at, insp.updated_at = "completed", now(), now()
+                insp.status, insp.finished_at, insp.updated_at = InspectionStatus.completed, now(), now()
                 s.add(insp)
                 s.commit()
                 self._publish("inspection.completed", inspection_id)
@@ -497,12 +496,12 @@ class StationService:
                 spec.action == "result" and not insp.auto_finish
             )
             step.started_at = step.started_at if (wait and step.started_at) else now()
-            step.status = "waiting" if wait else "running"
+            step.status = StepStatus.waiting if wait else StepStatus.running
             if wait and to_review:  # what the console puts to the operator
                 parts = [said(N_("%(count)s findings to confirm or reject"), count=len(to_review))]
                 step.result = {"findings": to_review, "said": parts, "summary": english(parts)}
             step.attempts += 0 if wait else 1
-            insp.status = "waiting_operator" if wait else "running"
+            insp.status = InspectionStatus.waiting_operator if wait else InspectionStatus.running
             insp.current_step, insp.updated_at = step.position, now()
             s.add(step)
             s.add(insp)
@@ -539,9 +538,9 @@ class StationService:
             self._interrupt(inspection_id, key, f"{spec.label}: {exc}")
             return False
         self._publish("step.finished", inspection_id, key)
-        if status == "completed":
+        if status == InspectionStatus.completed:
             self._publish("inspection.completed", inspection_id)
-        return status == "running"
+        return status == InspectionStatus.running
 
     def _commit_step(
         self, inspection_id: int, key: str, position: int, outcome: StepOutcome, elapsed: int
@@ -552,7 +551,8 @@ class StationService:
             step.status, step.error = outcome.status, None
             step.result = {**outcome.result, "summary": outcome.summary}
             step.finished_at, step.duration_ms = now(), elapsed
-            if insp.status == "running":  # an abort during the step keeps the step's data, not its effects
+            # an abort during the step keeps the step's data, not its effects
+            if insp.status == InspectionStatus.running:
                 for name, value in outcome.inspection.items():
                     setattr(insp, name, value)
                 insp.current_step = position + 1

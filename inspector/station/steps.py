@@ -34,6 +34,7 @@ from inspector.station.ports import (
 from inspector.station.record import certificate_record, returned_item
 from inspector.station.review import ReviewStatus, marked_findings
 from inspector.station.said import Said, english, said
+from inspector.station.states import InspectionStatus, StepStatus
 from inspector.station.tables import Inspection
 from inspector.station.times import now
 from inspector.station.wording import HEALTH_WORDS, LOCK_WORDS, VERDICT_WORDS, grade_said
@@ -45,7 +46,7 @@ JPEG_QUALITY = 90
 
 @dataclass
 class StepOutcome:
-    status: str  # passed | warning | failed | skipped
+    status: StepStatus  # passed, warning, failed or skipped
     summary: str
     result: dict[str, Any] = field(default_factory=dict)
     inspection: dict[str, Any] = field(default_factory=dict)  # columns of Inspection to update
@@ -104,7 +105,7 @@ class StepRunner:
     def _phone_connect(self, spec: StepSpec, *_: Any) -> StepOutcome:
         info = self._need("phone").connect()  # how and where: for the operator, never on the stream
         parts = [said(N_("connected"))]
-        return StepOutcome("passed", english(parts), {"connection": info, "said": parts})
+        return StepOutcome(StepStatus.passed, english(parts), {"connection": info, "said": parts})
 
     def _phone_identity(
         self, spec: StepSpec, kind: str, ctx: Any, inspection_id: int, supersedes: str | None
@@ -133,7 +134,7 @@ class StepRunner:
             parts = [said(N_("%(name)s, %(gb)s GB, IMEI %(imei)s"), gb=identity["storage_gb"], **values)]
         else:
             parts = [said(N_("%(name)s, IMEI %(imei)s"), **values)]
-        status = "passed" if known else "warning"
+        status = StepStatus.passed if known else StepStatus.warning
         result: dict[str, Any] = {"identity": identity, "report": report}
         certifier = self.hw.certifier
         if supersedes and certifier is not None:
@@ -145,7 +146,7 @@ class StepRunner:
             if matched:
                 parts.append(said(N_("matches certificate %(id)s"), id=supersedes))
             else:
-                status = "failed"
+                status = StepStatus.failed
                 parts.append(said(N_("NOT the phone certified on %(id)s"), id=supersedes))
         result["said"] = parts
         return StepOutcome(status, english(parts), result, inspection={"identity": identity})
@@ -171,12 +172,12 @@ class StepRunner:
             parts.append(said(N_("capacity %(pct)s%%"), pct=cap))
         if cycles is not None:
             parts.append(said(N_("%(cycles)s charge cycles"), cycles=cycles))
-        status = "passed"
+        status = StepStatus.passed
         min_cap = int(spec.params.get("min_capacity_pct", 80))
         if (health not in (None, "good")) or (cap is not None and cap < min_cap):
-            status = "failed"
+            status = StepStatus.failed
         elif health is None:
-            status = "warning"
+            status = StepStatus.warning
         return StepOutcome(status, english(parts), {**res, "said": parts})
 
     def _phone_lock(self, spec: StepSpec, kind: str, ctx: dict[str, dict[str, Any]], *_: Any) -> StepOutcome:
@@ -206,7 +207,7 @@ class StepRunner:
             warn.append(said(N_("screen lock set (%(lock)s)"), lock=said(LOCK_WORDS.get(lock, lock))))
         if v.get("frp_locked") is None:
             warn.append(said(N_("FRP state unknown")))
-        status = "failed" if problems else ("warning" if warn else "passed")
+        status = StepStatus.failed if problems else (StepStatus.warning if warn else StepStatus.passed)
         parts = problems + warn or [said(N_("no screen lock, no FRP lock, not rooted"))]
         return StepOutcome(status, english(parts), {**res, "said": parts})
 
@@ -219,7 +220,7 @@ class StepRunner:
         grams = f"{mg / 1000:.3f}"
         carats = f"{mg / 200:.3f}"
         # A piece is weighed in grams; carats are for stones, and "27.160 ct" would read as one.
-        status, parts = "passed", [said(N_("%(grams)s g"), grams=grams)]
+        status, parts = StepStatus.passed, [said(N_("%(grams)s g"), grams=grams)]
         result: dict[str, Any] = {"weight_mg": mg, "grams": grams, "carats": carats, "millicarats": mg * 5}
         certifier = self.hw.certifier
         if supersedes and certifier is not None:
@@ -230,7 +231,7 @@ class StepRunner:
                 diff = mg - certified
                 result.update(certified_mg=certified, difference_mg=diff, tolerance_mg=tolerance)
                 if abs(diff) > tolerance:
-                    status = "failed"
+                    status = StepStatus.failed
                     parts.append(
                         said(
                             N_("%(diff)s mg against certificate %(id)s (tolerance %(tolerance)s mg)"),
@@ -258,7 +259,7 @@ class StepRunner:
             rig.set_light(pct)
             rig.home()
         parts = [said(N_("light %(pct)s%%, turntable homed"), pct=f"{pct:.0f}")]
-        return StepOutcome("passed", english(parts), {"light_pct": pct, "said": parts})
+        return StepOutcome(StepStatus.passed, english(parts), {"light_pct": pct, "said": parts})
 
     def _photos(self, spec: StepSpec, kind: str, ctx: dict[str, dict[str, Any]], *_: Any) -> StepOutcome:
         """The photos of one side; with ``screen_off`` the phone's display is dark for them and lit
@@ -275,7 +276,7 @@ class StepRunner:
         if not spec.params.get("screen_off"):
             photos = self._take_photos(spec, kind, side, rig, cam, None)
             parts = [self._photo_count(photos)]
-            return StepOutcome("passed", english(parts), {"photos": photos, "said": parts})
+            return StepOutcome(StepStatus.passed, english(parts), {"photos": photos, "said": parts})
         off, why_lit = self._switch_screen(ScreenState.OFF)
         # A phone that refused or says it is still lit is as it was: nothing to switch back.
         wake = not off.get("refused") and off["state"] != ScreenState.ON.value
@@ -294,7 +295,7 @@ class StepRunner:
         )
         if why_dark is not None:
             parts.append(said(N_("screen could not be turned back on: %(why)s"), why=why_dark))
-        status = "passed" if why_lit is None and why_dark is None else "warning"
+        status = StepStatus.passed if why_lit is None and why_dark is None else StepStatus.warning
         result = {"photos": photos, "screen": {"off": off, "on": on}, "said": parts}
         return StepOutcome(status, english(parts), result)
 
@@ -350,7 +351,7 @@ class StepRunner:
             # The full reason (with paths) is on the devices panel; the record says only what happened.
             parts = [said(N_("not graded: no grading model for this item type on this station"))]
             return StepOutcome(
-                "skipped",
+                StepStatus.skipped,
                 english(parts),
                 {"photos": photos, "said": parts},
                 inspection={"grade": None, "grade_reasons": []},
@@ -395,7 +396,7 @@ class StepRunner:
             raise StepFailed("no photos to grade")
         worst, reasons = combine(graded)
         return StepOutcome(
-            "passed",
+            StepStatus.passed,
             f"grade {worst}" + (f": {reasons[0]}" if reasons else ""),  # the record quotes the grader
             {
                 "grade": worst,
@@ -410,7 +411,9 @@ class StepRunner:
     def _review(self, spec: StepSpec, *_: Any) -> StepOutcome:
         """Runs only when the grader marked nothing: the review passes without the operator."""
         parts = [said(N_("nothing marked to review"))]
-        return StepOutcome("passed", english(parts), {"review": ReviewStatus.NONE.value, "said": parts})
+        return StepOutcome(
+            StepStatus.passed, english(parts), {"review": ReviewStatus.NONE.value, "said": parts}
+        )
 
     def _result(
         self,
@@ -420,7 +423,7 @@ class StepRunner:
         inspection_id: int,
         supersedes: str | None,
     ) -> StepOutcome:
-        failed = [k for k, r in ctx.items() if r.get("_status") == "failed"]
+        failed = [k for k, r in ctx.items() if r.get("_status") == StepStatus.failed]
         verdict = "fail" if failed else "pass"
         certifier = self.hw.certifier
         labels = {s.key: s.label for s in flow_for(kind)}
@@ -430,7 +433,7 @@ class StepRunner:
 
         def issue(session: Session, insp: Inspection) -> dict[str, Any] | None:
             insp.verdict = verdict
-            insp.status, insp.finished_at = "completed", now()
+            insp.status, insp.finished_at = InspectionStatus.completed, now()
             if certifier is None:
                 return None
             record = certificate_record(session, insp)
@@ -446,7 +449,7 @@ class StepRunner:
         if certifier is None:  # why is on the devices panel; the summary is public
             parts.append(said(N_("no certificate: this station has no certificate issuer")))
         return StepOutcome(
-            "passed",
+            StepStatus.passed,
             english(parts),
             {"verdict": verdict, "failed_steps": failed, "said": parts},
             in_commit=issue,

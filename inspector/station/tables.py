@@ -25,7 +25,7 @@ class Inspection(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     item_kind: str = Field(max_length=16)
-    # running | waiting_operator | interrupted | completed | aborted
+    # an InspectionStatus (inspector/station/states.py)
     status: str = Field(max_length=24, index=True)
     station_id: str = Field(max_length=64)
     operator: str = Field(max_length=64)
@@ -65,7 +65,7 @@ class InspectionStep(SQLModel, table=True):
     key: str = Field(max_length=48)
     action: str = Field(max_length=32)
     label: str = Field(max_length=200)
-    # pending | running | waiting | passed | warning | failed | error | skipped
+    # a StepStatus (inspector/station/states.py)
     status: str = Field(default="pending", max_length=16)
     result: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     error: str | None = Field(default=None, max_length=2000)

@@ -14,6 +14,7 @@ from inspector.i18n import AppLocale
 from inspector.station.flows import REVIEW, StepSpec
 from inspector.station.notices import inspection_notice, step_notice
 from inspector.station.ports import Publication, PublicationPort
+from inspector.station.states import StepStatus
 from inspector.station.tables import Inspection, InspectionStep
 from inspector.station.times import iso
 from inspector.station.wording import inspection_shown, step_shown
@@ -104,7 +105,7 @@ def inspection_view(
     reviewed = next((st.result or {} for st in rows if st.action == REVIEW), {})
     if reviewed.get("final_photos"):  # the operator rejected findings: what was kept
         graded = {"photos": reviewed["final_photos"]}
-    stopped = next((st.label for st in rows if st.status == "error"), None)
+    stopped = next((st.label for st in rows if st.status == StepStatus.error), None)
     view["shown"] = inspection_shown(
         locale,
         kind=insp.item_kind,
