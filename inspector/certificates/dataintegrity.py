@@ -24,11 +24,12 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from inspector.certificates.encoding import EncodingError, multibase_b58, multibase_decode
+from inspector.certificates.errors import CertificatesError
 
 CRYPTOSUITE = "eddsa-jcs-2022"
 
 
-class ProofError(ValueError):
+class ProofError(CertificatesError):
     """The proof is missing, malformed, or does not verify."""
 
     def __init__(self, message: str, *, kind: str = "tampered") -> None:

@@ -11,13 +11,15 @@ import base64
 import json
 from typing import Any
 
+from inspector.certificates.errors import CertificatesError
+
 _B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 _B58_INDEX = {c: i for i, c in enumerate(_B58)}
 ED25519_PUB_PREFIX = b"\xed\x01"
 ED25519_PRIV_PREFIX = b"\x80\x26"
 
 
-class EncodingError(ValueError):
+class EncodingError(CertificatesError):
     """A malformed multibase / multikey string."""
 
 

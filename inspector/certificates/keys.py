@@ -32,6 +32,7 @@ from sqlmodel import Session, select
 
 from inspector.certificates.dataintegrity import ProofError, add_proof, utc_timestamp, verify_proof
 from inspector.certificates.encoding import EncodingError, ed25519_from_multikey, ed25519_multikey
+from inspector.certificates.errors import CertificatesError
 from inspector.certificates.page_cache import drop_on_commit
 from inspector.certificates.tables import SigningKey
 from inspector.config import Settings
@@ -43,19 +44,19 @@ ISSUER_NAME = "Inspector platform"
 ROOT_KEY_FILE = "issuer-root.pem"
 
 
-class KeyError_(ValueError):
+class SigningKeyError(CertificatesError):
     """A key problem the operator can act on (missing file, unknown key, already revoked)."""
 
 
-class RootKeyMissing(KeyError_):
+class RootKeyMissing(SigningKeyError):
     """This issuer has no root key yet; ``inspector keys init`` makes it (never a page visit)."""
 
 
-class UnknownKeyError(ValueError):
+class UnknownKeyError(CertificatesError):
     """The verification method is not a key of this issuer, or belongs to another station."""
 
 
-class RevokedKeyError(ValueError):
+class RevokedKeyError(CertificatesError):
     """The verification method is a revoked key."""
 
     def __init__(self, message: str, revoked_at: datetime | None) -> None:
@@ -119,7 +120,7 @@ def _read_key(path: Path) -> Ed25519PrivateKey:
         return cached[1]
     key = serialization.load_pem_private_key(path.read_bytes(), password=None)
     if not isinstance(key, Ed25519PrivateKey):
-        raise KeyError_(f"{path.name} is not an Ed25519 private key")
+        raise SigningKeyError(f"{path.name} is not an Ed25519 private key")
     _key_cache[path] = (mtime, key)
     return key
 
@@ -142,7 +143,7 @@ def station_private_key(settings: Settings, fingerprint: str) -> Ed25519PrivateK
     """The private half of a station key kept in this data directory."""
     path = _station_key_path(settings, fingerprint)
     if not path.exists():
-        raise KeyError_(
+        raise SigningKeyError(
             f"the private half of station key {fingerprint[:12]} is not in this data directory "
             f"({path}); restore it, or enrol the station again"
         )
@@ -175,7 +176,7 @@ def root_key(
         session.add(row)
         session.flush()
     elif row.fingerprint != fp:
-        raise KeyError_(
+        raise SigningKeyError(
             "the issuer root key in the data directory does not match the one registered in the "
             "database; restore the original keys/issuer-root.pem"
         )
@@ -211,7 +212,7 @@ def register_station_key(
     """
     station_id = station_id.strip()
     if not station_id or len(station_id) > 64:
-        raise KeyError_("station id must be 1-64 characters")
+        raise SigningKeyError("station id must be 1-64 characters")
     if public_key_multibase is None:
         tmp = keys_dir(settings) / f".new-{os.getpid()}-{_now().timestamp():.6f}.pem"
         private = _write_new_key(tmp)
@@ -221,10 +222,10 @@ def register_station_key(
         try:
             ed25519_from_multikey(public_key_multibase)
         except EncodingError as exc:
-            raise KeyError_(f"not an Ed25519 publicKeyMultibase: {exc}") from exc
+            raise SigningKeyError(f"not an Ed25519 publicKeyMultibase: {exc}") from exc
         fp = public_key_multibase
     if session.exec(select(SigningKey).where(SigningKey.fingerprint == fp)).first():
-        raise KeyError_("this key is already registered")
+        raise SigningKeyError("this key is already registered")
     for old in active_station_keys(session, station_id):
         old.retired_at = _now()
         session.add(old)
@@ -257,7 +258,7 @@ def station_signing_key(
     row = rows[-1] if rows else register_station_key(session, settings, station_id)
     path = _station_key_path(settings, row.fingerprint)
     if not path.exists():
-        raise KeyError_(
+        raise SigningKeyError(
             f"station {station_id!r} is registered with a key whose private half is not in this data "
             "directory; rotate the key with 'inspector keys rotate'"
         )
@@ -296,13 +297,13 @@ def find_key(session: Session, fingerprint: str) -> SigningKey | None:
 def revoke_key(session: Session, fingerprint: str, reason: str) -> SigningKey:
     row = find_key(session, fingerprint)
     if row is None:
-        raise KeyError_(f"no key {fingerprint!r}; see 'inspector keys list'")
+        raise SigningKeyError(f"no key {fingerprint!r}; see 'inspector keys list'")
     if row.role == "root":
-        raise KeyError_("the issuer root key cannot be revoked here; it anchors every verification")
+        raise SigningKeyError("the issuer root key cannot be revoked here; it anchors every verification")
     if row.revoked_at is not None:
-        raise KeyError_("key is already revoked")
+        raise SigningKeyError("key is already revoked")
     if not reason.strip():
-        raise KeyError_("give a reason for the revocation")
+        raise SigningKeyError("give a reason for the revocation")
     row.revoked_at = _now()
     row.revoke_reason = reason.strip()[:256]
     session.add(row)

@@ -21,6 +21,7 @@ from sqlmodel import Session, col, select
 from inspector.certificates import humanid
 from inspector.certificates.dataintegrity import add_proof, jcs, utc_timestamp
 from inspector.certificates.encoding import NotIJSONError, loads_ijson
+from inspector.certificates.errors import CertificatesError
 from inspector.certificates.identity import (
     bind_keys_dir,
     bound_keys_dir,
@@ -55,7 +56,7 @@ STATUS_PURPOSES = ("revocation", "suspension")
 _SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
 
 
-class CertificateError(ValueError):
+class CertificateError(CertificatesError):
     """A certificate request or action that cannot be carried out; the message says why."""
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 
 from inspector.certificates.keys import (
-    KeyError_,
+    SigningKeyError,
     all_keys,
     find_key,
     issuer_document,
@@ -56,7 +56,7 @@ def _init(args: argparse.Namespace) -> int:
             if settings.role is ServerRole.STATION:  # a platform signs nothing but keys, lists and log heads
                 station, _ = station_signing_key(session, settings, args.station or settings.station_id)
                 print(f"station {station.station_id!s:<10} {station.fingerprint}")
-    except KeyError_ as exc:
+    except SigningKeyError as exc:
         raise CommandError(str(exc)) from exc
     print(f"keys in {(settings.data_dir / 'keys').resolve()} (0600; never printed or served)")
     return 0
@@ -82,7 +82,7 @@ def _register(args: argparse.Namespace) -> int:
         with session_scope(_engine()) as session:
             row = register_station_key(session, settings, args.station, args.public_key)
             fingerprint, station = row.fingerprint, row.station_id  # read before the commit expires row
-    except KeyError_ as exc:
+    except SigningKeyError as exc:
         raise CommandError(str(exc)) from exc
     print(f"registered and certified key {fingerprint} for station {station}")
     return 0
@@ -94,7 +94,7 @@ def _rotate(args: argparse.Namespace) -> int:
         with session_scope(_engine()) as session:
             row = rotate_station_key(session, settings, args.station)
             fingerprint, station = row.fingerprint, row.station_id  # read before the commit expires row
-    except KeyError_ as exc:
+    except SigningKeyError as exc:
         raise CommandError(str(exc)) from exc
     print(f"station {station} now signs with {fingerprint}; the previous key is retired")
     return 0
@@ -113,7 +113,7 @@ def _revoke(args: argparse.Namespace) -> int:
                 return 0
             row = revoke_key(session, args.fingerprint, args.reason)
             fingerprint, station = row.fingerprint, row.station_id  # read before the commit expires row
-    except KeyError_ as exc:
+    except SigningKeyError as exc:
         raise CommandError(str(exc)) from exc
     print(f"revoked {fingerprint} (station {station}); certificates it signed now show 'key revoked'")
     return 0

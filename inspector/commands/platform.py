@@ -16,7 +16,7 @@ from sqlmodel import col, select
 
 from inspector.auth.sellers import SellerError, add_seller, existing_seller, list_sellers
 from inspector.auth.tables import User
-from inspector.certificates.keys import KeyError_, revoke_key
+from inspector.certificates.keys import SigningKeyError, revoke_key
 from inspector.certificates.tables import SigningKey
 from inspector.cli import CommandError, command_engine
 from inspector.config import Settings, get_settings
@@ -98,7 +98,7 @@ def _revoke_station(args: argparse.Namespace) -> int:
             if not keys:
                 raise CommandError(f"station {args.station_id!r} has no key that is not revoked already")
             revoked = [revoke_key(session, key.fingerprint, args.reason).fingerprint for key in keys]
-    except KeyError_ as exc:
+    except SigningKeyError as exc:
         raise CommandError(str(exc)) from exc
     for fingerprint in revoked:
         print(f"revoked {fingerprint} (station {args.station_id})")

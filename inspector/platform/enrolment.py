@@ -23,7 +23,7 @@ from inspector.auth.sellers import SellerError, existing_seller
 from inspector.certificates.encoding import EncodingError, ed25519_from_multikey
 from inspector.certificates.humanid import ALPHABET
 from inspector.certificates.identity import identity_key
-from inspector.certificates.keys import KeyError_, issuer_id, keys_dir, register_station_key, root_key
+from inspector.certificates.keys import SigningKeyError, issuer_id, keys_dir, register_station_key, root_key
 from inspector.config import Settings
 from inspector.eventbus import EventType, publish_in
 from inspector.platform.tables import EnrolCode, EnrolledStation
@@ -182,7 +182,7 @@ def enrol(session: Session, settings: Settings, given: EnrolIn) -> EnrolGrant:
         raise EnrolmentRefused(403, "code_used", "this enrolment code was used meanwhile; ask for a new one")
     try:
         key = register_station_key(session, settings, given.station_id, given.public_key)
-    except KeyError_ as exc:
+    except SigningKeyError as exc:
         raise EnrolmentRefused(409, "key_registered", str(exc)) from exc
     station = _status_block(session, given.station_id, code.seller_id)
     root, _ = root_key(session, settings)

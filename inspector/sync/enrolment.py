@@ -50,7 +50,7 @@ def issuer_base(enrolment: Enrolment) -> str:
 
 
 def signer_for(settings: Settings, enrolment: Enrolment) -> Signer:
-    """Sign for the platform with the enrolled key (``KeyError_`` when its file is missing)."""
+    """Sign for the platform with the enrolled key (``SigningKeyError`` when its file is missing)."""
     first = enrolment.status_list_first
     return Signer(
         base_url=issuer_base(enrolment),

@@ -24,7 +24,7 @@ from enum import StrEnum
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from inspector.certificates.keys import KeyError_, station_private_key
+from inspector.certificates.keys import SigningKeyError, station_private_key
 from inspector.certificates.service import find_row
 from inspector.config import Settings
 from inspector.db import TRANSIENT_DATABASE_ERRORS
@@ -165,7 +165,7 @@ class Pusher:
             return IDLE_POLL_S
         try:
             client = self._client_for(enrolment)
-        except KeyError_ as exc:
+        except SigningKeyError as exc:
             self._note(Condition.REFUSED, str(exc), Problem.KEY_MISSING, enrolment=enrolment)
             return self.backoff.cap
         return self._send(client, enrolment, items)
