@@ -23,9 +23,25 @@ from pydantic import ValidationError
 from sqlmodel import Session
 
 import inspector.certificates as certificates
-from devices.phone import AdbTransport, DisplayReading
+from devices.camera import CameraError, open_camera
+from devices.phone import (
+    AdbServerTransport,
+    AdbTcpTransport,
+    AdbTransport,
+    DisplayReading,
+    PhoneDisconnected,
+    PhoneError,
+    PhoneNotFound,
+    PhoneUnauthorized,
+    list_adb_devices,
+)
 from devices.phone import screen_off as phone_screen_off
 from devices.phone import screen_on as phone_screen_on
+from devices.phone.probe import probe_phone
+from devices.rig import ButtonPressed, RigDisconnected, RigDriver, RigError, RigTimeout
+from devices.scale import MtSicsScale, ScaleDisconnected, ScaleTimeout
+from devices.scale import ScaleError as BalanceError
+from devices.simulated_station import SimulatedStation
 from inspector.auth.tenancy import EVERYTHING
 from inspector.config import Settings
 from inspector.grading import Grader, ModelError, ScaleError
@@ -70,8 +86,6 @@ class RigAdapter:
         self._thread.start()
 
     def _call(self, fn: Callable[[], Any]) -> Any:
-        from devices.rig import RigDisconnected, RigError, RigTimeout
-
         if not self.driver.connected and not self.driver.wait_connected(RECONNECT_WAIT_S):
             raise DeviceLost(f"rig controller on {self.driver.port} is not connected (USB cable?)")
         try:
@@ -114,8 +128,6 @@ class RigAdapter:
         self._callbacks.append(callback)
 
     def _events(self) -> None:
-        from devices.rig import ButtonPressed
-
         while not self._stop.is_set():
             try:
                 ev = self.driver.events.get(timeout=0.2)
@@ -139,15 +151,13 @@ class ScaleAdapter:
         self.driver = driver
 
     def stable_weight_mg(self) -> int:
-        from devices.scale import ScaleDisconnected, ScaleError, ScaleTimeout
-
         try:
             return int(self.driver.stable_weight(timeout=10.0).mg)
         except ScaleDisconnected as exc:
             raise DeviceLost(f"balance: {exc}") from exc
         except ScaleTimeout as exc:
             raise StepFailed(f"balance: {exc}") from exc
-        except ScaleError as exc:
+        except BalanceError as exc:
             raise StepFailed(f"balance: {exc}") from exc
 
     def counters(self) -> dict[str, int]:
@@ -174,8 +184,6 @@ class PhoneAdapter:
         self._transport: Any = None
 
     def _wrap(self, fn: Callable[[], Any]) -> Any:
-        from devices.phone import PhoneDisconnected, PhoneError, PhoneNotFound, PhoneUnauthorized
-
         try:
             return fn()
         except (PhoneDisconnected, PhoneNotFound, OSError) as exc:
@@ -204,8 +212,6 @@ class PhoneAdapter:
         }
 
     def probe(self) -> dict[str, Any]:
-        from devices.phone.probe import probe_phone
-
         if self._transport is None:
             self.connect()
         report = self._wrap(lambda: probe_phone(self._transport))
@@ -240,8 +246,6 @@ class CameraAdapter:
         self.size = size
 
     def capture(self) -> np.ndarray:
-        from devices.camera import CameraError
-
         try:
             if self.size is None:
                 image: np.ndarray = self.camera.capture().image
@@ -537,8 +541,6 @@ def build_hardware(
     hw = StationHardware()
     sim = simulation
     if sim is None and settings.simulate:
-        from devices.simulated_station import SimulatedStation
-
         sim = SimulatedStation(
             camera_size=(settings.sim_camera_width, settings.sim_camera_height),
             side_camera_size=(settings.sim_side_camera_width, settings.sim_side_camera_height),
@@ -552,8 +554,6 @@ def build_hardware(
     scale_port = sim.scale_port if sim is not None else settings.scale_port
     if rig_port:
         try:
-            from devices.rig import RigDriver
-
             rig = RigDriver(rig_port, baud=settings.rig_baud)
             rig.connect()
             adapter = RigAdapter(rig)
@@ -565,8 +565,6 @@ def build_hardware(
         hw.missing["rig"] = "no rig port configured (INSPECTOR_RIG_PORT)"
     if scale_port:
         try:
-            from devices.scale import MtSicsScale
-
             scale = MtSicsScale(scale_port, baudrate=settings.scale_baud)
             scale.connect()
             sadapter = ScaleAdapter(scale)
@@ -578,16 +576,12 @@ def build_hardware(
         hw.missing["scale"] = "no balance port configured (INSPECTOR_SCALE_PORT)"
 
     if sim is not None and sim.phone_address:
-        from devices.phone import AdbTcpTransport
-
         host, _, port = str(sim.phone_address).rpartition(":")
         hw.phone = PhoneAdapter(lambda: AdbTcpTransport(host, int(port), timeout=5.0), sim.phone_address)
     elif sim is None:
         serial = settings.adb_serial
 
         def open_usb() -> Any:
-            from devices.phone import AdbServerTransport, PhoneNotFound, list_adb_devices
-
             target = serial
             if target is None:
                 ready = [d for d in list_adb_devices() if d.state == "device"]
@@ -604,8 +598,6 @@ def build_hardware(
         hw.camera = CameraAdapter(sim.camera, simulated=True)
     elif sim is None:
         try:
-            from devices.camera import open_camera
-
             size = (settings.camera_width, settings.camera_height)
             hw.camera = CameraAdapter(open_camera(settings.camera_source), simulated=False, size=size)
         except Exception as exc:  # no camera: photo steps stop with this reason
@@ -618,8 +610,6 @@ def build_hardware(
         hw.missing["side_camera"] = "no side camera configured (INSPECTOR_SIDE_CAMERA_SOURCE)"
     elif sim is None and settings.side_camera_source is not None:
         try:
-            from devices.camera import open_camera
-
             side_size = (settings.side_camera_width, settings.side_camera_height)
             hw.side_camera = CameraAdapter(
                 open_camera(settings.side_camera_source), simulated=False, size=side_size
