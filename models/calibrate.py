@@ -10,9 +10,9 @@ length of a class searched jointly) maximising grade accuracy while cracked phon
 crack is at least 9 times in 10 and lowest-grade items at least 85 in 100 (or within 2 points of the
 plain rule when it is already lower); each lowest-grade item the rule grades best costs it one more
 misgraded item.
-Phones: the training half of the real good/oil/stain photos counts as clean items too. Phones then
-get a crack-or-scratch classifier for whole thin lines (``models.fit_lines``), kept only when it
-grades the validation items better under the same floors.
+Phones: the train part's real intact and oil/stain photos (``models/real_split.csv``) count as clean
+items too. Phones then get a crack-or-scratch classifier for whole thin lines (``models.fit_lines``),
+kept only when it grades the validation items better under the same floors.
 Jewelry, when candidate scorers lie beside the model (``models.fit_candidates``): the score at which
 a thin stroke of the crop counts as a scratch (or no strokes at all) is searched jointly with the
 scratch minimum length, and the scores at which a seat the network marks stays a missing stone and
@@ -536,8 +536,8 @@ def main() -> None:
         "--real-negatives",
         type=Path,
         default=default_real_negatives(),
-        help="shared data dir (default ../shared/data when present): also count the TRAINING half "
-        "of the real good/oil/stain photos as clean phones (the evaluation half is never used here)",
+        help="shared data dir (default ../shared/data when present): also count the train part of the "
+        "fixed split's intact and oil/stain photos as clean phones (validation and test are never read)",
     )
     ap.add_argument("--no-real-negatives", action="store_true", help="fit on renders only")
     ap.add_argument(
@@ -606,7 +606,7 @@ def main() -> None:
         items = validation_items(grader, kind, n)
         n_real = 0
         if args.real_negatives is not None and kind == "phone":
-            for p in real_negative_files(args.real_negatives, "train"):
+            for p in real_negative_files(args.real_negatives):
                 img = cv2.imread(str(p))
                 if img is not None:
                     loc = model.locate(img)
@@ -643,7 +643,7 @@ def main() -> None:
             schema=SCHEMA_ID,
             model_sha256=model.info.sha256,
             fitted_on=f"{n} synthetic validation renders, seeds {VALIDATION_SEED0[kind]}.., "
-            + (f"{n_real} real negatives (training half), " if n_real else "")
+            + (f"{n_real} real negatives (train part of the split), " if n_real else "")
             + datetime.now(UTC).date().isoformat(),
             validation={k: {m: round(x, 3) for m, x in v.items()} for k, v in figures.items()},
         )

@@ -27,7 +27,7 @@ from typing import Any
 
 from models.checkpoint import fingerprint
 from models.synth.scene_mix import SceneMix
-from models.train import CLASSES, LANDMARKS, default_real_negatives, train
+from models.train import CLASSES, LANDMARKS, default_real_negatives, real_negative_photos, train
 
 RESERVED = (
     "kind",
@@ -180,7 +180,8 @@ def stage_key(exp: Experiment, stage: Stage, earlier: dict[str, str]) -> str:
     doc = {
         "kind": exp.kind,
         "n_train": exp.n_train,
-        "real_negatives": exp.real_negatives,
+        # which real photos, so a stage trained on other ones (another split) trains again
+        "real_negatives": [p.sha256 for p in real_negative_photos()] if exp.real_negatives else False,
         "stage": [stage.name, stage.steps, stage.minutes, stage.settings],
         "from": [earlier.get(stage.init or ""), earlier.get(stage.mine_with or "")],
     }

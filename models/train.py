@@ -33,7 +33,7 @@ from models.crop_labels import crop_labels
 from models.hard_negatives import MinedWindows, mine_windows
 from models.precision import choose_bf16
 from models.rare_windows import RarePool, rare_mosaics
-from models.real_split import shared_data_dir
+from models.real_split import Label, RealPhoto, Split, read_csv, shared_data_dir
 from models.step import train_step
 from models.synth.scene import DISTRACTORS, JEWELRY_CLASSES, LANDMARKS, PHONE_CLASSES, render_scene
 from models.synth.scene_mix import SceneMix
@@ -150,26 +150,22 @@ def make_negative(kind: str, seed: int, mix: SceneMix = SceneMix()) -> tuple[np.
     return crop, np.zeros(crop.shape[:2], np.uint8), 0
 
 
-def real_negative_files(data: Path, part: str) -> list[Path]:
-    """The fixed split of real phone photos that are not damage: ``part`` "train" is the first half of
-    each sorted folder (phones-real/good, screen-surface/oil, screen-surface/stain), "eval" the rest."""
-    out: list[Path] = []
-    for sub in ("phones-real/good", "screen-surface/oil", "screen-surface/stain"):
-        folder = data / sub
-        files = (
-            sorted(p for p in folder.iterdir() if p.suffix.lower() in (".jpg", ".jpeg", ".png", ".bmp"))
-            if folder.is_dir()
-            else []
-        )
-        half = len(files) // 2
-        out += files[:half] if part == "train" else files[half:]
-    return out
+def real_negative_photos(part: Split = Split.TRAIN) -> list[RealPhoto]:
+    """Real photos that are not damage (intact phones, oil and stain crops) in one part of the fixed
+    split (``models/real_split.csv``): the train part is what the phone network trains on and its rule
+    is fitted on. The test part is never read for fitting."""
+    return [p for p in read_csv() if p.split is part and p.label is not Label.DAMAGED]
+
+
+def real_negative_files(data: Path, part: Split = Split.TRAIN) -> list[Path]:
+    """The files of ``real_negative_photos`` under the shared data directory ``data``."""
+    return [data / p.file for p in real_negative_photos(part)]
 
 
 def load_real_negatives(data: Path) -> tuple[np.ndarray, np.ndarray]:
-    """Training half of the real negatives, rectified/resized by the station's own locator."""
+    """The train part's real negatives, rectified/resized by the station's own locator."""
     xs = []
-    for p in real_negative_files(data, "train"):
+    for p in real_negative_files(data):
         img = cv2.imread(str(p))
         if img is not None:
             xs.append(locate(img, "phone", antialias=ANTIALIAS, margin_px=MARGIN_PX["phone"]).crop)
@@ -472,9 +468,9 @@ def train(
     scene_mix: dict[str, float] | None = None,
 ) -> dict[str, Any]:
     """Train (or, with ``init``, fine-tune) one model. ``n_negatives`` rendered hard negatives and the
-    training half of the real negatives under ``real_negatives`` fill part of every batch; with
-    ``rare_tiles`` that many slots of every batch are mosaics centred on ``rare_classes`` and on the
-    ``rare_landmarks`` (LANDMARKS, e.g. intact stones, labelled background as they are);
+    train part's real negatives (``real_negative_photos``) under ``real_negatives`` fill part of every
+    batch; with ``rare_tiles`` that many slots of every batch are mosaics centred on ``rare_classes``
+    and on the ``rare_landmarks`` (LANDMARKS, e.g. intact stones, labelled background as they are);
     ``weight_floor`` raises the cross-entropy weight of the named classes to at least its value.
     ``classes`` trains on a subset of the kind's classes (the others' pixels count as background), for
     a part model that ``models/compose.py`` joins with another; ``name`` is its ONNX name. With

@@ -165,3 +165,16 @@ def test_batch_tools_refuse_zero_threads(tool: str) -> None:
 
     r = subprocess.run([sys.executable, "-m", tool, "--threads", "0"], capture_output=True, text=True)
     assert r.returncode == 2 and "--threads must be 1 or more, not 0" in r.stderr
+
+
+def test_the_phone_networks_real_negatives_are_the_train_part_of_the_split() -> None:
+    """Proves: the real photos the phone network trains on, and that its rule is fitted on as clean
+    phones, are the fixed split's train part, intact phones and oil/stain crops only: no validation
+    or test photo (the test figures stay unseen) and no damaged phone."""
+    from models.real_split import Label, Split, read_csv
+    from models.train import real_negative_photos
+
+    photos = real_negative_photos()
+    wanted = {p.file for p in read_csv() if p.split is Split.TRAIN and p.label is not Label.DAMAGED}
+    assert photos and {p.file for p in photos} == wanted
+    assert {p.folder for p in photos} >= {"phones-collected", "screen-surface"}  # hand-held photos too
