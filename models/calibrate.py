@@ -65,8 +65,7 @@ from models.fit_lines import (
     with_threshold,
 )
 from models.synth.scene import DISTRACTORS, JEWELRY_CLASSES, PHONE_CLASSES
-from models.synth.scene_mix import STATION_MIX
-from models.synth.station_frames import FRAME_WIDTHS, station_frame
+from models.synth.station_frames import FRAME_WIDTHS, station_shot
 from models.train import default_real_negatives, real_negative_files
 
 MODELS_DIR = Path(__file__).resolve().parent
@@ -255,14 +254,13 @@ def validation_items(grader: Grader, kind: str, n: int) -> list[Item]:
         w = int(rng.choice(FRAME_WIDTHS))
         side = str(rng.choice(["screen", "back"]))
         seed = VALIDATION_SEED0[kind] + i
-        shot = STATION_MIX.draw(seed, side) if kind == "phone" else {}
-        scene = station_frame(kind, seed, rng, defects, w, side, only, **shot)
-        loc = grader.locate(scene.image, kind, phone_model=shot.get("phone_model"))
+        scene, phone_model = station_shot(kind, seed, rng, defects, w, side, only)
+        loc = grader.locate(scene.image, kind, phone_model=phone_model)
         gt = crop_labels(scene.masks, classes, loc, scene.visibility)
         meas, _ = measure_labels(gt, loc, grader.models[kind].info.classes, scale)
         gi, _ = grader._decide(meas, scale)
         present = frozenset(c for c, m in meas.items() if m.count)
-        known = grader.known_features(loc, side, shot.get("phone_model"))
+        known = grader.known_features(loc, side, phone_model)
         items.append(Item(loc, gt, gi, "crack" in present, gt_present=present, known=known))
     return items
 

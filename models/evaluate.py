@@ -30,8 +30,7 @@ from models.evaluate_real import markdown as real_table
 from models.metrics import auroc
 from models.real_split import shared_data_dir
 from models.synth.scene import JEWELRY_CLASSES, PHONE_CLASSES
-from models.synth.scene_mix import STATION_MIX
-from models.synth.station_frames import FRAME_WIDTHS, station_frame
+from models.synth.station_frames import FRAME_WIDTHS, station_shot
 
 MODELS_DIR = Path(__file__).resolve().parent
 HELDOUT_SEED0 = {"phone": 10_000_000, "jewelry": 11_000_000}  # training uses seeds below 2_000_000
@@ -83,9 +82,8 @@ def eval_synthetic(grader: Grader, kind: str, n: int) -> dict[str, Any]:
             defects = [c for c in classes if rng.random() < 0.35] or [str(rng.choice(classes))]
         w = int(rng.choice(FRAME_WIDTHS))
         side = str(rng.choice(["screen", "back"]))
-        shot = STATION_MIX.draw(seed, side) if kind == "phone" else {}
-        scene = station_frame(kind, seed, rng, defects, w, side, **shot)
-        res = grader.grade(scene.image, kind, side, phone_model=shot.get("phone_model"))
+        scene, phone_model = station_shot(kind, seed, rng, defects, w, side)
+        res = grader.grade(scene.image, kind, side, phone_model=phone_model)
         loc, pred = res.located, res.labels
         if loc is None or pred is None:
             raise RuntimeError("Grader.grade returned no crop framing or label map")

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from models.synth.scene import RenderedScene, render_scene
+from models.synth.scene_mix import STATION_MIX, SceneMix
 
 FRAME_WIDTHS = (640, 960, 1280)
 LIGHT_RANGE = (0.4, 1.0)  # training renders go darker (0.35) than anything the figures are taken on
@@ -47,3 +48,20 @@ def station_frame(
         harder=harder,
         phone_model=phone_model,
     )
+
+
+def station_shot(
+    kind: str,
+    seed: int,
+    rng: np.random.Generator,
+    defects: Sequence[str],
+    width: int,
+    side: str = "screen",
+    only_distractors: Sequence[str] | None = None,
+    mix: SceneMix = STATION_MIX,
+) -> tuple[RenderedScene, str | None]:
+    """``station_frame`` of a phone photographed as ``mix`` draws scene ``seed`` (a jewel as it is),
+    and the catalogued model its back shows, which the grader is told (None: an unnamed phone)."""
+    shot = mix.draw(seed, side) if kind == "phone" else {}
+    scene = station_frame(kind, seed, rng, defects, width, side, only_distractors, **shot)
+    return scene, shot.get("phone_model")
