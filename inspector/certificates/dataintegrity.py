@@ -30,11 +30,16 @@ CRYPTOSUITE = "eddsa-jcs-2022"
 
 
 class ProofError(CertificatesError):
-    """The proof is missing, malformed, or does not verify."""
+    """The proof is missing, malformed, or does not verify; a caller that shows a verdict catches
+    the two subclasses, which say which."""
 
-    def __init__(self, message: str, *, kind: str = "tampered") -> None:
-        super().__init__(message)
-        self.kind = kind  # "malformed" | "tampered"
+
+class MalformedProof(ProofError):
+    """The document or its proof is not shaped as a secured document: nothing was checked."""
+
+
+class TamperedProof(ProofError):
+    """The proof is well formed but does not verify: wrong purpose, context or signature."""
 
 
 def jcs(value: Any) -> bytes:
@@ -79,21 +84,20 @@ def add_proof(
 
 
 def proof_of(document: Any) -> dict[str, Any]:
-    """The single eddsa-jcs-2022 proof of a secured document, or ProofError(kind=malformed)."""
+    """The single eddsa-jcs-2022 proof of a secured document, or MalformedProof."""
     if not isinstance(document, dict):
-        raise ProofError("document is not a JSON object", kind="malformed")
+        raise MalformedProof("document is not a JSON object")
     proof = document.get("proof")
     if not isinstance(proof, dict):
-        raise ProofError("document has no single proof object", kind="malformed")
+        raise MalformedProof("document has no single proof object")
     if proof.get("type") != "DataIntegrityProof" or proof.get("cryptosuite") != CRYPTOSUITE:
-        raise ProofError(
+        raise MalformedProof(
             f"unsupported proof {proof.get('type')!r}/{proof.get('cryptosuite')!r}; "
-            f"expected DataIntegrityProof/{CRYPTOSUITE}",
-            kind="malformed",
+            f"expected DataIntegrityProof/{CRYPTOSUITE}"
         )
     for field in ("verificationMethod", "proofValue", "proofPurpose"):
         if not isinstance(proof.get(field), str):
-            raise ProofError(f"proof.{field} is missing", kind="malformed")
+            raise MalformedProof(f"proof.{field} is missing")
     return proof
 
 
@@ -105,35 +109,35 @@ def verify_proof(
 ) -> dict[str, Any]:
     """Verify the document's proof; return the proof. ``resolve_key`` maps verificationMethod to a key.
 
-    Raises ProofError (kind ``malformed`` or ``tampered``); resolve_key may raise its own errors
+    Raises MalformedProof or TamperedProof; resolve_key may raise its own errors
     (unknown or revoked key), which propagate unchanged so callers can give distinct verdicts.
     """
     proof = proof_of(document)
     if proof["proofPurpose"] != expected_purpose:
-        raise ProofError(f"proof purpose is {proof['proofPurpose']!r}, not {expected_purpose!r}")
+        raise TamperedProof(f"proof purpose is {proof['proofPurpose']!r}, not {expected_purpose!r}")
     config = {k: v for k, v in proof.items() if k != "proofValue"}
     unsecured = {k: v for k, v in document.items() if k != "proof"}
     if "@context" in config:
         doc_ctx = unsecured.get("@context")
         proof_ctx = config["@context"]
         if not isinstance(doc_ctx, list) or not isinstance(proof_ctx, list):
-            raise ProofError("@context must be a list")
+            raise TamperedProof("@context must be a list")
         if doc_ctx[: len(proof_ctx)] != proof_ctx:
-            raise ProofError("document @context does not start with the proof's @context")
+            raise TamperedProof("document @context does not start with the proof's @context")
         unsecured["@context"] = proof_ctx
     try:
         signature = multibase_decode(proof["proofValue"])
     except EncodingError as exc:
-        raise ProofError(f"proofValue is not multibase: {exc}") from exc
+        raise TamperedProof(f"proofValue is not multibase: {exc}") from exc
     if not proof["proofValue"].startswith("z") or len(signature) != 64:
-        raise ProofError("proofValue is not a base58btc 64-byte Ed25519 signature")
+        raise TamperedProof("proofValue is not a base58btc 64-byte Ed25519 signature")
     key = resolve_key(proof["verificationMethod"])
     try:
         data = _hash_data(unsecured, config)
     except (TypeError, ValueError) as exc:  # JCS refuses NaN, huge ints, non-str keys
-        raise ProofError(f"document cannot be canonicalised: {exc}", kind="malformed") from exc
+        raise MalformedProof(f"document cannot be canonicalised: {exc}") from exc
     try:
         key.verify(signature, data)
     except InvalidSignature as exc:
-        raise ProofError("signature does not match the document (tampered or forged)") from exc
+        raise TamperedProof("signature does not match the document (tampered or forged)") from exc
     return proof

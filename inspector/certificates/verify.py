@@ -29,7 +29,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from inspector.certificates.dataintegrity import ProofError, verify_proof
+from inspector.certificates.dataintegrity import MalformedProof, ProofError, TamperedProof, verify_proof
 from inspector.certificates.encoding import EncodingError
 from inspector.certificates.keys import KeySet, RevokedKeyError, UnknownKeyError
 from inspector.certificates.statuslist import bit_at, decode_list
@@ -126,7 +126,7 @@ StatusFetcher = Callable[[str], Any]  # status list credential URL -> parsed JSO
 def _subject(credential: dict[str, Any]) -> dict[str, Any]:
     subj = credential.get("credentialSubject")
     if not isinstance(subj, dict):
-        raise ProofError("credentialSubject is not an object", kind="malformed")
+        raise MalformedProof("credentialSubject is not an object")
     return subj
 
 
@@ -141,12 +141,10 @@ def verify_credential(
     res = VerificationResult(Verdict.malformed, "")
     try:
         if not isinstance(credential, dict):
-            raise ProofError("not a JSON object", kind="malformed")
+            raise MalformedProof("not a JSON object")
         types = credential.get("type")
         if not isinstance(types, list) or "VerifiableCredential" not in types:
-            raise ProofError(
-                "not a Verifiable Credential (type list lacks VerifiableCredential)", kind="malformed"
-            )
+            raise MalformedProof("not a Verifiable Credential (type list lacks VerifiableCredential)")
         subj = _subject(credential)
         raw_station = subj.get("station")
         station: dict[str, Any] = raw_station if isinstance(raw_station, dict) else {}
@@ -181,8 +179,11 @@ def verify_credential(
                 )
         res.checks.append("signature verified (eddsa-jcs-2022)")
         res.checks.append(f"signing key certified for station {res.station_id}")
-    except ProofError as exc:
-        res.verdict = Verdict.malformed if exc.kind == "malformed" else Verdict.tampered
+    except MalformedProof as exc:
+        res.verdict, res.message = Verdict.malformed, str(exc)
+        return res
+    except TamperedProof as exc:
+        res.verdict = Verdict.tampered
         res.message = str(exc)
         return res
     except UnknownKeyError as exc:
@@ -211,10 +212,10 @@ def verify_credential(
             list_vc = fetch_status(list_url)
             verify_proof(list_vc, keys.resolver(allow_root=True))
             if list_vc.get("id") != list_url:  # another signed list (or list number) swapped in
-                raise ProofError("the status list is not the one the certificate names")
+                raise TamperedProof("the status list is not the one the certificate names")
             lsubj = _subject(list_vc)
             if lsubj.get("statusPurpose") != purpose:
-                raise ProofError("status list purpose mismatch")
+                raise TamperedProof("status list purpose mismatch")
             bits = decode_list(str(lsubj["encodedList"]))
             flagged = bit_at(bits, int(entry["statusListIndex"]))
             dated = _list_date(list_vc)

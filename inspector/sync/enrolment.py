@@ -18,7 +18,7 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from inspector.certificates.dataintegrity import ProofError, verify_proof
+from inspector.certificates.dataintegrity import ProofError, TamperedProof, verify_proof
 from inspector.certificates.encoding import EncodingError, ed25519_from_multikey
 from inspector.certificates.identity import IdentityKeyError, adopt_identity_key
 from inspector.certificates.keys import (
@@ -80,7 +80,7 @@ def _check_grant(grant: EnrolGrant, station_id: str, fingerprint: str) -> None:
 
     def only_root(vm: str) -> Ed25519PublicKey:
         if vm != f"{grant.issuer_id}#{grant.root_key}":
-            raise ProofError("not signed by the platform's root key")
+            raise TamperedProof("not signed by the platform's root key")
         return root
 
     cert = grant.key_certification

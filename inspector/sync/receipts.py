@@ -11,7 +11,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from inspector.certificates.dataintegrity import ProofError, jcs, verify_proof
+from inspector.certificates.dataintegrity import ProofError, TamperedProof, jcs, verify_proof
 from inspector.certificates.encoding import ed25519_from_multikey
 from inspector.certificates.merkle import leaf_hash, verify_inclusion
 from inspector.certificates.service import log_entry_for
@@ -27,7 +27,7 @@ def check_inclusion(enrolment: Enrolment, credential: dict[str, Any], proof: dic
 
     def only_root(vm: str) -> Ed25519PublicKey:
         if vm != f"{enrolment.issuer_id}#{enrolment.root_key}":
-            raise ProofError("the tree head is not signed by the platform's root key")
+            raise TamperedProof("the tree head is not signed by the platform's root key")
         return root
 
     try:
