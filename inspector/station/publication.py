@@ -23,5 +23,5 @@ def announce_published(station: StationService, human_id: str) -> None:
         ).first()
     if inspection_id is None:  # issued outside an inspection (a test, a CLI)
         return
-    view = station.get(inspection_id, public=True)
+    view = station.get_public(inspection_id).model_dump(mode="json")
     station.bus.publish(PUBLISHED_EVENT, inspection_id=inspection_id, step=None, inspection=view)

@@ -33,6 +33,7 @@ from inspector.auth import Role, User, optional_user, require_roles
 from inspector.i18n import N_, translate
 from inspector.station.events import CLOSE
 from inspector.station.flows import FLOWS
+from inspector.station.schemas import InspectionOut, InspectionSummary, LiveOut, StepOut
 from inspector.station.script_strings import script_strings
 from inspector.station.service import StationError, StationService
 from inspector.web.language import request_locale, station_locale
@@ -136,7 +137,7 @@ def start_inspection(
     request: Request,
     user: User = Depends(operator_only),
     station: StationService = Depends(get_station),
-) -> dict[str, Any]:
+) -> InspectionOut:
     """Start an inspection of the item on the station; steps run at once, watch the event stream."""
     iid = station.start_inspection(
         body.kind,
@@ -156,7 +157,7 @@ def list_inspections(
     limit: int = Query(50, ge=1, le=500),
     user: User = Depends(operator_only),
     station: StationService = Depends(get_station),
-) -> list[dict[str, Any]]:
+) -> list[InspectionSummary]:
     return station.list(limit=limit, status=status, kind=kind, locale=request_locale(request))
 
 
@@ -166,7 +167,7 @@ def get_inspection(
     request: Request,
     user: User = Depends(operator_only),
     station: StationService = Depends(get_station),
-) -> dict[str, Any]:
+) -> InspectionOut:
     """The inspection with every step: status, result, timing, photos, who answered; ``shown``:
     the same as the console shows it, in the reader's language."""
     return station.get(inspection_id, locale=request_locale(request))
@@ -178,9 +179,8 @@ def get_steps(
     request: Request,
     user: User = Depends(operator_only),
     station: StationService = Depends(get_station),
-) -> list[dict[str, Any]]:
-    steps: list[dict[str, Any]] = station.get(inspection_id, locale=request_locale(request))["steps"]
-    return steps
+) -> list[StepOut]:
+    return station.get(inspection_id, locale=request_locale(request)).steps
 
 
 @router.post("/api/station/inspections/{inspection_id}/steps/{step_key}/answer", tags=["station"])
@@ -191,7 +191,7 @@ def answer_step(
     request: Request,
     user: User = Depends(operator_only),
     station: StationService = Depends(get_station),
-) -> dict[str, Any]:
+) -> InspectionOut:
     """Answer the operator step the inspection waits for: pass/fail, the declared fields, or a
     decision (confirm/reject, reason) on each finding the grader marked."""
     station.answer(
@@ -212,7 +212,7 @@ def finish_inspection(
     request: Request,
     user: User = Depends(operator_only),
     station: StationService = Depends(get_station),
-) -> dict[str, Any]:
+) -> InspectionOut:
     """Confirm the result: the verdict is recorded and the certificate issued."""
     station.finish(inspection_id, user.username)
     return station.get(inspection_id, locale=request_locale(request))
@@ -225,7 +225,7 @@ def abort_inspection(
     body: AbortRequest | None = None,
     user: User = Depends(operator_only),
     station: StationService = Depends(get_station),
-) -> dict[str, Any]:
+) -> InspectionOut:
     station.abort(inspection_id, user.username, body.reason if body else None)
     return station.get(inspection_id, locale=request_locale(request))
 
@@ -236,7 +236,7 @@ def resume_inspection(
     request: Request,
     user: User = Depends(operator_only),
     station: StationService = Depends(get_station),
-) -> dict[str, Any]:
+) -> InspectionOut:
     """Continue an interrupted inspection (pulled cable, station restart) from its last completed step."""
     station.resume(inspection_id, user.username)
     return station.get(inspection_id, locale=request_locale(request))
@@ -280,9 +280,9 @@ def camera_preview(
 
 
 @router.get("/api/station/live", tags=["station"])
-def live(station: StationService = Depends(get_station)) -> dict[str, Any]:
+def live(station: StationService = Depends(get_station)) -> LiveOut:
     """Public view of the inspection on air (the active one, else the last one)."""
-    return {"inspection": station.live(), "last_event_id": station.bus.last_id}
+    return LiveOut(inspection=station.live(), last_event_id=station.bus.last_id)
 
 
 @router.get(
@@ -293,8 +293,7 @@ def certificate_qr(
 ) -> Response:
     """QR code of the inspection's certificate URL, for operators: counting through inspection
     numbers must not list every certificate. The public QR code is ``/c/{certificate id}/qr.svg``."""
-    view = station.get(inspection_id, public=True)
-    url = view.get("certificate_url")
+    url = station.get_public(inspection_id).certificate_url
     if not url:
         raise HTTPException(404, "no certificate issued for this inspection yet")
     buf = io.BytesIO()  # a standalone SVG document (with its namespace) so <img src> can show it

@@ -38,11 +38,12 @@ from inspector.station.recovery import DATABASE_LOST, InterruptRecorder, interru
 from inspector.station.review import ReviewRefused, ReviewStatus, findings, graded_photos, review
 from inspector.station.review_overlay import redraw_overlays
 from inspector.station.said import Said, english, said, say
+from inspector.station.schemas import InspectionOut, InspectionPublic, InspectionSummary
 from inspector.station.states import ACTIVE, DONE_STEP, TERMINAL, InspectionStatus, StepStatus
 from inspector.station.steps import StepOutcome, StepRunner
 from inspector.station.tables import Inspection, InspectionStep
 from inspector.station.times import aware, now
-from inspector.station.views import inspection_view
+from inspector.station.views import inspection_out, inspection_public, inspection_summary
 from inspector.station.wording import (
     STATUS_WORDS,
 )
@@ -360,12 +361,21 @@ class StationService:
 
     # ---- queries --------------------------------------------------------------------------
 
-    def get(
-        self, inspection_id: int, public: bool = False, locale: AppLocale | None = None
-    ) -> dict[str, Any]:
-        """The inspection with its steps; ``shown`` in ``locale`` (default: the station's)."""
+    def get(self, inspection_id: int, locale: AppLocale | None = None) -> InspectionOut:
+        """The operator's view of the inspection with its steps; ``shown`` in ``locale`` (default:
+        the station's)."""
         with Session(self.engine) as s:
-            return self._view(s, self._get(s, inspection_id), public=public, locale=locale)
+            return inspection_out(
+                s,
+                self._get(s, inspection_id),
+                locale=locale or self.settings.locale,
+                publication=self.hw.publication,
+            )
+
+    def get_public(self, inspection_id: int) -> InspectionPublic:
+        """The stream's cut of the inspection, in the station's language."""
+        with Session(self.engine) as s:
+            return self._public(s, self._get(s, inspection_id))
 
     def list(
         self,
@@ -373,7 +383,7 @@ class StationService:
         status: str | None = None,
         kind: str | None = None,
         locale: AppLocale | None = None,
-    ) -> list[dict[str, Any]]:
+    ) -> list[InspectionSummary]:
         """This station's inspections, newest first."""
         with Session(self.engine) as s:
             q = (
@@ -386,9 +396,13 @@ class StationService:
                 q = q.where(Inspection.status == status)
             if kind:
                 q = q.where(Inspection.item_kind == kind)
-            return [self._view(s, i, public=False, steps=False, locale=locale) for i in s.exec(q).all()]
+            where = locale or self.settings.locale
+            return [
+                inspection_summary(s, i, locale=where, publication=self.hw.publication)
+                for i in s.exec(q).all()
+            ]
 
-    def live(self) -> dict[str, Any] | None:
+    def live(self) -> InspectionPublic | None:
         """The public view of the inspection this station's stream should show: the active one, else
         the last; in the station's language, as the overlay shows it to the audience."""
         with Session(self.engine) as s:
@@ -398,7 +412,7 @@ class StationService:
             ).first()
             if insp is None:
                 insp = s.exec(mine.order_by(col(Inspection.id).desc())).first()
-            return self._view(s, insp, public=True) if insp else None
+            return self._public(s, insp) if insp else None
 
     def devices(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -640,27 +654,12 @@ class StationService:
             clean[name] = value
         return clean
 
-    def _view(
-        self,
-        s: Session,
-        insp: Inspection,
-        *,
-        public: bool,
-        steps: bool = True,
-        locale: AppLocale | None = None,
-    ) -> dict[str, Any]:
-        return inspection_view(
-            s,
-            insp,
-            public=public,
-            locale=locale or self.settings.locale,
-            publication=self.hw.publication,
-            steps=steps,
-        )
+    def _public(self, s: Session, insp: Inspection) -> InspectionPublic:
+        return inspection_public(s, insp, locale=self.settings.locale, publication=self.hw.publication)
 
     def _publish(self, type_: str, inspection_id: int, step_key: str | None = None, **extra: Any) -> None:
         try:
-            snap = self.get(inspection_id, public=True)
+            snap: dict[str, Any] | None = self.get_public(inspection_id).model_dump(mode="json")
         except (StationError, SQLAlchemyError):  # the event goes out even when the database is down
             snap = None
         self.bus.publish(type_, inspection_id=inspection_id, step=step_key, inspection=snap, **extra)

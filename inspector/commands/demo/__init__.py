@@ -30,6 +30,7 @@ from inspector.commands.demo.platform_process import (
 from inspector.commands.serve import add_common, settings_from_args, wait_until_stopped
 from inspector.config import Settings
 from inspector.logsetup import configure_from_args
+from inspector.station.states import InspectionStatus
 
 ICON = {"passed": "✔", "warning": "!", "failed": "✘", "skipped": "-", "error": "⚠"}
 DEMO_OPERATOR = "operator"
@@ -233,9 +234,9 @@ def _run_station(args: argparse.Namespace, settings: Settings, platform: DemoPla
             print(f"  note: {name} unavailable: {why}")
         token, password = _ensure_operator(running)
         for left in running.station.list(limit=20):
-            if left["status"] in ("running", "waiting_operator", "interrupted"):
-                running.station.abort(left["id"], DEMO_OPERATOR, "left over from an earlier demo run")
-                print(f"  aborted inspection {left['id']} left over from an earlier demo run")
+            if left.status.active or left.status is InspectionStatus.interrupted:
+                running.station.abort(left.id, DEMO_OPERATOR, "left over from an earlier demo run")
+                print(f"  aborted inspection {left.id} left over from an earlier demo run")
         sim = running.hardware.simulation
         progress = Progress()
         running.station.bus.add_listener(progress)
