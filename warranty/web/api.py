@@ -7,7 +7,6 @@ service error's status (see ``warranty.web.routing``).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
@@ -39,10 +38,19 @@ from warranty.service import (
     transition,
     unknown_action,
 )
-from warranty.tables import Claim
 from warranty.web.limits import count_order_ref_attempt
 from warranty.web.rendering import public_events
 from warranty.web.routing import ApiRoute, actor_of, api_actor, remember_session, staff_api
+from warranty.web.schemas import (
+    ClaimEventOut,
+    ClaimOut,
+    ClaimStatusOut,
+    ClaimWithEventsOut,
+    OpenedClaimOut,
+    PublicEventOut,
+    QueueOut,
+    SaleOut,
+)
 from warranty.web.staff import queue_filter
 
 router = APIRouter(
@@ -51,26 +59,6 @@ router = APIRouter(
     dependencies=[Depends(remember_session)],
     responses=refusals(400, 401, 403, 404, 409, 422, 429),  # 400: a body that is not UTF-8 JSON
 )
-
-
-def _claim_json(claim: Claim) -> dict[str, Any]:
-    return {
-        "ref": claim.ref,
-        "cert_human_id": claim.cert_human_id,
-        "order_ref": claim.order_ref,
-        "state": claim.state,
-        "version": claim.version,
-        "item_kind": claim.item_kind,
-        "station_id": claim.station_id,
-        "grade": claim.grade,
-        "problem": claim.problem,
-        "outcome": claim.outcome,
-        "deny_reason": claim.deny_reason,
-        "payout_minor": claim.payout_minor,
-        "payout_currency": claim.payout_currency,
-        "created_at": claim.created_at.isoformat(),
-        "updated_at": claim.updated_at.isoformat(),
-    }
 
 
 # --------------------------------------------------------------------------- public
@@ -98,7 +86,7 @@ def api_open_claim(
     session: Session = Depends(get_session),
     engine: Engine = Depends(get_engine),
     user: User | None = Depends(optional_user),
-) -> Response:
+) -> OpenedClaimOut:
     actor = actor_of(user)
     if actor.role == "buyer" and body.order_ref.strip():
         count_order_ref_attempt(engine, client_address(request), body.cert)
@@ -112,26 +100,22 @@ def api_open_claim(
     )
     session.commit()
     base = str(request.base_url).rstrip("/")
-    return JSONResponse(
-        {"ref": claim.ref, "state": claim.state, "status_url": f"{base}/claims/s/{secret}"}, status_code=201
-    )
+    return OpenedClaimOut(ref=claim.ref, state=claim.state, status_url=f"{base}/claims/s/{secret}")
 
 
 # Registered before "/api/warranty/claims/{ref}", which would otherwise match it.
 @router.get("/api/warranty/claims/status/{secret}", summary="Buyer: claim status as JSON")
-def api_claim_status(secret: str, session: Session = Depends(get_session)) -> Response:
+def api_claim_status(secret: str, session: Session = Depends(get_session)) -> ClaimStatusOut:
     claim = claim_by_secret(session, secret)
-    return JSONResponse(
-        {
-            "ref": claim.ref,
-            "state": claim.state,
-            "outcome": claim.outcome,
-            "deny_reason": claim.deny_reason,
-            "events": [
-                {"at": e["at"].isoformat(), "state": e["to_state"], "reason": str(e["reason"])}
-                for e in public_events(session, claim)
-            ],
-        }
+    return ClaimStatusOut(
+        ref=claim.ref,
+        state=claim.state,
+        outcome=claim.outcome,
+        deny_reason=claim.deny_reason,
+        events=[
+            PublicEventOut(at=e["at"].isoformat(), state=e["to_state"], reason=str(e["reason"]))
+            for e in public_events(session, claim)
+        ],
     )
 
 
@@ -143,30 +127,19 @@ def api_queue(
     request: Request,
     session: Session = Depends(get_session),
     actor: Actor = Depends(staff_api("view_queue")),
-) -> Response:
+) -> QueueOut:
     claims, total = queue(session, queue_filter(request), actor.scope)
-    return JSONResponse({"total": total, "claims": [_claim_json(c) for c in claims]})
+    return QueueOut(total=total, claims=[ClaimOut.of(c) for c in claims])
 
 
 @router.get("/api/warranty/claims/{ref}", summary="Staff: one claim with its audit log")
 def api_claim(
     ref: str, session: Session = Depends(get_session), actor: Actor = Depends(staff_api("view_claim"))
-) -> Response:
+) -> ClaimWithEventsOut:
     claim = get_claim(session, ref, actor.scope)
-    out = _claim_json(claim)
-    out["events"] = [
-        {
-            "at": e.at.isoformat(),
-            "actor": e.actor,
-            "role": e.actor_role,
-            "action": e.action,
-            "from": e.from_state,
-            "to": e.to_state,
-            "reason": e.reason,
-        }
-        for e in events(session, claim)
-    ]
-    return JSONResponse(out)
+    return ClaimWithEventsOut(
+        **ClaimOut.of(claim).model_dump(), events=[ClaimEventOut.of(e) for e in events(session, claim)]
+    )
 
 
 class TransitionIn(BaseModel):
@@ -187,7 +160,7 @@ def api_transition(
     body: TransitionIn,
     session: Session = Depends(get_session),
     user: User | None = Depends(optional_user),
-) -> Response:
+) -> ClaimOut:
     if body.action not in TRANSITIONS:
         raise unknown_action(body.action)
     actor = api_actor(user, body.action)
@@ -206,14 +179,14 @@ def api_transition(
         weight_mg=body.weight_mg,
     )
     session.commit()
-    return JSONResponse(_claim_json(claim))
+    return ClaimOut.of(claim)
 
 
 class ReinspectionIn(Reinspection):
     version: int | None = Field(default=None, ge=1, le=MAX_INT32)
 
 
-def _record_reinspection(session: Session, ref: str, body: ReinspectionIn, actor: Actor) -> Response:
+def _record_reinspection(session: Session, ref: str, body: ReinspectionIn, actor: Actor) -> ClaimOut:
     claim = transition(
         session,
         ref,
@@ -223,7 +196,7 @@ def _record_reinspection(session: Session, ref: str, body: ReinspectionIn, actor
         reinspection=Reinspection.model_validate(body.model_dump(exclude={"version"})),
     )
     session.commit()
-    return JSONResponse(_claim_json(claim))
+    return ClaimOut.of(claim)
 
 
 @router.post(
@@ -235,7 +208,7 @@ def api_reinspection(
     body: ReinspectionIn,
     session: Session = Depends(get_session),
     user: User | None = Depends(optional_user),
-) -> Response:
+) -> ClaimOut:
     return _record_reinspection(session, ref, body, api_actor(user, "reinspect"))
 
 
@@ -248,7 +221,7 @@ def api_reinspection_by_certificate(
     body: ReinspectionIn,
     session: Session = Depends(get_session),
     actor: Actor = Depends(staff_api("reinspect")),
-) -> Response:
+) -> ClaimOut:
     """For a station that re-inspected a returned item and knows only the original certificate
     (its new certificate ``supersedes`` it): finds the certificate's open claim and records it."""
     claim = find_open_claim(session, human_id, actor.scope)
@@ -272,7 +245,7 @@ class SaleIn(BaseModel):
 @router.post("/api/warranty/sales", status_code=201, summary="Staff: record the sale of a certified item")
 def api_record_sale(
     body: SaleIn, session: Session = Depends(get_session), user: User | None = Depends(optional_user)
-) -> Response:
+) -> SaleOut:
     sale = record_sale(
         session,
         api_actor(user, "record_sale"),
@@ -285,6 +258,4 @@ def api_record_sale(
         plan_id=body.plan_id,
     )
     session.commit()
-    return JSONResponse(
-        {"cert": sale.cert_human_id, "order_ref": sale.order_ref, "plan_id": sale.plan_id}, status_code=201
-    )
+    return SaleOut(cert=sale.cert_human_id, order_ref=sale.order_ref, plan_id=sale.plan_id)
