@@ -39,7 +39,15 @@ from inspector.station.review import ReviewRefused, ReviewStatus, findings, grad
 from inspector.station.review_overlay import redraw_overlays
 from inspector.station.said import Said, english, said, say
 from inspector.station.schemas import InspectionOut, InspectionPublic, InspectionSummary
-from inspector.station.states import ACTIVE, DONE_STEP, TERMINAL, InspectionStatus, StepStatus
+from inspector.station.states import (
+    ACTIVE,
+    DONE_STEP,
+    InspectionStatus,
+    OperatorAction,
+    StepStatus,
+    after,
+    allowed,
+)
 from inspector.station.steps import StepOutcome, StepRunner
 from inspector.station.tables import Inspection, InspectionStep
 from inspector.station.times import aware, now
@@ -207,7 +215,7 @@ class StationService:
             insp = self._get(s, inspection_id)
             step = self._step(s, inspection_id, step_key)
             spec = StepSpec(step.key, step.action, step.label, self._spec(insp, step.position).params)
-            if insp.status != InspectionStatus.waiting_operator or step.status != StepStatus.waiting:
+            if not allowed(OperatorAction.answer, insp.status) or step.status != StepStatus.waiting:
                 raise StationError(
                     N_("“%(step)s” is not waiting for an answer (inspection %(state)s, step %(step_state)s)"),
                     step=said(step.label),
@@ -264,7 +272,7 @@ class StationService:
             if spec.action == "operator.declare":
                 insp.identity = {**insp.identity, "declared": result["fields"]}
             insp.current_step = step.position + 1
-            insp.status, insp.updated_at = InspectionStatus.running, answered
+            insp.status, insp.updated_at = after(OperatorAction.answer), answered
             s.add(step)
             s.add(insp)
             s.commit()
@@ -275,7 +283,7 @@ class StationService:
         """The operator confirms: run the result step (issue the certificate)."""
         with self._lock, Session(self.engine) as s:
             insp = self._get(s, inspection_id)
-            if insp.status != InspectionStatus.waiting_operator:
+            if not allowed(OperatorAction.finish, insp.status):
                 raise StationError(
                     N_("inspection %(id)s is %(state)s; nothing to finish"),
                     id=inspection_id,
@@ -292,7 +300,7 @@ class StationService:
                     step=said(step.label) if step else "?",
                 )
             step.status, step.answered_by, step.answered_at = StepStatus.pending, user, now()
-            insp.status, insp.updated_at = InspectionStatus.running, now()
+            insp.status, insp.updated_at = after(OperatorAction.finish), now()
             insp.auto_finish = True
             s.add(step)
             s.add(insp)
@@ -302,13 +310,13 @@ class StationService:
     def abort(self, inspection_id: int, user: str, reason: str | None = None) -> None:
         with self._lock, Session(self.engine) as s:
             insp = self._get(s, inspection_id)
-            if insp.status in TERMINAL:
+            if not allowed(OperatorAction.abort, insp.status):
                 raise StationError(
                     N_("inspection %(id)s is already %(state)s"),
                     id=inspection_id,
                     state=said(STATUS_WORDS.get(insp.status, insp.status)),
                 )
-            insp.status = InspectionStatus.aborted
+            insp.status = after(OperatorAction.abort)
             insp.error = f"aborted by {user}" + (f": {reason}" if reason else "")
             insp.finished_at = insp.updated_at = now()
             for st in s.exec(
@@ -327,7 +335,7 @@ class StationService:
         """Continue an interrupted inspection from its first unfinished step."""
         with self._lock, Session(self.engine) as s:
             insp = self._get(s, inspection_id)
-            if insp.status != InspectionStatus.interrupted:
+            if not allowed(OperatorAction.resume, insp.status):
                 raise StationError(
                     N_("inspection %(id)s is %(state)s; only an interrupted one can be resumed"),
                     id=inspection_id,
@@ -344,7 +352,7 @@ class StationService:
             ):
                 st.status = StepStatus.pending
                 s.add(st)
-            insp.status, insp.error, insp.updated_at = InspectionStatus.running, None, now()
+            insp.status, insp.error, insp.updated_at = after(OperatorAction.resume), None, now()
             s.add(insp)
             s.commit()
             self._publish("inspection.resumed", inspection_id, by=user)

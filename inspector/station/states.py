@@ -59,3 +59,35 @@ class StepStatus(StrEnum):
 ACTIVE = tuple(s for s in InspectionStatus if s.active)
 TERMINAL = tuple(s for s in InspectionStatus if s.terminal)
 DONE_STEP = tuple(s for s in StepStatus if s.done)
+
+
+class OperatorAction(StrEnum):
+    """What the operator (or the rig's button, or the API) can do to an inspection under way."""
+
+    answer = "answer"
+    finish = "finish"
+    abort = "abort"
+    resume = "resume"
+
+
+# Which statuses each operator action may start from, and the status it leads to: the one place that
+# says, for example, that only an interrupted inspection can be resumed.
+OPERATOR_TRANSITIONS: dict[OperatorAction, tuple[frozenset[InspectionStatus], InspectionStatus]] = {
+    OperatorAction.answer: (frozenset({InspectionStatus.waiting_operator}), InspectionStatus.running),
+    OperatorAction.finish: (frozenset({InspectionStatus.waiting_operator}), InspectionStatus.running),
+    OperatorAction.abort: (
+        frozenset(s for s in InspectionStatus if not s.terminal),
+        InspectionStatus.aborted,
+    ),
+    OperatorAction.resume: (frozenset({InspectionStatus.interrupted}), InspectionStatus.running),
+}
+
+
+def allowed(action: OperatorAction, status: str) -> bool:
+    """May ``action`` start from an inspection in ``status``?"""
+    return status in OPERATOR_TRANSITIONS[action][0]
+
+
+def after(action: OperatorAction) -> InspectionStatus:
+    """The status ``action`` leaves the inspection in."""
+    return OPERATOR_TRANSITIONS[action][1]
