@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from fastapi import Depends, HTTPException, Request, status
-from sqlmodel import Session
 
 from inspector.auth.service import Role, authenticate_token
 from inspector.auth.tables import User
-from inspector.web.deps import get_session
+from inspector.web.deps import SessionDep
 
 SESSION_COOKIE = "inspector_session"
 
@@ -23,7 +22,7 @@ def _token_from(request: Request) -> str | None:
     return request.cookies.get(SESSION_COOKIE) or None
 
 
-def optional_user(request: Request, session: Session = Depends(get_session)) -> User | None:
+def optional_user(request: Request, session: SessionDep) -> User | None:
     """The signed-in user, or None for an anonymous caller (a buyer)."""
     token = _token_from(request)
     return authenticate_token(session, token) if token else None

@@ -17,7 +17,6 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel
-from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -59,7 +58,13 @@ from inspector.i18n import translate
 from inspector.photostore import PhotoStore, PhotoStoreError
 from inspector.ratelimit import client_address
 from inspector.web import http_cache
-from inspector.web.deps import get_engine, get_session, get_settings_dep, get_station_photos
+from inspector.web.deps import (
+    EngineDep,
+    SessionDep,
+    SettingsDep,
+    get_engine,
+    get_station_photos,
+)
 from inspector.web.language import request_locale, station_locale
 from inspector.web.params import MAX_INT32, SafeStr
 from inspector.web.responses import body_of, redirect, refusals
@@ -190,9 +195,7 @@ def _page(
 
 @router.get("/issuer", summary="Issuer keys document (signed by the root key)")
 @router.get("/.well-known/inspector-issuer.json", include_in_schema=False)
-def get_issuer(
-    session: Session = Depends(get_session), settings: Settings = Depends(get_settings_dep)
-) -> Response:
+def get_issuer(session: SessionDep, settings: SettingsDep) -> Response:
     doc = issuer_document(session, settings)
     session.commit()
     return JSONResponse(doc, headers={"Cache-Control": "public, max-age=60"})
@@ -206,8 +209,8 @@ def get_issuer(
 def get_status_list(
     purpose: str,
     list_no: int,
-    session: Session = Depends(get_session),
-    settings: Settings = Depends(get_settings_dep),
+    session: SessionDep,
+    settings: SettingsDep,
 ) -> Response:
     if purpose not in STATUS_PURPOSES or not 1 <= list_no <= MAX_INT32:
         raise HTTPException(404, "no such status list")
@@ -217,7 +220,7 @@ def get_status_list(
 
 
 @router.get("/log/sth", summary="Latest signed tree head of the transparency log", responses=refusals(404))
-def get_sth(session: Session = Depends(get_session)) -> Response:
+def get_sth(session: SessionDep) -> Response:
     sth = signed_tree_head(session)
     if sth is None:
         raise HTTPException(404, "the log is empty")
@@ -225,7 +228,7 @@ def get_sth(session: Session = Depends(get_session)) -> Response:
 
 
 @router.get("/log/sth/{size}", summary="Signed tree head for a given tree size", responses=refusals(404))
-def get_sth_at(size: int, session: Session = Depends(get_session)) -> Response:
+def get_sth_at(size: int, session: SessionDep) -> Response:
     sth = signed_tree_head(session, size) if 0 < size <= MAX_INT32 else None
     if sth is None:
         raise HTTPException(404, f"no tree head of size {size}")
@@ -235,9 +238,7 @@ def get_sth_at(size: int, session: Session = Depends(get_session)) -> Response:
 @router.get(
     "/log/proof/{ref}", summary="Inclusion proof of a certificate in the log", responses=refusals(400, 404)
 )
-def get_inclusion(
-    ref: str, tree_size: int | None = None, session: Session = Depends(get_session)
-) -> Response:
+def get_inclusion(ref: str, session: SessionDep, tree_size: int | None = None) -> Response:
     hid = humanid.normalize(ref)
     try:
         proof = inclusion_proof(session, hid, tree_size) if hid else None
@@ -249,7 +250,7 @@ def get_inclusion(
 
 
 @router.get("/log/consistency", summary="Consistency proof between two tree sizes", responses=refusals(400))
-def get_consistency(first: int, second: int, session: Session = Depends(get_session)) -> Response:
+def get_consistency(first: int, second: int, session: SessionDep) -> Response:
     try:
         return JSONResponse(consistency_proof(session, first, second))
     except CertificateError as exc:
@@ -267,9 +268,7 @@ def lookup(q: str = "") -> Response:
     summary="The certificate as a W3C Verifiable Credential",
     responses={**body_of(VC_MEDIA), **ON_PLATFORM, **refusals(404)},
 )
-def get_credential(
-    ref: str, session: Session = Depends(get_session), elsewhere: Elsewhere = Depends(get_elsewhere)
-) -> Response:
+def get_credential(ref: str, session: SessionDep, elsewhere: Elsewhere = Depends(get_elsewhere)) -> Response:
     record = get_certificate(session, ref)
     if record is None:
         return _json_not_found(ref)
@@ -365,9 +364,7 @@ def _fill_verification(request: Request, ref: str) -> CachedBody | Response:
     summary="QR code of the certificate URL",
     responses={**body_of("image/svg+xml"), **refusals(404)},
 )
-def get_qr(
-    ref: str, session: Session = Depends(get_session), settings: Settings = Depends(get_settings_dep)
-) -> Response:
+def get_qr(ref: str, session: SessionDep, settings: SettingsDep) -> Response:
     record = get_certificate(session, ref)
     if record is None:
         raise HTTPException(404, "no such certificate")
@@ -385,7 +382,7 @@ def get_qr(
 def get_thumbnail(
     ref: str,
     index: int,
-    session: Session = Depends(get_session),
+    session: SessionDep,
     store: PhotoStore = Depends(get_station_photos),
 ) -> Response:
     record = get_certificate(session, ref)
@@ -410,8 +407,8 @@ def get_thumbnail(
 def get_label(
     ref: str,
     request: Request,
-    session: Session = Depends(get_session),
-    settings: Settings = Depends(get_settings_dep),
+    session: SessionDep,
+    settings: SettingsDep,
     elsewhere: Elsewhere = Depends(get_elsewhere),
 ) -> Response:
     record = get_certificate(session, ref)
@@ -444,8 +441,8 @@ def get_label(
 def get_label_pdf(
     ref: str,
     request: Request,
-    session: Session = Depends(get_session),
-    settings: Settings = Depends(get_settings_dep),
+    session: SessionDep,
+    settings: SettingsDep,
     elsewhere: Elsewhere = Depends(get_elsewhere),
 ) -> Response:
     record = get_certificate(session, ref)
@@ -545,11 +542,11 @@ def get_order_ref_check(request: Request) -> OrderRefCheck:
 def post_match(
     ref: str,
     request: Request,
+    session: SessionDep,
+    engine: EngineDep,
+    settings: SettingsDep,
     value: Annotated[SafeStr, Form()] = "",
     order_ref: Annotated[SafeStr, Form()] = "",
-    session: Session = Depends(get_session),
-    engine: Engine = Depends(get_engine),
-    settings: Settings = Depends(get_settings_dep),
     order_ref_matches: OrderRefCheck = Depends(get_order_ref_check),
     elsewhere: Elsewhere = Depends(get_elsewhere),
 ) -> Response:
@@ -591,7 +588,7 @@ def post_status(
     ref: str,
     action: str,
     body: StatusAction,
-    session: Session = Depends(get_session),
+    session: SessionDep,
     user: User = Depends(require_roles(Role.supervisor, Role.admin)),
 ) -> Response:
     actions = {

@@ -27,7 +27,7 @@ from inspector.auth.tenancy import Scope, scope_of
 from inspector.eventbus import Event, EventType, FeedState, PlatformEvents
 from inspector.eventbus.bus import CATCH_UP_LIMIT
 from inspector.platform.tables import EnrolledStation
-from inspector.web.deps import get_session
+from inspector.web.deps import SessionDep
 from inspector.web.responses import body_of, refusals
 
 HEARTBEAT_S = 15.0
@@ -82,9 +82,9 @@ def _sse(event: Event) -> str:
 )
 async def platform_events(
     request: Request,
+    session: SessionDep,
     after: int | None = Query(None, ge=0, le=2**62, description="resume after this event id"),
     user: User = Depends(staff_only),
-    session: Session = Depends(get_session),
 ) -> StreamingResponse:
     """Every certificate received or changed, station enrolled or revoked, claim opened or moved.
 

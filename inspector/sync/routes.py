@@ -6,15 +6,13 @@ from datetime import datetime
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
-from sqlmodel import Session
 
 from inspector.auth import Role, User, require_roles
-from inspector.config import Settings
 from inspector.station.sync_wording import SyncFacts, SyncShown, sync_shown
 from inspector.sync.enrolment import current_enrolment, issuer_base
 from inspector.sync.outbox import aware, backlog
 from inspector.sync.pusher import Condition
-from inspector.web.deps import get_session, get_settings_dep
+from inspector.web.deps import SessionDep, SettingsDep
 from inspector.web.language import request_locale
 from inspector.web.responses import refusals
 
@@ -65,9 +63,9 @@ class SyncState(BaseModel):
 @router.get("/api/station/sync", summary="Sync with the platform: backlog, oldest waiting, last error")
 def sync_state(
     request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
     _user: User = Depends(require_roles(Role.operator)),
-    session: Session = Depends(get_session),
-    settings: Settings = Depends(get_settings_dep),
 ) -> SyncState:
     enrolment = current_enrolment(session, settings.station_id)
     queue = backlog(session, settings.station_id)

@@ -11,17 +11,15 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request, status
+from fastapi import APIRouter, Form, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy.engine import Engine
-from sqlmodel import Session
 
 from inspector.auth import SESSION_COOKIE, User, authenticate_token, issue_token, revoke_token
 from inspector.auth.signin import sign_in
 from inspector.config import Settings
 from inspector.i18n import translate, translate_plural
 from inspector.ratelimit import client_address
-from inspector.web.deps import get_engine, get_session, get_settings_dep
+from inspector.web.deps import EngineDep, SessionDep, SettingsDep
 from inspector.web.language import request_locale
 from inspector.web.params import SafeStr
 from inspector.web.responses import redirect
@@ -73,10 +71,10 @@ def login(
     request: Request,
     username: Annotated[SafeStr, Form(max_length=256)],
     password: Annotated[SafeStr, Form(max_length=1024)],
+    session: SessionDep,
+    engine: EngineDep,
+    settings: SettingsDep,
     next: Annotated[SafeStr, Form(max_length=2048)] = "/",
-    session: Session = Depends(get_session),
-    engine: Engine = Depends(get_engine),
-    settings: Settings = Depends(get_settings_dep),
 ) -> Response:
     result = sign_in(engine, session, client_address(request), username, password)
     if result.refused is not None:
@@ -110,8 +108,8 @@ def login(
 )
 def session_from_token(
     request: Request,
-    session: Session = Depends(get_session),
-    settings: Settings = Depends(get_settings_dep),
+    session: SessionDep,
+    settings: SettingsDep,
 ) -> Response:
     """For sign-in links: ``Authorization: Bearer <token>`` in, a session cookie out."""
     header = request.headers.get("authorization", "")
@@ -130,7 +128,7 @@ def session_from_token(
 
 
 @router.post("/auth/logout", responses=redirect())
-def logout(request: Request, session: Session = Depends(get_session)) -> Response:
+def logout(request: Request, session: SessionDep) -> Response:
     token = request.cookies.get(SESSION_COOKIE)
     if token:
         revoke_token(session, token)

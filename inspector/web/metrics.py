@@ -17,11 +17,10 @@ from ipaddress import ip_address
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, status
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
-from sqlmodel import Session
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from inspector.auth import Role, authenticate_token
-from inspector.web.deps import get_session
+from inspector.web.deps import SessionDep
 
 COLLECTOR_MODULES: list[str] = [
     "inspector.station.metrics",
@@ -99,7 +98,7 @@ def _from_this_machine(request: Request) -> bool:
         return False
 
 
-def _may_scrape(request: Request, session: Session = Depends(get_session)) -> None:
+def _may_scrape(request: Request, session: SessionDep) -> None:
     if _from_this_machine(request):
         return
     header = request.headers.get("authorization", "")

@@ -11,13 +11,12 @@ from datetime import datetime
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
-from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from inspector.auth import User, optional_user
 from inspector.i18n import N_
 from inspector.ratelimit import client_address
-from inspector.web.deps import get_engine, get_session
+from inspector.web.deps import EngineDep, SessionDep
 from inspector.web.params import MAX_INT32
 from inspector.web.responses import refusals
 from warranty.certificate_lookup import lookup
@@ -65,7 +64,7 @@ router = APIRouter(
 
 
 @router.get("/api/warranty/coverage/{human_id}", summary="Public warranty coverage of a certificate")
-def api_coverage(human_id: str, session: Session = Depends(get_session)) -> Response:
+def api_coverage(human_id: str, session: SessionDep) -> Response:
     cert = lookup(session, human_id)
     if cert is None:
         return JSONResponse({"detail": f"there is no certificate {human_id}"}, status_code=404)
@@ -83,8 +82,8 @@ class OpenClaimIn(BaseModel):
 def api_open_claim(
     body: OpenClaimIn,
     request: Request,
-    session: Session = Depends(get_session),
-    engine: Engine = Depends(get_engine),
+    session: SessionDep,
+    engine: EngineDep,
     user: User | None = Depends(optional_user),
 ) -> OpenedClaimOut:
     actor = actor_of(user)
@@ -105,7 +104,7 @@ def api_open_claim(
 
 # Registered before "/api/warranty/claims/{ref}", which would otherwise match it.
 @router.get("/api/warranty/claims/status/{secret}", summary="Buyer: claim status as JSON")
-def api_claim_status(secret: str, session: Session = Depends(get_session)) -> ClaimStatusOut:
+def api_claim_status(secret: str, session: SessionDep) -> ClaimStatusOut:
     claim = claim_by_secret(session, secret)
     return ClaimStatusOut(
         ref=claim.ref,
@@ -125,7 +124,7 @@ def api_claim_status(secret: str, session: Session = Depends(get_session)) -> Cl
 @router.get("/api/warranty/claims", summary="Staff: claim queue as JSON")
 def api_queue(
     request: Request,
-    session: Session = Depends(get_session),
+    session: SessionDep,
     actor: Actor = Depends(staff_api("view_queue")),
 ) -> QueueOut:
     claims, total = queue(session, queue_filter(request), actor.scope)
@@ -134,7 +133,7 @@ def api_queue(
 
 @router.get("/api/warranty/claims/{ref}", summary="Staff: one claim with its audit log")
 def api_claim(
-    ref: str, session: Session = Depends(get_session), actor: Actor = Depends(staff_api("view_claim"))
+    ref: str, session: SessionDep, actor: Actor = Depends(staff_api("view_claim"))
 ) -> ClaimWithEventsOut:
     claim = get_claim(session, ref, actor.scope)
     return ClaimWithEventsOut(
@@ -158,7 +157,7 @@ class TransitionIn(BaseModel):
 def api_transition(
     ref: str,
     body: TransitionIn,
-    session: Session = Depends(get_session),
+    session: SessionDep,
     user: User | None = Depends(optional_user),
 ) -> ClaimOut:
     if body.action not in TRANSITIONS:
@@ -206,7 +205,7 @@ def _record_reinspection(session: Session, ref: str, body: ReinspectionIn, actor
 def api_reinspection(
     ref: str,
     body: ReinspectionIn,
-    session: Session = Depends(get_session),
+    session: SessionDep,
     user: User | None = Depends(optional_user),
 ) -> ClaimOut:
     return _record_reinspection(session, ref, body, api_actor(user, "reinspect"))
@@ -219,7 +218,7 @@ def api_reinspection(
 def api_reinspection_by_certificate(
     human_id: str,
     body: ReinspectionIn,
-    session: Session = Depends(get_session),
+    session: SessionDep,
     actor: Actor = Depends(staff_api("reinspect")),
 ) -> ClaimOut:
     """For a station that re-inspected a returned item and knows only the original certificate
@@ -243,9 +242,7 @@ class SaleIn(BaseModel):
 
 
 @router.post("/api/warranty/sales", status_code=201, summary="Staff: record the sale of a certified item")
-def api_record_sale(
-    body: SaleIn, session: Session = Depends(get_session), user: User | None = Depends(optional_user)
-) -> SaleOut:
+def api_record_sale(body: SaleIn, session: SessionDep, user: User | None = Depends(optional_user)) -> SaleOut:
     sale = record_sale(
         session,
         api_actor(user, "record_sale"),

@@ -10,14 +10,13 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from inspector.i18n import N_
 from inspector.photostore import PhotoStore
 from inspector.ratelimit import client_address
-from inspector.web.deps import get_engine, get_session, get_uploaded_photos
+from inspector.web.deps import EngineDep, SessionDep, get_uploaded_photos
 from inspector.web.responses import redirect, refusals
 from warranty.certificate_lookup import lookup
 from warranty.coverage import coverage_of, sale_for
@@ -81,7 +80,7 @@ def _claim_form(
 
 
 @router.get("/claims/new", response_class=HTMLResponse, summary="Buyer: claim form for a certificate")
-def claim_new_page(request: Request, cert: str = "", session: Session = Depends(get_session)) -> Response:
+def claim_new_page(request: Request, session: SessionDep, cert: str = "") -> Response:
     return _claim_form(request, session, cert)
 
 
@@ -93,8 +92,8 @@ def claim_new_page(request: Request, cert: str = "", session: Session = Depends(
 )
 async def claim_new_submit(
     request: Request,
-    session: Session = Depends(get_session),
-    engine: Engine = Depends(get_engine),
+    session: SessionDep,
+    engine: EngineDep,
     uploads: PhotoStore = Depends(get_uploaded_photos),
 ) -> Response:
     """A refusal shows the form again, filled in, with the reason (not the error page).
@@ -137,7 +136,7 @@ async def claim_new_submit(
 
 
 @router.get("/claims/s/{secret}", response_class=HTMLResponse, summary="Buyer: claim status (secret link)")
-def claim_status_page(request: Request, secret: str, session: Session = Depends(get_session)) -> Response:
+def claim_status_page(request: Request, secret: str, session: SessionDep) -> Response:
     claim = claim_by_secret(session, secret)
     plan = get_plan(claim.plan_id)
     return templates.TemplateResponse(
@@ -155,7 +154,7 @@ def claim_status_page(request: Request, secret: str, session: Session = Depends(
 
 
 @router.post("/claims/s/{secret}/withdraw", summary="Buyer: withdraw a claim")
-def claim_withdraw(secret: str, session: Session = Depends(get_session)) -> Response:
+def claim_withdraw(secret: str, session: SessionDep) -> Response:
     claim = claim_by_secret(session, secret)
     transition(session, claim.ref, "withdraw", Actor.buyer())
     session.commit()
@@ -163,6 +162,6 @@ def claim_withdraw(secret: str, session: Session = Depends(get_session)) -> Resp
 
 
 @router.get("/claims/s/{secret}/label", response_class=HTMLResponse, summary="Buyer: printable return label")
-def claim_status_label(request: Request, secret: str, session: Session = Depends(get_session)) -> Response:
+def claim_status_label(request: Request, secret: str, session: SessionDep) -> Response:
     claim = claim_by_secret(session, secret)
     return label_page(request, claim, f"/claims/s/{secret}")

@@ -6,10 +6,9 @@ from datetime import UTC, datetime
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
-from sqlmodel import Session
 
 from inspector.auth import User
-from inspector.web.deps import get_session
+from inspector.web.deps import SessionDep
 from inspector.web.responses import body_of, redirect, refusals
 from warranty.reports import DIMENSIONS, claim_rates, claims_csv, rates_csv, time_to_resolution
 from warranty.service import Actor
@@ -27,7 +26,7 @@ router = APIRouter(
 @router.get("/staff/reports", response_class=HTMLResponse, summary="Supervisor: claim reports")
 def staff_reports(
     request: Request,
-    session: Session = Depends(get_session),
+    session: SessionDep,
     user: User = Depends(signed_in),
     actor: Actor = Depends(staff_page("reports")),
 ) -> Response:
@@ -50,9 +49,7 @@ CSV = body_of("text/csv")
 
 
 @router.get("/staff/reports/claims.csv", summary="Supervisor: every claim as CSV", responses=CSV)
-def staff_claims_csv(
-    session: Session = Depends(get_session), actor: Actor = Depends(staff_page("reports"))
-) -> Response:
+def staff_claims_csv(session: SessionDep, actor: Actor = Depends(staff_page("reports"))) -> Response:
     stamp = datetime.now(UTC).strftime("%Y%m%d")
     return StreamingResponse(
         claims_csv(session, actor.scope),
@@ -62,9 +59,7 @@ def staff_claims_csv(
 
 
 @router.get("/staff/reports/rates.csv", summary="Supervisor: claim rates as CSV", responses=CSV)
-def staff_rates_csv(
-    session: Session = Depends(get_session), actor: Actor = Depends(staff_page("reports"))
-) -> Response:
+def staff_rates_csv(session: SessionDep, actor: Actor = Depends(staff_page("reports"))) -> Response:
     return Response(
         rates_csv(session, actor.scope),
         media_type="text/csv",

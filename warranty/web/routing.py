@@ -20,7 +20,7 @@ from sqlmodel import Session
 
 from inspector.auth import User, optional_user
 from inspector.auth.tenancy import sees_every_seller, seller_of
-from inspector.web.deps import get_session
+from inspector.web.deps import SessionDep
 from warranty.errors import TooManyAttempts, WarrantyError
 from warranty.service import ACTION_ROLES, Actor, require
 from warranty.web.pages import templates
@@ -28,14 +28,12 @@ from warranty.web.pages import templates
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 
 
-def remember_session(request: Request, session: Session = Depends(get_session)) -> None:
+def remember_session(request: Request, session: SessionDep) -> None:
     """Router dependency: lets the route class roll back the session a refused handler used."""
     request.state.warranty_session = session
 
 
-def remember_user(
-    request: Request, user: User | None = Depends(optional_user), session: Session = Depends(get_session)
-) -> None:
+def remember_user(request: Request, session: SessionDep, user: User | None = Depends(optional_user)) -> None:
     """Router dependency of the staff pages: their error page keeps the staff navigation, and
     every page says which seller the user works for (``warranty_seller``, read by the nav), or
     that a platform admin sees every seller's."""

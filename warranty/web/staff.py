@@ -17,7 +17,7 @@ from sqlmodel import Session
 
 from inspector.auth import User
 from inspector.photostore import PhotoStore
-from inspector.web.deps import get_session, get_uploaded_photos
+from inspector.web.deps import SessionDep, get_uploaded_photos
 from inspector.web.params import MAX_INT32
 from inspector.web.responses import redirect, refusals
 from warranty.certificate_lookup import lookup
@@ -72,7 +72,7 @@ def queue_filter(request: Request) -> QueueFilter:
 @router.get("/staff/claims", response_class=HTMLResponse, summary="Staff: claim queue")
 def staff_queue(
     request: Request,
-    session: Session = Depends(get_session),
+    session: SessionDep,
     user: User = Depends(signed_in),
     actor: Actor = Depends(staff_page("view_queue")),
 ) -> Response:
@@ -107,7 +107,7 @@ def staff_queue(
 @router.post("/staff/claims", summary="Staff: open a claim on a buyer's behalf")
 async def staff_open(
     request: Request,
-    session: Session = Depends(get_session),
+    session: SessionDep,
     actor: Actor = Depends(staff_page("open")),
 ) -> Response:
     data = await read_form(request)
@@ -178,7 +178,7 @@ def _claim_page(
 def staff_claim(
     request: Request,
     ref: str,
-    session: Session = Depends(get_session),
+    session: SessionDep,
     user: User = Depends(signed_in),
     actor: Actor = Depends(staff_page("view_claim")),
 ) -> Response:
@@ -195,7 +195,7 @@ def staff_claim(
 async def staff_act(
     request: Request,
     ref: str,
-    session: Session = Depends(get_session),
+    session: SessionDep,
     uploads: PhotoStore = Depends(get_uploaded_photos),
     user: User = Depends(signed_in),
 ) -> Response:
@@ -239,7 +239,7 @@ async def staff_act(
 def staff_label(
     request: Request,
     ref: str,
-    session: Session = Depends(get_session),
+    session: SessionDep,
     actor: Actor = Depends(staff_page("label")),
 ) -> Response:
     claim = get_claim(session, ref, actor.scope)

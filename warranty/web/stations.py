@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlmodel import Session
 
 from inspector.auth import User
-from inspector.web.deps import get_session
+from inspector.web.deps import SessionDep
 from inspector.web.responses import redirect, refusals
 from warranty.service import Actor
 from warranty.stations import station_rows
@@ -25,7 +24,7 @@ router = APIRouter(
 @router.get("/staff/stations", response_class=HTMLResponse, summary="Staff: their stations and claims")
 def staff_stations(
     request: Request,
-    session: Session = Depends(get_session),
+    session: SessionDep,
     user: User = Depends(signed_in),
     actor: Actor = Depends(staff_page("view_queue")),
 ) -> Response:
