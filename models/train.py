@@ -31,6 +31,7 @@ from inspector.grading.locate import (
 from models import checkpoint as checkpoints
 from models.crop_labels import crop_labels
 from models.hard_negatives import MinedWindows, mine_windows
+from models.lite_unet import lite_unet
 from models.precision import choose_bf16
 from models.rare_windows import RarePool, rare_mosaics
 from models.real_split import Label, RealPhoto, Split, read_csv, shared_data_dir
@@ -435,6 +436,18 @@ def _net(n_classes: int, widths: tuple[int, int, int, int] = UNET_WIDTHS) -> Any
     return UNet()
 
 
+ENCODERS = ("lite0",)
+"""Pretrained encoders a recipe may put under the pixel network (``encoder``); None: the U-Net."""
+
+
+def pixel_net(n_classes: int, widths: tuple[int, int, int, int], encoder: str | None) -> Any:
+    if encoder is None:
+        return _net(n_classes, widths)
+    if encoder == "lite0":
+        return lite_unet(n_classes)
+    raise ValueError(f"unknown encoder {encoder!r}: one of {', '.join(ENCODERS)}, or none for the U-Net")
+
+
 def train(
     kind: str,
     n_train: int,
@@ -466,6 +479,7 @@ def train(
     steps: int = 0,
     checkpoint: Path | None = None,
     scene_mix: dict[str, float] | None = None,
+    encoder: str | None = None,
 ) -> dict[str, Any]:
     """Train (or, with ``init``, fine-tune) one model. ``n_negatives`` rendered hard negatives and the
     train part's real negatives (``real_negative_photos``) under ``real_negatives`` fill part of every
@@ -477,6 +491,7 @@ def train(
     ``mine_with`` (an ONNX model of the same classes, e.g. the first stage's) ``hard_windows`` slots of
     every batch are windows centred on what that model marks (P >= ``mine_threshold``) where nothing
     is labelled. ``scene_mix`` names the shares of a ``SceneMix`` for the rendered scenes.
+    ``encoder`` ``"lite0"`` trains ``models.lite_unet`` (a pretrained encoder) instead of the U-Net.
 
     ``steps`` above 0 is a recipe's budget: exactly that many steps (the same on every machine, so a
     rebuild repeats what shipped), in bfloat16 autocast unless ``float32`` or the CPU has no bfloat16
@@ -488,6 +503,8 @@ def train(
     from torch import nn
 
     call = {k: v for k, v in locals().items() if k not in ("out", "threads", "state_path", "checkpoint")}
+    if encoder is not None and encoder not in ENCODERS:  # before minutes of rendering, not after
+        raise ValueError(f"unknown encoder {encoder!r}: one of {', '.join(ENCODERS)}, or none for the U-Net")
 
     torch.set_num_threads(threads)
     torch.manual_seed(0)
@@ -526,7 +543,7 @@ def train(
     if len(X) < batch:
         raise ValueError(f"a batch of {batch} needs at least as many training scenes, not {len(X)}")
     n_cls = len(active)
-    net = _net(n_cls, widths)
+    net = pixel_net(n_cls, widths, encoder)
     if init is not None:  # second stage: continue from a first run with other loss weights
         net.load_state_dict(torch.load(init))
     weights = class_weights(Y, n_cls, max_weight, rare_boost)
@@ -612,6 +629,7 @@ def train(
     return {
         "classes": list(active),
         "widths": list(widths),
+        "encoder": encoder,
         "train_samples": len(X),
         "steps": step,
         "epochs": epoch,

@@ -14,6 +14,8 @@ torch = pytest.importorskip("torch", reason="the training extra (make train-deps
 
 from inspector.grading.model import SegModel  # noqa: E402
 from models import train as training  # noqa: E402
+from models.backbones import lite0_net  # noqa: E402
+from models.lite_unet import lite_unet  # noqa: E402
 from models.precision import choose_bf16  # noqa: E402
 from models.step import forward_loss, train_step  # noqa: E402
 
@@ -189,3 +191,50 @@ def test_a_checkpoint_of_other_settings_is_not_resumed(
     monkeypatch.setattr(training, "train_step", lambda *args: (calls.append(1), real_step(*args))[1])
     _recipe_run(tmp_path, "run", 3, lr0=1e-3)
     assert len(calls) == 3
+
+
+def test_the_pretrained_encoder_starts_from_its_imagenet_weights() -> None:
+    """Proves: ``encoder: lite0`` builds on EfficientNet-Lite0's shipped ImageNet weights (not a
+    random start), and answers at the input's size as the U-Net does."""
+    net = lite_unet(3)
+    assert torch.equal(net.stem[0].weight, lite0_net()._conv_stem.weight)
+    with torch.no_grad():
+        assert net.eval()(torch.rand(1, 3, 320, 160)).shape == (1, 4, 320, 160)
+
+
+def test_a_phone_network_with_the_pretrained_encoder_exports_what_the_grader_loads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Proves: a recipe stage with ``encoder: lite0`` trains its steps and writes an ONNX file the
+    station's SegModel loads and runs like the U-Net's (same input, classes and output)."""
+    monkeypatch.setattr(training, "WORK_DIR", tmp_path / "work")
+    out = tmp_path / "phone_defects.onnx"
+    info = training.train(
+        "phone",
+        12,
+        1.0,
+        out,
+        threads=1,
+        batch=8,
+        crop=64,
+        steps=2,
+        encoder="lite0",
+        checkpoint=tmp_path / "ck.pt",
+    )
+    assert info["steps"] == 2 and info["encoder"] == "lite0"
+    model = SegModel(out, "phone", threads=1)
+    assert model.info.classes[1:] == training.CLASSES["phone"]
+    probs = model.predict(np.full((320, 160, 3), 128, np.uint8))
+    assert probs.shape == (len(training.CLASSES["phone"]) + 1, 320, 160)
+    assert np.allclose(probs.sum(axis=0), 1.0, atol=1e-3)
+
+
+def test_an_unknown_encoder_is_refused_before_any_rendering(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Proves: a recipe naming an encoder that does not exist fails at once with the choices named,
+    not after minutes of rendering."""
+    monkeypatch.setattr(training, "WORK_DIR", tmp_path / "work")
+    with pytest.raises(ValueError, match=r"unknown encoder 'resnet'.*lite0"):
+        training.train("phone", 12, 1.0, tmp_path / "m.onnx", encoder="resnet")
+    assert not (tmp_path / "work").exists()
