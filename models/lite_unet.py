@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from models.backbones import lite0_net
+from models.conv_blocks import double_conv
 
 # Lite0 blocks kept, and the ones whose outputs feed the decoder (strides 2, 4, 8, 16; channels).
 ENCODER_BLOCKS = 8
@@ -28,16 +29,6 @@ def lite_unet(n_classes: int) -> Any:
     import torch  # train extra
     from torch import nn
 
-    def block(cin: int, cout: int) -> nn.Sequential:
-        return nn.Sequential(
-            nn.Conv2d(cin, cout, 3, padding=1, bias=False),
-            nn.BatchNorm2d(cout),
-            nn.ReLU(inplace=True),
-            nn.Conv2d(cout, cout, 3, padding=1, bias=False),
-            nn.BatchNorm2d(cout),
-            nn.ReLU(inplace=True),
-        )
-
     lite = lite0_net().train().requires_grad_(True)
 
     class LiteUNet(nn.Module):
@@ -45,12 +36,14 @@ def lite_unet(n_classes: int) -> Any:
             super().__init__()
             self.stem = nn.Sequential(lite._conv_stem, lite._bn0, nn.ReLU6())
             self.blocks = nn.ModuleList(lite._blocks[:ENCODER_BLOCKS])
-            self.full = block(3, FULL_RES_WIDTH)
+            self.full = double_conv(3, FULL_RES_WIDTH)
             widths = [FULL_RES_WIDTH] + [c for _, c in SKIPS]  # 12, 16, 24, 40, 80
             self.ups = nn.ModuleList(
                 nn.ConvTranspose2d(widths[i + 1], widths[i], 2, 2) for i in reversed(range(len(SKIPS)))
             )
-            self.decs = nn.ModuleList(block(2 * widths[i], widths[i]) for i in reversed(range(len(SKIPS))))
+            self.decs = nn.ModuleList(
+                double_conv(2 * widths[i], widths[i]) for i in reversed(range(len(SKIPS)))
+            )
             self.head = nn.Conv2d(FULL_RES_WIDTH, n_classes + 1, 1)
 
         def forward(self, x: torch.Tensor) -> torch.Tensor:

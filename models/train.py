@@ -29,6 +29,7 @@ from inspector.grading.locate import (
     rectify_phone,
 )
 from models import checkpoint as checkpoints
+from models.conv_blocks import double_conv
 from models.crop_labels import crop_labels
 from models.hard_negatives import MinedWindows, mine_windows
 from models.lite_unet import lite_unet
@@ -395,16 +396,6 @@ def _net(n_classes: int, widths: tuple[int, int, int, int] = UNET_WIDTHS) -> Any
     import torch
     from torch import nn
 
-    def block(cin: int, cout: int) -> nn.Sequential:
-        return nn.Sequential(
-            nn.Conv2d(cin, cout, 3, padding=1, bias=False),
-            nn.BatchNorm2d(cout),
-            nn.ReLU(inplace=True),
-            nn.Conv2d(cout, cout, 3, padding=1, bias=False),
-            nn.BatchNorm2d(cout),
-            nn.ReLU(inplace=True),
-        )
-
     class UNet(nn.Module):
         """Small 3-level U-Net: thin lines need full resolution, the rest is context."""
 
@@ -412,15 +403,15 @@ def _net(n_classes: int, widths: tuple[int, int, int, int] = UNET_WIDTHS) -> Any
             super().__init__()
             c = widths
             self.e0, self.e1, self.e2, self.e3 = (
-                block(3, c[0]),
-                block(c[0], c[1]),
-                block(c[1], c[2]),
-                block(c[2], c[3]),
+                double_conv(3, c[0]),
+                double_conv(c[0], c[1]),
+                double_conv(c[1], c[2]),
+                double_conv(c[2], c[3]),
             )
             self.pool = nn.MaxPool2d(2)
-            self.u2, self.d2 = nn.ConvTranspose2d(c[3], c[2], 2, 2), block(2 * c[2], c[2])
-            self.u1, self.d1 = nn.ConvTranspose2d(c[2], c[1], 2, 2), block(2 * c[1], c[1])
-            self.u0, self.d0 = nn.ConvTranspose2d(c[1], c[0], 2, 2), block(2 * c[0], c[0])
+            self.u2, self.d2 = nn.ConvTranspose2d(c[3], c[2], 2, 2), double_conv(2 * c[2], c[2])
+            self.u1, self.d1 = nn.ConvTranspose2d(c[2], c[1], 2, 2), double_conv(2 * c[1], c[1])
+            self.u0, self.d0 = nn.ConvTranspose2d(c[1], c[0], 2, 2), double_conv(2 * c[0], c[0])
             self.head = nn.Conv2d(c[0], n_classes + 1, 1)
 
         def forward(self, x: torch.Tensor) -> torch.Tensor:
