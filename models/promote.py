@@ -52,6 +52,10 @@ GATES: dict[str, tuple[Gate, ...]] = {
             True,
             0.02,
         ),
+        # v5.0 passed while grading 7 points fewer clean renders A (0.903 against v4.0's 0.973): no
+        # other gate sees a seller's clean phone lose its grade to false marks. The slack is about three
+        # of the ~100 clean phones among the held-out renders.
+        Gate("synthetic clean phones graded A", ("phone", "clean_graded_a_rate"), True, 0.03),
         # The real validation part (models/real_split.csv: 13 damaged, 47 intact, 54 oil/stain photos):
         # each slack is about one photo, so one photo either way is noise and two are a loss.
         Gate("real validation AUROC damaged/intact", ("real", "whole", "auroc"), True, 0.02),
