@@ -38,7 +38,7 @@ from models.backbone_choice import (
     painted_copies,
     photos_to_read,
 )
-from models.backbones import BACKBONES, image_features, session
+from models.backbones import BACKBONES, ensure_built, image_features, session
 from models.evaluate_real import markdown
 from models.real_split import SPLIT_CSV, Label, Split, read_csv, shared_data_dir
 from models.synth.station_frames import station_frame
@@ -48,7 +48,8 @@ BACKBONE = "efficientnet_lite0"
 GRID, ROWS, SIZE = 2, 3, 224  # the card says why
 RENDER_SEED0 = 700_000  # the evaluation renders use seeds below 100,000
 RENDERS_PER_CLASS = 120  # clean, scratched, cracked phones; half screen, half back
-WORK = Path(__file__).resolve().parent / "work"
+SHIPPED_DIR = Path(__file__).resolve().parent  # models/: what the product loads
+WORK = SHIPPED_DIR / "work"
 VIEW_TAG = f"_item{GRID}x{ROWS}x{SIZE}"
 RENDER_CACHE = WORK / "features" / f"{BACKBONE}{VIEW_TAG}_renders.npz"
 
@@ -97,9 +98,7 @@ def build(out_dir: Path, data: Path, models_dir: Path, renders: int = RENDERS_PE
     """Write ``damage_backbone.onnx`` and ``phone_damage_head.json`` into ``out_dir``; ``models_dir``
     holds the phone model whose locator frames the item."""
     backbone = BACKBONES[BACKBONE]
-    if not backbone.path.is_file():
-        backbone.path.parent.mkdir(parents=True, exist_ok=True)
-        backbone.build(backbone.path)
+    ensure_built(backbone, SHIPPED_DIR / BACKBONE_FILE)
     photos = read_csv(SPLIT_CSV)
     view = item_viewer(models_dir)
     feats = extract(backbone, photos_to_read(photos, test=False), data, view, VIEW_TAG, GRID, SIZE, ROWS)
