@@ -70,6 +70,7 @@ def eval_synthetic(grader: Grader, kind: str, n: int) -> dict[str, Any]:
     found: dict[str, list[bool]] = {c: [] for c in classes}  # per class: items that have it, located?
     scratch_as_crack: list[bool] = []  # scratched but not cracked items: a crack reported?
     crack_as_wear: list[bool] = []  # cracked items: graded as mere wear (between best and lowest)?
+    crack_not_lowest: list[bool] = []  # cracked items: graded anything but the lowest grade?
     pred_grades: list[str] = []  # predicted grades, in scene order
     clean_marked: dict[str, list[bool]] = {c: [] for c in classes}  # per class: undamaged items marked?
     confusion: dict[str, dict[str, int]] = {}
@@ -110,6 +111,7 @@ def eval_synthetic(grader: Grader, kind: str, n: int) -> dict[str, Any]:
             scratch_as_crack.append(res.measurements["crack"].count > 0)
         if kind == "phone" and gt_meas["crack"].count:
             crack_as_wear.append(0 < scale.grade_index(res.grade) < len(scale.grades) - 1)
+            crack_not_lowest.append(scale.grade_index(res.grade) < len(scale.grades) - 1)
     iou = {name: (float(inter[ci] / union[ci]) if union[ci] else None) for ci, name in enumerate(classes, 1)}
     lowest, best = scale.grades[-1].grade, scale.grades[0].grade
     return {
@@ -127,6 +129,7 @@ def eval_synthetic(grader: Grader, kind: str, n: int) -> dict[str, Any]:
         "mean_item_recall_located": float(np.mean([np.mean(v) for v in found.values() if v])),
         "scratched_uncracked_read_as_cracked": float(np.mean(scratch_as_crack)) if scratch_as_crack else None,
         "cracked_graded_as_wear": float(np.mean(crack_as_wear)) if crack_as_wear else None,
+        "cracked_not_graded_lowest": float(np.mean(crack_not_lowest)) if crack_not_lowest else None,
         "clean_graded_a_rate": float(
             np.mean([g == "A" for g, d in zip(pred_grades, damaged, strict=True) if not d])
         )
@@ -200,7 +203,8 @@ def markdown(report: dict[str, Any]) -> str:
                 else ""
             )
             + (
-                f"; cracked phones graded as mere wear {_fmt(cw)}"
+                f"; cracked phones graded as mere wear {_fmt(cw)}, not graded lowest "
+                f"{_fmt(r.get('cracked_not_graded_lowest'))}"
                 if (cw := r.get("cracked_graded_as_wear")) is not None
                 else ""
             )

@@ -241,3 +241,15 @@ def test_a_rebuild_that_takes_grade_a_from_clean_phones_is_not_shipped() -> None
     ok, rows = compare("phone", shipped, _with(("phone", "clean_graded_a_rate"), 0.903))
     assert not ok and any("clean phones graded A | 0.973 | 0.903 | worse" in r for r in rows)
     assert compare("phone", shipped, _with(("phone", "clean_graded_a_rate"), 0.953))[0]
+
+
+def test_a_cracked_phone_counts_against_a_rebuild_whatever_grade_below_d_it_gets() -> None:
+    """Proves: the gate counts cracked phones certified anything but D. Three cracked phones that the
+    shipped model graded A and the rebuild grades C (its scratches found, the crack missed by both)
+    are not a loss; three more cracked phones leaving D (0.28 -> 0.31 of 93) are."""
+    shipped = _with(("phone", "cracked_not_graded_lowest"), 0.280)
+    moved = _with(("phone", "cracked_not_graded_lowest"), 0.280)
+    moved["phone"]["cracked_graded_as_wear"] = 0.065
+    assert compare("phone", shipped, moved)[0]
+    ok, rows = compare("phone", shipped, _with(("phone", "cracked_not_graded_lowest"), 0.312))
+    assert not ok and any("cracked phones not graded D | 0.280 | 0.312 | worse" in r for r in rows)
