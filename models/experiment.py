@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import inspect
 import json
+import re
 import shutil
 import sys
 from dataclasses import dataclass, field
@@ -85,12 +86,16 @@ def parse(doc: Any) -> Experiment:
     """The experiment a decoded JSON document describes, or an ``ExperimentError`` saying what is wrong."""
     if not isinstance(doc, dict):
         raise ExperimentError("an experiment file is a JSON object with kind, n_train, threads and stages")
-    unknown_top = set(doc) - {"kind", "n_train", "threads", "stages", "why", "real_negatives"}
+    unknown_top = set(doc) - {"kind", "n_train", "threads", "stages", "why", "real_negatives", "version"}
     if unknown_top:
         raise ExperimentError(
             f"unknown keys {sorted(unknown_top)} (an experiment has kind, n_train, threads, stages, "
-            "real_negatives)"
+            "real_negatives, version)"
         )
+    # the model version its ONNX metadata says (the card's); every stage exports with it
+    version = doc.get("version")
+    if version is not None and not (isinstance(version, str) and re.fullmatch(r"\d+\.\d+\.\d+", version)):
+        raise ExperimentError(f'version must be a string like "6.0.0", not {version!r}')
     kind = doc.get("kind")
     if kind not in CLASSES:
         raise ExperimentError(f"kind must be one of {sorted(CLASSES)}, not {kind!r}")
@@ -128,6 +133,8 @@ def parse(doc: Any) -> Experiment:
                 raise ExperimentError(f"{where}: {key} {ref!r} is not an earlier stage")
             refs[key] = ref
         settings = dict(raw.get("train", {}))
+        if version is not None:
+            settings.setdefault("version", version)
         unknown = set(settings) - allowed
         if unknown:
             raise ExperimentError(

@@ -471,6 +471,7 @@ def train(
     checkpoint: Path | None = None,
     scene_mix: dict[str, float] | None = None,
     encoder: str | None = None,
+    version: str = MODEL_VERSION,
 ) -> dict[str, Any]:
     """Train (or, with ``init``, fine-tune) one model. ``n_negatives`` rendered hard negatives and the
     train part's real negatives (``real_negative_photos``) under ``real_negatives`` fill part of every
@@ -616,7 +617,7 @@ def train(
     step, epoch = pos.step, pos.epoch + 1
     net.eval()
     torch.save(net.state_dict(), state_path or WORK_DIR / f"{kind}_state.pt")
-    export_onnx(net, kind, out, active, name or f"{kind}_defects", [float(w) for w in weights])
+    export_onnx(net, kind, out, active, name or f"{kind}_defects", [float(w) for w in weights], version)
     return {
         "classes": list(active),
         "widths": list(widths),
@@ -690,7 +691,13 @@ def subset_labels(labels: np.ndarray, all_classes: tuple[str, ...], keep: tuple[
 
 
 def export_onnx(
-    net: Any, kind: str, out: Path, classes: tuple[str, ...], name: str, loss_weights: list[float]
+    net: Any,
+    kind: str,
+    out: Path,
+    classes: tuple[str, ...],
+    name: str,
+    loss_weights: list[float],
+    version: str = MODEL_VERSION,
 ) -> None:
     """Export with softmax included and dynamic spatial size; BGR uint8 scaled to 0..1 is the input.
     ``loss_weights`` (the last stage's cross-entropy class weights) go into the metadata: models/compose.py
@@ -727,7 +734,7 @@ def export_onnx(
         "classes": json.dumps(["background", *classes]),
         "input_size": json.dumps([w, h]),
         "name": name,
-        "version": MODEL_VERSION,
+        "version": version,
         "input": "NCHW float32 BGR in 0..1",
         "resample": "area" if ANTIALIAS else "linear",
         "margin_px": str(MARGIN_PX[kind]),

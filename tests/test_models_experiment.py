@@ -61,6 +61,12 @@ def test_a_mistake_anywhere_in_the_file_is_named_before_training(
         parse(_doc(**change))
 
 
+def test_a_version_that_is_not_major_minor_patch_is_refused() -> None:
+    """Proves: the recipe's model version is checked before training, as every other key is."""
+    with pytest.raises(ExperimentError, match="version must be a string like"):
+        parse({**_doc(), "version": "v6"})
+
+
 def test_the_cli_reports_a_bad_file_without_a_traceback(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -83,6 +89,7 @@ def test_stages_chain_into_models_the_grader_loads(tmp_path: Path, monkeypatch: 
 
     monkeypatch.setattr(training, "WORK_DIR", tmp_path / "work")
     doc = _doc(train={"batch": 8, "crop": 64, "lr0": 1e-3, "hard_windows": 2, "mine_threshold": 0.0})
+    doc["version"] = "6.1.0"
     file = tmp_path / "exp.json"
     file.write_text(json.dumps(doc))
     out = tmp_path / "out"
@@ -91,6 +98,7 @@ def test_stages_chain_into_models_the_grader_loads(tmp_path: Path, monkeypatch: 
         assert (out / stage / "state.pt").is_file()
         model = SegModel(out / stage / "jewelry_defects.onnx", "jewelry", threads=1)
         assert model.predict(np.full((256, 256, 3), 128, np.uint8)).shape[0] == 6
+        assert model.info.version == "6.1.0"  # the recipe's version is what the certificate records
     c1 = json.loads((out / "c1" / "info.json").read_text())
     assert c1["init"] == "s1" and c1["mine_with"] == "s1" and c1["lr0"] == 1e-3 and c1["steps"] > 0
     assert "false_marks" in c1  # the first stage's model was asked for its marks
