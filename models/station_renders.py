@@ -134,12 +134,14 @@ def grade_counts(grader: Grader, row: Row, n: int) -> tuple[Counter[str], int]:
     return counts, on_known
 
 
-def demo_grades(grader: Grader) -> list[str]:
-    """The demo's phone clean, with one scratch and cracked, screen up as the station frames it; then
-    its clean back, graded with the model its probe reports."""
+def demo_grades(grader: Grader, screen_on: bool = True) -> list[str]:
+    """The demo's phone clean, with one scratch and cracked, screen up as the station frames it (the
+    station grades the glass with the display off: ``screen_on=False``); then its clean back, graded
+    with the model its probe reports."""
     out = []
     for defects in ((), ("scratch",), ("crack",)):
-        scene = station_frame("phone", DEMO_SEED, np.random.default_rng(DEMO_SEED), defects, WIDTH)
+        rng = np.random.default_rng(DEMO_SEED)
+        scene = station_frame("phone", DEMO_SEED, rng, defects, WIDTH, screen_on=screen_on)
         out.append(grader.grade(scene.image, "phone", "screen").grade)
     back = render_scene(
         "phone", seed=DEMO_SEED, side="back", width=WIDTH, height=WIDTH * 9 // 16, phone_model=DEMO_MODEL
@@ -168,11 +170,13 @@ def main(argv: list[str] | None = None) -> None:
         print(f"| {row.label} | {' or '.join(row.wanted)} | {good} / {n} | {grades} | {known} |", flush=True)
     if args.only is not None:
         return
-    clean, scratch, crack, back = demo_grades(grader)
-    print(
-        f"\ndemo phone (seed {DEMO_SEED}), screen up: clean {clean}, one scratch {scratch}, cracked {crack}; "
-        f"clean back ({DEMO_MODEL}) {back}"
-    )
+    print()
+    for screen_on, how in ((False, "display off, as the station grades the glass"), (True, "display lit")):
+        clean, scratch, crack, back = demo_grades(grader, screen_on)
+        print(
+            f"demo phone (seed {DEMO_SEED}), screen up, {how}: clean {clean}, one scratch {scratch}, "
+            f"cracked {crack}; clean back ({DEMO_MODEL}) {back}"
+        )
 
 
 if __name__ == "__main__":

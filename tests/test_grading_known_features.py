@@ -157,11 +157,6 @@ def test_rendered_crack_among_screen_content_is_found_where_it_is(grader: Grader
     assert res.grade == "D"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the shipped pixel model marks screen text and icons (render gate: most lit harder screens; "
-    "the damage head keeps most of them suspected only). Passes once the models learn the harder renders.",
-)
 @pytest.mark.parametrize("seed", [3, 8])
 def test_lit_screen_text_and_icons_are_not_marked(grader: Grader, seed: int) -> None:
     """A clean lit screen showing text, icons, keypads or photos has no mark on it, counted or suspected."""
