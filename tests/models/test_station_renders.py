@@ -9,7 +9,8 @@ from models.station_renders import HARD_ROWS, ROWS, main
 
 def test_prints_one_row_per_kind_of_item(capsys: pytest.CaptureFixture[str]) -> None:
     """One render per row: a Markdown table with every plain and harder row, its wanted grades, a count
-    out of n and, for clean items, the marks on known parts; then the demo phone's three grades."""
+    out of n and, for clean items, the marks on known parts; then the demo phone's grades, display off
+    and lit."""
     main(["--n", "1", "--n-hard", "1"])
     lines = capsys.readouterr().out.strip().splitlines()
     assert lines[0].startswith("| rendered | wanted |")
@@ -18,6 +19,6 @@ def test_prints_one_row_per_kind_of_item(capsys: pytest.CaptureFixture[str]) -> 
     assert all(" / 1 |" in line for line in body)
     clean = [line for line, r in zip(body, (*ROWS, *HARD_ROWS), strict=True) if not r.defects]
     assert all(line.rstrip(" |").endswith("/ 1") for line in clean)
-    assert (
-        lines[-1].startswith("demo phone (seed 7), screen up: clean ") and "clean back (Pixel 6)" in lines[-1]
-    )
+    off, lit = lines[-2:]  # the station grades the glass with the display off; lit for comparison
+    assert off.startswith("demo phone (seed 7), screen up, display off") and "clean back (Pixel 6)" in off
+    assert lit.startswith("demo phone (seed 7), screen up, display lit") and "clean back (Pixel 6)" in lit
