@@ -156,10 +156,14 @@ BACKBONES: dict[str, Backbone] = {
 
 
 def session(backbone: Backbone, threads: int = 1) -> ort.InferenceSession:
+    return session_at(backbone.path, threads)
+
+
+def session_at(path: Path, threads: int = 1) -> ort.InferenceSession:
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = threads
     opts.inter_op_num_threads = 1
-    return ort.InferenceSession(str(backbone.path), opts, providers=["CPUExecutionProvider"])
+    return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
 
 
 # Two exports of the same weights differ by about 1e-6 (BatchNorm folded with another torch, machine or
@@ -179,9 +183,7 @@ def probe_batch(backbone: Backbone, n: int = 4) -> np.ndarray:
 
 
 def features_at(path: Path, x: np.ndarray) -> np.ndarray:
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = 1
-    sess = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+    sess = session_at(path)
     (out,) = sess.run(None, {sess.get_inputs()[0].name: x})
     return np.asarray(out, np.float32)
 
@@ -201,8 +203,10 @@ def ensure_built(backbone: Backbone, shipped: Path | None = None) -> bool:
     if not backbone.path.is_file():
         backbone.path.parent.mkdir(parents=True, exist_ok=True)
         backbone.build(backbone.path)
-    if shipped is None or not shipped.is_file() or shipped.read_bytes() == backbone.path.read_bytes():
-        return shipped is not None and shipped.is_file()
+    if shipped is None or not shipped.is_file():
+        return False
+    if shipped.read_bytes() == backbone.path.read_bytes():
+        return True
     if not same_features(backbone, backbone.path, shipped):
         return False
     shutil.copyfile(shipped, backbone.path)

@@ -110,8 +110,9 @@ def eval_synthetic(grader: Grader, kind: str, n: int) -> dict[str, Any]:
         if kind == "phone" and gt_meas["scratch"].count and not gt_meas["crack"].count:
             scratch_as_crack.append(res.measurements["crack"].count > 0)
         if kind == "phone" and gt_meas["crack"].count:
-            crack_as_wear.append(0 < scale.grade_index(res.grade) < len(scale.grades) - 1)
-            crack_not_lowest.append(scale.grade_index(res.grade) < len(scale.grades) - 1)
+            given = scale.grade_index(res.grade)
+            crack_as_wear.append(0 < given < len(scale.grades) - 1)
+            crack_not_lowest.append(given < len(scale.grades) - 1)
     iou = {name: (float(inter[ci] / union[ci]) if union[ci] else None) for ci, name in enumerate(classes, 1)}
     lowest, best = scale.grades[-1].grade, scale.grades[0].grade
     return {

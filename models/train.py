@@ -431,12 +431,14 @@ ENCODERS = ("lite0",)
 """Pretrained encoders a recipe may put under the pixel network (``encoder``); None: the U-Net."""
 
 
+def check_encoder(encoder: str | None) -> None:
+    if encoder is not None and encoder not in ENCODERS:
+        raise ValueError(f"unknown encoder {encoder!r}: one of {', '.join(ENCODERS)}, or none for the U-Net")
+
+
 def pixel_net(n_classes: int, widths: tuple[int, int, int, int], encoder: str | None) -> Any:
-    if encoder is None:
-        return _net(n_classes, widths)
-    if encoder == "lite0":
-        return lite_unet(n_classes)
-    raise ValueError(f"unknown encoder {encoder!r}: one of {', '.join(ENCODERS)}, or none for the U-Net")
+    check_encoder(encoder)
+    return _net(n_classes, widths) if encoder is None else lite_unet(n_classes)
 
 
 def train(
@@ -495,8 +497,7 @@ def train(
     from torch import nn
 
     call = {k: v for k, v in locals().items() if k not in ("out", "threads", "state_path", "checkpoint")}
-    if encoder is not None and encoder not in ENCODERS:  # before minutes of rendering, not after
-        raise ValueError(f"unknown encoder {encoder!r}: one of {', '.join(ENCODERS)}, or none for the U-Net")
+    check_encoder(encoder)  # before minutes of rendering, not after
 
     torch.set_num_threads(threads)
     torch.manual_seed(0)
