@@ -183,10 +183,13 @@ def _shown(
     )
 
 
-def _step_common(insp: Inspection, st: InspectionStep, locale: AppLocale, *, public: bool) -> dict[str, Any]:
+def _step_common(
+    insp: Inspection, st: InspectionStep, locale: AppLocale, notice: PublicNotice | None, *, public: bool
+) -> dict[str, Any]:
+    """The fields the console's and the public view of a step share; ``notice``: ``step_notice`` of
+    its error, worked out once by the caller."""
     res = st.result or {}
     spec = spec_at(insp, st.position)
-    notice = step_notice(st.error)
     return {
         "key": st.key,
         "label": st.label,
@@ -220,7 +223,7 @@ def _step_common(insp: Inspection, st: InspectionStep, locale: AppLocale, *, pub
 def step_out(insp: Inspection, st: InspectionStep, locale: AppLocale) -> StepOut:
     res = st.result or {}
     return StepOut(
-        **_step_common(insp, st, locale, public=False),
+        **_step_common(insp, st, locale, step_notice(st.error), public=False),
         answered_by=st.answered_by,
         # the identity step's raw device report stays in the record, not in the API
         result={k: v for k, v in res.items() if k != "report"} if st.key == "identity" else res,
@@ -230,5 +233,5 @@ def step_out(insp: Inspection, st: InspectionStep, locale: AppLocale) -> StepOut
 def step_public(insp: Inspection, st: InspectionStep, locale: AppLocale) -> StepPublic:
     notice = step_notice(st.error)
     return StepPublic(
-        **_step_common(insp, st, locale, public=True), error_code=notice.value if notice else None
+        **_step_common(insp, st, locale, notice, public=True), error_code=notice.value if notice else None
     )
