@@ -43,7 +43,7 @@ from models.evaluate_real import markdown
 from models.real_split import SPLIT_CSV, Label, Split, read_csv, shared_data_dir
 from models.synth.station_frames import station_frame
 
-BACKBONE = "efficientnet_lite0"
+BACKBONE = "efficientnet_lite0_int8"
 # the item view's tiles (columns, rows: a phone is about twice as long as wide), each squashed to SIZE px
 GRID, ROWS, SIZE = 2, 3, 224  # the card says why
 RENDER_SEED0 = 700_000  # the evaluation renders use seeds below 100,000

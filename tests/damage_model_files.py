@@ -1,5 +1,5 @@
 """A scratch models directory for tests that change one shipped model file: the phone grader also
-needs the shipped item-level damage model beside it (the backbone linked, not copied: 13.5 MB)."""
+needs the shipped item-level damage model beside it (the backbone linked, not copied: 3.8 MB)."""
 
 from __future__ import annotations
 

@@ -22,20 +22,23 @@ HALVE_ODD_FROM = 3.0
 on) one area resize is kept, so those crops stay exactly what they were."""
 
 
-def _halve(src_side: int, side: int) -> bool:
+def _halve(src_side: int, side: int, halve_from: float) -> bool:
     f = src_side / side
-    return f >= HALVE_FROM or (f >= HALVE_ODD_FROM and not f.is_integer())
+    return f >= halve_from or (f >= HALVE_ODD_FROM and not f.is_integer())
 
 
-def area_shrink(image: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, tuple[float, float]]:
+def area_shrink(
+    image: np.ndarray, size: tuple[int, int], halve_from: float = HALVE_FROM
+) -> tuple[np.ndarray, tuple[float, float]]:
     """``image`` area-averaged down to ``size`` (w, h), and the (x, y) scale from it to the result.
 
-    Halves first while both factors call for it (``HALVE_FROM``; an odd last row or column is left
+    Halves first while both factors call for it (``halve_from``; an odd last row or column is left
     out), then one area resize of what is left: the same block means as one area resize where the
-    factor is an integer (12 = 2 x 2 x 3), nearly the same otherwise."""
+    factor is an integer (12 = 2 x 2 x 3), nearly the same otherwise. A view no model was trained on
+    at that scale halves from 2 (``halve_from=2``): a quarter of the time."""
     w, h = size
     src, k = image, 1
-    while _halve(src.shape[1], w) and _halve(src.shape[0], h):
+    while _halve(src.shape[1], w, halve_from) and _halve(src.shape[0], h, halve_from):
         hh, hw = src.shape[0] // 2, src.shape[1] // 2
         src = cv2.resize(src[: 2 * hh, : 2 * hw], (hw, hh), interpolation=cv2.INTER_AREA)
         k *= 2
@@ -44,21 +47,26 @@ def area_shrink(image: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, t
 
 
 def warp_to_crop(
-    image: np.ndarray, to_crop: np.ndarray, size: tuple[int, int], antialias: bool
+    image: np.ndarray,
+    to_crop: np.ndarray,
+    size: tuple[int, int],
+    antialias: bool,
+    halve_from: float = HALVE_FROM,
 ) -> np.ndarray:
     """Warp ``image`` by the homography ``to_crop`` into a ``size`` (w, h) crop.
 
     With ``antialias`` the part of the frame under the crop is first shrunk with ``INTER_AREA`` by the
     warp's own scale, so every frame pixel counts once and thin lines stay continuous; the remaining
-    warp is then close to 1:1. Works for float maps too (the renderer's visibility maps)."""
-    src, h_src = _area_shrunk(image, to_crop, size) if antialias else (image, to_crop)
+    warp is then close to 1:1. Works for float maps too (the renderer's visibility maps).
+    ``halve_from``: see ``area_shrink``."""
+    src, h_src = _area_shrunk(image, to_crop, size, halve_from) if antialias else (image, to_crop)
     return np.asarray(
         cv2.warpPerspective(src, h_src, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     )
 
 
 def _area_shrunk(
-    image: np.ndarray, to_crop: np.ndarray, size: tuple[int, int]
+    image: np.ndarray, to_crop: np.ndarray, size: tuple[int, int], halve_from: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """The frame region under the crop, area-averaged down by the warp's scale, and the homography
     from it to the crop; the frame itself when the warp hardly shrinks."""
@@ -75,7 +83,7 @@ def _area_shrunk(
     if f <= ANTIALIAS_FROM or x1 - x0 < 2 or y1 - y0 < 2:
         return image, to_crop
     sw, sh = max(1, round((x1 - x0) / f)), max(1, round((y1 - y0) / f))
-    small, (sx, sy) = area_shrink(image[y0:y1, x0:x1], (sw, sh))
+    small, (sx, sy) = area_shrink(image[y0:y1, x0:x1], (sw, sh), halve_from)
     # frame -> small: shift to the region, then scale; the crop homography composes after its inverse
     to_small = np.array([[sx, 0, 0], [0, sy, 0], [0, 0, 1]]) @ np.array(
         [[1, 0, -x0], [0, 1, -y0], [0, 0, 1]], np.float64
