@@ -21,14 +21,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, replace
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from inspector.grading.item_damage import LinearHead
 from models.backbones import BACKBONES, GRID, SIZE, Backbone, head_input, image_features, session
 from models.evaluate_real import TARGETS, Figures, Verdict, figures, markdown, table
 from models.painted import base_image, paint_crack
-from models.real_split import SPLIT_CSV, Label, RealPhoto, Split, read_csv, shared_data_dir
+from models.real_split import SPLIT_CSV, Label, RealPhoto, Split, read_csv, read_image, shared_data_dir
 
 WORK = Path(__file__).resolve().parent / "work"
 FEATURES_DIR = WORK / "features"
@@ -98,9 +97,7 @@ def painted_copies(photos: Iterable[RealPhoto], split: Split) -> list[RealPhoto]
 
 def _load(data: Path, p: RealPhoto) -> np.ndarray:
     file, _, copy = p.file.partition("#")
-    img = cv2.imread(str(data / file))
-    if img is None:
-        raise RuntimeError(f"{data / file}: not readable as an image")
+    img = read_image(data, file)
     if not copy:
         return img
     return base_image(img) if "#" + copy == BASE else paint_crack(img, int(p.sha256[:8], 16))[0]

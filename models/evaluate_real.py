@@ -19,13 +19,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 
 from inspector.grading import Grader
 from models.cpu_share import add_threads_argument, use_threads
 from models.metrics import auroc
-from models.real_split import SPLIT_CSV, Label, RealPhoto, read_csv, shared_data_dir
+from models.real_split import SPLIT_CSV, Label, RealPhoto, read_csv, read_image, shared_data_dir
 
 WORK = Path(__file__).resolve().parent / "work"
 TARGETS = (
@@ -141,10 +140,7 @@ def grade_photos(
     for p in photos:
         key = f"{model}:{p.sha256}"
         if key not in done:
-            img = cv2.imread(str(data / p.file))
-            if img is None:
-                raise RuntimeError(f"{data / p.file}: not readable as an image")
-            res = grader.grade(img, "phone", "screen")
+            res = grader.grade(read_image(data, p.file), "phone", "screen")
             done[key] = {
                 "score": res.damage_score,
                 "below_best": res.grade != best,

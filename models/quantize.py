@@ -13,7 +13,6 @@ import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import cv2
 import numpy as np
 import onnx
 from onnxruntime.quantization import (
@@ -25,7 +24,7 @@ from onnxruntime.quantization import (
 )
 from onnxruntime.quantization.shape_inference import quant_pre_process
 
-from models.real_split import SPLIT_CSV, Split, read_csv, shared_data_dir
+from models.real_split import SPLIT_CSV, Split, read_csv, read_image, shared_data_dir
 
 CALIBRATION_PHOTOS = 64
 
@@ -43,13 +42,7 @@ def calibration_images(n: int = CALIBRATION_PHOTOS, data: Path | None = None) ->
     """The first ``n`` train photos by hash (BGR): always the same ones."""
     data = data or shared_data_dir()
     train = sorted((p for p in read_csv(SPLIT_CSV) if p.split == Split.TRAIN), key=lambda p: p.sha256)
-    images = []
-    for p in train[:n]:
-        image = cv2.imread(str(data / p.file), cv2.IMREAD_COLOR)
-        if image is None:
-            raise FileNotFoundError(f"calibration photo {data / p.file} is missing or unreadable")
-        images.append(image)
-    return images
+    return [read_image(data, p.file) for p in train[:n]]
 
 
 def quantize(

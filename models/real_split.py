@@ -25,6 +25,9 @@ from dataclasses import astuple, dataclass, fields
 from enum import StrEnum
 from pathlib import Path
 
+import cv2
+import numpy as np
+
 SPLIT_CSV = Path(__file__).resolve().parent / "real_split.csv"
 REPO_ROOT = Path(__file__).resolve().parents[1]
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
@@ -167,6 +170,14 @@ def read_csv(path: Path = SPLIT_CSV) -> list[RealPhoto]:
             )
             for r in csv.DictReader(f)
         ]
+
+
+def read_image(data: Path, file: str) -> np.ndarray:
+    """The photo ``file`` (a path under ``data``) as BGR; RuntimeError naming it when it cannot be read."""
+    img = cv2.imread(str(data / file), cv2.IMREAD_COLOR)
+    if img is None:
+        raise RuntimeError(f"{data / file}: not readable as an image")
+    return np.asarray(img)
 
 
 def differences(committed: list[RealPhoto], derived: list[RealPhoto]) -> list[str]:
