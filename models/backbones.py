@@ -22,6 +22,7 @@ import numpy as np
 import onnxruntime as ort
 
 from inspector.grading.item_damage import GRID, SIZE, head_input, lite_input, views
+from models.item_views import PHONE as PHONE_VIEWS
 
 WORK = Path(__file__).resolve().parent / "work"
 BACKBONE_DIR = WORK / "backbones"
@@ -119,8 +120,8 @@ def _build_lite0_int8(out: Path) -> None:
 
 
 def _lite0_views(image_bgr: np.ndarray) -> np.ndarray:
-    """A photo as the shipped head's views (whole, then 2 x 3 tiles) in Lite0's input."""
-    return lite_input(views(image_bgr, 2, SIZE, 3))
+    """A photo as the phone head's views (``models.item_views``) in Lite0's input."""
+    return lite_input(views(image_bgr, PHONE_VIEWS.grid, PHONE_VIEWS.size, PHONE_VIEWS.rows))
 
 
 # Two exports of the same weights differ by about 1e-6 (BatchNorm folded with another torch, machine or

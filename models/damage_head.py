@@ -40,18 +40,16 @@ from models.backbone_choice import (
 )
 from models.backbones import BACKBONES, ensure_built, image_features, session
 from models.evaluate_real import markdown
+from models.item_views import PHONE as VIEWS
 from models.real_split import SPLIT_CSV, Label, Split, read_csv, shared_data_dir
 from models.synth.station_frames import station_frame
 
 BACKBONE = "efficientnet_lite0_int8"
-# the item view's tiles (columns, rows: a phone is about twice as long as wide), each squashed to SIZE px
-GRID, ROWS, SIZE = 2, 3, 224  # the card says why
 RENDER_SEED0 = 700_000  # the evaluation renders use seeds below 100,000
 RENDERS_PER_CLASS = 120  # clean, scratched, cracked phones; half screen, half back
 SHIPPED_DIR = Path(__file__).resolve().parent  # models/: what the product loads
 WORK = SHIPPED_DIR / "work"
-VIEW_TAG = f"_item{GRID}x{ROWS}x{SIZE}"
-RENDER_CACHE = WORK / "features" / f"{BACKBONE}{VIEW_TAG}_renders.npz"
+RENDER_CACHE = WORK / "features" / f"{BACKBONE}{VIEWS.tag}_renders.npz"
 
 
 def item_viewer(models_dir: Path) -> Callable[[np.ndarray], np.ndarray]:
@@ -61,7 +59,7 @@ def item_viewer(models_dir: Path) -> Callable[[np.ndarray], np.ndarray]:
 
     def view(image: np.ndarray) -> np.ndarray:
         loc = seg.locate(image)
-        return item_view(image, loc.quad if loc.found else None, max(GRID, ROWS) * SIZE)
+        return item_view(image, loc.quad if loc.found else None, VIEWS.longest)
 
     return view
 
@@ -84,7 +82,9 @@ def render_features(
         width = int(rng.choice([960, 1280]))
         side = "screen" if (i // 3) % 2 == 0 else "back"
         scene = station_frame("phone", seed, rng, defects, width, side=side)
-        xs.append(head_input(image_features(sess, backbone, view(scene.image), GRID, SIZE, ROWS)))
+        xs.append(
+            head_input(image_features(sess, backbone, view(scene.image), VIEWS.grid, VIEWS.size, VIEWS.rows))
+        )
         ys.append(defects == ("crack",))
         if (i + 1) % 30 == 0:
             print(f"renders: {i + 1}/{3 * n}", flush=True)
@@ -101,7 +101,16 @@ def build(out_dir: Path, data: Path, models_dir: Path, renders: int = RENDERS_PE
     ensure_built(backbone, SHIPPED_DIR / BACKBONE_FILE)
     photos = read_csv(SPLIT_CSV)
     view = item_viewer(models_dir)
-    feats = extract(backbone, photos_to_read(photos, test=False), data, view, VIEW_TAG, GRID, SIZE, ROWS)
+    feats = extract(
+        backbone,
+        photos_to_read(photos, test=False),
+        data,
+        view,
+        VIEWS.tag,
+        VIEWS.grid,
+        VIEWS.size,
+        VIEWS.rows,
+    )
     train = [p for p in photos if p.split == Split.TRAIN]
     train += painted_copies(train, Split.TRAIN)
     val = [p for p in photos if p.split == Split.VALIDATION]
@@ -116,7 +125,9 @@ def build(out_dir: Path, data: Path, models_dir: Path, renders: int = RENDERS_PE
     out_dir.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(backbone.path, out_dir / BACKBONE_FILE)
     sha = hashlib.sha256((out_dir / BACKBONE_FILE).read_bytes()).hexdigest()
-    head = replace(head, threshold=threshold, backbone_sha256=sha, grid=GRID, size=SIZE, rows=ROWS)
+    head = replace(
+        head, threshold=threshold, backbone_sha256=sha, grid=VIEWS.grid, size=VIEWS.size, rows=VIEWS.rows
+    )
     (out_dir / "phone_damage_head.json").write_text(head.to_json() + "\n")
     ItemDamage(out_dir, "phone")  # loads as the grader will, or fails here
     return head
@@ -141,7 +152,14 @@ def main(argv: list[str] | None = None) -> None:
         view = item_viewer(args.models_dir)
         data = args.data or shared_data_dir()
         feats = extract(
-            BACKBONES[BACKBONE], photos_to_read(photos, test=False), data, view, VIEW_TAG, GRID, SIZE, ROWS
+            BACKBONES[BACKBONE],
+            photos_to_read(photos, test=False),
+            data,
+            view,
+            VIEWS.tag,
+            VIEWS.grid,
+            VIEWS.size,
+            VIEWS.rows,
         )
         print(markdown(evaluate_candidate(BACKBONE, photos, feats, painted=True)[1]))
     print(
