@@ -190,10 +190,20 @@ class Driver(threading.Thread):
         self.stop.wait(seconds)
 
 
+def answer(step: dict[str, Any]) -> dict[str, Any]:
+    """What the operator answers a waiting step: declare the piece, confirm every marked finding of
+    the review, pass an operator check."""
+    if step["key"] == "review":
+        findings = (step.get("result") or {}).get("findings") or []
+        return {"decisions": [{"finding": f["id"], "decision": "confirm"} for f in findings]}
+    return ANSWERS.get(step["key"], {"passed": True})
+
+
 class InspectionDriver(Driver):
     def __init__(self, client: httpx.Client, iid: int) -> None:
         super().__init__(f"drive-inspection-{iid}")
         self.client, self.iid = client, iid
+        self.refused: str | None = None  # the station's refusal of an answer: the campaign's own fault
 
     def run(self) -> None:
         while not self.stop.is_set():
@@ -204,10 +214,12 @@ class InspectionDriver(Driver):
                 waiting = [s for s in view["steps"] if s["status"] == "waiting"]
                 if view["status"] == "waiting_operator" and waiting:
                     key = waiting[0]["key"]
-                    self.client.post(
-                        f"/api/station/inspections/{self.iid}/steps/{key}/answer",
-                        json=ANSWERS.get(key, {"passed": True}),
+                    r = self.client.post(
+                        f"/api/station/inspections/{self.iid}/steps/{key}/answer", json=answer(waiting[0])
                     )
+                    if r.status_code == 422:  # asking again would get the same answer: stop and say so
+                        self.refused = f"the station refused the answer to step {key!r}: {r.text[:300]}"
+                        return
             except (httpx.HTTPError, ValueError, KeyError):
                 self.pause(0.2)
             self.pause(0.05)
@@ -574,6 +586,8 @@ class Campaign:
         while inspection_status(self.engine, iid) == "running" and time.monotonic() < deadline:
             time.sleep(0.2)
         issues = check_inspection(self.engine, self.op, self.photos, STATION_ID, iid)
+        if isinstance(driver, InspectionDriver) and driver.refused:
+            issues.append(driver.refused)
         if inspection_status(self.engine, iid) == "running":  # stuck: a restart frees it for the next fault
             self.server.kill()
             self._restart()

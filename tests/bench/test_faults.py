@@ -15,7 +15,9 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.mark.slow
 def test_campaign_kills_and_pulls_cables_and_reports_every_inspection_consistent(tmp_path: Path) -> None:
     """Six kill -9 and cable-pull faults over inspections and claims run end to end, are all counted,
-    and leave every inspection and claim consistent (the command exits 0 and says so in its JSON)."""
+    and leave every inspection and claim consistent (the command exits 0 and says so in its JSON).
+    The campaign's operator gets inspections through the review to a certificate and its staff
+    close claims against them: a campaign stuck at a step it cannot answer tests nothing."""
     out = tmp_path / "report.json"
     done = subprocess.run(
         [
@@ -26,7 +28,7 @@ def test_campaign_kills_and_pulls_cables_and_reports_every_inspection_consistent
             "--kinds",
             "kill,cable",
             "--seed",
-            "11",
+            "1",  # its faults fall on inspections and, once items are certified, on claims
             "--claim-share",
             "0.5",
             "--workdir",
@@ -44,6 +46,10 @@ def test_campaign_kills_and_pulls_cables_and_reports_every_inspection_consistent
     assert sum(report["faults_injected"].values()) == 6
     assert set(report["faults_injected"]) <= {"kill", "cable"}
     assert report["inspections_total"] >= 1
+    assert report["faults_on"].get("claim", 0) >= 1
+    assert report["inspections_by_status"].get("completed", 0) >= 1
+    assert "waiting_operator" not in report["inspections_by_status"]
+    assert report["claims_total"] >= 1 and report["claims_by_state"] == {"closed": report["claims_total"]}
     assert report["inspections_consistent"] == report["inspections_total"]
     assert report["claims_consistent"] == report["claims_total"]
     assert report["inconsistencies"] == []
