@@ -50,6 +50,7 @@ import httpx  # noqa: E402
 from sqlalchemy.engine import Engine, make_url  # noqa: E402
 from sqlmodel import Session, col, select  # noqa: E402
 
+from bench.auto_operator import answer  # noqa: E402
 from bench.faultkit.checks import (  # noqa: E402
     all_claim_refs,
     all_inspection_ids,
@@ -76,7 +77,6 @@ PG_URL = os.environ.get(
 STATION_ID = "station-1"
 SETTLE_S = 30.0  # an inspection still "running" this long after a fault cleared has no worker
 UP_S = 30.0  # the station must answer again this soon after a fault cleared
-ANSWERS: dict[str, dict[str, Any]] = {"declare": {"fields": {"metal": "gold", "hallmark": "750"}}}
 DEVICES = {"phone": ("phone", "rig"), "jewelry": ("scale", "rig")}
 
 
@@ -188,15 +188,6 @@ class Driver(threading.Thread):
 
     def pause(self, seconds: float) -> None:
         self.stop.wait(seconds)
-
-
-def answer(step: dict[str, Any]) -> dict[str, Any]:
-    """What the operator answers a waiting step: declare the piece, confirm every marked finding of
-    the review, pass an operator check."""
-    if step["key"] == "review":
-        findings = (step.get("result") or {}).get("findings") or []
-        return {"decisions": [{"finding": f["id"], "decision": "confirm"} for f in findings]}
-    return ANSWERS.get(step["key"], {"passed": True})
 
 
 class InspectionDriver(Driver):

@@ -24,12 +24,11 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.auto_operator import answer  # noqa: E402
 from inspector.auth import Role, create_user, issue_token  # noqa: E402
 from inspector.config import Settings  # noqa: E402
 from inspector.db import session_scope  # noqa: E402
 from inspector.station.runtime import RunningStation, free_port  # noqa: E402
-
-ANSWERS: dict[str, dict[str, Any]] = {"declare": {"fields": {"metal": "gold", "hallmark": "750"}}}
 
 
 def run_one(client: httpx.Client, station: Any, kind: str) -> dict[str, Any]:
@@ -53,9 +52,11 @@ def run_one(client: httpx.Client, station: Any, kind: str) -> dict[str, Any]:
         if view["status"] == "waiting_operator" and waiting:
             a = time.perf_counter()
             key = waiting[0]["key"]
-            client.post(
-                f"/api/station/inspections/{iid}/steps/{key}/answer", json=ANSWERS.get(key, {"passed": True})
-            )
+            r = client.post(f"/api/station/inspections/{iid}/steps/{key}/answer", json=answer(waiting[0]))
+            if r.status_code == 422:
+                raise SystemExit(
+                    f"{kind} inspection {iid}: the station refused the answer to {key!r}: {r.text}"
+                )
             operator_s += time.perf_counter() - a
     station.bus.remove_listener(listen)
     view = client.get(f"/api/station/inspections/{iid}").json()

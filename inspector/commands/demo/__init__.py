@@ -30,6 +30,8 @@ from inspector.commands.demo.platform_process import (
 from inspector.commands.serve import add_common, settings_from_args, wait_until_stopped
 from inspector.config import Settings
 from inspector.logsetup import configure_from_args
+from inspector.station.flows import REVIEW
+from inspector.station.review import agreeing_decisions
 from inspector.station.states import InspectionStatus
 
 ICON = {"passed": "✔", "warning": "!", "failed": "✘", "skipped": "-", "error": "⚠"}
@@ -117,13 +119,8 @@ class Progress:
 def _default_answer(step: dict[str, Any]) -> dict[str, Any]:
     """The demo operator passes every check and agrees with the grader: every defect it counted
     confirmed, every possible one it did not count rejected."""
-    if step["action"] == "operator.review":
-        found = (step.get("result") or {}).get("findings") or []
-        return {
-            "decisions": [
-                {"finding": f["id"], "decision": "reject" if f.get("suspected") else "confirm"} for f in found
-            ]
-        }
+    if step["action"] == REVIEW:
+        return {"decisions": agreeing_decisions((step.get("result") or {}).get("findings") or [])}
     return {"passed": True}
 
 
