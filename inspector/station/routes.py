@@ -11,7 +11,7 @@ import asyncio
 import io
 import json
 import threading
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any, Literal
 
@@ -21,12 +21,10 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import (
     FileResponse,
     HTMLResponse,
-    JSONResponse,
     RedirectResponse,
     Response,
     StreamingResponse,
 )
-from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 
 from inspector.auth import Role, User, optional_user, require_roles
@@ -41,26 +39,8 @@ from inspector.web.params import OptionalRowIdQuery, RowId
 from inspector.web.responses import body_of, refusals
 from inspector.web.templating import templates
 
-
-class _StationRoute(APIRoute):
-    """Every station endpoint answers a refused action (StationError) with its status and reason:
-    ``detail`` in English for programs, ``message`` in the reader's language for the console."""
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
-
-        async def route(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except StationError as exc:
-                body = {"detail": str(exc), "message": exc.text(request_locale(request))}
-                return JSONResponse(body, status_code=exc.status)
-
-        return route
-
-
 # Operator routes answer 401/403 before anything else; 400 is a body that is not UTF-8 JSON.
-router = APIRouter(route_class=_StationRoute, responses=refusals(400, 401, 403, 404, 409, 422))
+router = APIRouter(responses=refusals(400, 401, 403, 404, 409, 422))
 STATIC = Path(__file__).parent / "static"
 _create_lock = threading.Lock()
 operator_only = require_roles(Role.operator)

@@ -31,6 +31,7 @@ from inspector.config import Settings
 from inspector.db import TRANSIENT_DATABASE_ERRORS
 from inspector.i18n import N_, AppLocale
 from inspector.photostore import Shelf, photo_store
+from inspector.refusal import Refused
 from inspector.station.events import EventBus
 from inspector.station.flows import ITEM_KINDS, REVIEW, StepSpec, flow_for
 from inspector.station.ports import DeviceLost, StationHardware, StepFailed
@@ -59,19 +60,21 @@ from inspector.station.wording import (
 log = logging.getLogger(__name__)
 
 
-class StationError(Exception):
+class StationError(Refused):
     """A request the station cannot honour now; ``status`` is the HTTP code to answer with.
 
     ``message`` is an English message id with ``%(name)s`` placeholders for ``values``: ``str()``
-    is the English (the API's ``detail``), ``text(locale)`` what the console shows.
+    is the English (the API's ``detail``), ``reason(locale)`` what the console shows.
     """
+
+    code = "station_refused"
 
     def __init__(self, message: str, status: int = 409, **values: Any) -> None:
         self.said = said(message, **values)
         super().__init__(english([self.said]))
         self.status = status
 
-    def text(self, locale: AppLocale) -> str:
+    def reason(self, locale: AppLocale) -> str:
         return say(self.said, locale)
 
 
@@ -365,7 +368,7 @@ class StationService:
             )
             log.info("start button: inspection %s (%s)", iid, self.armed_kind)
         except StationError as exc:  # the console says why, in the station's language
-            self.bus.publish("button.ignored", reason=str(exc), reason_text=exc.text(self.settings.locale))
+            self.bus.publish("button.ignored", reason=str(exc), reason_text=exc.reason(self.settings.locale))
 
     # ---- queries --------------------------------------------------------------------------
 

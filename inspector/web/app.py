@@ -40,6 +40,7 @@ from inspector.web.errors import validation_refused
 from inspector.web.input_guard import refuse_unstorable_input
 from inspector.web.metrics import install_metrics
 from inspector.web.page_not_found import not_found
+from inspector.web.refused import install as install_refusals
 from inspector.web.responses import keys_not_set_up, photo_store_unavailable
 from inspector.web.security_headers import SecurityHeadersMiddleware
 from warranty.coverage import sale_for, sale_stamp
@@ -144,6 +145,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     install_metrics(app)
     app.add_exception_handler(PhotoStoreUnavailable, photo_store_unavailable)
     app.add_exception_handler(RootKeyMissing, keys_not_set_up)
+    install_refusals(app)  # every package's Refused: its status, English, the reader's words, a code
     app.state.settings = settings
     app.state.engine = engine
     app.state.photo_stores = stores

@@ -20,9 +20,13 @@ KEYS_NOT_SET_UP = "This issuer's signing keys are not set up yet; its operator r
 
 
 class ErrorOut(BaseModel):
-    """A refusal: ``detail`` says what was wrong and what to do, never repeating the input."""
+    """A refusal: ``detail`` says what was wrong and what to do, never repeating the input.
+    A refusal of the service itself (``inspector.refusal.Refused``) also says it in the reader's
+    language (``message``) and names its kind for programs (``error``)."""
 
     detail: str
+    message: str | None = None
+    error: str | None = None
 
 
 class FieldError(BaseModel):

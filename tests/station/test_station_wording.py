@@ -43,7 +43,7 @@ def test_a_message_the_catalogue_does_not_know_is_shown_as_written() -> None:
 def test_a_refusal_is_english_for_programs_and_chinese_for_the_console() -> None:
     err = StationError(N_("no certificate %(id)s: check the id on the item's label"), 422, id="7KQ2M9X4TR")
     assert str(err) == "no certificate 7KQ2M9X4TR: check the id on the item's label"
-    assert err.text(ZH) == "没有证书 7KQ2M9X4TR：请核对物品标签上的编号" and err.status == 422  # noqa: RUF001
+    assert err.reason(ZH) == "没有证书 7KQ2M9X4TR：请核对物品标签上的编号" and err.status == 422  # noqa: RUF001
 
 
 def test_phone_grades_have_their_trade_names_in_chinese_only() -> None:
