@@ -27,6 +27,7 @@ from inspector.certificates.keys import SigningKeyError, issuer_id, keys_dir, re
 from inspector.config import Settings
 from inspector.eventbus import EventType, publish_in
 from inspector.platform.tables import EnrolCode, EnrolledStation
+from inspector.refusal import Refused
 from inspector.sync.wire import EnrolGrant, EnrolIn, check_signature, enrol_statement
 
 CODE_TTL = timedelta(hours=24)
@@ -40,7 +41,7 @@ _STATION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _LOOKALIKES = str.maketrans({"O": "0", "I": "1", "L": "1"})
 
 
-class EnrolmentRefused(Exception):
+class EnrolmentRefused(Refused):
     """An enrolment the platform will not do; ``status`` and ``code`` say how to answer it."""
 
     def __init__(self, status: int, code: str, message: str) -> None:

@@ -1,18 +1,16 @@
 """The platform's sync API: stations enrol, then send their photos and certificates.
 
-Registered only when the process runs as the platform (``--role platform``). Refusals answer
-``RefusalOut`` (``error`` for the station's code, ``detail`` for a person).
+Registered only when the process runs as the platform (``--role platform``). Refusals
+(``UploadRefused``, ``EnrolmentRefused``) are answered by ``inspector.web.refused``: ``RefusalOut``,
+``error`` for the station's code, ``detail`` for a person.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse, Response
-from fastapi.routing import APIRoute
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -37,27 +35,6 @@ from inspector.web.deps import get_station_photos
 PHOTO_BODY_BYTES = MAX_PHOTO_BYTES + 64 * 1024
 
 
-class _RefusalRoute(APIRoute):
-    """Answers the platform's refusals with their status and a ``RefusalOut`` body."""
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
-
-        async def route(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except UploadRefused as exc:
-                return _refused(exc.status, exc.refusal.value, str(exc))
-            except EnrolmentRefused as exc:
-                return _refused(exc.status, exc.code, str(exc))
-
-        return route
-
-
-def _refused(status: int, code: str, detail: str) -> JSONResponse:
-    return JSONResponse(RefusalOut(error=code, detail=detail).model_dump(), status_code=status)
-
-
 _REFUSALS: dict[int | str, dict[str, Any]] = {
     code: {"model": RefusalOut, "description": what}
     for code, what in (
@@ -69,7 +46,7 @@ _REFUSALS: dict[int | str, dict[str, Any]] = {
     )
 }
 
-router = APIRouter(route_class=_RefusalRoute, tags=["platform"], responses=_REFUSALS)
+router = APIRouter(tags=["platform"], responses=_REFUSALS)
 
 
 def _settings(request: Request) -> Settings:

@@ -24,6 +24,7 @@ from inspector.certificates.keys import find_key
 from inspector.certificates.received import RefusedCertificate, receive_certificate
 from inspector.config import Settings
 from inspector.platform.tables import EnrolledStation, ReceivedPhoto, SeenNonce
+from inspector.refusal import Refused
 from inspector.sync.wire import (
     CLOCK_SKEW,
     H_CONTENT,
@@ -42,11 +43,14 @@ from warranty.returns import record_returned_certificate
 REENROL = "enrol the station again with a new code from the platform admin"
 
 
-class UploadRefused(Exception):
+class UploadRefused(Refused):
+    """An upload the platform will not take; ``refusal`` is what the station reacts to."""
+
     def __init__(self, status: int, refusal: Refusal, message: str) -> None:
         super().__init__(message)
         self.status = status
         self.refusal = refusal
+        self.code = refusal.value
 
 
 @dataclass(frozen=True)
