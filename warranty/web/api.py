@@ -39,7 +39,7 @@ from warranty.service import (
 )
 from warranty.web.limits import count_order_ref_attempt
 from warranty.web.rendering import public_events
-from warranty.web.routing import ApiRoute, actor_of, api_actor, remember_session, staff_api
+from warranty.web.routing import actor_of, api_actor, staff_api
 from warranty.web.schemas import (
     ClaimEventOut,
     ClaimOut,
@@ -54,8 +54,6 @@ from warranty.web.staff import queue_filter
 
 router = APIRouter(
     tags=["warranty"],
-    route_class=ApiRoute,
-    dependencies=[Depends(remember_session)],
     responses=refusals(400, 401, 403, 404, 409, 422, 429),  # 400: a body that is not UTF-8 JSON
 )
 

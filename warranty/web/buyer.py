@@ -36,12 +36,11 @@ from warranty.web.forms import (
 from warranty.web.limits import check_photo_quota, count_order_ref_attempt, spend_photo_quota
 from warranty.web.pages import templates
 from warranty.web.rendering import label_page, public_events
-from warranty.web.routing import PageRoute, remember_session
+from warranty.web.routing import PageRoute
 
 router = APIRouter(
     tags=["warranty"],
     route_class=PageRoute,
-    dependencies=[Depends(remember_session)],
     responses={**redirect(), **refusals(403, 404, 409, 413, 422, 429, 503, html=True)},
 )
 

@@ -13,12 +13,12 @@ from inspector.web.responses import body_of, redirect, refusals
 from warranty.reports import DIMENSIONS, claim_rates, claims_csv, rates_csv, time_to_resolution
 from warranty.service import Actor
 from warranty.web.pages import templates
-from warranty.web.routing import PageRoute, remember_session, remember_user, signed_in, staff_page
+from warranty.web.routing import PageRoute, remember_user, signed_in, staff_page
 
 router = APIRouter(
     tags=["warranty"],
     route_class=PageRoute,
-    dependencies=[Depends(remember_session), Depends(remember_user)],
+    dependencies=[Depends(remember_user)],
     responses={**redirect(), **refusals(403, html=True)},
 )
 

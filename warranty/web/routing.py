@@ -1,102 +1,66 @@
-"""How warranty handlers refuse: one place turns a ``WarrantyError`` into the page or the JSON.
+"""How warranty handlers refuse, and the sign-in checks every staff page and API call starts with.
 
-Handlers just call the service and let its errors rise. The routers' route classes catch a
-``WarrantyError``, roll the request's session back and answer with the error page (pages) or
-``{"detail": message}`` (JSON API), with the error's status (409 refused by state, 403 role,
-404 unknown, 422 bad input, 413 too large). The dependencies below do the sign-in checks that
-every staff page and API call starts with.
+Handlers just call the service and let its errors rise: a ``WarrantyError`` is a
+``inspector.refusal.Refused``, answered by the app's one handler (``inspector.web.refused``) with the
+error's status (409 refused by state, 403 role, 404 unknown, 422 bad input, 413 too large) after the
+request's session was rolled back. Pages (``PageRoute``) show it as the warranty error page; the JSON
+API answers ``{"detail", "message", "error"}``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
 from urllib.parse import quote
 
 from fastapi import Depends, HTTPException, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from fastapi.routing import APIRoute
-from sqlmodel import Session
 
 from inspector.auth import User, optional_user
 from inspector.auth.tenancy import sees_every_seller, seller_of
+from inspector.refusal import Refused
 from inspector.web.deps import SessionDep
-from warranty.errors import TooManyAttempts, WarrantyError
+from warranty.errors import WarrantyError
 from warranty.service import ACTION_ROLES, Actor, require
 from warranty.web.pages import templates
 
-Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 
+@dataclass(frozen=True)
+class StaffBadge:
+    """Who is signed in, as the staff navigation shows it: plain values, so an error page drawn after
+    the request's session was rolled back and closed still has them."""
 
-def remember_session(request: Request, session: SessionDep) -> None:
-    """Router dependency: lets the route class roll back the session a refused handler used."""
-    request.state.warranty_session = session
+    username: str
+    role: str
 
 
 def remember_user(request: Request, session: SessionDep, user: User | None = Depends(optional_user)) -> None:
     """Router dependency of the staff pages: their error page keeps the staff navigation, and
     every page says which seller the user works for (``warranty_seller``, read by the nav), or
     that a platform admin sees every seller's."""
-    request.state.warranty_user = user
-    request.state.warranty_seller = seller_of(session, user)
+    seller = seller_of(session, user)
+    request.state.warranty_user = StaffBadge(user.username, user.role) if user is not None else None
+    request.state.warranty_seller = seller.name if seller is not None else None
     request.state.warranty_every_seller = sees_every_seller(session, user)
 
 
-def _rollback(request: Request) -> None:
-    session: Session | None = getattr(request.state, "warranty_session", None)
-    if session is not None:
-        session.rollback()
-
-
-def page_error(request: Request, exc: WarrantyError, user: User | None = None) -> Response:
+def page_error(request: Request, exc: Refused, user: User | StaffBadge | None = None) -> Response:
+    message = exc.text if isinstance(exc, WarrantyError) else str(exc)
     return templates.TemplateResponse(
         request,
         "warranty/error.html",
-        {"message": exc.text, "status": exc.status, "user": user},
+        {"message": message, "status": exc.status, "user": user},
         status_code=exc.status,
-        headers=_headers(exc),
+        headers=exc.headers(),
     )
 
 
-def _headers(exc: WarrantyError) -> dict[str, str]:
-    return {"Retry-After": str(exc.retry_after_s)} if isinstance(exc, TooManyAttempts) else {}
+class PageRoute(APIRoute):
+    """HTML routes: a refusal is the warranty error page, with the staff navigation when signed in."""
 
-
-def api_error(exc: WarrantyError) -> JSONResponse:
-    return JSONResponse({"detail": exc.message}, status_code=exc.status, headers=_headers(exc))
-
-
-class _RefusalRoute(APIRoute):
-    """Catches the service's refusal, rolls the session back and answers with ``refusal()``."""
-
-    def refusal(self, request: Request, exc: WarrantyError) -> Response:
-        raise NotImplementedError
-
-    def get_route_handler(self) -> Handler:
-        handler = super().get_route_handler()
-
-        async def route_handler(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except WarrantyError as exc:
-                _rollback(request)
-                return self.refusal(request, exc)
-
-        return route_handler
-
-
-class PageRoute(_RefusalRoute):
-    """HTML routes: a refusal is the warranty error page."""
-
-    def refusal(self, request: Request, exc: WarrantyError) -> Response:
+    def refusal_page(self, request: Request, exc: Refused) -> Response:
         return page_error(request, exc, getattr(request.state, "warranty_user", None))
-
-
-class ApiRoute(_RefusalRoute):
-    """JSON routes: a refusal is ``{"detail": message}``."""
-
-    def refusal(self, request: Request, exc: WarrantyError) -> Response:
-        return api_error(exc)
 
 
 def actor_of(user: User | None) -> Actor:

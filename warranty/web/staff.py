@@ -42,13 +42,13 @@ from warranty.uploads import UploadPurpose, keep_photos
 from warranty.web.forms import MAX_FORM_BYTES, field, int_or_none, read_form, reinspection_from_form
 from warranty.web.pages import templates
 from warranty.web.rendering import label_page
-from warranty.web.routing import PageRoute, page_error, remember_session, remember_user, signed_in, staff_page
+from warranty.web.routing import PageRoute, page_error, remember_user, signed_in, staff_page
 from warranty.words import PROBLEM_WORDS
 
 router = APIRouter(
     tags=["warranty"],
     route_class=PageRoute,
-    dependencies=[Depends(remember_session), Depends(remember_user)],
+    dependencies=[Depends(remember_user)],
     responses={**redirect(), **refusals(403, 404, 409, 413, 422, 503, html=True)},
 )
 

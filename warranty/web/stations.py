@@ -11,12 +11,12 @@ from inspector.web.responses import redirect, refusals
 from warranty.service import Actor
 from warranty.stations import station_rows
 from warranty.web.pages import templates
-from warranty.web.routing import PageRoute, remember_session, remember_user, signed_in, staff_page
+from warranty.web.routing import PageRoute, remember_user, signed_in, staff_page
 
 router = APIRouter(
     tags=["warranty"],
     route_class=PageRoute,
-    dependencies=[Depends(remember_session), Depends(remember_user)],
+    dependencies=[Depends(remember_user)],
     responses={**redirect(), **refusals(403, html=True)},
 )
 
