@@ -25,6 +25,7 @@ from inspector.certificates.wording import grams, metal_name
 from inspector.i18n import AppLocale, translate, translations
 from inspector.i18n.formatting import day
 from inspector.i18n.json_messages import grade_context
+from inspector.refusal import Refused
 
 WIDTH_MM, HEIGHT_MM = 62.0, 100.0
 MARGIN_MM = 4.0
@@ -33,8 +34,11 @@ FONT_FAMILY = "Noto Sans CJK SC"  # Simplified Chinese forms; one face of each .
 FONT_PACKAGE = "fonts-noto-cjk"
 
 
-class LabelFontMissing(CertificateError):
-    """The CJK font the PDF label is set in is not installed."""
+class LabelFontMissing(CertificateError, Refused):
+    """The CJK font the PDF label is set in is not installed: answered 503, the message says which."""
+
+    status = 503
+    code = "label_font_missing"
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,7 @@ from inspector.certificates.tables import Certificate, LogLeaf, SigningKey, Tree
 from inspector.certificates.verify import Verdict, VerificationResult, verify_credential
 from inspector.config import Settings, get_settings
 from inspector.eventbus import EventType, publish_in
+from inspector.refusal import Refused
 
 CHECK_STATUSES = ("pass", "fail", "unknown", "skipped")
 STATUS_PURPOSES = ("revocation", "suspension")
@@ -58,6 +59,27 @@ _SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
 
 class CertificateError(CertificatesError):
     """A certificate request or action that cannot be carried out; the message says why."""
+
+
+class CertificateNotFound(CertificateError, Refused):
+    """No such certificate (or status list, tree head, photo of one): answered 404."""
+
+    status = 404
+    code = "not_found"
+
+
+class LogRangeRefused(CertificateError, Refused):
+    """A tree size the transparency log cannot prove against: answered 400."""
+
+    status = 400
+    code = "bad_tree_size"
+
+
+class StatusChangeRefused(CertificateError, Refused):
+    """A revoke, suspend or reinstate the certificate's current status does not allow: answered 409."""
+
+    status = 409
+    code = "status_change_refused"
 
 
 @dataclass
@@ -343,20 +365,20 @@ def status_list_credential(
 def _set_status(session: Session, human_id: str, action: str, reason: str) -> CertificateRecord:
     row = find_row(session, human_id)
     if row is None:
-        raise CertificateError(f"no certificate {human_id!r}")
+        raise CertificateNotFound(f"no certificate {human_id!r}")
     if action != "reinstate" and not reason.strip():
-        raise CertificateError("give a reason (the buyer sees it on the verify page)")
+        raise StatusChangeRefused("give a reason (the buyer sees it on the verify page)")
     if row.revoked_at is not None:
-        raise CertificateError("certificate is already revoked; revocation is final")
+        raise StatusChangeRefused("certificate is already revoked; revocation is final")
     if action == "revoke":
         row.revoked_at = _now()
     elif action == "suspend":
         if row.suspended_at is not None:
-            raise CertificateError("certificate is already suspended")
+            raise StatusChangeRefused("certificate is already suspended")
         row.suspended_at = _now()
     else:
         if row.suspended_at is None:
-            raise CertificateError("certificate is not suspended")
+            raise StatusChangeRefused("certificate is not suspended")
         row.suspended_at = None
     row.status_reason = reason.strip()[:512]
     session.add(row)
@@ -482,7 +504,7 @@ def inclusion_proof(session: Session, human_id: str, tree_size: int | None = Non
     tree = _log_tree(session)
     size = len(tree) if tree_size is None else tree_size
     if not leaf.idx < size <= len(tree):
-        raise CertificateError(f"tree size must be in {leaf.idx + 1}..{len(tree)}")
+        raise LogRangeRefused(f"tree size must be in {leaf.idx + 1}..{len(tree)}")
     with _trees_lock:
         path = tree.inclusion_proof(leaf.idx, size)
     return {
@@ -498,7 +520,7 @@ def inclusion_proof(session: Session, human_id: str, tree_size: int | None = Non
 def consistency_proof(session: Session, first: int, second: int) -> dict[str, Any]:
     tree = _log_tree(session)
     if not 0 < first <= second <= len(tree):
-        raise CertificateError(f"need 0 < first <= second <= {len(tree)} (current log size)")
+        raise LogRangeRefused(f"need 0 < first <= second <= {len(tree)} (current log size)")
     with _trees_lock:
         proof = tree.consistency_proof(first, second)
     return {

@@ -14,7 +14,7 @@ from collections.abc import Callable, Hashable
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel
 from sqlmodel import Session
@@ -28,13 +28,13 @@ from inspector.certificates.buyer_page import buyer_page
 from inspector.certificates.coverage_view import warranty_status
 from inspector.certificates.dataintegrity import ProofError, jcs, verify_proof
 from inspector.certificates.keys import KeySet, issuer_document
-from inspector.certificates.label import LabelFontMissing, label_pdf, label_text
+from inspector.certificates.label import label_pdf, label_text
 from inspector.certificates.matching import MatchAnswer, MatchState, OrderRefCheck, check_match, no_sales
 from inspector.certificates.merkle import leaf_hash, verify_inclusion
 from inspector.certificates.page_cache import CachedBody, SingleFlight, VerifyCache, cached_body
 from inspector.certificates.service import (
     STATUS_PURPOSES,
-    CertificateError,
+    CertificateNotFound,
     CertificateRecord,
     consistency_proof,
     find_row,
@@ -213,7 +213,7 @@ def get_status_list(
     settings: SettingsDep,
 ) -> Response:
     if purpose not in STATUS_PURPOSES or not 1 <= list_no <= MAX_INT32:
-        raise HTTPException(404, "no such status list")
+        raise CertificateNotFound("no such status list")
     doc = status_list_credential(session, settings, purpose, list_no)
     session.commit()
     return JSONResponse(doc, media_type=VC_MEDIA, headers={"Cache-Control": "no-cache"})
@@ -223,7 +223,7 @@ def get_status_list(
 def get_sth(session: SessionDep) -> Response:
     sth = signed_tree_head(session)
     if sth is None:
-        raise HTTPException(404, "the log is empty")
+        raise CertificateNotFound("the log is empty")
     return JSONResponse(sth)
 
 
@@ -231,7 +231,7 @@ def get_sth(session: SessionDep) -> Response:
 def get_sth_at(size: int, session: SessionDep) -> Response:
     sth = signed_tree_head(session, size) if 0 < size <= MAX_INT32 else None
     if sth is None:
-        raise HTTPException(404, f"no tree head of size {size}")
+        raise CertificateNotFound(f"no tree head of size {size}")
     return JSONResponse(sth)
 
 
@@ -240,21 +240,15 @@ def get_sth_at(size: int, session: SessionDep) -> Response:
 )
 def get_inclusion(ref: str, session: SessionDep, tree_size: int | None = None) -> Response:
     hid = humanid.normalize(ref)
-    try:
-        proof = inclusion_proof(session, hid, tree_size) if hid else None
-    except CertificateError as exc:
-        raise HTTPException(400, str(exc)) from exc
+    proof = inclusion_proof(session, hid, tree_size) if hid else None
     if proof is None:
-        raise HTTPException(404, "no such certificate in the log")
+        raise CertificateNotFound("no such certificate in the log")
     return JSONResponse(proof)
 
 
 @router.get("/log/consistency", summary="Consistency proof between two tree sizes", responses=refusals(400))
 def get_consistency(first: int, second: int, session: SessionDep) -> Response:
-    try:
-        return JSONResponse(consistency_proof(session, first, second))
-    except CertificateError as exc:
-        raise HTTPException(400, str(exc)) from exc
+    return JSONResponse(consistency_proof(session, first, second))
 
 
 @router.get("/c/", include_in_schema=False)
@@ -367,7 +361,7 @@ def _fill_verification(request: Request, ref: str) -> CachedBody | Response:
 def get_qr(ref: str, session: SessionDep, settings: SettingsDep) -> Response:
     record = get_certificate(session, ref)
     if record is None:
-        raise HTTPException(404, "no such certificate")
+        raise CertificateNotFound("no such certificate")
     svg = qr_svg(home_url(settings, record), scale=8)
     # A standalone document needs the SVG namespace, or <img src> (the stream overlay) shows nothing.
     svg = svg.replace("<svg ", '<svg xmlns="http://www.w3.org/2000/svg" ', 1)
@@ -388,12 +382,12 @@ def get_thumbnail(
     record = get_certificate(session, ref)
     photos = record.credential.get("credentialSubject", {}).get("photos", []) if record else []
     if not 0 <= index < len(photos) or not isinstance(photos[index], dict):
-        raise HTTPException(404, "no such photo on this certificate")
+        raise CertificateNotFound("no such photo on this certificate")
     digest = str(photos[index].get("overlay_sha256") or photos[index].get("sha256", ""))
     try:
         data = thumbnail(store, digest)
     except (PhotoStoreError, NoThumbnail) as exc:
-        raise HTTPException(404, str(exc)) from exc
+        raise CertificateNotFound(str(exc)) from exc
     headers = {"Cache-Control": "public, max-age=31536000, immutable", "X-Content-Type-Options": "nosniff"}
     return Response(data, media_type="image/jpeg", headers=headers)
 
@@ -450,10 +444,7 @@ def get_label_pdf(
         return _not_found(request, ref)
     if moved := _sent_on(session, record, elsewhere, "/label.pdf"):
         return moved
-    try:
-        pdf = label_pdf(record, home_url(settings, record), station_locale(request), settings.zone)
-    except LabelFontMissing as exc:
-        raise HTTPException(503, str(exc)) from exc
+    pdf = label_pdf(record, home_url(settings, record), station_locale(request), settings.zone)
     return Response(
         pdf,
         media_type="application/pdf",
@@ -597,14 +588,11 @@ def post_status(
         "reinstate": reinstate_certificate,
     }
     if action not in actions:
-        raise HTTPException(404, f"unknown action {action!r}; use revoke, suspend or reinstate")
+        raise CertificateNotFound(f"unknown action {action!r}; use revoke, suspend or reinstate")
     row = find_row(session, ref)
     if row is not None and not scope_of(user).covers(session, row.station_id):
-        raise HTTPException(404, f"no certificate {ref!r}")  # another seller's: as if there were none
-    try:
-        record = actions[action](session, ref, body.reason)
-    except CertificateError as exc:
-        raise HTTPException(409 if "no certificate" not in str(exc) else 404, str(exc)) from exc
+        raise CertificateNotFound(f"no certificate {ref!r}")  # another seller's: as if there were none
+    record = actions[action](session, ref, body.reason)
     session.commit()
     return JSONResponse(
         {"human_id": record.human_id, "status": record.status, "reason": record.status_reason}
