@@ -41,7 +41,7 @@ from models.backbone_choice import (
 from models.backbones import BACKBONES, ensure_built, image_features, session
 from models.evaluate_real import markdown
 from models.item_views import PHONE as VIEWS
-from models.real_split import SPLIT_CSV, Label, Split, read_csv, shared_data_dir
+from models.real_split import SPLIT_CSV, Label, RealPhoto, Split, read_csv, shared_data_dir
 from models.synth.station_frames import station_frame
 
 BACKBONE = "efficientnet_lite0_int8"
@@ -94,15 +94,12 @@ def render_features(
     return x, y
 
 
-def build(out_dir: Path, data: Path, models_dir: Path, renders: int = RENDERS_PER_CLASS) -> LinearHead:
-    """Write ``damage_backbone.onnx`` and ``phone_damage_head.json`` into ``out_dir``; ``models_dir``
-    holds the phone model whose locator frames the item."""
-    backbone = BACKBONES[BACKBONE]
-    ensure_built(backbone, SHIPPED_DIR / BACKBONE_FILE)
-    photos = read_csv(SPLIT_CSV)
-    view = item_viewer(models_dir)
-    feats = extract(
-        backbone,
+def real_features(
+    photos: list[RealPhoto], data: Path, view: Callable[[np.ndarray], np.ndarray]
+) -> dict[str, np.ndarray]:
+    """Backbone features of the split's train and validation photos (never its test part), cached."""
+    return extract(
+        BACKBONES[BACKBONE],
         photos_to_read(photos, test=False),
         data,
         view,
@@ -111,6 +108,16 @@ def build(out_dir: Path, data: Path, models_dir: Path, renders: int = RENDERS_PE
         VIEWS.size,
         VIEWS.rows,
     )
+
+
+def build(out_dir: Path, data: Path, models_dir: Path, renders: int = RENDERS_PER_CLASS) -> LinearHead:
+    """Write ``damage_backbone.onnx`` and ``phone_damage_head.json`` into ``out_dir``; ``models_dir``
+    holds the phone model whose locator frames the item."""
+    backbone = BACKBONES[BACKBONE]
+    ensure_built(backbone, SHIPPED_DIR / BACKBONE_FILE)
+    photos = read_csv(SPLIT_CSV)
+    view = item_viewer(models_dir)
+    feats = real_features(photos, data, view)
     train = [p for p in photos if p.split == Split.TRAIN]
     train += painted_copies(train, Split.TRAIN)
     val = [p for p in photos if p.split == Split.VALIDATION]
@@ -151,16 +158,7 @@ def main(argv: list[str] | None = None) -> None:
         photos = read_csv(SPLIT_CSV)
         view = item_viewer(args.models_dir)
         data = args.data or shared_data_dir()
-        feats = extract(
-            BACKBONES[BACKBONE],
-            photos_to_read(photos, test=False),
-            data,
-            view,
-            VIEWS.tag,
-            VIEWS.grid,
-            VIEWS.size,
-            VIEWS.rows,
-        )
+        feats = real_features(photos, data, view)
         print(markdown(evaluate_candidate(BACKBONE, photos, feats, painted=True)[1]))
     print(
         f"damage head written to {args.out_dir} in {time.monotonic() - t0:.0f} s, "
