@@ -183,6 +183,12 @@ def test_staff_console_handles_a_claim_from_receipt_to_resolution(live: dict[str
         # --- the supervisor's reports; staff may not see them
         staff.goto(f"{base}/staff/reports")
         expect(staff.get_by_text("may not see the reports")).to_be_visible()
+        expect(staff.locator(".w-who")).to_contain_text("sam")  # the refusal page keeps who is signed in
+        staff.screenshot(path=str(ARTIFACTS / "10-staff-refused-reports.png"), full_page=True)
+        staff.set_viewport_size({"width": 390, "height": 844})
+        staff.goto(f"{base}/lang/zh-CN?next=/staff/reports")
+        expect(staff.locator(".w-refusal")).to_be_visible()
+        staff.screenshot(path=str(ARTIFACTS / "10-staff-refused-reports-zh-phone.png"), full_page=True)
         sup = browser.new_page(viewport={"width": 390, "height": 844})
         sup.set_default_timeout(15000)
         sup.goto(f"{base}/auth/login?next=/staff/reports")
