@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from inspector.cli import main as cli_main
-from inspector.grading import Grader, GradingError, ModelError, ScaleError, load_scale
+from inspector.grading import Grader, GradeScaleError, GradingError, ModelError, load_scale
 from inspector.grading.scales import SCALES_DIR, parse_scale
 from models.synth.scene import render_scene
 
@@ -207,7 +207,7 @@ def test_bad_scale_gives_clear_error(mutate, message: str) -> None:  # type: ign
     """A broken grade scale names the file and the offending place instead of grading with it."""
     data = _phone_scale()
     mutate(data)
-    with pytest.raises(ScaleError) as exc:
+    with pytest.raises(GradeScaleError) as exc:
         parse_scale(data, "phone.json")
     assert "phone.json" in str(exc.value)
     assert message in str(exc.value)
@@ -217,11 +217,11 @@ def test_scale_file_not_json_or_missing(tmp_path: Path) -> None:
     """A scale file that is not JSON reports line and column; a missing one says so."""
     bad = tmp_path / "phone.json"
     bad.write_text('{"schema": "inspector.grade-scale/1",\n  "name": }')
-    with pytest.raises(ScaleError, match="line 2"):
+    with pytest.raises(GradeScaleError, match="line 2"):
         load_scale(bad)
-    with pytest.raises(ScaleError, match="not found"):
+    with pytest.raises(GradeScaleError, match="not found"):
         load_scale(tmp_path / "nope.json")
-    with pytest.raises(ScaleError):
+    with pytest.raises(GradeScaleError):
         Grader.load(scales_dir=tmp_path, kinds=("phone",))
 
 

@@ -23,7 +23,7 @@ from inspector.certificates.wording import (
     photo_caption,
     weak_classes_note,
 )
-from inspector.grading.scales import Scale, ScaleError, default_scale
+from inspector.grading.scales import GradeScaleError, Scale, default_scale
 from inspector.i18n import N_, AppLocale, translate, translations
 from inspector.i18n.json_messages import grade_context
 
@@ -130,7 +130,7 @@ class BuyerPage:
 def _scale(kind: str) -> Scale | None:
     try:
         return default_scale(kind)
-    except ScaleError:
+    except GradeScaleError:
         return None
 
 

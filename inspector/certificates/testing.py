@@ -1,7 +1,7 @@
 """Sample certificates for other components' tests (warranty, station): realistic, valid, signed.
 
-The samples carry what a station really signs (``inspector.station.requests``): every step of the
-flow as a check, with its step key, label and summary (internal ones included, so a page can be
+The samples carry what a station really signs (``inspector.station.certificate_requests``): every
+step of the flow as a check, with its step key, label and summary (internal ones included, so a page can be
 shown to leave them out), and the grader's measurements per photo and defect class.
 """
 

@@ -12,7 +12,15 @@ import cv2
 import numpy as np
 
 from inspector.cli import CommandError
-from inspector.grading import Defect, Grader, GradeResult, GradingError, ModelError, ScaleError, load_scale
+from inspector.grading import (
+    Defect,
+    Grader,
+    GradeResult,
+    GradeScaleError,
+    GradingError,
+    ModelError,
+    load_scale,
+)
 from inspector.grading.edge_grade import EDGE, grade_edge
 from inspector.grading.scales import SCALES_DIR
 
@@ -71,7 +79,7 @@ def _top_grader(args: argparse.Namespace) -> Callable[[np.ndarray, Path], _Grade
     """Photos from above: the item found, its defects marked by the kind's model and measured."""
     try:
         grader = Grader.load(models_dir=args.models_dir, kinds=(args.kind,), threads=args.threads)
-    except (ModelError, ScaleError) as exc:
+    except (ModelError, GradeScaleError) as exc:
         raise CommandError(str(exc)) from None
 
     def grade_one(image: np.ndarray, path: Path) -> _Graded:
@@ -100,7 +108,7 @@ def _edge_grader(args: argparse.Namespace) -> Callable[[np.ndarray, Path], _Grad
         raise CommandError("--side edge is for side photos of phones (--kind phone)")
     try:
         scale = load_scale(SCALES_DIR / "phone.json")
-    except ScaleError as exc:
+    except GradeScaleError as exc:
         raise CommandError(str(exc)) from None
 
     def grade_one(image: np.ndarray, path: Path) -> _Graded:

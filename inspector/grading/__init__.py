@@ -4,7 +4,7 @@ Public API (the inspection pipeline and ``inspector grade`` use exactly this)::
 
     from inspector.grading import Grader, GradeResult
 
-    grader = Grader.load()                      # both models + scales; ModelError / ScaleError if broken
+    grader = Grader.load()                      # both models + scales; ModelError / GradeScaleError if broken
     result = grader.grade(frame_bgr, "phone", side="screen")   # or ("jewelry"); numpy HxWx3 uint8 BGR
     result.grade            # "A".."D" (from inspector/grading/scales/<kind>.json)
     result.grade_title      # "Light wear"
@@ -22,23 +22,23 @@ Public API (the inspection pipeline and ``inspector grade`` use exactly this)::
 Phones: pass ``phone_size_mm=(width, height)`` of the body when the model is known (USB identify),
 otherwise a typical 71.5 x 147 mm is assumed. Jewelry millimetres use the station's stated
 ``JEWELRY_PX_PER_MM_AT_1280`` (see ``locate.py``). Errors: ``GradingError`` (bad input),
-``ModelError`` (model missing/corrupt), ``ScaleError`` (scale file invalid); all subclass standard
+``ModelError`` (model missing/corrupt), ``GradeScaleError`` (scale file invalid); all subclass standard
 exceptions and carry a message fit for the operator.
 """
 
 from inspector.grading.grader import ClassMeasurement, Defect, Grader, GradeResult, GradingError
 from inspector.grading.model import ModelError, ModelInfo
-from inspector.grading.scales import Scale, ScaleError, load_scale
+from inspector.grading.scales import GradeScaleError, Scale, load_scale
 
 __all__ = [
     "ClassMeasurement",
     "Defect",
     "GradeResult",
+    "GradeScaleError",
     "Grader",
     "GradingError",
     "ModelError",
     "ModelInfo",
     "Scale",
-    "ScaleError",
     "load_scale",
 ]

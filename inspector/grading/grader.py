@@ -271,7 +271,7 @@ class Grader:
         kinds: tuple[str, ...] = KINDS,
         threads: int = 2,
     ) -> Grader:
-        """Load the ONNX models and grade scales; raises ModelError / ScaleError with a clear message."""
+        """Load the ONNX models and grade scales; raises ModelError / GradeScaleError with a clear message."""
         mdir = Path(models_dir) if models_dir is not None else default_models_dir()
         sdir = Path(scales_dir) if scales_dir is not None else SCALES_DIR
         models, scales, item_damage = {}, {}, {}

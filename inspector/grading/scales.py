@@ -16,7 +16,7 @@ KNOWN_CLASSES = {
 }
 
 
-class ScaleError(ValueError):
+class GradeScaleError(ValueError):
     """A grade scale file is missing, not JSON, or does not follow the schema."""
 
 
@@ -119,7 +119,7 @@ def parse_scale(data: object, source: str = "<scale>") -> Scale:
             loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
             msg = err["msg"].removeprefix("Value error, ")
             problems.append(f"  {loc}: {msg}")
-        raise ScaleError(f"{source}: invalid grade scale:\n" + "\n".join(problems)) from None
+        raise GradeScaleError(f"{source}: invalid grade scale:\n" + "\n".join(problems)) from None
 
 
 def load_scale(path: str | Path) -> Scale:
@@ -127,13 +127,15 @@ def load_scale(path: str | Path) -> Scale:
     try:
         text = p.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ScaleError(f"{p}: grade scale file not found") from None
+        raise GradeScaleError(f"{p}: grade scale file not found") from None
     except OSError as exc:
-        raise ScaleError(f"{p}: cannot read grade scale: {exc.strerror}") from None
+        raise GradeScaleError(f"{p}: cannot read grade scale: {exc.strerror}") from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ScaleError(f"{p}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+        raise GradeScaleError(
+            f"{p}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+        ) from None
     return parse_scale(data, str(p))
 
 

@@ -44,11 +44,12 @@ from devices.scale import ScaleError as BalanceError
 from devices.simulated_station import SimulatedStation
 from inspector.auth.tenancy import EVERYTHING
 from inspector.config import Settings
-from inspector.grading import Grader, ModelError, ScaleError
+from inspector.grading import Grader, GradeScaleError, ModelError
 from inspector.grading.decide import Mark, regrade
 from inspector.grading.edge_grade import EDGE, METHOD, grade_edge
 from inspector.grading.grader import KINDS
 from inspector.grading.overlay import draw_overlay, encode_png, outline_points
+from inspector.station.certificate_requests import certificate_request
 from inspector.station.ports import (
     DeviceLost,
     GradeOutcome,
@@ -62,7 +63,6 @@ from inspector.station.ports import (
     StepFailed,
     WarrantyPort,
 )
-from inspector.station.requests import certificate_request
 from inspector.sync.enrolment import current_enrolment
 from inspector.sync.issuing import issue_for_platform
 from inspector.sync.outbox import publication
@@ -457,7 +457,7 @@ def load_grader(hw: StationHardware) -> None:
     for kind in KINDS:
         try:
             one = Grader.load(kinds=(kind,))
-        except (ModelError, ScaleError) as exc:
+        except (ModelError, GradeScaleError) as exc:
             problems.append(f"{kind}: {type(exc).__name__}: {exc}")
             continue
         models.update(one.models)

@@ -138,7 +138,7 @@ def list_inspections(
     user: User = Depends(operator_only),
     station: StationService = Depends(get_station),
 ) -> list[InspectionSummary]:
-    return station.list(limit=limit, status=status, kind=kind, locale=request_locale(request))
+    return station.list_inspections(limit=limit, status=status, kind=kind, locale=request_locale(request))
 
 
 @router.get("/api/station/inspections/{inspection_id}", tags=["station"])

@@ -388,7 +388,7 @@ class StationService:
         with Session(self.engine) as s:
             return self._public(s, self._get(s, inspection_id))
 
-    def list(
+    def list_inspections(
         self,
         limit: int = 50,
         status: str | None = None,

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Any
 
-from inspector.grading.scales import Scale, ScaleError, default_scale
+from inspector.grading.scales import GradeScaleError, Scale, default_scale
 from inspector.i18n import N_, AppLocale, translations
 from inspector.i18n.json_messages import grade_context
 from inspector.station.notices import PublicNotice
@@ -66,7 +66,7 @@ def text(locale: AppLocale, message: str | None) -> str | None:
 def _scale(kind: str) -> Scale | None:
     try:
         return default_scale(kind)
-    except ScaleError:  # an unknown kind or a broken file: grades are then shown as letters
+    except GradeScaleError:  # an unknown kind or a broken file: grades are then shown as letters
         return None
 
 

@@ -26,8 +26,8 @@ from inspector.db import session_scope
 from inspector.grading import Grader
 from inspector.grading.scales import default_scale
 from inspector.i18n import AppLocale
+from inspector.station.certificate_requests import certificate_request
 from inspector.station.hardware import GraderAdapter
-from inspector.station.requests import certificate_request
 from models.synth.scene import render_scene
 
 ZH, EN = AppLocale.ZH_CN, AppLocale.EN

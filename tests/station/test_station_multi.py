@@ -111,7 +111,7 @@ def test_list_live_view_and_lookups_show_only_their_own_station(
     own_done = _insert(engine, "station-1", "completed")
     other_active = _insert(engine, "station-2", "running")
 
-    assert [v.id for v in one.list()] == [own_done]
+    assert [v.id for v in one.list_inspections()] == [own_done]
     live = httpx.get(f"{r1.base_url}/api/station/live", timeout=30).json()["inspection"]
     assert live["id"] == own_done and live["station_id"] == "station-1"
     with pytest.raises(StationError) as caught:

@@ -230,7 +230,7 @@ def _run_station(args: argparse.Namespace, settings: Settings, platform: DemoPla
         for name, why in running.hardware.missing.items():
             print(f"  note: {name} unavailable: {why}")
         token, password = _ensure_operator(running)
-        for left in running.station.list(limit=20):
+        for left in running.station.list_inspections(limit=20):
             if left.status.active or left.status is InspectionStatus.interrupted:
                 running.station.abort(left.id, DEMO_OPERATOR, "left over from an earlier demo run")
                 print(f"  aborted inspection {left.id} left over from an earlier demo run")
