@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import queue
+import random
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -23,7 +24,7 @@ from pydantic import ValidationError
 from sqlmodel import Session
 
 import inspector.certificates as certificates
-from devices.camera import CameraError, open_camera
+from devices.camera import Camera, CameraError, SimulatedCamera, open_camera
 from devices.phone import (
     AdbServerTransport,
     AdbTcpTransport,
@@ -78,7 +79,7 @@ RECONNECT_WAIT_S = 2.0
 class RigAdapter:
     """``devices.rig.RigDriver`` behind ``RigPort``; a thread turns start-button events into callbacks."""
 
-    def __init__(self, driver: Any) -> None:
+    def __init__(self, driver: RigDriver) -> None:
         self.driver = driver
         self._callbacks: list[Callable[[], None]] = []
         self._stop = threading.Event()
@@ -147,7 +148,9 @@ class RigAdapter:
 
 
 class ScaleAdapter:
-    def __init__(self, driver: Any) -> None:
+    """``devices.scale.MtSicsScale`` behind ``ScalePort``."""
+
+    def __init__(self, driver: MtSicsScale) -> None:
         self.driver = driver
 
     def stable_weight_mg(self) -> int:
@@ -240,9 +243,8 @@ class CameraAdapter:
     """A camera behind ``CameraPort``; ``size``: the resolution asked for at every capture (a real
     camera delivers its nearest mode; None: whatever it is set to, as a simulated camera is)."""
 
-    def __init__(self, camera: Any, simulated: bool, size: tuple[int, int] | None = None) -> None:
+    def __init__(self, camera: Camera, size: tuple[int, int] | None = None) -> None:
         self.camera = camera
-        self.simulated = simulated
         self.size = size
 
     def capture(self) -> np.ndarray:
@@ -257,9 +259,9 @@ class CameraAdapter:
 
     def set_scene(self, kind: str | None, side: str | None, angle: float | None) -> None:
         """Turn the simulated phone over (screen/back); the rig link already turns the table."""
-        if not self.simulated:
+        if not isinstance(self.camera, SimulatedCamera):  # the side camera follows the rig link alone
             return
-        item = getattr(self.camera, "item", None)
+        item = self.camera.item
         if item is not None and kind == "phone" and side in ("screen", "back") and item.side != side:
             self.camera.set_item(item.kind, seed=item.seed, side=side, defects=item.defects, model=item.model)
 
@@ -271,7 +273,7 @@ class CameraAdapter:
 class GraderAdapter:
     """``inspector.grading.Grader`` behind ``GraderPort``."""
 
-    def __init__(self, grader: Any) -> None:
+    def __init__(self, grader: Grader) -> None:
         self.grader = grader
 
     def supports(self, kind: str) -> bool:
@@ -518,9 +520,8 @@ class WarrantyDesk:
         return f"recorded on claim {claim.ref}"
 
 
-def place_simulated_item(sim: Any, kind: str, *, seed: int | None = None) -> None:
+def place_simulated_item(sim: SimulatedStation, kind: str, *, seed: int | None = None) -> None:
     """Make sure a simulated item of ``kind`` is on the station (the demo places its own)."""
-    import random
 
     cam = getattr(sim, "camera", None)
     item = getattr(cam, "item", None)
@@ -595,25 +596,23 @@ def build_hardware(
         hw.closers.append(hw.phone.close)
 
     if sim is not None and sim.camera is not None:
-        hw.camera = CameraAdapter(sim.camera, simulated=True)
+        hw.camera = CameraAdapter(sim.camera)
     elif sim is None:
         try:
             size = (settings.camera_width, settings.camera_height)
-            hw.camera = CameraAdapter(open_camera(settings.camera_source), simulated=False, size=size)
+            hw.camera = CameraAdapter(open_camera(settings.camera_source), size=size)
         except Exception as exc:  # no camera: photo steps stop with this reason
             hw.missing["camera"] = f"camera {settings.camera_source}: {exc}"
     if isinstance(hw.camera, CameraAdapter):
         hw.closers.append(hw.camera.close)
     if sim is not None and sim.side_camera is not None:
-        hw.side_camera = CameraAdapter(sim.side_camera, simulated=True)
+        hw.side_camera = CameraAdapter(sim.side_camera)
     elif sim is None and settings.side_camera_source is None:
         hw.missing["side_camera"] = "no side camera configured (INSPECTOR_SIDE_CAMERA_SOURCE)"
     elif sim is None and settings.side_camera_source is not None:
         try:
             side_size = (settings.side_camera_width, settings.side_camera_height)
-            hw.side_camera = CameraAdapter(
-                open_camera(settings.side_camera_source), simulated=False, size=side_size
-            )
+            hw.side_camera = CameraAdapter(open_camera(settings.side_camera_source), size=side_size)
         except Exception as exc:  # no side camera: the edge photos stop with this reason
             hw.missing["side_camera"] = f"side camera {settings.side_camera_source}: {exc}"
     if isinstance(hw.side_camera, CameraAdapter):

@@ -92,7 +92,7 @@ def _app_and_tokens(root: Path, url: str) -> Iterator[tuple[Any, dict[str, str]]
     app = create_app(settings_, engine=engine)
     # A station with its (simulated) camera: without one the preview is a deliberate 503, which
     # not_a_server_error cannot tell from a fault.
-    camera = CameraAdapter(SimulatedCamera(), simulated=True)
+    camera = CameraAdapter(SimulatedCamera())
     app.state.station = StationService(engine, settings_, StationHardware(camera=camera))
     yield app, tokens
     camera.close()
