@@ -255,7 +255,7 @@ def camera_preview(
     except StationError:
         raise
     except Exception as exc:  # camera faults become a clear 503 for the console to show
-        raise HTTPException(503, f"camera: {exc}") from exc
+        raise StationError(N_("camera: %(why)s"), 503, why=str(exc)) from exc
     return Response(data, media_type="image/jpeg", headers={"Cache-Control": "no-store"})
 
 
@@ -275,7 +275,7 @@ def certificate_qr(
     numbers must not list every certificate. The public QR code is ``/c/{certificate id}/qr.svg``."""
     url = station.get_public(inspection_id).certificate_url
     if not url:
-        raise HTTPException(404, "no certificate issued for this inspection yet")
+        raise StationError(N_("no certificate issued for this inspection yet"), 404)
     buf = io.BytesIO()  # a standalone SVG document (with its namespace) so <img src> can show it
     segno.make(url, error="m").save(buf, kind="svg", scale=8, border=2, dark="#000", light="#fff")
     return Response(buf.getvalue(), media_type="image/svg+xml")
