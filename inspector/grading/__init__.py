@@ -27,7 +27,8 @@ exceptions and carry a message fit for the operator.
 """
 
 from inspector.grading.grader import ClassMeasurement, Defect, Grader, GradeResult, GradingError
-from inspector.grading.model import ModelError, ModelInfo
+from inspector.grading.model import ModelInfo
+from inspector.grading.onnx_files import ModelError
 from inspector.grading.scales import GradeScaleError, Scale, load_scale
 
 __all__ = [

@@ -15,7 +15,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from inspector.grading.line_shapes import LINE_CLASSES, LINE_FEATURES
-from inspector.grading.model import ModelError
+from inspector.grading.onnx_files import ModelError
 
 SCHEMA_ID = "inspector.grading-calibration/1"
 WEAK_RECALL = 0.3

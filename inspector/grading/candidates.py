@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from inspector.grading.components import Component
-from inspector.grading.model import ModelError, open_onnx
+from inspector.grading.onnx_files import ModelError, open_onnx
 
 
 @dataclass(frozen=True)

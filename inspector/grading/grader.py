@@ -25,7 +25,8 @@ from inspector.grading.known_features import known_feature_mask, layout_for
 from inspector.grading.line_shapes import LINE_CLASSES, reclassify_lines
 from inspector.grading.locate import DEFAULT_PHONE_MM, Located
 from inspector.grading.loose_stones import loose_stones
-from inspector.grading.model import ModelError, ModelInfo, SegModel, default_models_dir
+from inspector.grading.model import ModelInfo, SegModel, default_models_dir
+from inspector.grading.onnx_files import ModelError
 from inspector.grading.overlay import draw_overlay, encode_png
 from inspector.grading.pixel_labels import most_likely_defect
 from inspector.grading.scales import SCALES_DIR, Scale, load_scale

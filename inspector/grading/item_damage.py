@@ -29,7 +29,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from inspector.grading.model import ModelError, open_onnx
+from inspector.grading.onnx_files import ModelError, open_onnx
 from inspector.grading.resample import area_shrink, warp_to_crop
 
 SIZE = 224  # the tile side of heads that do not name one

@@ -7,22 +7,18 @@ import json
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from inspector.grading.calibration import load_calibration, scored_rules
+from inspector.grading.candidates import CandidateScorer
 from inspector.grading.locate import DEFAULT_PHONE_MM, MAX_MARGIN_PX, Located, locate, phone_margin
-
-if TYPE_CHECKING:
-    from inspector.grading.candidates import CandidateScorer
+from inspector.grading.onnx_files import ModelError, open_onnx
+from inspector.grading.scorer_kinds import SCORER_KINDS
 
 FRAMING_DEFAULTS = {"resample": "linear", "margin_px": "0"}
 """What a model file without these metadata keys means: models before v3 (bilinear crops) and v5
 (no mat around the phone)."""
-
-
-class ModelError(RuntimeError):
-    """The model file is missing, unreadable, corrupt, or not the model the grader expects."""
 
 
 SHIPPED_MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
@@ -45,34 +41,6 @@ class ModelInfo:
 
     def to_dict(self) -> dict[str, object]:
         return {"name": self.name, "version": self.version, "sha256": self.sha256}
-
-
-def open_onnx(path: Path, what: str, rebuild: str, threads: int) -> tuple[Any, bytes]:
-    """(onnxruntime session, file bytes) of an ONNX file the grader ships; ModelError naming ``what``
-    is missing or damaged, and how to ``rebuild`` it, instead of onnxruntime's own errors."""
-    import onnxruntime as ort
-
-    if not path.is_file():
-        raise ModelError(f"{what} not found at {path}: {rebuild}")
-    try:
-        blob = path.read_bytes()
-    except OSError as exc:
-        raise ModelError(f"{what} at {path} cannot be read: {exc.strerror}") from None
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = threads
-    opts.inter_op_num_threads = 1
-    opts.log_severity_level = 3
-    # the grader runs several sessions one after another: threads that spin-wait after one run take
-    # the cores from the next session (measured: the backbone after the segmentation model, 2 cores)
-    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    try:
-        session = ort.InferenceSession(blob, sess_options=opts, providers=["CPUExecutionProvider"])
-    except Exception as exc:  # onnxruntime raises several unrelated types for a damaged file
-        raise ModelError(
-            f"{what} at {path} is corrupt or not an ONNX model ({type(exc).__name__}); "
-            f"{rebuild} or restore it from git"
-        ) from None
-    return session, blob
 
 
 class SegModel:
@@ -112,18 +80,12 @@ class SegModel:
             path=str(path),
             classes=classes,
         )
-        from inspector.grading.calibration import load_calibration
-
         # The decision rule fitted for this model travels with it (also when models are regrouped).
         self.calibration = load_calibration(path, kind, classes, self.info.sha256)
         self.scorers = self._scorers(path)
 
     def _scorers(self, path: Path) -> dict[str, CandidateScorer]:
         """The candidate scorers the calibration relies on (jewelry); ModelError when one is gone."""
-        from inspector.grading.calibration import scored_rules
-        from inspector.grading.candidates import CandidateScorer
-        from inspector.grading.scorer_kinds import SCORER_KINDS
-
         out = {}
         for name, rule in scored_rules(self.calibration).items():
             kind = SCORER_KINDS[name]
