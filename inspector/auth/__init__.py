@@ -25,12 +25,13 @@ from inspector.auth.service import (
     revoke_token,
 )
 from inspector.auth.tables import ApiToken, Seller, User
-from inspector.auth.web import SESSION_COOKIE, current_user, optional_user, require_roles
+from inspector.auth.web import SESSION_COOKIE, OperatorDep, current_user, optional_user, require_roles
 
 __all__ = [
     "SESSION_COOKIE",
     "ApiToken",
     "AuthError",
+    "OperatorDep",
     "Role",
     "Seller",
     "User",

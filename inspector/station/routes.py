@@ -13,7 +13,7 @@ import json
 import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import segno
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
@@ -27,7 +27,7 @@ from fastapi.responses import (
 )
 from pydantic import BaseModel, Field
 
-from inspector.auth import Role, User, optional_user, require_roles
+from inspector.auth import OperatorDep, Role, User, optional_user
 from inspector.i18n import N_, translate
 from inspector.station.events import CLOSE
 from inspector.station.flows import FLOWS
@@ -43,7 +43,6 @@ from inspector.web.templating import templates
 router = APIRouter(responses=refusals(400, 401, 403, 404, 409, 422))
 STATIC = Path(__file__).parent / "static"
 _create_lock = threading.Lock()
-operator_only = require_roles(Role.operator)
 HEARTBEAT_S = 10.0
 
 
@@ -57,6 +56,9 @@ async def get_station(request: Request) -> StationService:
     if station is None:
         station = await run_in_threadpool(_build_station, request.app)
     return station
+
+
+StationDep = Annotated[StationService, Depends(get_station)]
 
 
 def _build_station(app: FastAPI) -> StationService:
@@ -115,8 +117,8 @@ class ArmRequest(BaseModel):
 def start_inspection(
     body: StartRequest,
     request: Request,
-    user: User = Depends(operator_only),
-    station: StationService = Depends(get_station),
+    user: OperatorDep,
+    station: StationDep,
 ) -> InspectionOut:
     """Start an inspection of the item on the station; steps run at once, watch the event stream."""
     iid = station.start_inspection(
@@ -132,11 +134,11 @@ def start_inspection(
 @router.get("/api/station/inspections", tags=["station"])
 def list_inspections(
     request: Request,
+    user: OperatorDep,
+    station: StationDep,
     status: str | None = None,
     kind: str | None = None,
     limit: int = Query(50, ge=1, le=500),
-    user: User = Depends(operator_only),
-    station: StationService = Depends(get_station),
 ) -> list[InspectionSummary]:
     return station.list_inspections(limit=limit, status=status, kind=kind, locale=request_locale(request))
 
@@ -145,8 +147,8 @@ def list_inspections(
 def get_inspection(
     inspection_id: RowId,
     request: Request,
-    user: User = Depends(operator_only),
-    station: StationService = Depends(get_station),
+    user: OperatorDep,
+    station: StationDep,
 ) -> InspectionOut:
     """The inspection with every step: status, result, timing, photos, who answered; ``shown``:
     the same as the console shows it, in the reader's language."""
@@ -157,8 +159,8 @@ def get_inspection(
 def get_steps(
     inspection_id: RowId,
     request: Request,
-    user: User = Depends(operator_only),
-    station: StationService = Depends(get_station),
+    user: OperatorDep,
+    station: StationDep,
 ) -> list[StepOut]:
     return station.get(inspection_id, locale=request_locale(request)).steps
 
@@ -169,8 +171,8 @@ def answer_step(
     step_key: str,
     body: AnswerRequest,
     request: Request,
-    user: User = Depends(operator_only),
-    station: StationService = Depends(get_station),
+    user: OperatorDep,
+    station: StationDep,
 ) -> InspectionOut:
     """Answer the operator step the inspection waits for: pass/fail, the declared fields, or a
     decision (confirm/reject, reason) on each finding the grader marked."""
@@ -190,8 +192,8 @@ def answer_step(
 def finish_inspection(
     inspection_id: RowId,
     request: Request,
-    user: User = Depends(operator_only),
-    station: StationService = Depends(get_station),
+    user: OperatorDep,
+    station: StationDep,
 ) -> InspectionOut:
     """Confirm the result: the verdict is recorded and the certificate issued."""
     station.finish(inspection_id, user.username)
@@ -202,9 +204,9 @@ def finish_inspection(
 def abort_inspection(
     inspection_id: RowId,
     request: Request,
+    user: OperatorDep,
+    station: StationDep,
     body: AbortRequest | None = None,
-    user: User = Depends(operator_only),
-    station: StationService = Depends(get_station),
 ) -> InspectionOut:
     station.abort(inspection_id, user.username, body.reason if body else None)
     return station.get(inspection_id, locale=request_locale(request))
@@ -214,8 +216,8 @@ def abort_inspection(
 def resume_inspection(
     inspection_id: RowId,
     request: Request,
-    user: User = Depends(operator_only),
-    station: StationService = Depends(get_station),
+    user: OperatorDep,
+    station: StationDep,
 ) -> InspectionOut:
     """Continue an interrupted inspection (pulled cable, station restart) from its last completed step."""
     station.resume(inspection_id, user.username)
@@ -223,9 +225,7 @@ def resume_inspection(
 
 
 @router.post("/api/station/arm", tags=["station"])
-def arm(
-    body: ArmRequest, user: User = Depends(operator_only), station: StationService = Depends(get_station)
-) -> dict[str, Any]:
+def arm(body: ArmRequest, user: OperatorDep, station: StationDep) -> dict[str, Any]:
     """Choose what the rig's start button inspects next (the operator's choice: opening the
     console never arms the station)."""
     station.armed_kind = body.kind
@@ -233,9 +233,7 @@ def arm(
 
 
 @router.get("/api/station/devices", tags=["station"])
-def devices(
-    user: User = Depends(operator_only), station: StationService = Depends(get_station)
-) -> dict[str, Any]:
+def devices(user: OperatorDep, station: StationDep) -> dict[str, Any]:
     return station.devices()
 
 
@@ -246,9 +244,7 @@ async def flows() -> dict[str, Any]:
 
 
 @router.get("/api/station/camera.jpg", tags=["station"], responses={**body_of("image/jpeg"), **refusals(503)})
-def camera_preview(
-    user: User = Depends(operator_only), station: StationService = Depends(get_station)
-) -> Response:
+def camera_preview(user: OperatorDep, station: StationDep) -> Response:
     """The camera's latest frame (console preview)."""
     try:
         data = station.preview_jpeg()
@@ -260,7 +256,7 @@ def camera_preview(
 
 
 @router.get("/api/station/live", tags=["station"])
-def live(station: StationService = Depends(get_station)) -> LiveOut:
+def live(station: StationDep) -> LiveOut:
     """Public view of the inspection on air (the active one, else the last one)."""
     return LiveOut(inspection=station.live(), last_event_id=station.bus.last_id)
 
@@ -268,9 +264,7 @@ def live(station: StationService = Depends(get_station)) -> LiveOut:
 @router.get(
     "/api/station/inspections/{inspection_id}/qr.svg", tags=["station"], responses=body_of("image/svg+xml")
 )
-def certificate_qr(
-    inspection_id: RowId, user: User = Depends(operator_only), station: StationService = Depends(get_station)
-) -> Response:
+def certificate_qr(inspection_id: RowId, user: OperatorDep, station: StationDep) -> Response:
     """QR code of the inspection's certificate URL, for operators: counting through inspection
     numbers must not list every certificate. The public QR code is ``/c/{certificate id}/qr.svg``."""
     url = station.get_public(inspection_id).certificate_url
@@ -283,7 +277,7 @@ def certificate_qr(
 
 @router.get("/api/station/events", tags=["station"], responses=body_of("text/event-stream"))
 async def events(
-    request: Request, inspection_id: OptionalRowIdQuery = None, station: StationService = Depends(get_station)
+    request: Request, station: StationDep, inspection_id: OptionalRowIdQuery = None
 ) -> StreamingResponse:
     """Server-sent events: every step start/finish, operator answer and verdict, as JSON.
 

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel
 
-from inspector.auth import User
-from inspector.station.routes import get_station, operator_only
-from inspector.station.service import StationService
+from inspector.auth import OperatorDep
+from inspector.station.routes import StationDep
 
 router = APIRouter(tags=["simulator"], include_in_schema=False)
 
@@ -42,8 +41,8 @@ class CableState(BaseModel):
 def cable(
     device: SimulatedDevice,
     action: CableAction,
-    _user: User = Depends(operator_only),
-    station: StationService = Depends(get_station),
+    _user: OperatorDep,
+    station: StationDep,
 ) -> CableState:
     """Pull (``unplug``) or plug back (``replug``) the cable of a simulated device."""
     sim = station.hw.simulation
