@@ -18,6 +18,7 @@ from devices.simulated_station import SimulatedStation
 from inspector.auth import Role, create_user, issue_token
 from inspector.config import Settings
 from inspector.db import make_engine, migrate, session_scope
+from inspector.station.review import agreeing_decisions
 from inspector.station.runtime import RunningStation, free_port
 
 WAIT_S = 60.0
@@ -153,13 +154,8 @@ class Station:
 
 def confirm_all(step: dict[str, Any]) -> dict[str, Any]:
     """The answer to a waiting review step that agrees with the machine: every counted finding
-    confirmed, every possible one (marked, not counted) rejected."""
-    found = (step.get("result") or {}).get("findings") or []
-    return {
-        "decisions": [
-            {"finding": f["id"], "decision": "reject" if f.get("suspected") else "confirm"} for f in found
-        ]
-    }
+    confirmed, every possible one (marked, not counted) rejected: the demo's and the benches' operator."""
+    return {"decisions": agreeing_decisions((step.get("result") or {}).get("findings") or [])}
 
 
 def start_station(
