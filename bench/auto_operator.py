@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from inspector.station.flows import REVIEW
-from inspector.station.review import agreeing_decisions
+from inspector.station.review import agreeing_answer
 
 DECLARED = {"fields": {"metal": "gold", "hallmark": "750"}}  # what the jewelry's declare step is told
 
@@ -14,7 +14,7 @@ DECLARED = {"fields": {"metal": "gold", "hallmark": "750"}}  # what the jewelry'
 def answer(step: dict[str, Any]) -> dict[str, Any]:
     """The body of ``POST .../steps/{key}/answer`` for a waiting step as the station's API shows it."""
     if step["action"] == REVIEW:
-        return {"decisions": agreeing_decisions((step.get("result") or {}).get("findings") or [])}
+        return agreeing_answer(step)
     if step["key"] == "declare":
         return DECLARED
     return {"passed": True}

@@ -98,16 +98,20 @@ def graded_photos(ctx: Mapping[str, Mapping[str, Any]], params: Mapping[str, Any
     return list((ctx.get(str(params.get("grade_step", "grade"))) or {}).get("photos") or [])
 
 
-def agreeing_decisions(findings: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
-    """The answer of an operator who agrees with the machine (the demo's, the benches'): every counted
-    finding confirmed, every suspected one rejected, so the machine's grade stands."""
-    return [
-        {
-            "finding": str(f["id"]),
-            "decision": (Decision.REJECT if f.get("suspected") else Decision.CONFIRM).value,
-        }
-        for f in findings
-    ]
+def agreeing_answer(step: Mapping[str, Any]) -> dict[str, list[dict[str, str]]]:
+    """The answer to a waiting review step (as the station's API shows it) of an operator who agrees
+    with the machine (the demo's, the benches'): every counted finding confirmed, every suspected one
+    rejected, so the machine's grade stands."""
+    findings = (step.get("result") or {}).get("findings") or []
+    return {
+        "decisions": [
+            {
+                "finding": str(f["id"]),
+                "decision": (Decision.REJECT if f.get("suspected") else Decision.CONFIRM).value,
+            }
+            for f in findings
+        ]
+    }
 
 
 def choose(

@@ -18,7 +18,7 @@ from devices.simulated_station import SimulatedStation
 from inspector.auth import Role, create_user, issue_token
 from inspector.config import Settings
 from inspector.db import make_engine, migrate, session_scope
-from inspector.station.review import agreeing_decisions
+from inspector.station.review import agreeing_answer
 from inspector.station.runtime import RunningStation, free_port
 
 WAIT_S = 60.0
@@ -130,7 +130,7 @@ class Station:
                 if review["status"] == "waiting":
                     r = c.post(
                         f"/api/station/inspections/{iid}/steps/{review['key']}/answer",
-                        json=confirm_all(review),
+                        json=agreeing_answer(review),
                     )
                     assert r.status_code == 200, r.text
                     return dict(r.json())
@@ -150,12 +150,6 @@ class Station:
                 if time.monotonic() > deadline:
                     raise AssertionError(f"inspection {iid} stayed {view['status']}: {view.get('error')}")
                 time.sleep(0.05)
-
-
-def confirm_all(step: dict[str, Any]) -> dict[str, Any]:
-    """The answer to a waiting review step that agrees with the machine: every counted finding
-    confirmed, every possible one (marked, not counted) rejected: the demo's and the benches' operator."""
-    return {"decisions": agreeing_decisions((step.get("result") or {}).get("findings") or [])}
 
 
 def start_station(

@@ -11,10 +11,11 @@ from typing import Any
 import cv2
 import httpx
 import numpy as np
-from station_helpers import WAIT_S, Station, confirm_all
+from station_helpers import WAIT_S, Station
 
 from inspector.i18n import AppLocale, translations
 from inspector.i18n.json_messages import grade_context
+from inspector.station.review import agreeing_answer
 
 CHECKS = ("check_buttons", "check_speaker", "check_cameras", "check_touch")
 REASON = "reflection of the light box, not a crack"
@@ -166,7 +167,7 @@ def test_confirming_every_finding_keeps_the_machine_grade_as_confirmed(station: 
     iid = start_cracked_phone(station)
     step = wait_review(station, iid)
     with station.client() as c:
-        r = c.post(f"/api/station/inspections/{iid}/steps/review/answer", json=confirm_all(step))
+        r = c.post(f"/api/station/inspections/{iid}/steps/review/answer", json=agreeing_answer(step))
         assert r.status_code == 200, r.text
     view = finish_checks(station, iid)
     assert view["grade"] == "D"

@@ -31,7 +31,7 @@ from inspector.commands.serve import add_common, settings_from_args, wait_until_
 from inspector.config import Settings
 from inspector.logsetup import configure_from_args
 from inspector.station.flows import REVIEW
-from inspector.station.review import agreeing_decisions
+from inspector.station.review import agreeing_answer
 from inspector.station.states import InspectionStatus
 
 ICON = {"passed": "✔", "warning": "!", "failed": "✘", "skipped": "-", "error": "⚠"}
@@ -120,7 +120,7 @@ def _default_answer(step: dict[str, Any]) -> dict[str, Any]:
     """The demo operator passes every check and agrees with the grader: every defect it counted
     confirmed, every possible one it did not count rejected."""
     if step["action"] == REVIEW:
-        return {"decisions": agreeing_decisions((step.get("result") or {}).get("findings") or [])}
+        return agreeing_answer(step)
     return {"passed": True}
 
 
